@@ -1,0 +1,1 @@
+"""People and employers held as arrays, with Mesa-style agent views over single rows."""

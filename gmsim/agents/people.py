@@ -1,0 +1,208 @@
+"""GM's working-age residents as arrays (structure of arrays), and their synthesis at month 0.
+
+One row ("slot") per person. The number of slots is fixed for a run: when a person leaves the
+working-age population (turns 65 or dies) a 16-year-old takes their slot, so slot ``i`` lines up across
+scenarios run with the same seed, and every random stream draws one number per slot per month.
+
+Month-0 attributes come from ``data/population.yaml``: borough shares (Census 2021), a flat age
+distribution, skills, health by age band, labour state by health and borough, time in state and
+benefit. Each figure's source is given in that file.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .. import codes
+from ..parameters import read_data
+from ..streams import Streams
+from .employers import Employers
+
+MIN_AGE_MONTHS = 16 * 12
+MAX_AGE_MONTHS = 65 * 12
+
+
+class People(NamedTuple):
+    """Structure of arrays, one row per person slot (about 30 bytes a person).
+
+    Attributes:
+        person_id: Unique id of the person now in the slot (a new id when a 16-year-old enters).
+        age_months: Age in completed months (192 .. 779).
+        sex: Index into ``codes.SEXES``.
+        borough: Index into ``codes.BOROUGHS``.
+        skills: Index into ``codes.SKILLS``.
+        condition: Index into ``codes.CONDITIONS`` (kind of long-term health condition).
+        severity: Index into ``codes.SEVERITIES``.
+        state: Index into ``codes.STATES`` (labour state).
+        months_in_state: Completed months in the current labour state.
+        benefit: Index into ``codes.BENEFITS``.
+        months_on_benefit: Completed months on an out-of-work benefit (0 if none).
+        employer: Row of the person's employer, -1 if not employed.
+        health_claim_start: Month the person's latest health-related claim began (``codes.NO_CLAIM`` if
+            none; claims begun before month 0 have negative months).
+        claim_from_work: 1 if that claim began straight from work (at_risk or in_work).
+        labour_event: This month's labour transition (index into ``codes.TRANSITIONS``), -1 if none.
+        health_event: This month's health event (index into ``codes.TRANSITIONS``), -1 if none.
+        exit_event: This month's demographic exit: 0 none, 1 turned 65, 2 died (slot now a new entrant).
+    """
+
+    person_id: np.ndarray
+    age_months: np.ndarray
+    sex: np.ndarray
+    borough: np.ndarray
+    skills: np.ndarray
+    condition: np.ndarray
+    severity: np.ndarray
+    state: np.ndarray
+    months_in_state: np.ndarray
+    benefit: np.ndarray
+    months_on_benefit: np.ndarray
+    employer: np.ndarray
+    health_claim_start: np.ndarray
+    claim_from_work: np.ndarray
+    labour_event: np.ndarray
+    health_event: np.ndarray
+    exit_event: np.ndarray
+
+    @property
+    def n(self) -> int:
+        """Number of person slots."""
+        return len(self.person_id)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays, in bytes."""
+        return sum(a.nbytes for a in self)
+
+
+def _choice(rng: np.random.Generator, probs: np.ndarray, size: int) -> np.ndarray:
+    return rng.choice(len(probs), size=size, p=np.asarray(probs) / np.sum(probs)).astype(np.int8)
+
+
+def _rows_choice(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
+    """One categorical draw per row of a (people, categories) probability matrix."""
+    cum = np.cumsum(probs, axis=1)
+    cum /= cum[:, -1:]
+    u = rng.random(len(probs))[:, None]
+    return (u >= cum).sum(axis=1).astype(np.int8)
+
+
+def borough_shares() -> np.ndarray:
+    """Share of working-age residents in each borough (Census 2021), in ``codes.BOROUGHS`` order."""
+    counts = read_data("population.yaml")["boroughs"]["value"]
+    c = np.array([counts[b] for b in codes.BOROUGHS], dtype=float)
+    return c / c.sum()
+
+
+def entrant_distributions() -> dict[str, np.ndarray]:
+    """Distributions that 16-year-old entrants draw from (borough, sex, skills, severity, condition)."""
+    pop = read_data("population.yaml")
+    young = pop["health"]["value"][codes.AGE_BANDS[0]]
+    ctype = pop["condition_type"]["value"]
+    return {
+        "borough": borough_shares(),
+        "female": np.array(pop["sex_female_share"]["value"]),
+        "skills": np.array([pop["skills"]["value"][s] for s in codes.SKILLS]),
+        "severity": np.array([young[s] for s in codes.SEVERITIES]),
+        "condition": np.array([ctype[c] for c in codes.CONDITIONS[1:]]),
+    }
+
+
+def synthesise_people(n: int, streams: Streams, employers: Employers,
+                      target_employment: np.ndarray) -> People:
+    """Create the month-0 population.
+
+    Args:
+        n: Number of person slots (1,781,000 x scale).
+        streams: The run's random streams (stream ``"synthesis.people"``).
+        employers: Employers to tie the employed to.
+        target_employment: Target employment rate per borough; the month-0 state shares of each
+            borough are tilted towards it.
+
+    Returns:
+        The people arrays.
+    """
+    pop = read_data("population.yaml")
+    rng = streams.generator("synthesis.people")
+
+    borough = _choice(rng, borough_shares(), n)
+    age_months = rng.integers(MIN_AGE_MONTHS, MAX_AGE_MONTHS, size=n).astype(np.int16)
+    sex = (rng.random(n) >= pop["sex_female_share"]["value"]).astype(np.int8)
+    skills = _choice(rng, np.array([pop["skills"]["value"][s] for s in codes.SKILLS]), n)
+
+    age_band = age_band_of(age_months)
+    health_by_band = np.array([[pop["health"]["value"][b][s] for s in codes.SEVERITIES] for b in codes.AGE_BANDS])
+    severity = _rows_choice(rng, health_by_band[age_band])
+    ctype = pop["condition_type"]["value"]
+    condition = np.where(
+        severity > 0, 1 + _choice(rng, np.array([ctype[c] for c in codes.CONDITIONS[1:]]), n), 0
+    ).astype(np.int8)
+
+    # Labour state: shares by work-limiting health, tilted per borough so that employment matches
+    # the borough's target and the other states share what is left in their usual proportions.
+    init = pop["initial_state"]["value"]
+    groups = np.array([[g["employed"], g["out_of_work"], g["inactive_other"]]
+                       for g in (init["other"], init["work_limiting"])])
+    work_limiting = (severity >= codes.MODERATE).astype(np.int64)
+    probs = groups[work_limiting].copy()
+    gm_rate = float(np.sum(groups[work_limiting, 0]) / n)
+    tilt = np.clip(target_employment[borough] / gm_rate, 0.5, 1.5)
+    probs[:, 0] *= tilt
+    probs[:, 1:] *= ((1 - probs[:, 0]) / probs[:, 1:].sum(axis=1))[:, None]
+    coarse = _rows_choice(rng, probs)  # 0 employed, 1 out of work, 2 inactive
+    at_risk_share = np.array([pop["initial_at_risk"]["value"][s] for s in codes.SEVERITIES])
+    state = np.choose(coarse, [codes.IN_WORK, codes.OUT_OF_WORK, codes.INACTIVE]).astype(np.int8)
+    state[(coarse == 0) & (rng.random(n) < at_risk_share[severity])] = codes.AT_RISK
+
+    # Time in state, never longer than the time since the 16th birthday.
+    adult_months = (age_months - MIN_AGE_MONTHS).astype(np.int64)
+    months = rng.integers(0, 121, size=n)
+    oow = state == codes.OUT_OF_WORK
+    benefit = np.zeros(n, dtype=np.int8)
+    benefit[oow] = np.array(codes.BENEFIT_FOR_SEVERITY, dtype=np.int8)[severity[oow]]
+    health_claim = oow & (benefit >= codes.LIMITED_CAPABILITY)
+    bands = pop["initial_duration_health"]["value"]
+    edges = [tuple(int(x) for x in k.split("-")) for k in bands]
+    band = _choice(rng, np.array(list(bands.values())), n)
+    lo = np.array([e[0] for e in edges])[band]
+    hi = np.array([e[1] for e in edges])[band]
+    months = np.where(health_claim, rng.integers(lo, hi + 1), months)
+    jobseeker = oow & ~health_claim
+    mean_js = pop["initial_duration_other_mean"]["value"]
+    months = np.where(jobseeker, rng.geometric(1 / mean_js, size=n) - 1, months)
+    months = np.minimum(months, adult_months)
+    months_in_state = months.astype(np.int16)
+    months_on_benefit = np.where(oow, months_in_state, 0).astype(np.int16)
+
+    employed = (state == codes.IN_WORK) | (state == codes.AT_RISK)
+    employer = np.full(n, -1, dtype=np.int32)
+    employer[employed] = np.searchsorted(employers.cumulative, rng.random(int(employed.sum())), side="right")
+    np.minimum(employer, employers.n - 1, out=employer)
+
+    return People(
+        person_id=np.arange(n, dtype=np.int64),
+        age_months=age_months,
+        sex=sex,
+        borough=borough,
+        skills=skills,
+        condition=condition,
+        severity=severity.astype(np.int8),
+        state=state,
+        months_in_state=months_in_state,
+        benefit=benefit,
+        months_on_benefit=months_on_benefit,
+        employer=employer,
+        health_claim_start=np.where(health_claim, -months_in_state.astype(np.int32), codes.NO_CLAIM).astype(np.int32),
+        claim_from_work=np.zeros(n, dtype=np.int8),
+        labour_event=np.full(n, -1, dtype=np.int8),
+        health_event=np.full(n, -1, dtype=np.int8),
+        exit_event=np.zeros(n, dtype=np.int8),
+    )
+
+
+def age_band_of(age_months: np.ndarray) -> np.ndarray:
+    """Index into ``codes.AGE_BANDS`` for ages in months."""
+    lower = np.array(codes.AGE_BAND_LOWER_YEARS[1:]) * 12
+    return np.searchsorted(lower, age_months, side="right").astype(np.int8)

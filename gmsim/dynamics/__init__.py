@@ -1,0 +1,1 @@
+"""The monthly processes, one module each: demography, health, labour, benefits, employers."""

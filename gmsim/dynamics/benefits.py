@@ -1,0 +1,49 @@
+"""Benefits: claims start with a spell out of work and follow the claimant's health.
+
+On entering out of work a person claims the benefit their health qualifies them for
+(``codes.BENEFIT_FOR_SEVERITY``: jobseeker for none or mild, limited capability for moderate, support
+group for complex). While out of work, a reassessment (hazard ``benefits.reassessment_rate``) moves them
+to the benefit their current health qualifies them for. Leaving out of work ends the claim. A move onto
+a health-related benefit starts a new health-related claim (``health_claim_start``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .. import codes
+from ..streams import counter_start, draw
+
+_FOR_SEVERITY = np.array(codes.BENEFIT_FOR_SEVERITY, dtype=np.int8)
+_OOW, _LC = codes.OUT_OF_WORK, codes.LIMITED_CAPABILITY
+_FROM_WORK = (codes.T["in_work_to_out_of_work"], codes.T["at_risk_to_out_of_work"])
+_MAX_MONTHS = np.iinfo(np.int16).max
+
+
+@njit(cache=True)
+def benefits_step(p, reassessment_rate, key, month):
+    """Start, update and end claims in place, after this month's labour moves."""
+    state, severity, labour_event = p.state, p.severity, p.labour_event
+    benefit, months_on_benefit = p.benefit, p.months_on_benefit
+    health_claim_start, claim_from_work = p.health_claim_start, p.claim_from_work
+    start = counter_start(key, month, 0)
+    p_reassess = 1.0 - np.exp(-reassessment_rate)
+    for i in range(state.shape[0]):
+        u = draw(start, i)
+        ev = labour_event[i]
+        if state[i] != _OOW:
+            benefit[i] = 0
+            months_on_benefit[i] = 0
+            continue
+        old = benefit[i]
+        entered = ev >= 0
+        if entered or u < p_reassess:
+            benefit[i] = _FOR_SEVERITY[severity[i]]
+        if entered:
+            months_on_benefit[i] = 0
+        elif months_on_benefit[i] < _MAX_MONTHS:
+            months_on_benefit[i] += 1
+        if benefit[i] >= _LC and (entered or old < _LC):
+            health_claim_start[i] = month
+            claim_from_work[i] = 1 if (ev == _FROM_WORK[0] or ev == _FROM_WORK[1]) else 0

@@ -1,0 +1,78 @@
+"""Demography: ageing, exits at 65 and deaths, and 16-year-olds entering the freed slots.
+
+Everyone ages a month. People who turn 65 leave the working-age population, and people die with the
+monthly probability for their age band (higher with a complex condition; ``demography.*`` parameters).
+A 16-year-old takes each freed slot, so the population stays at its published size: borough, sex,
+skills and health drawn from the entrant distributions (``data/population.yaml``), in education
+(inactive_other), with no benefit and no employer. Policy does not change demography.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .. import codes
+from ..agents.people import MAX_AGE_MONTHS, MIN_AGE_MONTHS
+from ..streams import counter_start, draw
+from .hazard import band_of
+
+_AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
+
+
+@njit(cache=True, inline="always")
+def _categorical(u: float, cumulative: np.ndarray) -> int:
+    k = 0
+    while k < cumulative.shape[0] - 1 and u >= cumulative[k]:
+        k += 1
+    return k
+
+
+@njit(cache=True)
+def demography_step(p, monthly_mortality, complex_ratio, entrants, key, month):
+    """Age everyone a month and replace those who leave by entrants, in place.
+
+    ``entrants`` holds cumulative distributions, one row each for borough, sex, skills, severity and
+    condition kind (padded with 1.0).
+    """
+    (person_id, age_months, borough, sex, skills, severity, condition, state, months_in_state, benefit,
+     months_on_benefit, employer, health_claim_start, claim_from_work, labour_event, health_event,
+     exit_event) = (p.person_id, p.age_months, p.borough, p.sex, p.skills, p.severity, p.condition, p.state,
+                    p.months_in_state, p.benefit, p.months_on_benefit, p.employer, p.health_claim_start,
+                    p.claim_from_work, p.labour_event, p.health_event, p.exit_event)
+    n = state.shape[0]
+    s_death = counter_start(key, month, 0)
+    s_borough = counter_start(key, month, 1)
+    s_sex = counter_start(key, month, 2)
+    s_skills = counter_start(key, month, 3)
+    s_severity = counter_start(key, month, 4)
+    s_condition = counter_start(key, month, 5)
+    for i in range(n):
+        age = age_months[i] + 1
+        q = monthly_mortality[band_of(age, _AGE_BAND_LOWER)]
+        if severity[i] == codes.COMPLEX:
+            q *= complex_ratio
+        died = draw(s_death, i) < q
+        leaves = died or age >= MAX_AGE_MONTHS
+        if not leaves:
+            age_months[i] = age
+            exit_event[i] = 0
+        else:
+            exit_event[i] = 2 if died else 1
+            person_id[i] = np.int64(month) * n + i
+            age_months[i] = MIN_AGE_MONTHS
+            borough[i] = _categorical(draw(s_borough, i), entrants[0])
+            sex[i] = _categorical(draw(s_sex, i), entrants[1])
+            skills[i] = _categorical(draw(s_skills, i), entrants[2])
+            sev = _categorical(draw(s_severity, i), entrants[3])
+            severity[i] = sev
+            condition[i] = 1 + _categorical(draw(s_condition, i), entrants[4]) if sev > 0 else 0
+            state[i] = codes.INACTIVE
+            months_in_state[i] = 0
+            benefit[i] = 0
+            months_on_benefit[i] = 0
+            employer[i] = -1
+            health_claim_start[i] = codes.NO_CLAIM
+            claim_from_work[i] = 0
+            labour_event[i] = -1
+            health_event[i] = -1

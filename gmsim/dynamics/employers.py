@@ -1,0 +1,32 @@
+"""Employer ties: a job entry ties the person to an employer, leaving work breaks the tie.
+
+New hires are matched to employers in proportion to employer size (one uniform number from the
+``employers`` stream), so each size band gets its share of employment. A return from sickness absence
+keeps the tie; a move out of work or into inactivity ends it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .. import codes
+from ..streams import counter_start, draw
+
+_IN_WORK, _AT_RISK = codes.IN_WORK, codes.AT_RISK
+
+
+@njit(cache=True)
+def employer_step(p, cumulative, key, month):
+    """Form and break employer ties in place, after this month's labour moves."""
+    state, employer = p.state, p.employer
+    start = counter_start(key, month, 0)
+    last = cumulative.shape[0] - 1
+    for i in range(state.shape[0]):
+        u = draw(start, i)
+        s = state[i]
+        employed = s == _IN_WORK or s == _AT_RISK
+        if not employed:
+            employer[i] = -1
+        elif employer[i] < 0:
+            employer[i] = min(np.searchsorted(cumulative, u, side="right"), last)

@@ -1,0 +1,89 @@
+"""The one hazard function every transition uses: base rate x the person's hazard ratios.
+
+A transition's monthly hazard for person ``i`` is ``base[t]`` times the hazard ratio for each of the
+person's attributes (``codes.DIMENSIONS``), times the interventions' multiplier ``mult[t, i]`` when any
+intervention is running (the processes apply that last factor). The ratios are multiplied out in advance over three groups of dimensions
+(``codes.HAZARD_GROUPS``), so a hazard costs three table reads: see ``ParameterSet.hazard_tables()``.
+:func:`hazard_groups` writes every person's level in each group once before a process runs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .. import codes
+
+_AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
+_DURATION_LOWER = np.array(codes.DURATION_BAND_LOWER_MONTHS, dtype=np.int64)
+_N_SEV, _N_COND, _N_AGE = len(codes.SEVERITIES), len(codes.CONDITIONS), len(codes.AGE_BANDS)
+_N_BOROUGH, _N_SKILLS = len(codes.BOROUGHS), len(codes.SKILLS)
+_N_DUR, _N_SIZE, _N_OH = len(codes.DURATION_BANDS), len(codes.EMPLOYER_SIZES), len(codes.OCCUPATIONAL_HEALTH)
+assert codes.HAZARD_GROUPS == (
+    ("state", "severity", "condition", "age_band"),
+    ("sex", "borough", "skills"),
+    ("benefit", "duration_band", "employer_size", "occupational_health"),
+), "hazard_groups() must follow codes.HAZARD_GROUPS"
+
+
+@njit(cache=True)
+def band_of(value: int, lower: np.ndarray) -> int:
+    """Index of the band whose lower bound is the largest one <= value."""
+    b = 0
+    for k in range(1, lower.shape[0]):
+        if value >= lower[k]:
+            b = k
+    return b
+
+
+@njit(cache=True)
+def hazard_groups(p, emp_size: np.ndarray, emp_oh: np.ndarray, ga: np.ndarray, gb: np.ndarray,
+                  gc: np.ndarray) -> None:
+    """Write each person's combined level in the three groups of ``codes.HAZARD_GROUPS``."""
+    state, severity, condition, age_months = p.state, p.severity, p.condition, p.age_months
+    sex, borough, skills = p.sex, p.borough, p.skills
+    benefit, months_in_state, employer = p.benefit, p.months_in_state, p.employer
+    for i in range(state.shape[0]):
+        age_band = band_of(age_months[i], _AGE_BAND_LOWER)
+        ga[i] = ((np.int64(state[i]) * _N_SEV + severity[i]) * _N_COND + condition[i]) * _N_AGE + age_band
+        gb[i] = (np.int64(sex[i]) * _N_BOROUGH + borough[i]) * _N_SKILLS + skills[i]
+        e = employer[i]
+        size = emp_size[e] if e >= 0 else 0
+        oh = emp_oh[e] if e >= 0 else 0
+        dur = band_of(months_in_state[i], _DURATION_LOWER)
+        gc[i] = ((np.int64(benefit[i]) * _N_DUR + dur) * _N_SIZE + size) * _N_OH + oh
+
+
+@njit(cache=True)
+def hazard(t: int, a: int, b: int, c: int, tables) -> float:
+    """Monthly hazard of transition ``t`` for a person whose group levels are ``a, b, c``.
+
+    ``tables`` is ``HazardTables.kernel``: ``(base, group_a, group_b, group_c)``, the group tables
+    indexed [level, transition]. Intervention multipliers are applied by the caller (a 2-D array passed
+    into this function makes every call several times slower).
+    """
+    return tables[0][t] * tables[1][a, t] * tables[2][b, t] * tables[3][c, t]
+
+
+@njit(cache=True)
+def pick(u: float, hazards) -> int:
+    """Competing risks with one uniform number: -1 (no event) or the index of the event that happens.
+
+    ``hazards`` is a tuple of monthly hazards. The chance of some event is ``1 - exp(-sum)``; given an
+    event, event ``k`` happens with probability ``hazards[k] / sum``.
+    """
+    total = 0.0
+    for k in range(len(hazards)):
+        total += hazards[k]
+    if total <= 0.0 or u >= total:  # 1 - exp(-total) <= total: most people need no exp()
+        return -1
+    p_any = 1.0 - np.exp(-total)
+    if u >= p_any:
+        return -1
+    x = u / p_any * total
+    cum = 0.0
+    for k in range(len(hazards)):
+        cum += hazards[k]
+        if x < cum:
+            return k
+    return len(hazards) - 1

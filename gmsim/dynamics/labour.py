@@ -1,0 +1,61 @@
+"""Labour: monthly moves between in work, at risk, out of work and inactive.
+
+From each state a person faces the hazards of the transitions out of it (``codes.LABOUR_FROM``), each
+``base x hazard ratios`` (see :mod:`gmsim.dynamics.hazard`): health and severity, age, time in the state
+(duration dependence; for at_risk, the end of statutory sick pay after 28 weeks), benefit, skills,
+borough and the employer's size and occupational health. One uniform number from the ``labour`` stream
+decides whether and where the person moves (competing risks). Time in state restarts on a move.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .. import codes
+from ..streams import counter_start, draw
+from .hazard import hazard, pick
+
+# Transitions out of each state are contiguous in codes.TRANSITIONS: first index per state, then end.
+_FIRST = np.array([0, 3, 6, 8, 10], dtype=np.int64)
+_TO = np.array(codes.LABOUR_TO, dtype=np.int8)
+_MAX_MONTHS = np.iinfo(np.int16).max
+_LAST = codes.N_LABOUR - 1
+
+
+@njit(cache=True)
+def labour_step(p, tables, mult, ga, gb, gc, key, month):
+    """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
+
+    Args:
+        p: People arrays.
+        tables: ``HazardTables.kernel``.
+        mult: Intervention hazard multipliers (transitions, people), or shape (transitions, 0).
+        ga, gb, gc: Each person's hazard group levels (:func:`~gmsim.dynamics.hazard.hazard_groups`).
+        key: Key of the ``labour`` stream.
+        month: Current month.
+    """
+    state, months_in_state, labour_event = p.state, p.months_in_state, p.labour_event
+    start = counter_start(key, month, 0)
+    intervening = mult.shape[1] > 0
+    for i in range(state.shape[0]):
+        s = state[i]
+        first = _FIRST[s]
+        a, b, c = ga[i], gb[i], gc[i]
+        h0 = hazard(first, a, b, c, tables)
+        h1 = hazard(first + 1, a, b, c, tables)
+        h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
+        if intervening:
+            h0 *= mult[first, i]
+            h1 *= mult[first + 1, i]
+            h2 *= mult[min(first + 2, _LAST), i]
+        k = pick(draw(start, i), (h0, h1, h2))
+        if k < 0:
+            labour_event[i] = -1
+            if months_in_state[i] < _MAX_MONTHS:
+                months_in_state[i] += 1
+        else:
+            t = first + k
+            labour_event[i] = t
+            state[i] = _TO[t]
+            months_in_state[i] = 0

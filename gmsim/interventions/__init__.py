@@ -1,0 +1,1 @@
+"""Interventions: the Working Well strands as plug-in modules behind one interface."""

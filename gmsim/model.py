@@ -1,0 +1,198 @@
+"""GMModel: Greater Manchester's working-age population month by month.
+
+The model owns the people and employer arrays, the parameters, the named random streams and the
+results. ``step()`` advances one month through a fixed lifecycle (see ``docs/model.md``):
+
+1. demography — ageing, exits at 65 and deaths, 16-year-olds entering the freed slots;
+2. health — onset, worsening and recovery of long-term conditions;
+3. interventions — (from the Working Well strands, when a scenario funds them) hazard multipliers;
+4. labour — moves between in work, at risk, out of work and inactive;
+5. benefits — claims start, follow health at reassessment, and end;
+6. employers — ties form on job entry and break on leaving work;
+7. results — one tally of stocks and flows for the month.
+
+Each process is one compiled function over the arrays, drawing from its own named stream, so a change
+to one process never shifts another's random numbers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import codes
+from .agents.employers import Employers, synthesise_employers
+from .agents.people import People, entrant_distributions, synthesise_people
+from .agents.views import Employer, PathwayRecorder, Person
+from .dynamics.benefits import benefits_step
+from .dynamics.demography import demography_step
+from .dynamics.employers import employer_step
+from .dynamics.hazard import hazard_groups
+from .dynamics.health import health_step
+from .dynamics.labour import labour_step
+from .parameters import ParameterSet, read_data
+from .results import Results
+from .scenario import Scenario, load_scenario
+from .streams import Streams
+from .targets import borough_employment_targets
+
+STOCK_KEYS = ("population", "in_work", "at_risk", "out_of_work", "out_of_work_health", "inactive_other",
+              "employment_rate")
+
+
+def working_age_population() -> int:
+    """GM's working-age population at scale 1.0 (``data/population.yaml``)."""
+    return int(read_data("population.yaml")["working_age_population"]["value"])
+
+
+class GMModel(mesa.Model):
+    """Agent-based model of GM's working-age residents, their health and their work.
+
+    Args:
+        scenario: A :class:`~gmsim.scenario.Scenario`, a path to a scenario YAML file, or None for the
+            default baseline (full scale, 120 months).
+        rng: Seed (int) or numpy Generator; overrides the scenario's seed. Passed to ``mesa.Model``.
+        scale: Overrides the scenario's population scale (1.0 = all 1,781,000 people).
+        months: Overrides the scenario's number of months.
+        parameters: Extra parameter overrides ``{dotted name: value}`` on top of the scenario's.
+        calibrated: Use the fitted values from ``data/calibrated.yaml`` (default) or the raw starting
+            values (used by the calibration itself).
+
+    Attributes:
+        scenario: The scenario, with overrides applied.
+        seed: The seed every random stream is derived from.
+        params: The :class:`~gmsim.parameters.ParameterSet`.
+        people: People arrays (:class:`~gmsim.agents.people.People`).
+        employers: Employer arrays (:class:`~gmsim.agents.employers.Employers`).
+        month: Months run so far (0 = the starting population).
+        results: Monthly counts (:class:`~gmsim.results.Results`).
+        stocks: Headline stocks at the end of the latest month (people).
+        pathways: Recorder of sampled people's pathways, or None.
+        datacollector: Mesa DataCollector with the headline stocks each month.
+
+    Example:
+        >>> m = GMModel(scale=0.001, months=3)
+        >>> m.run(progress=False)
+        >>> round(m.stocks["population"], -3)
+        1781000.0
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | None = None,
+        *,
+        rng: int | np.random.Generator | None = None,
+        scale: float | None = None,
+        months: int | None = None,
+        parameters: dict[str, float] | None = None,
+        calibrated: bool = True,
+    ) -> None:
+        if scenario is None:
+            scenario = Scenario.default()
+        elif not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario)
+        scenario = scenario.with_overrides(scale=scale, months=months)
+        if rng is None:
+            seed = scenario.seed
+        elif isinstance(rng, (int, np.integer)):
+            seed = int(rng)
+        else:
+            seed = int(np.random.default_rng(rng).integers(2**62))
+        super().__init__(rng=seed)
+        self.scenario = scenario
+        self.seed = seed
+        self.params = ParameterSet({**scenario.parameters, **(parameters or {})}, calibrated=calibrated)
+        self.tables = self.params.hazard_tables()
+        self.streams = Streams(seed)
+        self.scale = float(scenario.population.scale)
+        self.months_planned = int(scenario.months)
+
+        n = max(1, round(working_age_population() * self.scale))
+        targets = borough_employment_targets()
+        self.employers: Employers = synthesise_employers(n * float(targets.mean()), self.streams)
+        self.people: People = synthesise_people(n, self.streams, self.employers, targets)
+        self._entrants = _entrant_table()
+        # Hazard multipliers from interventions, shape (transitions, people); empty when none run.
+        self.hazard_multipliers = np.ones((len(codes.TRANSITIONS), 0), dtype=np.float64)
+        self.interventions: list[Any] = []
+        self._groups = tuple(np.zeros(n, dtype=np.int16) for _ in codes.HAZARD_GROUPS)
+
+        self.month = 0
+        self.results = Results(self.months_planned, self.scale)
+        k = min(int(scenario.population.history_sample), n)
+        self.pathways: PathwayRecorder | None = None
+        if k > 0:
+            slots = self.streams.generator("history").choice(n, size=k, replace=False)
+            self.pathways = PathwayRecorder(slots, self.months_planned)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={key: (lambda m, key=key: m.stocks[key]) for key in STOCK_KEYS}
+        )
+        self._record()
+
+    # ----- the monthly lifecycle ---------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one month."""
+        self.month += 1
+        p, t, e, key, month = self.people, self.tables, self.employers, self.streams.key, self.month
+        mult = self.hazard_multipliers
+        demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
+                        key("demography"), month)
+        g = self._groups
+        hazard_groups(p, e.size_band, e.occupational_health, *g)
+        health_step(p, t.kernel, mult, *g, key("health"), month)
+        hazard_groups(p, e.size_band, e.occupational_health, *g)
+        labour_step(p, t.kernel, mult, *g, key("labour"), month)
+        benefits_step(p, t.reassessment_rate, key("benefits"), month)
+        employer_step(p, e.cumulative, key("employers"), month)
+        self._record()
+
+    def _record(self) -> None:
+        self.results.record(self.people, self.month)
+        self.stocks = self.results.stocks(self.month)
+        if self.pathways is not None:
+            self.pathways.record(self.people, self.month)
+        self.datacollector.collect(self)
+
+    def run(self, months: int | None = None, progress: bool | None = None) -> None:
+        """Run ``months`` months (default: the scenario's months less those already run).
+
+        Args:
+            months: Number of months to run.
+            progress: Show a progress bar (None: only if the run takes longer than two seconds).
+        """
+        n = self.months_planned - self.month if months is None else int(months)
+        bar = tqdm(total=n, unit="month", desc=self.scenario.name, delay=2.0 if progress is None else 0.0,
+                   disable=progress is False, leave=False)
+        with bar:
+            for _ in range(n):
+                self.step()
+                bar.update(1)
+
+    # ----- agent views -------------------------------------------------------------------------
+    def person(self, slot: int) -> Person:
+        """A view of the person in ``slot`` (with their pathway if the slot is sampled)."""
+        return Person(self, slot)
+
+    def employer(self, row: int) -> Employer:
+        """A view of employer ``row``."""
+        return Employer(self, row)
+
+    @property
+    def sampled_slots(self) -> np.ndarray:
+        """Slots whose pathways are recorded."""
+        return np.array([], dtype=np.int64) if self.pathways is None else self.pathways.slots
+
+
+def _entrant_table() -> np.ndarray:
+    d = entrant_distributions()
+    rows = [d["borough"], np.array([d["female"], 1 - d["female"]]), d["skills"], d["severity"], d["condition"]]
+    table = np.ones((len(rows), codes.MAX_LEVELS))
+    for r, probs in enumerate(rows):
+        c = np.cumsum(probs / np.sum(probs))
+        c[-1] = 1.0
+        table[r, : len(c)] = c
+    return table

@@ -1,0 +1,278 @@
+"""Model parameters: loaded from ``gmsim/data/``, overridden by scenarios, turned into kernel tables.
+
+Every figure lives in ``data/parameters.yaml`` with its unit, range and source; the values fitted by
+``python -m gmsim.calibrate`` live in ``data/calibrated.yaml`` and take precedence. A parameter has a
+dotted name:
+
+* ``<transition>.base`` — a transition's base monthly hazard;
+* ``<transition>.<dimension>.<level>`` — a hazard ratio (every transition has every dimension; levels not
+  listed in the data file are 1.0, "no effect");
+* ``demography.mortality.<age band>``, ``demography.mortality_complex_ratio``,
+  ``benefits.reassessment_rate``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import yaml
+
+from . import codes
+
+DATA_PACKAGE = "gmsim.data"
+
+
+def read_data(filename: str) -> Any:
+    """Parse one YAML file shipped in ``gmsim/data/``."""
+    return yaml.safe_load(resources.files(DATA_PACKAGE).joinpath(filename).read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model figure with its provenance.
+
+    Attributes:
+        name: Dotted name, e.g. ``out_of_work_to_in_work.base``.
+        value: Current value.
+        unit: Unit, e.g. ``per month`` or ``hazard ratio``.
+        low: Lower end of the plausible range, or None.
+        high: Upper end of the plausible range, or None.
+        source: Evidence id (see ``data/sources.yaml``), ``assumption`` or ``default``.
+        description: What it stands for.
+        calibrated: Whether ``gmsim.calibrate`` fits it.
+        kind: ``rate`` (>= 0 per month), ``ratio`` (> 0 multiplier, 0 allowed for structural zeros),
+            or ``probability`` (0..1).
+    """
+
+    name: str
+    value: float
+    unit: str
+    low: float | None
+    high: float | None
+    source: str
+    description: str
+    calibrated: bool = False
+    kind: str = "ratio"
+
+
+class ParameterError(ValueError):
+    """Raised for unknown parameter names or values outside what a parameter can take.
+
+    Attributes:
+        problems: One ``(name, message)`` pair per problem.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{name}: {msg}" for name, msg in problems))
+
+
+def _flatten_defaults() -> dict[str, Parameter]:
+    raw = read_data("parameters.yaml")
+    out: dict[str, Parameter] = {}
+    for tname in codes.TRANSITIONS:
+        spec = raw["transitions"][tname]
+        base = spec["base"]
+        lo, hi = base.get("range", (None, None))
+        out[f"{tname}.base"] = Parameter(
+            f"{tname}.base", float(base["value"]), base["unit"], lo, hi, base["source"],
+            spec["description"].strip(), bool(base.get("calibrated", False)), "rate",
+        )
+        factors = spec.get("factors") or {}
+        unknown = set(factors) - set(codes.DIMENSIONS)
+        if unknown:
+            raise KeyError(f"parameters.yaml: {tname}: unknown factor dimension(s) {sorted(unknown)}")
+        for dim, levels in codes.DIMENSIONS.items():
+            table = factors.get(dim)
+            cal = table.get("calibrated", []) if table else []
+            for level in levels:
+                name = f"{tname}.{dim}.{level}"
+                if table and level in table["value"]:
+                    v = float(table["value"][level])
+                    r = table.get("range", (None, None))
+                    out[name] = Parameter(
+                        name, v, table["unit"],
+                        None if r[0] is None else v * r[0], None if r[1] is None else v * r[1],
+                        table["source"], f"{tname}: hazard ratio for {dim} = {level}",
+                        cal == "all" or level in cal, "ratio",
+                    )
+                else:
+                    out[name] = Parameter(name, 1.0, "hazard ratio", None, None, "default",
+                                          f"{tname}: hazard ratio for {dim} = {level} (no effect by default)")
+            if table:
+                missing = set(table["value"]) - set(levels)
+                if missing:
+                    raise KeyError(f"parameters.yaml: {tname}.{dim}: unknown level(s) {sorted(missing)}")
+    mort = raw["demography"]["mortality"]
+    for band in codes.AGE_BANDS:
+        v = float(mort["value"][band])
+        out[f"demography.mortality.{band}"] = Parameter(
+            f"demography.mortality.{band}", v, mort["unit"], v * mort["range"][0], v * mort["range"][1],
+            mort["source"], mort["description"].strip(), False, "probability")
+    for group, key, kind in (("demography", "mortality_complex_ratio", "ratio"),
+                             ("benefits", "reassessment_rate", "rate")):
+        spec = raw[group][key]
+        lo, hi = spec.get("range", (None, None))
+        out[f"{group}.{key}"] = Parameter(f"{group}.{key}", float(spec["value"]), spec["unit"], lo, hi,
+                                          spec["source"], spec["description"].strip(), False, kind)
+    return out
+
+
+@cache
+def default_parameters() -> dict[str, Parameter]:
+    """Every parameter at its value in ``parameters.yaml`` (before calibration)."""
+    return _flatten_defaults()
+
+
+@cache
+def calibrated_values() -> dict[str, float]:
+    """The values written by ``python -m gmsim.calibrate`` (empty if it has not been run)."""
+    try:
+        raw = read_data("calibrated.yaml")
+    except FileNotFoundError:
+        return {}
+    return {k: float(v) for k, v in (raw or {}).get("values", {}).items()}
+
+
+def check_value(p: Parameter, value: Any) -> str | None:
+    """Why ``value`` cannot be given to parameter ``p``, or None if it can."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return f"expected a number, got {value!r}"
+    v = float(value)
+    if not np.isfinite(v):
+        return f"expected a finite number, got {value!r}"
+    if v < 0:
+        return f"expected a value >= 0 ({p.unit}), got {value!r}"
+    if p.kind == "probability" and v > 1:
+        return f"expected a probability between 0 and 1, got {value!r}"
+    if p.kind == "rate" and v > 5:
+        return f"expected a monthly hazard below 5 ({p.unit}), got {value!r}"
+    if p.kind == "ratio" and v > 1000:
+        return f"expected a hazard ratio below 1000, got {value!r}"
+    return None
+
+
+def suggest(name: str, known: Iterator[str] | list[str]) -> str:
+    """A ' (did you mean X?)' hint for a misspelt name, or ''."""
+    match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {match[0]!r}?)" if match else ""
+
+
+class ParameterSet(Mapping[str, Parameter]):
+    """The full, validated set of parameters for one model.
+
+    Args:
+        overrides: ``{dotted name: value}`` replacing defaults (and calibrated values).
+        calibrated: Start from the fitted values in ``calibrated.yaml`` (True) or from the raw values
+            in ``parameters.yaml`` (False, used by the calibration itself).
+
+    Raises:
+        ParameterError: For unknown names (with the nearest valid one) or invalid values; every
+            problem is listed.
+    """
+
+    def __init__(self, overrides: Mapping[str, Any] | None = None, calibrated: bool = True) -> None:
+        params = dict(default_parameters())
+        if calibrated:
+            for name, v in calibrated_values().items():
+                if name in params:
+                    params[name] = replace(params[name], value=v)
+        problems = []
+        for name, value in (overrides or {}).items():
+            if name not in params:
+                problems.append((name, "unknown parameter" + suggest(name, params)))
+                continue
+            why = check_value(params[name], value)
+            if why:
+                problems.append((name, why))
+            else:
+                params[name] = replace(params[name], value=float(value))
+        if problems:
+            raise ParameterError(problems)
+        self._params = params
+
+    def __getitem__(self, name: str) -> Parameter:
+        return self._params[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._params)
+
+    def __len__(self) -> int:
+        return len(self._params)
+
+    def value(self, name: str) -> float:
+        """The value of one parameter."""
+        return self._params[name].value
+
+    def as_dict(self) -> dict[str, float]:
+        """``{name: value}`` for every parameter."""
+        return {k: p.value for k, p in self._params.items()}
+
+    def changed(self) -> dict[str, float]:
+        """Parameters whose value differs from ``parameters.yaml`` (calibrated or overridden)."""
+        d = default_parameters()
+        return {k: p.value for k, p in self._params.items() if p.value != d[k].value}
+
+    def hazard_tables(self) -> HazardTables:
+        """Pack the transition parameters into the arrays the compiled kernels read."""
+        n_t, n_d = len(codes.TRANSITIONS), len(codes.DIMENSIONS)
+        base = np.array([self.value(f"{t}.base") for t in codes.TRANSITIONS])
+        factor = np.ones((n_d, n_t, codes.MAX_LEVELS))
+        for ti, t in enumerate(codes.TRANSITIONS):
+            for di, (dim, levels) in enumerate(codes.DIMENSIONS.items()):
+                for li, level in enumerate(levels):
+                    factor[di, ti, li] = self.value(f"{t}.{dim}.{level}")
+        # The kernels look ratios up per group of dimensions: one product table per group, indexed by
+        # the person's combined level in that group (see gmsim.dynamics.hazard.GROUPS).
+        group_tables = []
+        for dims in codes.HAZARD_GROUPS:
+            table = np.ones((n_t,) + tuple(len(codes.DIMENSIONS[d]) for d in dims))
+            for axis, dim in enumerate(dims):
+                shape = [1] * len(dims)
+                shape[axis] = len(codes.DIMENSIONS[dim])
+                levels = factor[codes.DIM_INDEX[dim], :, : shape[axis]]
+                table = table * levels.reshape((n_t, *shape))
+            group_tables.append(np.ascontiguousarray(table.reshape(n_t, -1).T))
+        mortality = np.array([self.value(f"demography.mortality.{b}") for b in codes.AGE_BANDS])
+        return HazardTables(
+            base=base, factor=factor, group_a=group_tables[0], group_b=group_tables[1],
+            group_c=group_tables[2],
+            monthly_mortality=1.0 - (1.0 - mortality) ** (1 / 12),
+            mortality_complex_ratio=self.value("demography.mortality_complex_ratio"),
+            reassessment_rate=self.value("benefits.reassessment_rate"),
+        )
+
+
+@dataclass(frozen=True)
+class HazardTables:
+    """The numeric form of a :class:`ParameterSet`, as the kernels take it.
+
+    Attributes:
+        base: Base monthly hazard per transition, shape (transitions,).
+        factor: Hazard ratios, shape (dimensions, transitions, max levels).
+        group_a: Products of the ratios of the dimensions in ``codes.HAZARD_GROUPS[0]``, shape
+            (combined level, transitions); likewise ``group_b`` and ``group_c``.
+        monthly_mortality: Monthly probability of death per age band.
+        mortality_complex_ratio: Mortality ratio for complex and enduring conditions.
+        reassessment_rate: Monthly hazard of a benefit reassessment.
+    """
+
+    base: np.ndarray
+    factor: np.ndarray
+    group_a: np.ndarray
+    group_b: np.ndarray
+    group_c: np.ndarray
+    monthly_mortality: np.ndarray
+    mortality_complex_ratio: float
+    reassessment_rate: float
+
+    @property
+    def kernel(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(base, group_a, group_b, group_c)``, as :func:`gmsim.dynamics.hazard.hazard` takes them."""
+        return (self.base, self.group_a, self.group_b, self.group_c)

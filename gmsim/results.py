@@ -1,0 +1,194 @@
+"""Monthly results: stocks, flows and cohort measures, tallied from the people arrays.
+
+Each month one compiled pass over the people counts them by borough, labour state and health
+(:func:`tally`), and :class:`Results` keeps the counts for every month. Counts are stored in slots and
+reported in people (divided by the population scale). The summary measures the calibration targets
+use are defined here, once:
+
+* ``out_of_work_health``: out of work and on a health-related benefit (limited capability or support group);
+* ``employment_rate``: (in work + at risk) / population;
+* ``long_spell_share``: share of ``out_of_work_health`` out of work for 5 years or more;
+* ``sickness_absence_start_rate``: in_work to at_risk moves a year / people employed;
+* ``health_job_loss_rate``: at_risk to out_of_work moves onto a health-related benefit a year / employed;
+* ``new_claimant_work_15m``: of people whose health-related claim began 15 months earlier, the share
+  employed now;
+* ``work_limiting_prevalence``: share with a moderate or complex condition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numba import njit
+
+from . import codes
+
+N_HEALTH = 1 + (len(codes.CONDITIONS) - 1) * (len(codes.SEVERITIES) - 1)
+HEALTH_LABELS = [("none", "none")] + [
+    (c, s) for c in codes.CONDITIONS[1:] for s in codes.SEVERITIES[1:]
+]
+COHORT_LAG = 15
+_SPELL_LOWER = np.array([0, 6, 12, 24, 60], dtype=np.int64)
+_N_B = len(codes.BOROUGHS)
+N_EVENTS = len(codes.TRANSITIONS)
+# Extra flow rows after the transitions: exits at 65, deaths, health job losses, job entries.
+F_AGED_OUT, F_DIED, F_HEALTH_JOB_LOSS = N_EVENTS, N_EVENTS + 1, N_EVENTS + 2
+N_FLOWS = N_EVENTS + 3
+_AR_TO_OOW = codes.T["at_risk_to_out_of_work"]
+
+
+@njit(cache=True)
+def tally(p, month, stock, spells, flows, cohort):
+    """Count one month into zeroed arrays.
+
+    Args:
+        p: People arrays.
+        month: Current month.
+        stock: (borough, state, health category) counts.
+        spells: (borough, spell band) counts of out_of_work on a health benefit; band 5 holds jobseekers.
+        flows: (flow, borough) counts of this month's events.
+        cohort: (from work 0/1, employed 0/1) counts of claims that began ``COHORT_LAG`` months ago.
+    """
+    for i in range(p.state.shape[0]):
+        b = p.borough[i]
+        s = p.state[i]
+        sev = p.severity[i]
+        h = 0 if sev == 0 else 1 + (p.condition[i] - 1) * 3 + (sev - 1)
+        stock[b, s, h] += 1
+        if s == codes.OUT_OF_WORK:
+            if p.benefit[i] >= codes.LIMITED_CAPABILITY:
+                m = p.months_in_state[i]
+                band = 0
+                for k in range(1, _SPELL_LOWER.shape[0]):
+                    if m >= _SPELL_LOWER[k]:
+                        band = k
+                spells[b, band] += 1
+            else:
+                spells[b, 5] += 1
+        ev = p.labour_event[i]
+        if ev >= 0:
+            flows[ev, b] += 1
+            if ev == _AR_TO_OOW and p.benefit[i] >= codes.LIMITED_CAPABILITY:
+                flows[F_HEALTH_JOB_LOSS, b] += 1
+        hev = p.health_event[i]
+        if hev >= 0:
+            flows[hev, b] += 1
+        if p.exit_event[i] > 0:
+            flows[N_EVENTS - 1 + p.exit_event[i], b] += 1
+        if p.health_claim_start[i] == month - COHORT_LAG:
+            cohort[p.claim_from_work[i], 1 if s <= codes.AT_RISK else 0] += 1
+
+
+class Results:
+    """Counts for every month of a run, and the tables and summary made from them.
+
+    Args:
+        months: Number of months to be run (month 0 is the starting population).
+        scale: Population scale; counts are divided by it to report people.
+    """
+
+    def __init__(self, months: int, scale: float) -> None:
+        self.scale = scale
+        m = months + 1
+        self.stock = np.zeros((m, _N_B, len(codes.STATES), N_HEALTH), dtype=np.int64)
+        self.spells = np.zeros((m, _N_B, len(codes.SPELL_BANDS) + 1), dtype=np.int64)
+        self.flows = np.zeros((m, N_FLOWS, _N_B), dtype=np.int64)
+        self.cohort = np.zeros((m, 2, 2), dtype=np.int64)
+        self.recorded = 0
+
+    def record(self, people: Any, month: int) -> None:
+        """Tally the people as they are at the end of ``month``."""
+        if month >= self.stock.shape[0]:
+            self._grow(month + 1)
+        tally(people, month, self.stock[month], self.spells[month], self.flows[month], self.cohort[month])
+        self.recorded = max(self.recorded, month + 1)
+
+    def _grow(self, m: int) -> None:
+        for name in ("stock", "spells", "flows", "cohort"):
+            a = getattr(self, name)
+            extra = np.zeros((max(m, 2 * a.shape[0]) - a.shape[0],) + a.shape[1:], dtype=a.dtype)
+            setattr(self, name, np.concatenate([a, extra]))
+
+    # ----- measures ----------------------------------------------------------------------------
+    def stocks(self, month: int, borough: int | None = None) -> dict[str, float]:
+        """Headline stocks (people) at the end of one month, for GM or one borough."""
+        st = self.stock[month] if borough is None else self.stock[month, borough : borough + 1]
+        sp = self.spells[month] if borough is None else self.spells[month, borough : borough + 1]
+        by_state = st.sum(axis=(0, 2))
+        pop = by_state.sum()
+        oow_health = sp[:, :5].sum()
+        work_limiting = sum(st[:, :, 1 + c * 3 + sv].sum() for c in range(4) for sv in (1, 2))
+        f = 1.0 / self.scale
+        return {
+            "population": pop * f,
+            "in_work": by_state[codes.IN_WORK] * f,
+            "at_risk": by_state[codes.AT_RISK] * f,
+            "out_of_work": by_state[codes.OUT_OF_WORK] * f,
+            "out_of_work_health": oow_health * f,
+            "inactive_other": by_state[codes.INACTIVE] * f,
+            "employment_rate": (by_state[codes.IN_WORK] + by_state[codes.AT_RISK]) / pop if pop else 0.0,
+            "long_spell_share": sp[:, 4].sum() / oow_health if oow_health else 0.0,
+            "work_limiting_prevalence": work_limiting / pop if pop else 0.0,
+        }
+
+    def mean_stocks(self, first: int, last: int, borough: int | None = None) -> dict[str, float]:
+        """Mean of :meth:`stocks` over months ``first..last`` inclusive."""
+        rows = [self.stocks(m, borough) for m in range(first, last + 1)]
+        return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+    def annual_flows(self, first: int, last: int) -> dict[str, float]:
+        """Flows (people a year) averaged over months ``first..last``, and the rates the targets use."""
+        fl = self.flows[first : last + 1].sum(axis=2).mean(axis=0) * 12 / self.scale
+        t = codes.T
+        emp = np.mean([self.stocks(m)["in_work"] + self.stocks(m)["at_risk"] for m in range(first, last + 1)])
+        entries = fl[t["out_of_work_to_in_work"]] + fl[t["inactive_to_in_work"]]
+        losses = sum(fl[t[k]] for k in ("in_work_to_out_of_work", "in_work_to_inactive",
+                                         "at_risk_to_out_of_work", "at_risk_to_inactive"))
+        co = self.cohort[first : last + 1].sum(axis=0)
+        return {
+            "job_entries": float(entries),
+            "job_losses": float(losses),
+            "sickness_absence_starts": float(fl[t["in_work_to_at_risk"]]),
+            "returns_from_sickness_absence": float(fl[t["at_risk_to_in_work"]]),
+            "health_job_losses": float(fl[F_HEALTH_JOB_LOSS]),
+            "health_onsets": float(sum(fl[t[k]] for k in ("onset_mental_health", "onset_musculoskeletal",
+                                                          "onset_other"))),
+            "exits_at_65": float(fl[F_AGED_OUT]),
+            "deaths": float(fl[F_DIED]),
+            "sickness_absence_start_rate": float(fl[t["in_work_to_at_risk"]] / emp) if emp else 0.0,
+            "health_job_loss_rate": float(fl[F_HEALTH_JOB_LOSS] / emp) if emp else 0.0,
+            "new_claimant_work_15m": float(co[:, 1].sum() / co.sum()) if co.sum() else 0.0,
+            "new_claimant_work_15m_from_work": float(co[1, 1] / co[1].sum()) if co[1].sum() else 0.0,
+            "new_claimant_work_15m_not_from_work": float(co[0, 1] / co[0].sum()) if co[0].sum() else 0.0,
+        }
+
+    # ----- tables ------------------------------------------------------------------------------
+    def timeseries(self) -> pd.DataFrame:
+        """Tidy monthly counts: month, borough, state, health, severity, count (people)."""
+        m = self.recorded
+        idx = pd.MultiIndex.from_product(
+            [range(m), codes.BOROUGHS, codes.STATES, range(N_HEALTH)],
+            names=["month", "borough", "state", "h"],
+        )
+        df = pd.DataFrame({"count": self.stock[:m].reshape(-1) / self.scale}, index=idx).reset_index()
+        labels = np.array(HEALTH_LABELS)
+        h = df.pop("h").to_numpy()
+        df.insert(3, "health", labels[h, 0])
+        df.insert(4, "severity", labels[h, 1])
+        return df[df["count"] > 0].reset_index(drop=True)
+
+    def monthly(self) -> pd.DataFrame:
+        """One row per month with the headline stocks for GM."""
+        return pd.DataFrame([self.stocks(m) for m in range(self.recorded)]).rename_axis("month")
+
+    def spell_bands(self) -> pd.DataFrame:
+        """Out of work because of health by time out of work, one row per month (people)."""
+        sp = self.spells[: self.recorded, :, :5].sum(axis=1) / self.scale
+        return pd.DataFrame(sp, columns=list(codes.SPELL_BANDS)).rename_axis("month")
+
+    def borough_rates(self, first: int, last: int) -> pd.Series:
+        """Mean employment rate per borough over months ``first..last``."""
+        return pd.Series({b: self.mean_stocks(first, last, k)["employment_rate"]
+                          for k, b in enumerate(codes.BOROUGHS)})
