@@ -1,3 +1,37 @@
-"""gmsim: an agent-based simulation of the Greater Manchester labour market for work-and-health policy."""
+"""gmsim: an agent-based simulation of the Greater Manchester labour market for work-and-health policy.
+
+Public API::
+
+    from gmsim import GMModel, load_scenario, run
+
+    model = run("scenarios/baseline.yaml", scale=0.1)   # build and run a scenario
+    model.results.monthly()                              # headline stocks by month (people)
+    gmsim.summary(model)                                  # what summary.json holds
+
+Names are imported on first use, so ``import gmsim`` stays light.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "GMModel": "gmsim.model",
+    "Scenario": "gmsim.scenario",
+    "ScenarioError": "gmsim.scenario",
+    "load_scenario": "gmsim.scenario",
+    "ParameterSet": "gmsim.parameters",
+    "summary": "gmsim.output",
+    "write_results": "gmsim.output",
+    "run": "gmsim.model",
+}
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'gmsim' has no attribute {name!r}")

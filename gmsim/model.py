@@ -144,7 +144,6 @@ class GMModel(mesa.Model):
         g = self._groups
         hazard_groups(p, e.size_band, e.occupational_health, *g)
         health_step(p, t.kernel, mult, *g, key("health"), month)
-        hazard_groups(p, e.size_band, e.occupational_health, *g)
         labour_step(p, t.kernel, mult, *g, key("labour"), month)
         benefits_step(p, t.reassessment_rate, key("benefits"), month)
         employer_step(p, e.cumulative, key("employers"), month)
@@ -196,3 +195,11 @@ def _entrant_table() -> np.ndarray:
         c[-1] = 1.0
         table[r, : len(c)] = c
     return table
+
+
+def run(scenario: Scenario | str | Path | None = None, *, progress: bool | None = False,
+        **options: Any) -> GMModel:
+    """Build a :class:`GMModel` for ``scenario`` (options as for ``GMModel``) and run all its months."""
+    model = GMModel(scenario, **options)
+    model.run(progress=progress)
+    return model

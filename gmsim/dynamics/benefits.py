@@ -10,7 +10,7 @@ a health-related benefit starts a new health-related claim (``health_claim_start
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
@@ -21,15 +21,12 @@ _FROM_WORK = (codes.T["in_work_to_out_of_work"], codes.T["at_risk_to_out_of_work
 _MAX_MONTHS = np.iinfo(np.int16).max
 
 
-@njit(cache=True)
-def benefits_step(p, reassessment_rate, key, month):
-    """Start, update and end claims in place, after this month's labour moves."""
-    state, severity, labour_event = p.state, p.severity, p.labour_event
-    benefit, months_on_benefit = p.benefit, p.months_on_benefit
-    health_claim_start, claim_from_work = p.health_claim_start, p.claim_from_work
+@njit(cache=True, parallel=True)
+def _benefits(state, severity, labour_event, benefit, months_on_benefit, health_claim_start, claim_from_work,
+              reassessment_rate, key, month):
     start = counter_start(key, month, 0)
     p_reassess = 1.0 - np.exp(-reassessment_rate)
-    for i in range(state.shape[0]):
+    for i in prange(state.shape[0]):
         u = draw(start, i)
         ev = labour_event[i]
         if state[i] != _OOW:
@@ -47,3 +44,9 @@ def benefits_step(p, reassessment_rate, key, month):
         if benefit[i] >= _LC and (entered or old < _LC):
             health_claim_start[i] = month
             claim_from_work[i] = 1 if (ev == _FROM_WORK[0] or ev == _FROM_WORK[1]) else 0
+
+
+def benefits_step(p, reassessment_rate: float, key, month: int) -> None:
+    """Start, update and end claims in place, after this month's labour moves."""
+    _benefits(p.state, p.severity, p.labour_event, p.benefit, p.months_on_benefit, p.health_claim_start,
+              p.claim_from_work, reassessment_rate, key, month)

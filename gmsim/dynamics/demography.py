@@ -10,7 +10,7 @@ skills and health drawn from the entrant distributions (``data/population.yaml``
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .. import codes
 from ..agents.people import MAX_AGE_MONTHS, MIN_AGE_MONTHS
@@ -28,18 +28,10 @@ def _categorical(u: float, cumulative: np.ndarray) -> int:
     return k
 
 
-@njit(cache=True)
-def demography_step(p, monthly_mortality, complex_ratio, entrants, key, month):
-    """Age everyone a month and replace those who leave by entrants, in place.
-
-    ``entrants`` holds cumulative distributions, one row each for borough, sex, skills, severity and
-    condition kind (padded with 1.0).
-    """
-    (person_id, age_months, borough, sex, skills, severity, condition, state, months_in_state, benefit,
-     months_on_benefit, employer, health_claim_start, claim_from_work, labour_event, health_event,
-     exit_event) = (p.person_id, p.age_months, p.borough, p.sex, p.skills, p.severity, p.condition, p.state,
-                    p.months_in_state, p.benefit, p.months_on_benefit, p.employer, p.health_claim_start,
-                    p.claim_from_work, p.labour_event, p.health_event, p.exit_event)
+@njit(cache=True, parallel=True)
+def _demography(person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state,
+                benefit, months_on_benefit, employer, health_claim_start, claim_from_work, labour_event,
+                health_event, exit_event, monthly_mortality, complex_ratio, entrants, key, month):
     n = state.shape[0]
     s_death = counter_start(key, month, 0)
     s_borough = counter_start(key, month, 1)
@@ -47,7 +39,7 @@ def demography_step(p, monthly_mortality, complex_ratio, entrants, key, month):
     s_skills = counter_start(key, month, 3)
     s_severity = counter_start(key, month, 4)
     s_condition = counter_start(key, month, 5)
-    for i in range(n):
+    for i in prange(n):
         age = age_months[i] + 1
         q = monthly_mortality[band_of(age, _AGE_BAND_LOWER)]
         if severity[i] == codes.COMPLEX:
@@ -76,3 +68,13 @@ def demography_step(p, monthly_mortality, complex_ratio, entrants, key, month):
             claim_from_work[i] = 0
             labour_event[i] = -1
             health_event[i] = -1
+
+
+def demography_step(p, monthly_mortality: np.ndarray, complex_ratio: float, entrants: np.ndarray, key,
+                    month: int) -> None:
+    """Age everyone a month and replace those who leave by entrants, in place.
+
+    ``entrants`` holds cumulative distributions, one row each for borough, sex, skills, severity and
+    condition kind (padded with 1.0).
+    """
+    _demography(*p, monthly_mortality, complex_ratio, entrants, key, month)

@@ -8,7 +8,7 @@ keeps the tie; a move out of work or into inactivity ends it.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
@@ -16,13 +16,11 @@ from ..streams import counter_start, draw
 _IN_WORK, _AT_RISK = codes.IN_WORK, codes.AT_RISK
 
 
-@njit(cache=True)
-def employer_step(p, cumulative, key, month):
-    """Form and break employer ties in place, after this month's labour moves."""
-    state, employer = p.state, p.employer
+@njit(cache=True, parallel=True)
+def _employers(state, employer, cumulative, key, month):
     start = counter_start(key, month, 0)
     last = cumulative.shape[0] - 1
-    for i in range(state.shape[0]):
+    for i in prange(state.shape[0]):
         u = draw(start, i)
         s = state[i]
         employed = s == _IN_WORK or s == _AT_RISK
@@ -30,3 +28,8 @@ def employer_step(p, cumulative, key, month):
             employer[i] = -1
         elif employer[i] < 0:
             employer[i] = min(np.searchsorted(cumulative, u, side="right"), last)
+
+
+def employer_step(p, cumulative: np.ndarray, key, month: int) -> None:
+    """Form and break employer ties in place, after this month's labour moves."""
+    _employers(p.state, p.employer, cumulative, key, month)

@@ -4,13 +4,19 @@ A transition's monthly hazard for person ``i`` is ``base[t]`` times the hazard r
 person's attributes (``codes.DIMENSIONS``), times the interventions' multiplier ``mult[t, i]`` when any
 intervention is running (the processes apply that last factor). The ratios are multiplied out in advance over three groups of dimensions
 (``codes.HAZARD_GROUPS``), so a hazard costs three table reads: see ``ParameterSet.hazard_tables()``.
-:func:`hazard_groups` writes every person's level in each group once before a process runs.
+:func:`hazard_groups` writes every person's level in each group once a month; processes that change a
+level (health) update it.
+
+The compiled loops run in parallel over people (numba ``prange``); every draw is a pure function of
+the person's slot, so results do not depend on the number of threads. The loops take plain arrays:
+numba can lose writes made through a tuple's fields inside a parallel loop, so each process has a
+small Python wrapper that unpacks the people arrays.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .. import codes
 
@@ -37,21 +43,29 @@ def band_of(value: int, lower: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def hazard_groups(p, emp_size: np.ndarray, emp_oh: np.ndarray, ga: np.ndarray, gb: np.ndarray,
-                  gc: np.ndarray) -> None:
-    """Write each person's combined level in the three groups of ``codes.HAZARD_GROUPS``."""
-    state, severity, condition, age_months = p.state, p.severity, p.condition, p.age_months
-    sex, borough, skills = p.sex, p.borough, p.skills
-    benefit, months_in_state, employer = p.benefit, p.months_in_state, p.employer
-    for i in range(state.shape[0]):
-        age_band = band_of(age_months[i], _AGE_BAND_LOWER)
-        ga[i] = ((np.int64(state[i]) * _N_SEV + severity[i]) * _N_COND + condition[i]) * _N_AGE + age_band
+def group_a(state: int, severity: int, condition: int, age_band: int) -> int:
+    """Combined level in the first group (state, severity, condition, age band)."""
+    return ((np.int64(state) * _N_SEV + severity) * _N_COND + condition) * _N_AGE + age_band
+
+
+@njit(cache=True, parallel=True)
+def _hazard_groups(state, severity, condition, age_months, sex, borough, skills, benefit, months_in_state,
+                   employer, emp_size, emp_oh, ga, gb, gc):
+    for i in prange(state.shape[0]):
+        ga[i] = group_a(state[i], severity[i], condition[i], band_of(age_months[i], _AGE_BAND_LOWER))
         gb[i] = (np.int64(sex[i]) * _N_BOROUGH + borough[i]) * _N_SKILLS + skills[i]
         e = employer[i]
         size = emp_size[e] if e >= 0 else 0
         oh = emp_oh[e] if e >= 0 else 0
         dur = band_of(months_in_state[i], _DURATION_LOWER)
         gc[i] = ((np.int64(benefit[i]) * _N_DUR + dur) * _N_SIZE + size) * _N_OH + oh
+
+
+def hazard_groups(p, emp_size: np.ndarray, emp_oh: np.ndarray, ga: np.ndarray, gb: np.ndarray,
+                  gc: np.ndarray) -> None:
+    """Write each person's combined level in the three groups of ``codes.HAZARD_GROUPS``."""
+    _hazard_groups(p.state, p.severity, p.condition, p.age_months, p.sex, p.borough, p.skills, p.benefit,
+                   p.months_in_state, p.employer, emp_size, emp_oh, ga, gb, gc)
 
 
 @njit(cache=True)

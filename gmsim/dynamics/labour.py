@@ -10,7 +10,7 @@ decides whether and where the person moves (competing risks). Time in state rest
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
@@ -23,22 +23,11 @@ _MAX_MONTHS = np.iinfo(np.int16).max
 _LAST = codes.N_LABOUR - 1
 
 
-@njit(cache=True)
-def labour_step(p, tables, mult, ga, gb, gc, key, month):
-    """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
-
-    Args:
-        p: People arrays.
-        tables: ``HazardTables.kernel``.
-        mult: Intervention hazard multipliers (transitions, people), or shape (transitions, 0).
-        ga, gb, gc: Each person's hazard group levels (:func:`~gmsim.dynamics.hazard.hazard_groups`).
-        key: Key of the ``labour`` stream.
-        month: Current month.
-    """
-    state, months_in_state, labour_event = p.state, p.months_in_state, p.labour_event
+@njit(cache=True, parallel=True)
+def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, key, month):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
-    for i in range(state.shape[0]):
+    for i in prange(state.shape[0]):
         s = state[i]
         first = _FIRST[s]
         a, b, c = ga[i], gb[i], gc[i]
@@ -59,3 +48,17 @@ def labour_step(p, tables, mult, ga, gb, gc, key, month):
             labour_event[i] = t
             state[i] = _TO[t]
             months_in_state[i] = 0
+
+
+def labour_step(p, tables, mult, ga, gb, gc, key, month) -> None:
+    """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
+
+    Args:
+        p: People arrays.
+        tables: ``HazardTables.kernel``.
+        mult: Intervention hazard multipliers (transitions, people), or shape (transitions, 0).
+        ga, gb, gc: Each person's hazard group levels (:func:`~gmsim.dynamics.hazard.hazard_groups`).
+        key: Key of the ``labour`` stream.
+        month: Current month.
+    """
+    _labour(p.state, p.months_in_state, p.labour_event, ga, gb, gc, tables, mult, key, month)

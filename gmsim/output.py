@@ -1,0 +1,223 @@
+"""Result folders: summary, tidy time series, manifest and plots, written atomically.
+
+A run's folder is built in a temporary sibling folder and moved into place only when complete, so
+a failed or interrupted run never leaves a half-written folder and never damages an earlier good one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import __version__, codes
+from .model import STOCK_KEYS, GMModel
+from .targets import load_targets
+
+SUMMARY_KEYS = STOCK_KEYS[1:] + ("long_spell_share", "work_limiting_prevalence")
+FLOW_KEYS = ("job_entries", "job_losses", "sickness_absence_starts", "returns_from_sickness_absence",
+             "health_job_losses", "health_onsets", "exits_at_65", "deaths")
+
+
+def averaging_window(months: int) -> tuple[int, int]:
+    """Months averaged for flows and targets: 13..end, or 1..end for runs shorter than two years."""
+    return (13 if months >= 24 else 1), months
+
+
+def _rounded(d: dict[str, float]) -> dict[str, float]:
+    return {k: (round(v, 4) if k.endswith(("rate", "share", "prevalence")) else round(v, 1))
+            for k, v in d.items()}
+
+
+def summary(model: GMModel) -> dict[str, Any]:
+    """The run's headline figures (people, shares as fractions), as written to ``summary.json``."""
+    r, m = model.results, model.month
+    first, last = averaging_window(m)
+    last12 = max(0, m - 11)
+    pick = lambda d: _rounded({k: d[k] for k in SUMMARY_KEYS})  # noqa: E731
+    flows = r.annual_flows(first, last) if m > 0 else {}
+    window = r.mean_stocks(first, last) if m > 0 else r.stocks(0)
+    checks = {}
+    for t in load_targets():
+        if t.metric.startswith("employment_rate."):
+            b = codes.BOROUGHS.index(t.metric.split(".", 1)[1])
+            v = r.mean_stocks(first, last, b)["employment_rate"] if m > 0 else r.stocks(0, b)["employment_rate"]
+        else:
+            v = window.get(t.metric, flows.get(t.metric))
+        checks[t.key] = {"model": round(float(v), 4), "target": t.value, "tolerance": t.tolerance,
+                         "ok": bool(abs(v - t.value) <= t.tolerance), "source": t.source}
+    return {
+        "scenario": model.scenario.name,
+        "description": model.scenario.description,
+        "seed": model.seed,
+        "months": m,
+        "scale": model.scale,
+        "people_simulated": model.people.n,
+        "population": round(r.stocks(m)["population"], 1),
+        "notes": {
+            "units": "counts are people (simulated people / scale); rates and shares are fractions",
+            "final": f"end of month {m}",
+            "mean_last_12": f"mean of months {last12}..{m}",
+            "window": f"flows, window means and target checks use months {first}..{last}",
+            "flows": "people a year, mean over the window",
+        },
+        "final": pick(r.stocks(m)),
+        "mean_last_12": pick(r.mean_stocks(last12, m)),
+        "window": pick(window),
+        "by_borough": {
+            b: {"final": pick(r.stocks(m, k)), "mean_last_12": pick(r.mean_stocks(last12, m, k))}
+            for k, b in enumerate(codes.BOROUGHS)
+        },
+        "flows": {k: round(flows[k], 1) for k in FLOW_KEYS} if flows else {},
+        "cohorts": {k: round(v, 4) for k, v in flows.items() if k.startswith("new_claimant")},
+        "out_of_work_health_by_duration": {
+            band: round(float(x), 1) for band, x in zip(codes.SPELL_BANDS, r.spells[m, :, :5].sum(axis=0) / model.scale,
+                                                        strict=True)
+        },
+        "targets": checks,
+    }
+
+
+def _versions() -> dict[str, str]:
+    out = {"gmsim": __version__, "python": platform.python_version()}
+    for pkg in ("mesa", "numpy", "numba", "pandas", "matplotlib", "pydantic"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def manifest(model: GMModel, wall_time_s: float, argv: list[str] | None = None) -> dict[str, Any]:
+    """What produced the results: scenario content and hash, seed, versions, wall time."""
+    return {
+        "scenario": model.scenario.to_dict(),
+        "scenario_hash": model.scenario.content_hash(),
+        "seed": model.seed,
+        "months": model.month,
+        "scale": model.scale,
+        "parameters_changed_from_data_files": model.params.changed(),
+        "versions": _versions(),
+        "wall_time_s": round(wall_time_s, 3),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "command": argv if argv is not None else sys.argv,
+        "platform": platform.platform(),
+    }
+
+
+@contextmanager
+def atomic_folder(target: Path) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``target`` only if the block finishes without error."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    old = None
+    if target.exists():
+        old = target.parent / f".{target.name}.old-{os.getpid()}"
+        os.replace(target, old)
+    try:
+        os.replace(tmp, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float,
+                  argv: list[str] | None = None) -> Path:
+    """Write summary.json, timeseries.csv, monthly.csv, manifest.json and plots/ into ``out_dir``.
+
+    Args:
+        model: A model that has been run.
+        out_dir: Destination folder (replaced atomically if it exists).
+        wall_time_s: Wall time of the run, for the manifest.
+        argv: The command line, for the manifest.
+
+    Returns:
+        The folder written.
+    """
+    out_dir = Path(out_dir)
+    with atomic_folder(out_dir) as tmp:
+        (tmp / "summary.json").write_text(json.dumps(summary(model), indent=2))
+        model.results.timeseries().to_csv(tmp / "timeseries.csv", index=False)
+        model.results.monthly().round(4).to_csv(tmp / "monthly.csv")
+        if model.pathways is not None:
+            model.pathways.table().to_csv(tmp / "pathways.csv.gz", index=False)
+        write_plots(model, tmp / "plots")
+        (tmp / "manifest.json").write_text(json.dumps(manifest(model, wall_time_s, argv), indent=2))
+    return out_dir
+
+
+def write_plots(model: GMModel, folder: Path) -> None:
+    """PNG plots: stocks over time, employment rate by borough, out of work by duration band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder.mkdir(parents=True, exist_ok=True)
+    r = model.results
+    monthly = r.monthly()
+    title = f"{model.scenario.name} (seed {model.seed}, scale {model.scale:g})"
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    axes[0].plot(monthly.index, monthly["in_work"] / 1e3, label="in work")
+    axes[0].set_ylabel("thousands of people")
+    axes[0].set_title("In work")
+    for key, label in (("out_of_work", "out of work"), ("out_of_work_health", "out of work: health"),
+                       ("inactive_other", "inactive (other)"), ("at_risk", "at risk (off sick / struggling)")):
+        axes[1].plot(monthly.index, monthly[key] / 1e3, label=label)
+    axes[1].set_title("Out of work, inactive and at risk")
+    axes[1].legend(fontsize=8)
+    for ax in axes:
+        ax.set_xlabel("month")
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"Working-age population by labour state — {title}")
+    fig.tight_layout()
+    fig.savefig(folder / "stocks.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    rates = np.array([[r.stocks(m, b)["employment_rate"] for b in range(len(codes.BOROUGHS))]
+                      for m in range(r.recorded)])
+    for b, name in enumerate(codes.BOROUGHS):
+        ax.plot(range(r.recorded), 100 * rates[:, b], label=name)
+    ax.plot(monthly.index, 100 * monthly["employment_rate"], color="black", lw=2.5, label="Greater Manchester")
+    ax.set_xlabel("month")
+    ax.set_ylabel("employment rate, % of 16-64")
+    ax.set_title(f"Employment rate by borough — {title}")
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(folder / "employment_by_borough.png", dpi=110)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    bands = r.spell_bands()
+    ax.stackplot(bands.index, (bands / 1e3).T.to_numpy(), labels=list(bands.columns))
+    ax.set_xlabel("month")
+    ax.set_ylabel("thousands of people")
+    ax.set_title(f"Out of work because of health, by time out of work — {title}")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(folder / "out_of_work_by_duration.png", dpi=110)
+    plt.close(fig)

@@ -1,0 +1,127 @@
+"""run_sim.py end to end at small scale, bad input, and atomic result folders."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gmsim import cli, output
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+def test_end_to_end_small_scale(tmp_path):
+    out = tmp_path / "base"
+    r = run("scenarios/baseline.yaml", "--scale", "0.005", "--months", "24", "--seed", "3", "--out", str(out),
+            "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == ""
+    s = json.loads((out / "summary.json").read_text())
+    for key in ("scenario", "seed", "months", "scale", "population", "final", "mean_last_12", "by_borough", "flows"):
+        assert key in s
+    assert s["seed"] == 3 and s["months"] == 24 and s["scale"] == 0.005
+    assert s["population"] == pytest.approx(1_781_000, rel=0.001)
+    for block in (s["final"], s["mean_last_12"], *[b["final"] for b in s["by_borough"].values()]):
+        assert {"in_work", "at_risk", "out_of_work", "out_of_work_health", "inactive_other",
+                "employment_rate"} <= set(block)
+    assert set(s["by_borough"]) == {"Bolton", "Bury", "Manchester", "Oldham", "Rochdale", "Salford",
+                                    "Stockport", "Tameside", "Trafford", "Wigan"}
+    assert {"job_entries", "job_losses", "sickness_absence_starts", "health_job_losses"} <= set(s["flows"])
+    ts = pd.read_csv(out / "timeseries.csv")
+    assert list(ts.columns) == ["month", "borough", "state", "health", "severity", "count"]
+    assert ts.groupby("month")["count"].sum().round().eq(1_781_000).all()
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["seed"] == 3 and len(m["scenario_hash"]) == 64
+    assert {"gmsim", "mesa", "numpy"} <= set(m["versions"]) and m["wall_time_s"] > 0
+    for png in ("stocks.png", "employment_by_borough.png", "out_of_work_by_duration.png"):
+        assert (out / "plots" / png).stat().st_size > 10_000
+    # the same command gives the same numbers
+    out2 = tmp_path / "again"
+    run("scenarios/baseline.yaml", "--scale", "0.005", "--months", "24", "--seed", "3", "--out", str(out2), "--quiet")
+    assert (out2 / "summary.json").read_text() == (out / "summary.json").read_text()
+    assert (out2 / "timeseries.csv").read_bytes() == (out / "timeseries.csv").read_bytes()
+
+
+def test_default_scenario_and_results_folder(tmp_path):
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "baseline.yaml").write_text(
+        "name: quick\nmonths: 2\npopulation: {scale: 0.001, history_sample: 0}\n")
+    r = run(cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "results" / "quick" / "summary.json").exists()
+    assert "quick" in r.stdout
+
+
+@pytest.mark.parametrize("content,args,needle", [
+    (None, [], "no such file"),
+    ("name: x\nmonths: [1\n", [], "line"),
+    ("name: x\nsede: 3\n", [], "did you mean 'seed'"),
+    ("name: x\npopulation: {scale: -1}\n", [], "population.scale"),
+    ("name: x\nparameters: {in_work_to_at_risk.bas: 0.1}\n", [], "in_work_to_at_risk.base"),
+    ("name: x\n", ["--scale", "-2"], "population.scale"),
+    ("name: x\n", ["--months", "abc"], "--months"),
+    ("name: x\n", ["--seed", "-1"], "seed"),
+])
+def test_bad_input_exits_2_with_one_clear_line(tmp_path, content, args, needle):
+    path = tmp_path / "scenario.yaml"
+    if content is not None:
+        path.write_text(content)
+    r = run(str(path), "--out", str(tmp_path / "out"), *args)
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert needle in lines[0]
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_every_error_in_a_file_is_listed(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: x\nmonths: 0\nsede: 1\npopulation: {scale: 20}\n")
+    r = run(str(path))
+    assert r.returncode == 2
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 3 and all(line.startswith(str(path)) for line in lines)
+
+
+def test_out_that_is_a_file_is_refused(tmp_path):
+    target = tmp_path / "results.txt"
+    target.write_text("keep me")
+    r = run("--out", str(target), "--scale", "0.001", "--months", "1")
+    assert r.returncode == 2 and "--out" in r.stderr
+    assert target.read_text() == "keep me"
+
+
+def test_failed_run_keeps_the_earlier_good_folder(tmp_path, monkeypatch):
+    out = tmp_path / "res"
+    assert cli.main(["--scale", "0.001", "--months", "2", "--out", str(out), "--quiet"]) == 0
+    good = (out / "summary.json").read_text()
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(output, "write_plots", broken)
+    with pytest.raises(RuntimeError):
+        cli.main(["--scale", "0.001", "--months", "3", "--out", str(out), "--quiet"])
+    assert (out / "summary.json").read_text() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["res"]  # no partial folder left behind
+
+
+def test_interrupted_run_writes_nothing(tmp_path, monkeypatch):
+    from gmsim import model
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(model.GMModel, "run", interrupted)
+    out = tmp_path / "res"
+    assert cli.main(["--scale", "0.001", "--out", str(out), "--quiet"]) == 130
+    assert not out.exists() and list(tmp_path.iterdir()) == []

@@ -1,0 +1,213 @@
+"""Each monthly rule against its parameters: exact where the rule is deterministic, otherwise
+statistically (shares within 4 standard errors of the exact competing-risks probability)."""
+
+import numpy as np
+import pytest
+
+from conftest import assert_share, make_people
+from gmsim import codes
+from gmsim.dynamics.benefits import benefits_step
+from gmsim.dynamics.demography import demography_step
+from gmsim.dynamics.employers import employer_step
+from gmsim.dynamics.hazard import hazard_groups
+from gmsim.dynamics.health import health_step
+from gmsim.dynamics.labour import labour_step
+from gmsim.model import _entrant_table
+from gmsim.parameters import ParameterSet
+from gmsim.streams import Streams
+
+N = 100_000
+PARAMS = ParameterSet()
+TABLES = PARAMS.hazard_tables()
+# Two employers: a micro firm without occupational health and a large one with it.
+EMP_SIZE = np.array([1, 4], dtype=np.int8)
+EMP_OH = np.array([0, 1], dtype=np.int8)
+NO_MULT = np.ones((len(codes.TRANSITIONS), 0))
+
+
+def expected_hazard(t: str, **levels) -> float:
+    """Reference hazard from the named parameters (independent of the kernels' packed tables)."""
+    defaults = dict(state="in_work", severity="none", condition="none", age_band="35-49", sex="female",
+                    borough="Bolton", skills="medium", benefit="none", duration_band="0-5",
+                    employer_size="none", occupational_health="no")
+    defaults.update(levels)
+    h = PARAMS.value(f"{t}.base")
+    for dim, level in defaults.items():
+        h *= PARAMS.value(f"{t}.{dim}.{level}")
+    return h
+
+
+def competing(hazards: dict[str, float]) -> dict[str, float]:
+    total = sum(hazards.values())
+    return {k: (1 - np.exp(-total)) * h / total for k, h in hazards.items()}
+
+
+def run_labour(people, mult=NO_MULT, month=1, seed=5):
+    groups = tuple(np.zeros(people.n, np.int16) for _ in range(3))
+    hazard_groups(people, EMP_SIZE, EMP_OH, *groups)
+    labour_step(people, TABLES.kernel, mult, *groups, Streams(seed).key("labour"), month)
+
+
+def test_group_tables_reproduce_the_named_parameters():
+    p = make_people(3, state=codes.AT_RISK, severity=codes.COMPLEX, condition=codes.MULTIPLE,
+                    age_months=55 * 12, skills=0, borough=6, months_in_state=8, employer=0)
+    groups = tuple(np.zeros(3, np.int16) for _ in range(3))
+    hazard_groups(p, EMP_SIZE, EMP_OH, *groups)
+    a, b, c = (g[0] for g in groups)
+    base, ga, gb, gc = TABLES.kernel
+    for t in codes.TRANSITIONS:
+        ti = codes.T[t]
+        got = base[ti] * ga[a, ti] * gb[b, ti] * gc[c, ti]
+        want = expected_hazard(t, state="at_risk", severity="complex", condition="multiple", age_band="50-64",
+                               skills="low", borough="Stockport", duration_band="6-11", employer_size="micro")
+        assert got == pytest.approx(want, rel=1e-12), t
+
+
+@pytest.mark.parametrize("severity", [codes.NO_CONDITION, codes.MODERATE])
+def test_in_work_transitions(severity):
+    p = make_people(N, state=codes.IN_WORK, severity=severity, condition=1 if severity else 0,
+                    employer=1)
+    run_labour(p)
+    sev = codes.SEVERITIES[severity]
+    h = {t: expected_hazard(t, severity=sev, condition="mental_health" if severity else "none",
+                            employer_size="large", occupational_health="yes")
+         for t in ("in_work_to_at_risk", "in_work_to_out_of_work", "in_work_to_inactive")}
+    for t, prob in competing(h).items():
+        assert_share(int((p.labour_event == codes.T[t]).sum()), N, prob, t)
+    moved = p.labour_event >= 0
+    assert np.all(p.months_in_state[moved] == 0) and np.all(p.months_in_state[~moved] == 1)
+    assert np.all(p.state[p.labour_event == codes.T["in_work_to_at_risk"]] == codes.AT_RISK)
+
+
+@pytest.mark.parametrize("months", [2, 8])
+def test_at_risk_transitions_and_end_of_sick_pay(months):
+    p = make_people(N, state=codes.AT_RISK, severity=codes.MODERATE, condition=2, months_in_state=months,
+                    employer=0)
+    run_labour(p)
+    band = "0-5" if months < 6 else "6-11"
+    h = {t: expected_hazard(t, state="at_risk", severity="moderate", condition="musculoskeletal",
+                            duration_band=band, employer_size="micro")
+         for t in ("at_risk_to_in_work", "at_risk_to_out_of_work", "at_risk_to_inactive")}
+    for t, prob in competing(h).items():
+        assert_share(int((p.labour_event == codes.T[t]).sum()), N, prob, t)
+
+
+@pytest.mark.parametrize("benefit,months", [(codes.JOBSEEKER, 3), (codes.LIMITED_CAPABILITY, 30),
+                                            (codes.SUPPORT_GROUP, 70)])
+def test_out_of_work_transitions_with_duration_dependence(benefit, months):
+    p = make_people(N, state=codes.OUT_OF_WORK, benefit=benefit, months_in_state=months,
+                    severity=benefit if benefit > 1 else 0, condition=1 if benefit > 1 else 0)
+    run_labour(p)
+    sev = codes.SEVERITIES[benefit] if benefit > 1 else "none"
+    band = next(b for b, lo in zip(reversed(codes.DURATION_BANDS), reversed(codes.DURATION_BAND_LOWER_MONTHS))
+                if months >= lo)
+    h = {t: expected_hazard(t, state="out_of_work", benefit=codes.BENEFITS[benefit], duration_band=band,
+                            severity=sev, condition="mental_health" if benefit > 1 else "none")
+         for t in ("out_of_work_to_in_work", "out_of_work_to_inactive")}
+    for t, prob in competing(h).items():
+        assert_share(int((p.labour_event == codes.T[t]).sum()), N, prob, t)
+
+
+def test_duration_dependence_lowers_job_entry():
+    short = make_people(N, state=codes.OUT_OF_WORK, benefit=codes.LIMITED_CAPABILITY, months_in_state=1)
+    long = make_people(N, state=codes.OUT_OF_WORK, benefit=codes.LIMITED_CAPABILITY, months_in_state=80)
+    run_labour(short)
+    run_labour(long)
+    t = codes.T["out_of_work_to_in_work"]
+    assert (long.labour_event == t).sum() < 0.5 * (short.labour_event == t).sum()
+
+
+def test_multipliers_change_only_their_transition():
+    base = make_people(N, state=codes.IN_WORK, severity=codes.MILD, condition=1, employer=0)
+    boosted = make_people(N, state=codes.IN_WORK, severity=codes.MILD, condition=1, employer=0)
+    mult = np.ones((len(codes.TRANSITIONS), N))
+    mult[codes.T["in_work_to_at_risk"], : N // 2] = 0.0  # the first half cannot become at risk
+    run_labour(base)
+    run_labour(boosted, mult)
+    t = codes.T["in_work_to_at_risk"]
+    assert (boosted.labour_event[: N // 2] == t).sum() == 0
+    assert np.array_equal(base.labour_event[N // 2 :], boosted.labour_event[N // 2 :])
+
+
+def test_health_events_and_their_effects():
+    groups = tuple(np.zeros(N, np.int16) for _ in range(3))
+    p = make_people(N, state=codes.OUT_OF_WORK, severity=codes.MILD, condition=codes.MUSCULOSKELETAL,
+                    age_months=30 * 12)
+    hazard_groups(p, EMP_SIZE, EMP_OH, *groups)
+    health_step(p, TABLES.kernel, NO_MULT, *groups, Streams(2).key("health"), 1)
+    lv = dict(state="out_of_work", severity="mild", condition="musculoskeletal", age_band="25-34")
+    names = ("onset_mental_health", "onset_musculoskeletal", "onset_other", "health_worsening", "health_recovery")
+    probs = competing({t: expected_hazard(t, **lv) for t in names})
+    for t, prob in probs.items():
+        assert_share(int((p.health_event == codes.T[t]).sum()), N, prob, t)
+    ev = p.health_event
+    assert np.all(p.condition[ev == codes.T["onset_mental_health"]] == codes.MULTIPLE)
+    assert np.all(p.condition[ev == codes.T["onset_musculoskeletal"]] == codes.MUSCULOSKELETAL)
+    assert np.all(p.severity[ev == codes.T["health_worsening"]] == codes.MODERATE)
+    assert np.all((p.severity[ev == codes.T["health_recovery"]] == 0) & (p.condition[ev == codes.T["health_recovery"]] == 0))
+    assert np.all(p.severity[ev == -1] == codes.MILD)
+
+
+def test_worklessness_raises_mental_health_onset():
+    assert expected_hazard("onset_mental_health", state="out_of_work") > expected_hazard("onset_mental_health")
+    assert expected_hazard("health_recovery", state="out_of_work", severity="mild") < \
+        expected_hazard("health_recovery", severity="mild")
+
+
+def test_demography_exits_deaths_and_entrants():
+    n = N
+    age = np.where(np.arange(n) < 1000, 65 * 12 - 1, 58 * 12).astype(np.int16)
+    p = make_people(n, age_months=age, severity=np.where(np.arange(n) % 2 == 0, codes.COMPLEX, 0),
+                    state=codes.OUT_OF_WORK, benefit=codes.SUPPORT_GROUP, employer=-1)
+    t = PARAMS.hazard_tables()
+    demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, _entrant_table(),
+                    Streams(4).key("demography"), 3)
+    # everyone turning 65 leaves (unless they died first this month)
+    assert np.all(p.exit_event[:1000] > 0)
+    assert np.all(p.age_months[p.exit_event > 0] == 16 * 12)
+    assert np.all(p.state[p.exit_event > 0] == codes.INACTIVE)
+    assert np.all(p.benefit[p.exit_event > 0] == 0)
+    assert len(np.unique(p.person_id)) == n
+    # deaths at 58: monthly probability from the 50-64 band, x ratio for complex conditions
+    q = t.monthly_mortality[3]
+    rest = np.arange(n) >= 1000
+    complex_ = rest & (np.arange(n) % 2 == 0)
+    assert_share(int((p.exit_event[complex_] == 2).sum()), int(complex_.sum()), q * t.mortality_complex_ratio,
+                 "deaths, complex")
+    assert np.all(p.age_months[rest & (p.exit_event == 0)] == 58 * 12 + 1)
+
+
+def test_benefits_follow_health_at_entry_and_reassessment():
+    p = make_people(N, state=codes.OUT_OF_WORK, severity=np.arange(N) % 4,
+                    labour_event=codes.T["at_risk_to_out_of_work"])
+    benefits_step(p, PARAMS.value("benefits.reassessment_rate"), Streams(1).key("benefits"), 9)
+    assert np.array_equal(p.benefit, np.array(codes.BENEFIT_FOR_SEVERITY)[p.severity])
+    health = p.benefit >= codes.LIMITED_CAPABILITY
+    assert np.all(p.health_claim_start[health] == 9) and np.all(p.claim_from_work[health] == 1)
+    assert np.all(p.health_claim_start[~health] == codes.NO_CLAIM)
+    # staying out of work: recovered claimants are moved to jobseeker only when reassessed
+    p = make_people(N, state=codes.OUT_OF_WORK, severity=codes.MILD, benefit=codes.LIMITED_CAPABILITY,
+                    months_on_benefit=10)
+    rate = PARAMS.value("benefits.reassessment_rate")
+    benefits_step(p, rate, Streams(1).key("benefits"), 10)
+    assert_share(int((p.benefit == codes.JOBSEEKER).sum()), N, 1 - np.exp(-rate), "reassessed")
+    assert np.all(p.months_on_benefit == 11)
+    # leaving out of work ends the claim
+    p = make_people(10, state=codes.IN_WORK, benefit=codes.JOBSEEKER, months_on_benefit=4,
+                    labour_event=codes.T["out_of_work_to_in_work"])
+    benefits_step(p, rate, Streams(1).key("benefits"), 10)
+    assert np.all(p.benefit == 0) and np.all(p.months_on_benefit == 0)
+
+
+def test_employer_ties_form_by_size_and_break_on_leaving_work():
+    cumulative = np.array([0.2, 0.5, 1.0])  # three employers holding 20%, 30%, 50% of jobs
+    p = make_people(N, state=codes.IN_WORK, employer=-1)
+    employer_step(p, cumulative, Streams(8).key("employers"), 2)
+    counts = np.bincount(p.employer, minlength=3)
+    for k, share in enumerate((0.2, 0.3, 0.5)):
+        assert_share(int(counts[k]), N, share, f"employer {k}")
+    p.state[: N // 2] = codes.OUT_OF_WORK
+    before = p.employer.copy()
+    employer_step(p, cumulative, Streams(8).key("employers"), 3)
+    assert np.all(p.employer[: N // 2] == -1)
+    assert np.array_equal(p.employer[N // 2 :], before[N // 2 :])

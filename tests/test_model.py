@@ -1,0 +1,115 @@
+"""GMModel: construction, determinism, common random numbers, population, agent views."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gmsim import codes
+from gmsim.model import GMModel, working_age_population
+
+
+def test_constructible_with_no_arguments_at_full_scale_and_steps():
+    m = GMModel()
+    assert m.people.n == working_age_population() == 1_781_000
+    assert m.months_planned == 120 and m.scale == 1.0
+    m.step()
+    assert m.month == 1
+    assert m.stocks["population"] == 1_781_000
+    # ~30 bytes a person of state, well inside the 300 bytes a person memory budget
+    assert m.people.nbytes / m.people.n < 40
+
+
+def test_same_seed_same_results_different_seed_different_results():
+    a = GMModel(scale=0.01, months=24, rng=4)
+    b = GMModel(scale=0.01, months=24, rng=4)
+    c = GMModel(scale=0.01, months=24, rng=5)
+    for m in (a, b, c):
+        m.run(progress=False)
+    for name in a.people._fields:
+        assert np.array_equal(getattr(a.people, name), getattr(b.people, name)), name
+    assert np.array_equal(a.results.stock, b.results.stock)
+    assert not np.array_equal(a.results.stock, c.results.stock)
+
+
+def test_rng_generator_and_seed_are_accepted():
+    m = GMModel(scale=0.001, months=2, rng=np.random.default_rng(3))
+    assert isinstance(m.seed, int)
+    m.run(progress=False)
+
+
+def test_population_stays_at_its_size_and_counts_add_up(small_run):
+    ts = small_run.results.timeseries()
+    per_month = ts.groupby("month")["count"].sum()
+    assert np.allclose(per_month.to_numpy(), 1_781_000)
+    monthly = small_run.results.monthly()
+    parts = monthly[["in_work", "at_risk", "out_of_work", "inactive_other"]].sum(axis=1)
+    assert np.allclose(parts, monthly["population"])
+    assert (monthly["out_of_work_health"] <= monthly["out_of_work"]).all()
+
+
+def test_ages_stay_working_age_and_employer_ties_match_states(small_run):
+    p = small_run.people
+    assert p.age_months.min() >= 16 * 12 and p.age_months.max() < 65 * 12
+    employed = (p.state == codes.IN_WORK) | (p.state == codes.AT_RISK)
+    assert np.all(p.employer[employed] >= 0) and np.all(p.employer[~employed] == -1)
+    oow = p.state == codes.OUT_OF_WORK
+    assert np.all(p.benefit[oow] > 0) and np.all(p.benefit[~oow] == 0)
+
+
+def test_flows_match_the_state_changes_they_count():
+    m = GMModel(scale=0.005, months=3, rng=2)
+    before = m.people.state.copy()
+    m.step()
+    changed = (before != m.people.state) & (m.people.exit_event == 0)
+    moved = (m.people.labour_event >= 0) & (m.people.exit_event == 0)
+    assert np.array_equal(changed, moved)
+    labour_flows = m.results.flows[1, : codes.N_LABOUR].sum()
+    assert labour_flows == (m.people.labour_event >= 0).sum()
+
+
+def test_datacollector_gives_monthly_stocks(small_run):
+    df = small_run.datacollector.get_model_vars_dataframe()
+    assert len(df) == small_run.month + 1
+    assert {"in_work", "out_of_work_health", "employment_rate"} <= set(df.columns)
+    pd.testing.assert_series_equal(df["in_work"].reset_index(drop=True),
+                                   small_run.results.monthly()["in_work"].reset_index(drop=True),
+                                   check_names=False)
+
+
+def test_common_random_numbers_keep_other_processes_draws():
+    """A change to labour parameters does not shift anybody's health or demography draws."""
+    a = GMModel(scale=0.01, months=1, rng=8)
+    b = GMModel(scale=0.01, months=1, rng=8, parameters={"out_of_work_to_in_work.base": 0.5})
+    a.step()
+    b.step()
+    assert np.array_equal(a.people.health_event, b.people.health_event)
+    assert np.array_equal(a.people.exit_event, b.people.exit_event)
+    assert not np.array_equal(a.people.labour_event, b.people.labour_event)
+
+
+def test_person_and_employer_views(small_run):
+    slot = int(small_run.sampled_slots[0])
+    person = small_run.person(slot)
+    assert person.state in codes.STATES and person.borough in codes.BOROUGHS
+    assert person.unique_id == small_run.people.person_id[slot]
+    path = person.pathway
+    assert path is not None and path.index.max() == small_run.month
+    assert path["state"].iloc[-1] == person.state
+    assert person.as_dict()["slot"] == slot
+    unsampled = next(i for i in range(small_run.people.n) if i not in set(small_run.sampled_slots))
+    assert small_run.person(unsampled).pathway is None
+    employed = np.flatnonzero(small_run.people.employer >= 0)[0]
+    emp = small_run.person(int(employed)).employer
+    assert emp.size_band in codes.EMPLOYER_SIZES[1:]
+    assert employed in emp.employees
+    with pytest.raises(IndexError):
+        small_run.person(small_run.people.n)
+
+
+def test_employers_by_size_band(small_run):
+    e = small_run.employers
+    bands = np.bincount(e.size_band, minlength=5)[1:]
+    assert bands[0] > bands[1] > bands[2] > bands[3] > 0  # many micro firms, few large ones
+    oh_large = e.occupational_health[e.size_band == 4].mean()
+    oh_micro = e.occupational_health[e.size_band == 1].mean()
+    assert oh_large > 0.7 and oh_micro < 0.2
