@@ -109,7 +109,7 @@ def _apply(values: dict[str, float], fits: tuple[Fit, ...], steps: np.ndarray) -
 
 def jacobian(values: dict[str, float], scale: float, seed: int, fits: tuple[Fit, ...],
              base: dict[str, float], delta: float = 0.15) -> np.ndarray:
-    """d g(target_j) / d log(theta_i) by forward differences (common random numbers keep it smooth)."""
+    """D g(target_j) / d log(theta_i) by forward differences (common random numbers keep it smooth)."""
     g0 = np.array([_g(base[f.target], f.scale) for f in fits])
     jac = np.zeros((len(fits), len(fits)))
     for i in range(len(fits)):

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from numba import njit
+from numba import get_num_threads, njit, prange
 
 from . import codes
 
@@ -39,8 +39,53 @@ N_FLOWS = N_EVENTS + 3
 _AR_TO_OOW = codes.T["at_risk_to_out_of_work"]
 
 
-@njit(cache=True)
-def tally(p, month, stock, spells, flows, cohort):
+@njit(cache=True, parallel=True)
+def _tally(borough, state, severity, condition, benefit, months_in_state, labour_event, health_event, exit_event,
+           exit_borough, health_claim_start, claim_from_work, month, chunks, stock, spells, flows, cohort):
+    n = state.shape[0]
+    size = (n + chunks - 1) // chunks
+    # Each chunk counts into its own slice; the slices are summed after the parallel loop.
+    c_stock = np.zeros((chunks,) + stock.shape, dtype=np.int64)
+    c_spells = np.zeros((chunks,) + spells.shape, dtype=np.int64)
+    c_flows = np.zeros((chunks,) + flows.shape, dtype=np.int64)
+    c_cohort = np.zeros((chunks,) + cohort.shape, dtype=np.int64)
+    for c in prange(chunks):
+        for i in range(c * size, min(n, (c + 1) * size)):
+            b = borough[i]
+            s = state[i]
+            sev = severity[i]
+            h = 0 if sev == 0 else 1 + (condition[i] - 1) * 3 + (sev - 1)
+            c_stock[c, b, s, h] += 1
+            if s == codes.OUT_OF_WORK:
+                if benefit[i] >= codes.LIMITED_CAPABILITY:
+                    m = months_in_state[i]
+                    band = 0
+                    for k in range(1, _SPELL_LOWER.shape[0]):
+                        if m >= _SPELL_LOWER[k]:
+                            band = k
+                    c_spells[c, b, band] += 1
+                else:
+                    c_spells[c, b, 5] += 1
+            ev = labour_event[i]
+            if ev >= 0:
+                c_flows[c, ev, b] += 1
+                if ev == _AR_TO_OOW and benefit[i] >= codes.LIMITED_CAPABILITY:
+                    c_flows[c, F_HEALTH_JOB_LOSS, b] += 1
+            hev = health_event[i]
+            if hev >= 0:
+                c_flows[c, hev, b] += 1
+            if exit_event[i] > 0:
+                c_flows[c, N_EVENTS - 1 + exit_event[i], exit_borough[i]] += 1
+            if health_claim_start[i] == month - COHORT_LAG:
+                c_cohort[c, claim_from_work[i], 1 if s <= codes.AT_RISK else 0] += 1
+    stock += c_stock.sum(axis=0)
+    spells += c_spells.sum(axis=0)
+    flows += c_flows.sum(axis=0)
+    cohort += c_cohort.sum(axis=0)
+
+
+def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.ndarray,
+          cohort: np.ndarray) -> None:
     """Count one month into zeroed arrays.
 
     Args:
@@ -48,37 +93,12 @@ def tally(p, month, stock, spells, flows, cohort):
         month: Current month.
         stock: (borough, state, health category) counts.
         spells: (borough, spell band) counts of out_of_work on a health benefit; band 5 holds jobseekers.
-        flows: (flow, borough) counts of this month's events.
+        flows: (flow, borough) counts of this month's events (exits by the borough of the person who left).
         cohort: (from work 0/1, employed 0/1) counts of claims that began ``COHORT_LAG`` months ago.
     """
-    for i in range(p.state.shape[0]):
-        b = p.borough[i]
-        s = p.state[i]
-        sev = p.severity[i]
-        h = 0 if sev == 0 else 1 + (p.condition[i] - 1) * 3 + (sev - 1)
-        stock[b, s, h] += 1
-        if s == codes.OUT_OF_WORK:
-            if p.benefit[i] >= codes.LIMITED_CAPABILITY:
-                m = p.months_in_state[i]
-                band = 0
-                for k in range(1, _SPELL_LOWER.shape[0]):
-                    if m >= _SPELL_LOWER[k]:
-                        band = k
-                spells[b, band] += 1
-            else:
-                spells[b, 5] += 1
-        ev = p.labour_event[i]
-        if ev >= 0:
-            flows[ev, b] += 1
-            if ev == _AR_TO_OOW and p.benefit[i] >= codes.LIMITED_CAPABILITY:
-                flows[F_HEALTH_JOB_LOSS, b] += 1
-        hev = p.health_event[i]
-        if hev >= 0:
-            flows[hev, b] += 1
-        if p.exit_event[i] > 0:
-            flows[N_EVENTS - 1 + p.exit_event[i], b] += 1
-        if p.health_claim_start[i] == month - COHORT_LAG:
-            cohort[p.claim_from_work[i], 1 if s <= codes.AT_RISK else 0] += 1
+    _tally(p.borough, p.state, p.severity, p.condition, p.benefit, p.months_in_state, p.labour_event,
+           p.health_event, p.exit_event, p.exit_borough, p.health_claim_start, p.claim_from_work, month,
+           2 * get_num_threads(), stock, spells, flows, cohort)
 
 
 class Results:

@@ -31,6 +31,7 @@ def make_people(n: int, **attrs) -> People:
         labour_event=np.full(n, -1, np.int8),
         health_event=np.full(n, -1, np.int8),
         exit_event=np.zeros(n, np.int8),
+        exit_borough=np.zeros(n, np.int8),
     )
     for k, v in attrs.items():
         arr = defaults[k]
@@ -42,7 +43,8 @@ def assert_share(count: int, n: int, p: float, what: str = "") -> None:
     """Binomial check: count/n is within 4 standard errors of p."""
     se = np.sqrt(p * (1 - p) / n)
     share = count / n
-    assert abs(share - p) <= FOUR_SE * se + 1e-12, f"{what}: {share:.5f} vs expected {p:.5f} (4 SE = {FOUR_SE * se:.5f})"
+    assert abs(share - p) <= FOUR_SE * se + 1e-12, \
+        f"{what}: {share:.5f} vs expected {p:.5f} (4 SE = {FOUR_SE * se:.5f})"
 
 
 @pytest.fixture(scope="session")

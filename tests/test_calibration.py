@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from gmsim import codes
+from gmsim.agents.people import borough_shares
 from gmsim.calibrate import FITS, _normalise_boroughs, calibrate, fit_report
 from gmsim.model import GMModel
 from gmsim.output import summary
-from gmsim.agents.people import borough_shares
 from gmsim.targets import borough_employment_targets, load_targets
 
 

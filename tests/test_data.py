@@ -5,8 +5,7 @@ import pytest
 import yaml
 
 from gmsim import codes
-from gmsim.parameters import (ParameterError, ParameterSet, calibrated_values, default_parameters,
-                              read_data)
+from gmsim.parameters import ParameterError, ParameterSet, calibrated_values, default_parameters, read_data
 
 SOURCES = {e["id"] for e in read_data("sources.yaml")}
 

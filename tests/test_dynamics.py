@@ -3,8 +3,8 @@ statistically (shares within 4 standard errors of the exact competing-risks prob
 
 import numpy as np
 import pytest
-
 from conftest import assert_share, make_people
+
 from gmsim import codes
 from gmsim.dynamics.benefits import benefits_step
 from gmsim.dynamics.demography import demography_step
@@ -99,8 +99,8 @@ def test_out_of_work_transitions_with_duration_dependence(benefit, months):
                     severity=benefit if benefit > 1 else 0, condition=1 if benefit > 1 else 0)
     run_labour(p)
     sev = codes.SEVERITIES[benefit] if benefit > 1 else "none"
-    band = next(b for b, lo in zip(reversed(codes.DURATION_BANDS), reversed(codes.DURATION_BAND_LOWER_MONTHS))
-                if months >= lo)
+    bands = zip(reversed(codes.DURATION_BANDS), reversed(codes.DURATION_BAND_LOWER_MONTHS), strict=True)
+    band = next(b for b, lo in bands if months >= lo)
     h = {t: expected_hazard(t, state="out_of_work", benefit=codes.BENEFITS[benefit], duration_band=band,
                             severity=sev, condition="mental_health" if benefit > 1 else "none")
          for t in ("out_of_work_to_in_work", "out_of_work_to_inactive")}
@@ -144,7 +144,8 @@ def test_health_events_and_their_effects():
     assert np.all(p.condition[ev == codes.T["onset_mental_health"]] == codes.MULTIPLE)
     assert np.all(p.condition[ev == codes.T["onset_musculoskeletal"]] == codes.MUSCULOSKELETAL)
     assert np.all(p.severity[ev == codes.T["health_worsening"]] == codes.MODERATE)
-    assert np.all((p.severity[ev == codes.T["health_recovery"]] == 0) & (p.condition[ev == codes.T["health_recovery"]] == 0))
+    recovered = ev == codes.T["health_recovery"]
+    assert np.all((p.severity[recovered] == 0) & (p.condition[recovered] == 0))
     assert np.all(p.severity[ev == -1] == codes.MILD)
 
 
@@ -158,7 +159,7 @@ def test_demography_exits_deaths_and_entrants():
     n = N
     age = np.where(np.arange(n) < 1000, 65 * 12 - 1, 58 * 12).astype(np.int16)
     p = make_people(n, age_months=age, severity=np.where(np.arange(n) % 2 == 0, codes.COMPLEX, 0),
-                    state=codes.OUT_OF_WORK, benefit=codes.SUPPORT_GROUP, employer=-1)
+                    state=codes.OUT_OF_WORK, benefit=codes.SUPPORT_GROUP, employer=-1, borough=3)
     t = PARAMS.hazard_tables()
     demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, _entrant_table(),
                     Streams(4).key("demography"), 3)
@@ -168,6 +169,9 @@ def test_demography_exits_deaths_and_entrants():
     assert np.all(p.state[p.exit_event > 0] == codes.INACTIVE)
     assert np.all(p.benefit[p.exit_event > 0] == 0)
     assert len(np.unique(p.person_id)) == n
+    assert np.all(p.exit_borough[p.exit_event > 0] == 3)  # exits are counted where the leaver lived
+    # entrants' boroughs follow the Census shares, not the leaver's
+    assert len(np.unique(p.borough[p.exit_event > 0])) > 5
     # deaths at 58: monthly probability from the 50-64 band, x ratio for complex conditions
     q = t.monthly_mortality[3]
     rest = np.arange(n) >= 1000

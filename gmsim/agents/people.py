@@ -46,6 +46,7 @@ class People(NamedTuple):
         labour_event: This month's labour transition (index into ``codes.TRANSITIONS``), -1 if none.
         health_event: This month's health event (index into ``codes.TRANSITIONS``), -1 if none.
         exit_event: This month's demographic exit: 0 none, 1 turned 65, 2 died (slot now a new entrant).
+        exit_borough: Borough of the person who left the slot this month (valid where ``exit_event`` > 0).
     """
 
     person_id: np.ndarray
@@ -65,6 +66,7 @@ class People(NamedTuple):
     labour_event: np.ndarray
     health_event: np.ndarray
     exit_event: np.ndarray
+    exit_borough: np.ndarray
 
     @property
     def n(self) -> int:
@@ -171,7 +173,7 @@ def synthesise_people(n: int, streams: Streams, employers: Employers,
     months = np.where(health_claim, rng.integers(lo, hi + 1), months)
     jobseeker = oow & ~health_claim
     mean_js = pop["initial_duration_other_mean"]["value"]
-    months = np.where(jobseeker, rng.geometric(1 / mean_js, size=n) - 1, months)
+    months = np.where(jobseeker, rng.geometric(1 / (mean_js + 1), size=n) - 1, months)
     months = np.minimum(months, adult_months)
     months_in_state = months.astype(np.int16)
     months_on_benefit = np.where(oow, months_in_state, 0).astype(np.int16)
@@ -199,6 +201,7 @@ def synthesise_people(n: int, streams: Streams, employers: Employers,
         labour_event=np.full(n, -1, dtype=np.int8),
         health_event=np.full(n, -1, dtype=np.int8),
         exit_event=np.zeros(n, dtype=np.int8),
+        exit_borough=np.zeros(n, dtype=np.int8),
     )
 
 

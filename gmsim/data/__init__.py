@@ -1,0 +1,1 @@
+"""Data files shipped with gmsim: parameters, population, targets, sources, calibrated values."""

@@ -31,7 +31,7 @@ def _categorical(u: float, cumulative: np.ndarray) -> int:
 @njit(cache=True, parallel=True)
 def _demography(person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state,
                 benefit, months_on_benefit, employer, health_claim_start, claim_from_work, labour_event,
-                health_event, exit_event, monthly_mortality, complex_ratio, entrants, key, month):
+                health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants, key, month):
     n = state.shape[0]
     s_death = counter_start(key, month, 0)
     s_borough = counter_start(key, month, 1)
@@ -51,6 +51,7 @@ def _demography(person_id, age_months, sex, borough, skills, condition, severity
             exit_event[i] = 0
         else:
             exit_event[i] = 2 if died else 1
+            exit_borough[i] = borough[i]
             person_id[i] = np.int64(month) * n + i
             age_months[i] = MIN_AGE_MONTHS
             borough[i] = _categorical(draw(s_borough, i), entrants[0])

@@ -2,8 +2,9 @@
 
 A transition's monthly hazard for person ``i`` is ``base[t]`` times the hazard ratio for each of the
 person's attributes (``codes.DIMENSIONS``), times the interventions' multiplier ``mult[t, i]`` when any
-intervention is running (the processes apply that last factor). The ratios are multiplied out in advance over three groups of dimensions
-(``codes.HAZARD_GROUPS``), so a hazard costs three table reads: see ``ParameterSet.hazard_tables()``.
+intervention is running (the processes apply that last factor). The ratios are multiplied out in advance
+over three groups of dimensions (``codes.HAZARD_GROUPS``), so a hazard costs three table reads: see
+``ParameterSet.hazard_tables()``.
 :func:`hazard_groups` writes every person's level in each group once a month; processes that change a
 level (health) update it.
 

@@ -57,7 +57,9 @@ def labour_step(p, tables, mult, ga, gb, gc, key, month) -> None:
         p: People arrays.
         tables: ``HazardTables.kernel``.
         mult: Intervention hazard multipliers (transitions, people), or shape (transitions, 0).
-        ga, gb, gc: Each person's hazard group levels (:func:`~gmsim.dynamics.hazard.hazard_groups`).
+        ga: Each person's level in the first hazard group (:func:`~gmsim.dynamics.hazard.hazard_groups`).
+        gb: ... in the second group.
+        gc: ... in the third group.
         key: Key of the ``labour`` stream.
         month: Current month.
     """
