@@ -182,6 +182,7 @@ def write_plots(model: GMModel, folder: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     axes[0].plot(monthly.index, monthly["in_work"] / 1e3, label="in work")
     axes[0].set_ylabel("thousands of people")
+    axes[0].set_ylim(0, monthly["in_work"].max() / 1e3 * 1.08)
     axes[0].set_title("In work")
     for key, label in (("out_of_work", "out of work"), ("out_of_work_health", "out of work: health"),
                        ("inactive_other", "inactive (other)"), ("at_risk", "at risk (off sick / struggling)")):
