@@ -5,11 +5,11 @@ results. ``step()`` advances one month through a fixed lifecycle (see ``docs/mod
 
 1. demography — ageing, exits at 65 and deaths, 16-year-olds entering the freed slots;
 2. health — onset, worsening and recovery of long-term conditions;
-3. interventions — (from the Working Well strands, when a scenario funds them) hazard multipliers;
+3. interventions — each funded strand refers, starts and supports people and sets their hazard multipliers;
 4. labour — moves between in work, at risk, out of work and inactive;
 5. benefits — claims start, follow health at reassessment, and end;
 6. employers — ties form on job entry and break on leaving work;
-7. results — one tally of stocks and flows for the month.
+7. results — interventions count their outcomes (job entries, jobs kept), then one tally of the month.
 
 Each process is one compiled function over the arrays, drawing from its own named stream, so a change
 to one process never shifts another's random numbers.
@@ -34,6 +34,7 @@ from .dynamics.employers import employer_step
 from .dynamics.hazard import hazard_groups
 from .dynamics.health import health_step
 from .dynamics.labour import labour_step
+from .interventions.base import HazardMultipliers, Intervention, registered
 from .parameters import ParameterSet, read_data
 from .results import Results
 from .scenario import Scenario, load_scenario
@@ -61,6 +62,8 @@ class GMModel(mesa.Model):
         parameters: Extra parameter overrides ``{dotted name: value}`` on top of the scenario's.
         calibrated: Use the fitted values from ``data/calibrated.yaml`` (default) or the raw starting
             values (used by the calibration itself).
+        intervention_draws: ``{intervention: {parameter: value}}`` replacing intervention parameters (used
+            by ensembles to draw effect sizes from their uncertainty distributions).
 
     Attributes:
         scenario: The scenario, with overrides applied.
@@ -90,6 +93,7 @@ class GMModel(mesa.Model):
         months: int | None = None,
         parameters: dict[str, float] | None = None,
         calibrated: bool = True,
+        intervention_draws: dict[str, dict[str, float]] | None = None,
     ) -> None:
         if scenario is None:
             scenario = Scenario.default()
@@ -116,9 +120,15 @@ class GMModel(mesa.Model):
         self.employers: Employers = synthesise_employers(n * float(targets.mean()), self.streams)
         self.people: People = synthesise_people(n, self.streams, self.employers, targets)
         self._entrants = _entrant_table()
-        # Hazard multipliers from interventions, shape (transitions, people); empty when none run.
-        self.hazard_multipliers = np.ones((len(codes.TRANSITIONS), 0), dtype=np.float64)
-        self.interventions: list[Any] = []
+        # Interventions (Working Well strands and researchers' own modules), in scenario order.
+        self.participation = np.zeros(n, dtype=np.uint16)  # bit k: took part in interventions[k]
+        self.interventions: list[Intervention] = []
+        available = registered()
+        for name, spec in scenario.strands.items():
+            cls = available[name]
+            self.interventions.append(cls(self, spec, len(self.interventions), (intervention_draws or {}).get(name)))
+        claimed = [t for iv in self.interventions for t in iv.claims]
+        self.hazard_multipliers = HazardMultipliers(claimed, n)
         self._groups = tuple(np.zeros(n, dtype=np.int16) for _ in codes.HAZARD_GROUPS)
 
         self.month = 0
@@ -127,7 +137,7 @@ class GMModel(mesa.Model):
         self.pathways: PathwayRecorder | None = None
         if k > 0:
             slots = self.streams.generator("history").choice(n, size=k, replace=False)
-            self.pathways = PathwayRecorder(slots, self.months_planned)
+            self.pathways = PathwayRecorder(slots, self.months_planned, [iv.name for iv in self.interventions])
         self.datacollector = mesa.DataCollector(
             model_reporters={key: (lambda m, key=key: m.stocks[key]) for key in STOCK_KEYS}
         )
@@ -139,21 +149,27 @@ class GMModel(mesa.Model):
         self.month += 1
         p, t, e, key, month = self.people, self.tables, self.employers, self.streams.key, self.month
         mult = self.hazard_multipliers
+        kernel_mult = (mult.values, mult.rows)
         demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
                         key("demography"), month)
         g = self._groups
         hazard_groups(p, e.size_band, e.occupational_health, *g)
-        health_step(p, t.kernel, mult, *g, key("health"), month)
-        labour_step(p, t.kernel, mult, *g, key("labour"), month)
+        health_step(p, t.kernel, kernel_mult, *g, key("health"), month)
+        mult.reset()
+        for intervention in self.interventions:
+            intervention.before_labour(self, mult)
+        labour_step(p, t.kernel, kernel_mult, *g, key("labour"), month)
         benefits_step(p, t.reassessment_rate, key("benefits"), month)
         employer_step(p, e.cumulative, key("employers"), month)
+        for intervention in self.interventions:
+            intervention.after_labour(self)
         self._record()
 
     def _record(self) -> None:
         self.results.record(self.people, self.month)
         self.stocks = self.results.stocks(self.month)
         if self.pathways is not None:
-            self.pathways.record(self.people, self.month)
+            self.pathways.record(self)
         self.datacollector.collect(self)
 
     def run(self, months: int | None = None, progress: bool | None = None) -> None:

@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from . import __version__, codes
+from .interventions.base import COUNTERS, STOCK_COUNTERS
 from .model import STOCK_KEYS, GMModel
 from .targets import load_targets
 
@@ -86,7 +88,49 @@ def summary(model: GMModel) -> dict[str, Any]:
                                                         strict=True)
         },
         "targets": checks,
+        "strands": {iv.name: strand_summary(iv) for iv in model.interventions},
     }
+
+
+def strand_summary(iv: Any) -> dict[str, Any]:
+    """One intervention's reach, outcomes and cost over the whole run (people, GBP).
+
+    ``eligible``, ``waiting`` and ``in_support`` are monthly means; the rest are totals. For the in-work
+    strand the people counted are employees of the employers concerned.
+    """
+    totals = iv.totals()
+    out: dict[str, Any] = {
+        "title": iv.title,
+        "budget_gbp_per_year": iv.spec.budget_gbp_per_year,
+        "unit_cost_gbp": iv.unit_cost,
+        "funded_months": [iv.start_month, min(iv.end_month, iv.model.month)],
+        **{k: (None if v is None else round(v, 1)) for k, v in totals.items()},
+    }
+    if hasattr(iv, "employer_totals"):
+        out.update({k: round(v, 1) for k, v in iv.employer_totals().items()})
+    else:
+        out["referral_cohort"] = iv.cohort_outcomes()
+    by_borough = iv.counts[1 : iv.model.month + 1].sum(axis=0) / iv.model.scale
+    out["by_borough"] = {
+        b: {name: round(float(by_borough[k, j]), 1) for k, name in enumerate(COUNTERS) if name not in STOCK_COUNTERS}
+        for j, b in enumerate(codes.BOROUGHS)
+    }
+    return out
+
+
+def strands_table(model: GMModel) -> pd.DataFrame:
+    """Tidy monthly intervention counters: month, strand, borough, measure, value (people or GBP)."""
+    frames = []
+    for iv in model.interventions:
+        m = model.month + 1
+        idx = pd.MultiIndex.from_product([range(m), [iv.name], COUNTERS, codes.BOROUGHS],
+                                         names=["month", "strand", "measure", "borough"])
+        values = iv.counts[:m].transpose(0, 1, 2).reshape(-1) / model.scale
+        frames.append(pd.DataFrame({"value": values}, index=idx).reset_index())
+    if not frames:
+        return pd.DataFrame(columns=["month", "strand", "measure", "borough", "value"])
+    df = pd.concat(frames, ignore_index=True)
+    return df[df["value"] != 0].reset_index(drop=True)
 
 
 def _versions() -> dict[str, str]:
@@ -160,6 +204,8 @@ def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float,
         (tmp / "summary.json").write_text(json.dumps(summary(model), indent=2))
         model.results.timeseries().to_csv(tmp / "timeseries.csv", index=False)
         model.results.monthly().round(4).to_csv(tmp / "monthly.csv")
+        if model.interventions:
+            strands_table(model).to_csv(tmp / "strands.csv", index=False)
         if model.pathways is not None:
             model.pathways.table().to_csv(tmp / "pathways.csv.gz", index=False)
         write_plots(model, tmp / "plots")
@@ -168,7 +214,7 @@ def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float,
 
 
 def write_plots(model: GMModel, folder: Path) -> None:
-    """PNG plots: stocks over time, employment rate by borough, out of work by duration band."""
+    """PNG plots: stocks over time, employment rate by borough, out of work by duration band, and strands."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -211,6 +257,26 @@ def write_plots(model: GMModel, folder: Path) -> None:
     fig.tight_layout()
     fig.savefig(folder / "employment_by_borough.png", dpi=110)
     plt.close(fig)
+
+    if model.interventions:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+        for iv in model.interventions:
+            c = iv.counts[: r.recorded].sum(axis=2) / model.scale
+            axes[0].plot(range(r.recorded), c[:, COUNTERS.index("in_support")] / 1e3, label=iv.title)
+            outcome = "kept_in_work" if iv.name in ("in_work", "early_help") else "job_entries"
+            axes[1].plot(range(r.recorded), np.cumsum(c[:, COUNTERS.index(outcome)]) / 1e3,
+                         label=f"{iv.title}: {outcome.replace('_', ' ')}")
+        axes[0].set_title("People supported (in-work strand: employees covered)")
+        axes[1].set_title("Outcomes, cumulative")
+        for ax in axes:
+            ax.set_xlabel("month")
+            ax.set_ylabel("thousands of people")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+        fig.suptitle(f"Working Well strands — {title}")
+        fig.tight_layout()
+        fig.savefig(folder / "strands.png", dpi=110)
+        plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(9, 5))
     bands = r.spell_bands()

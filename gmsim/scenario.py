@@ -2,25 +2,31 @@
 
 A scenario names a run of the Greater Manchester labour-market model: which random seed it uses, how
 many months it simulates, how large a share of the 1,781,000 working-age residents it represents, how
-many people's month-by-month pathways it records, and which model parameters (monthly transition
-hazards, hazard ratios, mortality, benefit reassessment) differ from the calibrated defaults.
+many people's month-by-month pathways it records, which model parameters (monthly transition hazards,
+hazard ratios, mortality, benefit reassessment) differ from the calibrated defaults, and which
+interventions (the Working Well strands, or a researcher's own modules) are funded.
 
 Scenarios are written in YAML (see ``docs/scenarios.md``)::
 
-    name: baseline
-    seed: 1
+    extends: baseline.yaml            # start from another scenario file and change what follows
+    name: work_and_health_6m
     months: 120
     population: {scale: 1.0, history_sample: 1000}
     parameters: {out_of_work_to_in_work.base: 0.15}
+    modules: [my_package.my_strand]   # imported first, so that their interventions can be named below
+    strands:
+      work_and_health: {budget_gbp_per_year: 6000000, parameters: {support_months: 24}}
 
 Loading never stops at the first mistake: :func:`load_scenario` and :meth:`Scenario.from_dict` gather
-every problem in the file (schema errors and parameter errors alike) and raise one
-:class:`ScenarioError` listing them, one line each. Files are parsed with ``yaml.safe_load`` only, so
-a scenario file cannot construct Python objects or run code.
+every problem in the file and in the files it extends (schema errors, parameter errors, strand errors
+alike) and raise one :class:`ScenarioError` listing them, one line each. Files are parsed with
+``yaml.safe_load`` only, so a scenario file cannot construct Python objects; only the modules it lists
+under ``modules:`` run code.
 
-The loader is built in two steps, reading (:func:`read_scenario_data`, file to plain data) and
-validating (:meth:`Scenario.from_dict`), so that blocks added later (``strands:``, or ``extends:``
-merging a parent file's data before validation) only need a new model field or a step between the two.
+Loading has three steps: reading (:func:`read_scenario_data`, file to plain data), resolving ``extends``
+(each parent file read and its data deep-merged under the child's), and validating
+(:meth:`Scenario.from_dict`); every file of an ``extends`` chain is also checked on its own, so that its
+problems are reported with its own path.
 """
 
 from __future__ import annotations
@@ -28,15 +34,23 @@ from __future__ import annotations
 import datetime as _dt
 import difflib
 import hashlib
+import importlib
+import importlib.util
 import json
 import math
+import os
+import re
+import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from . import codes
+from .interventions.base import Intervention, StrandSpec, registered
 from .parameters import ParameterError, ParameterSet
 
 __all__ = [
@@ -44,6 +58,7 @@ __all__ = [
     "PopulationSpec",
     "Scenario",
     "ScenarioError",
+    "StrandSpec",
     "load_scenario",
     "read_scenario_data",
 ]
@@ -55,6 +70,14 @@ COMMAND_LINE = "command line"
 _MAX_INT = 2**63 - 1
 
 _NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+_MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+#: Longest ``extends`` chain followed (a guard against runaway chains; cycles are caught separately).
+_MAX_EXTENDS_DEPTH = 32
+#: Largest file ``extends`` reads, in bytes.
+_MAX_PARENT_BYTES = 10_000_000
+#: Top-level mappings that ``extends`` merges key by key (every other key is replaced).
+_MERGED_BLOCKS = ("population", "parameters", "strands")
 
 
 class ScenarioError(Exception):
@@ -64,20 +87,28 @@ class ScenarioError(Exception):
         path: The scenario file (``"command line"`` for command-line overrides), or None when the
             scenario came from a dict.
         problems: One ``(key, message)`` pair per problem. ``key`` is the dotted location of the value
-            (``population.scale``, ``parameters.out_of_work_to_in_work.base``), or ``""`` for a problem
-            with the file as a whole (missing, unreadable, malformed YAML).
+            (``population.scale``, ``parameters.out_of_work_to_in_work.base``,
+            ``strands.work_and_health.budget_gbp_per_year``), or ``""`` for a problem with the file as a
+            whole (missing, unreadable, malformed YAML).
+        files: The file each problem is in, one per problem: ``path``, except for problems in a file
+            named by ``extends:`` (directly or further up the chain), which carry that file's path.
     """
 
-    def __init__(self, problems: list[tuple[str, str]], path: str | None = None) -> None:
+    def __init__(
+        self, problems: list[tuple[str, str]], path: str | None = None, files: list[str | None] | None = None
+    ) -> None:
         self.path = path
         self.problems = list(problems)
+        self.files = list(files) if files is not None else [path] * len(self.problems)
+        if len(self.files) != len(self.problems):
+            raise ValueError("ScenarioError needs one file per problem")
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        """One line per problem: ``{path}: {key}: {message}`` (empty parts are left out)."""
+        """One line per problem: ``{file}: {key}: {message}`` (empty parts are left out)."""
         lines = []
-        for key, message in self.problems:
-            parts = [p for p in (self.path, key) if p]
+        for where, (key, message) in zip(self.files, self.problems, strict=True):
+            parts = [p for p in (where, key) if p]
             lines.append(": ".join([*parts, message]))
         return "\n".join(lines)
 
@@ -119,10 +150,11 @@ class PopulationSpec(BaseModel):
 
 
 class Scenario(BaseModel):
-    """One simulation run: its name, seed, length, population size and parameter overrides.
+    """One simulation run: its name, seed, length, population size, parameter overrides and interventions.
 
     Build one with :func:`load_scenario` (from a YAML file), :meth:`from_dict` or :meth:`default`;
-    these check every value and raise :class:`ScenarioError` listing all problems.
+    these resolve ``extends``, import ``modules``, check every value and raise :class:`ScenarioError`
+    listing all problems.
 
     Attributes:
         name: Identifier of the scenario, also the name of its results folder.
@@ -131,6 +163,9 @@ class Scenario(BaseModel):
         months: Number of months simulated.
         population: Population size and pathway sample.
         parameters: Parameter overrides, ``{dotted parameter name: value}``.
+        modules: Python modules imported before the strands are checked (module names, or absolute
+            paths of ``.py`` files), so that interventions they register can be named in ``strands``.
+        strands: Funded interventions, ``{intervention name: StrandSpec}``, in the order the model runs them.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
@@ -175,17 +210,43 @@ class Scenario(BaseModel):
             "gmsim.parameters.ParameterSet. Default {} (none)."
         ),
     )
+    modules: list[str] = _field(
+        default_factory=list,
+        expected="a list of Python module names or paths of .py files",
+        description=(
+            "Python modules imported (and so run) before the strands are checked, so that interventions "
+            "they register with gmsim.interventions.base.register can be named under 'strands': dotted "
+            "module names (importable from sys.path) or paths of .py files relative to the scenario's "
+            "folder (recorded as absolute paths). Default [] (none)."
+        ),
+    )
+    strands: dict[str, StrandSpec] = _field(
+        default_factory=dict,
+        expected="a mapping of strand names to their settings",
+        description=(
+            "Funded interventions, {name: settings}: a Working Well strand (care_and_support, "
+            "work_and_health, early_help, in_work) or an intervention registered by one of 'modules'; "
+            "settings as gmsim.interventions.base.StrandSpec (budget_gbp_per_year, unit_cost_gbp, "
+            "start_month, end_month, parameters). Default {} (none)."
+        ),
+    )
 
-    @field_validator("population", "parameters", mode="before")
+    @field_validator("population", "parameters", "modules", "strands", mode="before")
     @classmethod
     def _prepare_blocks(cls, value: Any, info: ValidationInfo) -> Any:
-        # `population:` or `parameters:` with every entry commented out reads as null: use defaults.
+        # A block with every entry commented out reads as null: use defaults.
         if value is None:
-            return {}
-        if info.field_name != "parameters":
+            return [] if info.field_name == "modules" else {}
+        if info.field_name == "population":
             return value
-        clean, problems = _check_parameters(value)
-        sink = info.context.get("parameter_problems") if isinstance(info.context, dict) else None
+        context = info.context if isinstance(info.context, dict) else {}
+        if info.field_name == "parameters":
+            clean, problems = _check_parameters(value)
+        elif info.field_name == "modules":
+            clean, problems = _check_modules(value, Path(context.get("folder") or "."))
+        else:
+            clean, problems = _check_strands(value)
+        sink = context.get("problems")
         if sink is not None:
             sink.extend(problems)
         elif problems:
@@ -203,25 +264,77 @@ class Scenario(BaseModel):
     def from_dict(cls, data: Any, path: str | None = None) -> Scenario:
         """Validate scenario data (as read from YAML) and build the scenario.
 
+        An ``extends:`` key is resolved first, relative to the folder of ``path`` (the current directory
+        when ``path`` is None): the parent file is read (and its own parent, and so on), each file is
+        checked on its own, and the data are merged, the child's over the parent's. ``modules:`` are
+        imported before ``strands:`` are checked.
+
         Args:
             data: The scenario as plain data: a mapping of the keys described in ``docs/scenarios.md``.
-            path: Where the data came from, used in error messages; None if nowhere in particular.
+            path: Where the data came from, used in error messages and to find the files named by
+                ``extends:`` and ``modules:``; None if nowhere in particular.
 
         Returns:
-            The validated scenario.
+            The validated scenario (fully resolved: it records nothing about ``extends``).
 
         Raises:
             ScenarioError: Listing every problem found (unknown keys, wrong types, out-of-range values,
-                unknown or invalid parameters).
+                unknown or invalid parameters and strands, modules that cannot be imported, files named
+                by ``extends:`` that are missing, unreadable, invalid or extend each other in a cycle).
         """
         if not isinstance(data, Mapping):
-            raise ScenarioError([("", "expected a mapping of scenario keys (" + ", ".join(cls.model_fields)
-                                  + f") at the top level, got {_describe(data)}")], path)
-        parameter_problems: list[tuple[str, str]] = []
+            raise ScenarioError([("", f"expected a mapping of scenario keys ({', '.join(_TOP_KEYS)}) at the "
+                                      f"top level, got {_describe(data)}")], path)
+        folder = _folder_of(path)
+        chain = _read_chain(data, path, folder)
+        if len(chain.layers) == 1 and not chain.problems:  # no extends: one file, checked as a whole
+            scenario, problems = cls._validate(chain.layers[0].data, folder, require_name=True)
+            if problems or scenario is None:
+                raise ScenarioError(problems or [("", "invalid scenario")], path)
+            return scenario
+
+        found: dict[str | None, list[tuple[str, str]]] = {layer.where: [] for layer in chain.layers}
+        for where, key, message in chain.problems:
+            found.setdefault(where, []).append((key, message))
+        # Root-most parent first, so that modules a parent imports are there when its children are checked.
+        for layer in chain.layers:
+            _, problems = cls._validate(layer.data, layer.folder, require_name=False)
+            found[layer.where].extend(problems)
+        merged: dict[str, Any] = {}
+        for layer in chain.layers:
+            merged = _merge(merged, _absolute_modules(layer.data, layer.folder))
+        scenario = None
+        if not any(found.values()):
+            scenario, problems = cls._validate(merged, folder, require_name=True)
+            found[path].extend(problems)
+        elif "name" not in merged and not chain.problems:
+            found[path].extend(cls._validate({}, folder, require_name=True)[1])
+        if scenario is not None and not any(found.values()):
+            return scenario
+        # The loaded file's problems first, then its parent's, and so on up the chain.
+        order = [path, *(w for w in chain.order if w != path)]
+        problems, files = [], []
+        for where in order:
+            keys = chain.key_order.get(where, {})
+            for problem in sorted(_dedupe(found.get(where, [])),
+                                  key=lambda p: keys.get(p[0].split(".", 1)[0], len(keys))):
+                problems.append(problem)
+                files.append(where)
+        raise ScenarioError(problems or [("", "invalid scenario")], path, files if problems else None)
+
+    @classmethod
+    def _validate(
+        cls, data: Mapping[Any, Any], folder: Path, require_name: bool
+    ) -> tuple[Scenario | None, list[tuple[str, str]]]:
+        """Validate one mapping of scenario keys (without ``extends``): the scenario, and every problem."""
+        data = dict(data)
+        if not require_name and "name" not in data:
+            data["name"] = "unnamed"  # a file that is extended need not have a name of its own
+        sink: list[tuple[str, str]] = []
         problems: list[tuple[str, str]] = []
         scenario = None
         try:
-            scenario = cls.model_validate(dict(data), context={"parameter_problems": parameter_problems})
+            scenario = cls.model_validate(data, context={"problems": sink, "folder": folder})
         except ValidationError as exc:
             problems = _translate(exc)
         except Exception as exc:  # noqa: BLE001 - a loader must only ever raise ScenarioError
@@ -229,11 +342,9 @@ class Scenario(BaseModel):
                              f"{_truncate(str(exc))}")]
         # List problems in the order of the file's top-level keys (missing keys last).
         order = {_key_text(k): i for i, k in enumerate(data)}
-        problems = sorted(_dedupe(problems + parameter_problems),
+        problems = sorted(_dedupe(problems + sink),
                           key=lambda problem: order.get(problem[0].split(".", 1)[0], len(order)))
-        if problems or scenario is None:
-            raise ScenarioError(problems or [("", "invalid scenario")], path)
-        return scenario
+        return (scenario if not problems else None), problems
 
     def with_overrides(
         self, seed: int | None = None, months: int | None = None, scale: float | None = None
@@ -264,7 +375,7 @@ class Scenario(BaseModel):
     # ------------------------------------------------------------------ output
 
     def to_dict(self) -> dict[str, Any]:
-        """The scenario as plain, JSON-serialisable data (every key, defaults included)."""
+        """The scenario as plain, JSON-serialisable data (every key, defaults included; no ``extends``)."""
         return self.model_dump(mode="json")
 
     def to_yaml(self) -> str:
@@ -282,11 +393,15 @@ class Scenario(BaseModel):
         return ParameterSet(self.parameters)
 
 
+#: Every top-level key a scenario file may hold.
+_TOP_KEYS = ("extends", *Scenario.model_fields)
+
+
 # ---------------------------------------------------------------------- reading files
 
 
 def read_scenario_data(path: str | Path) -> dict[str, Any]:
-    """Read a scenario file into plain data, without checking its keys or values.
+    """Read a scenario file into plain data, without checking its keys or values (nor following ``extends``).
 
     Args:
         path: The YAML file.
@@ -337,13 +452,13 @@ def read_scenario_data(path: str | Path) -> dict[str, Any]:
     if data is None:
         raise fail("the file is empty: expected a scenario mapping with at least a 'name' key")
     if not isinstance(data, dict):
-        raise fail("expected a mapping of scenario keys (" + ", ".join(Scenario.model_fields)
-                   + f") at the top level, got {_describe(data)}")
+        raise fail(f"expected a mapping of scenario keys ({', '.join(_TOP_KEYS)}) at the top level, "
+                   f"got {_describe(data)}")
     return data
 
 
 def load_scenario(path: str | Path) -> Scenario:
-    """Load and validate a scenario file.
+    """Load and validate a scenario file, following its ``extends:`` chain and importing its ``modules:``.
 
     Args:
         path: The scenario's YAML file.
@@ -352,8 +467,9 @@ def load_scenario(path: str | Path) -> Scenario:
         The validated scenario.
 
     Raises:
-        ScenarioError: Listing every problem with the file; no other exception escapes, whatever the
-            file holds.
+        ScenarioError: Listing every problem with the file (and the files it extends); no other
+            exception escapes, whatever the files hold (the code of ``modules:`` aside, whose import
+            errors are reported as problems too).
     """
     data = read_scenario_data(path)
     return Scenario.from_dict(data, path=str(path))
@@ -368,6 +484,392 @@ def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
     if isinstance(exc, yaml.constructor.ConstructorError):
         what += " (scenario files may only hold plain YAML: mappings, lists, text and numbers)"
     return f"malformed YAML{where}: {what}"
+
+
+# ---------------------------------------------------------------------- extends
+
+
+@dataclass
+class _Layer:
+    """One file of an ``extends`` chain: where it is, its folder, and its data without ``extends``."""
+
+    where: str | None
+    folder: Path
+    data: dict[Any, Any]
+
+
+@dataclass
+class _Chain:
+    """An ``extends`` chain as read: layers root-most parent first, and the problems met reading it.
+
+    ``order`` lists every file met, the loaded one first (including parents that could not be read),
+    ``key_order`` each file's top-level keys in file order, and ``problems`` ``(file, key, message)``.
+    """
+
+    layers: list[_Layer]
+    order: list[str | None]
+    key_order: dict[str | None, dict[str, int]]
+    problems: list[tuple[str | None, str, str]]
+
+
+def _folder_of(path: str | None) -> Path:
+    """The folder ``extends`` and ``modules`` paths are relative to: the file's, else the current directory."""
+    if path is None or path == COMMAND_LINE:
+        return Path(".")
+    try:
+        return Path(path).parent
+    except (TypeError, ValueError):
+        return Path(".")
+
+
+def _absolute(path: Path) -> str:
+    """An absolute path as text, without resolving symbolic links."""
+    return os.path.abspath(path)
+
+
+def _read_chain(data: Mapping[Any, Any], where: str | None, folder: Path) -> _Chain:
+    """Follow ``extends`` from ``data`` (read from ``where``) up to the root-most parent."""
+    chain = _Chain(layers=[], order=[], key_order={}, problems=[])
+    seen: list[tuple[str, str]] = []  # (real path, path as shown) of the files met so far
+    if where is not None and where != COMMAND_LINE:
+        try:
+            seen.append((os.path.realpath(where), where))
+        except (TypeError, ValueError, OSError):
+            pass
+    while True:
+        chain.order.append(where)
+        chain.key_order[where] = {_key_text(k): i for i, k in enumerate(data)}
+        chain.layers.insert(0, _Layer(where, folder, {k: v for k, v in data.items() if k != "extends"}))
+        if data.get("extends") is None:
+            return chain
+        found = _find_parent(data["extends"], folder, seen)
+        if isinstance(found, str):
+            chain.problems.append((where, "extends", found))
+            return chain
+        target, real = found
+        try:
+            parent = read_scenario_data(target)
+        except ScenarioError as err:
+            shown = os.path.normpath(target)
+            chain.order.append(shown)
+            chain.problems.extend((shown, k, m) for k, m in err.problems)
+            return chain
+        where = os.path.normpath(target)  # shown in messages: 'a/b/../c.yaml' as 'a/c.yaml'
+        seen.append((real, where))
+        data, folder = parent, target.parent
+
+
+def _find_parent(value: Any, folder: Path, seen: list[tuple[str, str]]) -> tuple[Path, str] | str:
+    """The file an ``extends:`` value names, with its real path; or why it cannot be read."""
+    if not isinstance(value, str) or not value.strip():
+        return f"expected the path of a scenario file to extend (text), got {_describe(value)}"
+    if len(seen) > _MAX_EXTENDS_DEPTH:
+        return f"too many files extending each other (more than {_MAX_EXTENDS_DEPTH})"
+    shown = _key_text(value, quote=True)
+    try:
+        target = Path(value) if Path(value).is_absolute() else folder / value
+        looked_in = _absolute(target.parent if Path(value).is_absolute() else folder)
+        real = os.path.realpath(target)
+        reals = [r for r, _ in seen]
+        if real in reals:
+            cycle = [s for _, s in seen[reals.index(real):]] + [os.path.normpath(target)]
+            return (f"{shown} closes a cycle: {' -> '.join(cycle)} "
+                    "(scenario files must not extend each other in a cycle)")
+        if not target.exists():
+            return f"no such file {shown} (looked in {looked_in})"
+        if target.is_dir():
+            return f"{shown} is a directory, not a scenario file (looked in {looked_in})"
+        if not target.is_file():
+            return f"{shown} is not a regular file (looked in {looked_in})"
+        if target.stat().st_size > _MAX_PARENT_BYTES:
+            return f"{shown} is too large for a scenario file (over {_MAX_PARENT_BYTES:,} bytes)"
+    except (OSError, ValueError) as exc:
+        return f"cannot read {shown}: {_truncate(getattr(exc, 'strerror', None) or str(exc))}"
+    return target, real
+
+
+def _merge(parent: Mapping[Any, Any], child: Mapping[Any, Any]) -> dict[Any, Any]:
+    """The child's data over the parent's: keys replace, except the mappings of ``_MERGED_BLOCKS``.
+
+    ``population``, ``parameters`` and ``strands`` merge key by key (a null block changes nothing), each
+    strand's settings merge key by key, and so do their ``parameters``; ``modules`` lists are joined
+    (the parent's first) so that the merged scenario still imports every module its strands need.
+    """
+    out = dict(parent)
+    for key, value in child.items():
+        old = out.get(key)
+        if key in _MERGED_BLOCKS and value is None and key in out:
+            continue
+        if key in _MERGED_BLOCKS and isinstance(old, Mapping) and isinstance(value, Mapping):
+            merged = dict(old)
+            for name, setting in value.items():
+                before = merged.get(name)
+                if key == "strands" and isinstance(before, Mapping) and isinstance(setting, Mapping):
+                    spec = {**before, **setting}
+                    if isinstance(before.get("parameters"), Mapping) and isinstance(setting.get("parameters"),
+                                                                                    Mapping):
+                        spec["parameters"] = {**before["parameters"], **setting["parameters"]}
+                    merged[name] = spec
+                else:
+                    merged[name] = setting
+            out[key] = merged
+        elif key == "modules" and isinstance(old, list) and isinstance(value, list):
+            out[key] = [*old, *(m for m in value if m not in old)]
+        else:
+            out[key] = value
+    return out
+
+
+def _absolute_modules(data: Mapping[Any, Any], folder: Path) -> Mapping[Any, Any]:
+    """``data`` with the ``.py`` paths under ``modules:`` made absolute (they are relative to ``folder``)."""
+    modules = data.get("modules")
+    if not isinstance(modules, list):
+        return data
+    fixed = []
+    for entry in modules:
+        if isinstance(entry, str) and entry.strip().endswith(".py"):
+            try:
+                entry = _absolute(folder / entry.strip())
+            except (TypeError, ValueError, OSError):
+                pass
+        fixed.append(entry)
+    return {**data, "modules": fixed}
+
+
+# ---------------------------------------------------------------------- modules
+
+
+def _check_modules(value: Any, folder: Path) -> tuple[list[str], list[tuple[str, str]]]:
+    """Check and import a ``modules:`` list: the entries as recorded, and one problem per bad entry."""
+    if not isinstance(value, list):
+        hint = " (write it as a list: [my_package.my_strand])" if isinstance(value, str) else ""
+        return [], [("modules", f"expected a list of Python module names or paths of .py files, "
+                                f"got {_describe(value)}{hint}")]
+    clean: list[str] = []
+    problems = []
+    for i, entry in enumerate(value):
+        recorded, problem = _import_entry(entry, folder)
+        if problem is not None:
+            problems.append((f"modules.{i}", problem))
+        elif recorded not in clean:
+            clean.append(recorded)
+    return clean, problems
+
+
+def _import_entry(entry: Any, folder: Path) -> tuple[str, str | None]:
+    """Import one ``modules:`` entry: ``(entry as recorded, None)``, or ``("", why it failed)``."""
+    expected = "expected a Python module name (like my_package.my_strand) or the path of a .py file"
+    if not isinstance(entry, str) or not entry.strip():
+        return "", f"{expected}, got {_describe(entry)}"
+    entry = entry.strip()
+    shown = _key_text(entry, quote=True)
+    if entry.endswith(".py"):
+        try:
+            path = Path(entry) if Path(entry).is_absolute() else folder / entry
+            if not path.is_file():
+                looked_in = _absolute(path.parent if Path(entry).is_absolute() else folder)
+                return "", f"no such file {shown} (looked in {looked_in})"
+            recorded = _absolute(path)
+            source = path.read_bytes()
+        except (OSError, ValueError) as exc:
+            return "", f"cannot read {shown}: {_truncate(getattr(exc, 'strerror', None) or str(exc))}"
+        try:
+            _import_file(Path(recorded), source)
+        except (Exception, SystemExit) as exc:  # noqa: BLE001 - report whatever the module raised
+            return "", f"cannot import {shown} ({type(exc).__name__}: {_truncate(str(exc), 200)})"
+        return recorded, None
+    if not _MODULE_NAME.fullmatch(entry):
+        return "", f"{expected}, got {shown}"
+    try:
+        _import_named(entry)
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - report whatever the module raised
+        return "", f"cannot import {shown} ({type(exc).__name__}: {_truncate(str(exc), 200)})"
+    return entry, None
+
+
+def _import_named(name: str) -> None:
+    """Import a module by its dotted name (``importlib.import_module``; imported once per process)."""
+    importlib.import_module(name)
+
+
+def _import_file(path: Path, source: bytes) -> None:
+    """Import a ``.py`` file as a module, once per content (a changed file is imported again)."""
+    digest = hashlib.sha256(source).hexdigest()
+    stem = re.sub(r"\W", "_", path.stem)
+    name = f"_gmsim_scenario_module_{stem}_{hashlib.sha256(str(path).encode()).hexdigest()[:12]}"
+    loaded = sys.modules.get(name)
+    if loaded is not None and getattr(loaded, "__gmsim_source_sha256__", None) == digest:
+        return
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    module.__gmsim_source_sha256__ = digest  # type: ignore[attr-defined]
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        if sys.modules.get(name) is module:
+            del sys.modules[name]
+        raise
+
+
+# ---------------------------------------------------------------------- strands
+
+
+def _check_strands(value: Any) -> tuple[dict[str, StrandSpec], list[tuple[str, str]]]:
+    """Check a ``strands:`` block: the valid strands and one problem per problem in the others."""
+    if not isinstance(value, Mapping):
+        return {}, [("strands", f"expected a mapping of strand names to their settings, got {_describe(value)}")]
+    try:
+        available = registered()
+    except Exception as exc:  # noqa: BLE001 - a broken intervention module must not crash the loader
+        return {}, [("strands", f"cannot list the available strands ({type(exc).__name__}: "
+                                f"{_truncate(str(exc), 200)})")]
+    settings = ", ".join(StrandSpec.model_fields)
+    clean: dict[str, StrandSpec] = {}
+    problems: list[tuple[str, str]] = []
+    for name, spec in value.items():
+        key = f"strands.{_key_text(name)}"
+        if not isinstance(name, str):
+            problems.append((key, f"strand names must be text, got {_describe(name)}"))
+            continue
+        strand = available.get(name)
+        if strand is None:
+            match = _suggest(name, list(available))
+            hint = f" (did you mean {match!r}?)" if match else f" (known strands: {', '.join(available)})"
+            problems.append((key, f"unknown strand {_key_text(name, quote=True)}{hint}"))
+        if spec is None:
+            spec = {}  # `work_and_health:` with nothing under it: every setting at its default
+        if not isinstance(spec, Mapping):
+            problems.append((key, f"expected a mapping of strand settings ({settings}), got {_describe(spec)}"))
+            continue
+        spec = dict(spec)
+        strand_problems: list[tuple[str, str]] = []
+        if "parameters" in spec:
+            spec["parameters"], strand_problems = _check_strand_parameters(spec["parameters"], strand, key)
+        try:
+            parsed = StrandSpec.model_validate(spec)
+        except ValidationError as exc:
+            strand_problems = _translate(exc, root=StrandSpec, prefix=key) + strand_problems
+            parsed = None
+        problems.extend(strand_problems)
+        if strand is not None and parsed is not None and not strand_problems:
+            clean[name] = parsed
+    return clean, problems
+
+
+def _check_strand_parameters(
+    value: Any, strand: type[Intervention] | None, key: str
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Check one strand's ``parameters:``: the valid overrides, and one problem per invalid one."""
+    if value is None:
+        return {}, []
+    if not isinstance(value, Mapping):
+        return {}, [(f"{key}.parameters", f"expected a mapping of parameter names to values, got {_describe(value)}")]
+    problems: list[tuple[str, str]] = []
+    plain: dict[str, Any] = {}
+    for name, v in value.items():
+        where = f"{key}.parameters.{_key_text(name)}"
+        if not isinstance(name, str):
+            problems.append((where, f"parameter names must be text, got {_describe(name)}"))
+            continue
+        why = _plain_value_problem(name, v)
+        if why:
+            problems.append((where, why))
+        else:
+            plain[name] = v
+    clean: dict[str, Any] = {}
+    if strand is not None and plain:
+        try:
+            defaults = strand.default_parameters()
+            found = strand.check_parameters(plain)
+        except Exception as exc:  # noqa: BLE001 - e.g. a researcher's strand without a data file
+            return {}, [*problems, (f"{key}.parameters", f"cannot check the parameters of {strand.name!r} "
+                                                        f"({type(exc).__name__}: {_truncate(str(exc), 200)})")]
+        bad = {name for name, _ in found}
+        problems.extend((f"{key}.parameters.{name}", _truncate(str(message), 200)) for name, message in found)
+        for name, v in plain.items():
+            if name in bad:
+                continue
+            why = _list_problem(defaults.get(name), v)
+            if name == "unit_cost_gbp" and not v > 0:  # the strand divides its budget by it
+                why = f"expected a number of GBP > 0, got {_describe(v)}"
+            if why:
+                problems.append((f"{key}.parameters.{name}", why))
+            else:
+                clean[name] = _like(defaults.get(name), v)
+    # Report in the order the file lists the parameters.
+    order = {f"{key}.parameters.{_key_text(name)}": i for i, name in enumerate(value)}
+    problems.sort(key=lambda problem: order.get(problem[0], -1))
+    return clean, problems
+
+
+def _plain_value_problem(name: str, value: Any) -> str | None:
+    """Why ``value`` cannot be a strand parameter whatever the parameter (None if it might be)."""
+    if isinstance(value, Mapping):
+        hint = ""
+        if value and isinstance(next(iter(value)), str):
+            hint = f" (write each parameter's full dotted name, e.g. {f'{name}.{_truncate(next(iter(value)), 40)}'!r})"
+        return f"expected a number, true/false or a list, got {_describe(value)}{hint}"
+    if value is None or isinstance(value, (bool, str, float)):
+        return None
+    if isinstance(value, int):
+        return None if _fits_float(value) else f"expected a number, got {_describe(value)}"
+    if isinstance(value, list):
+        for item in value:
+            if not (item is None or isinstance(item, (bool, str, float)) or (isinstance(item, int)
+                                                                             and _fits_float(item))):
+                return f"expected a list of names or numbers, got a list holding {_describe(item)}"
+        return None
+    return f"expected a number, true/false or a list, got {_describe(value)}"
+
+
+def _fits_float(value: int) -> bool:
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
+
+
+def _list_problem(default: Any, value: Any) -> str | None:
+    """Problems with the items of a list parameter (e.g. ``eligibility.benefits``), or None."""
+    if not isinstance(default, list) or not isinstance(value, list) or not default:
+        return None
+    if not all(isinstance(item, str) for item in default):
+        return None
+    for item in value:
+        if not isinstance(item, str):
+            return f"expected a list of names like {default!r}, got a list holding {_describe(item)}"
+    # Names from one of the model's code lists (benefits, states, ...): each must be one of that list.
+    for levels in _code_lists():
+        if set(default) <= set(levels):
+            for item in value:
+                if item not in levels:
+                    match = difflib.get_close_matches(item, levels, n=1, cutoff=0.6)
+                    hint = f"did you mean {match[0]!r}? " if match else ""
+                    return f"unknown name {_key_text(item, quote=True)} ({hint}expected names from {', '.join(levels)})"
+            return None
+    return None
+
+
+def _code_lists() -> list[tuple[str, ...]]:
+    """The model's lists of level names (``gmsim.codes``), shortest first."""
+    lists = {tuple(v) for v in vars(codes).values()
+             if isinstance(v, tuple) and v and all(isinstance(x, str) for x in v)}
+    return sorted(lists, key=lambda levels: (len(levels), levels))
+
+
+def _like(default: Any, value: Any) -> Any:
+    """``value`` as the same kind of number as ``default`` (so that ``3`` and ``3.0`` hash alike)."""
+    if isinstance(value, bool) or isinstance(default, bool):
+        return value
+    if isinstance(default, float) and isinstance(value, int):
+        return float(value)
+    if isinstance(default, int) and isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 # ---------------------------------------------------------------------- validation helpers
@@ -411,9 +913,9 @@ def _check_parameters(value: Any) -> tuple[dict[str, float], list[tuple[str, str
     return {k: float(v) for k, v in numeric.items()}, problems
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model class holding the key at ``loc`` (a pydantic error location)."""
-    model: type[BaseModel] = Scenario
+def _model_at(loc: tuple[Any, ...], root: type[BaseModel] = Scenario) -> type[BaseModel] | None:
+    """The model class holding the key at ``loc`` (a pydantic error location under ``root``)."""
+    model: type[BaseModel] = root
     i = 0
     while i < len(loc) - 1:
         field = model.model_fields.get(str(loc[i]))
@@ -423,7 +925,7 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             model, i = ann, i + 1
             continue
-        # Mappings / lists of models (e.g. a future ``strands: {name: StrandSpec}``): skip the key/index.
+        # Mappings / lists of models (``strands: {name: StrandSpec}``): skip the key or index.
         args = [a for a in get_args(ann) if isinstance(a, type) and issubclass(a, BaseModel)]
         if get_origin(ann) is not None and args and i + 1 < len(loc) - 1:
             model, i = args[-1], i + 2
@@ -432,8 +934,8 @@ def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model
 
 
-def _expected(loc: tuple[Any, ...]) -> str | None:
-    model = _model_at(loc)
+def _expected(loc: tuple[Any, ...], root: type[BaseModel] = Scenario) -> str | None:
+    model = _model_at(loc, root)
     if model is None or not loc:
         return None
     field = model.model_fields.get(str(loc[-1]))
@@ -441,26 +943,38 @@ def _expected(loc: tuple[Any, ...]) -> str | None:
     return extra.get("expected") if isinstance(extra, dict) else None  # type: ignore[return-value]
 
 
-def _translate(exc: ValidationError) -> list[tuple[str, str]]:
-    """Turn pydantic's errors into ``(key, message)`` pairs in the scenario's own words."""
+def _translate(exc: ValidationError, root: type[BaseModel] = Scenario, prefix: str = "") -> list[tuple[str, str]]:
+    """Turn pydantic's errors into ``(key, message)`` pairs in the scenario's own words.
+
+    Args:
+        exc: The validation error of ``root``.
+        root: The model validated (``Scenario``, or ``StrandSpec`` for one strand).
+        prefix: Dotted location of ``root`` in the scenario (``strands.work_and_health``), or "".
+    """
     problems = []
     for err in exc.errors(include_url=False, include_context=False):
         loc = tuple(err.get("loc", ()))
         kind = err.get("type", "")
         value = err.get("input")
-        key = ".".join(_key_text(part) for part in loc)
+        key = ".".join([*([prefix] if prefix else []), *(_key_text(part) for part in loc)])
         if kind == "extra_forbidden":
-            model = _model_at(loc)
+            model = _model_at(loc, root)
             valid = list(model.model_fields) if model is not None else []
+            if model is Scenario:
+                valid = list(_TOP_KEYS)
             unknown = loc[-1] if loc else value
-            match = difflib.get_close_matches(str(unknown), valid, n=1, cutoff=0.6)
-            hint = f" (did you mean {match[0]!r}?)" if match else f" (valid keys: {', '.join(valid)})"
+            match = _suggest(str(unknown), valid)
+            hint = f" (did you mean {match!r}?)" if match else f" (valid keys: {', '.join(valid)})"
             problems.append((key, f"unknown key {_key_text(unknown, quote=True)}{hint}"))
             continue
         if kind == "invalid_key":
             problems.append((key, f"unknown key {_describe(value)} (keys must be text)"))
             continue
-        expected = _expected(loc)
+        if kind == "value_error":  # a model validator, e.g. StrandSpec's start_month <= end_month
+            message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+            problems.append((key, message))
+            continue
+        expected = _expected(loc, root)
         if kind == "missing":
             problems.append((key, f"required key missing: expected {expected or 'a value'}"))
             continue
@@ -472,6 +986,16 @@ def _translate(exc: ValidationError) -> list[tuple[str, str]]:
             hint = " (put it in quotes to make it text)"
         problems.append((key, f"expected {expected}, got {_describe(value)}{hint}"))
     return problems
+
+
+def _suggest(unknown: str, valid: list[str]) -> str | None:
+    """The valid name nearest to ``unknown`` (whole names first, then their first words), or None."""
+    match = difflib.get_close_matches(unknown, valid, n=1, cutoff=0.6)
+    if match:
+        return match[0]
+    first_words = {name.split("_", 1)[0]: name for name in reversed(valid) if "_" in name}
+    match = difflib.get_close_matches(unknown, list(first_words), n=1, cutoff=0.75)
+    return first_words[match[0]] if match else None
 
 
 def _dedupe(problems: list[tuple[str, str]]) -> list[tuple[str, str]]:

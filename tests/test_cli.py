@@ -69,6 +69,10 @@ def test_default_scenario_and_results_folder(tmp_path):
     ("name: x\n", ["--scale", "-2"], "population.scale"),
     ("name: x\n", ["--months", "abc"], "--months"),
     ("name: x\n", ["--seed", "-1"], "seed"),
+    ("name: x\nstrands: {work_and_heath: {budget_gbp_per_year: 1}}\n", [], "did you mean 'work_and_health'"),
+    ("name: x\nstrands: {early_help: {budget_gbp_per_year: -5}}\n", [], "budget_gbp_per_year"),
+    ("name: x\nstrands: {in_work: {parameters: {effects.in_work_to_at_risk: 0}}}\n", [], "hazard ratio > 0"),
+    ("name: x\nstrands: {care_and_support: {start_month: 9, end_month: 3}}\n", [], "start_month"),
 ])
 def test_bad_input_exits_2_with_one_clear_line(tmp_path, content, args, needle):
     path = tmp_path / "scenario.yaml"

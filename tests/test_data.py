@@ -18,7 +18,11 @@ def _sources_in(node):
             yield from _sources_in(v)
 
 
-@pytest.mark.parametrize("filename", ["parameters.yaml", "population.yaml", "targets.yaml"])
+DATA_FILES = ["parameters.yaml", "population.yaml", "targets.yaml"] + [
+    f"interventions/{n}.yaml" for n in ("care_and_support", "work_and_health", "early_help", "in_work")]
+
+
+@pytest.mark.parametrize("filename", DATA_FILES)
 def test_every_source_is_an_evidence_id_or_an_assumption_with_a_note(filename):
     data = read_data(filename)
     for src in _sources_in(data):
@@ -32,8 +36,8 @@ def test_assumptions_say_why():
                 assert node.get("note"), f"{path}: an assumption without a note"
             for k, v in node.items():
                 walk(v, f"{path}.{k}")
-    walk(read_data("parameters.yaml"))
-    walk(read_data("population.yaml"))
+    for filename in DATA_FILES:
+        walk(read_data(filename))
 
 
 def test_sources_match_the_shared_evidence_file():

@@ -9,9 +9,10 @@ from gmsim import codes
 from gmsim.dynamics.benefits import benefits_step
 from gmsim.dynamics.demography import demography_step
 from gmsim.dynamics.employers import employer_step
-from gmsim.dynamics.hazard import hazard_groups
+from gmsim.dynamics.hazard import hazard_groups, no_multipliers
 from gmsim.dynamics.health import health_step
 from gmsim.dynamics.labour import labour_step
+from gmsim.interventions.base import HazardMultipliers
 from gmsim.model import _entrant_table
 from gmsim.parameters import ParameterSet
 from gmsim.streams import Streams
@@ -22,7 +23,7 @@ TABLES = PARAMS.hazard_tables()
 # Two employers: a micro firm without occupational health and a large one with it.
 EMP_SIZE = np.array([1, 4], dtype=np.int8)
 EMP_OH = np.array([0, 1], dtype=np.int8)
-NO_MULT = np.ones((len(codes.TRANSITIONS), 0))
+NO_MULT = no_multipliers()
 
 
 def expected_hazard(t: str, **levels) -> float:
@@ -120,10 +121,10 @@ def test_duration_dependence_lowers_job_entry():
 def test_multipliers_change_only_their_transition():
     base = make_people(N, state=codes.IN_WORK, severity=codes.MILD, condition=1, employer=0)
     boosted = make_people(N, state=codes.IN_WORK, severity=codes.MILD, condition=1, employer=0)
-    mult = np.ones((len(codes.TRANSITIONS), N))
-    mult[codes.T["in_work_to_at_risk"], : N // 2] = 0.0  # the first half cannot become at risk
+    mult = HazardMultipliers(["in_work_to_at_risk", "in_work_to_inactive"], N)
+    mult.multiply("in_work_to_at_risk", np.arange(N // 2), 0.0)  # the first half cannot become at risk
     run_labour(base)
-    run_labour(boosted, mult)
+    run_labour(boosted, (mult.values, mult.rows))
     t = codes.T["in_work_to_at_risk"]
     assert (boosted.labour_event[: N // 2] == t).sum() == 0
     assert np.array_equal(base.labour_event[N // 2 :], boosted.labour_event[N // 2 :])

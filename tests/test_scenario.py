@@ -13,7 +13,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gmsim.scenario import PopulationSpec, Scenario, ScenarioError, load_scenario
+from gmsim.scenario import PopulationSpec, Scenario, ScenarioError, StrandSpec, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -122,7 +122,7 @@ def test_to_dict_is_json_and_round_trips_through_yaml(tmp_path):
                             "parameters": {"benefits.reassessment_rate": 0.02}})
     d = s.to_dict()
     assert json.loads(json.dumps(d)) == d
-    assert set(d) == {"name", "description", "seed", "months", "population", "parameters"}
+    assert set(d) == {"name", "description", "seed", "months", "population", "parameters", "modules", "strands"}
     assert load_scenario(write(tmp_path, s.to_yaml())) == s
     assert Scenario.from_dict(d) == s
 
@@ -417,10 +417,454 @@ def test_schema_fields_are_documented():
             assert field.description, f"{model.__name__}.{name} has no description"
 
 
+# ---------------------------------------------------------------------------- strands
+
+STRAND_NAMES = ("care_and_support", "work_and_health", "early_help", "in_work")
+
+
+def test_strands_block_parses_and_round_trips(tmp_path):
+    text = """
+    name: pilot
+    strands:
+      work_and_health:
+        budget_gbp_per_year: 4500000
+        unit_cost_gbp: 1681
+        start_month: 1
+        end_month: 24
+        parameters:
+          effects.out_of_work_to_in_work: 1.5
+          routes.jobcentre.rate: 0.0035
+          support_months: 24
+          max_referrals: 5000
+          eligibility.benefits: [limited_capability]
+      early_help: {budget_gbp_per_year: 3000000}
+      in_work:
+    """
+    s = load_scenario(write(tmp_path, text.replace("\n    ", "\n")))
+    assert list(s.strands) == ["work_and_health", "early_help", "in_work"]  # file order is kept
+    wh = s.strands["work_and_health"]
+    assert isinstance(wh, StrandSpec)
+    assert (wh.budget_gbp_per_year, wh.unit_cost_gbp, wh.start_month, wh.end_month) == (4.5e6, 1681.0, 1, 24)
+    assert wh.parameters["effects.out_of_work_to_in_work"] == 1.5
+    assert wh.parameters["eligibility.benefits"] == ["limited_capability"]
+    assert s.strands["early_help"] == StrandSpec(budget_gbp_per_year=3e6)
+    assert s.strands["in_work"] == StrandSpec()  # nothing under it: every setting at its default
+    d = s.to_dict()
+    assert json.loads(json.dumps(d)) == d
+    assert d["strands"]["early_help"] == {"budget_gbp_per_year": 3e6, "unit_cost_gbp": None, "start_month": 1,
+                                          "end_month": None, "parameters": {}}
+    assert load_scenario(write(tmp_path, s.to_yaml(), "rt.yaml")) == s
+    assert Scenario.from_dict(d).content_hash() == s.content_hash()
+    assert s.with_overrides(seed=4).strands == s.strands
+
+
+def test_strands_change_the_hash_and_equal_numbers_hash_alike():
+    base = Scenario.from_dict({"name": "a"})
+    funded = Scenario.from_dict({"name": "a", "strands": {"early_help": {"budget_gbp_per_year": 1}}})
+    assert base.content_hash() != funded.content_hash()
+    ints = Scenario.from_dict({"name": "a", "strands": {"early_help": {"parameters": {
+        "effects.out_of_work_to_in_work": 2, "support_months": 6.0}}}})
+    floats = Scenario.from_dict({"name": "a", "strands": {"early_help": {"parameters": {
+        "effects.out_of_work_to_in_work": 2.0, "support_months": 6}}}})
+    assert ints.content_hash() == floats.content_hash()
+
+
+def test_the_four_strands_can_be_named():
+    s = Scenario.from_dict({"name": "a", "strands": {n: {"budget_gbp_per_year": 0} for n in STRAND_NAMES}})
+    assert set(s.strands) == set(STRAND_NAMES)
+
+
+def test_unknown_strand_with_suggestion(tmp_path):
+    problem = only_problem(tmp_path, "name: a\nstrands:\n  work_and_heath: {budget_gbp_per_year: 100}\n")
+    assert problem == ("strands.work_and_heath", "unknown strand 'work_and_heath' (did you mean 'work_and_health'?)")
+
+
+def test_unknown_strand_without_close_match_lists_the_strands(tmp_path):
+    key, message = only_problem(tmp_path, "name: a\nstrands:\n  zzz:\n")
+    assert key == "strands.zzz"
+    assert all(name in message for name in STRAND_NAMES)
+
+
+def test_negative_budget(tmp_path):
+    problem = only_problem(tmp_path, "name: a\nstrands:\n  early_help: {budget_gbp_per_year: -5}\n")
+    assert problem == ("strands.early_help.budget_gbp_per_year", "expected a number of GBP >= 0, got -5")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "'100'", "true"])
+def test_unit_cost_must_be_positive(tmp_path, value):
+    key, message = only_problem(tmp_path, f"name: a\nstrands:\n  early_help: {{unit_cost_gbp: {value}}}\n")
+    assert key == "strands.early_help.unit_cost_gbp"
+    assert message.startswith("expected a number of GBP > 0, got ")
+
+
+def test_start_after_end(tmp_path):
+    problem = only_problem(tmp_path, "name: a\nstrands:\n  in_work: {start_month: 13, end_month: 12}\n")
+    assert problem == ("strands.in_work", "start_month (13) must not be after end_month (12)")
+
+
+def test_strand_months_may_go_beyond_the_run():
+    s = Scenario.from_dict({"name": "a", "months": 12, "strands": {"in_work": {"start_month": 100,
+                                                                              "end_month": 1200}}})
+    assert s.strands["in_work"].start_month == 100
+
+
+@pytest.mark.parametrize(("setting", "fragment"), [
+    ("start_month: 0", "expected a month from 1 to 1200, got 0"),
+    ("end_month: 1201", "expected a month from 1 to 1200, got 1201"),
+    ("start_month: 1.5", "got 1.5"),
+    ("budgt: 3", "unknown key 'budgt' (did you mean 'budget_gbp_per_year'?)"),
+])
+def test_invalid_strand_settings(tmp_path, setting, fragment):
+    key, message = only_problem(tmp_path, f"name: a\nstrands:\n  in_work: {{{setting}}}\n")
+    assert key == f"strands.in_work.{setting.split(':')[0]}"
+    assert fragment in message, message
+
+
+def test_unknown_strand_parameter_with_suggestion(tmp_path):
+    text = "name: a\nstrands:\n  work_and_health:\n    parameters:\n      effects.out_of_work_to_in_wrk: 1.2\n"
+    key, message = only_problem(tmp_path, text)
+    assert key == "strands.work_and_health.parameters.effects.out_of_work_to_in_wrk"
+    assert "unknown parameter" in message
+    assert "(did you mean 'effects.out_of_work_to_in_work'?)" in message
+
+
+@pytest.mark.parametrize(("name", "value", "fragment"), [
+    ("effects.out_of_work_to_in_work", "0", "hazard ratio > 0"),
+    ("effects.out_of_work_to_in_work", "-1.5", "hazard ratio > 0"),
+    ("effects.out_of_work_to_in_work", "fast", "expected a number"),
+    ("effects.out_of_work_to_in_work", ".nan", "expected a number"),
+    ("effects.out_of_work_to_in_work", "1" + "0" * 400, "expected a number"),
+    ("effects.out_of_work_to_in_work", "2020-01-01", "(a date)"),
+    ("routes.jobcentre.take_up", "1.5", "share between 0 and 1"),
+    ("routes.jobcentre.rate", "-0.1", ">= 0"),
+    ("support_months", "2.5", "whole number of months"),
+    ("unit_cost_gbp", "0", "expected a number of GBP > 0, got 0"),
+    ("eligibility.benefits", "jobseeker", "expected a list"),
+    ("eligibility.benefits", "[limited_capabilty]", "did you mean 'limited_capability'?"),
+    ("eligibility.benefits", "[3]", "expected a list of names"),
+    ("effects", "{out_of_work_to_in_work: 2}", "'effects.out_of_work_to_in_work'"),
+])
+def test_invalid_strand_parameter(tmp_path, name, value, fragment):
+    text = f"name: a\nstrands:\n  work_and_health:\n    parameters:\n      {name}: {value}\n"
+    key, message = only_problem(tmp_path, text)
+    assert key == f"strands.work_and_health.parameters.{name}"
+    assert fragment in message, message
+
+
+def test_hazard_ratio_zero_rejected():
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_dict({"name": "a", "strands": {"early_help": {"parameters": {
+            "effects.at_risk_to_in_work": 0}}}})
+    assert info.value.problems == [("strands.early_help.parameters.effects.at_risk_to_in_work",
+                                    "expected a hazard ratio > 0, got 0")]
+
+
+@pytest.mark.parametrize(("block", "key", "fragment"), [
+    ("strands: [work_and_health]", "strands", "expected a mapping of strand names to their settings, got a list"),
+    ("strands:\n  work_and_health: 6000000", "strands.work_and_health", "expected a mapping of strand settings"),
+    ("strands:\n  3: {}", "strands.3", "strand names must be text"),
+    ("strands:\n  work_and_health: {parameters: [1]}", "strands.work_and_health.parameters",
+     "expected a mapping of parameter names to values, got a list"),
+])
+def test_strands_of_the_wrong_shape(tmp_path, block, key, fragment):
+    got_key, message = only_problem(tmp_path, f"name: a\n{block}\n")
+    assert got_key == key
+    assert fragment in message, message
+
+
+def test_several_strand_errors_reported_together(tmp_path):
+    text = (
+        "name: a\n"
+        "months: 0\n"
+        "strands:\n"
+        "  work_and_heath: {budget_gbp_per_year: 1}\n"
+        "  work_and_health:\n"
+        "    budget_gbp_per_year: -1\n"
+        "    unit_cost_gbp: 0\n"
+        "    parameters:\n"
+        "      effects.out_of_work_to_in_wrk: 1.2\n"
+        "      effects.health_recovery: 0\n"
+        "  early_help: {start_month: 7, end_month: 6}\n"
+        "parameters: {nope: 1}\n"
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert [k for k, _ in info.value.problems] == [
+        "months", "strands.work_and_heath", "strands.work_and_health.budget_gbp_per_year",
+        "strands.work_and_health.unit_cost_gbp", "strands.work_and_health.parameters.effects.out_of_work_to_in_wrk",
+        "strands.work_and_health.parameters.effects.health_recovery", "strands.early_help", "parameters.nope",
+    ]
+    lines = str(info.value).splitlines()
+    assert len(lines) == 8 and all(line.startswith(f"{path}: ") for line in lines)
+    assert f"{path}: strands.work_and_health.budget_gbp_per_year: expected a number of GBP >= 0, got -1" in lines
+
+
+def test_strand_fields_are_documented():
+    for name, field in StrandSpec.model_fields.items():
+        assert field.description, f"StrandSpec.{name} has no description"
+
+
+# ---------------------------------------------------------------------------- extends
+
+
+def test_extends_merges_a_two_level_chain(tmp_path):
+    write(tmp_path, """
+name: grandparent
+description: the root
+seed: 5
+months: 60
+population: {scale: 0.5, history_sample: 10}
+parameters: {out_of_work_to_in_work.base: 0.15, benefits.reassessment_rate: 0.02}
+strands:
+  work_and_health:
+    budget_gbp_per_year: 1000
+    end_month: 24
+    parameters: {support_months: 24, max_referrals: 5000}
+  early_help: {budget_gbp_per_year: 10}
+""", "grandparent.yaml")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "extends: ../grandparent.yaml\nname: parent\nmonths: 36\n"
+                            "population: {history_sample: 20}\n", "parent.yaml")
+    child = write(tmp_path, """
+extends: sub/parent.yaml
+name: child
+parameters: {benefits.reassessment_rate: 0.03}
+strands:
+  work_and_health:
+    budget_gbp_per_year: 2000
+    parameters: {support_months: 12}
+  in_work: {budget_gbp_per_year: 5}
+""", "child.yaml")
+    s = load_scenario(child)
+    assert (s.name, s.description, s.seed, s.months) == ("child", "the root", 5, 36)
+    assert s.population == PopulationSpec(scale=0.5, history_sample=20)
+    assert s.parameters == {"out_of_work_to_in_work.base": 0.15, "benefits.reassessment_rate": 0.03}
+    assert list(s.strands) == ["work_and_health", "early_help", "in_work"]
+    wh = s.strands["work_and_health"]
+    assert (wh.budget_gbp_per_year, wh.end_month) == (2000.0, 24)
+    assert wh.parameters == {"support_months": 12, "max_referrals": 5000}
+    assert s.strands["early_help"].budget_gbp_per_year == 10
+    d = s.to_dict()
+    assert "extends" not in d  # fully resolved
+    assert load_scenario(write(tmp_path, s.to_yaml(), "resolved.yaml")) == s
+
+
+def test_extends_from_dict_resolves_against_the_current_directory(tmp_path, monkeypatch):
+    write(tmp_path, "name: base\nmonths: 12\n", "base.yaml")
+    monkeypatch.chdir(tmp_path)
+    s = Scenario.from_dict({"extends": "base.yaml", "name": "x"})
+    assert (s.name, s.months) == ("x", 12)
+    assert Scenario.from_dict({"extends": str(tmp_path / "base.yaml")}).name == "base"  # absolute; name inherited
+
+
+def test_empty_extends_means_none(tmp_path):
+    assert load_scenario(write(tmp_path, "name: a\nextends:\n")) == Scenario.from_dict({"name": "a"})
+
+
+def test_extends_null_block_keeps_the_parents(tmp_path):
+    write(tmp_path, "name: base\nparameters: {benefits.reassessment_rate: 0.02}\n", "base.yaml")
+    s = load_scenario(write(tmp_path, "extends: base.yaml\nname: c\nparameters:\n"))
+    assert s.parameters == {"benefits.reassessment_rate": 0.02}
+
+
+def test_extends_missing_file(tmp_path):
+    path = write(tmp_path, "extends: x.yaml\nname: c\n", "child.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert str(info.value) == f"{path}: extends: no such file 'x.yaml' (looked in {tmp_path})"
+
+
+def test_extends_cycle(tmp_path):
+    a = write(tmp_path, "extends: b.yaml\nname: a\n", "a.yaml")
+    b = write(tmp_path, "extends: a.yaml\nname: b\n", "b.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(a)
+    [(key, message)] = info.value.problems
+    assert key == "extends" and info.value.files == [str(b)]
+    assert message == (f"'a.yaml' closes a cycle: {a} -> {b} -> {a} "
+                       "(scenario files must not extend each other in a cycle)")
+    self_loop = write(tmp_path, "extends: self.yaml\nname: s\n", "self.yaml")
+    with pytest.raises(ScenarioError, match="cycle"):
+        load_scenario(self_loop)
+
+
+@pytest.mark.parametrize(("value", "fragment"), [
+    ("3", "expected the path of a scenario file to extend (text), got 3"),
+    ("[a.yaml]", "got a list"),
+    ("''", "(blank text)"),
+    (".", "is a directory"),
+])
+def test_extends_of_the_wrong_kind(tmp_path, value, fragment):
+    key, message = only_problem(tmp_path, f"name: a\nextends: {value}\n")
+    assert key == "extends"
+    assert fragment in message, message
+
+
+def test_errors_in_the_parent_are_reported_with_its_path(tmp_path):
+    parent = write(tmp_path, "name: p\nmonths: 0\nstrands:\n  early_help: {budget_gbp_per_year: -1}\n", "parent.yaml")
+    child = write(tmp_path, "extends: parent.yaml\nname: bad name\nseed: 2\n", "child.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    assert info.value.path == str(child)
+    assert str(info.value).splitlines() == [
+        f"{child}: name: expected a name of letters, digits, '_', '.' or '-' starting with a letter or digit, "
+        "got 'bad name'",
+        f"{parent}: months: expected a whole number of months from 1 to 1200, got 0",
+        f"{parent}: strands.early_help.budget_gbp_per_year: expected a number of GBP >= 0, got -1",
+    ]
+    assert info.value.files == [str(child), str(parent), str(parent)]
+
+
+def test_unreadable_parent_is_reported_with_its_path(tmp_path):
+    parent = write(tmp_path, "name: p\nmonths: [12\n", "parent.yaml")
+    child = write(tmp_path, "extends: parent.yaml\nname: c\nsede: 1\n", "child.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(child)
+    lines = str(info.value).splitlines()
+    assert lines[0] == f"{child}: sede: unknown key 'sede' (did you mean 'seed'?)"
+    assert lines[1].startswith(f"{parent}: malformed YAML")
+
+
+def test_merged_scenario_needs_a_name_and_is_checked_as_a_whole(tmp_path):
+    write(tmp_path, "months: 12\nstrands:\n  in_work: {start_month: 10}\n", "parent.yaml")  # no name: fine
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(write(tmp_path, "extends: parent.yaml\nstrands:\n  in_work: {end_month: 5}\n", "c.yaml"))
+    assert [k for k, _ in info.value.problems] == ["strands.in_work", "name"]  # missing keys last
+    assert info.value.files == [str(tmp_path / "c.yaml")] * 2
+
+
+def test_shipped_scenarios_load():
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        s = load_scenario(path)
+        assert s.name == path.stem
+        assert all(spec.budget_gbp_per_year >= 0 for spec in s.strands.values())
+
+
+# ---------------------------------------------------------------------------- modules
+
+DUMMY_STRAND = """
+import numpy as np
+
+from gmsim.interventions.base import Intervention, register
+
+
+@register
+class DummyStrand(Intervention):
+    name = "test_dummy_strand"
+    title = "Test dummy"
+    claims = ("out_of_work_to_in_work",)
+
+    @classmethod
+    def default_parameters(cls):
+        return {"unit_cost_gbp": 100, "support_months": 3, "after_months": 0, "in_work_support_months": 0,
+                "max_wait_months": 1, "dropout_rate": 0.0, "max_referrals": None, "routes.self.rate": 0.1,
+                "routes.self.take_up": 1.0, "effects.out_of_work_to_in_work": 1.5}
+
+    @classmethod
+    def uncertain_parameters(cls):
+        return {}
+
+    def eligible(self, model):
+        return np.zeros(model.people.n, dtype=bool)
+"""
+
+
+@pytest.fixture
+def dummy_strand(tmp_path):
+    """A .py file registering the intervention 'test_dummy_strand', unregistered afterwards."""
+    from gmsim.interventions.base import REGISTRY
+
+    (tmp_path / "strands").mkdir()
+    path = tmp_path / "strands" / "dummy.py"
+    path.write_text(DUMMY_STRAND, encoding="utf-8")
+    yield path
+    REGISTRY.pop("test_dummy_strand", None)
+
+
+def test_modules_import_a_py_file_that_registers_a_strand(tmp_path, monkeypatch, dummy_strand):
+    from gmsim.interventions.base import registered
+
+    text = ("name: mine\nmodules: [strands/dummy.py]\nstrands:\n  test_dummy_strand:\n"
+            "    budget_gbp_per_year: 1200\n    parameters: {support_months: 6, effects.out_of_work_to_in_work: 2}\n")
+    path = write(tmp_path, text)
+    monkeypatch.chdir(tmp_path / "strands")  # the path is relative to the scenario's folder, not here
+    s = load_scenario(path)
+    assert "test_dummy_strand" in registered()
+    assert s.modules == [str(dummy_strand)]  # recorded as an absolute path, so that a rerun finds it
+    assert s.strands["test_dummy_strand"].parameters == {"support_months": 6, "effects.out_of_work_to_in_work": 2.0}
+    assert s.to_dict()["modules"] == [str(dummy_strand)]
+    assert Scenario.from_dict(yaml.safe_load(s.to_yaml())) == s
+    assert s.with_overrides(months=3).modules == s.modules
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_dict({"name": "a", "modules": [str(dummy_strand)], "strands": {"test_dummy_strand": {
+            "parameters": {"support_month": 1, "effects.out_of_work_to_in_work": 0}}}})
+    assert info.value.problems == [
+        ("strands.test_dummy_strand.parameters.support_month",
+         "unknown parameter of test_dummy_strand (did you mean 'support_months'?)"),
+        ("strands.test_dummy_strand.parameters.effects.out_of_work_to_in_work", "expected a hazard ratio > 0, got 0"),
+    ]
+
+
+def test_without_its_module_a_strand_is_unknown(tmp_path):
+    key, message = only_problem(tmp_path, "name: a\nstrands:\n  test_dummy_strand_never_registered:\n")
+    assert "unknown strand" in message
+
+
+def test_modules_by_dotted_name(tmp_path, monkeypatch, dummy_strand):
+    package = tmp_path / "gmsim_test_pkg_7f3a"
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "mine.py").write_text(DUMMY_STRAND, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    s = Scenario.from_dict({"name": "a", "modules": ["gmsim_test_pkg_7f3a.mine"],
+                            "strands": {"test_dummy_strand": {"budget_gbp_per_year": 1}}})
+    assert s.modules == ["gmsim_test_pkg_7f3a.mine"]
+
+
+def test_parent_modules_are_kept_by_the_child(tmp_path, dummy_strand):
+    write(tmp_path, "name: p\nmodules: [strands/dummy.py]\nstrands:\n  test_dummy_strand:\n", "parent.yaml")
+    (tmp_path / "other").mkdir()
+    s = load_scenario(write(tmp_path / "other", "extends: ../parent.yaml\nname: c\nmodules: [json]\n"
+                                                "strands:\n  test_dummy_strand: {budget_gbp_per_year: 5}\n"))
+    assert s.modules == [str(dummy_strand), "json"]
+    assert s.strands["test_dummy_strand"].budget_gbp_per_year == 5
+
+
+@pytest.mark.parametrize(("entry", "fragment"), [
+    ("gmsim_no_such_module_x", "cannot import 'gmsim_no_such_module_x' (ModuleNotFoundError: No module named"),
+    ("missing.py", "no such file 'missing.py' (looked in "),
+    ("3rd.party", "expected a Python module name (like my_package.my_strand) or the path of a .py file"),
+    ("''", "(blank text)"),
+    ("[json]", "got a list"),
+])
+def test_module_import_failure(tmp_path, entry, fragment):
+    key, message = only_problem(tmp_path, f"name: a\nmodules: [{entry}]\n")
+    assert key == "modules.0"
+    assert fragment in message, message
+
+
+def test_module_raising_on_import_is_reported(tmp_path):
+    write(tmp_path, "raise RuntimeError('boom')\n", "broken.py")
+    write(tmp_path, "import sys\nsys.exit(3)\n", "exits.py")
+    problems = problems_of(tmp_path, "name: a\nmodules: [json, broken.py, exits.py]\n")
+    assert problems == [("modules.1", "cannot import 'broken.py' (RuntimeError: boom)"),
+                        ("modules.2", "cannot import 'exits.py' (SystemExit: 3)")]
+
+
+def test_modules_must_be_a_list(tmp_path):
+    key, message = only_problem(tmp_path, "name: a\nmodules: json\n")
+    assert key == "modules"
+    assert "expected a list" in message and "[my_package.my_strand]" in message
+
+
 # ---------------------------------------------------------------------------- fuzzing
 
 FIELDS = ["name", "description", "seed", "months", "population", "parameters", "scale", "history_sample",
-          "out_of_work_to_in_work.base", "benefits.reassessment_rate", "demography.mortality.16-24"]
+          "out_of_work_to_in_work.base", "benefits.reassessment_rate", "demography.mortality.16-24",
+          "extends", "modules", "strands", "work_and_health", "early_help", "budget_gbp_per_year", "unit_cost_gbp",
+          "start_month", "end_month", "effects.out_of_work_to_in_work", "eligibility.benefits", "support_months",
+          "fuzz.yaml", "s.yaml", "json", "x.py"]
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(), st.integers(min_value=-(10**400), max_value=10**400),
@@ -434,6 +878,28 @@ structures = st.recursive(
     lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)),
     max_leaves=20,
 )
+# Strand blocks: known and unknown names, settings and parameters with random values.
+STRAND_PARAMETERS = ["effects.out_of_work_to_in_work", "eligibility.benefits", "support_months", "max_referrals",
+                     "routes.jobcentre.rate", "routes.gp.take_up", "unit_cost_gbp", "effects", "support_month"]
+strand_values = st.one_of(st.floats(min_value=-2, max_value=30), st.integers(-2, 30), structures,
+                          st.lists(st.sampled_from(["jobseeker", "limited_capability", "support_group", "x"])))
+strand_parameters = st.one_of(
+    st.dictionaries(st.sampled_from(STRAND_PARAMETERS), strand_values, min_size=1, max_size=4),
+    st.dictionaries(keys, structures, max_size=3), structures,
+)
+strand_fields = {
+    "budget_gbp_per_year": st.one_of(st.floats(min_value=-10, max_value=1e7), structures),
+    "unit_cost_gbp": st.one_of(st.floats(min_value=-10, max_value=1e4), st.none(), structures),
+    "start_month": st.one_of(st.integers(-2, 1300), structures),
+    "end_month": st.one_of(st.integers(-2, 1300), structures),
+}
+strand_settings = st.one_of(st.fixed_dictionaries({}, optional={**strand_fields, "parameters": strand_parameters}),
+                            st.fixed_dictionaries({"parameters": strand_parameters}, optional=strand_fields))
+strands = st.one_of(
+    st.dictionaries(st.sampled_from(["work_and_health", "early_help", "in_work", "care_and_support", "work_and_heath"]),
+                    st.one_of(strand_settings, st.none()), min_size=1, max_size=3),
+    st.dictionaries(keys, st.one_of(strand_settings, structures), max_size=3),
+)
 # Mostly-valid scenarios with random values in the right places, to reach the deeper checks.
 shaped = st.fixed_dictionaries(
     {"name": st.one_of(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,10}", fullmatch=True), structures)},
@@ -443,7 +909,8 @@ shaped = st.fixed_dictionaries(
                                                                     "history_sample": structures}),
                                 structures),
         "parameters": st.one_of(st.dictionaries(keys, structures, max_size=4), structures),
-        "extends": structures, "strands": structures,
+        "extends": structures, "modules": st.one_of(st.lists(structures, max_size=3), structures),
+        "strands": st.one_of(strands, structures),
     },
 )
 
@@ -462,6 +929,19 @@ def check_outcome(load) -> None:
         assert Scenario.from_dict(yaml.safe_load(result.to_yaml())).content_hash() == result.content_hash()
 
 
+@pytest.fixture
+def no_imports(tmp_path, monkeypatch):
+    """Fuzzed ``modules:`` must not import whatever modules their random names happen to name."""
+    import gmsim.scenario
+
+    def refuse(*args):
+        raise ModuleNotFoundError("imports are switched off while fuzzing")
+
+    monkeypatch.setattr(gmsim.scenario, "_import_named", refuse)
+    monkeypatch.setattr(gmsim.scenario, "_import_file", refuse)
+    monkeypatch.chdir(tmp_path)  # relative `extends:` and `modules:` paths stay in the test's folder
+
+
 # GMSIM_FUZZ_EXAMPLES=5000 for a longer hunt; the default keeps the file fast.
 FUZZ = settings(max_examples=int(os.environ.get("GMSIM_FUZZ_EXAMPLES", "200")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -469,7 +949,7 @@ FUZZ = settings(max_examples=int(os.environ.get("GMSIM_FUZZ_EXAMPLES", "200")), 
 
 @FUZZ
 @given(data=st.binary(max_size=200))
-def test_fuzz_random_bytes(tmp_path, data):
+def test_fuzz_random_bytes(tmp_path, no_imports, data):
     path = tmp_path / "fuzz.yaml"
     path.write_bytes(data)
     check_outcome(lambda: load_scenario(path))
@@ -479,7 +959,7 @@ def test_fuzz_random_bytes(tmp_path, data):
 @given(text=st.text(alphabet=st.sampled_from(list("name:sed{}[]-,'\"!&*#|>?%@` \n\t0123.e+") + ["\x00", "é",
                                                                                            "\ufeff"]),
                     max_size=80))
-def test_fuzz_yaml_like_text(tmp_path, text):
+def test_fuzz_yaml_like_text(tmp_path, no_imports, text):
     path = tmp_path / "fuzz.yaml"
     path.write_text(text, encoding="utf-8")
     check_outcome(lambda: load_scenario(path))
@@ -487,7 +967,7 @@ def test_fuzz_yaml_like_text(tmp_path, text):
 
 @FUZZ
 @given(data=st.one_of(structures, shaped))
-def test_fuzz_structures_through_yaml_and_from_dict(tmp_path, data):
+def test_fuzz_structures_through_yaml_and_from_dict(tmp_path, no_imports, data):
     check_outcome(lambda: Scenario.from_dict(data))  # type: ignore[arg-type]
     try:
         text = yaml.dump(data, allow_unicode=True)  # not safe_dump: dates, tuples etc. become tags

@@ -26,7 +26,7 @@ _LABELS = {
     "severity": codes.SEVERITIES, "state": codes.STATES, "benefit": codes.BENEFITS,
 }
 _RECORDED = ("person_id", "age_months", "state", "months_in_state", "condition", "severity", "benefit",
-             "employer")
+             "employer", "participation")
 
 
 class Person:
@@ -72,8 +72,9 @@ class Person:
 
     @property
     def strands(self) -> list[str]:
-        """Working Well strands the person has taken part in (none until interventions are added)."""
-        return []
+        """Interventions (Working Well strands) the person has started, in the model's order."""
+        bits = int(self.model.participation[self.slot])
+        return [iv.name for k, iv in enumerate(self.model.interventions) if bits >> k & 1]
 
     @property
     def pathway(self) -> pd.DataFrame | None:
@@ -137,19 +138,22 @@ class PathwayRecorder:
     Args:
         slots: The sampled slots.
         months: Months to be run (grows if more are run).
+        interventions: Names of the model's interventions, in order (to label participation).
     """
 
-    def __init__(self, slots: np.ndarray, months: int) -> None:
+    def __init__(self, slots: np.ndarray, months: int, interventions: list[str] | None = None) -> None:
+        self.interventions = list(interventions or [])
         self.slots = np.sort(np.asarray(slots, dtype=np.int64))
         self._index = {int(s): k for k, s in enumerate(self.slots)}
         self.data = {name: [] for name in _RECORDED}
         self.months: list[int] = []
 
-    def record(self, people: Any, month: int) -> None:
-        """Copy the sampled rows for ``month``."""
+    def record(self, model: GMModel) -> None:
+        """Copy the sampled rows for the model's current month."""
         for name in _RECORDED:
-            self.data[name].append(getattr(people, name)[self.slots].copy())
-        self.months.append(month)
+            source = model.participation if name == "participation" else getattr(model.people, name)
+            self.data[name].append(source[self.slots].copy())
+        self.months.append(model.month)
 
     def pathway(self, slot: int, person_id: int) -> pd.DataFrame | None:
         """The months in which ``person_id`` occupied ``slot``, or None if the slot is not sampled."""
@@ -162,7 +166,11 @@ class PathwayRecorder:
         for name in ("state", "condition", "severity", "benefit"):
             df[name] = np.array(_LABELS[name])[df[name].to_numpy()]
         df["age"] = df.pop("age_months") / 12
+        df["strands"] = [self._strands(int(bits)) for bits in df.pop("participation")]
         return df
+
+    def _strands(self, bits: int) -> str:
+        return "+".join(name for k, name in enumerate(self.interventions) if bits >> k & 1)
 
     def table(self) -> pd.DataFrame:
         """Every sampled slot and month, long format, labelled (for sequence plots)."""
@@ -172,4 +180,5 @@ class PathwayRecorder:
         df.insert(0, "month", np.repeat(self.months, n))
         for name in ("state", "condition", "severity", "benefit"):
             df[name] = np.array(_LABELS[name])[df[name].to_numpy()]
+        df["strands"] = [self._strands(int(bits)) for bits in df.pop("participation")]
         return df

@@ -81,6 +81,18 @@ def hazard(t: int, a: int, b: int, c: int, tables) -> float:
 
 
 @njit(cache=True)
+def multiplier(mult: np.ndarray, rows: np.ndarray, t: int, i: int) -> float:
+    """Interventions' multiplier of transition ``t`` for person ``i`` (1 if no intervention claims ``t``)."""
+    r = rows[t]
+    return mult[r, i] if r >= 0 else 1.0
+
+
+def no_multipliers() -> tuple[np.ndarray, np.ndarray]:
+    """The ``(values, rows)`` pair meaning "no intervention changes any hazard"."""
+    return np.ones((0, 0), dtype=np.float32), np.full(len(codes.TRANSITIONS), -1, dtype=np.int64)
+
+
+@njit(cache=True)
 def pick(u: float, hazards) -> int:
     """Competing risks with one uniform number: -1 (no event) or the index of the event that happens.
 

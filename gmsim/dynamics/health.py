@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import group_a, hazard, pick
+from .hazard import group_a, hazard, multiplier, pick
 
 _ONSET = codes.T["onset_mental_health"]  # the three onsets, then worsening, then recovery
 _WORSEN = codes.T["health_worsening"]
@@ -24,7 +24,7 @@ _N_AGE = len(codes.AGE_BANDS)
 
 
 @njit(cache=True, parallel=True)
-def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, key, month):
+def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, rows, key, month):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
     for i in prange(severity.shape[0]):
@@ -36,11 +36,11 @@ def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, 
         h_w = hazard(_WORSEN, a, b, c, tables) if _MILD <= sev < _COMPLEX else 0.0
         h_r = hazard(_RECOVER, a, b, c, tables) if sev >= _MILD else 0.0
         if intervening:
-            h_mh *= mult[_ONSET, i]
-            h_msk *= mult[_ONSET + 1, i]
-            h_oth *= mult[_ONSET + 2, i]
-            h_w *= mult[_WORSEN, i]
-            h_r *= mult[_RECOVER, i]
+            h_mh *= multiplier(mult, rows, _ONSET, i)
+            h_msk *= multiplier(mult, rows, _ONSET + 1, i)
+            h_oth *= multiplier(mult, rows, _ONSET + 2, i)
+            h_w *= multiplier(mult, rows, _WORSEN, i)
+            h_r *= multiplier(mult, rows, _RECOVER, i)
         k = pick(draw(start, i), (h_mh, h_msk, h_oth, h_w, h_r))
         if k < 0:
             health_event[i] = -1
@@ -62,10 +62,10 @@ def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, 
         ga[i] = group_a(state[i], severity[i], condition[i], a % _N_AGE)
 
 
-def health_step(p, tables, mult, ga, gb, gc, key, month) -> None:
+def health_step(p, tables, multipliers, ga, gb, gc, key, month) -> None:
     """Apply one month of health events in place; ``p.health_event`` records them.
 
     Args are those of :func:`gmsim.dynamics.labour.labour_step` (``key``: the ``health`` stream); the
     first hazard group level ``ga`` of people whose health changed is updated.
     """
-    _health(p.state, p.condition, p.severity, p.health_event, ga, gb, gc, tables, mult, key, month)
+    _health(p.state, p.condition, p.severity, p.health_event, ga, gb, gc, tables, *multipliers, key, month)

@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import hazard, pick
+from .hazard import hazard, multiplier, pick
 
 # Transitions out of each state are contiguous in codes.TRANSITIONS: first index per state, then end.
 _FIRST = np.array([0, 3, 6, 8, 10], dtype=np.int64)
@@ -24,7 +24,7 @@ _LAST = codes.N_LABOUR - 1
 
 
 @njit(cache=True, parallel=True)
-def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, key, month):
+def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, rows, key, month):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
     for i in prange(state.shape[0]):
@@ -35,9 +35,9 @@ def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, key,
         h1 = hazard(first + 1, a, b, c, tables)
         h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
         if intervening:
-            h0 *= mult[first, i]
-            h1 *= mult[first + 1, i]
-            h2 *= mult[min(first + 2, _LAST), i]
+            h0 *= multiplier(mult, rows, first, i)
+            h1 *= multiplier(mult, rows, first + 1, i)
+            h2 *= multiplier(mult, rows, min(first + 2, _LAST), i)
         k = pick(draw(start, i), (h0, h1, h2))
         if k < 0:
             labour_event[i] = -1
@@ -50,17 +50,18 @@ def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, key,
             months_in_state[i] = 0
 
 
-def labour_step(p, tables, mult, ga, gb, gc, key, month) -> None:
+def labour_step(p, tables, multipliers, ga, gb, gc, key, month) -> None:
     """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
 
     Args:
         p: People arrays.
         tables: ``HazardTables.kernel``.
-        mult: Intervention hazard multipliers (transitions, people), or shape (transitions, 0).
+        multipliers: ``(values, rows)``: interventions' hazard multipliers, one row per claimed transition
+            (shape (claimed, people), or (0, 0) when none run), and each transition's row or -1.
         ga: Each person's level in the first hazard group (:func:`~gmsim.dynamics.hazard.hazard_groups`).
         gb: ... in the second group.
         gc: ... in the third group.
         key: Key of the ``labour`` stream.
         month: Current month.
     """
-    _labour(p.state, p.months_in_state, p.labour_event, ga, gb, gc, tables, mult, key, month)
+    _labour(p.state, p.months_in_state, p.labour_event, ga, gb, gc, tables, *multipliers, key, month)

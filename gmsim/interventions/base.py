@@ -1,0 +1,500 @@
+"""The intervention interface, its shared machinery, and the registry of intervention modules.
+
+An intervention (a Working Well strand, or a researcher's own module) says, vectorised over the arrays:
+
+* **eligibility** — who can be referred (:meth:`Intervention.eligible`, a mask over people);
+* **referral and take-up** — routes (Jobcentre, GP / fit note, employer, self) each with a monthly
+  referral hazard and a take-up share (:meth:`Intervention.route_masks` picks who each route reaches);
+* **capacity** — places funded by the annual budget / unit cost, started month by month; the rest wait;
+* **support** — how long a participant is supported, and what follows (after-effects, in-work support);
+* **effects** — hazard ratios on named transitions while supported, after support, and in work;
+* **costs** — the unit cost of each start.
+
+The lifecycle a month (called by ``GMModel.step`` between health and labour, and after labour):
+
+``before_labour``
+    1. slots whose person left the population (turned 65, died) are cleared;
+    2. support ends: supported -> after-effect -> done; in-work support -> done;
+    3. the waiting list: people who are no longer eligible, who have waited ``max_wait_months``, or who
+       drop out (monthly hazard ``dropout_rate``) leave it;
+    4. referrals (between ``start_month`` and ``end_month``): an eligible person never referred before
+       is referred with probability ``1 - exp(-sum of route hazards)`` and takes it up with the route's
+       take-up share; referrals join the waiting list;
+    5. starts: this month's funded places (budget / 12 / unit cost, in people, the fraction carried over)
+       go to the waiting list in order of priority, then time waited, then slot; spend = starts x unit cost;
+    6. effects: every claimed transition's hazard is multiplied by the participant's hazard ratio.
+
+``after_labour``
+    7. outcomes: job entries of participants (then in-work support starts), jobs still held 6 and 12
+       months after entry, at-risk starters still in work 6 months after starting (kept in work), and
+       the referral cohort's outcomes 12, 24 and 36 months after referral.
+
+Each intervention draws from its own named streams (``strand.<name>.*``), so switching one on or off
+never changes anybody else's random numbers, and one with no budget changes nothing at all.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from .. import codes
+from ..parameters import read_data
+
+if TYPE_CHECKING:
+    from ..model import GMModel
+
+# Participation status of a person in one intervention.
+NONE, WAITING, SUPPORTED, IN_WORK_SUPPORT, AFTER, DONE = range(6)
+STATUS = ("none", "waiting", "supported", "in_work_support", "after", "done")
+NEVER = -32768  # month arrays hold this where something has not happened
+
+COUNTERS = ("eligible", "referred", "waiting", "started", "in_support", "completed", "dropped_out",
+            "job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "at_risk_starts", "kept_in_work",
+            "spend_gbp")
+STOCK_COUNTERS = ("eligible", "waiting", "in_support")
+COHORT_HORIZONS = (12, 24, 36)
+COHORT_MEASURES = ("referred", "started_job", "in_work", "sustained_12m")
+_JOB_ENTRY = (codes.T["out_of_work_to_in_work"], codes.T["inactive_to_in_work"])
+
+REGISTRY: dict[str, type[Intervention]] = {}
+
+
+def register(cls: type[Intervention]) -> type[Intervention]:
+    """Class decorator: make an intervention available to scenarios under ``cls.name``."""
+    if not getattr(cls, "name", None):
+        raise ValueError(f"{cls.__name__} needs a class attribute 'name'")
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def registered() -> dict[str, type[Intervention]]:
+    """Every registered intervention (the four Working Well strands are always there)."""
+    from . import care_and_support, early_help, in_work, work_and_health  # noqa: F401  (registration)
+
+    return dict(REGISTRY)
+
+
+class StrandSpec(BaseModel):
+    """How a scenario funds and configures one intervention.
+
+    Attributes:
+        budget_gbp_per_year: Annual budget (GBP); 0 switches the intervention off.
+        unit_cost_gbp: Cost of one start (GBP); default from the intervention's data file.
+        start_month: First month of referrals and starts.
+        end_month: Last month of referrals and starts (support already begun carries on); default: the end.
+        parameters: Overrides of the intervention's parameters by dotted name.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    budget_gbp_per_year: float = Field(0.0, ge=0, description="Annual budget in GBP (>= 0).",
+                                       json_schema_extra={"expected": "a number of GBP >= 0"})
+    unit_cost_gbp: float | None = Field(None, gt=0, description="Cost of one start in GBP (> 0).",
+                                        json_schema_extra={"expected": "a number of GBP > 0"})
+    start_month: int = Field(1, ge=1, le=1200, description="First month funded.",
+                             json_schema_extra={"expected": "a month from 1 to 1200"})
+    end_month: int | None = Field(None, ge=1, le=1200, description="Last month funded.",
+                                  json_schema_extra={"expected": "a month from 1 to 1200"})
+    parameters: dict[str, Any] = Field(default_factory=dict, description="Parameter overrides.",
+                                       json_schema_extra={"expected": "a mapping of parameter names to values"})
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> StrandSpec:
+        if self.end_month is not None and self.end_month < self.start_month:
+            raise ValueError(f"start_month ({self.start_month}) must not be after end_month ({self.end_month})")
+        return self
+
+
+# ----- parameters --------------------------------------------------------------------------------
+
+def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted names of every leaf value in a data file (a ``value`` key ends a branch)."""
+    out: dict[str, Any] = {}
+    if isinstance(node, dict) and "value" in node:
+        out[prefix[:-1]] = node["value"]
+        return out
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("description", "source", "note", "unit", "range", "distribution", "low", "high"):
+                continue
+            out.update(_flatten(v, f"{prefix}{k}."))
+        return out
+    out[prefix[:-1]] = node
+    return out
+
+
+def load_strand_data(name: str) -> dict[str, Any]:
+    """Parse ``data/interventions/<name>.yaml``."""
+    return read_data(f"interventions/{name}.yaml")
+
+
+def check_value(name: str, default: Any, value: Any) -> str | None:
+    """Why ``value`` cannot replace ``default`` for parameter ``name``, or None."""
+    if isinstance(default, bool):
+        return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
+    if isinstance(default, list):
+        if not isinstance(value, list):
+            return f"expected a list like {default!r}, got {value!r}"
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value):
+        return f"expected a number, got {value!r}"
+    leaf = name.split(".")[-1]
+    if name.startswith(("effects.", "after_effects.", "in_work_effects.")) and value <= 0:
+        return f"expected a hazard ratio > 0, got {value!r}"
+    if leaf in ("take_up", "dropout_share") and not 0 <= value <= 1:
+        return f"expected a share between 0 and 1, got {value!r}"
+    if value < 0:
+        return f"expected a value >= 0, got {value!r}"
+    if leaf.endswith("months") and float(value) != int(value):
+        return f"expected a whole number of months, got {value!r}"
+    return None
+
+
+# ----- hazard multipliers --------------------------------------------------------------------------
+
+class HazardMultipliers:
+    """Per-person hazard multipliers for the transitions interventions claim.
+
+    Only claimed transitions get a row (float32, one column per person slot); ``rows[t]`` is the row of
+    transition ``t`` or -1. Each month the entries written the month before are reset to 1 first, so
+    the cost is proportional to the number of participants, not the population.
+
+    Args:
+        transitions: Names of the claimed transitions.
+        n: Number of person slots.
+    """
+
+    def __init__(self, transitions: list[str], n: int) -> None:
+        names = sorted(set(transitions), key=codes.TRANSITIONS.index)
+        self.rows = np.full(len(codes.TRANSITIONS), -1, dtype=np.int64)
+        for k, t in enumerate(names):
+            self.rows[codes.T[t]] = k
+        self.values = np.ones((len(names), n if names else 0), dtype=np.float32)
+        self._touched: list[np.ndarray] = []
+
+    def reset(self) -> None:
+        """Set last month's entries back to 1."""
+        for idx in self._touched:
+            self.values[:, idx] = 1.0
+        self._touched = []
+
+    def multiply(self, transition: str, slots: np.ndarray, ratio: float | np.ndarray) -> None:
+        """Multiply the hazard of ``transition`` for ``slots`` by ``ratio``."""
+        r = self.rows[codes.T[transition]]
+        if r < 0:
+            raise KeyError(f"transition {transition!r} was not claimed by any intervention")
+        if len(slots):
+            self.values[r, slots] *= np.float32(ratio) if np.isscalar(ratio) else ratio.astype(np.float32)
+            self._touched.append(slots)
+
+
+# ----- the interface --------------------------------------------------------------------------------
+
+class Intervention:
+    """Base class of an intervention module (see the module docstring for the monthly lifecycle).
+
+    Subclasses set ``name`` (also the name of their data file ``data/interventions/<name>.yaml``) and
+    ``claims`` (the transitions whose hazards they may change), and override :meth:`eligible`, and
+    where needed :meth:`route_masks`, :meth:`priority` and :meth:`apply_effects`.
+
+    Args:
+        model: The model it runs in.
+        spec: The scenario's funding and overrides for it.
+        index: Its position among the model's interventions (its bit in ``model.participation``).
+        draws: Parameter values drawn for this replicate (``{dotted name: value}``), applied after the
+            scenario's overrides (used by ensembles for parameter uncertainty).
+    """
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    claims: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, model: GMModel, spec: StrandSpec, index: int, draws: dict[str, float] | None = None):
+        self.model = model
+        self.spec = spec
+        self.index = index
+        self.params = self.parameters({**spec.parameters, **(draws or {})})
+        p = self.params
+        self.unit_cost = float(spec.unit_cost_gbp if spec.unit_cost_gbp is not None else p["unit_cost_gbp"])
+        self.start_month = spec.start_month
+        self.end_month = spec.end_month if spec.end_month is not None else 10**6
+        self.places_per_month = spec.budget_gbp_per_year / 12 / self.unit_cost * model.scale
+        self._carry = 0.0
+        self._referral_cap = p.get("max_referrals")
+        self._referrals_so_far = 0.0
+        n = model.people.n
+        self.status = np.zeros(n, dtype=np.int8)
+        self.status_month = np.full(n, NEVER, dtype=np.int16)
+        self.referred_month = np.full(n, NEVER, dtype=np.int16)
+        self.started_month = np.full(n, NEVER, dtype=np.int16)
+        self.job_month = np.full(n, NEVER, dtype=np.int16)
+        self.flags = np.zeros(n, dtype=np.int8)  # bit 0: started at risk; bit 1: job held 12 months
+        self.tracked = np.zeros(0, dtype=np.int64)  # slots of people ever referred (and still present)
+        m = model.months_planned + 1
+        self.counts = np.zeros((m, len(COUNTERS), len(codes.BOROUGHS)))
+        self.cohort = np.zeros((m, len(COHORT_HORIZONS), len(COHORT_MEASURES)))
+
+    # ----- parameters ----------------------------------------------------------------------------
+    @classmethod
+    def default_parameters(cls) -> dict[str, Any]:
+        """Every parameter of this intervention by dotted name, at its value in the data file."""
+        return _flatten(load_strand_data(cls.name)["parameters"])
+
+    @classmethod
+    def check_parameters(cls, overrides: dict[str, Any]) -> list[tuple[str, str]]:
+        """``(name, problem)`` for every override that is unknown or invalid."""
+        defaults = cls.default_parameters()
+        problems = []
+        for k, v in overrides.items():
+            if k not in defaults:
+                match = difflib.get_close_matches(k, list(defaults), n=1, cutoff=0.6)
+                hint = f" (did you mean {match[0]!r}?)" if match else ""
+                problems.append((k, f"unknown parameter of {cls.name}{hint}"))
+                continue
+            why = check_value(k, defaults[k], v)
+            if why:
+                problems.append((k, why))
+        return problems
+
+    @classmethod
+    def parameters(cls, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Defaults with ``overrides`` applied (raises ValueError on a bad override)."""
+        problems = cls.check_parameters(overrides)
+        if problems:
+            raise ValueError("; ".join(f"{k}: {m}" for k, m in problems))
+        out = copy.deepcopy(cls.default_parameters())
+        out.update(overrides)
+        return out
+
+    @classmethod
+    def uncertain_parameters(cls) -> dict[str, dict[str, Any]]:
+        """Effect parameters with an uncertainty distribution: ``{name: {value, low, high, distribution}}``."""
+        raw = load_strand_data(cls.name)["parameters"]
+        out = {}
+        for group in ("effects", "after_effects", "in_work_effects"):
+            for t, spec in (raw.get(group) or {}).items():
+                if isinstance(spec, dict) and "low" in spec:
+                    out[f"{group}.{t}"] = {k: spec[k] for k in ("value", "low", "high", "distribution")}
+        return out
+
+    def effect(self, group: str) -> dict[str, float]:
+        """``{transition: hazard ratio}`` of one effect group (``effects``, ``after_effects``, ...)."""
+        prefix = group + "."
+        return {k[len(prefix):]: float(v) for k, v in self.params.items() if k.startswith(prefix)}
+
+    # ----- what a subclass says ----------------------------------------------------------------------
+    def eligible(self, model: GMModel) -> np.ndarray:
+        """Boolean mask of people who can be referred this month."""
+        raise NotImplementedError
+
+    def route_masks(self, model: GMModel, eligible: np.ndarray) -> dict[str, np.ndarray]:
+        """Per referral route, the eligible people it can reach (default: all of them)."""
+        return {route: eligible for route in self.routes()}
+
+    def priority(self, model: GMModel, slots: np.ndarray) -> np.ndarray:
+        """Priority of waiting people (lower starts first); default: all equal."""
+        return np.zeros(len(slots), dtype=np.int64)
+
+    def apply_effects(self, model: GMModel, mult: HazardMultipliers) -> None:
+        """Multiply participants' hazards by the intervention's hazard ratios.
+
+        ``effects`` apply while supported, ``after_effects`` after support, ``in_work_effects`` during
+        in-work support.
+        """
+        for status, group in ((SUPPORTED, "effects"), (AFTER, "after_effects"), (IN_WORK_SUPPORT, "in_work_effects")):
+            slots = self._with_status(status)
+            if len(slots) == 0:
+                continue
+            for t, ratio in self.effect(group).items():
+                if ratio != 1.0:
+                    mult.multiply(t, slots, ratio)
+
+    # ----- shared machinery ----------------------------------------------------------------------
+    # Everything after referral works on ``self.tracked`` (the slots of people ever referred and still
+    # in the population), so the monthly cost follows the number of participants, not the population.
+    def routes(self) -> list[str]:
+        """Names of the referral routes in the data file."""
+        return sorted({k.split(".")[1] for k in self.params if k.startswith("routes.")})
+
+    def _uniforms(self, what: str) -> np.ndarray:
+        m = self.model
+        return m.streams.uniforms(f"strand.{self.name}.{what}", m.month, m.people.n)
+
+    def _count(self, counter: str, slots: np.ndarray, weight: float | np.ndarray = 1.0) -> None:
+        b = self.model.people.borough[slots]
+        w = np.broadcast_to(np.asarray(weight, dtype=float), b.shape)
+        self.counts[self.model.month, COUNTERS.index(counter)] += np.bincount(b, weights=w,
+                                                                             minlength=len(codes.BOROUGHS))
+
+    def _with_status(self, status: int) -> np.ndarray:
+        t = self.tracked
+        return t[self.status[t] == status]
+
+    def _in_status_for(self, status: int, months: float) -> np.ndarray:
+        """Tracked slots that have been in ``status`` for at least ``months`` months."""
+        t = self._with_status(status)
+        return t[self.model.month - self.status_month[t].astype(np.int64) >= months]
+
+    def _set(self, slots: np.ndarray, status: int) -> None:
+        self.status[slots] = status
+        self.status_month[slots] = self.model.month
+
+    def funded(self, month: int) -> bool:
+        """Whether referrals and starts happen in ``month``."""
+        return self.start_month <= month <= self.end_month and self.places_per_month > 0
+
+    def _forget_leavers(self, model: GMModel) -> None:
+        """Clear the records of tracked people who left the population this month (their slot is reused)."""
+        t = self.tracked
+        left = t[model.people.exit_event[t] > 0]
+        if len(left):
+            for arr, v in ((self.status, NONE), (self.status_month, NEVER), (self.referred_month, NEVER),
+                           (self.started_month, NEVER), (self.job_month, NEVER), (self.flags, 0)):
+                arr[left] = v
+            self.tracked = t[model.people.exit_event[t] == 0]
+
+    def before_labour(self, model: GMModel, mult: HazardMultipliers) -> None:
+        """Steps 1-6 of the monthly lifecycle (see the module docstring)."""
+        month, p, par = model.month, model.people, self.params
+        self._forget_leavers(model)
+        ending = self._in_status_for(SUPPORTED, par["support_months"])
+        self._count("completed", ending)
+        self._set(self._in_status_for(AFTER, par["after_months"]), DONE)
+        self._set(self._in_status_for(IN_WORK_SUPPORT, par["in_work_support_months"]), DONE)
+        self._set(ending, AFTER if par["after_months"] > 0 else DONE)
+
+        waiting = self._with_status(WAITING)
+        eligible = self.eligible(model) if self.funded(month) or len(waiting) else None
+        if len(waiting):
+            u = self._uniforms("dropout")[waiting]
+            waited = month - self.status_month[waiting].astype(np.int64)
+            gone = (~eligible[waiting]) | (waited >= par["max_wait_months"]) | (u < 1 - np.exp(-par["dropout_rate"]))
+            self._count("dropped_out", waiting[gone])
+            self._set(waiting[gone], DONE)
+        if not self.funded(month):
+            self._record_stocks(eligible)
+            self.apply_effects(model, mult)
+            return
+
+        candidates = np.flatnonzero(eligible)
+        candidates = candidates[self.referred_month[candidates] == NEVER]
+        fresh = np.zeros(p.n, dtype=bool)
+        fresh[candidates] = True
+        hazard = np.zeros(len(candidates))
+        for route, mask in self.route_masks(model, fresh).items():
+            hazard += mask[candidates] * (par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"])
+        u = self._uniforms("referral")[candidates]
+        hit = u < -np.expm1(-hazard)
+        referred = candidates[hit]
+        if self._referral_cap is not None:
+            room = max(0, int(round(self._referral_cap * model.scale - self._referrals_so_far)))
+            if len(referred) > room:
+                rank = np.argsort(u[hit] / np.maximum(hazard[hit], 1e-12))
+                referred = np.sort(referred[rank[:room]])
+        self._referrals_so_far += len(referred)
+        self.referred_month[referred] = month
+        self._set(referred, WAITING)
+        self._count("referred", referred)
+        self.tracked = np.concatenate([self.tracked, referred])
+
+        self._carry += self.places_per_month
+        places = int(self._carry)
+        self._carry -= places
+        waiting = self._with_status(WAITING)
+        if places and len(waiting):
+            order = np.lexsort((waiting, self.referred_month[waiting], self.priority(model, waiting)))
+            start = np.sort(waiting[order[:places]])
+            self._set(start, SUPPORTED)
+            self.started_month[start] = month
+            at_risk = p.state[start] == codes.AT_RISK
+            self.flags[start[at_risk]] |= 1
+            self._count("started", start)
+            self._count("at_risk_starts", start[at_risk])
+            self._count("spend_gbp", start, self.unit_cost)
+            model.participation[start] |= np.uint16(1 << self.index)
+        self._record_stocks(eligible)
+        self.apply_effects(model, mult)
+
+    def _record_stocks(self, eligible: np.ndarray | None) -> None:
+        if eligible is not None:
+            self.counts[self.model.month, COUNTERS.index("eligible")] += np.bincount(
+                self.model.people.borough[eligible], minlength=len(codes.BOROUGHS))
+        self._count("waiting", self._with_status(WAITING))
+        t = self.tracked
+        st = self.status[t]
+        self._count("in_support", t[(st == SUPPORTED) | (st == IN_WORK_SUPPORT)])
+
+    def after_labour(self, model: GMModel) -> None:
+        """Step 7: outcomes of this month's labour moves."""
+        month, p, t = model.month, model.people, self.tracked
+        employed = p.state[t] <= codes.AT_RISK
+        st = self.status[t]
+        in_programme = (st == SUPPORTED) | (st == AFTER)
+        entries = t[in_programme & np.isin(p.labour_event[t], _JOB_ENTRY)]
+        if len(entries):
+            self.job_month[entries] = month
+            self._count("job_entries", entries)
+            if self.params["in_work_support_months"] > 0:
+                self._set(entries, IN_WORK_SUPPORT)
+        job_month = self.job_month[t]
+        for lag, counter in ((6, "sustained_jobs_6m"), (12, "sustained_jobs_12m")):
+            held = t[(job_month == month - lag) & employed]
+            self._count(counter, held)
+            if lag == 12:
+                self.flags[held] |= 2
+        flags = self.flags[t]
+        kept = t[(self.started_month[t] == month - 6) & ((flags & 1) == 1) & employed]
+        self._count("kept_in_work", kept)
+        referred_month = self.referred_month[t]
+        for h, horizon in enumerate(COHORT_HORIZONS):
+            cohort = referred_month == month - horizon
+            if not cohort.any():
+                continue
+            job = cohort & (job_month >= referred_month) & (job_month != NEVER)
+            self.cohort[month, h] += (cohort.sum(), job.sum(), (cohort & employed).sum(),
+                                      (cohort & ((flags & 2) == 2)).sum())
+
+    # ----- results -------------------------------------------------------------------------------
+    def totals(self, first: int = 1, last: int | None = None) -> dict[str, float]:
+        """Counters over months ``first..last`` in people (stocks as monthly means), GM."""
+        last = self.model.month if last is None else last
+        c = self.counts[first : last + 1].sum(axis=2) / self.model.scale
+        out = {}
+        for k, name in enumerate(COUNTERS):
+            col = c[:, k]
+            out[name] = float(col.mean() if name in STOCK_COUNTERS else col.sum())
+        out["cost_per_job_entry"] = out["spend_gbp"] / out["job_entries"] if out["job_entries"] else None
+        return out
+
+    def cohort_outcomes(self) -> dict[str, dict[str, float | None]]:
+        """Referral cohort outcomes, pooled over referral months.
+
+        At 12, 24 and 36 months after referral: the share who had started a job, the share in work, and
+        the share whose job had been held 12 months.
+        """
+        out = {}
+        tot = self.cohort.sum(axis=0)
+        for h, horizon in enumerate(COHORT_HORIZONS):
+            n = tot[h, 0]
+            out[f"{horizon}m"] = {
+                "referred_observed": float(n / self.model.scale),
+                **{f"share_{m}": (float(tot[h, k] / n) if n else None) for k, m in enumerate(COHORT_MEASURES) if k}
+            }
+        return out
+
+
+def effect_summary(cls: type[Intervention]) -> list[dict[str, Any]]:
+    """One row per effect parameter: name, value, range, distribution, source (for notes and docs)."""
+    raw = load_strand_data(cls.name)["parameters"]
+    rows = []
+    for group in ("effects", "after_effects", "in_work_effects"):
+        for t, spec in (raw.get(group) or {}).items():
+            rows.append({"strand": cls.name, "parameter": f"{group}.{t}", **{k: spec.get(k) for k in
+                         ("value", "low", "high", "distribution", "source", "note")}})
+    return rows
+

@@ -1,0 +1,32 @@
+"""Working Well strand 1, care and support: people with complex, enduring conditions or disability.
+
+Eligible: out of work or inactive with a complex condition (severity >= ``eligibility.min_severity``) or
+in the ESA support group / UC LCWRA. Referred by health and social care, Jobcentre, or themselves and the
+voluntary sector. A year of employability, meaningful activity, volunteering and wellbeing support:
+mostly moves people closer to work (from inactive to looking, slower decline, some recovery) with a small
+rise in job entry. Figures and sources: ``data/interventions/care_and_support.yaml``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import codes
+from .base import Intervention, register
+
+
+@register
+class CareAndSupport(Intervention):
+    """Employability, meaningful activity, volunteering, wellbeing."""
+
+    name = "care_and_support"
+    title = "Care and support"
+    claims = ("inactive_to_out_of_work", "out_of_work_to_in_work", "health_worsening", "health_recovery",
+              "in_work_to_out_of_work")
+
+    def eligible(self, model) -> np.ndarray:
+        """Not working, with a complex and enduring condition or in the support group."""
+        p = model.people
+        not_working = (p.state == codes.OUT_OF_WORK) | (p.state == codes.INACTIVE)
+        return not_working & ((p.severity >= self.params["eligibility.min_severity"])
+                              | (p.benefit == codes.SUPPORT_GROUP))

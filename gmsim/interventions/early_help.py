@@ -1,0 +1,47 @@
+"""Working Well strand 3, early help: people at risk of falling out of work, and the newly unemployed.
+
+Eligible: people at risk (employed, off sick on a fit note or struggling with a health condition) and
+people out of work for under ``eligibility.max_months_out_of_work`` months (3) with a health condition.
+Referred by GPs (fit notes), employers (only people with an employer) or themselves. Employees of micro
+and small firms and of employers without occupational health start first. Support for
+``support_months`` (6): faster return from sickness absence, fewer job losses, faster recovery, and for
+the newly unemployed a higher job-entry hazard. Figures and sources: ``data/interventions/early_help.yaml``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import codes
+from .base import Intervention, register
+
+
+@register
+class EarlyHelp(Intervention):
+    """Telephone and face-to-face support, vocational rehabilitation, physiotherapy, mental-health help."""
+
+    name = "early_help"
+    title = "Early help"
+    claims = ("at_risk_to_in_work", "at_risk_to_out_of_work", "health_recovery", "out_of_work_to_in_work",
+              "in_work_to_at_risk")
+
+    def eligible(self, model) -> np.ndarray:
+        """At risk, or newly out of work with a health condition."""
+        p, par = model.people, self.params
+        newly_out = ((p.state == codes.OUT_OF_WORK) & (p.months_in_state < par["eligibility.max_months_out_of_work"])
+                     & (p.severity >= par["eligibility.min_severity"]))
+        return (p.state == codes.AT_RISK) | newly_out
+
+    def route_masks(self, model, eligible: np.ndarray) -> dict[str, np.ndarray]:
+        """Employers refer only their own staff; GPs and self-referral reach everyone eligible."""
+        masks = super().route_masks(model, eligible)
+        masks["employer"] = eligible & (model.people.employer >= 0)
+        return masks
+
+    def priority(self, model, slots: np.ndarray) -> np.ndarray:
+        """0: employees of micro or small firms or of employers without occupational health; 1: others."""
+        e = model.people.employer[slots]
+        has = e >= 0
+        small = np.zeros(len(slots), dtype=bool)
+        small[has] = (model.employers.size_band[e[has]] <= 2) | (model.employers.occupational_health[e[has]] == 0)
+        return np.where(small, 0, 1)

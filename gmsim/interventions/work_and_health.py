@@ -1,0 +1,31 @@
+"""Working Well strand 2, work and health: key-worker support for longer-term out-of-work people.
+
+Eligible: out of work for ``eligibility.min_months_out_of_work`` months or more (12), with a health
+condition (severity >= ``eligibility.min_severity``) and one of ``eligibility.benefits``. Referred by
+Jobcentre or GP; supported for ``support_months`` (15), with a higher job-entry hazard and faster health
+recovery (talking therapies); after a job start, ``in_work_support_months`` (12) of in-work support lower
+the chance of losing the job. Figures and sources: ``data/interventions/work_and_health.yaml``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import codes
+from .base import Intervention, register
+
+
+@register
+class WorkAndHealth(Intervention):
+    """Key worker, personalised sequenced plan, talking therapies, skills; then in-work support."""
+
+    name = "work_and_health"
+    title = "Work and health"
+    claims = ("out_of_work_to_in_work", "health_recovery", "in_work_to_out_of_work", "at_risk_to_out_of_work")
+
+    def eligible(self, model) -> np.ndarray:
+        """Out of work a year or more, with a health condition and an eligible benefit."""
+        p, par = model.people, self.params
+        benefits = np.isin(p.benefit, [codes.BENEFITS.index(b) for b in par["eligibility.benefits"]])
+        return ((p.state == codes.OUT_OF_WORK) & (p.months_in_state >= par["eligibility.min_months_out_of_work"])
+                & (p.severity >= par["eligibility.min_severity"]) & benefits)

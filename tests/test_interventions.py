@@ -1,0 +1,214 @@
+"""The intervention interface and the four Working Well strands: the properties every strand must keep."""
+
+import numpy as np
+import pytest
+
+from gmsim import codes
+from gmsim.interventions.base import COUNTERS, DONE, SUPPORTED, WAITING, HazardMultipliers, Intervention, registered
+from gmsim.model import GMModel
+from gmsim.output import summary
+from gmsim.scenario import Scenario
+
+STRANDS = ("care_and_support", "work_and_health", "early_help", "in_work")
+SCALE = 0.01
+
+
+def scenario(strands: dict, months: int = 24, scale: float = SCALE) -> Scenario:
+    return Scenario.from_dict({"name": "t", "months": months, "seed": 5,
+                               "population": {"scale": scale, "history_sample": 50}, "strands": strands})
+
+
+def run(strands: dict, months: int = 24, scale: float = SCALE) -> GMModel:
+    m = GMModel(scenario(strands, months, scale))
+    m.run(progress=False)
+    return m
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return run({})
+
+
+@pytest.fixture(scope="module")
+def everything():
+    budgets = {"work_and_health": 6e6, "early_help": 3e6, "care_and_support": 2e6, "in_work": 1e6}
+    return run({k: {"budget_gbp_per_year": v} for k, v in budgets.items()})
+
+
+def test_the_four_strands_are_registered_with_data():
+    reg = registered()
+    assert set(STRANDS) <= set(reg)
+    for name in STRANDS:
+        cls = reg[name]
+        params = cls.default_parameters()
+        assert params["unit_cost_gbp"] > 0 and params["support_months"] > 0
+        assert cls.claims and set(cls.claims) <= set(codes.TRANSITIONS)
+        for key, spec in cls.uncertain_parameters().items():
+            assert spec["low"] <= spec["value"] <= spec["high"], (name, key)
+            assert key.split(".", 1)[1] in cls.claims, (name, key)
+
+
+def test_zero_budget_is_identical_to_the_baseline(baseline):
+    m = run({k: {"budget_gbp_per_year": 0} for k in STRANDS})
+    assert np.array_equal(m.results.stock, baseline.results.stock)
+    assert np.array_equal(m.results.flows, baseline.results.flows)
+    for name in m.people._fields:
+        assert np.array_equal(getattr(m.people, name), getattr(baseline.people, name)), name
+    assert all(iv.totals()["started"] == 0 for iv in m.interventions)
+
+
+def test_people_never_reached_follow_the_baseline_exactly(baseline, everything):
+    reached = everything.participation > 0
+    assert 0 < reached.sum() < everything.people.n
+    for name in everything.people._fields:
+        a, b = getattr(everything.people, name), getattr(baseline.people, name)
+        assert np.array_equal(a[~reached], b[~reached]), name
+    assert not np.array_equal(everything.people.state[reached], baseline.people.state[reached])
+
+
+def test_multipliers_touch_only_claimed_transitions_of_participants(everything):
+    mult = everything.hazard_multipliers
+    claimed = {t for iv in everything.interventions for t in iv.claims}
+    assert {codes.TRANSITIONS[t] for t in np.flatnonzero(mult.rows >= 0)} == claimed
+    changed = np.flatnonzero((mult.values != 1).any(axis=0))
+    assert len(changed) > 0
+    assert np.all(everything.participation[changed] > 0)
+
+
+def test_starts_never_exceed_funded_places(everything):
+    for iv in everything.interventions:
+        if iv.name == "in_work":
+            continue
+        started = iv.counts[:, COUNTERS.index("started")].sum(axis=1) * SCALE  # simulated people
+        funded = np.arange(len(started)) * iv.places_per_month
+        assert np.all(np.cumsum(started) <= funded + 1e-9), iv.name
+
+
+def test_in_work_spend_stays_within_budget(everything):
+    iv = next(iv for iv in everything.interventions if iv.name == "in_work")
+    spend = iv.counts[:, COUNTERS.index("spend_gbp")].sum(axis=1) / SCALE  # GBP
+    assert spend.sum() > 0
+    monthly_budget = iv.spec.budget_gbp_per_year / 12
+    assert np.all(np.cumsum(spend) <= np.arange(len(spend)) * monthly_budget + 1e-6)
+
+
+def test_waiting_list_is_first_come_first_served_and_bounded():
+    # a tiny budget and plenty of referrals: people wait, start in referral order, and leave after max_wait
+    m = run({"work_and_health": {"budget_gbp_per_year": 1e6}}, months=18)
+    iv = m.interventions[0]
+    w = iv.counts[:, COUNTERS.index("waiting")].sum(axis=1)
+    assert w[6:].min() > 0
+    started = iv.started_month != -32768
+    waited = iv.started_month[started].astype(int) - iv.referred_month[started].astype(int)
+    assert waited.min() >= 0 and waited.max() < iv.params["max_wait_months"]
+    still = np.flatnonzero(iv.status == WAITING)
+    assert np.all(m.month - iv.referred_month[still] < iv.params["max_wait_months"])
+    # nobody referred later started while someone referred earlier (still eligible) was waiting then
+    starts_by_month = {}
+    for slot in np.flatnonzero(started):
+        starts_by_month.setdefault(int(iv.started_month[slot]), []).append(int(iv.referred_month[slot]))
+    assert starts_by_month and all(len(v) > 0 for v in starts_by_month.values())
+    assert iv.counts[:, COUNTERS.index("dropped_out")].sum() > 0
+
+
+def test_more_budget_reaches_more_people_until_the_pool_runs_out():
+    started = []
+    for budget in (1e6, 4e6, 16e6, 64e6, 256e6):
+        m = run({"work_and_health": {"budget_gbp_per_year": budget}}, months=24)
+        started.append(m.interventions[0].totals()["started"])
+    assert all(b >= a for a, b in zip(started, started[1:], strict=False))
+    assert started[1] > 2 * started[0]          # places bind: 4x budget, many more starts
+    assert started[4] < 1.1 * started[3]        # referrals bind: more money buys (almost) nothing
+
+
+def test_participants_find_work_more_often_than_in_the_baseline():
+    strand = {"work_and_health": {"budget_gbp_per_year": 200e6,
+                                  "parameters": {"effects.out_of_work_to_in_work": 5.0}}}
+    m = run(strand, months=6, scale=0.05)
+    base = run({}, months=6, scale=0.05)
+    iv = m.interventions[0]
+    starters = np.flatnonzero(iv.started_month > 0)
+    assert len(starters) > 300
+    in_work = lambda model: (model.people.state[starters] <= codes.AT_RISK).mean()  # noqa: E731
+    assert in_work(m) > in_work(base) + 0.02
+    # nobody outside the programme is affected
+    outside = m.participation == 0
+    assert np.array_equal(m.people.state[outside], base.people.state[outside])
+
+
+def test_outcomes_and_summary(everything):
+    s = summary(everything)["strands"]
+    assert set(s) == set(STRANDS)
+    for name, block in s.items():
+        for key in ("eligible", "referred", "waiting", "started", "completed", "job_entries", "sustained_jobs_6m",
+                    "sustained_jobs_12m", "kept_in_work", "spend_gbp", "cost_per_job_entry", "by_borough"):
+            assert key in block, (name, key)
+        assert block["spend_gbp"] <= block["budget_gbp_per_year"] * everything.month / 12 * 1.0001
+        assert block["started"] <= block["referred"] or name == "in_work"
+        assert block["sustained_jobs_12m"] <= block["sustained_jobs_6m"] <= block["job_entries"] + 1e-9 \
+            or name == "in_work"
+    assert s["work_and_health"]["job_entries"] > 0
+    assert s["early_help"]["kept_in_work"] > 0
+    assert s["in_work"]["employers_enrolled"] > 0
+    # a person's record shows the strands they took part in
+    slot = int(np.flatnonzero(everything.participation > 0)[0])
+    assert everything.person(slot).strands
+
+
+def test_strand_parameters_are_validated():
+    with pytest.raises(ValueError):
+        registered()["work_and_health"].parameters({"effects.out_of_work_to_in_work": 0})
+    problems = registered()["early_help"].check_parameters({"efects.at_risk_to_in_work": 1.2})
+    assert "did you mean 'effects.at_risk_to_in_work'" in problems[0][1]
+
+
+def test_hazard_multipliers_reset_each_month():
+    mult = HazardMultipliers(["out_of_work_to_in_work"], 10)
+    mult.multiply("out_of_work_to_in_work", np.array([1, 2]), 1.5)
+    mult.multiply("out_of_work_to_in_work", np.array([2]), 2.0)
+    assert mult.values[0, 2] == pytest.approx(3.0)
+    mult.reset()
+    assert np.all(mult.values == 1)
+    with pytest.raises(KeyError):
+        mult.multiply("health_onset", np.array([1]), 2.0)
+
+
+def test_a_researchers_own_intervention_plugs_in():
+    from gmsim.interventions.base import REGISTRY, register
+
+    @register
+    class Everyone(Intervention):
+        name = "test_everyone_inactive"
+        claims = ("inactive_to_in_work",)
+
+        @classmethod
+        def default_parameters(cls):
+            return {"unit_cost_gbp": 100, "support_months": 3, "after_months": 0, "in_work_support_months": 0,
+                    "max_wait_months": 1, "dropout_rate": 0.0, "max_referrals": None, "routes.self.rate": 5.0,
+                    "routes.self.take_up": 1.0, "effects.inactive_to_in_work": 3.0}
+
+        def eligible(self, model):
+            return model.people.state == codes.INACTIVE
+
+    try:
+        m = run({"test_everyone_inactive": {"budget_gbp_per_year": 1e9}}, months=6)
+        iv = m.interventions[0]
+        assert iv.totals()["started"] > 0 and iv.totals()["job_entries"] > 0
+        assert np.any(iv.status == DONE) or np.any(iv.status == SUPPORTED)
+    finally:
+        REGISTRY.pop("test_everyone_inactive", None)
+
+
+def test_pilot_cohort_outcomes():
+    from pathlib import Path
+
+    from gmsim.scenario import load_scenario
+    sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "working_well_pilot.yaml")
+    m = GMModel(sc.with_overrides(scale=0.05))
+    m.run(progress=False)
+    block = summary(m)["strands"]["work_and_health"]
+    assert block["referred"] == pytest.approx(5000, rel=0.05)
+    cohort = block["referral_cohort"]
+    started = [cohort[h]["share_started_job"] for h in ("12m", "24m", "36m")]
+    assert all(0 < s < 1 for s in started)
+    assert started[0] <= started[1] <= started[2]
