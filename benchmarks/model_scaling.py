@@ -5,6 +5,7 @@ beforehand). Reports wall time, people-months per second and peak resident memor
 person, for the model step loop and for the whole command (synthesis, run, results).
 
     python benchmarks/model_scaling.py [--people 100000 1000000 1781000 5000000] [--months 120]
+                                       [--scenario scenarios/working_well.yaml]
 """
 
 import argparse
@@ -15,10 +16,10 @@ import sys
 CHILD = r"""
 import json, resource, sys, time
 from gmsim.model import GMModel, working_age_population
-n, months = int(sys.argv[1]), int(sys.argv[2])
+n, months, scenario = int(sys.argv[1]), int(sys.argv[2]), (sys.argv[3] or None)
 base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 t0 = time.perf_counter()
-m = GMModel(scale=n / working_age_population(), months=months)
+m = GMModel(scenario, scale=n / working_age_population(), months=months)
 t1 = time.perf_counter()
 m.run(progress=False)
 t2 = time.perf_counter()
@@ -35,12 +36,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--people", type=int, nargs="+", default=[100_000, 1_000_000, 1_781_000, 5_000_000])
     ap.add_argument("--months", type=int, default=120)
+    ap.add_argument("--scenario", default="", help="scenario file (default: the baseline)")
     a = ap.parse_args()
-    subprocess.run([sys.executable, "-c", CHILD, "20000", "2"], check=True, capture_output=True)  # compile
+    subprocess.run([sys.executable, "-c", CHILD, "20000", "2", a.scenario], check=True, capture_output=True)
     rows = []
     for n in a.people:
-        r = subprocess.run([sys.executable, "-c", CHILD, str(n), str(a.months)], check=True, capture_output=True,
-                           text=True)
+        r = subprocess.run([sys.executable, "-c", CHILD, str(n), str(a.months), a.scenario], check=True,
+                           capture_output=True, text=True)
         rows.append(json.loads(r.stdout))
         print(json.dumps(rows[-1]), flush=True)
 

@@ -152,6 +152,7 @@ class GMModel(mesa.Model):
         kernel_mult = (mult.values, mult.rows)
         demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
                         key("demography"), month)
+        self.leavers = np.flatnonzero(p.exit_event > 0) if self.interventions else np.zeros(0, np.int64)
         g = self._groups
         hazard_groups(p, e.size_band, e.occupational_health, *g)
         health_step(p, t.kernel, kernel_mult, *g, key("health"), month)

@@ -61,6 +61,13 @@ def _fill(key: np.uint64, month: int, index: int, out: np.ndarray) -> None:
         out[i] = draw(start, i)
 
 
+@njit(cache=True)
+def _fill_at(key: np.uint64, month: int, index: int, slots: np.ndarray, out: np.ndarray) -> None:
+    start = counter_start(key, month, index)
+    for k in range(slots.shape[0]):
+        out[k] = draw(start, slots[k])
+
+
 def stream_key(seed: int, name: str) -> np.uint64:
     """64-bit key of the named stream for a seed (stable across platforms and Python versions)."""
     digest = hashlib.blake2b(f"gmsim:{int(seed)}:{name}".encode(), digest_size=8).digest()
@@ -104,6 +111,13 @@ class Streams:
         """
         out = np.empty(n, dtype=np.float64)
         _fill(self.key(name), month & 0xFFFFFFFF, index, out)
+        return out
+
+    def uniforms_at(self, name: str, month: int, slots: np.ndarray, index: int = 0) -> np.ndarray:
+        """The numbers :meth:`uniforms` would give at ``slots`` only (same values, less work)."""
+        slots = np.ascontiguousarray(slots, dtype=np.int64)
+        out = np.empty(len(slots), dtype=np.float64)
+        _fill_at(self.key(name), month & 0xFFFFFFFF, index, slots, out)
         return out
 
     def generator(self, name: str) -> np.random.Generator:

@@ -51,3 +51,9 @@ def test_stream_key_is_stable():
     assert stream_key(1, "labour") != stream_key(1, "health")
     assert int(stream_key(0, "x")) == int.from_bytes(
         __import__("hashlib").blake2b(b"gmsim:0:x", digest_size=8).digest(), "little")
+
+
+def test_uniforms_at_slots_equal_the_full_draw():
+    s = Streams(4)
+    slots = np.array([0, 7, 99_999, 12, 12])
+    assert np.array_equal(s.uniforms_at("x", 3, slots), s.uniforms("x", 3, 100_000)[slots])

@@ -135,6 +135,8 @@ def load_strand_data(name: str) -> dict[str, Any]:
 
 def check_value(name: str, default: Any, value: Any) -> str | None:
     """Why ``value`` cannot replace ``default`` for parameter ``name``, or None."""
+    if value is None and name == "max_referrals":
+        return None  # no cap
     if isinstance(default, bool):
         return None if isinstance(value, bool) else f"expected true or false, got {value!r}"
     if isinstance(default, list):
@@ -321,9 +323,10 @@ class Intervention:
         """Names of the referral routes in the data file."""
         return sorted({k.split(".")[1] for k in self.params if k.startswith("routes.")})
 
-    def _uniforms(self, what: str) -> np.ndarray:
+    def _uniforms(self, what: str, slots: np.ndarray) -> np.ndarray:
+        """This month's numbers of stream ``strand.<name>.<what>`` for ``slots`` (one per slot, used or not)."""
         m = self.model
-        return m.streams.uniforms(f"strand.{self.name}.{what}", m.month, m.people.n)
+        return m.streams.uniforms_at(f"strand.{self.name}.{what}", m.month, slots)
 
     def _count(self, counter: str, slots: np.ndarray, weight: float | np.ndarray = 1.0) -> None:
         b = self.model.people.borough[slots]
@@ -349,14 +352,21 @@ class Intervention:
         return self.start_month <= month <= self.end_month and self.places_per_month > 0
 
     def _forget_leavers(self, model: GMModel) -> None:
-        """Clear the records of tracked people who left the population this month (their slot is reused)."""
-        t = self.tracked
-        left = t[model.people.exit_event[t] > 0]
+        """Clear the records of people who left the population this month, and stop tracking the finished.
+
+        A new person takes a leaver's slot, so the slot's record starts afresh; people whose outcomes have
+        all been counted (done, and past every follow-up date) are no longer scanned each month.
+        """
+        left = model.leavers
         if len(left):
             for arr, v in ((self.status, NONE), (self.status_month, NEVER), (self.referred_month, NEVER),
                            (self.started_month, NEVER), (self.job_month, NEVER), (self.flags, 0)):
                 arr[left] = v
-            self.tracked = t[model.people.exit_event[t] == 0]
+        t = self.tracked
+        m = model.month
+        pending = ((self.status[t] != DONE) & (self.status[t] != NONE)) | (self.referred_month[t] >= m - 36) \
+            | (self.job_month[t] >= m - 12) | (self.started_month[t] >= m - 6)
+        self.tracked = t[pending & (model.people.exit_event[t] == 0)]
 
     def before_labour(self, model: GMModel, mult: HazardMultipliers) -> None:
         """Steps 1-6 of the monthly lifecycle (see the module docstring)."""
@@ -371,7 +381,7 @@ class Intervention:
         waiting = self._with_status(WAITING)
         eligible = self.eligible(model) if self.funded(month) or len(waiting) else None
         if len(waiting):
-            u = self._uniforms("dropout")[waiting]
+            u = self._uniforms("dropout", waiting)
             waited = month - self.status_month[waiting].astype(np.int64)
             gone = (~eligible[waiting]) | (waited >= par["max_wait_months"]) | (u < 1 - np.exp(-par["dropout_rate"]))
             self._count("dropped_out", waiting[gone])
@@ -388,7 +398,7 @@ class Intervention:
         hazard = np.zeros(len(candidates))
         for route, mask in self.route_masks(model, fresh).items():
             hazard += mask[candidates] * (par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"])
-        u = self._uniforms("referral")[candidates]
+        u = self._uniforms("referral", candidates)
         hit = u < -np.expm1(-hazard)
         referred = candidates[hit]
         if self._referral_cap is not None:
@@ -435,7 +445,8 @@ class Intervention:
         employed = p.state[t] <= codes.AT_RISK
         st = self.status[t]
         in_programme = (st == SUPPORTED) | (st == AFTER)
-        entries = t[in_programme & np.isin(p.labour_event[t], _JOB_ENTRY)]
+        event = p.labour_event[t]
+        entries = t[in_programme & ((event == _JOB_ENTRY[0]) | (event == _JOB_ENTRY[1]))]
         if len(entries):
             self.job_month[entries] = month
             self._count("job_entries", entries)

@@ -44,7 +44,7 @@ class InWork(Intervention):
         return self.start_month <= month <= self.end_month and self.budget_per_month > 0
 
     def eligible(self, model) -> np.ndarray:
-        """Employers not yet signed up (a mask over employers)."""
+        """Employers not yet signed up (a mask over employers; the counter ``eligible`` counts their staff)."""
         return self.emp_status == NONE
 
     def _employees_of(self, employers: np.ndarray) -> np.ndarray:
@@ -70,9 +70,8 @@ class InWork(Intervention):
     def before_labour(self, model, mult: HazardMultipliers) -> None:
         """Employers' support ends, drop-outs, sign-ups, enrolments from the budget, effects on employees."""
         month, par, emp, p = model.month, self.params, model.employers, model.people
-        left = np.flatnonzero(p.exit_event > 0)
-        self.started_month[left] = NEVER
-        self.flags[left] = 0
+        self.started_month[model.leavers] = NEVER
+        self.flags[model.leavers] = 0
         ending = self._employer_since(SUPPORTED, par["support_months"])
         self._set_emp(self._employer_since(AFTER, par["after_months"]), DONE)
         self._set_emp(ending, AFTER if par["after_months"] > 0 else DONE)
@@ -81,7 +80,7 @@ class InWork(Intervention):
 
         waiting = np.flatnonzero(self.emp_status == WAITING)
         if len(waiting):
-            u = model.streams.uniforms(f"strand.{self.name}.dropout", month, emp.n)[waiting]
+            u = model.streams.uniforms_at(f"strand.{self.name}.dropout", month, waiting)
             waited = month - self.emp_status_month[waiting].astype(np.int64)
             gone = (waited >= par["max_wait_months"]) | (u < 1 - np.exp(-par["dropout_rate"]))
             if gone.any():
@@ -94,18 +93,15 @@ class InWork(Intervention):
             u = model.streams.uniforms(f"strand.{self.name}.sign_up", month, emp.n)
             signed = np.flatnonzero(fresh & (u < -np.expm1(-rate)))
             self.employer_counts[month, 0] += len(signed)
-            staff_status = self._staff_status()
-            self._count("eligible", np.flatnonzero(staff_status == NONE))
             self._set_emp(signed, WAITING)
             if len(signed):
                 self._count("referred", self._employees_of(signed))
 
-            employed = p.employer[p.employer >= 0]
-            headcount = np.bincount(employed, minlength=emp.n)
             self._carry_gbp += self.budget_per_month
             waiting = np.flatnonzero(self.emp_status == WAITING)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
-            cost = headcount[waiting] * self.unit_cost
+            headcount = np.bincount(p.employer[p.employer >= 0], minlength=emp.n) if len(waiting) else None
+            cost = headcount[waiting] * self.unit_cost if len(waiting) else np.zeros(0)
             affordable = np.cumsum(cost) <= self._carry_gbp
             enrol = waiting[affordable]
             self._carry_gbp -= cost[affordable].sum()
@@ -119,6 +115,8 @@ class InWork(Intervention):
                 self._count("spend_gbp", staff, self.unit_cost)
         self.employer_counts[month, 2] = (self.emp_status == SUPPORTED).sum()
         self._staff = self._staff_status()
+        if self.funded(month):
+            self._count("eligible", np.flatnonzero(self._staff == NONE))
         self._count("waiting", np.flatnonzero(self._staff == WAITING))
         self.apply_effects(model, mult)
 

@@ -26,6 +26,8 @@ class WorkAndHealth(Intervention):
     def eligible(self, model) -> np.ndarray:
         """Out of work a year or more, with a health condition and an eligible benefit."""
         p, par = model.people, self.params
-        benefits = np.isin(p.benefit, [codes.BENEFITS.index(b) for b in par["eligibility.benefits"]])
+        allowed = np.zeros(len(codes.BENEFITS), dtype=bool)
+        allowed[[codes.BENEFITS.index(b) for b in par["eligibility.benefits"]]] = True
+        benefits = allowed[p.benefit]
         return ((p.state == codes.OUT_OF_WORK) & (p.months_in_state >= par["eligibility.min_months_out_of_work"])
                 & (p.severity >= par["eligibility.min_severity"]) & benefits)
