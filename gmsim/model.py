@@ -4,8 +4,9 @@ The model owns the people and employer arrays, the parameters, the named random 
 results. ``step()`` advances one month through a fixed lifecycle (see ``docs/model.md``):
 
 1. demography — ageing, exits at 65 and deaths, 16-year-olds entering the freed slots;
-2. health — onset, worsening and recovery of long-term conditions;
-3. interventions — each funded strand refers, starts and supports people and sets their hazard multipliers;
+2. interventions — each funded strand refers, starts and supports people and sets their hazard
+   multipliers for this month (before health, so that health effects act in the same month);
+3. health — onset, worsening and recovery of long-term conditions;
 4. labour — moves between in work, at risk, out of work and inactive;
 5. benefits — claims start, follow health at reassessment, and end;
 6. employers — ties form on job entry and break on leaving work;
@@ -127,6 +128,8 @@ class GMModel(mesa.Model):
         for name, spec in scenario.strands.items():
             cls = available[name]
             self.interventions.append(cls(self, spec, len(self.interventions), (intervention_draws or {}).get(name)))
+        if len(self.interventions) > 16:
+            raise ValueError(f"at most 16 interventions can run in one model, got {len(self.interventions)}")
         claimed = [t for iv in self.interventions for t in iv.claims]
         self.hazard_multipliers = HazardMultipliers(claimed, n)
         self._groups = tuple(np.zeros(n, dtype=np.int16) for _ in codes.HAZARD_GROUPS)
@@ -153,12 +156,13 @@ class GMModel(mesa.Model):
         demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
                         key("demography"), month)
         self.leavers = np.flatnonzero(p.exit_event > 0) if self.interventions else np.zeros(0, np.int64)
-        g = self._groups
-        hazard_groups(p, e.size_band, e.occupational_health, *g)
-        health_step(p, t.kernel, kernel_mult, *g, key("health"), month)
+        self.participation[self.leavers] = 0
         mult.reset()
         for intervention in self.interventions:
             intervention.before_labour(self, mult)
+        g = self._groups
+        hazard_groups(p, e.size_band, e.occupational_health, *g)
+        health_step(p, t.kernel, kernel_mult, *g, key("health"), month)
         labour_step(p, t.kernel, kernel_mult, *g, key("labour"), month)
         benefits_step(p, t.reassessment_rate, key("benefits"), month)
         employer_step(p, e.cumulative, key("employers"), month)

@@ -10,7 +10,8 @@ An intervention (a Working Well strand, or a researcher's own module) says, vect
 * **effects** — hazard ratios on named transitions while supported, after support, and in work;
 * **costs** — the unit cost of each start.
 
-The lifecycle a month (called by ``GMModel.step`` between health and labour, and after labour):
+The lifecycle a month (called by ``GMModel.step`` after demography, before health and labour, and after
+the labour and employer steps):
 
 ``before_labour``
     1. slots whose person left the population (turned 65, died) are cleared;
@@ -375,7 +376,8 @@ class Intervention:
         ending = self._in_status_for(SUPPORTED, par["support_months"])
         self._count("completed", ending)
         self._set(self._in_status_for(AFTER, par["after_months"]), DONE)
-        self._set(self._in_status_for(IN_WORK_SUPPORT, par["in_work_support_months"]), DONE)
+        # In-work support starts after the labour step of the job-entry month: it acts from the next month.
+        self._set(self._in_status_for(IN_WORK_SUPPORT, par["in_work_support_months"] + 1), DONE)
         self._set(ending, AFTER if par["after_months"] > 0 else DONE)
 
         waiting = self._with_status(WAITING)

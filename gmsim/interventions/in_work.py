@@ -3,7 +3,8 @@
 The budget reaches employers, not people. Employers sign up at a monthly rate by size band
 (``sign_up_rate.<band>``; large and public-sector employers lead through the good employer charter and
 social value in procurement) and wait for a place; each month's budget enrols waiting employers in the
-order they signed up, an employer costing ``unit_cost_gbp`` per employee. For ``support_months`` (24) every
+order they signed up, an employer costing ``unit_cost_gbp`` per employee per year of support, paid at
+enrolment (new hires during support are covered at no extra cost). For ``support_months`` (24) every
 employee of an enrolled employer is less likely to become at risk and, once at risk, more likely to
 return and less likely to lose the job; weaker ``after_effects`` follow for ``after_months``.
 
@@ -101,7 +102,8 @@ class InWork(Intervention):
             waiting = np.flatnonzero(self.emp_status == WAITING)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
             headcount = np.bincount(p.employer[p.employer >= 0], minlength=emp.n) if len(waiting) else None
-            cost = headcount[waiting] * self.unit_cost if len(waiting) else np.zeros(0)
+            years = par["support_months"] / 12
+            cost = headcount[waiting] * self.unit_cost * years if len(waiting) else np.zeros(0)
             affordable = np.cumsum(cost) <= self._carry_gbp
             enrol = waiting[affordable]
             self._carry_gbp -= cost[affordable].sum()
@@ -112,7 +114,7 @@ class InWork(Intervention):
             if len(enrol):
                 staff = self._employees_of(enrol)
                 self._count("started", staff)
-                self._count("spend_gbp", staff, self.unit_cost)
+                self._count("spend_gbp", staff, self.unit_cost * years)
         self.employer_counts[month, 2] = (self.emp_status == SUPPORTED).sum()
         self._staff = self._staff_status()
         if self.funded(month):
