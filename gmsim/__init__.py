@@ -13,8 +13,16 @@ Names are imported on first use, so ``import gmsim`` stays light.
 
 from __future__ import annotations
 
+import os
+import sys
 from importlib import import_module
 from typing import Any
+
+# numba's own "workqueue" threading layer is fork-safe, so ensembles can fork worker processes after the
+# parent has run a model (GNU OpenMP's layer can deadlock a forked child). Set before numba starts threads.
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+if "numba" in sys.modules:
+    sys.modules["numba"].config.THREADING_LAYER = os.environ["NUMBA_THREADING_LAYER"]
 
 __version__ = "0.1.0"
 

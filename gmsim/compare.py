@@ -1,0 +1,415 @@
+"""Compare scenarios and sweep funding mixes, with uncertainty: ``gmsim.compare`` and ``gmsim.sweep``.
+
+Every scenario runs ``runs`` replicates; replicate ``r`` uses the same seed (and, with parameter
+uncertainty, the same effect-parameter draws) in every scenario, so the impact of a scenario in
+replicate ``r`` is its run minus the first scenario's run at ``r``. Impacts are summarised over
+replicates by their mean, a 95% confidence interval of the mean (``low``, ``high``; t distribution)
+and the 2.5th-97.5th percentiles of the replicates (``p025``, ``p975``: with parameter uncertainty on,
+the range of outcomes the evidence allows).
+
+Impacts (people unless stated; per borough and for GM):
+
+* ``extra_person_years_in_work`` — sum over months of extra people in work (in work or at risk) / 12;
+* ``extra_job_entries`` — extra moves into work;
+* ``extra_people_in_work_end`` — extra people in work in the last month (net sustained jobs);
+* ``fewer_out_of_work_health_end`` — fewer people out of work because of health in the last month;
+* ``fewer_person_years_out_of_work`` — fewer person-years out of work (claiming);
+* per strand (gross, from the programme's own counts): ``started``, ``job_entries``,
+  ``sustained_jobs_6m``, ``sustained_jobs_12m``, ``kept_in_work``, ``spend_gbp``;
+* money (GM): ``spend_gbp``, ``pv_spend_gbp``, ``pv_fiscal_benefit_gbp`` (benefit spending avoided plus
+  extra tax and NI, ``data/unit_costs.yaml``), ``net_present_value_gbp``, ``benefit_cost_ratio``,
+  ``cost_per_extra_person_in_work`` and ``cost_per_extra_person_year_in_work``, discounted at the Green
+  Book rate.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from . import codes
+from .ensemble import Task, execute, load_record
+from .parameters import read_data
+from .scenario import Scenario, ScenarioError, load_scenario
+
+GM = "Greater Manchester"
+ALL = "all"
+AREA_METRICS = ("extra_person_years_in_work", "extra_job_entries", "extra_people_in_work_end",
+                "fewer_out_of_work_health_end", "fewer_person_years_out_of_work")
+STRAND_METRICS = ("started", "job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "kept_in_work", "spend_gbp")
+MONEY_METRICS = ("spend_gbp", "pv_spend_gbp", "pv_fiscal_benefit_gbp", "net_present_value_gbp", "benefit_cost_ratio",
+                 "cost_per_extra_person_in_work", "cost_per_extra_person_year_in_work")
+
+
+def money_values() -> dict[str, float]:
+    """Discount rate and fiscal unit values from ``data/unit_costs.yaml``."""
+    raw = read_data("unit_costs.yaml")
+    return {k: float(v["value"]) for k, v in raw.items()}
+
+
+def _discount(months: int, rate: float) -> np.ndarray:
+    return (1 + rate) ** (-np.arange(months) / 12)
+
+
+def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str, float]) -> list[tuple]:
+    """``(metric, borough, strand, value)`` rows of one scenario's run against the comparator's run."""
+    rows: list[tuple] = []
+    d_emp = rec["employed"] - base["employed"]            # (months + 1, boroughs)
+    d_oow = rec["out_of_work"] - base["out_of_work"]
+    d_health = rec["out_of_work_health"] - base["out_of_work_health"]
+    d_entries = rec["job_entries"] - base["job_entries"]
+    per_borough = {
+        "extra_person_years_in_work": d_emp[1:].sum(axis=0) / 12,
+        "extra_job_entries": d_entries[1:].sum(axis=0),
+        "extra_people_in_work_end": d_emp[-1],
+        "fewer_out_of_work_health_end": -d_health[-1],
+        "fewer_person_years_out_of_work": -d_oow[1:].sum(axis=0) / 12,
+    }
+    for metric, values in per_borough.items():
+        rows.append((metric, GM, ALL, float(values.sum())))
+        rows.extend((metric, b, ALL, float(v)) for b, v in zip(codes.BOROUGHS, values, strict=True))
+
+    from .interventions.base import COUNTERS
+
+    spend_monthly = np.zeros(len(d_emp))
+    for key in (k for k in rec if k.startswith("strand.")):
+        strand = key.split(".", 1)[1]
+        counts = rec[key]  # (months + 1, counters, boroughs)
+        for metric in STRAND_METRICS:
+            values = counts[1:, COUNTERS.index(metric)].sum(axis=0)
+            rows.append((metric, GM, strand, float(values.sum())))
+            rows.extend((metric, b, strand, float(v)) for b, v in zip(codes.BOROUGHS, values, strict=True))
+        spend_monthly += counts[:, COUNTERS.index("spend_gbp")].sum(axis=1)
+
+    disc = _discount(len(d_emp) - 1, money["discount_rate"])
+    spend = float(spend_monthly[1:].sum())
+    pv_spend = float((spend_monthly[1:] * disc).sum())
+    fiscal_monthly = (d_emp[1:].sum(axis=1) * money["tax_ni_per_worker_year"]
+                      - d_oow[1:].sum(axis=1) * money["benefit_saving_per_claimant_year"]) / 12
+    pv_benefit = float((fiscal_monthly * disc).sum())
+    extra_end = float(d_emp[-1].sum())
+    extra_years = float(d_emp[1:].sum() / 12)
+    money_rows = {
+        "spend_gbp": spend,
+        "pv_spend_gbp": pv_spend,
+        "pv_fiscal_benefit_gbp": pv_benefit,
+        "net_present_value_gbp": pv_benefit - pv_spend,
+        "benefit_cost_ratio": pv_benefit / pv_spend if pv_spend > 0 else math.nan,
+        "cost_per_extra_person_in_work": spend / extra_end if spend > 0 and extra_end > 0 else math.nan,
+        "cost_per_extra_person_year_in_work": spend / extra_years if spend > 0 and extra_years > 0 else math.nan,
+    }
+    rows.extend((metric, GM, ALL, value) for metric, value in money_rows.items())
+    return rows
+
+
+def summarise(values: np.ndarray) -> dict[str, float]:
+    """Mean, 95% confidence interval of the mean (t distribution), and 2.5/97.5 percentiles."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    n = len(v)
+    if n == 0:
+        return {"mean": math.nan, "low": math.nan, "high": math.nan, "sd": math.nan, "p025": math.nan,
+                "p975": math.nan, "runs": 0}
+    mean = float(v.mean())
+    sd = float(v.std(ddof=1)) if n > 1 else 0.0
+    half = _t975(n - 1) * sd / math.sqrt(n) if n > 1 else 0.0
+    return {"mean": mean, "low": mean - half, "high": mean + half, "sd": sd,
+            "p025": float(np.percentile(v, 2.5)), "p975": float(np.percentile(v, 97.5)), "runs": n}
+
+
+def _t975(df: int) -> float:
+    """97.5th percentile of Student's t with ``df`` degrees of freedom (Cornish-Fisher; exact to 1e-3)."""
+    z = NormalDist().inv_cdf(0.975)
+    g1 = (z**3 + z) / 4
+    g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
+    g3 = (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384
+    return z + g1 / df + g2 / df**2 + g3 / df**3
+
+
+def _prepare(scenarios: Sequence[Scenario | str | Path], months: int | None, scale: float | None) -> list[Scenario]:
+    out = []
+    for sc in scenarios:
+        s = sc if isinstance(sc, Scenario) else load_scenario(sc)
+        out.append(s.with_overrides(months=months, scale=scale))
+    names = [s.name for s in out]
+    if len(set(names)) != len(names):
+        raise ScenarioError([("name", f"scenario names must differ to be compared, got {names}")], "command line")
+    months_set = {s.months for s in out}
+    if len(months_set) > 1:
+        raise ScenarioError([("months", f"compared scenarios must run the same months, got {sorted(months_set)} "
+                                        "(use --months)")], "command line")
+    return out
+
+
+def run_ensemble(scenarios: list[Scenario], runs: int, seed: int, draws: bool, store: Path, workers: int | None,
+                 dask: str | None, progress: bool) -> dict[str, list[dict[str, Any]]]:
+    """Run every scenario ``runs`` times; return each scenario's records in replicate order."""
+    tasks = [Task(s, r, seed, draws) for s in scenarios for r in range(runs)]
+    paths = execute(tasks, store, workers=workers, dask=dask, progress=progress)
+    records: dict[str, list[dict[str, Any]]] = {s.name: [] for s in scenarios}
+    for task, path in zip(tasks, paths, strict=True):
+        records[task.scenario.name].append(load_record(path))
+    return records
+
+
+def impacts_from(records: dict[str, list[dict[str, Any]]], comparator: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(replicates, impacts): per-replicate rows and their summary, every scenario against ``comparator``."""
+    money = money_values()
+    rows = []
+    for name, recs in records.items():
+        for r, (rec, base) in enumerate(zip(recs, records[comparator], strict=True)):
+            for metric, borough, strand, value in replicate_metrics(rec, base, money):
+                rows.append((name, r, metric, borough, strand, value))
+    replicates = pd.DataFrame(rows, columns=["scenario", "replicate", "metric", "borough", "strand", "value"])
+    groups = replicates.groupby(["scenario", "metric", "borough", "strand"], sort=False)["value"]
+    summary = groups.apply(lambda v: pd.Series(summarise(v.to_numpy()))).unstack().reset_index()
+    summary["runs"] = summary["runs"].astype(int)
+    return replicates, summary
+
+
+def over_time(records: dict[str, list[dict[str, Any]]], comparator: str) -> pd.DataFrame:
+    """Extra people in work (GM) each month, per scenario and replicate."""
+    frames = []
+    for name, recs in records.items():
+        for r, (rec, base) in enumerate(zip(recs, records[comparator], strict=True)):
+            d = (rec["employed"] - base["employed"]).sum(axis=1)
+            frames.append(pd.DataFrame({"scenario": name, "replicate": r, "month": np.arange(len(d)),
+                                        "extra_people_in_work": d}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def compare(scenarios: Sequence[Scenario | str | Path], runs: int = 10, *, seed: int = 1,
+            parameter_uncertainty: bool = True, workers: int | None = None, dask: str | None = None,
+            out: str | Path | None = None, months: int | None = None, scale: float | None = None,
+            progress: bool = False) -> dict[str, pd.DataFrame]:
+    """Compare scenarios against the first one, with ``runs`` replicates each.
+
+    Args:
+        scenarios: Scenarios or paths; the first is the comparator (usually the baseline).
+        runs: Replicates per scenario.
+        seed: Ensemble seed (replicate seeds derive from it; scenarios' own seeds are not used).
+        parameter_uncertainty: Draw effect parameters from their distributions in each replicate.
+        workers: Local worker processes (default: number of cores).
+        dask: None, ``"local"`` or a Dask scheduler address.
+        out: Folder for the run store (``out/runs``); default a folder under ``results/``.
+        months: Override every scenario's months.
+        scale: Override every scenario's population scale.
+        progress: Show a progress bar.
+
+    Returns:
+        ``impacts`` (scenario, metric, borough, strand, mean, low, high, sd, p025, p975, runs),
+        ``replicates`` (one row per run and metric) and ``over_time`` (extra people in work by month).
+    """
+    scs = _prepare(scenarios, months, scale)
+    out = Path(out) if out else Path("results") / ("compare-" + "-".join(s.name for s in scs))[:120]
+    records = run_ensemble(scs, runs, seed, parameter_uncertainty, out / "runs", workers, dask, progress)
+    replicates, impacts = impacts_from(records, scs[0].name)
+    return {"impacts": impacts, "replicates": replicates, "over_time": over_time(records, scs[0].name),
+            "scenarios": pd.DataFrame([{"scenario": s.name, "description": s.description,
+                                        "hash": s.content_hash()} for s in scs])}
+
+
+# ----- sweeps -------------------------------------------------------------------------------------
+
+class MixSpec(BaseModel):
+    """A funding-mix sweep (``scenarios/funding_mix.yaml``).
+
+    Attributes:
+        name: Name of the sweep (its results folder).
+        description: What it explores.
+        base: Scenario file whose strands are re-funded by each mix (everything else is kept).
+        baseline: Scenario file every mix is compared with.
+        total_budget_gbp_per_year: The fixed total split across ``strands``.
+        strands: The strands whose shares vary.
+        step: Grid step of the shares (e.g. 0.2), or None with ``samples``.
+        samples: Number of random mixes (uniform on the simplex) instead of a grid.
+        objective: Impact metric to maximise when picking the best mix.
+        frontier: Two impact metrics whose trade-off is shown (Pareto frontier).
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    description: str = ""
+    base: str
+    baseline: str
+    total_budget_gbp_per_year: float = Field(gt=0)
+    strands: list[str] = Field(min_length=2)
+    step: float | None = Field(0.2, gt=0, le=0.5)
+    samples: int | None = Field(None, ge=2, le=10_000)
+    objective: str = "extra_person_years_in_work"
+    frontier: list[str] = Field(default_factory=lambda: ["extra_person_years_in_work", "kept_in_work"])
+
+    @field_validator("step")
+    @classmethod
+    def _divides_one(cls, v: float | None) -> float | None:
+        if v is not None and abs(round(1 / v) * v - 1) > 1e-9:
+            raise ValueError(f"step must divide 1 into whole parts (e.g. 0.1, 0.2, 0.25), got {v}")
+        return v
+
+
+def load_mix(path: str | Path) -> MixSpec:
+    """Read and check a sweep file; raises ScenarioError with one line per problem."""
+    from .interventions.base import registered
+    from .scenario import read_scenario_data
+
+    path = Path(path)
+    data = read_scenario_data(path)
+    try:
+        spec = MixSpec.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError([(".".join(str(x) for x in e["loc"]), e["msg"]) for e in err.errors()], str(path)) from None
+    problems = [(f"strands.{k}", f"unknown strand {s!r}") for k, s in enumerate(spec.strands) if s not in registered()]
+    known = set(AREA_METRICS) | set(STRAND_METRICS) | set(MONEY_METRICS)
+    for key, metric in [("objective", spec.objective)] + [(f"frontier.{k}", m) for k, m in enumerate(spec.frontier)]:
+        if metric not in known:
+            problems.append((key, f"unknown metric {metric!r}; expected one of {sorted(known)}"))
+    if problems:
+        raise ScenarioError(problems, str(path))
+    return spec
+
+
+def mix_grid(n: int, step: float | None, samples: int | None, seed: int) -> np.ndarray:
+    """Shares (rows summing to 1) of ``n`` strands: every multiple of ``step``, or ``samples`` random mixes."""
+    if samples:
+        return np.random.default_rng(seed).dirichlet(np.ones(n), size=samples)
+    k = round(1 / step)
+    rows = [c for c in itertools.product(range(k + 1), repeat=n) if sum(c) == k]
+    return np.array(rows, dtype=float) / k
+
+
+def _mix_scenario(base: Scenario, spec: MixSpec, shares: np.ndarray, label: str) -> Scenario:
+    data = base.to_dict()
+    strands = {k: dict(v) for k, v in data.get("strands", {}).items()}
+    for strand, share in zip(spec.strands, shares, strict=True):
+        strands.setdefault(strand, {})["budget_gbp_per_year"] = float(round(share * spec.total_budget_gbp_per_year, 2))
+    data.update(name=label, strands=strands,
+                description=f"{spec.name}: " + ", ".join(f"{s} {100 * x:.0f}%" for s, x in zip(spec.strands, shares,
+                                                                                                strict=True)))
+    return Scenario.from_dict(data)
+
+
+def mix_label(spec: MixSpec, shares: np.ndarray) -> str:
+    """A scenario name for a mix, e.g. ``mix-40-20-20-20``."""
+    return "mix-" + "-".join(f"{round(100 * x):d}" for x in shares)
+
+
+def shapley(values: dict[frozenset, np.ndarray], players: list[str]) -> dict[str, np.ndarray]:
+    """Shapley values of each player from the value of every coalition (per replicate arrays).
+
+    ``values`` maps every subset of ``players`` (frozensets, including the empty one) to its value;
+    the Shapley values add up to ``values[all] - values[empty]``.
+    """
+    n = len(players)
+    out = {}
+    for p in players:
+        others = [q for q in players if q != p]
+        total = 0.0
+        for size in range(n):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for coalition in itertools.combinations(others, size):
+                s = frozenset(coalition)
+                total = total + weight * (values[s | {p}] - values[s])
+        out[p] = total
+    return out
+
+
+def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter_uncertainty: bool = True,
+          workers: int | None = None, dask: str | None = None, out: str | Path | None = None,
+          months: int | None = None, scale: float | None = None, progress: bool = False,
+          base_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+    """Run every mix of a fixed budget across strands; report outcomes, frontier, best mix, attribution.
+
+    Args:
+        mix: A sweep file (``MixSpec``) or its path.
+        runs, seed, parameter_uncertainty, workers, dask, months, scale, progress: As for :func:`compare`.
+        out: Folder for the run store (``out/runs``).
+        base_dir: Folder that ``base`` and ``baseline`` are relative to (default: the sweep file's).
+
+    Returns:
+        ``mixes`` (one row per mix: shares, objective mean/low/high, on the frontier, within noise of the
+        best), ``impacts`` (as compare, every mix and metric), ``attribution`` (each strand's Shapley share
+        of the best mix's objective, with intervals) and ``over_time``.
+    """
+    if isinstance(mix, MixSpec):
+        spec, folder = mix, Path(base_dir or ".")
+    else:
+        spec, folder = load_mix(mix), Path(base_dir or Path(mix).parent)
+    base = load_scenario(folder / spec.base)
+    comparator = load_scenario(folder / spec.baseline)
+    grid = mix_grid(len(spec.strands), None if spec.samples else spec.step, spec.samples, seed)
+    mixes = [_mix_scenario(base, spec, shares, mix_label(spec, shares)) for shares in grid]
+    scs = _prepare([comparator, *mixes], months, scale)
+    out = Path(out) if out else Path("results") / spec.name
+    records = run_ensemble(scs, runs, seed, parameter_uncertainty, out / "runs", workers, dask, progress)
+    replicates, impacts = impacts_from(records, scs[0].name)
+
+    gm = replicates[(replicates.borough == GM)]
+    objective = _metric_by_replicate(gm, spec.objective)
+    rows = []
+    best = max(objective, key=lambda k: np.mean(objective[k]) if k != scs[0].name else -np.inf)
+    for shares, sc in zip(grid, scs[1:], strict=True):
+        s = summarise(objective[sc.name])
+        diff = summarise(objective[best] - objective[sc.name])
+        rows.append({"scenario": sc.name, **{f"share_{k}": float(x) for k, x in zip(spec.strands, shares, strict=True)},
+                     "objective": spec.objective, "mean": s["mean"], "low": s["low"], "high": s["high"],
+                     "gap_to_best": diff["mean"], "gap_low": diff["low"], "gap_high": diff["high"],
+                     "within_noise_of_best": bool(diff["low"] <= 0 <= diff["high"]) or sc.name == best,
+                     "best": sc.name == best})
+    table = pd.DataFrame(rows)
+    fx, fy = (_metric_by_replicate(gm, m) for m in spec.frontier)
+    means = np.array([[np.mean(fx[n]), np.mean(fy[n])] for n in table.scenario])
+    table[f"frontier_{spec.frontier[0]}"] = means[:, 0]
+    table[f"frontier_{spec.frontier[1]}"] = means[:, 1]
+    table["on_frontier"] = [not np.any((means[:, 0] >= a) & (means[:, 1] >= b) & ((means[:, 0] > a) | (means[:, 1] > b)))
+                            for a, b in means]
+
+    attribution = _attribute(base, spec, grid[list(table.scenario).index(best)], best, comparator, runs, seed,
+                             parameter_uncertainty, out, workers, dask, months, scale, progress, objective)
+    return {"mixes": table, "impacts": impacts, "attribution": attribution, "replicates": replicates,
+            "over_time": over_time(records, scs[0].name)}
+
+
+def _metric_by_replicate(gm: pd.DataFrame, metric: str) -> dict[str, np.ndarray]:
+    rows = gm[gm.metric == metric]
+    if metric in STRAND_METRICS:
+        rows = rows.groupby(["scenario", "replicate"], as_index=False)["value"].sum()
+    else:
+        rows = rows[rows.strand == ALL]
+    return {name: g.sort_values("replicate")["value"].to_numpy() for name, g in rows.groupby("scenario")}
+
+
+def _attribute(base: Scenario, spec: MixSpec, shares: np.ndarray, best: str, comparator: Scenario, runs: int,
+               seed: int, draws: bool, out: Path, workers: int | None, dask: str | None, months: int | None,
+               scale: float | None, progress: bool, objective: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Shapley attribution of the best mix's objective to its strands, from runs with strands switched off."""
+    funded = [s for s, x in zip(spec.strands, shares, strict=True) if x > 0]
+    coalitions = [frozenset(c) for size in range(1, len(funded)) for c in itertools.combinations(funded, size)]
+    scs = []
+    for c in coalitions:
+        kept = np.array([x if s in c else 0.0 for s, x in zip(spec.strands, shares, strict=True)])
+        scs.append(_mix_scenario(base, spec, kept, f"{best}-only-" + "+".join(sorted(c))))
+    scs = _prepare([comparator, *scs], months, scale) if scs else [comparator]
+    records = run_ensemble(scs, runs, seed, draws, out / "runs", workers, dask, progress)
+    reps, _ = impacts_from(records, scs[0].name)
+    sub = _metric_by_replicate(reps[reps.borough == GM], spec.objective)
+    values: dict[frozenset, np.ndarray] = {frozenset(): np.zeros(runs), frozenset(funded): objective[best]}
+    for c, sc in zip(coalitions, scs[1:], strict=True):
+        values[c] = sub[sc.name]
+    phi = shapley(values, funded)
+    rows = [{"strand": s, **summarise(phi[s]), "share_of_budget": float(x)}
+            for s, x in zip(spec.strands, shares, strict=True) if s in phi]
+    total = summarise(objective[best])
+    rows.append({"strand": "total", **total, "share_of_budget": 1.0})
+    df = pd.DataFrame(rows)
+    df.insert(0, "objective", spec.objective)
+    df.insert(0, "scenario", best)
+    return df

@@ -1,0 +1,250 @@
+"""Ensembles: many (scenario, replicate) runs on an executor, stored on disk as they finish.
+
+A *run* is one scenario at one replicate. Replicate ``r`` has a seed derived from the ensemble's seed
+and ``r`` only, the same in every scenario, so scenarios compared at the same replicate share their
+random numbers (common random numbers) and their differences are not Monte Carlo noise. With parameter
+uncertainty on, replicate ``r`` also draws every intervention effect parameter from its distribution
+(log-normal, 95% interval ``[low, high]`` from ``data/interventions/<name>.yaml``), the same draw in
+every scenario.
+
+Each finished run is written at once to ``<store>/<key>.npz``, where the key hashes the scenario's
+content, the replicate, the seed, whether parameters were drawn, and the code and data of this gmsim
+(so a changed scenario or code version never reuses stale results). Re-running skips finished runs;
+stopping with Ctrl-C loses nothing that had finished. Runs go to local processes
+(``concurrent.futures.ProcessPoolExecutor``) or to a Dask cluster through Dask's standard executor
+interface (``Client.get_executor()``); results are bit-identical whatever the executor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import __version__, codes
+from .scenario import Scenario
+from .streams import Streams
+
+
+@cache
+def code_hash() -> str:
+    """Hash of gmsim's version, Python sources and data files (part of every run's key)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".yaml", ".csv") and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def replicate_seed(seed: int, replicate: int) -> int:
+    """Seed of replicate ``replicate`` of an ensemble with seed ``seed`` (the same for every scenario)."""
+    digest = hashlib.blake2b(f"gmsim-replicate:{int(seed)}:{int(replicate)}".encode(), digest_size=7).digest()
+    return int.from_bytes(digest, "little")
+
+
+def parameter_draws(scenario: Scenario, seed: int) -> dict[str, dict[str, float]]:
+    """Effect parameters drawn for a replicate with seed ``seed``: ``{strand: {parameter: value}}``.
+
+    Each uncertain effect is ``central x exp(sigma x z)`` with ``sigma = ln(high / low) / (2 x 1.96)``,
+    where central is the scenario's value (its override or the data file's) and ``z`` a standard normal
+    number that depends only on the seed, the strand and the parameter: the same in every scenario.
+    """
+    from .interventions.base import registered
+
+    out: dict[str, dict[str, float]] = {}
+    streams = Streams(seed)
+    normal = NormalDist()
+    reg = registered()
+    for name, spec in scenario.strands.items():
+        cls = reg[name]
+        draws = {}
+        for param, d in cls.uncertain_parameters().items():
+            central = float(spec.parameters.get(param, d["value"]))
+            sigma = np.log(d["high"] / d["low"]) / (2 * 1.959964)
+            u = float(streams.uniforms_at(f"draw.{name}.{param}", 0, np.array([0]))[0])
+            z = normal.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+            draws[param] = central * float(np.exp(sigma * z))
+        out[name] = draws
+    return out
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run to do.
+
+    Attributes:
+        scenario: The scenario (already with months and scale as wanted).
+        replicate: Replicate number.
+        seed: The ensemble's seed (the run's own seed is derived from it and ``replicate``).
+        draws: Whether effect parameters are drawn from their uncertainty distributions.
+    """
+
+    scenario: Scenario
+    replicate: int
+    seed: int
+    draws: bool
+
+    @property
+    def key(self) -> str:
+        """Name of the run's file in the store."""
+        payload = json.dumps([self.scenario.content_hash(), self.replicate, self.seed, self.draws, code_hash()])
+        return f"{self.scenario.name}-r{self.replicate}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}"
+
+
+def run_task(task: Task, store: str) -> str:
+    """Run one task and write its record to ``store`` (atomically); return the file's path."""
+    from .model import GMModel
+
+    path = Path(store) / f"{task.key}.npz"
+    if path.exists():
+        return str(path)
+    seed = replicate_seed(task.seed, task.replicate)
+    draws = parameter_draws(task.scenario, seed) if task.draws else None
+    model = GMModel(task.scenario, rng=seed, intervention_draws=draws)
+    model.run(progress=False)
+    record = run_record(model)
+    record["meta"] = np.array(json.dumps({
+        "scenario": task.scenario.name, "scenario_hash": task.scenario.content_hash(), "replicate": task.replicate,
+        "seed": task.seed, "run_seed": seed, "draws": draws or {}, "gmsim": __version__,
+        "strands": [iv.name for iv in model.interventions], "scale": model.scale, "months": model.month,
+    }))
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=store)
+    os.close(fd)
+    try:
+        np.savez_compressed(tmp, **record)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return str(path)
+
+
+def run_record(model: Any) -> dict[str, np.ndarray]:
+    """The monthly series an ensemble needs from one run, in people (by month and borough)."""
+    r, m, s = model.results, model.month + 1, model.scale
+    stock = r.stock[:m] / s
+    t = codes.T
+    out = {
+        "employed": stock[:, :, codes.IN_WORK].sum(axis=2) + stock[:, :, codes.AT_RISK].sum(axis=2),
+        "out_of_work": stock[:, :, codes.OUT_OF_WORK].sum(axis=2),
+        "out_of_work_health": r.spells[:m, :, :5].sum(axis=2) / s,
+        "job_entries": (r.flows[:m, t["out_of_work_to_in_work"]] + r.flows[:m, t["inactive_to_in_work"]]) / s,
+        "population": stock.sum(axis=(2, 3)),
+    }
+    for iv in model.interventions:
+        out[f"strand.{iv.name}"] = iv.counts[:m] / s
+    return out
+
+
+def load_record(path: str | Path) -> dict[str, Any]:
+    """Read a run's record back: arrays plus ``meta`` (a dict)."""
+    with np.load(path) as f:
+        rec = {k: f[k] for k in f.files}
+    rec["meta"] = json.loads(str(rec["meta"]))
+    return rec
+
+
+def _init_worker() -> None:  # one numba thread per worker process: the processes are the parallelism
+    try:
+        import numba
+
+        numba.set_num_threads(1)
+    except Exception:  # noqa: BLE001 - a worker without numba threads still runs correctly
+        pass
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """Fork where the platform has it (works from scripts and notebooks without a ``__main__`` guard;
+    numba's default workqueue threading layer is fork-safe), spawn elsewhere."""
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+class _DaskExecutor:
+    """Dask's standard ``concurrent.futures`` executor for a cluster address or a local cluster."""
+
+    def __init__(self, address: str, workers: int) -> None:
+        from distributed import Client, LocalCluster
+
+        if address == "local":
+            # Worker processes read NUMBA_NUM_THREADS when they import numba: one thread each.
+            previous = os.environ.get("NUMBA_NUM_THREADS")
+            os.environ["NUMBA_NUM_THREADS"] = "1"
+            try:
+                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                            host="127.0.0.1", dashboard_address=None)
+            finally:
+                if previous is None:
+                    os.environ.pop("NUMBA_NUM_THREADS")
+                else:
+                    os.environ["NUMBA_NUM_THREADS"] = previous
+            self.client = Client(self.cluster)
+        else:
+            self.cluster = None
+            self.client = Client(address)
+        self.client.run(_init_worker)
+        self.executor = self.client.get_executor(pure=False)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None, dask: str | None = None,
+            progress: bool = True) -> list[Path]:
+    """Run every task not already in ``store``; return the record paths in task order.
+
+    Args:
+        tasks: Runs to do.
+        store: Folder of run records (created if missing).
+        workers: Local processes (default: the number of cores); with ``dask="local"`` the number of
+            workers of the local cluster.
+        dask: None for local processes, ``"local"`` for a Dask LocalCluster on this machine, or the
+            address of a Dask scheduler (``tcp://host:8786``).
+        progress: Show a progress bar with runs done and the time left.
+    """
+    store = Path(store)
+    store.mkdir(parents=True, exist_ok=True)
+    tasks = list(tasks)
+    paths = [store / f"{t.key}.npz" for t in tasks]
+    todo = [t for t, p in zip(tasks, paths, strict=True) if not p.exists()]
+    workers = workers or os.cpu_count() or 1
+    if todo:
+        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="run", disable=not progress,
+                   desc="runs", smoothing=0.1)
+        dask_exec = _DaskExecutor(dask, workers) if dask else None
+        pool: Executor = dask_exec.executor if dask_exec else ProcessPoolExecutor(
+            max_workers=min(workers, len(todo)), initializer=_init_worker,
+            mp_context=_process_context())
+        try:
+            futures = [pool.submit(run_task, t, str(store)) for t in todo]
+            try:
+                for f in as_completed(futures):
+                    f.result()
+                    bar.update(1)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
+        finally:
+            bar.close()
+            if dask_exec:
+                dask_exec.close()
+            else:
+                pool.shutdown(wait=True, cancel_futures=True)
+    return paths
