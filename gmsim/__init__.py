@@ -7,6 +7,8 @@ Public API::
     model = run("scenarios/baseline.yaml", scale=0.1)   # build and run a scenario
     model.results.monthly()                              # headline stocks by month (people)
     gmsim.summary(model)                                  # what summary.json holds
+    gmsim.compare(["scenarios/baseline.yaml", "scenarios/working_well.yaml"], runs=10)  # DataFrames
+    gmsim.sweep("scenarios/funding_mix.yaml", runs=10)
 
 Names are imported on first use, so ``import gmsim`` stays light.
 """
@@ -35,6 +37,8 @@ _EXPORTS = {
     "summary": "gmsim.output",
     "write_results": "gmsim.output",
     "run": "gmsim.model",
+    "compare": "gmsim.comparison",
+    "sweep": "gmsim.comparison",
 }
 __all__ = ["__version__", *_EXPORTS]
 

@@ -1,6 +1,8 @@
 """Command line: ``python run_sim.py [SCENARIO.yaml] [options]``, also installed as ``gmsim``.
 
-Runs a scenario (default ``scenarios/baseline.yaml``) and writes its results folder. Bad input — a
+Runs a scenario (default ``scenarios/baseline.yaml``) and writes its results folder;
+``gmsim compare BASELINE.yaml OTHER.yaml ... --runs N`` and ``gmsim sweep MIX.yaml --runs N`` run
+ensembles (see :mod:`gmsim.comparison`). Bad input — a
 missing or invalid scenario file, an invalid option, an unusable output path — is reported as one line
 per problem naming the file (or option), the key and what was expected, with exit status 2 and nothing
 written.
@@ -54,9 +56,109 @@ def _check_out_dir(out: Path) -> str | None:
     return None
 
 
+def _ensemble_parser(kind: str) -> argparse.ArgumentParser:
+    p = _Parser(prog=f"gmsim {kind}", description=(
+        "Compare scenarios against the first one, with replicates and uncertainty intervals." if kind == "compare"
+        else "Run every split of a fixed budget across strands (MIX.yaml) and report the best mix."))
+    if kind == "compare":
+        p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml",
+                       help="the comparator (usually the baseline) first, then the scenarios to compare with it")
+    else:
+        p.add_argument("mix", metavar="MIX.yaml", help="sweep file (see scenarios/funding_mix.yaml)")
+    p.add_argument("--runs", type=int, default=10, help="replicates per scenario (default 10)")
+    p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of cores)")
+    p.add_argument("--dask", metavar="ADDRESS", default=None,
+                   help="run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    p.add_argument("--out", metavar="DIR", help="results folder (default: results/<name>/)")
+    p.add_argument("--no-parameter-uncertainty", action="store_true",
+                   help="keep effect parameters at their central values in every replicate")
+    p.add_argument("--seed", type=int, default=1, help="ensemble seed (replicate seeds derive from it)")
+    p.add_argument("--months", type=int, help="months to run (overrides the scenarios)")
+    p.add_argument("--scale", type=float, help="population scale (overrides the scenarios)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary on the terminal")
+    return p
+
+
+def _ensemble_main(kind: str, argv: list[str]) -> int:
+    import shutil
+    import tempfile
+
+    args = _ensemble_parser(kind).parse_args(argv)
+    for flag, value, ok in (("--runs", args.runs, args.runs >= 1), ("--workers", args.workers,
+                            args.workers is None or args.workers >= 1), ("--seed", args.seed, args.seed >= 0)):
+        if not ok:
+            print(f"gmsim {kind}: {COMMAND_LINE}: {flag}: expected a whole number >= {0 if flag == '--seed' else 1}, "
+                  f"got {value}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    from . import comparison, report
+
+    try:
+        if kind == "compare":
+            scenarios = [load_scenario(p).with_overrides(months=args.months, scale=args.scale) for p in args.scenarios]
+            comparison.check_comparable(scenarios)
+            name = "compare-" + "-".join(s.name for s in scenarios)
+        else:
+            spec = comparison.load_mix(args.mix)
+            name = spec.name
+    except ScenarioError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    out = Path(args.out) if args.out else Path("results") / name[:120]
+    problem = _check_out_dir(out)
+    if problem:
+        print(f"gmsim {kind}: {COMMAND_LINE}: {problem}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    options = dict(runs=args.runs, seed=args.seed, parameter_uncertainty=not args.no_parameter_uncertainty,
+                   workers=args.workers, dask=args.dask, out=out, months=args.months, scale=args.scale,
+                   progress=not args.quiet)
+    command = "gmsim " + " ".join([kind, *argv])
+    try:
+        if kind == "compare":
+            result = comparison.compare(scenarios, **options)
+        else:
+            result = comparison.sweep(args.mix, **options)
+    except KeyboardInterrupt:
+        print(f"gmsim {kind}: interrupted; finished runs are kept in {out / 'runs'} and are reused by the same "
+              "command", file=sys.stderr)
+        return 130
+    except ScenarioError as err:
+        print(str(err), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:  # e.g. an unreachable Dask scheduler
+        print(f"gmsim {kind}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    notes = {"runs per scenario": str(args.runs), "ensemble seed": str(args.seed),
+             "workers": str(args.workers or os.cpu_count())}
+    if kind == "sweep":
+        notes["total budget"] = f"GBP {spec.total_budget_gbp_per_year:,.0f} a year across {', '.join(spec.strands)}"
+        notes["shares tried"] = f"{spec.samples} random mixes" if spec.samples else f"every {100 * spec.step:g}% step"
+    notes["parameter uncertainty"] = "off" if args.no_parameter_uncertainty else "on"
+    notes["months"] = str(args.months or "as in the scenarios")
+    notes["scale"] = str(args.scale or "as in the scenarios")
+    tmp = Path(tempfile.mkdtemp(prefix=".report-partial-", dir=out))
+    try:
+        if kind == "compare":
+            report.write_compare_report(result, tmp, command, notes)
+        else:
+            report.write_sweep_report(result, tmp, command, notes)
+        for item in tmp.iterdir():  # move each finished file into place; an old plots/ folder is replaced whole
+            target = out / item.name
+            if target.is_dir():
+                shutil.rmtree(target)
+            os.replace(item, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not args.quiet:
+        runs = len(list((out / "runs").glob("*.npz")))
+        print(f"{name}: {runs} runs in {out / 'runs'}; report: {out / 'report.html'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``run_sim.py`` and the ``gmsim`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("compare", "sweep"):
+        return _ensemble_main(argv[0], argv[1:])
     args = _parser().parse_args(argv)
     path = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
     try:

@@ -168,8 +168,11 @@ def _init_worker() -> None:  # one numba thread per worker process: the processe
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
-    """Fork where the platform has it (works from scripts and notebooks without a ``__main__`` guard;
-    numba's default workqueue threading layer is fork-safe), spawn elsewhere."""
+    """Fork where the platform has it, spawn elsewhere.
+
+    Fork works from scripts and notebooks without a ``__main__`` guard, and numba's workqueue threading
+    layer (which gmsim selects) is fork-safe.
+    """
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 

@@ -125,8 +125,17 @@ def summarise(values: np.ndarray) -> dict[str, float]:
             "p025": float(np.percentile(v, 2.5)), "p975": float(np.percentile(v, 97.5)), "runs": n}
 
 
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
 def _t975(df: int) -> float:
-    """97.5th percentile of Student's t with ``df`` degrees of freedom (Cornish-Fisher; exact to 1e-3)."""
+    """97.5th percentile of Student's t with ``df`` degrees of freedom.
+
+    Tabulated to 3 decimals up to 30 degrees of freedom, Cornish-Fisher expansion beyond (error < 1e-3).
+    """
+    if df <= len(_T975):
+        return _T975[df - 1]
     z = NormalDist().inv_cdf(0.975)
     g1 = (z**3 + z) / 4
     g2 = (5 * z**5 + 16 * z**3 + 3 * z) / 96
@@ -134,18 +143,29 @@ def _t975(df: int) -> float:
     return z + g1 / df + g2 / df**2 + g3 / df**3
 
 
+def check_comparable(scenarios: Sequence[Scenario]) -> None:
+    """Raise ScenarioError unless the scenarios can be compared (distinct names, same months and scale)."""
+    problems = []
+    names = [s.name for s in scenarios]
+    if len(scenarios) < 2:
+        problems.append(("scenarios", f"expected at least two scenarios (a comparator first), got {len(scenarios)}"))
+    if len(set(names)) != len(names):
+        problems.append(("name", f"expected scenarios with different names, got {names}"))
+    for key, values in (("months", {s.months for s in scenarios}), ("population.scale",
+                                                                     {s.population.scale for s in scenarios})):
+        if len(values) > 1:
+            problems.append((key, f"expected the same {key} in every scenario, got {sorted(values)} "
+                                  f"(use --{key.split('.')[-1]})"))
+    if problems:
+        raise ScenarioError(problems, "command line")
+
+
 def _prepare(scenarios: Sequence[Scenario | str | Path], months: int | None, scale: float | None) -> list[Scenario]:
     out = []
     for sc in scenarios:
         s = sc if isinstance(sc, Scenario) else load_scenario(sc)
         out.append(s.with_overrides(months=months, scale=scale))
-    names = [s.name for s in out]
-    if len(set(names)) != len(names):
-        raise ScenarioError([("name", f"scenario names must differ to be compared, got {names}")], "command line")
-    months_set = {s.months for s in out}
-    if len(months_set) > 1:
-        raise ScenarioError([("months", f"compared scenarios must run the same months, got {sorted(months_set)} "
-                                        "(use --months)")], "command line")
+    check_comparable(out)
     return out
 
 
@@ -330,8 +350,15 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
 
     Args:
         mix: A sweep file (``MixSpec``) or its path.
-        runs, seed, parameter_uncertainty, workers, dask, months, scale, progress: As for :func:`compare`.
+        runs: Replicates per mix (as for :func:`compare`).
+        seed: Ensemble seed.
+        parameter_uncertainty: Draw effect parameters in each replicate.
+        workers: Local worker processes.
+        dask: None, ``"local"`` or a Dask scheduler address.
         out: Folder for the run store (``out/runs``).
+        months: Override the months of every scenario.
+        scale: Override the population scale.
+        progress: Show a progress bar.
         base_dir: Folder that ``base`` and ``baseline`` are relative to (default: the sweep file's).
 
     Returns:
@@ -369,8 +396,9 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
     means = np.array([[np.mean(fx[n]), np.mean(fy[n])] for n in table.scenario])
     table[f"frontier_{spec.frontier[0]}"] = means[:, 0]
     table[f"frontier_{spec.frontier[1]}"] = means[:, 1]
-    table["on_frontier"] = [not np.any((means[:, 0] >= a) & (means[:, 1] >= b) & ((means[:, 0] > a) | (means[:, 1] > b)))
-                            for a, b in means]
+    dominated = [np.any((means[:, 0] >= a) & (means[:, 1] >= b) & ((means[:, 0] > a) | (means[:, 1] > b)))
+                 for a, b in means]
+    table["on_frontier"] = [not d for d in dominated]
 
     attribution = _attribute(base, spec, grid[list(table.scenario).index(best)], best, comparator, runs, seed,
                              parameter_uncertainty, out, workers, dask, months, scale, progress, objective)

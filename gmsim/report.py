@@ -1,0 +1,1041 @@
+"""Reports of ensembles: CSV tables, PNG plots and one self-contained HTML page per comparison or sweep.
+
+:func:`write_compare_report` writes what :func:`gmsim.compare` returns, :func:`write_sweep_report` what
+:func:`gmsim.sweep` returns, into an existing folder:
+
+* the tables as CSV (rounded: people to 0.01, money to whole GBP, ratios to 4 decimals);
+* plots under ``plots/`` (PNG, drawn with matplotlib's Agg backend);
+* ``report.html``: one page with inline CSS and the plots embedded as base64 data URIs (no external
+  assets or scripts), readable and forwardable on its own. It states what was run, the headline impacts
+  with their intervals, the assumptions behind the money values and the strands' effects (with sources)
+  and the exact command that reproduces it.
+
+Every impact is shown as the mean over replicates with the 95% confidence interval of the mean, plus the
+2.5th-97.5th percentiles of the replicates (see :mod:`gmsim.comparison`). NaN values (e.g. a benefit-cost
+ratio with no spend) are shown as "n/a"; with a single run the intervals collapse to the mean.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+import re
+import textwrap
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import __version__, codes
+
+GM = "Greater Manchester"
+ALL = "all"
+
+LABELS = {
+    "extra_person_years_in_work": "Extra person-years in work",
+    "extra_job_entries": "Extra job entries",
+    "extra_people_in_work_end": "Extra people in work at the end",
+    "fewer_out_of_work_health_end": "Fewer people out of work because of health at the end",
+    "fewer_person_years_out_of_work": "Fewer person-years out of work",
+    "spend_gbp": "Total spend",
+    "pv_spend_gbp": "Spend (present value)",
+    "pv_fiscal_benefit_gbp": "Fiscal benefit (present value)",
+    "net_present_value_gbp": "Net present value",
+    "benefit_cost_ratio": "Benefit-cost ratio (PV benefit / PV spend)",
+    "cost_per_extra_person_in_work": "Cost per extra person in work at the end",
+    "cost_per_extra_person_year_in_work": "Cost per extra person-year in work",
+    "started": "Started support",
+    "job_entries": "Job entries of participants",
+    "sustained_jobs_6m": "Jobs held 6 months",
+    "sustained_jobs_12m": "Jobs held 12 months",
+    "kept_in_work": "Kept in work (at-risk starters in work 6 months on)",
+}
+HEADLINE = ("extra_person_years_in_work", "extra_people_in_work_end", "fewer_out_of_work_health_end", "spend_gbp",
+            "pv_fiscal_benefit_gbp", "benefit_cost_ratio", "cost_per_extra_person_year_in_work")
+STRAND_TABLE = ("started", "job_entries", "sustained_jobs_12m", "kept_in_work", "spend_gbp")
+RATIOS = ("benefit_cost_ratio",)
+STAT_COLUMNS = ("mean", "low", "high", "sd", "p025", "p975")
+GROUPS = {"effects": "while supported", "after_effects": "after support ends",
+          "in_work_effects": "in work after a job start"}
+MINUS = "\u2212"
+
+CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:1150px;margin:1.5em auto;
+padding:0 1em;color:#1d2530;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:0.2em}h2{margin-top:1.8em;border-bottom:2px solid #dde3ea;padding-bottom:0.15em}
+h3{margin-bottom:0.3em}.meta{color:#5a6572;margin-top:0}
+table{border-collapse:collapse;margin:0.5em 0 1.2em;font-size:0.9em}
+th,td{border:1px solid #cfd6de;padding:4px 8px;vertical-align:top;text-align:left}
+th{background:#eef2f6}td.num{text-align:right;white-space:nowrap}
+tr.best td{background:#fff5e0}.rng{color:#5a6572;font-size:0.85em}
+.note{color:#44505c;font-size:0.92em}.box{background:#f4f7fa;border-left:4px solid #3b6ea5;padding:0.6em 1em}
+img{max-width:100%;border:1px solid #dde3ea;margin:0.3em 0 1em}
+pre{background:#f4f7fa;padding:0.8em;white-space:pre-wrap;word-break:break-all}
+@media print{img,table{page-break-inside:avoid}}
+"""
+
+
+class _Html(str):
+    """Text that is already HTML (table cells that are not escaped again)."""
+
+
+def _esc(x: Any) -> str:
+    return html.escape(str(x))
+
+
+def _n_runs(n: int) -> str:
+    return f"{n:,} run" + ("" if n == 1 else "s")
+
+
+# ----- numbers -------------------------------------------------------------------------------------
+
+def _finite(x: Any) -> bool:
+    try:
+        return x is not None and math.isfinite(float(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_money(metric: str) -> bool:
+    return metric.endswith("_gbp") or metric.startswith("cost_per")
+
+
+def fmt(x: Any, metric: str = "") -> str:
+    """A value for people to read: thousands separators, GBP with £, ratios to 2 decimals, NaN as n/a.
+
+    Args:
+        x: The value.
+        metric: Its metric name (decides GBP, ratio or people).
+
+    Returns:
+        The formatted text (a true minus sign for negative values).
+    """
+    if not _finite(x):
+        return "n/a"
+    x = float(x)
+    if _is_money(metric) and abs(x) >= 10_000:  # four significant figures: £23,740,000, £99,910
+        x = round(x, 3 - int(math.floor(math.log10(abs(x)))))
+    if metric in RATIOS:
+        text = f"{abs(x):.2f}"
+        negative = round(x, 2) < 0
+    else:
+        text = f"{abs(x):,.0f}"
+        negative = round(x) < 0
+    if _is_money(metric):
+        text = "£" + text
+    return (MINUS if negative else "") + text
+
+
+def _round_frame(df: pd.DataFrame, columns: Iterable[str], metric: str = "metric") -> pd.DataFrame:
+    """Round by the metric in column ``metric``: ratios to 4 decimals, money to whole GBP, people to 2 decimals."""
+    out = df.copy()
+    columns = [c for c in columns if c in out.columns]
+    if metric not in out.columns:
+        out[columns] = out[columns].round(2)
+        return out
+    ratio = out[metric].isin(RATIOS).to_numpy()
+    money = out[metric].map(lambda m: _is_money(str(m))).to_numpy(dtype=bool)
+    for c in columns:
+        v = out[c].to_numpy(dtype=float)
+        out[c] = np.where(ratio, np.round(v, 4), np.where(money, np.round(v, 0), np.round(v, 2)))
+    return out
+
+
+def _summarise(values: np.ndarray) -> dict[str, float]:
+    from .comparison import summarise
+
+    return summarise(np.asarray(values, dtype=float))
+
+
+def _runs(result: dict[str, pd.DataFrame]) -> int:
+    rep = result.get("replicates")
+    return int(rep["replicate"].nunique()) if rep is not None and len(rep) else 0
+
+
+def _months(result: dict[str, pd.DataFrame]) -> int | None:
+    ot = result.get("over_time")
+    return int(ot["month"].max()) if ot is not None and len(ot) else None
+
+
+def _impact(impacts: pd.DataFrame, scenario: str, metric: str, borough: str = GM,
+            strand: str = ALL) -> dict[str, Any] | None:
+    rows = impacts[(impacts.scenario == scenario) & (impacts.metric == metric) & (impacts.borough == borough)
+                   & (impacts.strand == strand)]
+    return None if rows.empty else rows.iloc[0].to_dict()
+
+
+def _gm_values(gm: pd.DataFrame, scenario: str, metric: str) -> np.ndarray:
+    """Per-replicate GM values of a metric; strand metrics without an ``all`` row are summed over strands."""
+    rows = gm[(gm.scenario == scenario) & (gm.metric == metric)]
+    total = rows[rows.strand == ALL]
+    if total.empty:
+        total = rows.groupby("replicate", as_index=False)["value"].sum()
+    return total.sort_values("replicate")["value"].to_numpy(dtype=float)
+
+
+def _interval_cell(s: dict[str, Any] | None, metric: str, runs: int, spread: bool = True) -> _Html:
+    """``mean (95% CI low to high)`` and, below it, the 2.5-97.5% range of the replicates."""
+    if s is None:
+        return _Html("&mdash;")
+    n = int(s.get("runs", 0)) if _finite(s.get("runs")) else 0
+    if n == 0 or not _finite(s.get("mean")):
+        return _Html('<span title="not defined in any run (e.g. no spend or no gain)">n/a</span>')
+    out = f"<b>{_esc(fmt(s['mean'], metric))}</b>"
+    if n > 1 and fmt(s["low"], metric) == fmt(s["high"], metric):
+        out += ' <span class="rng">(the same in every run)</span>'
+    elif n > 1:
+        out += f" (95% CI {_esc(fmt(s['low'], metric))} to {_esc(fmt(s['high'], metric))})"
+        if spread:
+            out += (f'<br><span class="rng">runs 2.5&ndash;97.5%: {_esc(fmt(s["p025"], metric))} to '
+                    f'{_esc(fmt(s["p975"], metric))}</span>')
+    else:
+        out += ' <span class="rng">(one run)</span>'
+    if runs and n < runs:
+        out += f'<br><span class="rng">from {n} of {runs} runs (not defined in the others)</span>'
+    return _Html(out)
+
+
+# ----- HTML ----------------------------------------------------------------------------------------
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Iterable[int] = (),
+           row_classes: Sequence[str] | None = None) -> str:
+    numeric = set(numeric)
+    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
+    body = []
+    for k, row in enumerate(rows):
+        cls = f' class="{row_classes[k]}"' if row_classes and row_classes[k] else ""
+        cells = "".join(("<td class=\"num\">" if j in numeric else "<td>") + (c if isinstance(c, _Html) else _esc(c))
+                        + "</td>" for j, c in enumerate(row))
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{_esc(alt)}">'
+
+
+def _page(title: str, body: Sequence[str]) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+            + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def _norm(key: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
+
+
+def _settings(result: dict[str, pd.DataFrame], notes: dict[str, Any] | None,
+              shown: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Run settings: runs and months inferred from the result, the rest passed through from ``notes``.
+
+    Notes whose key is in ``shown`` are left out (they are stated elsewhere).
+    """
+    shown = set(shown)
+    runs, months = _runs(result), _months(result)
+    rows: dict[str, str] = {"Runs per scenario": f"{runs:,}" + (" (no intervals: one run each)" if runs == 1 else ""),
+                            "Months simulated": "unknown" if months is None else str(months)}
+    seen_uncertainty = False
+    for key, value in (notes or {}).items():
+        k = _norm(str(key))
+        if k in ("runs", "runs_per_scenario") or key in shown:
+            continue
+        if k == "months":
+            if months is not None and str(value).strip() != str(months):
+                rows["Months simulated"] = f"{months} ({value})"
+            continue
+        if "uncertainty" in k:
+            seen_uncertainty = True
+            rows["Parameter uncertainty"] = str(value)
+            continue
+        rows[str(key).replace("_", " ").capitalize()] = str(value)
+    if not seen_uncertainty:
+        rows["Parameter uncertainty"] = "not stated"
+    return list(rows.items())
+
+
+def _strand_titles() -> dict[str, str]:
+    try:
+        from .interventions.base import registered
+
+        return {name: (cls.title or name) for name, cls in registered().items()}
+    except Exception:  # noqa: BLE001 - titles are cosmetic
+        return {}
+
+
+def _sources() -> dict[str, dict[str, Any]]:
+    try:
+        from .parameters import read_data
+
+        return {str(s["id"]): s for s in read_data("sources.yaml") if isinstance(s, dict) and "id" in s}
+    except Exception:  # noqa: BLE001 - the report still lists the ids
+        return {}
+
+
+def _transition(name: str) -> str:
+    group, _, t = name.partition(".")
+    move = t.replace("_to_", " \u2192 ").replace("_", " ")
+    return f"{move} ({GROUPS.get(group, group)})"
+
+
+def _assumptions(strands: Sequence[str], runs: int) -> str:
+    """Unit costs, effect parameters of ``strands``, what the intervals mean, and the sources cited."""
+    from .parameters import read_data
+
+    out = ["<h2>Assumptions</h2>"]
+    cited: list[str] = []
+    costs = read_data("unit_costs.yaml") or {}
+    rows = []
+    for name, spec in costs.items():
+        unit = str(spec.get("unit", ""))
+        value, rng = spec.get("value"), spec.get("range") or ["", ""]
+        if "GBP" in unit:
+            shown = f"{fmt(value, 'x_gbp')} {unit.replace('GBP', '').strip()}"
+            rng_text = f"{fmt(rng[0], 'x_gbp')} to {fmt(rng[1], 'x_gbp')}" if len(rng) == 2 else ""
+        elif name == "discount_rate":
+            shown = f"{100 * float(value):g}% {unit}"
+            rng_text = f"{100 * float(rng[0]):g}% to {100 * float(rng[1]):g}%" if len(rng) == 2 else ""
+        else:
+            shown, rng_text = f"{value} {unit}", " to ".join(str(x) for x in rng)
+        source = str(spec.get("source", ""))
+        cited.append(source)
+        rows.append([spec.get("description", name), shown, rng_text, source, str(spec.get("note", "")).strip()])
+    out.append("<h3>Money values</h3>")
+    out.append('<p class="note">Fiscal benefit = out-of-work benefit spending avoided plus extra income tax and '
+               "National Insurance, counted only within the simulated months (nothing after the end). Spend and "
+               "benefits are discounted to present values by month.</p>")
+    out.append(_table(["Value", "Used", "Plausible range", "Source", "Note"], rows))
+
+    titles = _strand_titles()
+    effect_rows, missing = [], []
+    try:
+        from .interventions.base import effect_summary, registered
+
+        reg = registered()
+    except Exception:  # noqa: BLE001
+        effect_summary, reg = None, {}
+    for strand in strands:
+        if strand not in reg or effect_summary is None:
+            missing.append(strand)
+            continue
+        for r in effect_summary(reg[strand]):
+            source = str(r.get("source") or "")
+            cited.append(source)
+            rng = f"{r['low']:g} to {r['high']:g}" if _finite(r.get("low")) and _finite(r.get("high")) else "fixed"
+            effect_rows.append([titles.get(strand, strand), _transition(r["parameter"]), f"{float(r['value']):g}",
+                                rng, source, str(r.get("note") or "").strip()])
+    out.append("<h3>Effects of the strands</h3>")
+    out.append('<p class="note">Hazard ratios on the monthly chance of each move for participants (1.3 = 30% more '
+               "likely, 0.8 = 20% less likely), as in the strands' data files; a scenario may override them. "
+               "With parameter uncertainty on, each run draws every ratio from a log-normal distribution whose "
+               "95% interval is the range shown, the same draw in every scenario of that run.</p>")
+    if effect_rows:
+        out.append(_table(["Strand", "Move (when)", "Hazard ratio", "Range (95%)", "Source", "Note"], effect_rows,
+                          numeric=(2,)))
+    if missing:
+        out.append(f'<p class="note">No effect table for: {_esc(", ".join(missing))} (not a registered strand '
+                   "in this session).</p>")
+
+    out.append("<h3>What the intervals mean</h3>")
+    out.append(
+        f"<p>Every scenario was run {runs:,} time{'s' if runs != 1 else ''} (replicates). Each figure is the "
+        "<b>mean</b> over replicates of the difference from the comparator. The bracket gives the <b>95% "
+        "confidence interval of that mean</b> (t distribution): how precisely this many runs pin down the average "
+        "impact; it narrows as runs are added. The smaller line (&ldquo;runs 2.5&ndash;97.5%&rdquo;) is the "
+        "<b>range of the replicates themselves</b>, the spread of outcomes one realisation could show. With "
+        "parameter uncertainty on, each replicate also draws the strands' effect sizes from their ranges above, "
+        "so this range includes what the evidence allows as well as chance; with it off, it reflects chance only. "
+        "With few runs the percentiles are crude (close to the smallest and largest run).</p>"
+        "<p><b>Common random numbers</b>: replicate <i>r</i> uses the same random numbers &mdash; the same "
+        "simulated people and life events, and the same effect-size draws &mdash; in every scenario, so a "
+        "difference between scenarios within a replicate comes from the policy rather than from different luck. "
+        "Ratios (benefit-cost, cost per outcome) are computed within each replicate, then averaged; they are "
+        "n/a where not defined (no spend, or no gain) and unstable when the gain is close to zero.</p>")
+
+    sources = _sources()
+    ids = [c for c in dict.fromkeys(cited) if c and c != "assumption"]
+    if ids:
+        items = []
+        for sid in ids:
+            s = sources.get(sid, {})
+            title = str(s.get("source_title") or s.get("definition") or "")
+            url = str(s.get("source_url") or "")
+            items.append(f"<li><code>{_esc(sid)}</code>: {_esc(title)}"
+                         + (f' <span class="rng">{_esc(url)}</span>' if url else "") + "</li>")
+        out.append("<h3>Sources</h3><p class=\"note\"><code>assumption</code> marks a value set by judgement "
+                   "(the note gives the reasoning).</p><ul class=\"note\">" + "".join(items) + "</ul>")
+    return "\n".join(out)
+
+
+def _rerun(command: str, files: Sequence[str]) -> str:
+    return ("<h2>How to rerun</h2><p>From the gmsim project folder (with the same version of gmsim and its data; "
+            "finished runs in <code>runs/</code> next to this report are reused):</p>"
+            f"<pre>{_esc(command)}</pre><p class=\"note\">Files next to this report: "
+            f"{_esc(', '.join(files))}.</p>")
+
+
+def _header(title: str, subtitle: str) -> list[str]:
+    stamp = time.strftime("%d %B %Y, %H:%M")
+    return [f"<h1>{_esc(title)}</h1>", f'<p class="meta">{_esc(subtitle)} &middot; produced {_esc(stamp)} by '
+            f"gmsim {_esc(__version__)}</p>"]
+
+
+def _verdict(s: dict[str, Any] | None, runs: int) -> str:
+    if s is None or not _finite(s.get("mean")):
+        return "not defined"
+    if runs < 2:
+        return "one run only: no interval, so it cannot be told apart from chance"
+    if s["low"] > 0:
+        return "clearly above zero"
+    if s["high"] < 0:
+        return "clearly below zero"
+    return f"the 95% CI includes zero: with {runs} runs it cannot be told apart from no change"
+
+
+def _headline_tables(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int, per_table: int = 3) -> str:
+    out = []
+    for k in range(0, len(scenarios), per_table):
+        chunk = scenarios[k:k + per_table]
+        rows = [[LABELS.get(m, m)] + [_interval_cell(_impact(impacts, s, m), m, runs) for s in chunk]
+                for m in HEADLINE]
+        out.append(_table(["Measure (Greater Manchester)", *chunk], rows, numeric=range(1, len(chunk) + 1)))
+    return "\n".join(out)
+
+
+# ----- plots ---------------------------------------------------------------------------------------
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    plt = _pyplot()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
+    return path
+
+
+def _nothing(ax: Any, text: str) -> None:
+    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#5a6572")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _yerr(means: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray | None:
+    """Error bar lengths below and above the means (None when there is no interval to draw)."""
+    err = np.clip(np.nan_to_num(np.vstack([means - low, high - means]), nan=0.0), 0, None)
+    return err if err.any() else None
+
+
+def _axis_format(ax: Any, money: bool = False, axis: str = "y") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    def text(v: float, _: Any) -> str:
+        body = f"{abs(v):,.0f}" if abs(v) >= 10 or v == 0 else f"{abs(v):.2g}"
+        return (MINUS if v < 0 else "") + ("£" if money else "") + body
+
+    f = FuncFormatter(text)
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
+
+
+def _grouped_bars(ax: Any, categories: Sequence[str], scenarios: Sequence[str],
+                  stats: Callable[[str, str], dict[str, Any] | None], scale: float = 1.0,
+                  labels: dict[str, str] | None = None) -> None:
+    """Bars of mean per category and scenario with 95% CI error bars; NaN bars are left out."""
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10")
+    width = 0.8 / max(1, len(scenarios))
+    x = np.arange(len(categories))
+    for j, sc in enumerate(scenarios):
+        rows = [stats(c, sc) or {} for c in categories]
+        mean = np.array([float(r.get("mean", np.nan)) for r in rows]) / scale
+        low = np.array([float(r.get("low", np.nan)) for r in rows]) / scale
+        high = np.array([float(r.get("high", np.nan)) for r in rows]) / scale
+        ax.bar(x + (j - (len(scenarios) - 1) / 2) * width, np.nan_to_num(mean), width, color=cmap(j % 10),
+               label=sc, yerr=_yerr(mean, low, high), capsize=2, error_kw={"lw": 0.8, "ecolor": "#333"})
+    ax.set_xticks(x)
+    many = len(categories) > 6
+    names = [(labels or {}).get(c, c) for c in categories]
+    ax.set_xticklabels(names if many else [textwrap.fill(n, 14) for n in names], rotation=20 if many else 0,
+                       ha="right" if many else "center", fontsize=8)
+    ax.axhline(0, color="#333", lw=0.6)
+    ax.grid(axis="y", alpha=0.3)
+
+
+def _plot_over_time(over: pd.DataFrame, scenarios: Sequence[str], comparator: str, path: Path) -> Path:
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10")
+    fig, ax = plt.subplots(figsize=(10, 5))
+    drawn = False
+    for j, sc in enumerate(scenarios):
+        g = over[over.scenario == sc].pivot_table(index="month", columns="replicate", values="extra_people_in_work")
+        if g.empty:
+            continue
+        v = g.to_numpy(dtype=float)
+        with np.errstate(all="ignore"):
+            mean = np.nanmean(v, axis=1)
+            lo, hi = np.nanpercentile(v, 2.5, axis=1), np.nanpercentile(v, 97.5, axis=1)
+        ax.fill_between(g.index, lo, hi, color=cmap(j % 10), alpha=0.18, lw=0)
+        ax.plot(g.index, mean, color=cmap(j % 10), lw=2, label=f"{sc}: mean of {v.shape[1]} runs")
+        drawn = True
+    if not drawn:
+        _nothing(ax, "no scenario to compare with the comparator")
+    else:
+        from matplotlib.patches import Patch
+
+        handles, names = ax.get_legend_handles_labels()
+        handles.append(Patch(color="#888", alpha=0.3))
+        names.append("shaded: 2.5–97.5% of runs")
+        ax.legend(handles, names, fontsize=8, loc="best")
+        ax.axhline(0, color="#333", lw=0.6)
+        ax.set_xlim(0, over["month"].max())
+        ax.set_xlabel("month")
+        ax.set_ylabel("extra people in work")
+        _axis_format(ax)
+        ax.grid(alpha=0.3)
+    ax.set_title(f"Extra people in work in Greater Manchester vs {comparator}, by month\n"
+                 "line: mean over runs; band: 2.5–97.5 percentile of runs", fontsize=10)
+    return _save(fig, path)
+
+
+def _plot_strands(impacts: pd.DataFrame, scenarios: Sequence[str], path: Path) -> Path:
+    plt = _pyplot()
+    gm = impacts[(impacts.borough == GM) & (impacts.strand != ALL)]
+    strands = list(dict.fromkeys(gm[gm.scenario.isin(scenarios)].strand))
+    titles = _strand_titles()
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.8))
+    for ax, (metric, scale, unit) in zip(axes, (("sustained_jobs_12m", 1, "people"), ("kept_in_work", 1, "people"),
+                                                ("spend_gbp", 1e6, "£ million")), strict=True):
+        if not strands or not scenarios:
+            _nothing(ax, "no strands")
+            continue
+        _grouped_bars(ax, strands, scenarios, lambda c, s, m=metric: _impact(gm, s, m, GM, c), scale,
+                      {s: titles.get(s, s) for s in strands})
+        ax.set_title(LABELS[metric] if metric != "spend_gbp" else "Spend", fontsize=10)
+        ax.set_ylabel(unit)
+        _axis_format(ax)
+    if strands and scenarios:
+        axes[0].legend(fontsize=8)
+    fig.suptitle("Programme outcomes counted by each strand (gross, Greater Manchester); "
+                 "error bars: 95% CI of the mean", fontsize=11)
+    return _save(fig, path)
+
+
+def _plot_boroughs(impacts: pd.DataFrame, scenarios: Sequence[str], path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(12, 5))
+    metric = "extra_person_years_in_work"
+    if scenarios:
+        _grouped_bars(ax, list(codes.BOROUGHS), scenarios, lambda b, s: _impact(impacts, s, metric, b))
+        ax.legend(fontsize=8)
+        ax.set_ylabel("extra person-years in work")
+        _axis_format(ax)
+    else:
+        _nothing(ax, "no scenario to compare with the comparator")
+    ax.set_title("Extra person-years in work by borough; error bars: 95% CI of the mean", fontsize=11)
+    return _save(fig, path)
+
+
+def _plot_cost(impacts: pd.DataFrame, scenarios: Sequence[str], path: Path) -> Path:
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10")
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    for ax, metric in zip(axes, ("cost_per_extra_person_year_in_work", "benefit_cost_ratio"), strict=True):
+        if not scenarios:
+            _nothing(ax, "no scenario to compare with the comparator")
+            continue
+        rows = [_impact(impacts, s, metric) or {} for s in scenarios]
+        mean = np.array([float(r.get("mean", np.nan)) for r in rows])
+        if not np.isfinite(mean).any():
+            _nothing(ax, "not defined in any run (no spend, or no gain)")
+            ax.set_title(LABELS[metric], fontsize=10)
+            continue
+        low = np.array([float(r.get("low", np.nan)) for r in rows])
+        high = np.array([float(r.get("high", np.nan)) for r in rows])
+        x = np.arange(len(scenarios))
+        pad = max(0.0, (3 - len(scenarios)) / 2)
+        ax.set_xlim(-0.6 - pad, len(scenarios) - 0.4 + pad)
+        ax.bar(x, np.nan_to_num(mean), 0.6, color=[cmap(j % 10) for j in range(len(scenarios))],
+               yerr=_yerr(mean, low, high), capsize=4, error_kw={"lw": 0.9, "ecolor": "#333"})
+        for xi, m in zip(x, mean, strict=True):
+            if not np.isfinite(m):
+                ax.text(xi, 0, "n/a", ha="center", va="bottom", color="#5a6572")
+        if metric == "benefit_cost_ratio":
+            ax.axhline(1, color="#b22", lw=1, ls="--", label="benefits = costs")
+            ax.legend(fontsize=8)
+        else:
+            _axis_format(ax, money=True)
+        ax.axhline(0, color="#333", lw=0.6)
+        ax.set_xticks(x)
+        ax.set_xticklabels(scenarios, rotation=15 if len(scenarios) > 3 else 0, fontsize=8)
+        ax.set_title(LABELS[metric], fontsize=10)
+        ax.grid(axis="y", alpha=0.3)
+    fig.suptitle("Value for money (Greater Manchester); error bars: 95% CI of the mean", fontsize=11)
+    return _save(fig, path)
+
+
+# ----- compare ---------------------------------------------------------------------------------------
+
+def _write_tables(result: dict[str, pd.DataFrame], out: Path, names: Sequence[str]) -> list[str]:
+    written = []
+    for name in names:
+        df = result.get(name)
+        if df is None:
+            continue
+        if name in ("impacts", "attribution", "mixes"):
+            cols = [c for c in df.columns if c in STAT_COLUMNS or c.startswith(("gap", "frontier_"))]
+            df = _round_frame(df, cols, "metric" if "metric" in df.columns else "objective")
+            for c in (c for c in df.columns if c.startswith("share")):
+                df[c] = df[c].round(4)
+        elif name == "replicates":
+            df = _round_frame(df, ["value"])
+        elif name == "over_time":
+            df = df.round({"extra_people_in_work": 2})
+        df.to_csv(out / f"{name}.csv", index=False)
+        written.append(f"{name}.csv")
+    return written
+
+
+def _strands_in(impacts: pd.DataFrame, scenarios: Sequence[str]) -> list[str]:
+    rows = impacts[(impacts.borough == GM) & (impacts.strand != ALL) & impacts.scenario.isin(scenarios)]
+    funded = rows[(rows.metric == "spend_gbp") & (rows["mean"].fillna(0) > 0)]
+    return list(dict.fromkeys((funded if len(funded) else rows).strand))
+
+
+def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: str,
+                         notes: dict[str, Any] | None = None) -> Path:
+    """Write the tables, plots and ``report.html`` of a scenario comparison into ``out``.
+
+    Args:
+        result: What :func:`gmsim.compare` returns (``impacts``, ``replicates``, ``over_time``, ``scenarios``).
+        out: An existing folder.
+        command: The command line that reproduces the comparison (shown under "How to rerun").
+        notes: Extra facts to state (e.g. seed, scale, months, parameter uncertainty, workers).
+
+    Returns:
+        The path of ``report.html``.
+    """
+    out = Path(out)
+    plots = out / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    files = _write_tables(result, out, ("impacts", "replicates", "over_time"))
+    impacts = result["impacts"]
+    sc_table = result.get("scenarios")
+    if sc_table is None or sc_table.empty:
+        sc_table = pd.DataFrame({"scenario": list(dict.fromkeys(impacts.scenario)), "description": ""})
+    names = [str(s) for s in sc_table.scenario]
+    comparator, others = names[0], names[1:]
+    runs = _runs(result)
+
+    pngs = {
+        "impacts_over_time": _plot_over_time(result["over_time"], others, comparator,
+                                             plots / "impacts_over_time.png"),
+        "strands": _plot_strands(impacts, others, plots / "strands.png"),
+        "boroughs": _plot_boroughs(impacts, others, plots / "boroughs.png"),
+        "cost_per_outcome": _plot_cost(impacts, others, plots / "cost_per_outcome.png"),
+    }
+    files += [f"plots/{p.name}" for p in pngs.values()]
+
+    title = (f"Scenario comparison: {', '.join(others)} vs {comparator}" if others
+             else f"Scenario comparison: {comparator} only")
+    body = _header(title, "gmsim ensemble report")
+    body.append("<h2>What was compared</h2>")
+    body.append(_table(["Scenario", "Role", "Description"],
+                       [[s, "comparator" if k == 0 else "compared", str(d or "").strip()]
+                        for k, (s, d) in enumerate(zip(sc_table.scenario, sc_table.description, strict=True))]))
+    body.append(_table(["Setting", "Value"], _settings(result, notes)))
+
+    body.append("<h2>Headline results</h2>")
+    if not others:
+        body.append("<p>Only one scenario was given: there is nothing to compare it with.</p>")
+    else:
+        months = _months(result)
+        items = []
+        for s in others:
+            r = _impact(impacts, s, "extra_person_years_in_work")
+            spend = _impact(impacts, s, "spend_gbp")
+            items.append(f"<li><b>{_esc(s)}</b>: {_interval_cell(r, 'extra_person_years_in_work', runs, False)} "
+                         f"extra person-years in work for {_esc(fmt((spend or {}).get('mean'), 'spend_gbp'))} "
+                         f"spent &mdash; {_esc(_verdict(r, runs))}.</li>")
+        body.append('<div class="box"><ul>' + "".join(items) + "</ul></div>")
+        body.append(f'<p class="note">Differences from <b>{_esc(comparator)}</b>, Greater Manchester, over '
+                    f"{_esc(months if months is not None else 'the')} months: the mean over {_n_runs(runs)} in bold, "
+                    "the 95% confidence interval of the mean in brackets and, below, the range of the middle 95% "
+                    "of runs (see &ldquo;What the intervals mean&rdquo;). Money in GBP (spend undiscounted; "
+                    "fiscal benefit discounted).</p>")
+        body.append(_headline_tables(impacts, others, runs))
+
+        body.append("<h2>By borough</h2><p class=\"note\">Extra person-years in work.</p>")
+        metric = "extra_person_years_in_work"
+        rows = [[b] + [_interval_cell(_impact(impacts, s, metric, b), metric, runs) for s in others]
+                for b in (*codes.BOROUGHS, GM)]
+        body.append(_table(["Borough", *others], rows, numeric=range(1, len(others) + 1),
+                           row_classes=[""] * len(codes.BOROUGHS) + ["best"]))
+
+        strands = _strands_in(impacts, others)
+        if strands:
+            titles = _strand_titles()
+            body.append("<h2>By strand</h2><p class=\"note\">Gross outcomes counted by each strand's own programme "
+                        "records (not differences from the comparator): mean with the 95% CI of the mean.</p>")
+            rows = [[titles.get(st, st), LABELS.get(m, m)] + [_interval_cell(_impact(impacts, s, m, GM, st), m, runs,
+                                                                             False) for s in others]
+                    for st in strands for m in STRAND_TABLE]
+            body.append(_table(["Strand", "Measure", *others], rows, numeric=range(2, len(others) + 2)))
+
+    body.append("<h2>Plots</h2>")
+    captions = {"impacts_over_time": "Extra people in work by month",
+                "strands": "Outcomes and spend by strand", "boroughs": "Extra person-years in work by borough",
+                "cost_per_outcome": "Cost per extra person-year in work and benefit-cost ratio"}
+    for key, path in pngs.items():
+        body.append(f"<h3>{_esc(captions[key])}</h3>{_img(path, captions[key])}")
+    body.append(_assumptions(_strands_in(impacts, names), runs))
+    body.append(_rerun(command, files))
+    page = out / "report.html"
+    page.write_text(_page(f"gmsim comparison: {', '.join(names)}", body), encoding="utf-8")
+    return page
+
+
+# ----- sweep -----------------------------------------------------------------------------------------
+
+def _share_columns(mixes: pd.DataFrame) -> list[str]:
+    return [c[len("share_"):] for c in mixes.columns if c.startswith("share_")]
+
+
+def _shares_text(row: pd.Series, strands: Sequence[str]) -> str:
+    return ", ".join(f"{s} {100 * float(row[f'share_{s}']):.0f}%" for s in strands)
+
+
+def _plot_mix_grid(mixes: pd.DataFrame, objective: str, path: Path) -> Path:
+    plt = _pyplot()
+    strands = _share_columns(mixes)
+    label = LABELS.get(objective, objective)
+    fig, ax = plt.subplots(figsize=(8.5, 6.5))
+    if mixes.empty or len(strands) < 2:
+        _nothing(ax, "no mixes")
+        return _save(fig, path)
+    best = mixes[mixes.best.astype(bool)] if "best" in mixes else mixes.iloc[:0]
+    if len(strands) == 2:
+        s0, s1 = strands
+        d = mixes.sort_values(f"share_{s0}")
+        x = 100 * d[f"share_{s0}"].to_numpy(dtype=float)
+        m, lo, hi = (d[c].to_numpy(dtype=float) for c in ("mean", "low", "high"))
+        ax.fill_between(x, lo, hi, color="#3b6ea5", alpha=0.18, lw=0, label="95% CI of the mean")
+        ax.plot(x, m, "o-", color="#3b6ea5", label="mean")
+        if len(best):
+            ax.plot(100 * best[f"share_{s0}"], best["mean"], "*", ms=16, color="#d62728", label="best mix")
+        ax.set_xlabel(f"share of {s0} (%); the rest goes to {s1}")
+        ax.set_ylabel(label)
+        _axis_format(ax)
+        ax.axhline(0, color="#333", lw=0.6)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        ax.set_title(f"{label} by mix", fontsize=11)
+        return _save(fig, path)
+    spans = {s: float(mixes[f"share_{s}"].max() - mixes[f"share_{s}"].min()) for s in strands}
+    a, b = sorted(strands, key=lambda s: -spans[s])[:2]
+    va, vb = mixes[f"share_{a}"].to_numpy(dtype=float), mixes[f"share_{b}"].to_numpy(dtype=float)
+    levels = np.unique(np.round(np.concatenate([va, vb]), 6))
+    if len(levels) <= 11:
+        ia, ib = np.searchsorted(levels, np.round(va, 6)), np.searchsorted(levels, np.round(vb, 6))
+        ticks = [f"{100 * v:.0f}" for v in levels]
+    else:  # random mixes: bins of 10 percentage points
+        edges = np.linspace(0, 1, 11)
+        ia, ib = (np.clip(np.digitize(v, edges) - 1, 0, 9) for v in (va, vb))
+        ticks = [f"{10 * k}–{10 * k + 10}" for k in range(10)]
+    n = len(ticks)
+    grid = np.full((n, n), np.nan)
+    means = mixes["mean"].to_numpy(dtype=float)
+    for i, j, v in zip(ia, ib, means, strict=True):
+        if np.isfinite(v) and not (grid[j, i] >= v):
+            grid[j, i] = v
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("white")
+    im = ax.imshow(np.ma.masked_invalid(grid), origin="lower", cmap=cmap, aspect="auto")
+    fig.colorbar(im, ax=ax, label=f"best mean {label.lower()}")
+    if n <= 15:
+        finite = grid[np.isfinite(grid)]
+        mid = (finite.min() + finite.max()) / 2 if finite.size else 0
+        for j in range(n):
+            for i in range(n):
+                if np.isfinite(grid[j, i]):
+                    ax.text(i, j, f"{grid[j, i]:,.0f}", ha="center", va="center", fontsize=8,
+                            color="white" if grid[j, i] < mid else "black")
+    if len(best):
+        k = int(np.flatnonzero(mixes.best.astype(bool).to_numpy())[0])
+        ax.add_patch(plt.Rectangle((ia[k] - 0.5, ib[k] - 0.5), 1, 1, fill=False, ec="#d62728", lw=2.5))
+    ax.set_xticks(range(n))
+    ax.set_xticklabels(ticks, fontsize=8)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels(ticks, fontsize=8)
+    ax.set_xlabel(f"share of {a} (%)")
+    ax.set_ylabel(f"share of {b} (%)")
+    rest = [s for s in strands if s not in (a, b)]
+    ax.set_title(f"{label}: best mean over the mixes with these shares\n(the rest goes to "
+                 f"{', '.join(rest)}; red box: best mix)", fontsize=10)
+    return _save(fig, path)
+
+
+def _plot_frontier(mixes: pd.DataFrame, path: Path) -> Path:
+    plt = _pyplot()
+    cols = [c for c in mixes.columns if c.startswith("frontier_")]
+    fig, ax = plt.subplots(figsize=(9, 6))
+    if mixes.empty or len(cols) < 2:
+        _nothing(ax, "no frontier metrics")
+        return _save(fig, path)
+    cx, cy = cols[:2]
+    x, y = mixes[cx].to_numpy(dtype=float), mixes[cy].to_numpy(dtype=float)
+    noise = mixes["within_noise_of_best"].astype(bool).to_numpy() if "within_noise_of_best" in mixes else \
+        np.zeros(len(mixes), bool)
+    ax.scatter(x[~noise], y[~noise], s=22, color="#9aa5b1", label="mix")
+    ax.scatter(x[noise], y[noise], s=28, color="#f0a030", label="within noise of the best (objective)")
+    if "on_frontier" in mixes:
+        f = mixes[mixes.on_frontier.astype(bool)].sort_values(cx)
+        ax.plot(f[cx], f[cy], "o-", color="#3b6ea5", ms=6, label="frontier (no mix better on both)")
+        if len(f) <= 15:
+            for _, r in f.iterrows():
+                ax.annotate(str(r["scenario"]), (r[cx], r[cy]), fontsize=7, xytext=(4, 4), textcoords="offset points")
+    if "best" in mixes:
+        b = mixes[mixes.best.astype(bool)]
+        ax.plot(b[cx], b[cy], "*", ms=18, color="#d62728", label="best mix (objective)")
+    mx, my = cx[len("frontier_"):], cy[len("frontier_"):]
+    ax.set_xlabel(f"{LABELS.get(mx, mx)} (mean)")
+    ax.set_ylabel(f"{LABELS.get(my, my)} (mean)")
+    _axis_format(ax)
+    _axis_format(ax, axis="x")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Trade-off between the two frontier measures (means over runs)", fontsize=11)
+    return _save(fig, path)
+
+
+def _plot_attribution(attribution: pd.DataFrame, path: Path) -> Path:
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    if attribution is None or attribution.empty:
+        _nothing(ax, "no attribution")
+        return _save(fig, path)
+    parts = attribution[attribution.strand != "total"]
+    total = attribution[attribution.strand == "total"]
+    titles = _strand_titles()
+    names = [titles.get(s, s) for s in parts.strand]
+    m, lo, hi = (parts[c].to_numpy(dtype=float) for c in ("mean", "low", "high"))
+    y = np.arange(len(parts))[::-1] + (1.5 if len(total) else 0)
+    ax.barh(y, np.nan_to_num(m), 0.6, color="#3b6ea5", xerr=_yerr(m, lo, hi), capsize=4,
+            error_kw={"lw": 0.9, "ecolor": "#333"}, label="Shapley attribution")
+    ticks, labels = list(y), names
+    if len(total):
+        tm, tl, th = (total[c].to_numpy(dtype=float) for c in ("mean", "low", "high"))
+        ax.barh([0], np.nan_to_num(tm), 0.6, color="#9aa5b1", xerr=_yerr(tm, tl, th), capsize=4,
+                error_kw={"lw": 0.9, "ecolor": "#333"}, label="total of the best mix")
+        if np.isfinite(tm[0]):
+            ax.axvline(tm[0], color="#555", ls="--", lw=1)
+        ticks, labels = [*ticks, 0], [*labels, "total"]
+    ax.set_yticks(ticks)
+    ax.set_yticklabels(labels, fontsize=9)
+    ax.axvline(0, color="#333", lw=0.6)
+    objective = str(attribution["objective"].iloc[0]) if "objective" in attribution else ""
+    scenario = str(attribution["scenario"].iloc[0]) if "scenario" in attribution else ""
+    ax.set_xlabel(LABELS.get(objective, objective))
+    _axis_format(ax, axis="x")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"Who contributes what in {scenario}: Shapley attribution (error bars: 95% CI of the mean;\n"
+                 "the attributions add up to the total, dashed line)", fontsize=10)
+    return _save(fig, path)
+
+
+def _plot_objective(mixes: pd.DataFrame, objective: str, path: Path) -> Path:
+    plt = _pyplot()
+    n = len(mixes)
+    fig, ax = plt.subplots(figsize=(max(8.0, min(16.0, 0.28 * n + 3)), 5.5))
+    if not n:
+        _nothing(ax, "no mixes")
+        return _save(fig, path)
+    d = mixes.sort_values("mean", ascending=False, na_position="last").reset_index(drop=True)
+    x = np.arange(n)
+    noise = d["within_noise_of_best"].astype(bool).to_numpy()
+    best = d["best"].astype(bool).to_numpy()
+    m, lo, hi = (d[c].to_numpy(dtype=float) for c in ("mean", "low", "high"))
+    for mask, colour, name in ((~noise, "#9aa5b1", "other mixes"), (noise & ~best, "#f0a030", "within noise of best"),
+                               (best, "#d62728", "best mix")):
+        if mask.any():
+            ax.errorbar(x[mask], m[mask], yerr=_yerr(m[mask], lo[mask], hi[mask]), fmt="o", ms=4 if n > 60 else 6,
+                        color=colour, ecolor=colour, elinewidth=1, capsize=0 if n > 60 else 2, label=name)
+    if n <= 60:
+        ax.set_xticks(x)
+        ax.set_xticklabels(d["scenario"], rotation=90, fontsize=7)
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel("mixes, best first (names in mixes.csv)")
+    label = LABELS.get(objective, objective)
+    ax.set_ylabel(label)
+    _axis_format(ax)
+    ax.axhline(0, color="#333", lw=0.6)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title(f"{label} of every mix, best first (mean with 95% CI of the mean)", fontsize=11)
+    return _save(fig, path)
+
+
+def _note(notes: dict[str, Any] | None, *fragments: str) -> tuple[str | None, Any]:
+    """The first ``(key, value)`` of ``notes`` whose key contains one of ``fragments``, or ``(None, None)``."""
+    for key, value in (notes or {}).items():
+        if any(f in _norm(str(key)) for f in fragments):
+            return key, value
+    return None, None
+
+
+def _grid_text(key: str | None, value: Any) -> str:
+    if key is None:
+        return "not stated"
+    if "step" in _norm(key) and _finite(value):
+        step = float(value)
+        return f"every multiple of {100 * step:g}% ({step:g} of the budget)"
+    if "sample" in _norm(key) and _finite(value):
+        return f"{int(float(value)):,} random mixes (uniform over all splits)"
+    return f"{key}: {value}"
+
+
+def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
+                       notes: dict[str, Any] | None = None) -> Path:
+    """Write the tables, plots and ``report.html`` of a funding-mix sweep into ``out``.
+
+    Args:
+        result: What :func:`gmsim.sweep` returns (``mixes``, ``impacts``, ``attribution``, ``replicates``,
+            ``over_time``).
+        out: An existing folder.
+        command: The command line that reproduces the sweep (shown under "How to rerun").
+        notes: Extra facts to state, e.g. total budget, step, seed, scale, parameter uncertainty.
+
+    Returns:
+        The path of ``report.html``.
+    """
+    out = Path(out)
+    plots = out / "plots"
+    plots.mkdir(parents=True, exist_ok=True)
+    files = _write_tables(result, out, ("mixes", "impacts", "attribution", "replicates"))
+    mixes, impacts = result["mixes"], result["impacts"]
+    attribution = result.get("attribution")
+    strands = _share_columns(mixes)
+    objective = str(mixes["objective"].iloc[0]) if len(mixes) and "objective" in mixes else \
+        "extra_person_years_in_work"
+    frontier_cols = [c for c in mixes.columns if c.startswith("frontier_")]
+    frontier = [c[len("frontier_"):] for c in frontier_cols]
+    comparator = str(impacts.scenario.iloc[0]) if len(impacts) else "the comparator"
+    runs = _runs(result)
+    rep = result["replicates"]
+    gm = rep[rep.borough == GM]
+    titles = _strand_titles()
+    label = LABELS.get(objective, objective)
+
+    pngs = {
+        "mix_grid": _plot_mix_grid(mixes, objective, plots / "mix_grid.png"),
+        "frontier": _plot_frontier(mixes, plots / "frontier.png"),
+        "attribution": _plot_attribution(attribution, plots / "attribution.png"),
+        "objective": _plot_objective(mixes, objective, plots / "objective.png"),
+    }
+    files += [f"plots/{p.name}" for p in pngs.values()]
+
+    def stats(scenario: str, metric: str) -> dict[str, Any]:
+        return _summarise(_gm_values(gm, scenario, metric))
+
+    body = _header(f"Funding-mix sweep: which split of the budget gives the most {label.lower()}?",
+                   "gmsim ensemble report")
+    body.append("<h2>What was swept</h2>")
+    budget_key, budget = _note(notes, "budget")
+    grid_key, grid = _note(notes, "step", "sample")
+    facts = [("Strands whose shares vary", ", ".join(f"{titles.get(s, s)} ({s})" for s in strands)),
+             ("Total budget", fmt(budget, "x_gbp") + " a year" if _finite(budget) else str(budget or "not stated")),
+             ("Shares tried", _grid_text(grid_key, grid)),
+             ("Mixes", f"{len(mixes):,}"), ("Compared with", comparator),
+             ("Objective (maximised)", label), ("Frontier measures", " vs ".join(LABELS.get(f, f) for f in frontier))]
+    body.append(_table(["What", "Value"], facts))
+    body.append(_table(["Setting", "Value"], _settings(result, notes, {budget_key, grid_key} - {None})))
+
+    body.append("<h2>Best mix</h2>")
+    if mixes.empty:
+        body.append("<p>No mixes were run.</p>")
+    else:
+        best_rows = mixes[mixes.best.astype(bool)]
+        best = best_rows.iloc[0] if len(best_rows) else mixes.sort_values("mean", ascending=False).iloc[0]
+        near = mixes[mixes.within_noise_of_best.astype(bool)].sort_values("mean", ascending=False)
+        s_best = stats(str(best.scenario), objective)
+        body.append(
+            f'<div class="box"><p>The mix with the highest mean {_esc(label.lower())} is <b>{_esc(best.scenario)}'
+            f"</b> ({_esc(_shares_text(best, strands))}): {_interval_cell(s_best, objective, runs, False)} vs "
+            f"{_esc(comparator)}.</p><p>{len(near) - 1:,} other mix{'es are' if len(near) != 2 else ' is'} within "
+            f"noise of it (the 95% CI of the difference from the best includes zero): with {_n_runs(runs)} they "
+            "cannot be told apart from the best and should be treated as equally good.</p></div>")
+        shown = near.head(30)
+        rows, classes = [], []
+        for _, r in shown.iterrows():
+            s = stats(str(r.scenario), objective)
+            gap = {"mean": r.gap_to_best, "low": r.gap_low, "high": r.gap_high, "runs": s["runs"]}
+            rows.append([r.scenario, *[f"{100 * float(r[f'share_{st}']):.0f}%" for st in strands],
+                         _interval_cell(s, objective, runs),
+                         "best" if bool(r.best) else _interval_cell(gap, objective, runs, False)])
+            classes.append("best" if bool(r.best) else "")
+        body.append("<h3>Mixes within noise of the best</h3>")
+        body.append(_table(["Mix", *[f"{st} share" for st in strands], label, "Gap to the best"], rows,
+                           numeric=range(1, len(strands) + 3), row_classes=classes))
+        if len(near) > len(shown):
+            body.append(f'<p class="note">&hellip; and {len(near) - len(shown):,} more (see mixes.csv).</p>')
+        body.append(f"<h3>The best mix against {_esc(comparator)}</h3>")
+        body.append(_headline_tables(impacts, [str(best.scenario)], runs))
+
+        if len(frontier_cols) >= 2 and "on_frontier" in mixes:
+            f = mixes[mixes.on_frontier.astype(bool)].sort_values(frontier_cols[0])
+            body.append("<h2>Frontier</h2>")
+            body.append('<p class="note">Mixes that no other mix beats on both measures below (comparing means): '
+                        "choosing among them is a trade-off between the two.</p>")
+            rows = [[r.scenario, *[f"{100 * float(r[f'share_{st}']):.0f}%" for st in strands],
+                     *[_interval_cell(stats(str(r.scenario), m), m, runs) for m in frontier[:2]]]
+                    for _, r in f.iterrows()]
+            body.append(_table(["Mix", *[f"{st} share" for st in strands],
+                                *[LABELS.get(m, m) for m in frontier[:2]]], rows,
+                               numeric=range(1, len(strands) + 3),
+                               row_classes=["best" if bool(b) else "" for b in f.best]))
+
+    if attribution is not None and not attribution.empty:
+        body.append("<h2>Attribution</h2>")
+        body.append('<p class="note">Each funded strand\'s Shapley value: its average marginal contribution to '
+                    f"the best mix's {_esc(label.lower())} over every order of switching the strands on (from extra "
+                    "runs with some strands switched off, the others keeping their budgets). The values add up to "
+                    "the total. Intervals as elsewhere.</p>")
+        total = attribution[attribution.strand == "total"]
+        total_mean = float(total["mean"].iloc[0]) if len(total) else math.nan
+        rows = []
+        for _, r in attribution.iterrows():
+            share = (f"{100 * r['mean'] / total_mean:.0f}%" if _finite(total_mean) and total_mean != 0
+                     and _finite(r["mean"]) else "n/a")
+            rows.append([titles.get(r.strand, r.strand) if r.strand != "total" else "Total (best mix)",
+                         f"{100 * float(r.share_of_budget):.0f}%", _interval_cell(r.to_dict(), objective, runs),
+                         share])
+        body.append(_table(["Strand", "Share of budget", f"Attributed {label.lower()}", "Share of total"], rows,
+                           numeric=(1, 2, 3), row_classes=["best" if s == "total" else "" for s in attribution.strand]))
+
+    body.append("<h2>Plots</h2>")
+    captions = {"mix_grid": "The mix space", "frontier": "Frontier", "attribution": "Attribution of the best mix",
+                "objective": f"{label} of every mix"}
+    for key, path in pngs.items():
+        body.append(f"<h3>{_esc(captions[key])}</h3>{_img(path, captions[key])}")
+    present = list(dict.fromkeys([*strands, *_strands_in(impacts, list(dict.fromkeys(impacts.scenario)))]))
+    body.append(_assumptions(present, runs))
+    body.append(_rerun(command, files))
+    page = out / "report.html"
+    page.write_text(_page(f"gmsim sweep: {label}", body), encoding="utf-8")
+    return page

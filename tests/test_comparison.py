@@ -1,0 +1,147 @@
+"""Ensembles: common random numbers, intervals, mixes, attribution, executors and resuming."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gmsim.comparison import GM, MixSpec, compare, mix_grid, shapley, summarise, sweep
+from gmsim.ensemble import Task, execute, parameter_draws, replicate_seed
+from gmsim.scenario import Scenario, load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SC = ROOT / "scenarios"
+TINY = dict(scale=0.004, months=24, workers=2)
+
+
+def _area(result, scenario, metric):
+    rep = result["replicates"]
+    rows = rep[(rep.scenario == scenario) & (rep.metric == metric) & (rep.borough == GM) & (rep.strand == "all")]
+    return rows.sort_values("replicate")["value"].to_numpy()
+
+
+def test_identical_scenarios_differ_by_exactly_zero(tmp_path):
+    base = load_scenario(SC / "working_well.yaml")
+    twin = Scenario.from_dict({**base.to_dict(), "name": "working_well_twin"})
+    res = compare([base, twin], runs=3, out=tmp_path, **TINY)
+    for metric in ("extra_person_years_in_work", "extra_job_entries", "fewer_out_of_work_health_end"):
+        assert np.array_equal(_area(res, "working_well_twin", metric), np.zeros(3))
+    # the same draws and the same people in both: every strand count is the same run by run
+    rep = res["replicates"]
+    strand_rows = rep[(rep.strand != "all") & (rep.borough == GM)]
+    a = strand_rows[strand_rows.scenario == "working_well"].sort_values(["metric", "strand", "replicate"])
+    b = strand_rows[strand_rows.scenario == "working_well_twin"].sort_values(["metric", "strand", "replicate"])
+    assert len(a) > 0 and np.array_equal(a["value"].to_numpy(), b["value"].to_numpy())
+
+
+def test_intervals_shrink_as_runs_grow(tmp_path):
+    paths = [SC / "baseline.yaml", SC / "working_well.yaml"]
+    widths = []
+    for runs in (3, 12):
+        res = compare(paths, runs=runs, out=tmp_path, parameter_uncertainty=False, scale=0.02, months=24, workers=2)
+        imp = res["impacts"]
+        row = imp[(imp.scenario == "working_well") & (imp.metric == "extra_person_years_in_work")
+                  & (imp.borough == GM)].iloc[0]
+        assert row["low"] <= row["mean"] <= row["high"] and row["runs"] == runs
+        widths.append(row["high"] - row["low"])
+    assert widths[1] < widths[0]
+
+
+def test_parameter_draws_are_shared_and_centred():
+    sc = load_scenario(SC / "working_well.yaml")
+    other = load_scenario(SC / "equal_split.yaml")
+    d1, d2 = parameter_draws(sc, 123), parameter_draws(other, 123)
+    assert d1 == d2  # the same draw in every scenario for a replicate
+    assert parameter_draws(sc, 124) != d1
+    # log-normal around the central value: the log-ratios are standard normal x sigma
+    z = []
+    for r in range(400):
+        draws = parameter_draws(sc, replicate_seed(1, r))
+        z.append(np.log(draws["early_help"]["effects.at_risk_to_in_work"] / 1.3) / (np.log(2.01 / 1.0) / 3.919928))
+    z = np.array(z)
+    assert abs(z.mean()) < 4 / np.sqrt(len(z)) and abs(z.std() - 1) < 4 * np.sqrt(0.5 / len(z))
+
+
+def test_a_mix_with_one_strand_at_100_percent_matches_that_strand_alone(tmp_path):
+    spec = MixSpec(name="t", base="work_and_health.yaml", baseline="baseline.yaml",
+                   total_budget_gbp_per_year=6e6, strands=["work_and_health", "early_help"], step=0.5)
+    res = sweep(spec, runs=2, out=tmp_path / "sweep", base_dir=SC, **TINY)
+    alone = compare([SC / "baseline.yaml", SC / "work_and_health.yaml"], runs=2, out=tmp_path / "cmp", **TINY)
+    for metric in ("extra_person_years_in_work", "extra_job_entries", "spend_gbp"):
+        assert np.array_equal(_area(res, "mix-100-0", metric), _area(alone, "work_and_health", metric)), metric
+    mixes = res["mixes"]
+    assert len(mixes) == 3 and mixes["best"].sum() == 1
+    assert mixes.loc[mixes.best, "within_noise_of_best"].all()
+
+
+def test_attribution_adds_up_to_the_total_effect(tmp_path):
+    spec = MixSpec(name="t2", base="working_well.yaml", baseline="baseline.yaml",
+                   total_budget_gbp_per_year=9e6, strands=["work_and_health", "early_help", "care_and_support"],
+                   step=0.5)
+    res = sweep(spec, runs=2, out=tmp_path, base_dir=SC, **TINY)
+    att = res["attribution"]
+    parts = att[att.strand != "total"]["mean"].sum()
+    total = att[att.strand == "total"]["mean"].iloc[0]
+    assert parts == pytest.approx(total, rel=1e-9, abs=1e-6)
+
+
+def test_shapley_values_of_a_known_game():
+    players = ["a", "b"]
+    v = {frozenset(): np.array([0.0]), frozenset("a"): np.array([1.0]), frozenset("b"): np.array([2.0]),
+         frozenset("ab"): np.array([6.0])}
+    phi = shapley(v, players)
+    assert phi["a"][0] == pytest.approx(2.5) and phi["b"][0] == pytest.approx(3.5)
+
+
+def test_mix_grid_and_summary():
+    grid = mix_grid(4, 0.2, None, 1)
+    assert len(grid) == 56 and np.allclose(grid.sum(axis=1), 1)
+    s = summarise(np.array([1.0, 2.0, 3.0]))
+    assert s["mean"] == 2 and s["low"] < 2 < s["high"] and s["high"] - 2 == pytest.approx(4.303 / np.sqrt(3), rel=1e-3)
+
+
+def test_dask_local_cluster_gives_the_same_numbers_as_local_processes(tmp_path):
+    pytest.importorskip("distributed")
+    paths = [SC / "baseline.yaml", SC / "early_help.yaml"]
+    local = compare(paths, runs=2, out=tmp_path / "local", **TINY)
+    dask = compare(paths, runs=2, out=tmp_path / "dask", dask="local", **TINY)
+    pd.testing.assert_frame_equal(local["replicates"], dask["replicates"])
+
+
+def test_an_interrupted_ensemble_resumes_and_skips_what_finished(tmp_path):
+    scs = [load_scenario(SC / "baseline.yaml").with_overrides(scale=0.004, months=12)]
+    tasks = [Task(scs[0], r, 1, False) for r in range(3)]
+    paths = execute(tasks, tmp_path, workers=2, progress=False)
+    first = {p: p.stat().st_mtime_ns for p in paths}
+    paths[1].unlink()  # as if stopped before run 1 finished
+    again = execute(tasks, tmp_path, workers=2, progress=False)
+    assert again == paths
+    assert all(paths[k].stat().st_mtime_ns == first[paths[k]] for k in (0, 2))
+    assert paths[1].exists()
+    assert not list(tmp_path.glob(".partial-*"))
+    # a changed scenario gets new keys: stale results are never reused
+    changed = scs[0].with_overrides(months=13)
+    assert Task(changed, 0, 1, False).key != tasks[0].key
+
+
+def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
+    out = tmp_path / "cmp"
+    cmd = [sys.executable, str(ROOT / "run_sim.py"), "compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"),
+           "--runs", "2", "--scale", "0.004", "--months", "12", "--workers", "2", "--out", str(out), "--quiet"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    imp = pd.read_csv(out / "impacts.csv")
+    assert list(imp.columns[:7]) == ["scenario", "metric", "borough", "strand", "mean", "low", "high"]
+    html = (out / "report.html").read_text()
+    assert "in_work" in html and "data:image/png;base64," in html and "http" not in html.split("<body")[0]
+    assert len(list((out / "runs").glob("*.npz"))) == 4
+    for args in (["compare", str(SC / "baseline.yaml")], ["compare", str(SC / "baseline.yaml"), "nope.yaml"],
+                 ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--runs", "0"],
+                 ["sweep", str(tmp_path / "missing.yaml")]):
+        r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], capture_output=True, text=True,
+                           timeout=120)
+        assert r.returncode == 2, args
+        assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
