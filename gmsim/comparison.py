@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import codes
 from .ensemble import Task, execute, load_record
@@ -45,6 +45,10 @@ ALL = "all"
 AREA_METRICS = ("extra_person_years_in_work", "extra_job_entries", "extra_people_in_work_end",
                 "fewer_out_of_work_health_end", "fewer_person_years_out_of_work")
 STRAND_METRICS = ("started", "job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "kept_in_work", "spend_gbp")
+# Metrics a sweep can maximise (more is better); costs and spend are reported but not maximised.
+OBJECTIVES = ("extra_person_years_in_work", "extra_job_entries", "extra_people_in_work_end",
+              "fewer_out_of_work_health_end", "fewer_person_years_out_of_work", "job_entries", "sustained_jobs_6m",
+              "sustained_jobs_12m", "kept_in_work", "pv_fiscal_benefit_gbp", "net_present_value_gbp")
 MONEY_METRICS = ("spend_gbp", "pv_spend_gbp", "pv_fiscal_benefit_gbp", "net_present_value_gbp", "benefit_cost_ratio",
                  "cost_per_extra_person_in_work", "cost_per_extra_person_year_in_work")
 
@@ -56,7 +60,17 @@ def money_values() -> dict[str, float]:
 
 
 def _discount(months: int, rate: float) -> np.ndarray:
-    return (1 + rate) ** (-np.arange(months) / 12)
+    """Discount factors of months 1..months: (1 + rate)^(-month / 12)."""
+    return (1 + rate) ** (-np.arange(1, months + 1) / 12)
+
+
+def _spend_by_month(rec: dict[str, Any]) -> np.ndarray:
+    from .interventions.base import COUNTERS
+
+    total = np.zeros(len(rec["employed"]))
+    for key in (k for k in rec if k.startswith("strand.")):
+        total += rec[key][:, COUNTERS.index("spend_gbp")].sum(axis=1)
+    return total
 
 
 def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str, float]) -> list[tuple]:
@@ -79,7 +93,6 @@ def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str
 
     from .interventions.base import COUNTERS
 
-    spend_monthly = np.zeros(len(d_emp))
     for key in (k for k in rec if k.startswith("strand.")):
         strand = key.split(".", 1)[1]
         counts = rec[key]  # (months + 1, counters, boroughs)
@@ -87,7 +100,9 @@ def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str
             values = counts[1:, COUNTERS.index(metric)].sum(axis=0)
             rows.append((metric, GM, strand, float(values.sum())))
             rows.extend((metric, b, strand, float(v)) for b, v in zip(codes.BOROUGHS, values, strict=True))
-        spend_monthly += counts[:, COUNTERS.index("spend_gbp")].sum(axis=1)
+
+    # Money is the scenario's extra spend over the comparator's against the fiscal value of the difference.
+    spend_monthly = _spend_by_month(rec) - _spend_by_month(base)
 
     disc = _discount(len(d_emp) - 1, money["discount_rate"])
     spend = float(spend_monthly[1:].sum())
@@ -102,9 +117,10 @@ def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str
         "pv_spend_gbp": pv_spend,
         "pv_fiscal_benefit_gbp": pv_benefit,
         "net_present_value_gbp": pv_benefit - pv_spend,
+        # Ratios are recomputed from the replicates' means in impacts_from (a ratio of means).
         "benefit_cost_ratio": pv_benefit / pv_spend if pv_spend > 0 else math.nan,
-        "cost_per_extra_person_in_work": spend / extra_end if spend > 0 and extra_end > 0 else math.nan,
-        "cost_per_extra_person_year_in_work": spend / extra_years if spend > 0 and extra_years > 0 else math.nan,
+        "cost_per_extra_person_in_work": spend / extra_end if extra_end != 0 else math.nan,
+        "cost_per_extra_person_year_in_work": spend / extra_years if extra_years != 0 else math.nan,
     }
     rows.extend((metric, GM, ALL, value) for metric, value in money_rows.items())
     return rows
@@ -192,7 +208,36 @@ def impacts_from(records: dict[str, list[dict[str, Any]]], comparator: str) -> t
     groups = replicates.groupby(["scenario", "metric", "borough", "strand"], sort=False)["value"]
     summary = groups.apply(lambda v: pd.Series(summarise(v.to_numpy()))).unstack().reset_index()
     summary["runs"] = summary["runs"].astype(int)
+    # Ratios: the ratio of the replicates' means (a replicate with no gain does not drop out), with a
+    # bootstrap interval over replicates and the percentile range of the per-replicate ratios.
+    gm = replicates[(replicates.borough == GM) & (replicates.strand == ALL)]
+    for ratio, (num, den) in RATIOS.items():
+        for name in records:
+            a = gm[(gm.scenario == name) & (gm.metric == num)].sort_values("replicate")["value"].to_numpy()
+            b = gm[(gm.scenario == name) & (gm.metric == den)].sort_values("replicate")["value"].to_numpy()
+            row = (summary.scenario == name) & (summary.metric == ratio) & (summary.borough == GM)
+            summary.loc[row, ["mean", "low", "high", "runs"]] = _ratio_of_means(a, b)
     return replicates, summary
+
+
+RATIOS = {"benefit_cost_ratio": ("pv_fiscal_benefit_gbp", "pv_spend_gbp"),
+          "cost_per_extra_person_in_work": ("spend_gbp", "extra_people_in_work_end"),
+          "cost_per_extra_person_year_in_work": ("spend_gbp", "extra_person_years_in_work")}
+
+
+def _ratio_of_means(num: np.ndarray, den: np.ndarray) -> tuple[float, float, float, int]:
+    """Mean(num) / mean(den) with a 95% bootstrap interval over replicates (NaN where undefined)."""
+    n = len(num)
+    if n == 0 or np.mean(den) <= 0 or np.mean(num) == 0:
+        return math.nan, math.nan, math.nan, n
+    ratio = float(np.mean(num) / np.mean(den))
+    if n < 2:
+        return ratio, ratio, ratio, n
+    idx = np.random.default_rng(0).integers(0, n, size=(2000, n))
+    d = den[idx].mean(axis=1)
+    boot = np.where(d > 0, num[idx].mean(axis=1) / np.where(d > 0, d, 1), np.nan)
+    boot = boot[~np.isnan(boot)]
+    return ratio, float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5)), n
 
 
 def over_time(records: dict[str, list[dict[str, Any]]], comparator: str) -> pd.DataFrame:
@@ -275,6 +320,26 @@ class MixSpec(BaseModel):
             raise ValueError(f"step must divide 1 into whole parts (e.g. 0.1, 0.2, 0.25), got {v}")
         return v
 
+    @field_validator("strands")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"expected each strand once, got {v}")
+        return v
+
+    @field_validator("frontier")
+    @classmethod
+    def _two(cls, v: list[str]) -> list[str]:
+        if len(v) != 2:
+            raise ValueError(f"expected two metrics, got {len(v)}")
+        return v
+
+    @model_validator(mode="after")
+    def _grid_or_samples(self) -> MixSpec:
+        if self.step is None and self.samples is None:
+            raise ValueError("expected a grid 'step' or a number of random 'samples'")
+        return self
+
 
 def load_mix(path: str | Path) -> MixSpec:
     """Read and check a sweep file; raises ScenarioError with one line per problem."""
@@ -288,10 +353,9 @@ def load_mix(path: str | Path) -> MixSpec:
     except ValidationError as err:
         raise ScenarioError([(".".join(str(x) for x in e["loc"]), e["msg"]) for e in err.errors()], str(path)) from None
     problems = [(f"strands.{k}", f"unknown strand {s!r}") for k, s in enumerate(spec.strands) if s not in registered()]
-    known = set(AREA_METRICS) | set(STRAND_METRICS) | set(MONEY_METRICS)
     for key, metric in [("objective", spec.objective)] + [(f"frontier.{k}", m) for k, m in enumerate(spec.frontier)]:
-        if metric not in known:
-            problems.append((key, f"unknown metric {metric!r}; expected one of {sorted(known)}"))
+        if metric not in OBJECTIVES:
+            problems.append((key, f"unknown metric {metric!r}; expected one to maximise: {sorted(OBJECTIVES)}"))
     if problems:
         raise ScenarioError(problems, str(path))
     return spec
@@ -373,7 +437,10 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
     base = load_scenario(folder / spec.base)
     comparator = load_scenario(folder / spec.baseline)
     grid = mix_grid(len(spec.strands), None if spec.samples else spec.step, spec.samples, seed)
-    mixes = [_mix_scenario(base, spec, shares, mix_label(spec, shares)) for shares in grid]
+    labels = [mix_label(spec, shares) for shares in grid]
+    if len(set(labels)) < len(labels):  # random mixes can round to the same percentages
+        labels = [f"{label}-{k}" for k, label in enumerate(labels)]
+    mixes = [_mix_scenario(base, spec, shares, label) for shares, label in zip(grid, labels, strict=True)]
     scs = _prepare([comparator, *mixes], months, scale)
     out = Path(out) if out else Path("results") / spec.name
     records = run_ensemble(scs, runs, seed, parameter_uncertainty, out / "runs", workers, dask, progress)
@@ -382,7 +449,8 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
     gm = replicates[(replicates.borough == GM)]
     objective = _metric_by_replicate(gm, spec.objective)
     rows = []
-    best = max(objective, key=lambda k: np.mean(objective[k]) if k != scs[0].name else -np.inf)
+    means = {k: float(np.nanmean(v)) if np.isfinite(v).any() else -np.inf for k, v in objective.items()}
+    best = max((k for k in means if k != scs[0].name), key=lambda k: means[k])
     for shares, sc in zip(grid, scs[1:], strict=True):
         s = summarise(objective[sc.name])
         diff = summarise(objective[best] - objective[sc.name])
@@ -393,11 +461,11 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
                      "best": sc.name == best})
     table = pd.DataFrame(rows)
     fx, fy = (_metric_by_replicate(gm, m) for m in spec.frontier)
-    means = np.array([[np.mean(fx[n]), np.mean(fy[n])] for n in table.scenario])
-    table[f"frontier_{spec.frontier[0]}"] = means[:, 0]
-    table[f"frontier_{spec.frontier[1]}"] = means[:, 1]
-    dominated = [np.any((means[:, 0] >= a) & (means[:, 1] >= b) & ((means[:, 0] > a) | (means[:, 1] > b)))
-                 for a, b in means]
+    points = np.array([[np.mean(fx[n]), np.mean(fy[n])] for n in table.scenario])
+    table[f"frontier_{spec.frontier[0]}"] = points[:, 0]
+    table[f"frontier_{spec.frontier[1]}"] = points[:, 1]
+    dominated = [np.any((points[:, 0] >= a) & (points[:, 1] >= b) & ((points[:, 0] > a) | (points[:, 1] > b)))
+                 for a, b in points]
     table["on_frontier"] = [not d for d in dominated]
 
     attribution = _attribute(base, spec, grid[list(table.scenario).index(best)], best, comparator, runs, seed,
@@ -408,8 +476,8 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
 
 def _metric_by_replicate(gm: pd.DataFrame, metric: str) -> dict[str, np.ndarray]:
     rows = gm[gm.metric == metric]
-    if metric in STRAND_METRICS:
-        rows = rows.groupby(["scenario", "replicate"], as_index=False)["value"].sum()
+    if metric in STRAND_METRICS and metric not in MONEY_METRICS:
+        rows = rows[rows.strand != ALL].groupby(["scenario", "replicate"], as_index=False)["value"].sum()
     else:
         rows = rows[rows.strand == ALL]
     return {name: g.sort_values("replicate")["value"].to_numpy() for name, g in rows.groupby("scenario")}
@@ -420,23 +488,28 @@ def _attribute(base: Scenario, spec: MixSpec, shares: np.ndarray, best: str, com
                scale: float | None, progress: bool, objective: dict[str, np.ndarray]) -> pd.DataFrame:
     """Shapley attribution of the best mix's objective to its strands, from runs with strands switched off."""
     funded = [s for s, x in zip(spec.strands, shares, strict=True) if x > 0]
-    coalitions = [frozenset(c) for size in range(1, len(funded)) for c in itertools.combinations(funded, size)]
+    # Every coalition but the full one (the best mix itself), including the empty one: the base with the
+    # swept strands unfunded, which equals the baseline only if the base funds nothing else.
+    coalitions = [frozenset(c) for size in range(0, len(funded)) for c in itertools.combinations(funded, size)]
     scs = []
     for c in coalitions:
         kept = np.array([x if s in c else 0.0 for s, x in zip(spec.strands, shares, strict=True)])
         scs.append(_mix_scenario(base, spec, kept, f"{best}-only-" + "+".join(sorted(c))))
-    scs = _prepare([comparator, *scs], months, scale) if scs else [comparator]
+    scs = _prepare([comparator, *scs], months, scale)
     records = run_ensemble(scs, runs, seed, draws, out / "runs", workers, dask, progress)
     reps, _ = impacts_from(records, scs[0].name)
     sub = _metric_by_replicate(reps[reps.borough == GM], spec.objective)
-    values: dict[frozenset, np.ndarray] = {frozenset(): np.zeros(runs), frozenset(funded): objective[best]}
+    values: dict[frozenset, np.ndarray] = {frozenset(funded): objective[best]}
     for c, sc in zip(coalitions, scs[1:], strict=True):
         values[c] = sub[sc.name]
     phi = shapley(values, funded)
     rows = [{"strand": s, **summarise(phi[s]), "share_of_budget": float(x)}
             for s, x in zip(spec.strands, shares, strict=True) if s in phi]
-    total = summarise(objective[best])
-    rows.append({"strand": "total", **total, "share_of_budget": 1.0})
+    # "total" is what the swept strands add together: the best mix less the base without them (the Shapley
+    # values add up to it); "unattributed" is the latter's own effect against the baseline (zero unless the
+    # base funds other strands or changes parameters).
+    rows.append({"strand": "total", **summarise(objective[best] - values[frozenset()]), "share_of_budget": 1.0})
+    rows.append({"strand": "unattributed", **summarise(values[frozenset()]), "share_of_budget": 0.0})
     df = pd.DataFrame(rows)
     df.insert(0, "objective", spec.objective)
     df.insert(0, "scenario", best)

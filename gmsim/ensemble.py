@@ -18,6 +18,7 @@ interface (``Client.get_executor()``); results are bit-identical whatever the ex
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import multiprocessing
 import os
@@ -46,6 +47,22 @@ def code_hash() -> str:
     for path in sorted(root.rglob("*")):
         if path.suffix in (".py", ".yaml", ".csv") and "__pycache__" not in path.parts:
             h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def modules_hash(modules: tuple[str, ...]) -> str:
+    """Hash of the source of a scenario's ``modules`` (researchers' interventions) for run keys."""
+    import importlib.util
+
+    h = hashlib.sha256()
+    for name in modules:
+        path = Path(name) if name.endswith(".py") else None
+        if path is None:
+            spec = importlib.util.find_spec(name)
+            path = Path(spec.origin) if spec and spec.origin else None
+        h.update(name.encode())
+        if path is not None and path.exists():
             h.update(path.read_bytes())
     return h.hexdigest()
 
@@ -100,18 +117,44 @@ class Task:
 
     @property
     def key(self) -> str:
-        """Name of the run's file in the store."""
-        payload = json.dumps([self.scenario.content_hash(), self.replicate, self.seed, self.draws, code_hash()])
+        """Name of the run's file in the store (changes with the scenario, the code and its modules)."""
+        payload = json.dumps([self.scenario.content_hash(), self.replicate, self.seed, self.draws, code_hash(),
+                              modules_hash(tuple(self.scenario.modules))])
         return f"{self.scenario.name}-r{self.replicate}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}"
 
 
-def run_task(task: Task, store: str) -> str:
-    """Run one task and write its record to ``store`` (atomically); return the file's path."""
+def _import_modules(scenario: Scenario) -> None:
+    """Import the scenario's ``modules`` in this process (a worker started fresh has not seen them)."""
+    import importlib
+    import importlib.util
+
+    for name in scenario.modules:
+        if name.endswith(".py"):
+            mod_name = "gmsim_user_" + hashlib.sha256(name.encode()).hexdigest()[:12]
+            if mod_name not in __import__("sys").modules:
+                spec = importlib.util.spec_from_file_location(mod_name, name)
+                module = importlib.util.module_from_spec(spec)
+                __import__("sys").modules[mod_name] = module
+                spec.loader.exec_module(module)
+        else:
+            importlib.import_module(name)
+
+
+def run_task(task: Task, store: str | None) -> str | bytes:
+    """Run one task and write its record to ``store`` atomically; return the file's path.
+
+    With ``store`` None (remote workers, which may not share the disk) the record's bytes are returned for
+    the caller to write.
+    """
+    from .interventions.base import registered
     from .model import GMModel
 
-    path = Path(store) / f"{task.key}.npz"
-    if path.exists():
-        return str(path)
+    if store is not None:
+        path = Path(store) / f"{task.key}.npz"
+        if path.exists():
+            return str(path)
+    if any(name not in registered() for name in task.scenario.strands):
+        _import_modules(task.scenario)
     seed = replicate_seed(task.seed, task.replicate)
     draws = parameter_draws(task.scenario, seed) if task.draws else None
     model = GMModel(task.scenario, rng=seed, intervention_draws=draws)
@@ -122,15 +165,23 @@ def run_task(task: Task, store: str) -> str:
         "seed": task.seed, "run_seed": seed, "draws": draws or {}, "gmsim": __version__,
         "strands": [iv.name for iv in model.interventions], "scale": model.scale, "months": model.month,
     }))
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=store)
-    os.close(fd)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **record)
+    if store is None:
+        return buffer.getvalue()
+    _write_atomic(path, buffer.getvalue())
+    return str(path)
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=path.parent)
     try:
-        np.savez_compressed(tmp, **record)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
-    return str(path)
 
 
 def run_record(model: Any) -> dict[str, np.ndarray]:
@@ -235,10 +286,14 @@ def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None
             max_workers=min(workers, len(todo)), initializer=_init_worker,
             mp_context=_process_context())
         try:
-            futures = [pool.submit(run_task, t, str(store)) for t in todo]
+            # Dask workers may not share this disk: they return the records and this process writes them.
+            remote = dask_exec is not None
+            futures = {pool.submit(run_task, t, None if remote else str(store.resolve())): t for t in todo}
             try:
                 for f in as_completed(futures):
-                    f.result()
+                    out = f.result()
+                    if remote:
+                        _write_atomic(store / f"{futures[f].key}.npz", out)
                     bar.update(1)
             except BaseException:
                 for f in futures:

@@ -828,7 +828,7 @@ def _plot_attribution(attribution: pd.DataFrame, path: Path) -> Path:
     if attribution is None or attribution.empty:
         _nothing(ax, "no attribution")
         return _save(fig, path)
-    parts = attribution[attribution.strand != "total"]
+    parts = attribution[~attribution.strand.isin(["total", "unattributed"])]
     total = attribution[attribution.strand == "total"]
     titles = _strand_titles()
     names = [titles.get(s, s) for s in parts.strand]
@@ -1022,7 +1022,8 @@ def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
         for _, r in attribution.iterrows():
             share = (f"{100 * r['mean'] / total_mean:.0f}%" if _finite(total_mean) and total_mean != 0
                      and _finite(r["mean"]) else "n/a")
-            rows.append([titles.get(r.strand, r.strand) if r.strand != "total" else "Total (best mix)",
+            name = "Total (the swept strands together)" if r.strand == "total" else titles.get(r.strand, r.strand)
+            rows.append([name,
                          f"{100 * float(r.share_of_budget):.0f}%", _interval_cell(r.to_dict(), objective, runs),
                          share])
         body.append(_table(["Strand", "Share of budget", f"Attributed {label.lower()}", "Share of total"], rows,

@@ -276,8 +276,15 @@ class Intervention:
 
     @classmethod
     def uncertain_parameters(cls) -> dict[str, dict[str, Any]]:
-        """Effect parameters with an uncertainty distribution: ``{name: {value, low, high, distribution}}``."""
-        raw = load_strand_data(cls.name)["parameters"]
+        """Effect parameters with an uncertainty distribution: ``{name: {value, low, high, distribution}}``.
+
+        Read from the data file; an intervention without one (e.g. defined in a notebook) has none unless
+        it overrides this method.
+        """
+        try:
+            raw = load_strand_data(cls.name)["parameters"]
+        except FileNotFoundError:
+            return {}
         out = {}
         for group in ("effects", "after_effects", "in_work_effects"):
             for t, spec in (raw.get(group) or {}).items():
@@ -503,7 +510,12 @@ class Intervention:
 
 def effect_summary(cls: type[Intervention]) -> list[dict[str, Any]]:
     """One row per effect parameter: name, value, range, distribution, source (for notes and docs)."""
-    raw = load_strand_data(cls.name)["parameters"]
+    try:
+        raw = load_strand_data(cls.name)["parameters"]
+    except FileNotFoundError:  # an intervention defined outside gmsim: its parameters as the class gives them
+        return [{"strand": cls.name, "parameter": k, "value": v, "low": None, "high": None, "distribution": None,
+                 "source": "defined in code", "note": ""} for k, v in cls.default_parameters().items()
+                if k.startswith(("effects.", "after_effects.", "in_work_effects."))]
     rows = []
     for group in ("effects", "after_effects", "in_work_effects"):
         for t, spec in (raw.get(group) or {}).items():

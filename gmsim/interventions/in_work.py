@@ -93,6 +93,10 @@ class InWork(Intervention):
             rate = np.array([0.0] + [par[f"sign_up_rate.{b}"] for b in _BANDS])[emp.size_band]
             u = model.streams.uniforms(f"strand.{self.name}.sign_up", month, emp.n)
             signed = np.flatnonzero(fresh & (u < -np.expm1(-rate)))
+            if self._referral_cap is not None:  # max_referrals caps employer sign-ups
+                room = max(0, int(round(self._referral_cap * model.scale - self._referrals_so_far)))
+                signed = signed[:room]
+            self._referrals_so_far += len(signed)
             self.employer_counts[month, 0] += len(signed)
             self._set_emp(signed, WAITING)
             if len(signed):
@@ -141,8 +145,7 @@ class InWork(Intervention):
         self.started_month[new_at_risk] = model.month
         self.flags[new_at_risk] |= 1
         self._count("at_risk_starts", new_at_risk)
-        self.tracked = np.concatenate([self.tracked[self.started_month[self.tracked] >= model.month - 6],
-                                       new_at_risk])
+        self.tracked = np.union1d(self.tracked[self.started_month[self.tracked] >= model.month - 6], new_at_risk)
         t = self.tracked
         six_months_ago = (self.started_month[t] == model.month - 6) & ((self.flags[t] & 1) == 1)
         kept = t[six_months_ago & (p.state[t] <= codes.AT_RISK)]
