@@ -3,7 +3,7 @@
 Eligible: people at risk (employed, off sick on a fit note or struggling with a health condition) and
 people out of work for under ``eligibility.max_months_out_of_work`` months (3) with a health condition.
 Referred by GPs (fit notes), employers (only people with an employer) or themselves. Employees of micro
-and small firms and of employers without occupational health start first. Support for
+and small firms and of employers without occupational health, and the newly unemployed, start first. Support for
 ``support_months`` (6): faster return from sickness absence, fewer job losses, faster recovery, and for
 the newly unemployed a higher job-entry hazard. Figures and sources: ``data/interventions/early_help.yaml``.
 """
@@ -39,9 +39,13 @@ class EarlyHelp(Intervention):
         return masks
 
     def priority(self, model, slots: np.ndarray) -> np.ndarray:
-        """0: employees of micro or small firms or of employers without occupational health; 1: others."""
+        """Start order: 0 for the priority groups, 1 for others.
+
+        The priority groups are employees of micro or small firms or of employers without occupational
+        health, and the newly unemployed (no employer); others are employees of larger employers with it.
+        """
         e = model.people.employer[slots]
         has = e >= 0
-        small = np.zeros(len(slots), dtype=bool)
-        small[has] = (model.employers.size_band[e[has]] <= 2) | (model.employers.occupational_health[e[has]] == 0)
-        return np.where(small, 0, 1)
+        first = ~has
+        first[has] = (model.employers.size_band[e[has]] <= 2) | (model.employers.occupational_health[e[has]] == 0)
+        return np.where(first, 0, 1)
