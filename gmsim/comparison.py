@@ -494,7 +494,7 @@ def _attribute(base: Scenario, spec: MixSpec, shares: np.ndarray, best: str, com
     scs = []
     for c in coalitions:
         kept = np.array([x if s in c else 0.0 for s, x in zip(spec.strands, shares, strict=True)])
-        scs.append(_mix_scenario(base, spec, kept, f"{best}-only-" + "+".join(sorted(c))))
+        scs.append(_mix_scenario(base, spec, kept, f"{best}-only-" + (".".join(sorted(c)) or "none")))
     scs = _prepare([comparator, *scs], months, scale)
     records = run_ensemble(scs, runs, seed, draws, out / "runs", workers, dask, progress)
     reps, _ = impacts_from(records, scs[0].name)
