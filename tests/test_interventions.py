@@ -212,3 +212,12 @@ def test_pilot_cohort_outcomes():
     started = [cohort[h]["share_started_job"] for h in ("12m", "24m", "36m")]
     assert all(0 < s < 1 for s in started)
     assert started[0] <= started[1] <= started[2]
+
+
+def test_a_model_can_run_past_its_planned_months():
+    m = GMModel(scenario({"early_help": {"budget_gbp_per_year": 1e6}, "in_work": {"budget_gbp_per_year": 1e6}},
+                         months=3))
+    m.run(months=6, progress=False)
+    assert m.month == 6 and all(iv.counts.shape[0] > 6 for iv in m.interventions)
+    from gmsim.output import summary
+    assert summary(m)["strands"]["early_help"]["started"] > 0

@@ -376,9 +376,18 @@ class Intervention:
             | (self.job_month[t] >= m - 12) | (self.started_month[t] >= m - 6)
         self.tracked = t[pending & (model.people.exit_event[t] == 0)]
 
+    def _grow(self, month: int) -> None:
+        """Make room in the monthly arrays when a model runs past its planned months."""
+        for name in ("counts", "cohort", "employer_counts"):
+            a = getattr(self, name, None)
+            if a is not None and month >= a.shape[0]:
+                extra = np.zeros((max(month + 1, 2 * a.shape[0]) - a.shape[0],) + a.shape[1:])
+                setattr(self, name, np.concatenate([a, extra]))
+
     def before_labour(self, model: GMModel, mult: HazardMultipliers) -> None:
         """Steps 1-6 of the monthly lifecycle (see the module docstring)."""
         month, p, par = model.month, model.people, self.params
+        self._grow(month)
         self._forget_leavers(model)
         ending = self._in_status_for(SUPPORTED, par["support_months"])
         self._count("completed", ending)

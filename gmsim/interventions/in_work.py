@@ -71,6 +71,7 @@ class InWork(Intervention):
     def before_labour(self, model, mult: HazardMultipliers) -> None:
         """Employers' support ends, drop-outs, sign-ups, enrolments from the budget, effects on employees."""
         month, par, emp, p = model.month, self.params, model.employers, model.people
+        self._grow(month)
         self.started_month[model.leavers] = NEVER
         self.flags[model.leavers] = 0
         ending = self._employer_since(SUPPORTED, par["support_months"])
