@@ -239,9 +239,7 @@ def write_plots(model: GMModel, folder: Path) -> None:
         ax.set_xlabel("month")
         ax.grid(alpha=0.3)
     fig.suptitle(f"Working-age population by labour state — {title}")
-    fig.tight_layout()
-    fig.savefig(folder / "stocks.png", dpi=110)
-    plt.close(fig)
+    _save(plt, fig, folder / "stocks.png")
 
     fig, ax = plt.subplots(figsize=(9, 5))
     rates = np.array([[r.stocks(m, b)["employment_rate"] for b in range(len(codes.BOROUGHS))]
@@ -249,14 +247,8 @@ def write_plots(model: GMModel, folder: Path) -> None:
     for b, name in enumerate(codes.BOROUGHS):
         ax.plot(range(r.recorded), 100 * rates[:, b], label=name)
     ax.plot(monthly.index, 100 * monthly["employment_rate"], color="black", lw=2.5, label="Greater Manchester")
-    ax.set_xlabel("month")
-    ax.set_ylabel("employment rate, % of 16-64")
-    ax.set_title(f"Employment rate by borough — {title}")
-    ax.legend(fontsize=8, ncol=2)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(folder / "employment_by_borough.png", dpi=110)
-    plt.close(fig)
+    _label(ax, "employment rate, % of 16-64", f"Employment rate by borough — {title}", ncol=2)
+    _save(plt, fig, folder / "employment_by_borough.png")
 
     if model.interventions:
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -266,26 +258,28 @@ def write_plots(model: GMModel, folder: Path) -> None:
             outcome = "kept_in_work" if iv.name in ("in_work", "early_help") else "job_entries"
             axes[1].plot(range(r.recorded), np.cumsum(c[:, COUNTERS.index(outcome)]) / 1e3,
                          label=f"{iv.title}: {outcome.replace('_', ' ')}")
-        axes[0].set_title("People supported (in-work strand: employees covered)")
-        axes[1].set_title("Outcomes, cumulative")
-        for ax in axes:
-            ax.set_xlabel("month")
-            ax.set_ylabel("thousands of people")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
+        _label(axes[0], "thousands of people", "People supported (in-work strand: employees covered)")
+        _label(axes[1], "thousands of people", "Outcomes, cumulative")
         fig.suptitle(f"Working Well strands — {title}")
-        fig.tight_layout()
-        fig.savefig(folder / "strands.png", dpi=110)
-        plt.close(fig)
+        _save(plt, fig, folder / "strands.png")
 
     fig, ax = plt.subplots(figsize=(9, 5))
     bands = r.spell_bands()
     ax.stackplot(bands.index, (bands / 1e3).T.to_numpy(), labels=list(bands.columns))
+    _label(ax, "thousands of people", f"Out of work because of health, by time out of work — {title}",
+           loc="lower left")
+    _save(plt, fig, folder / "out_of_work_by_duration.png")
+
+
+def _label(ax: Any, ylabel: str, title: str, **legend: Any) -> None:
     ax.set_xlabel("month")
-    ax.set_ylabel("thousands of people")
-    ax.set_title(f"Out of work because of health, by time out of work — {title}")
-    ax.legend(loc="lower left", fontsize=8)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8, **legend)
     ax.grid(alpha=0.3)
+
+
+def _save(plt: Any, fig: Any, path: Path) -> None:
     fig.tight_layout()
-    fig.savefig(folder / "out_of_work_by_duration.png", dpi=110)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
