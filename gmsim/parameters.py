@@ -241,7 +241,7 @@ class ParameterSet(Mapping[str, Parameter]):
             group_tables.append(np.ascontiguousarray(table.reshape(n_t, -1).T))
         mortality = np.array([self.value(f"demography.mortality.{b}") for b in codes.AGE_BANDS])
         return HazardTables(
-            base=base, factor=factor, group_a=group_tables[0], group_b=group_tables[1],
+            base=base, group_a=group_tables[0], group_b=group_tables[1],
             group_c=group_tables[2],
             monthly_mortality=1.0 - (1.0 - mortality) ** (1 / 12),
             mortality_complex_ratio=self.value("demography.mortality_complex_ratio"),
@@ -255,7 +255,6 @@ class HazardTables:
 
     Attributes:
         base: Base monthly hazard per transition, shape (transitions,).
-        factor: Hazard ratios, shape (dimensions, transitions, max levels).
         group_a: Products of the ratios of the dimensions in ``codes.HAZARD_GROUPS[0]``, shape
             (combined level, transitions); likewise ``group_b`` and ``group_c``.
         monthly_mortality: Monthly probability of death per age band.
@@ -264,7 +263,6 @@ class HazardTables:
     """
 
     base: np.ndarray
-    factor: np.ndarray
     group_a: np.ndarray
     group_b: np.ndarray
     group_c: np.ndarray

@@ -162,7 +162,7 @@ class Results:
         """Flows (people a year) averaged over months ``first..last``, and the rates the targets use."""
         fl = self.flows[first : last + 1].sum(axis=2).mean(axis=0) * 12 / self.scale
         t = codes.T
-        emp = np.mean([self.stocks(m)["in_work"] + self.stocks(m)["at_risk"] for m in range(first, last + 1)])
+        emp = self.stock[first : last + 1, :, : codes.AT_RISK + 1].sum(axis=(1, 2, 3)).mean() / self.scale
         entries = fl[t["out_of_work_to_in_work"]] + fl[t["inactive_to_in_work"]]
         losses = sum(fl[t[k]] for k in ("in_work_to_out_of_work", "in_work_to_inactive",
                                          "at_risk_to_out_of_work", "at_risk_to_inactive"))

@@ -162,10 +162,14 @@ class PathwayRecorder:
             return None
         cols = {name: np.array([row[k] for row in self.data[name]]) for name in _RECORDED}
         df = pd.DataFrame(cols, index=pd.Index(self.months, name="month"))
-        df = df[df.pop("person_id") == person_id]
+        df = self._labelled(df[df.pop("person_id") == person_id])
+        df["age"] = df.pop("age_months") / 12
+        return df
+
+    def _labelled(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Codes replaced by their labels, and participation bits by strand names."""
         for name in ("state", "condition", "severity", "benefit"):
             df[name] = np.array(_LABELS[name])[df[name].to_numpy()]
-        df["age"] = df.pop("age_months") / 12
         df["strands"] = [self._strands(int(bits)) for bits in df.pop("participation")]
         return df
 
@@ -178,7 +182,4 @@ class PathwayRecorder:
         df = pd.DataFrame({name: np.concatenate(self.data[name]) for name in _RECORDED})
         df.insert(0, "slot", np.tile(self.slots, len(self.months)))
         df.insert(0, "month", np.repeat(self.months, n))
-        for name in ("state", "condition", "severity", "benefit"):
-            df[name] = np.array(_LABELS[name])[df[name].to_numpy()]
-        df["strands"] = [self._strands(int(bits)) for bits in df.pop("participation")]
-        return df
+        return self._labelled(df)
