@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any
@@ -186,10 +186,11 @@ def _prepare(scenarios: Sequence[Scenario | str | Path], months: int | None, sca
 
 
 def run_ensemble(scenarios: list[Scenario], runs: int, seed: int, draws: bool, store: Path, workers: int | None,
-                 dask: str | None, progress: bool) -> dict[str, list[dict[str, Any]]]:
+                 dask: str | None, progress: bool, on_progress: Callable[[int, int], None] | None = None,
+                 ) -> dict[str, list[dict[str, Any]]]:
     """Run every scenario ``runs`` times; return each scenario's records in replicate order."""
     tasks = [Task(s, r, seed, draws) for s in scenarios for r in range(runs)]
-    paths = execute(tasks, store, workers=workers, dask=dask, progress=progress)
+    paths = execute(tasks, store, workers=workers, dask=dask, progress=progress, on_progress=on_progress)
     records: dict[str, list[dict[str, Any]]] = {s.name: [] for s in scenarios}
     for task, path in zip(tasks, paths, strict=True):
         records[task.scenario.name].append(load_record(path))
@@ -251,10 +252,29 @@ def over_time(records: dict[str, list[dict[str, Any]]], comparator: str) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
+STOCKS = {"in_work": "employed", "out_of_work": "out_of_work", "out_of_work_health": "out_of_work_health"}
+
+
+def stocks(records: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
+    """Greater Manchester stocks (people) each month, per scenario and replicate.
+
+    ``in_work`` counts everyone employed (in work or at risk); ``out_of_work_health`` the part of
+    ``out_of_work`` that claims because of health.
+    """
+    frames = []
+    for name, recs in records.items():
+        for r, rec in enumerate(recs):
+            cols = {col: rec[key].sum(axis=1) for col, key in STOCKS.items()}
+            months = np.arange(len(cols["in_work"]))
+            frames.append(pd.DataFrame({"scenario": name, "replicate": r, "month": months, **cols}))
+    return pd.concat(frames, ignore_index=True)
+
+
 def compare(scenarios: Sequence[Scenario | str | Path], runs: int = 10, *, seed: int = 1,
             parameter_uncertainty: bool = True, workers: int | None = None, dask: str | None = None,
             out: str | Path | None = None, months: int | None = None, scale: float | None = None,
-            progress: bool = False) -> dict[str, pd.DataFrame]:
+            progress: bool = False, on_progress: Callable[[int, int], None] | None = None,
+            ) -> dict[str, pd.DataFrame]:
     """Compare scenarios against the first one, with ``runs`` replicates each.
 
     Args:
@@ -268,16 +288,21 @@ def compare(scenarios: Sequence[Scenario | str | Path], runs: int = 10, *, seed:
         months: Override every scenario's months.
         scale: Override every scenario's population scale.
         progress: Show a progress bar.
+        on_progress: Called with (runs finished, runs in all) as runs finish.
 
     Returns:
         ``impacts`` (scenario, metric, borough, strand, mean, low, high, sd, p025, p975, runs),
-        ``replicates`` (one row per run and metric) and ``over_time`` (extra people in work by month).
+        ``replicates`` (one row per run and metric), ``over_time`` (extra people in work by month),
+        ``stocks`` (people in work, out of work and out of work because of health by month) and
+        ``scenarios`` (name, description and content hash of each scenario).
     """
     scs = _prepare(scenarios, months, scale)
     out = Path(out) if out else Path("results") / ("compare-" + "-".join(s.name for s in scs))[:120]
-    records = run_ensemble(scs, runs, seed, parameter_uncertainty, out / "runs", workers, dask, progress)
+    records = run_ensemble(scs, runs, seed, parameter_uncertainty, out / "runs", workers, dask, progress,
+                           on_progress)
     replicates, impacts = impacts_from(records, scs[0].name)
     return {"impacts": impacts, "replicates": replicates, "over_time": over_time(records, scs[0].name),
+            "stocks": stocks(records),
             "scenarios": pd.DataFrame([{"scenario": s.name, "description": s.description,
                                         "hash": s.content_hash()} for s in scs])}
 

@@ -23,7 +23,7 @@ import json
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
@@ -260,7 +260,7 @@ class _DaskExecutor:
 
 
 def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None, dask: str | None = None,
-            progress: bool = True) -> list[Path]:
+            progress: bool = True, on_progress: Callable[[int, int], None] | None = None) -> list[Path]:
     """Run every task not already in ``store``; return the record paths in task order.
 
     Args:
@@ -271,6 +271,8 @@ def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None
         dask: None for local processes, ``"local"`` for a Dask LocalCluster on this machine, or the
             address of a Dask scheduler (``tcp://host:8786``).
         progress: Show a progress bar with runs done and the time left.
+        on_progress: Called with (runs finished, runs in all) at the start and after each run (the dashboard's
+            progress indicator).
     """
     store = Path(store)
     store.mkdir(parents=True, exist_ok=True)
@@ -278,6 +280,9 @@ def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None
     paths = [store / f"{t.key}.npz" for t in tasks]
     todo = [t for t, p in zip(tasks, paths, strict=True) if not p.exists()]
     workers = workers or os.cpu_count() or 1
+    done = len(tasks) - len(todo)
+    if on_progress:
+        on_progress(done, len(tasks))
     if todo:
         bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="run", disable=not progress,
                    desc="runs", smoothing=0.1)
@@ -295,6 +300,9 @@ def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None
                     if remote:
                         _write_atomic(store / f"{futures[f].key}.npz", out)
                     bar.update(1)
+                    done += 1
+                    if on_progress:
+                        on_progress(done, len(tasks))
             except BaseException:
                 for f in futures:
                     f.cancel()

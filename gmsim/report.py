@@ -512,6 +512,35 @@ def _plot_over_time(over: pd.DataFrame, scenarios: Sequence[str], comparator: st
     return _save(fig, path)
 
 
+STOCK_TITLES = {"in_work": "People in work (incl. at risk)", "out_of_work": "People out of work (claiming)",
+                "out_of_work_health": "Out of work because of health"}
+
+
+def _plot_stocks(stocks: pd.DataFrame, scenarios: Sequence[str], path: Path) -> Path:
+    """Greater Manchester stocks by month: one line per scenario (mean of runs), band 2.5-97.5% of runs."""
+    plt = _pyplot()
+    cmap = plt.get_cmap("tab10")
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    for ax, (col, title) in zip(axes, STOCK_TITLES.items(), strict=True):
+        for j, sc in enumerate(scenarios):
+            g = stocks[stocks.scenario == sc].pivot_table(index="month", columns="replicate", values=col)
+            if g.empty:
+                continue
+            v = g.to_numpy(dtype=float)
+            ax.fill_between(g.index, np.percentile(v, 2.5, axis=1), np.percentile(v, 97.5, axis=1),
+                            color=cmap(j % 10), alpha=0.18, lw=0)
+            ax.plot(g.index, v.mean(axis=1), color=cmap(j % 10), lw=1.6, ls="--" if j == 0 else "-", label=sc)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("month")
+        _axis_format(ax)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("people")
+    axes[0].legend(fontsize=8)
+    fig.suptitle("Greater Manchester stocks by month; line: mean over runs, band: 2.5–97.5 percentile of runs",
+                 fontsize=11)
+    return _save(fig, path)
+
+
 def _plot_strands(impacts: pd.DataFrame, scenarios: Sequence[str], path: Path) -> Path:
     plt = _pyplot()
     gm = impacts[(impacts.borough == GM) & (impacts.strand != ALL)]
@@ -605,6 +634,8 @@ def _write_tables(result: dict[str, pd.DataFrame], out: Path, names: Sequence[st
             df = _round_frame(df, ["value"])
         elif name == "over_time":
             df = df.round({"extra_people_in_work": 2})
+        elif name == "stocks":
+            df = df.round({c: 2 for c in STOCK_TITLES})
         df.to_csv(out / f"{name}.csv", index=False)
         written.append(f"{name}.csv")
     return written
@@ -616,12 +647,60 @@ def _strands_in(impacts: pd.DataFrame, scenarios: Sequence[str]) -> list[str]:
     return list(dict.fromkeys((funded if len(funded) else rows).strand))
 
 
+PLOT_CAPTIONS = {"impacts_over_time": "Extra people in work by month", "stocks": "Stocks by month",
+                 "strands": "Outcomes and spend by strand", "boroughs": "Extra person-years in work by borough",
+                 "cost_per_outcome": "Cost per extra person-year in work and benefit-cost ratio"}
+
+
+def compare_plots(result: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
+    """Draw a comparison's plots into ``folder``; return their paths by name (keys of ``PLOT_CAPTIONS``)."""
+    names = [str(s) for s in result["scenarios"].scenario] if "scenarios" in result else \
+        list(dict.fromkeys(result["impacts"].scenario))
+    comparator, others = names[0], names[1:]
+    impacts = result["impacts"]
+    pngs = {"impacts_over_time": _plot_over_time(result["over_time"], others, comparator,
+                                                 folder / "impacts_over_time.png")}
+    if "stocks" in result:
+        pngs["stocks"] = _plot_stocks(result["stocks"], names, folder / "stocks.png")
+    pngs["strands"] = _plot_strands(impacts, others, folder / "strands.png")
+    pngs["boroughs"] = _plot_boroughs(impacts, others, folder / "boroughs.png")
+    pngs["cost_per_outcome"] = _plot_cost(impacts, others, folder / "cost_per_outcome.png")
+    return pngs
+
+
+def headline_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> str:
+    """HTML table of the headline measures (Greater Manchester) of ``scenarios``, mean with 95% CI."""
+    return _headline_tables(impacts, scenarios, runs)
+
+
+def borough_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> str:
+    """HTML table of extra person-years in work by borough (and for GM) of ``scenarios``."""
+    metric = "extra_person_years_in_work"
+    rows = [[b] + [_interval_cell(_impact(impacts, s, metric, b), metric, runs) for s in scenarios]
+            for b in (*codes.BOROUGHS, GM)]
+    return _table(["Borough", *scenarios], rows, numeric=range(1, len(scenarios) + 1),
+                  row_classes=[""] * len(codes.BOROUGHS) + ["best"])
+
+
+def strand_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> str:
+    """HTML table of each funded strand's gross outcomes and spend (mean with 95% CI); empty without strands."""
+    strands = _strands_in(impacts, scenarios)
+    if not strands:
+        return ""
+    titles = _strand_titles()
+    rows = [[titles.get(st, st), LABELS.get(m, m)] + [_interval_cell(_impact(impacts, s, m, GM, st), m, runs, False)
+                                                      for s in scenarios]
+            for st in strands for m in STRAND_TABLE]
+    return _table(["Strand", "Measure", *scenarios], rows, numeric=range(2, len(scenarios) + 2))
+
+
 def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: str,
                          notes: dict[str, Any] | None = None) -> Path:
     """Write the tables, plots and ``report.html`` of a scenario comparison into ``out``.
 
     Args:
-        result: What :func:`gmsim.compare` returns (``impacts``, ``replicates``, ``over_time``, ``scenarios``).
+        result: What :func:`gmsim.compare` returns (``impacts``, ``replicates``, ``over_time``, ``scenarios``
+            and, when present, ``stocks``).
         out: An existing folder.
         command: The command line that reproduces the comparison (shown under "How to rerun").
         notes: Extra facts to state (e.g. seed, scale, months, parameter uncertainty, workers).
@@ -632,7 +711,7 @@ def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: st
     out = Path(out)
     plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
-    files = _write_tables(result, out, ("impacts", "replicates", "over_time"))
+    files = _write_tables(result, out, ("impacts", "replicates", "over_time", "stocks"))
     impacts = result["impacts"]
     sc_table = result.get("scenarios")
     if sc_table is None or sc_table.empty:
@@ -641,13 +720,7 @@ def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: st
     comparator, others = names[0], names[1:]
     runs = _runs(result)
 
-    pngs = {
-        "impacts_over_time": _plot_over_time(result["over_time"], others, comparator,
-                                             plots / "impacts_over_time.png"),
-        "strands": _plot_strands(impacts, others, plots / "strands.png"),
-        "boroughs": _plot_boroughs(impacts, others, plots / "boroughs.png"),
-        "cost_per_outcome": _plot_cost(impacts, others, plots / "cost_per_outcome.png"),
-    }
+    pngs = compare_plots(result, plots)
     files += [f"plots/{p.name}" for p in pngs.values()]
 
     title = (f"Scenario comparison: {', '.join(others)} vs {comparator}" if others
@@ -680,28 +753,15 @@ def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: st
         body.append(_headline_tables(impacts, others, runs))
 
         body.append("<h2>By borough</h2><p class=\"note\">Extra person-years in work.</p>")
-        metric = "extra_person_years_in_work"
-        rows = [[b] + [_interval_cell(_impact(impacts, s, metric, b), metric, runs) for s in others]
-                for b in (*codes.BOROUGHS, GM)]
-        body.append(_table(["Borough", *others], rows, numeric=range(1, len(others) + 1),
-                           row_classes=[""] * len(codes.BOROUGHS) + ["best"]))
-
-        strands = _strands_in(impacts, others)
-        if strands:
-            titles = _strand_titles()
+        body.append(borough_table(impacts, others, runs))
+        if _strands_in(impacts, others):
             body.append("<h2>By strand</h2><p class=\"note\">Gross outcomes counted by each strand's own programme "
                         "records (not differences from the comparator): mean with the 95% CI of the mean.</p>")
-            rows = [[titles.get(st, st), LABELS.get(m, m)] + [_interval_cell(_impact(impacts, s, m, GM, st), m, runs,
-                                                                             False) for s in others]
-                    for st in strands for m in STRAND_TABLE]
-            body.append(_table(["Strand", "Measure", *others], rows, numeric=range(2, len(others) + 2)))
+            body.append(strand_table(impacts, others, runs))
 
     body.append("<h2>Plots</h2>")
-    captions = {"impacts_over_time": "Extra people in work by month",
-                "strands": "Outcomes and spend by strand", "boroughs": "Extra person-years in work by borough",
-                "cost_per_outcome": "Cost per extra person-year in work and benefit-cost ratio"}
     for key, path in pngs.items():
-        body.append(f"<h3>{_esc(captions[key])}</h3>{_img(path, captions[key])}")
+        body.append(f"<h3>{_esc(PLOT_CAPTIONS[key])}</h3>{_img(path, PLOT_CAPTIONS[key])}")
     body.append(_assumptions(_strands_in(impacts, names), runs))
     body.append(_rerun(command, files))
     page = out / "report.html"
