@@ -2,7 +2,8 @@
 
 Runs a scenario (default ``scenarios/baseline.yaml``) and writes its results folder;
 ``gmsim compare BASELINE.yaml OTHER.yaml ... --runs N`` and ``gmsim sweep MIX.yaml --runs N`` run
-ensembles (see :mod:`gmsim.comparison`). Bad input — a
+ensembles (see :mod:`gmsim.comparison`); ``gmsim dashboard [--port N]`` serves the policy dashboard
+(:mod:`gmsim.dashboard`). Bad input — a
 missing or invalid scenario file, an invalid option, an unusable output path — is reported as one line
 per problem naming the file (or option), the key and what was expected, with exit status 2 and nothing
 written.
@@ -154,11 +155,60 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
     return 0
 
 
+def _dashboard_main(argv: list[str]) -> int:
+    import importlib.util
+    import socket
+
+    p = _Parser(prog="gmsim dashboard", description=(
+        "Serve the policy dashboard: set the strands' budgets in a browser and compare with the baseline."))
+    p.add_argument("--port", type=int, default=8765, help="TCP port (default 8765; 0 for any free port)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1, this computer only; 0.0.0.0 opens it to the "
+                        "network)")
+    p.add_argument("--scenarios", default=None, help="folder of scenario files (default: scenarios/)")
+    p.add_argument("--out", metavar="DIR", default=None,
+                   help="folder that keeps finished runs (default: results/dashboard/)")
+    p.add_argument("--open", action="store_true", help="open the page in a web browser")
+    args = p.parse_args(argv)
+
+    def bad(message: str) -> int:
+        print(f"gmsim dashboard: {COMMAND_LINE}: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+    if not 0 <= args.port <= 65535:
+        return bad(f"--port: expected a whole number from 0 to 65535, got {args.port}")
+    if importlib.util.find_spec("solara") is None:
+        return bad("the dashboard needs its optional dependencies; expected them installed: "
+                   "pip install -e '.[dashboard]'")
+    from .dashboard import DashboardError, default_folder, serve, start_scenarios
+
+    folder = Path(args.scenarios) if args.scenarios else default_folder()
+    try:
+        start_scenarios(folder)
+    except DashboardError as err:
+        return bad(f"--scenarios: {err.messages[0]}")
+    out = Path(args.out) if args.out else Path("results") / "dashboard"
+    problem = _check_out_dir(out)
+    if problem:
+        return bad(problem)
+    if args.port:
+        try:
+            with socket.create_server((args.host, args.port)):
+                pass
+        except OSError as err:
+            return bad(f"--port: cannot listen on {args.host}:{args.port} ({err.strerror or err}); expected a free "
+                       "port on an interface of this computer (--port 0 picks any free port)")
+    print(f"gmsim dashboard: http://{args.host}:{args.port or '<port>'}/ (Ctrl-C to stop)", flush=True)
+    return serve(args.host, args.port, folder, out, args.open)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``run_sim.py`` and the ``gmsim`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ("compare", "sweep"):
         return _ensemble_main(argv[0], argv[1:])
+    if argv and argv[0] == "dashboard":
+        return _dashboard_main(argv[1:])
     args = _parser().parse_args(argv)
     path = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
     try:

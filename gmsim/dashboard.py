@@ -1,0 +1,346 @@
+"""The policy dashboard: choices on a web page turned into a :func:`gmsim.compare` run, and its results.
+
+``gmsim dashboard [--port N] [--host H]`` serves the page (:mod:`gmsim.dashboard_page`, built on Solara,
+the library under Mesa's own visualisation) on 127.0.0.1 unless ``--host`` says otherwise. This module
+holds everything the page does that is not drawing: which scenarios can be started from, how the
+controls become two scenarios (the baseline and the funded one), checking the controls with the same
+schema as a scenario file, running the comparison, and what the downloads contain. The page shows the
+tables and plots that ``gmsim compare`` writes into ``report.html`` (:mod:`gmsim.report`), from the same
+functions, so the numbers on the page are those of
+
+    gmsim compare scenarios/baseline.yaml dashboard.yaml --runs N --seed S --months M --scale X
+
+with ``dashboard.yaml`` the page's "Download scenario".
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .scenario import Scenario, ScenarioError, load_scenario
+
+#: The four Working Well strands, in the order their controls are shown.
+STRANDS = ("work_and_health", "early_help", "care_and_support", "in_work")
+STRAND_TITLES = {"work_and_health": "Work and health", "early_help": "Early help",
+                 "care_and_support": "Care and support", "in_work": "In work"}
+#: Highest budget a slider offers, GBP million a year per strand (the working_well total is GBP 12m).
+MAX_BUDGET_M = 30.0
+#: Most replicates the page will run (a full-scale run takes about half a minute a worker).
+MAX_RUNS = 200
+#: Longest run the page offers (the scenario schema's own limit).
+MAX_MONTHS = 1200
+SCENARIO_NAME = "dashboard"
+COMPARATOR_FILE = "baseline.yaml"
+
+
+class DashboardError(Exception):
+    """Controls that cannot be run: one message per problem, each naming the control.
+
+    Attributes:
+        messages: ``"Control: what was expected, got what"`` lines.
+    """
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = list(messages)
+        super().__init__("; ".join(self.messages))
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the controls on the page say.
+
+    Numbers typed into text boxes arrive as text, so that a bad entry can be reported rather than lost.
+
+    Attributes:
+        start: Name of the scenario to start from (its strands' settings are kept; budgets come from
+            ``budgets_m``).
+        budgets_m: Annual budget of each strand, GBP million; a strand at 0 is not funded.
+        months: Months to simulate.
+        scale: Share of the 1,781,000 people simulated.
+        runs: Replicates of each scenario.
+        seed: Ensemble seed.
+        parameter_uncertainty: Draw effect parameters from their intervals in each replicate.
+    """
+
+    start: str = "working_well"
+    budgets_m: dict[str, float] = field(default_factory=dict)
+    months: str = "120"
+    scale: str = "0.1"
+    runs: str = "10"
+    seed: str = "1"
+    parameter_uncertainty: bool = True
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A checked set of choices: the two scenarios to compare and how to run them."""
+
+    comparator: Scenario
+    scenario: Scenario
+    runs: int
+    seed: int
+    parameter_uncertainty: bool
+    start: str
+
+    def command(self, scenario_file: str = "dashboard.yaml", folder: str = "scenarios") -> str:
+        """The ``gmsim compare`` command line that gives the same numbers as the page."""
+        parts = ["gmsim", "compare", f"{folder}/{COMPARATOR_FILE}", scenario_file, "--runs", str(self.runs),
+                 "--seed", str(self.seed), "--months", str(self.scenario.months),
+                 "--scale", repr(self.scenario.population.scale)]
+        if not self.parameter_uncertainty:
+            parts.append("--no-parameter-uncertainty")
+        return " ".join(parts)
+
+    def scenario_yaml(self) -> str:
+        """The funded scenario as a self-contained YAML file, headed by how to rerun the page's comparison."""
+        head = ["# gmsim scenario downloaded from the dashboard: the page's controls, every value spelled out.",
+                f"# Started from the scenario '{self.start}'. To get the page's numbers from the project folder:",
+                f"#   {self.command()}"]
+        return "\n".join(head) + "\n" + self.scenario.to_yaml()
+
+    def budgets_gbp(self) -> dict[str, float]:
+        """Annual budget of each funded strand, GBP."""
+        return {name: spec.budget_gbp_per_year for name, spec in self.scenario.strands.items()}
+
+
+def default_folder() -> Path:
+    """The scenarios folder: ``$GMSIM_SCENARIOS`` if set, else ``scenarios/`` under the current directory."""
+    return Path(os.environ.get("GMSIM_SCENARIOS", "scenarios"))
+
+
+def start_scenarios(folder: str | Path) -> dict[str, Scenario]:
+    """Scenarios in ``folder`` that the page can start from, by name (files that do not load are skipped).
+
+    Raises:
+        DashboardError: If the folder or its ``baseline.yaml`` is missing or invalid.
+    """
+    folder = Path(folder)
+    if not (folder / COMPARATOR_FILE).is_file():
+        raise DashboardError([f"Scenarios folder: expected {folder / COMPARATOR_FILE} (the comparator), "
+                              "not found"])
+    try:
+        baseline = load_scenario(folder / COMPARATOR_FILE)
+    except ScenarioError as err:
+        raise DashboardError([str(err).splitlines()[0]]) from None
+    found = {baseline.name: baseline}
+    for path in sorted(folder.glob("*.yaml")):
+        try:
+            sc = load_scenario(path)
+        except ScenarioError:
+            continue  # e.g. a sweep file
+        if set(sc.strands) <= set(STRANDS):
+            found.setdefault(sc.name, sc)
+    return found
+
+
+def budgets_of(scenario: Scenario) -> dict[str, float]:
+    """A scenario's annual strand budgets in GBP million (0 for strands it does not fund)."""
+    return {s: (scenario.strands[s].budget_gbp_per_year / 1e6 if s in scenario.strands else 0.0) for s in STRANDS}
+
+
+def _whole(text: str, label: str, low: int, high: int | None, problems: list[str]) -> int | None:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        span = f"from {low:,} to {high:,}" if high is not None else f">= {low:,}"
+        problems.append(f"{label}: expected a whole number {span}, got {str(text).strip()[:30]!r}")
+        return None
+    return value
+
+
+def _label(key: str) -> str:
+    if key == "months":
+        return "Months"
+    if key == "population.scale":
+        return "Scale"
+    for s in STRANDS:
+        if key.startswith(f"strands.{s}"):
+            return f"{STRAND_TITLES[s]} budget"
+    return key or "Scenario"
+
+
+def plan(choices: Choices, folder: str | Path | None = None) -> Plan:
+    """Check the controls and build the scenarios to compare.
+
+    The funded scenario is the start scenario with every strand's budget replaced by the slider's
+    (strands at 0 are dropped; their other settings come from the start scenario or the strand's
+    defaults). The comparator is ``baseline.yaml`` from the same folder. Months and scale apply to both.
+
+    Args:
+        choices: The controls.
+        folder: The scenarios folder (default :func:`default_folder`).
+
+    Returns:
+        The plan to run.
+
+    Raises:
+        DashboardError: Listing every bad control, each with what was expected.
+    """
+    folder = Path(folder) if folder is not None else default_folder()
+    starts = start_scenarios(folder)
+    problems: list[str] = []
+    if choices.start not in starts:
+        problems.append(f"Start from: expected one of {', '.join(starts)}, got {choices.start!r}")
+    runs = _whole(choices.runs, "Runs", 1, MAX_RUNS, problems)
+    seed = _whole(choices.seed, "Seed", 0, None, problems)
+    months = _whole(choices.months, "Months", 1, MAX_MONTHS, problems)
+    try:
+        scale: float | None = float(str(choices.scale).strip())
+        if not (math.isfinite(scale) and 0 < scale <= 1):
+            raise ValueError
+    except ValueError:
+        problems.append(f"Scale: expected a number greater than 0 and at most 1, got {str(choices.scale)[:30]!r}")
+        scale = None
+    unknown = set(choices.budgets_m) - set(STRANDS)
+    if unknown:
+        problems.append(f"Budgets: expected strands among {', '.join(STRANDS)}, got {', '.join(sorted(unknown))}")
+    for s, value in choices.budgets_m.items():
+        if s in STRANDS and not (isinstance(value, int | float) and math.isfinite(value)
+                                 and 0 <= value <= MAX_BUDGET_M):
+            problems.append(f"{STRAND_TITLES[s]} budget: expected GBP 0 to {MAX_BUDGET_M:g} million a year, "
+                            f"got {value!r}")
+    if problems:
+        raise DashboardError(problems)
+
+    start = starts[choices.start]
+    data: dict[str, Any] = start.to_dict()
+    data["name"] = SCENARIO_NAME
+    budgets = {**budgets_of(start), **choices.budgets_m}
+    strands = {}
+    for s in [*start.strands, *(s for s in STRANDS if s not in start.strands)]:
+        if budgets.get(s, 0) > 0:
+            spec = dict(data["strands"].get(s, {}))
+            spec["budget_gbp_per_year"] = round(budgets[s] * 1e6, 2)
+            strands[s] = spec
+    data["strands"] = strands
+    data["description"] = (f"From the dashboard, starting from '{start.name}': "
+                           + ", ".join(f"{STRAND_TITLES[s]} GBP {budgets.get(s, 0):g}m a year" for s in STRANDS)
+                           + ".")
+    data["months"] = months
+    data["population"]["scale"] = scale
+    try:
+        scenario = Scenario.from_dict(data, path=SCENARIO_NAME)
+        comparator = load_scenario(folder / COMPARATOR_FILE).with_overrides(months=months, scale=scale)
+    except ScenarioError as err:
+        raise DashboardError([f"{_label(key)}: {message}" for key, message in err.problems]) from None
+    return Plan(comparator, scenario, runs, seed, choices.parameter_uncertainty, start.name)
+
+
+@dataclass
+class Outcome:
+    """A finished comparison as the page shows it.
+
+    Attributes:
+        plan: What was run.
+        result: What :func:`gmsim.compare` returned.
+        folder: Temporary folder with the CSVs, plots and ``report.html`` (removed by :meth:`close`).
+        plots: Plot files by name (see :data:`gmsim.report.PLOT_CAPTIONS`).
+    """
+
+    plan: Plan
+    result: dict[str, Any]
+    folder: Path
+    plots: dict[str, Path]
+
+    def tables(self) -> dict[str, str]:
+        """The report's HTML tables: ``headline``, ``boroughs`` and ``strands``."""
+        from . import report
+
+        impacts, runs, name = self.result["impacts"], self.plan.runs, [self.plan.scenario.name]
+        return {"headline": report.headline_table(impacts, name, runs),
+                "boroughs": report.borough_table(impacts, name, runs),
+                "strands": report.strand_table(impacts, name, runs)}
+
+    def value(self, metric: str, borough: str = "Greater Manchester", strand: str = "all") -> dict[str, float]:
+        """Mean, low and high of one impact of the funded scenario against the baseline."""
+        imp = self.result["impacts"]
+        row = imp[(imp.scenario == self.plan.scenario.name) & (imp.metric == metric) & (imp.borough == borough)
+                  & (imp.strand == strand)]
+        if row.empty:
+            raise KeyError(f"no impact {metric!r} for {borough!r}, strand {strand!r}")
+        return {k: float(row.iloc[0][k]) for k in ("mean", "low", "high")}
+
+    def results_zip(self) -> bytes:
+        """"Download results": the CSVs, ``report.html`` and the scenario YAML, zipped."""
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in sorted(self.folder.glob("*.csv")) + [self.folder / "report.html"]:
+                z.write(path, path.name)
+            z.writestr("dashboard.yaml", self.plan.scenario_yaml())
+        return buf.getvalue()
+
+    def close(self) -> None:
+        """Remove the temporary folder."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def run(plan: Plan, store: str | Path = Path("results") / "dashboard", workers: int | None = None,
+        on_progress: Callable[[int, int], None] | None = None) -> Outcome:
+    """Run the comparison a plan describes and draw its report.
+
+    Args:
+        plan: From :func:`plan`.
+        store: Folder whose ``runs/`` keeps finished runs (the same choices again are read back at once).
+        workers: Local worker processes (default: number of cores).
+        on_progress: Called with (runs finished, runs in all).
+
+    Returns:
+        The outcome, with its report files in a temporary folder.
+    """
+    from . import comparison, report
+
+    result = comparison.compare([plan.comparator, plan.scenario], plan.runs, seed=plan.seed,
+                                parameter_uncertainty=plan.parameter_uncertainty, workers=workers, out=Path(store),
+                                on_progress=on_progress)
+    folder = Path(tempfile.mkdtemp(prefix="gmsim-dashboard-"))
+    try:
+        notes = {"ensemble seed": str(plan.seed),
+                 "parameter uncertainty": "on" if plan.parameter_uncertainty else "off",
+                 "scale": repr(plan.scenario.population.scale), "started from": plan.start}
+        report.write_compare_report(result, folder, plan.command(), notes)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    plots = {p.stem: p for p in sorted((folder / "plots").glob("*.png"))}
+    return Outcome(plan, result, folder, plots)
+
+
+def serve(host: str = "127.0.0.1", port: int = 8765, scenarios: str | Path | None = None,
+          store: str | Path | None = None, open_browser: bool = False) -> int:
+    """Serve the dashboard until interrupted; return the server's exit status.
+
+    Args:
+        host: Interface to listen on (loopback unless asked otherwise).
+        port: TCP port (0 for any free port).
+        scenarios: Scenarios folder (default ``scenarios/``).
+        store: Folder for finished runs (default ``results/dashboard``).
+        open_browser: Open the page in a browser.
+    """
+    import subprocess
+
+    env = dict(os.environ)
+    env["GMSIM_SCENARIOS"] = str(Path(scenarios or default_folder()).resolve())
+    env["GMSIM_DASHBOARD_STORE"] = str(Path(store or Path("results") / "dashboard").resolve())
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home from a policy team's laptop
+    # Solara warns on every page load that a cookie on plain http falls back to SameSite=Lax: expected here.
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"),
+                                                   "ignore:Cookies with samesite=none require https"]))
+    cmd = [sys.executable, "-m", "solara", "run", "gmsim.dashboard_page", "--host", host, "--port", str(port),
+           "--production", "--open" if open_browser else "--no-open", "--no-check-version", "--log-level", "warning"]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 130
+

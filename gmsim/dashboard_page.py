@@ -1,0 +1,185 @@
+"""The dashboard's web page (Solara): controls on the left, the comparison's results on the right.
+
+Served by ``gmsim dashboard`` (see :mod:`gmsim.dashboard`, which holds everything but the drawing). Each
+browser tab has its own controls and results. Runs go to the worker processes of :func:`gmsim.compare`;
+finished runs are kept in the dashboard's run store, so the same choices again are read back at once.
+"""
+
+from __future__ import annotations
+
+import os
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import solara
+import solara.lab
+
+from . import dashboard as db
+from .report import PLOT_CAPTIONS
+
+CSS = """
+.gmsim-report table{border-collapse:collapse;margin:0.4em 0 1em;font-size:0.9em}
+.gmsim-report th,.gmsim-report td{border:1px solid #cfd6de;padding:3px 8px;vertical-align:top;text-align:left}
+.gmsim-report th{background:#eef2f6}.gmsim-report td.num{text-align:right;white-space:nowrap}
+.gmsim-report tr.best td{background:#fff5e0}.gmsim-report .rng{color:#5a6572;font-size:0.85em}
+.gmsim-report img{max-width:100%}
+"""
+PLOT_ORDER = ("stocks", "impacts_over_time", "boroughs", "strands", "cost_per_outcome")
+
+
+def _folder() -> Path:
+    return db.default_folder()
+
+
+def _store() -> Path:
+    return Path(os.environ.get("GMSIM_DASHBOARD_STORE", Path("results") / "dashboard"))
+
+
+def _starts() -> tuple[dict[str, Any], list[str]]:
+    try:
+        return db.start_scenarios(_folder()), []
+    except db.DashboardError as err:
+        return {}, err.messages
+
+
+STARTS, STARTUP_PROBLEMS = _starts()
+FIRST = "working_well" if "working_well" in STARTS else next(iter(STARTS), "")
+
+start = solara.reactive(FIRST)
+budgets = {s: solara.reactive(db.budgets_of(STARTS[FIRST])[s] if FIRST else 0.0) for s in db.STRANDS}
+months = solara.reactive("120")
+scale = solara.reactive("0.1")
+runs = solara.reactive("10")
+seed = solara.reactive("1")
+uncertainty = solara.reactive(True)
+done = solara.reactive((0, 0))
+outcome: solara.Reactive[db.Outcome | None] = solara.reactive(None)
+failure = solara.reactive("")
+
+
+def _choices() -> db.Choices:
+    return db.Choices(start=start.value, budgets_m={s: float(budgets[s].value) for s in db.STRANDS},
+                      months=months.value, scale=scale.value, runs=runs.value, seed=seed.value,
+                      parameter_uncertainty=uncertainty.value)
+
+
+def _set_start(name: str) -> None:
+    start.value = name
+    if name in STARTS:
+        for s, value in db.budgets_of(STARTS[name]).items():
+            budgets[s].value = value
+
+
+@solara.lab.task(prefer_threaded=True)
+def compute(plan: db.Plan) -> None:
+    """Run the comparison in a thread, reporting runs done to the page."""
+    failure.value = ""
+    done.value = (0, 0)
+
+    def progress(finished: int, total: int) -> None:
+        done.value = (finished, total)
+        compute.progress = 100.0 * finished / max(total, 1)
+
+    try:
+        new = db.run(plan, _store(), on_progress=progress)
+    except Exception as exc:  # noqa: BLE001 - the page shows a message, never a stack trace
+        failure.value = f"The run failed: {type(exc).__name__}: {exc}"
+        return
+    old, outcome.value = outcome.value, new
+    if old is not None:
+        old.close()
+
+
+def _html(tag: str, inner: str, classes: list[str] | None = None) -> None:
+    solara.HTML(tag=tag, unsafe_innerHTML=inner, classes=classes or [])
+
+
+@solara.component
+def Controls(plan: db.Plan | None) -> None:
+    """The sidebar: start scenario, strand budgets, run settings and the Run button."""
+    solara.Select("Start from", values=list(STARTS), value=start.value, on_value=_set_start)
+    solara.HTML(tag="b", unsafe_innerHTML="Annual budget of each strand, £ million")
+    for s in db.STRANDS:
+        with solara.Div(classes=[f"gmsim-budget-{s}"]):
+            solara.HTML(tag="div", unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: £{float(budgets[s].value):,.2f}m",
+                        classes=["gmsim-label"])
+            solara.SliderFloat("", value=budgets[s], min=0.0, max=db.MAX_BUDGET_M, step=0.25, thumb_label=False)
+    total = sum(float(budgets[s].value) for s in db.STRANDS)
+    solara.Text(f"Total £{total:,.2f}m a year", classes=["gmsim-total"])
+    solara.InputText("Months", value=months, continuous_update=True)
+    solara.InputText("Scale (share of 1,781,000 people)", value=scale, continuous_update=True)
+    solara.InputText("Runs (replicates)", value=runs, continuous_update=True)
+    solara.InputText("Seed", value=seed, continuous_update=True)
+    solara.Checkbox(label="Parameter uncertainty", value=uncertainty)
+    solara.Button("Run", color="primary", disabled=plan is None or compute.pending,
+                  on_click=lambda: compute(plan), classes=["gmsim-run"])
+    if plan is not None:
+        solara.FileDownload(plan.scenario_yaml(), filename="dashboard.yaml", label="Download scenario",
+                            mime_type="text/yaml")
+
+
+@solara.component
+def Results(result: db.Outcome) -> None:
+    """The comparison: headline, boroughs, strands and plots, from the same code as ``report.html``."""
+    p = result.plan
+    tables = result.tables()
+    with solara.Column(classes=["gmsim-report"]):
+        funded = ", ".join(f"{db.STRAND_TITLES[s]} £{v / 1e6:g}m" for s, v in p.budgets_gbp().items()) or "no strand"
+        _html("h3", "Impacts against the baseline")
+        _html("p", f"{escape(funded)} a year; {p.scenario.months} months at scale {p.scenario.population.scale:g}; "
+                   f"{p.runs} runs, seed {p.seed}, parameter uncertainty {'on' if p.parameter_uncertainty else 'off'}. "
+                   "Mean over runs in bold, 95% confidence interval of the mean in brackets, the range of the middle "
+                   "95% of runs below. People are scaled to Greater Manchester's population.")
+        solara.HTML(tag="div", unsafe_innerHTML=tables["headline"], classes=["gmsim-headline"])
+        with solara.Row():
+            solara.FileDownload(result.results_zip, filename="gmsim-dashboard-results.zip",
+                                label="Download results (CSV)", mime_type="application/zip")
+        _html("p", f"Same numbers from the command line (with the downloaded scenario): <code>{escape(p.command())}"
+                   "</code>", classes=["gmsim-command"])
+        _html("h4", "By borough: extra person-years in work")
+        solara.HTML(tag="div", unsafe_innerHTML=tables["boroughs"], classes=["gmsim-boroughs"])
+        if tables["strands"]:
+            _html("h4", "By strand (gross, from each programme's own records)")
+            solara.HTML(tag="div", unsafe_innerHTML=tables["strands"], classes=["gmsim-strands"])
+        for key in PLOT_ORDER:
+            if key in result.plots:
+                _html("h4", escape(PLOT_CAPTIONS[key]))
+                solara.Image(result.plots[key], width="1000px")
+
+
+@solara.component
+def Page() -> None:
+    """The dashboard."""
+    solara.Title("gmsim: Working Well funding dashboard")
+    solara.Style(CSS)
+    problems: list[str] = list(STARTUP_PROBLEMS)
+    plan = None
+    if not problems:
+        try:
+            plan = db.plan(_choices(), _folder())
+        except db.DashboardError as err:
+            problems = err.messages
+    with solara.Columns([1, 3]):
+        with solara.Card("Choices"):
+            Controls(plan)
+        with solara.Column():
+            _page_body(problems)
+
+
+def _page_body(problems: list[str]) -> None:
+    _html("h2", "Working Well: what a funding mix buys")
+    _html("p", "Set each strand's annual budget, press <b>Run</b>, and read the impacts against the baseline with "
+               "their uncertainty. Scale 0.1 gives a quick look; use scale 1 (all 1,781,000 people) for figures to "
+               "quote.")
+    for message in problems:
+        solara.Error(message, classes=["gmsim-problem"])
+    if failure.value:
+        solara.Error(failure.value, classes=["gmsim-problem"])
+    if compute.pending:
+        finished, total = done.value
+        solara.ProgressLinear(compute.progress if total else True)
+        solara.Text(f"{finished} of {total} runs done" if total else "starting the runs",
+                    classes=["gmsim-progress"])
+    if outcome.value is not None and not compute.pending:
+        Results(outcome.value)

@@ -1,0 +1,203 @@
+"""The policy dashboard: controls to scenarios, bad input, and the page itself in headless Chromium."""
+
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gmsim.dashboard import Choices, DashboardError, budgets_of, plan, start_scenarios
+from gmsim.report import fmt
+from gmsim.scenario import load_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+SC = ROOT / "scenarios"
+SHOTS = Path(os.environ.get("GMSIM_TEST_OUTPUT", ROOT / "test-output"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_the_sliders_become_the_funded_scenario_and_the_baseline_its_comparator(tmp_path):
+    p = plan(Choices(start="working_well", budgets_m={"early_help": 4.0, "in_work": 0.0}, months="24",
+                     scale="0.01", runs="3", seed="7", parameter_uncertainty=False), SC)
+    ww = load_scenario(SC / "working_well.yaml")
+    assert list(p.scenario.strands) == ["work_and_health", "early_help", "care_and_support"]  # in work at 0: dropped
+    assert p.budgets_gbp() == {"work_and_health": 6e6, "early_help": 4e6, "care_and_support": 2e6}
+    assert p.scenario.strands["work_and_health"].parameters == ww.strands["work_and_health"].parameters
+    assert (p.scenario.months, p.scenario.population.scale) == (24, 0.01)
+    assert p.comparator == load_scenario(SC / "baseline.yaml").with_overrides(months=24, scale=0.01)
+    assert (p.runs, p.seed, p.parameter_uncertainty) == (3, 7, False)
+    # "Download scenario" reads back to the same scenario, and says how to rerun the page's numbers
+    path = tmp_path / "dashboard.yaml"
+    path.write_text(p.scenario_yaml())
+    assert load_scenario(path).content_hash() == p.scenario.content_hash()
+    assert "--runs 3 --seed 7 --months 24 --scale 0.01 --no-parameter-uncertainty" in p.scenario_yaml()
+
+
+def test_a_start_scenario_keeps_its_strand_settings_and_budgets():
+    starts = start_scenarios(SC)
+    assert {"baseline", "working_well", "equal_split", "working_well_pilot"} <= set(starts)
+    assert "funding_mix" not in starts  # a sweep file, not a scenario
+    pilot = starts["working_well_pilot"]
+    p = plan(Choices(start="working_well_pilot", budgets_m=budgets_of(pilot), months="60", scale="0.01"), SC)
+    assert p.scenario.strands == pilot.strands
+    empty = plan(Choices(start="baseline", budgets_m={}, months="12", scale="0.01"), SC)
+    assert empty.scenario.strands == {}
+
+
+def test_bad_controls_get_one_message_each_naming_the_control():
+    with pytest.raises(DashboardError) as err:
+        plan(Choices(start="nope", budgets_m={"early_help": -1.0, "carers": 1.0}, months="0", scale="2",
+                     runs="abc", seed="-1"), SC)
+    messages = err.value.messages
+    assert len(messages) == 7, messages
+    for start in ("Start from: expected one of baseline", "Runs: expected a whole number from 1 to 200, got 'abc'",
+                  "Seed: expected a whole number >= 0, got '-1'", "Months: expected a whole number from 1 to 1,200",
+                  "Scale: expected a number greater than 0 and at most 1, got '2'", "Budgets: expected strands",
+                  "Early help budget: expected GBP 0 to 30 million a year, got -1.0"):
+        assert any(m.startswith(start) for m in messages), (start, messages)
+    with pytest.raises(DashboardError, match="Scenarios folder: expected"):
+        plan(Choices(), SC / "missing")
+
+
+def test_cli_dashboard_rejects_bad_options_with_one_line():
+    busy = socket.create_server(("127.0.0.1", 0))
+    try:
+        for args, key in ((["--port", "70000"], "--port"), (["--scenarios", str(SC / "missing")], "--scenarios"),
+                          (["--port", str(busy.getsockname()[1])], "--port")):
+            r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "dashboard", *args], capture_output=True,
+                               text=True, timeout=120)
+            assert r.returncode == 2, (args, r.stderr)
+            lines = r.stderr.strip().splitlines()
+            assert len(lines) == 1 and key in lines[0] and "Traceback" not in r.stderr, r.stderr
+    finally:
+        busy.close()
+
+
+def _free_port() -> int:
+    with socket.create_server(("127.0.0.1", 0)) as s:
+        return s.getsockname()[1]
+
+
+def _wait_for(url: str, server: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise AssertionError(f"the dashboard stopped: {server.stdout.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"the dashboard did not answer at {url} within {seconds} s")
+
+
+@pytest.fixture
+def dashboard(tmp_path):
+    """A dashboard server on a free loopback port; its URL."""
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "dashboard", "--port", str(port),
+                               "--scenarios", str(SC), "--out", str(tmp_path / "store")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        _wait_for(url, server)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def _browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"])
+
+
+def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, tmp_path):
+    if CHROMIUM is None:
+        if os.environ.get("GMSIM_BROWSER_TEST") == "required":
+            pytest.fail("Chromium is not installed but the browser test is required (GMSIM_BROWSER_TEST)")
+        pytest.skip("Chromium not installed (Debian: apt-get install chromium); .ci/run installs it")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as pw:
+        browser = _browser(pw)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+            page.goto(dashboard)
+            page.wait_for_selector("text=Annual budget of each strand", timeout=60_000)
+            run = page.locator(".gmsim-run")
+
+            # a bad value gets a message on the page and no run
+            page.get_by_label("Runs (replicates)").fill("abc")
+            problem = page.locator(".gmsim-problem")
+            problem.first.wait_for(timeout=20_000)
+            assert "Runs: expected a whole number from 1 to 200, got 'abc'" in problem.first.inner_text()
+            assert run.is_disabled()
+            assert "Traceback" not in page.inner_text("body")
+
+            page.get_by_label("Runs (replicates)").fill("2")
+            page.get_by_label("Months").fill("24")
+            page.get_by_label("Scale (share of 1,781,000 people)").fill("0.01")
+            page.get_by_label("Seed").fill("7")
+            # move the early help slider four steps of GBP 0.25m: 3.00 -> 4.00
+            label = page.locator(".gmsim-budget-early_help .gmsim-label")
+            assert label.inner_text() == "Early help: £3.00m"
+            page.locator(".gmsim-budget-early_help [role=slider]").focus()
+            for _ in range(4):
+                page.keyboard.press("ArrowRight")
+            page.wait_for_function("() => document.querySelector('.gmsim-budget-early_help .gmsim-label')"
+                                   ".innerText.includes('4.00')", timeout=20_000)
+            assert page.locator(".gmsim-total").inner_text() == "Total £13.00m a year"
+            page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0",
+                                   timeout=20_000)
+
+            run.click()
+            page.locator(".gmsim-progress").or_(page.locator(".gmsim-headline table")).first.wait_for(
+                timeout=60_000)
+            page.wait_for_selector(".gmsim-headline table", timeout=600_000)
+            row = page.locator(".gmsim-headline tr", has_text="Extra person-years in work")
+            shown = row.locator("b").inner_text()
+            page.locator(".gmsim-progress").wait_for(state="detached", timeout=60_000)
+            assert page.locator(".gmsim-report img").count() == 5  # stocks, impacts, boroughs, strands, cost
+            page.set_viewport_size({"width": 1400, "height": 5200})  # the page scrolls inside: show it all
+            page.screenshot(path=str(SHOTS / "dashboard.png"))
+
+            with page.expect_download() as got:
+                page.get_by_text("Download scenario").click()
+            yaml_path = tmp_path / "dashboard.yaml"
+            got.value.save_as(yaml_path)
+            with page.expect_download() as got:
+                page.get_by_text("Download results").click()
+            results = zipfile.ZipFile(io.BytesIO(Path(got.value.path()).read_bytes()))
+        finally:
+            browser.close()
+
+    scenario = load_scenario(yaml_path)
+    assert scenario.strands["early_help"].budget_gbp_per_year == 4e6
+    assert {"impacts.csv", "replicates.csv", "over_time.csv", "stocks.csv", "report.html",
+            "dashboard.yaml"} <= set(results.namelist())
+    # the same comparison from the command line gives the same numbers
+    out = tmp_path / "cli"
+    r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "compare", str(SC / "baseline.yaml"),
+                        str(yaml_path), "--runs", "2", "--seed", "7", "--months", "24", "--scale", "0.01",
+                        "--workers", "2", "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    cli = pd.read_csv(out / "impacts.csv")
+    page_impacts = pd.read_csv(io.BytesIO(results.read("impacts.csv")))
+    pd.testing.assert_frame_equal(page_impacts, cli)
+    row = cli[(cli.scenario == "dashboard") & (cli.metric == "extra_person_years_in_work")
+              & (cli.borough == "Greater Manchester") & (cli.strand == "all")]
+    assert shown == fmt(row["mean"].iloc[0], "extra_person_years_in_work")
