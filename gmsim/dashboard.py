@@ -91,10 +91,11 @@ class Plan:
     seed: int
     parameter_uncertainty: bool
     start: str
+    folder: str = "scenarios"
 
-    def command(self, scenario_file: str = "dashboard.yaml", folder: str = "scenarios") -> str:
+    def command(self, scenario_file: str = "dashboard.yaml") -> str:
         """The ``gmsim compare`` command line that gives the same numbers as the page."""
-        parts = ["gmsim", "compare", f"{folder}/{COMPARATOR_FILE}", scenario_file, "--runs", str(self.runs),
+        parts = ["gmsim", "compare", str(Path(self.folder) / COMPARATOR_FILE), scenario_file, "--runs", str(self.runs),
                  "--seed", str(self.seed), "--months", str(self.scenario.months),
                  "--scale", repr(self.scenario.population.scale)]
         if not self.parameter_uncertainty:
@@ -235,7 +236,12 @@ def plan(choices: Choices, folder: str | Path | None = None) -> Plan:
         comparator = load_scenario(folder / COMPARATOR_FILE).with_overrides(months=months, scale=scale)
     except ScenarioError as err:
         raise DashboardError([f"{_label(key)}: {message}" for key, message in err.problems]) from None
-    return Plan(comparator, scenario, runs, seed, choices.parameter_uncertainty, start.name)
+    try:
+        shown = os.path.relpath(folder)
+    except ValueError:  # another drive (Windows)
+        shown = str(folder.resolve())
+    return Plan(comparator, scenario, runs, seed, choices.parameter_uncertainty, start.name,
+                shown if not shown.startswith("..") else str(folder.resolve()))
 
 
 @dataclass
