@@ -453,7 +453,8 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
     Returns:
         ``mixes`` (one row per mix: shares, objective mean/low/high, on the frontier, within noise of the
         best), ``impacts`` (as compare, every mix and metric), ``attribution`` (each strand's Shapley share
-        of the best mix's objective, with intervals) and ``over_time``.
+        of the best mix's objective, with intervals), ``over_time`` and ``boroughs`` (the best mix in each
+        borough, see :func:`best_by_borough`).
     """
     if isinstance(mix, MixSpec):
         spec, folder = mix, Path(base_dir or ".")
@@ -496,7 +497,47 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
     attribution = _attribute(base, spec, grid[list(table.scenario).index(best)], best, comparator, runs, seed,
                              parameter_uncertainty, out, workers, dask, months, scale, progress, objective)
     return {"mixes": table, "impacts": impacts, "attribution": attribution, "replicates": replicates,
-            "over_time": over_time(records, scs[0].name)}
+            "over_time": over_time(records, scs[0].name),
+            "boroughs": best_by_borough(replicates, table, spec.objective, best)}
+
+
+def best_by_borough(replicates: pd.DataFrame, mixes: pd.DataFrame, objective: str, gm_best: str) -> pd.DataFrame:
+    """The best mix in each borough, and how much the Greater Manchester best mix gives up there.
+
+    Strand outcomes are counted for GM only, so a borough is judged on ``objective`` when it is an area
+    metric and on ``extra_people_in_work_end`` (net extra people in work: jobs sustained to the end)
+    otherwise.
+
+    Args:
+        replicates: Per-replicate impacts of every mix (from :func:`impacts_from`).
+        mixes: The sweep's ``mixes`` table (scenario and share columns).
+        objective: The sweep's objective.
+        gm_best: Name of the best mix for Greater Manchester.
+
+    Returns:
+        One row per borough: ``metric``, ``best_mix``, its shares, its ``mean``/``low``/``high``, the GM best
+        mix's ``gm_best_mean``, the paired ``gap`` (``gap_low``, ``gap_high``) of the borough's best over it,
+        and ``within_noise`` (how many mixes cannot be told apart from the borough's best).
+    """
+    metric = objective if objective in AREA_METRICS else "extra_people_in_work_end"
+    names = list(mixes.scenario)
+    shares = [c for c in mixes.columns if c.startswith("share_")]
+    rows = []
+    for borough in codes.BOROUGHS:
+        sel = replicates[(replicates.borough == borough) & (replicates.metric == metric)
+                         & (replicates.strand == ALL) & replicates.scenario.isin(names)]
+        by = {n: g.sort_values("replicate")["value"].to_numpy() for n, g in sel.groupby("scenario")}
+        if not by:
+            continue
+        best = max(by, key=lambda n: float(np.mean(by[n])))
+        s, gap = summarise(by[best]), summarise(by[best] - by[gm_best])
+        near = sum(1 for n in by if n == best or summarise(by[best] - by[n])["low"] <= 0)
+        row = mixes.loc[mixes.scenario == best, shares].iloc[0].to_dict()
+        rows.append({"borough": borough, "metric": metric, "best_mix": best, **row, "mean": s["mean"],
+                     "low": s["low"], "high": s["high"], "gm_best_mix": gm_best,
+                     "gm_best_mean": float(np.mean(by[gm_best])), "gap": gap["mean"], "gap_low": gap["low"],
+                     "gap_high": gap["high"], "within_noise": near})
+    return pd.DataFrame(rows)
 
 
 def _metric_by_replicate(gm: pd.DataFrame, metric: str) -> dict[str, np.ndarray]:

@@ -625,8 +625,8 @@ def _write_tables(result: dict[str, pd.DataFrame], out: Path, names: Sequence[st
         df = result.get(name)
         if df is None:
             continue
-        if name in ("impacts", "attribution", "mixes"):
-            cols = [c for c in df.columns if c in STAT_COLUMNS or c.startswith(("gap", "frontier_"))]
+        if name in ("impacts", "attribution", "mixes", "boroughs"):
+            cols = [c for c in df.columns if c in STAT_COLUMNS or c.startswith(("gap", "frontier_", "gm_best_mean"))]
             df = _round_frame(df, cols, "metric" if "metric" in df.columns else "objective")
             for c in (c for c in df.columns if c.startswith("share")):
                 df[c] = df[c].round(4)
@@ -970,13 +970,37 @@ def _grid_text(key: str | None, value: Any) -> str:
     return f"{key}: {value}"
 
 
+def _borough_section(boroughs: pd.DataFrame | None, strands: Sequence[str], runs: int) -> str:
+    """The best mix in each borough and what the Greater Manchester best mix gives up there."""
+    if boroughs is None or boroughs.empty:
+        return ""
+    metric = str(boroughs.metric.iloc[0])
+    gm_best = str(boroughs.gm_best_mix.iloc[0])
+    rows = []
+    for _, r in boroughs.iterrows():
+        same = r.best_mix == gm_best
+        gap = {"mean": r.gap, "low": r.gap_low, "high": r.gap_high, "runs": runs}
+        rows.append([r.borough, r.best_mix + (" (the GM best)" if same else ""), _shares_text(r, strands),
+                     _interval_cell(r.to_dict() | {"runs": runs}, metric, runs, False),
+                     _Html("&mdash;") if same else _interval_cell(gap, metric, runs, False),
+                     f"{int(r.within_noise):,}"])
+    return ("<h2>By borough</h2>"
+            f'<p class="note">The mix with the highest mean {_esc(LABELS.get(metric, metric).lower())} in each borough '
+            f"(strand outcomes are counted for Greater Manchester only, so boroughs are compared on this measure), "
+            f"how much more it gives there than the Greater Manchester best mix <b>{_esc(gm_best)}</b> (paired "
+            "difference, 95% CI) and how many mixes are within noise of it there. Where the gap's interval includes "
+            "zero, the GM best mix serves the borough as well as any.</p>"
+            + _table(["Borough", "Best mix there", "Shares", LABELS.get(metric, metric), "Gain over the GM best mix",
+                      "Mixes within noise"], rows, numeric=(3, 4, 5)))
+
+
 def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
                        notes: dict[str, Any] | None = None) -> Path:
     """Write the tables, plots and ``report.html`` of a funding-mix sweep into ``out``.
 
     Args:
         result: What :func:`gmsim.sweep` returns (``mixes``, ``impacts``, ``attribution``, ``replicates``,
-            ``over_time``).
+            ``over_time`` and, when present, ``boroughs``).
         out: An existing folder.
         command: The command line that reproduces the sweep (shown under "How to rerun").
         notes: Extra facts to state, e.g. total budget, step, seed, scale, parameter uncertainty.
@@ -987,7 +1011,7 @@ def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
     out = Path(out)
     plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
-    files = _write_tables(result, out, ("mixes", "impacts", "attribution", "replicates"))
+    files = _write_tables(result, out, ("mixes", "impacts", "attribution", "boroughs", "replicates"))
     mixes, impacts = result["mixes"], result["impacts"]
     attribution = result.get("attribution")
     strands = _share_columns(mixes)
@@ -1069,6 +1093,8 @@ def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
                                 *[LABELS.get(m, m) for m in frontier[:2]]], rows,
                                numeric=range(1, len(strands) + 3),
                                row_classes=["best" if bool(b) else "" for b in f.best]))
+
+    body.append(_borough_section(result.get("boroughs"), strands, runs))
 
     if attribution is not None and not attribution.empty:
         body.append("<h2>Attribution</h2>")

@@ -86,6 +86,15 @@ def test_attribution_adds_up_to_the_total_effect(tmp_path):
     parts = att[~att.strand.isin(["total", "unattributed"])]["mean"].sum()
     total = att[att.strand == "total"]["mean"].iloc[0]
     assert parts == pytest.approx(total, rel=1e-9, abs=1e-6)
+    # the best mix per borough: the highest mean there, and its paired gain over the GM best mix
+    boroughs, rep = res["boroughs"], res["replicates"]
+    assert len(boroughs) == 10 and (boroughs.metric == "extra_person_years_in_work").all()
+    for _, b in boroughs.iterrows():
+        vals = rep[(rep.borough == b.borough) & (rep.metric == b.metric) & (rep.strand == "all")
+                   & rep.scenario.isin(res["mixes"].scenario)].groupby("scenario")["value"].mean()
+        assert vals.idxmax() == b.best_mix and b["mean"] == pytest.approx(vals.max())
+        assert b.gap == pytest.approx(vals.max() - vals[b.gm_best_mix])
+        assert 1 <= b.within_noise <= len(res["mixes"])
 
 
 def test_shapley_values_of_a_known_game():
@@ -145,3 +154,23 @@ def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
                            timeout=120)
         assert r.returncode == 2, args
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+
+
+def test_cli_sweep_writes_a_report_with_the_best_mix_per_borough(tmp_path):
+    mix = tmp_path / "mix.yaml"
+    mix.write_text(f"name: tiny_mix\nbase: {SC / 'working_well.yaml'}\nbaseline: {SC / 'baseline.yaml'}\n"
+                   "total_budget_gbp_per_year: 6000000\nstrands: [work_and_health, early_help]\nstep: 0.5\n"
+                   "objective: extra_person_years_in_work\nfrontier: [extra_person_years_in_work, kept_in_work]\n")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "sweep", str(mix), "--runs", "2", "--scale",
+                        "0.004", "--months", "12", "--workers", "2", "--out", str(out), "--quiet"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    mixes, boroughs = pd.read_csv(out / "mixes.csv"), pd.read_csv(out / "boroughs.csv")
+    assert len(mixes) == 3 and mixes.best.sum() == 1
+    assert list(boroughs.borough) == ["Bolton", "Bury", "Manchester", "Oldham", "Rochdale", "Salford", "Stockport",
+                                      "Tameside", "Trafford", "Wigan"]
+    assert set(boroughs.best_mix) <= set(mixes.scenario)
+    html = (out / "report.html").read_text()
+    for section in ("Best mix", "By borough", "Attribution", "Frontier"):
+        assert f"<h2>{section}</h2>" in html, section
