@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .. import codes
 from ..parameters import read_data
+from . import kernels
 
 if TYPE_CHECKING:
     from ..model import GMModel
@@ -178,12 +179,12 @@ class HazardMultipliers:
         for k, t in enumerate(names):
             self.rows[codes.T[t]] = k
         self.values = np.ones((len(names), n if names else 0), dtype=np.float32)
-        self._touched: list[np.ndarray] = []
+        self._touched: list[tuple[int, np.ndarray]] = []
 
     def reset(self) -> None:
         """Set last month's entries back to 1."""
-        for idx in self._touched:
-            self.values[:, idx] = 1.0
+        for r, idx in self._touched:
+            kernels.set_at(self.values[r], idx, np.float32(1.0))
         self._touched = []
 
     def multiply(self, transition: str, slots: np.ndarray, ratio: float | np.ndarray) -> None:
@@ -191,9 +192,14 @@ class HazardMultipliers:
         r = self.rows[codes.T[transition]]
         if r < 0:
             raise KeyError(f"transition {transition!r} was not claimed by any intervention")
+        slots = np.asarray(slots)
         if len(slots):
-            self.values[r, slots] *= np.float32(ratio) if np.isscalar(ratio) else ratio.astype(np.float32)
-            self._touched.append(slots)
+            slots = np.flatnonzero(slots) if slots.dtype == bool else np.asarray(slots, dtype=np.int64)
+            ratio = np.asarray(ratio, dtype=np.float32).reshape(-1)
+            if len(ratio) != 1 and len(ratio) != len(slots):
+                raise ValueError(f"{len(ratio)} ratios for {len(slots)} slots")
+            kernels.multiply_at(self.values[r], slots, ratio)
+            self._touched.append((int(r), slots))
 
 
 # ----- the interface --------------------------------------------------------------------------------
@@ -237,7 +243,7 @@ class Intervention:
         self.started_month = np.full(n, NEVER, dtype=np.int16)
         self.job_month = np.full(n, NEVER, dtype=np.int16)
         self.flags = np.zeros(n, dtype=np.int8)  # bit 0: started at risk; bit 1: job held 12 months
-        self.tracked = np.zeros(0, dtype=np.int64)  # slots of people ever referred (and still present)
+        self.tracked = np.zeros(0, dtype=np.int64)  # slots of people ever referred (and still present), ascending
         m = model.months_planned + 1
         self.counts = np.zeros((m, len(COUNTERS), len(codes.BOROUGHS)))
         self.cohort = np.zeros((m, len(COHORT_HORIZONS), len(COHORT_MEASURES)))
@@ -336,20 +342,21 @@ class Intervention:
         m = self.model
         return m.streams.uniforms_at(f"strand.{self.name}.{what}", m.month, slots)
 
+    def _add(self, counter: str, by_borough: np.ndarray) -> None:
+        """Add people (or GBP) by borough to this month's ``counter``."""
+        self.counts[self.model.month, COUNTERS.index(counter)] += by_borough
+
     def _count(self, counter: str, slots: np.ndarray, weight: float | np.ndarray = 1.0) -> None:
-        b = self.model.people.borough[slots]
-        w = np.broadcast_to(np.asarray(weight, dtype=float), b.shape)
-        self.counts[self.model.month, COUNTERS.index(counter)] += np.bincount(b, weights=w,
-                                                                             minlength=len(codes.BOROUGHS))
+        b = self.model.people.borough
+        if np.ndim(weight):
+            w = np.asarray(weight, dtype=float)
+            self._add(counter, np.bincount(b[slots], weights=w, minlength=len(codes.BOROUGHS)))
+            return
+        n = kernels.count_by_borough(np.asarray(slots, dtype=np.int64), b, len(codes.BOROUGHS))
+        self._add(counter, n if weight == 1.0 else kernels.repeated_sum(float(weight), n))
 
     def _with_status(self, status: int) -> np.ndarray:
-        t = self.tracked
-        return t[self.status[t] == status]
-
-    def _in_status_for(self, status: int, months: float) -> np.ndarray:
-        """Tracked slots that have been in ``status`` for at least ``months`` months."""
-        t = self._with_status(status)
-        return t[self.model.month - self.status_month[t].astype(np.int64) >= months]
+        return kernels.with_status(self.tracked, self.status, status)
 
     def _set(self, slots: np.ndarray, status: int) -> None:
         self.status[slots] = status
@@ -370,11 +377,8 @@ class Intervention:
             for arr, v in ((self.status, NONE), (self.status_month, NEVER), (self.referred_month, NEVER),
                            (self.started_month, NEVER), (self.job_month, NEVER), (self.flags, 0)):
                 arr[left] = v
-        t = self.tracked
-        m = model.month
-        pending = ((self.status[t] != DONE) & (self.status[t] != NONE)) | (self.referred_month[t] >= m - 36) \
-            | (self.job_month[t] >= m - 12) | (self.started_month[t] >= m - 6)
-        self.tracked = t[pending & (model.people.exit_event[t] == 0)]
+        self.tracked = kernels.still_pending(self.tracked, self.status, self.referred_month, self.job_month,
+                                             self.started_month, model.people.exit_event, model.month, NONE, DONE)
 
     def _grow(self, month: int) -> None:
         """Make room in the monthly arrays when a model runs past its planned months."""
@@ -384,38 +388,52 @@ class Intervention:
                 extra = np.zeros((max(month + 1, 2 * a.shape[0]) - a.shape[0],) + a.shape[1:])
                 setattr(self, name, np.concatenate([a, extra]))
 
+    def _route_hazards(self, model: GMModel, candidates: np.ndarray) -> np.ndarray:
+        """Each candidate's referral hazard: the sum of rate x take-up over the routes that reach them."""
+        par = self.params
+        if type(self).route_masks is Intervention.route_masks:  # every route reaches everyone
+            total = 0.0
+            for route in self.routes():
+                total += par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"]
+            return np.full(len(candidates), total)
+        fresh = np.zeros(model.people.n, dtype=bool)
+        fresh[candidates] = True
+        hazard = np.zeros(len(candidates))
+        for route, mask in self.route_masks(model, fresh).items():
+            hazard += mask[candidates] * (par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"])
+        return hazard
+
     def before_labour(self, model: GMModel, mult: HazardMultipliers) -> None:
         """Steps 1-6 of the monthly lifecycle (see the module docstring)."""
         month, p, par = model.month, model.people, self.params
         self._grow(month)
         self._forget_leavers(model)
-        ending = self._in_status_for(SUPPORTED, par["support_months"])
-        self._count("completed", ending)
-        self._set(self._in_status_for(AFTER, par["after_months"]), DONE)
+        completed = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
         # In-work support starts after the labour step of the job-entry month: it acts from the next month.
-        self._set(self._in_status_for(IN_WORK_SUPPORT, par["in_work_support_months"] + 1), DONE)
-        self._set(ending, AFTER if par["after_months"] > 0 else DONE)
+        waiting = kernels.end_support(self.tracked, self.status, self.status_month, p.borough, month,
+                                      float(par["support_months"]), float(par["after_months"]),
+                                      float(par["in_work_support_months"] + 1), SUPPORTED, AFTER, IN_WORK_SUPPORT,
+                                      DONE, WAITING, completed)
+        self._add("completed", completed)
 
-        waiting = self._with_status(WAITING)
-        eligible = self.eligible(model) if self.funded(month) or len(waiting) else None
+        funded = self.funded(month)
+        eligible = self.eligible(model) if funded or len(waiting) else None
         if len(waiting):
             u = self._uniforms("dropout", waiting)
             waited = month - self.status_month[waiting].astype(np.int64)
             gone = (~eligible[waiting]) | (waited >= par["max_wait_months"]) | (u < 1 - np.exp(-par["dropout_rate"]))
             self._count("dropped_out", waiting[gone])
             self._set(waiting[gone], DONE)
-        if not self.funded(month):
-            self._record_stocks(eligible)
+            waiting = waiting[~gone]
+        eligible_by_borough = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
+        candidates = None if eligible is None else kernels.candidates(
+            eligible, self.referred_month, NEVER, p.borough, kernels.chunks(), eligible_by_borough)
+        if not funded:
+            self._record_stocks(eligible_by_borough if eligible is not None else None)
             self.apply_effects(model, mult)
             return
 
-        candidates = np.flatnonzero(eligible)
-        candidates = candidates[self.referred_month[candidates] == NEVER]
-        fresh = np.zeros(p.n, dtype=bool)
-        fresh[candidates] = True
-        hazard = np.zeros(len(candidates))
-        for route, mask in self.route_masks(model, fresh).items():
-            hazard += mask[candidates] * (par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"])
+        hazard = self._route_hazards(model, candidates)
         u = self._uniforms("referral", candidates)
         hit = u < -np.expm1(-hazard)
         referred = candidates[hit]
@@ -428,12 +446,12 @@ class Intervention:
         self.referred_month[referred] = month
         self._set(referred, WAITING)
         self._count("referred", referred)
-        self.tracked = np.concatenate([self.tracked, referred])
+        self.tracked = kernels.merge(self.tracked, referred)
 
         self._carry += self.places_per_month
         places = int(self._carry)
         self._carry -= places
-        waiting = self._with_status(WAITING)
+        waiting = np.concatenate([waiting, referred])
         if places and len(waiting):
             order = np.lexsort((waiting, self.referred_month[waiting], self.priority(model, waiting)))
             start = np.sort(waiting[order[:places]])
@@ -445,48 +463,30 @@ class Intervention:
             self._count("at_risk_starts", start[at_risk])
             self._count("spend_gbp", start, self.unit_cost)
             model.participation[start] |= np.uint16(1 << self.index)
-        self._record_stocks(eligible)
+        self._record_stocks(eligible_by_borough)
         self.apply_effects(model, mult)
 
-    def _record_stocks(self, eligible: np.ndarray | None) -> None:
-        if eligible is not None:
-            self.counts[self.model.month, COUNTERS.index("eligible")] += np.bincount(
-                self.model.people.borough[eligible], minlength=len(codes.BOROUGHS))
-        self._count("waiting", self._with_status(WAITING))
-        t = self.tracked
-        st = self.status[t]
-        self._count("in_support", t[(st == SUPPORTED) | (st == IN_WORK_SUPPORT)])
+    def _record_stocks(self, eligible_by_borough: np.ndarray | None) -> None:
+        if eligible_by_borough is not None:
+            self._add("eligible", eligible_by_borough)
+        by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
+        kernels.status_counts(self.tracked, self.status, self.model.people.borough, by_status)
+        self._add("waiting", by_status[WAITING])
+        self._add("in_support", by_status[SUPPORTED] + by_status[IN_WORK_SUPPORT])
 
     def after_labour(self, model: GMModel) -> None:
         """Step 7: outcomes of this month's labour moves."""
-        month, p, t = model.month, model.people, self.tracked
-        employed = p.state[t] <= codes.AT_RISK
-        st = self.status[t]
-        in_programme = (st == SUPPORTED) | (st == AFTER)
-        event = p.labour_event[t]
-        entries = t[in_programme & ((event == _JOB_ENTRY[0]) | (event == _JOB_ENTRY[1]))]
-        if len(entries):
-            self.job_month[entries] = month
-            self._count("job_entries", entries)
-            if self.params["in_work_support_months"] > 0:
-                self._set(entries, IN_WORK_SUPPORT)
-        job_month = self.job_month[t]
-        for lag, counter in ((6, "sustained_jobs_6m"), (12, "sustained_jobs_12m")):
-            held = t[(job_month == month - lag) & employed]
-            self._count(counter, held)
-            if lag == 12:
-                self.flags[held] |= 2
-        flags = self.flags[t]
-        kept = t[(self.started_month[t] == month - 6) & ((flags & 1) == 1) & employed]
-        self._count("kept_in_work", kept)
-        referred_month = self.referred_month[t]
-        for h, horizon in enumerate(COHORT_HORIZONS):
-            cohort = referred_month == month - horizon
-            if not cohort.any():
-                continue
-            job = cohort & (job_month >= referred_month) & (job_month != NEVER)
-            self.cohort[month, h] += (cohort.sum(), job.sum(), (cohort & employed).sum(),
-                                      (cohort & ((flags & 2) == 2)).sum())
+        p = model.people
+        counts = np.zeros((4, len(codes.BOROUGHS)), dtype=np.int64)
+        cohort = np.zeros((len(COHORT_HORIZONS), len(COHORT_MEASURES)), dtype=np.int64)
+        kernels.outcomes(self.tracked, self.status, self.status_month, p.state, p.labour_event, self.job_month,
+                         self.flags, self.started_month, self.referred_month, p.borough, model.month, codes.AT_RISK,
+                         _JOB_ENTRY[0], _JOB_ENTRY[1], SUPPORTED, AFTER,
+                         IN_WORK_SUPPORT if self.params["in_work_support_months"] > 0 else -1, NEVER,
+                         np.array(COHORT_HORIZONS, dtype=np.int64), counts, cohort)
+        for k, counter in enumerate(("job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "kept_in_work")):
+            self._add(counter, counts[k])
+        self.cohort[model.month] += cohort
 
     # ----- results -------------------------------------------------------------------------------
     def totals(self, first: int = 1, last: int | None = None) -> dict[str, float]:

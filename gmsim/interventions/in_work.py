@@ -17,10 +17,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import codes
-from .base import AFTER, DONE, NEVER, NONE, SUPPORTED, WAITING, HazardMultipliers, Intervention, register
+from . import kernels
+from .base import AFTER, DONE, NEVER, NONE, STATUS, SUPPORTED, WAITING, HazardMultipliers, Intervention, register
 
 _BANDS = codes.EMPLOYER_SIZES[1:]
 _AT_RISK_START = codes.T["in_work_to_at_risk"]
+# An employer's events in a month, one bit each, and the counter of their staff each adds to.
+_EVENTS = ("completed", "dropped_out", "referred", "started")
+_COMPLETED, _DROPPED_OUT, _REFERRED, _STARTED = range(len(_EVENTS))
 
 
 @register
@@ -39,6 +43,7 @@ class InWork(Intervention):
         self.budget_per_month = spec.budget_gbp_per_year / 12 * model.scale  # GBP of simulated employees
         self._carry_gbp = 0.0
         self.employer_counts = np.zeros((model.months_planned + 1, 3))  # signed up, enrolled, supported
+        self._staff = np.full(model.people.n, -1, dtype=np.int8)  # each person's employer's status, or -1
 
     def funded(self, month: int) -> bool:
         """Whether sign-ups and enrolments happen in ``month``."""
@@ -48,12 +53,6 @@ class InWork(Intervention):
         """Employers not yet signed up (a mask over employers; the counter ``eligible`` counts their staff)."""
         return self.emp_status == NONE
 
-    def _employees_of(self, employers: np.ndarray) -> np.ndarray:
-        e = self.model.people.employer
-        mask = np.zeros(self.model.employers.n + 1, dtype=bool)
-        mask[employers] = True
-        return np.flatnonzero(mask[e])  # e == -1 reads the spare last entry, which is False
-
     def _employer_since(self, status: int, months: float) -> np.ndarray:
         return np.flatnonzero((self.emp_status == status)
                               & (self.model.month - self.emp_status_month.astype(np.int64) >= months))
@@ -62,34 +61,34 @@ class InWork(Intervention):
         self.emp_status[rows] = status
         self.emp_status_month[rows] = self.model.month
 
-    def _staff_status(self) -> np.ndarray:
-        """Each person's employer's status (-1 for people without an employer)."""
-        e = self.model.people.employer
-        status = np.append(self.emp_status, np.int8(-1))  # e == -1 reads the appended -1
-        return status[e]
-
     def before_labour(self, model, mult: HazardMultipliers) -> None:
-        """Employers' support ends, drop-outs, sign-ups, enrolments from the budget, effects on employees."""
+        """Employers' support ends, drop-outs, sign-ups, enrolments from the budget, effects on employees.
+
+        The employers' changes are made first, each marking the employers concerned with an event bit;
+        one pass over the people then gives every person's employer's status (``_staff``) and counts the
+        staff of the employers with each event and in each status.
+        """
         month, par, emp, p = model.month, self.params, model.employers, model.people
         self._grow(month)
         self.started_month[model.leavers] = NEVER
         self.flags[model.leavers] = 0
+        events = np.zeros(emp.n, dtype=np.uint8)
         ending = self._employer_since(SUPPORTED, par["support_months"])
         self._set_emp(self._employer_since(AFTER, par["after_months"]), DONE)
         self._set_emp(ending, AFTER if par["after_months"] > 0 else DONE)
-        if len(ending):
-            self._count("completed", self._employees_of(ending))
+        events[ending] |= 1 << _COMPLETED
 
         waiting = np.flatnonzero(self.emp_status == WAITING)
         if len(waiting):
             u = model.streams.uniforms_at(f"strand.{self.name}.dropout", month, waiting)
             waited = month - self.emp_status_month[waiting].astype(np.int64)
             gone = (waited >= par["max_wait_months"]) | (u < 1 - np.exp(-par["dropout_rate"]))
-            if gone.any():
-                self._count("dropped_out", self._employees_of(waiting[gone]))
-                self._set_emp(waiting[gone], DONE)
+            events[waiting[gone]] |= 1 << _DROPPED_OUT
+            self._set_emp(waiting[gone], DONE)
 
-        if self.funded(month):
+        funded = self.funded(month)
+        years = par["support_months"] / 12
+        if funded:
             fresh = self.eligible(model)
             rate = np.array([0.0] + [par[f"sign_up_rate.{b}"] for b in _BANDS])[emp.size_band]
             u = model.streams.uniforms(f"strand.{self.name}.sign_up", month, emp.n)
@@ -100,15 +99,16 @@ class InWork(Intervention):
             self._referrals_so_far += len(signed)
             self.employer_counts[month, 0] += len(signed)
             self._set_emp(signed, WAITING)
-            if len(signed):
-                self._count("referred", self._employees_of(signed))
+            events[signed] |= 1 << _REFERRED
 
             self._carry_gbp += self.budget_per_month
             waiting = np.flatnonzero(self.emp_status == WAITING)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
-            headcount = np.bincount(p.employer[p.employer >= 0], minlength=emp.n) if len(waiting) else None
-            years = par["support_months"] / 12
-            cost = headcount[waiting] * self.unit_cost * years if len(waiting) else np.zeros(0)
+            if len(waiting):
+                headcount = kernels.headcount(p.employer, emp.n, kernels.chunks())
+                cost = headcount[waiting] * self.unit_cost * years
+            else:
+                cost = np.zeros(0)
             affordable = np.cumsum(cost) <= self._carry_gbp
             enrol = waiting[affordable]
             self._carry_gbp -= cost[affordable].sum()
@@ -116,23 +116,28 @@ class InWork(Intervention):
                 self._carry_gbp = min(self._carry_gbp, self.budget_per_month)
             self._set_emp(enrol, SUPPORTED)
             self.employer_counts[month, 1] += len(enrol)
-            if len(enrol):
-                staff = self._employees_of(enrol)
-                self._count("started", staff)
-                self._count("spend_gbp", staff, self.unit_cost * years)
+            events[enrol] |= 1 << _STARTED
         self.employer_counts[month, 2] = (self.emp_status == SUPPORTED).sum()
-        self._staff = self._staff_status()
-        if self.funded(month):
-            self._count("eligible", np.flatnonzero(self._staff == NONE))
-        self._count("waiting", np.flatnonzero(self._staff == WAITING))
+
+        by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
+        by_event = np.zeros((len(_EVENTS), len(codes.BOROUGHS)), dtype=np.int64)
+        self._supported_staff, self._after_staff = kernels.staff_pass(
+            p.employer, self.emp_status, events, p.borough, kernels.chunks(), self._staff, by_status, by_event,
+            SUPPORTED, AFTER)
+        for k, counter in enumerate(_EVENTS):
+            self._add(counter, by_event[k])
+        self._add("spend_gbp", kernels.repeated_sum(self.unit_cost * years, by_event[_STARTED]))
+        if funded:
+            self._add("eligible", by_status[NONE])
+        self._add("waiting", by_status[WAITING])
+        self._add("in_support", by_status[SUPPORTED])
         self.apply_effects(model, mult)
 
     def apply_effects(self, model, mult: HazardMultipliers) -> None:
         """Employees of supported employers get ``effects``, of employers after support ``after_effects``."""
         for status, group in ((SUPPORTED, "effects"), (AFTER, "after_effects")):
-            staff = np.flatnonzero(self._staff == status)
+            staff = self._supported_staff if status == SUPPORTED else self._after_staff
             if status == SUPPORTED:
-                self._count("in_support", staff)
                 model.participation[staff] |= np.uint16(1 << self.index)
             for t, ratio in self.effect(group).items():
                 if ratio != 1.0:
@@ -141,8 +146,7 @@ class InWork(Intervention):
     def after_labour(self, model) -> None:
         """Covered employees who became at risk this month; at-risk starters still in work 6 months on."""
         p = model.people
-        new_at_risk = np.flatnonzero(p.labour_event == _AT_RISK_START)
-        new_at_risk = new_at_risk[self._staff[new_at_risk] == SUPPORTED]
+        new_at_risk = kernels.both_equal(p.labour_event, _AT_RISK_START, self._staff, SUPPORTED, kernels.chunks())
         self.started_month[new_at_risk] = model.month
         self.flags[new_at_risk] |= 1
         self._count("at_risk_starts", new_at_risk)

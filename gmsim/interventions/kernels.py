@@ -1,0 +1,441 @@
+"""Compiled passes for the interventions' monthly bookkeeping.
+
+Eligibility, referral candidates, counts by borough and the employer-to-staff lookups of the in-work
+strand each need a pass over every person; these kernels make each such pass one parallel loop with no
+temporary arrays. Passes over the tracked participants (a few tens of thousands of slots) are serial
+loops. Every kernel gives exactly what the numpy expression it replaces gives: slot lists in ascending
+order (or in the order of the input slots), and integer counts.
+
+Parallel passes split the slots into ``chunks`` contiguous chunks, count into one slice per chunk and
+sum the slices, and where they list slots, fill each chunk's part of the output at an offset found from
+the counts, so the list is in slot order whatever the number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import get_num_threads, njit, prange
+
+
+def chunks() -> int:
+    """Number of chunks a parallel pass splits the people into."""
+    return 2 * get_num_threads()
+
+
+@njit(cache=True)
+def _offsets(found: np.ndarray) -> np.ndarray:
+    out = np.zeros(found.shape[0] + 1, dtype=np.int64)
+    for c in range(found.shape[0]):
+        out[c + 1] = out[c] + found[c]
+    return out
+
+
+# ----- passes over every person ------------------------------------------------------------------
+
+@njit(cache=True, parallel=True)
+def nonzero(a, n_chunks):
+    """Slots where ``a`` is not zero, ascending (``np.flatnonzero(a)``)."""
+    n = a.shape[0]
+    size = (n + n_chunks - 1) // n_chunks
+    found = np.zeros(n_chunks, dtype=np.int64)
+    for c in prange(n_chunks):
+        k = 0
+        for i in range(c * size, min(n, (c + 1) * size)):
+            if a[i] != 0:
+                k += 1
+        found[c] = k
+    off = _offsets(found)
+    out = np.empty(off[-1], dtype=np.int64)
+    for c in prange(n_chunks):
+        k = off[c]
+        for i in range(c * size, min(n, (c + 1) * size)):
+            if a[i] != 0:
+                out[k] = i
+                k += 1
+    return out
+
+
+@njit(cache=True, parallel=True)
+def both_equal(a, va, b, vb, n_chunks):
+    """Slots where ``a == va`` and ``b == vb``, ascending."""
+    n = a.shape[0]
+    size = (n + n_chunks - 1) // n_chunks
+    found = np.zeros(n_chunks, dtype=np.int64)
+    for c in prange(n_chunks):
+        k = 0
+        for i in range(c * size, min(n, (c + 1) * size)):
+            if a[i] == va and b[i] == vb:
+                k += 1
+        found[c] = k
+    off = _offsets(found)
+    out = np.empty(off[-1], dtype=np.int64)
+    for c in prange(n_chunks):
+        k = off[c]
+        for i in range(c * size, min(n, (c + 1) * size)):
+            if a[i] == va and b[i] == vb:
+                out[k] = i
+                k += 1
+    return out
+
+
+@njit(cache=True, parallel=True)
+def candidates(eligible, referred_month, never, borough, n_chunks, counts):
+    """Eligible people never referred (slots ascending); adds the eligible by borough into ``counts``.
+
+    Args:
+        eligible: Boolean mask over people.
+        referred_month: Month each person was referred (``never`` if not).
+        never: The "never referred" value.
+        borough: Each person's borough.
+        n_chunks: Number of chunks (:func:`chunks`).
+        counts: int64 per borough; the eligible are added to it.
+
+    Returns:
+        Slots of the eligible with ``referred_month == never``.
+    """
+    n = eligible.shape[0]
+    size = (n + n_chunks - 1) // n_chunks
+    found = np.zeros(n_chunks, dtype=np.int64)
+    by_borough = np.zeros((n_chunks, counts.shape[0]), dtype=np.int64)
+    for c in prange(n_chunks):
+        k = 0
+        for i in range(c * size, min(n, (c + 1) * size)):
+            if eligible[i]:
+                by_borough[c, borough[i]] += 1
+                if referred_month[i] == never:
+                    k += 1
+        found[c] = k
+    off = _offsets(found)
+    out = np.empty(off[-1], dtype=np.int64)
+    for c in prange(n_chunks):
+        k = off[c]
+        for i in range(c * size, min(n, (c + 1) * size)):
+            if eligible[i] and referred_month[i] == never:
+                out[k] = i
+                k += 1
+    for c in range(n_chunks):
+        for b in range(counts.shape[0]):
+            counts[b] += by_borough[c, b]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def headcount(employer, n_employers, n_chunks):
+    """Number of people tied to each employer (``np.bincount`` of the ties, int64)."""
+    n = employer.shape[0]
+    size = (n + n_chunks - 1) // n_chunks
+    part = np.zeros((n_chunks, n_employers), dtype=np.int64)
+    for c in prange(n_chunks):
+        for i in range(c * size, min(n, (c + 1) * size)):
+            e = employer[i]
+            if e >= 0:
+                part[c, e] += 1
+    out = np.zeros(n_employers, dtype=np.int64)
+    for c in range(n_chunks):
+        for e in range(n_employers):
+            out[e] += part[c, e]
+    return out
+
+
+@njit(cache=True, parallel=True)
+def staff_pass(employer, emp_status, emp_events, borough, n_chunks, staff, status_counts, event_counts,
+               list_a, list_b):
+    """Each person's employer's status, staff counts by status and event, and two lists of staff.
+
+    Args:
+        employer: Each person's employer row (-1: none).
+        emp_status: Each employer's status (int8).
+        emp_events: Each employer's events this month, one bit per event (uint8).
+        borough: Each person's borough.
+        n_chunks: Number of chunks (:func:`chunks`).
+        staff: Output, int8 per person: the employer's status, -1 without an employer.
+        status_counts: int64 (status, borough); staff are added by their employer's status.
+        event_counts: int64 (event bit, borough); staff are added for each of their employer's events.
+        list_a: Status whose staff are listed first.
+        list_b: Status whose staff are listed second.
+
+    Returns:
+        Slots of the staff of employers in status ``list_a``, and of those in ``list_b``, ascending.
+    """
+    n = employer.shape[0]
+    size = (n + n_chunks - 1) // n_chunks
+    n_st, n_ev, n_b = status_counts.shape[0], event_counts.shape[0], status_counts.shape[1]
+    found = np.zeros((n_chunks, 2), dtype=np.int64)
+    c_status = np.zeros((n_chunks, n_st, n_b), dtype=np.int64)
+    c_events = np.zeros((n_chunks, n_ev, n_b), dtype=np.int64)
+    for c in prange(n_chunks):
+        ka = 0
+        kb = 0
+        for i in range(c * size, min(n, (c + 1) * size)):
+            e = employer[i]
+            if e < 0:
+                staff[i] = -1
+                continue
+            s = emp_status[e]
+            staff[i] = s
+            b = borough[i]
+            c_status[c, s, b] += 1
+            ev = emp_events[e]
+            if ev != 0:
+                for k in range(n_ev):
+                    if (ev >> k) & 1:
+                        c_events[c, k, b] += 1
+            if s == list_a:
+                ka += 1
+            elif s == list_b:
+                kb += 1
+        found[c, 0] = ka
+        found[c, 1] = kb
+    off_a = _offsets(found[:, 0].copy())
+    off_b = _offsets(found[:, 1].copy())
+    out_a = np.empty(off_a[-1], dtype=np.int64)
+    out_b = np.empty(off_b[-1], dtype=np.int64)
+    for c in prange(n_chunks):
+        ka = off_a[c]
+        kb = off_b[c]
+        for i in range(c * size, min(n, (c + 1) * size)):
+            s = staff[i]
+            if s == list_a:
+                out_a[ka] = i
+                ka += 1
+            elif s == list_b:
+                out_b[kb] = i
+                kb += 1
+    for c in range(n_chunks):
+        for b in range(n_b):
+            for s in range(n_st):
+                status_counts[s, b] += c_status[c, s, b]
+            for k in range(n_ev):
+                event_counts[k, b] += c_events[c, k, b]
+    return out_a, out_b
+
+
+# ----- passes over the tracked participants --------------------------------------------------------
+
+@njit(cache=True)
+def with_status(slots, status, value):
+    """The ``slots`` whose ``status`` is ``value``, in their order."""
+    k = 0
+    for j in range(slots.shape[0]):
+        if status[slots[j]] == value:
+            k += 1
+    out = np.empty(k, dtype=np.int64)
+    k = 0
+    for j in range(slots.shape[0]):
+        i = slots[j]
+        if status[i] == value:
+            out[k] = i
+            k += 1
+    return out
+
+
+@njit(cache=True)
+def count_by_borough(slots, borough, n_boroughs):
+    """Number of ``slots`` in each borough (int64)."""
+    out = np.zeros(n_boroughs, dtype=np.int64)
+    for j in range(slots.shape[0]):
+        out[borough[slots[j]]] += 1
+    return out
+
+
+@njit(cache=True)
+def repeated_sum(weight, counts):
+    """``weight`` added ``counts[b]`` times to 0.0, for each b: ``np.bincount``'s sum of equal weights."""
+    out = np.zeros(counts.shape[0])
+    for b in range(counts.shape[0]):
+        acc = 0.0
+        for _ in range(counts[b]):
+            acc += weight
+        out[b] = acc
+    return out
+
+
+@njit(cache=True)
+def multiply_at(row, slots, ratio):
+    """``row[slots] *= ratio`` as numpy does it (gather, multiply, scatter; float32).
+
+    Args:
+        row: One row of the multipliers (float32).
+        slots: Person slots.
+        ratio: float32, one per slot or a single value.
+    """
+    m = slots.shape[0]
+    tmp = np.empty(m, dtype=np.float32)
+    one = ratio.shape[0] == 1
+    for k in range(m):
+        tmp[k] = row[slots[k]] * (ratio[0] if one else ratio[k])
+    for k in range(m):
+        row[slots[k]] = tmp[k]
+
+
+@njit(cache=True)
+def set_at(row, slots, value):
+    """``row[slots] = value``."""
+    for k in range(slots.shape[0]):
+        row[slots[k]] = value
+
+
+@njit(cache=True)
+def still_pending(tracked, status, referred_month, job_month, started_month, exit_event, month, none, done):
+    """The tracked slots whose outcomes are still to be counted and whose person is still there, in order.
+
+    Pending: not yet done (and referred), or referred within 36 months, or a job entry within 12 months,
+    or a start within 6 months (the follow-ups of :meth:`Intervention.after_labour`).
+    """
+    keep = np.zeros(tracked.shape[0], dtype=np.bool_)
+    k = 0
+    for j in range(tracked.shape[0]):
+        i = tracked[j]
+        s = status[i]
+        pending = (s != done and s != none) or referred_month[i] >= month - 36 or job_month[i] >= month - 12 \
+            or started_month[i] >= month - 6
+        if pending and exit_event[i] == 0:
+            keep[j] = True
+            k += 1
+    out = np.empty(k, dtype=np.int64)
+    k = 0
+    for j in range(tracked.shape[0]):
+        if keep[j]:
+            out[k] = tracked[j]
+            k += 1
+    return out
+
+
+@njit(cache=True)
+def end_support(tracked, status, status_month, borough, month, support_months, after_months, in_work_months,
+                supported, after, in_work_support, done, waiting, completed):
+    """Support, after-effects and in-work support that have run their time end; lists who is waiting.
+
+    Everyone's status is read once, before any change: the supported for ``support_months`` move to
+    after-effects (or done if ``after_months`` is 0) and are added by borough to ``completed``; those in
+    after-effects for ``after_months`` and in in-work support for ``in_work_months`` are done.
+
+    Returns:
+        The tracked slots on the waiting list, in tracked order.
+    """
+    n_waiting = 0
+    for j in range(tracked.shape[0]):
+        i = tracked[j]
+        s = status[i]
+        if s == waiting:
+            n_waiting += 1
+            continue
+        if s != supported and s != after and s != in_work_support:
+            continue
+        spent = month - np.int64(status_month[i])
+        if s == supported and spent >= support_months:
+            completed[borough[i]] += 1
+            status[i] = after if after_months > 0 else done
+            status_month[i] = month
+        elif (s == after and spent >= after_months) or (s == in_work_support and spent >= in_work_months):
+            status[i] = done
+            status_month[i] = month
+    out = np.empty(n_waiting, dtype=np.int64)
+    k = 0
+    for j in range(tracked.shape[0]):
+        i = tracked[j]
+        if status[i] == waiting:
+            out[k] = i
+            k += 1
+    return out
+
+
+@njit(cache=True)
+def status_counts(tracked, status, borough, counts):
+    """Adds the tracked slots into ``counts`` (status, borough)."""
+    for j in range(tracked.shape[0]):
+        i = tracked[j]
+        counts[status[i], borough[i]] += 1
+
+
+@njit(cache=True)
+def outcomes(tracked, status, status_month, state, labour_event, job_month, flags, started_month, referred_month,
+             borough, month, employed_max, job_entry_a, job_entry_b, supported, after, in_work_support,
+             never, horizons, counts, cohort):
+    """Step 7 of the lifecycle over the tracked slots (see ``Intervention.after_labour``).
+
+    Args:
+        tracked: Tracked slots.
+        status: Status per slot (changed to ``in_work_support`` on a job entry if that is >= 0).
+        status_month: Month the status began (set on a job entry).
+        state: Labour state per person.
+        labour_event: This month's labour transition per person.
+        job_month: Month of the job entry (set on a job entry).
+        flags: Bit 0 at-risk starter, bit 1 job held 12 months (set here).
+        started_month: Month of the start.
+        referred_month: Month of the referral.
+        borough: Borough per person.
+        month: This month.
+        employed_max: Highest labour state code that is employed.
+        job_entry_a: One job-entry transition.
+        job_entry_b: The other.
+        supported: Status code.
+        after: Status code.
+        in_work_support: Status a job entry moves to, or -1 to leave the status as it is.
+        never: The month value of something that has not happened.
+        horizons: Months after referral at which the cohort is followed up.
+        counts: int64 (4, borough): job entries, jobs held 6 months, held 12 months, kept in work; added to.
+        cohort: int64 (horizon, measure): referred, started a job, in work, job held 12 months; added to.
+
+    Returns:
+        The slots that entered a job this month, in tracked order.
+    """
+    n_entries = 0
+    for j in range(tracked.shape[0]):
+        i = tracked[j]
+        s = status[i]
+        ev = labour_event[i]
+        if (s == supported or s == after) and (ev == job_entry_a or ev == job_entry_b):
+            n_entries += 1
+    entries = np.empty(n_entries, dtype=np.int64)
+    k = 0
+    for j in range(tracked.shape[0]):
+        i = tracked[j]
+        b = borough[i]
+        employed = state[i] <= employed_max
+        s = status[i]
+        ev = labour_event[i]
+        if (s == supported or s == after) and (ev == job_entry_a or ev == job_entry_b):
+            entries[k] = i
+            k += 1
+            job_month[i] = month
+            counts[0, b] += 1
+            if in_work_support >= 0:
+                status[i] = in_work_support
+                status_month[i] = month
+        jm = job_month[i]
+        if employed and jm == month - 6:
+            counts[1, b] += 1
+        if employed and jm == month - 12:
+            counts[2, b] += 1
+            flags[i] |= 2
+        fl = flags[i]
+        if employed and started_month[i] == month - 6 and (fl & 1) == 1:
+            counts[3, b] += 1
+        rm = referred_month[i]
+        for h in range(horizons.shape[0]):
+            if rm == month - horizons[h]:
+                cohort[h, 0] += 1
+                if jm >= rm and jm != never:
+                    cohort[h, 1] += 1
+                if employed:
+                    cohort[h, 2] += 1
+                if (fl & 2) == 2:
+                    cohort[h, 3] += 1
+    return entries
+
+
+@njit(cache=True)
+def merge(a, b):
+    """The union of two ascending arrays with no common element, ascending."""
+    out = np.empty(a.shape[0] + b.shape[0], dtype=np.int64)
+    i = 0
+    j = 0
+    for k in range(out.shape[0]):
+        if j >= b.shape[0] or (i < a.shape[0] and a[i] < b[j]):
+            out[k] = a[i]
+            i += 1
+        else:
+            out[k] = b[j]
+            j += 1
+    return out
