@@ -427,7 +427,7 @@ class Intervention:
             waiting = waiting[~gone]
         eligible_by_borough = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
         candidates = None if eligible is None else kernels.candidates(
-            eligible, self.referred_month, NEVER, p.borough, kernels.chunks(), eligible_by_borough)
+            eligible, self.referred_month, NEVER, p.borough, eligible_by_borough)
         if not funded:
             self._record_stocks(eligible_by_borough if eligible is not None else None)
             self.apply_effects(model, mult)

@@ -10,9 +10,20 @@ rise in job entry. Figures and sources: ``data/interventions/care_and_support.ya
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .. import codes
 from .base import Intervention, register
+from .kernels import at_least
+
+_OOW, _INACTIVE, _SUPPORT_GROUP = codes.OUT_OF_WORK, codes.INACTIVE, codes.SUPPORT_GROUP
+
+
+@njit(cache=True)
+def _eligible(state, severity, benefit, min_severity, out):
+    for i in range(state.shape[0]):
+        s = state[i]
+        out[i] = ((s == _OOW) | (s == _INACTIVE)) & ((severity[i] >= min_severity) | (benefit[i] == _SUPPORT_GROUP))
 
 
 @register
@@ -27,6 +38,6 @@ class CareAndSupport(Intervention):
     def eligible(self, model) -> np.ndarray:
         """Not working, with a complex and enduring condition or in the support group."""
         p = model.people
-        not_working = (p.state == codes.OUT_OF_WORK) | (p.state == codes.INACTIVE)
-        return not_working & ((p.severity >= self.params["eligibility.min_severity"])
-                              | (p.benefit == codes.SUPPORT_GROUP))
+        out = np.empty(p.n, dtype=bool)
+        _eligible(p.state, p.severity, p.benefit, at_least(self.params["eligibility.min_severity"]), out)
+        return out

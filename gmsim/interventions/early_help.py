@@ -11,9 +11,20 @@ the newly unemployed a higher job-entry hazard. Figures and sources: ``data/inte
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .. import codes
 from .base import Intervention, register
+from .kernels import at_least
+
+_AT_RISK, _OOW = codes.AT_RISK, codes.OUT_OF_WORK
+
+
+@njit(cache=True)
+def _eligible(state, months_in_state, severity, max_months, min_severity, out):
+    for i in range(state.shape[0]):
+        s = state[i]
+        out[i] = (s == _AT_RISK) | ((s == _OOW) & (months_in_state[i] < max_months) & (severity[i] >= min_severity))
 
 
 @register
@@ -28,9 +39,10 @@ class EarlyHelp(Intervention):
     def eligible(self, model) -> np.ndarray:
         """At risk, or newly out of work with a health condition."""
         p, par = model.people, self.params
-        newly_out = ((p.state == codes.OUT_OF_WORK) & (p.months_in_state < par["eligibility.max_months_out_of_work"])
-                     & (p.severity >= par["eligibility.min_severity"]))
-        return (p.state == codes.AT_RISK) | newly_out
+        out = np.empty(p.n, dtype=bool)
+        _eligible(p.state, p.months_in_state, p.severity, at_least(par["eligibility.max_months_out_of_work"]),
+                  at_least(par["eligibility.min_severity"]), out)
+        return out
 
     def route_masks(self, model, eligible: np.ndarray) -> dict[str, np.ndarray]:
         """Employers refer only their own staff; GPs and self-referral reach everyone eligible."""

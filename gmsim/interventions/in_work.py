@@ -44,6 +44,7 @@ class InWork(Intervention):
         self._carry_gbp = 0.0
         self.employer_counts = np.zeros((model.months_planned + 1, 3))  # signed up, enrolled, supported
         self._staff = np.full(model.people.n, -1, dtype=np.int8)  # each person's employer's status, or -1
+        self._supported_staff = self._after_staff = np.zeros(0, dtype=np.int64)
 
     def funded(self, month: int) -> bool:
         """Whether sign-ups and enrolments happen in ``month``."""
@@ -105,7 +106,7 @@ class InWork(Intervention):
             waiting = np.flatnonzero(self.emp_status == WAITING)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
             if len(waiting):
-                headcount = kernels.headcount(p.employer, emp.n, kernels.chunks())
+                headcount = kernels.headcount(p.employer, emp.n)
                 cost = headcount[waiting] * self.unit_cost * years
             else:
                 cost = np.zeros(0)
@@ -122,7 +123,7 @@ class InWork(Intervention):
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
         by_event = np.zeros((len(_EVENTS), len(codes.BOROUGHS)), dtype=np.int64)
         self._supported_staff, self._after_staff = kernels.staff_pass(
-            p.employer, self.emp_status, events, p.borough, kernels.chunks(), self._staff, by_status, by_event,
+            p.employer, self.emp_status, events, p.borough, self._staff, by_status, by_event,
             SUPPORTED, AFTER)
         for k, counter in enumerate(_EVENTS):
             self._add(counter, by_event[k])
@@ -146,7 +147,8 @@ class InWork(Intervention):
     def after_labour(self, model) -> None:
         """Covered employees who became at risk this month; at-risk starters still in work 6 months on."""
         p = model.people
-        new_at_risk = kernels.both_equal(p.labour_event, _AT_RISK_START, self._staff, SUPPORTED, kernels.chunks())
+        staff = self._supported_staff
+        new_at_risk = staff[p.labour_event[staff] == _AT_RISK_START]
         self.started_month[new_at_risk] = model.month
         self.flags[new_at_risk] |= 1
         self._count("at_risk_starts", new_at_risk)

@@ -10,9 +10,20 @@ the chance of losing the job. Figures and sources: ``data/interventions/work_and
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .. import codes
 from .base import Intervention, register
+from .kernels import at_least, bits
+
+_OOW = codes.OUT_OF_WORK
+
+
+@njit(cache=True)
+def _eligible(state, months_in_state, severity, benefit, min_months, min_severity, benefit_bits, out):
+    for i in range(state.shape[0]):
+        out[i] = ((state[i] == _OOW) & (months_in_state[i] >= min_months) & (severity[i] >= min_severity)
+                  & (((benefit_bits >> benefit[i]) & 1) == 1))
 
 
 @register
@@ -26,8 +37,9 @@ class WorkAndHealth(Intervention):
     def eligible(self, model) -> np.ndarray:
         """Out of work a year or more, with a health condition and an eligible benefit."""
         p, par = model.people, self.params
-        allowed = np.zeros(len(codes.BENEFITS), dtype=bool)
-        allowed[[codes.BENEFITS.index(b) for b in par["eligibility.benefits"]]] = True
-        benefits = allowed[p.benefit]
-        return ((p.state == codes.OUT_OF_WORK) & (p.months_in_state >= par["eligibility.min_months_out_of_work"])
-                & (p.severity >= par["eligibility.min_severity"]) & benefits)
+        out = np.empty(p.n, dtype=bool)
+        months = at_least(par["eligibility.min_months_out_of_work"])
+        benefits = bits([codes.BENEFITS.index(b) for b in par["eligibility.benefits"]])
+        _eligible(p.state, p.months_in_state, p.severity, p.benefit, months, at_least(par["eligibility.min_severity"]),
+                  benefits, out)
+        return out
