@@ -19,6 +19,7 @@ import io
 import math
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import zipfile
@@ -345,8 +346,17 @@ def serve(host: str = "127.0.0.1", port: int = 8765, scenarios: str | Path | Non
                                                    "ignore:Cookies with samesite=none require https"]))
     cmd = [sys.executable, "-m", "solara", "run", "gmsim.dashboard_page", "--host", host, "--port", str(port),
            "--production", "--open" if open_browser else "--no-open", "--no-check-version", "--log-level", "warning"]
+    server = subprocess.Popen(cmd, env=env)
+    # Stopping this process stops the server: SIGTERM is passed on; Ctrl-C reaches both, and we wait for it.
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: server.terminate())
     try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 130
+        while True:
+            try:
+                return server.wait()
+            except KeyboardInterrupt:
+                server.send_signal(signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if server.poll() is None:
+            server.kill()
 
