@@ -36,6 +36,7 @@ from .dynamics.hazard import hazard_groups
 from .dynamics.health import health_step
 from .dynamics.labour import labour_step
 from .interventions.base import HazardMultipliers, Intervention, registered
+from .interventions.kernels import nonzero
 from .parameters import ParameterSet, read_data
 from .results import Results
 from .scenario import Scenario, load_scenario
@@ -155,7 +156,7 @@ class GMModel(mesa.Model):
         kernel_mult = (mult.values, mult.rows)
         demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
                         key("demography"), month)
-        self.leavers = np.flatnonzero(p.exit_event > 0) if self.interventions else np.zeros(0, np.int64)
+        self.leavers = nonzero(p.exit_event) if self.interventions else np.zeros(0, np.int64)
         self.participation[self.leavers] = 0
         mult.reset()
         for intervention in self.interventions:
