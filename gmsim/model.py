@@ -153,7 +153,7 @@ class GMModel(mesa.Model):
         self.month += 1
         p, t, e, key, month = self.people, self.tables, self.employers, self.streams.key, self.month
         mult = self.hazard_multipliers
-        kernel_mult = (mult.values, mult.rows)
+        kernel_mult = (mult.values, mult.rows, mult.touched)
         demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
                         key("demography"), month)
         self.leavers = nonzero(p.exit_event) if self.interventions else np.zeros(0, np.int64)

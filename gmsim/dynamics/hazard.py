@@ -87,9 +87,22 @@ def multiplier(mult: np.ndarray, rows: np.ndarray, t: int, i: int) -> float:
     return mult[r, i] if r >= 0 else 1.0
 
 
-def no_multipliers() -> tuple[np.ndarray, np.ndarray]:
-    """The ``(values, rows)`` pair meaning "no intervention changes any hazard"."""
-    return np.ones((0, 0), dtype=np.float32), np.full(len(codes.TRANSITIONS), -1, dtype=np.int64)
+def no_multipliers() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``(values, rows, touched)`` meaning "no intervention changes any hazard"."""
+    return (np.ones((0, 0), dtype=np.float32), np.full(len(codes.TRANSITIONS), -1, dtype=np.int64),
+            np.zeros(0, dtype=np.uint8))
+
+
+def kernel_multipliers(multipliers: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(values, rows, touched)`` for the kernels, from that or from ``(values, rows)``.
+
+    ``touched[i]`` is nonzero where any of person ``i``'s multipliers may differ from 1; the kernels read
+    the multipliers of those people only. Given ``(values, rows)`` alone it is worked out from ``values``.
+    """
+    if len(multipliers) == 3:
+        return multipliers
+    values, rows = multipliers
+    return values, rows, (values != 1).any(axis=0).astype(np.uint8)
 
 
 @njit(cache=True)

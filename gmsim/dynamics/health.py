@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import group_a, hazard, multiplier, pick
+from .hazard import group_a, hazard, kernel_multipliers, multiplier, pick
 
 _ONSET = codes.T["onset_mental_health"]  # the three onsets, then worsening, then recovery
 _WORSEN = codes.T["health_worsening"]
@@ -24,7 +24,7 @@ _N_AGE = len(codes.AGE_BANDS)
 
 
 @njit(cache=True, parallel=True)
-def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, rows, key, month):
+def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, rows, touched, key, month):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
     for i in prange(severity.shape[0]):
@@ -35,7 +35,7 @@ def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, 
         h_oth = hazard(_ONSET + 2, a, b, c, tables)
         h_w = hazard(_WORSEN, a, b, c, tables) if _MILD <= sev < _COMPLEX else 0.0
         h_r = hazard(_RECOVER, a, b, c, tables) if sev >= _MILD else 0.0
-        if intervening:
+        if intervening and touched[i] != 0:
             h_mh *= multiplier(mult, rows, _ONSET, i)
             h_msk *= multiplier(mult, rows, _ONSET + 1, i)
             h_oth *= multiplier(mult, rows, _ONSET + 2, i)
@@ -68,4 +68,5 @@ def health_step(p, tables, multipliers, ga, gb, gc, key, month) -> None:
     Args are those of :func:`gmsim.dynamics.labour.labour_step` (``key``: the ``health`` stream); the
     first hazard group level ``ga`` of people whose health changed is updated.
     """
-    _health(p.state, p.condition, p.severity, p.health_event, ga, gb, gc, tables, *multipliers, key, month)
+    _health(p.state, p.condition, p.severity, p.health_event, ga, gb, gc, tables, *kernel_multipliers(multipliers),
+            key, month)

@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import hazard, multiplier, pick
+from .hazard import hazard, kernel_multipliers, multiplier, pick
 
 # Transitions out of each state are contiguous in codes.TRANSITIONS: first index per state, then end.
 _FIRST = np.array([0, 3, 6, 8, 10], dtype=np.int64)
@@ -24,7 +24,7 @@ _LAST = codes.N_LABOUR - 1
 
 
 @njit(cache=True, parallel=True)
-def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, rows, key, month):
+def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, rows, touched, key, month):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
     for i in prange(state.shape[0]):
@@ -34,7 +34,7 @@ def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, rows
         h0 = hazard(first, a, b, c, tables)
         h1 = hazard(first + 1, a, b, c, tables)
         h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
-        if intervening:
+        if intervening and touched[i] != 0:
             h0 *= multiplier(mult, rows, first, i)
             h1 *= multiplier(mult, rows, first + 1, i)
             h2 *= multiplier(mult, rows, min(first + 2, _LAST), i)
@@ -56,12 +56,15 @@ def labour_step(p, tables, multipliers, ga, gb, gc, key, month) -> None:
     Args:
         p: People arrays.
         tables: ``HazardTables.kernel``.
-        multipliers: ``(values, rows)``: interventions' hazard multipliers, one row per claimed transition
-            (shape (claimed, people), or (0, 0) when none run), and each transition's row or -1.
+        multipliers: ``(values, rows, touched)``: interventions' hazard multipliers, one row per claimed
+            transition (shape (claimed, people), or (0, 0) when none run), each transition's row or -1, and
+            per person whether any multiplier may differ from 1 (see
+            :func:`~gmsim.dynamics.hazard.kernel_multipliers`; ``(values, rows)`` alone also works).
         ga: Each person's level in the first hazard group (:func:`~gmsim.dynamics.hazard.hazard_groups`).
         gb: ... in the second group.
         gc: ... in the third group.
         key: Key of the ``labour`` stream.
         month: Current month.
     """
-    _labour(p.state, p.months_in_state, p.labour_event, ga, gb, gc, tables, *multipliers, key, month)
+    _labour(p.state, p.months_in_state, p.labour_event, ga, gb, gc, tables, *kernel_multipliers(multipliers), key,
+            month)

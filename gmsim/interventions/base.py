@@ -165,8 +165,9 @@ class HazardMultipliers:
     """Per-person hazard multipliers for the transitions interventions claim.
 
     Only claimed transitions get a row (float32, one column per person slot); ``rows[t]`` is the row of
-    transition ``t`` or -1. Each month the entries written the month before are reset to 1 first, so
-    the cost is proportional to the number of participants, not the population.
+    transition ``t`` or -1; ``touched`` marks the slots with a multiplier written this month (the kernels
+    skip the others, whose multipliers are all 1). Each month the entries written the month before are reset
+    to 1 first, so the cost is proportional to the number of participants, not the population.
 
     Args:
         transitions: Names of the claimed transitions.
@@ -179,12 +180,14 @@ class HazardMultipliers:
         for k, t in enumerate(names):
             self.rows[codes.T[t]] = k
         self.values = np.ones((len(names), n if names else 0), dtype=np.float32)
+        self.touched = np.zeros(n if names else 0, dtype=np.uint8)  # 1 where a multiplier was written
         self._touched: list[tuple[int, np.ndarray]] = []
 
     def reset(self) -> None:
         """Set last month's entries back to 1."""
         for r, idx in self._touched:
             kernels.set_at(self.values[r], idx, np.float32(1.0))
+            kernels.set_at(self.touched, idx, np.uint8(0))
         self._touched = []
 
     def multiply(self, transition: str, slots: np.ndarray, ratio: float | np.ndarray) -> None:
@@ -199,6 +202,7 @@ class HazardMultipliers:
             if len(ratio) != 1 and len(ratio) != len(slots):
                 raise ValueError(f"{len(ratio)} ratios for {len(slots)} slots")
             kernels.multiply_at(self.values[r], slots, ratio)
+            kernels.set_at(self.touched, slots, np.uint8(1))
             self._touched.append((int(r), slots))
 
 
