@@ -248,6 +248,7 @@ class Intervention:
         self.job_month = np.full(n, NEVER, dtype=np.int16)
         self.flags = np.zeros(n, dtype=np.int8)  # bit 0: started at risk; bit 1: job held 12 months
         self.tracked = np.zeros(0, dtype=np.int64)  # slots of people ever referred (and still present), ascending
+        self._active = np.zeros(0, dtype=np.int64)  # those of them taking part (status not done), ascending
         m = model.months_planned + 1
         self.counts = np.zeros((m, len(COUNTERS), len(codes.BOROUGHS)))
         self.cohort = np.zeros((m, len(COHORT_HORIZONS), len(COHORT_MEASURES)))
@@ -336,7 +337,8 @@ class Intervention:
 
     # ----- shared machinery ----------------------------------------------------------------------
     # Everything after referral works on ``self.tracked`` (the slots of people ever referred and still
-    # in the population), so the monthly cost follows the number of participants, not the population.
+    # in the population), so the monthly cost follows the number of participants, not the population;
+    # support, waiting and effects on ``self._active``, the tracked who are not done.
     def routes(self) -> list[str]:
         """Names of the referral routes in the data file."""
         return sorted({k.split(".")[1] for k in self.params if k.startswith("routes.")})
@@ -360,7 +362,8 @@ class Intervention:
         self._add(counter, n if weight == 1.0 else kernels.repeated_sum(float(weight), n))
 
     def _with_status(self, status: int) -> np.ndarray:
-        return kernels.with_status(self.tracked, self.status, status)
+        slots = self.tracked if status in (NONE, DONE) else self._active
+        return kernels.with_status(slots, self.status, status)
 
     def _set(self, slots: np.ndarray, status: int) -> None:
         self.status[slots] = status
@@ -381,8 +384,9 @@ class Intervention:
             for arr, v in ((self.status, NONE), (self.status_month, NEVER), (self.referred_month, NEVER),
                            (self.started_month, NEVER), (self.job_month, NEVER), (self.flags, 0)):
                 arr[left] = v
-        self.tracked = kernels.still_pending(self.tracked, self.status, self.referred_month, self.job_month,
-                                             self.started_month, model.people.exit_event, model.month, NONE, DONE)
+        self.tracked, self._active = kernels.still_pending(self.tracked, self.status, self.referred_month,
+                                                           self.job_month, self.started_month,
+                                                           model.people.exit_event, model.month, NONE, DONE)
 
     def _grow(self, month: int) -> None:
         """Make room in the monthly arrays when a model runs past its planned months."""
@@ -392,20 +396,41 @@ class Intervention:
                 extra = np.zeros((max(month + 1, 2 * a.shape[0]) - a.shape[0],) + a.shape[1:])
                 setattr(self, name, np.concatenate([a, extra]))
 
-    def _route_hazards(self, model: GMModel, candidates: np.ndarray) -> np.ndarray:
-        """Each candidate's referral hazard: the sum of rate x take-up over the routes that reach them."""
+    def _route_hazards(self, model: GMModel, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The candidates' referral hazards, as a table and each candidate's row in it.
+
+        A candidate's hazard is the sum of rate x take-up over the routes that reach them. With yes/no route
+        masks it depends only on which routes do: row ``k`` of the table is then the sum over the routes
+        in bit set ``k``, added in route order as a running sum over every route adds them. Other masks
+        give one row per candidate.
+        """
         par = self.params
-        if type(self).route_masks is Intervention.route_masks:  # every route reaches everyone
+        routes = self.routes()
+        rates = [par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"] for route in routes]
+        default = type(self).route_masks is Intervention.route_masks  # every route reaches everyone
+        masks = None
+        if not default or len(routes) > 8:
+            fresh = np.zeros(model.people.n, dtype=bool)
+            fresh[candidates] = True
+            masks = self.route_masks(model, fresh)
+        if len(routes) > 8 or (masks is not None and any(np.asarray(masks[r]).dtype != bool for r in routes)):
+            hazard = np.zeros(len(candidates))
+            for route, mask in masks.items():
+                hazard += mask[candidates] * (par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"])
+            return hazard, np.arange(len(candidates))
+        table = np.zeros(1 << len(rates))
+        for k in range(len(table)):
             total = 0.0
-            for route in self.routes():
-                total += par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"]
-            return np.full(len(candidates), total)
-        fresh = np.zeros(model.people.n, dtype=bool)
-        fresh[candidates] = True
-        hazard = np.zeros(len(candidates))
-        for route, mask in self.route_masks(model, fresh).items():
-            hazard += mask[candidates] * (par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"])
-        return hazard
+            for r, rate in enumerate(rates):
+                if k >> r & 1:
+                    total += rate
+            table[k] = total
+        if default:
+            return table, np.full(len(candidates), len(table) - 1, dtype=np.int64)
+        row = np.zeros(len(candidates), dtype=np.int64)
+        for r, route in enumerate(routes):
+            row |= masks[route][candidates].astype(np.int64) << r
+        return table, row
 
     def before_labour(self, model: GMModel, mult: HazardMultipliers) -> None:
         """Steps 1-6 of the monthly lifecycle (see the module docstring)."""
@@ -414,7 +439,7 @@ class Intervention:
         self._forget_leavers(model)
         completed = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
         # In-work support starts after the labour step of the job-entry month: it acts from the next month.
-        waiting = kernels.end_support(self.tracked, self.status, self.status_month, p.borough, month,
+        waiting = kernels.end_support(self._active, self.status, self.status_month, p.borough, month,
                                       float(par["support_months"]), float(par["after_months"]),
                                       float(par["in_work_support_months"] + 1), SUPPORTED, AFTER, IN_WORK_SUPPORT,
                                       DONE, WAITING, completed)
@@ -437,20 +462,21 @@ class Intervention:
             self.apply_effects(model, mult)
             return
 
-        hazard = self._route_hazards(model, candidates)
+        table, row = self._route_hazards(model, candidates)
         u = self._uniforms("referral", candidates)
-        hit = u < -np.expm1(-hazard)
+        hit = u < (-np.expm1(-table))[row]
         referred = candidates[hit]
         if self._referral_cap is not None:
             room = max(0, int(round(self._referral_cap * model.scale - self._referrals_so_far)))
             if len(referred) > room:
-                rank = np.argsort(u[hit] / np.maximum(hazard[hit], 1e-12))
+                rank = np.argsort(u[hit] / np.maximum(table[row[hit]], 1e-12))
                 referred = np.sort(referred[rank[:room]])
         self._referrals_so_far += len(referred)
         self.referred_month[referred] = month
         self._set(referred, WAITING)
         self._count("referred", referred)
         self.tracked = kernels.merge(self.tracked, referred)
+        self._active = kernels.merge(self._active, referred)
 
         self._carry += self.places_per_month
         places = int(self._carry)
@@ -474,7 +500,7 @@ class Intervention:
         if eligible_by_borough is not None:
             self._add("eligible", eligible_by_borough)
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
-        kernels.status_counts(self.tracked, self.status, self.model.people.borough, by_status)
+        kernels.status_counts(self._active, self.status, self.model.people.borough, by_status)
         self._add("waiting", by_status[WAITING])
         self._add("in_support", by_status[SUPPORTED] + by_status[IN_WORK_SUPPORT])
 

@@ -221,24 +221,26 @@ def still_pending(tracked, status, referred_month, job_month, started_month, exi
 
     Pending: not yet done (and referred), or referred within 36 months, or a job entry within 12 months,
     or a start within 6 months (the follow-ups of :meth:`Intervention.after_labour`).
+
+    Returns:
+        The pending slots, and those of them not done (the participants: waiting, supported, in
+        after-effects or in in-work support).
     """
-    keep = np.zeros(tracked.shape[0], dtype=np.bool_)
+    pending = np.empty(tracked.shape[0], dtype=np.int64)
+    active = np.empty(tracked.shape[0], dtype=np.int64)
     k = 0
+    n_active = 0
     for j in range(tracked.shape[0]):
         i = tracked[j]
         s = status[i]
-        pending = (s != done and s != none) or referred_month[i] >= month - 36 or job_month[i] >= month - 12 \
-            or started_month[i] >= month - 6
-        if pending and exit_event[i] == 0:
-            keep[j] = True
-            k += 1
-    out = np.empty(k, dtype=np.int64)
-    k = 0
-    for j in range(tracked.shape[0]):
-        if keep[j]:
-            out[k] = tracked[j]
-            k += 1
-    return out
+        taking_part = s != done and s != none
+        keep = (taking_part or referred_month[i] >= month - 36 or job_month[i] >= month - 12
+                or started_month[i] >= month - 6) and exit_event[i] == 0
+        pending[k] = i
+        k += keep
+        active[n_active] = i
+        n_active += keep and taking_part
+    return pending[:k].copy(), active[:n_active].copy()
 
 
 @njit(cache=True)
@@ -316,34 +318,27 @@ def outcomes(tracked, status, status_month, state, labour_event, job_month, flag
         horizons: Months after referral at which the cohort is followed up.
         counts: int64 (4, borough): job entries, jobs held 6 months, held 12 months, kept in work; added to.
         cohort: int64 (horizon, measure): referred, started a job, in work, job held 12 months; added to.
-
-    Returns:
-        The slots that entered a job this month, in tracked order.
     """
-    n_entries = 0
     for j in range(tracked.shape[0]):
         i = tracked[j]
         s = status[i]
-        ev = labour_event[i]
-        if (s == supported or s == after) and (ev == job_entry_a or ev == job_entry_b):
-            n_entries += 1
-    entries = np.empty(n_entries, dtype=np.int64)
-    k = 0
-    for j in range(tracked.shape[0]):
-        i = tracked[j]
+        entry = (s == supported or s == after) and (labour_event[i] == job_entry_a or labour_event[i] == job_entry_b)
+        jm = job_month[i]
+        rm = referred_month[i]
+        due = jm == month - 6 or jm == month - 12 or started_month[i] == month - 6
+        for h in range(horizons.shape[0]):
+            due = due or rm == month - horizons[h]
+        if not (entry or due):
+            continue  # nothing to count for this person this month
         b = borough[i]
         employed = state[i] <= employed_max
-        s = status[i]
-        ev = labour_event[i]
-        if (s == supported or s == after) and (ev == job_entry_a or ev == job_entry_b):
-            entries[k] = i
-            k += 1
+        if entry:
             job_month[i] = month
+            jm = month
             counts[0, b] += 1
             if in_work_support >= 0:
                 status[i] = in_work_support
                 status_month[i] = month
-        jm = job_month[i]
         if employed and jm == month - 6:
             counts[1, b] += 1
         if employed and jm == month - 12:
@@ -352,7 +347,6 @@ def outcomes(tracked, status, status_month, state, labour_event, job_month, flag
         fl = flags[i]
         if employed and started_month[i] == month - 6 and (fl & 1) == 1:
             counts[3, b] += 1
-        rm = referred_month[i]
         for h in range(horizons.shape[0]):
             if rm == month - horizons[h]:
                 cohort[h, 0] += 1
@@ -362,7 +356,6 @@ def outcomes(tracked, status, status_month, state, labour_event, job_month, flag
                     cohort[h, 2] += 1
                 if (fl & 2) == 2:
                     cohort[h, 3] += 1
-    return entries
 
 
 @njit(cache=True)
