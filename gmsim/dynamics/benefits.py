@@ -27,7 +27,6 @@ def _benefits(state, severity, labour_event, benefit, months_on_benefit, health_
     start = counter_start(key, month, 0)
     p_reassess = 1.0 - np.exp(-reassessment_rate)
     for i in prange(state.shape[0]):
-        u = draw(start, i)
         ev = labour_event[i]
         if state[i] != _OOW:
             benefit[i] = 0
@@ -35,7 +34,7 @@ def _benefits(state, severity, labour_event, benefit, months_on_benefit, health_
             continue
         old = benefit[i]
         entered = ev >= 0
-        if entered or u < p_reassess:
+        if entered or draw(start, i) < p_reassess:
             benefit[i] = _FOR_SEVERITY[severity[i]]
         if entered:
             months_on_benefit[i] = 0

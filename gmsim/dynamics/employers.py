@@ -21,13 +21,12 @@ def _employers(state, employer, cumulative, key, month):
     start = counter_start(key, month, 0)
     last = cumulative.shape[0] - 1
     for i in prange(state.shape[0]):
-        u = draw(start, i)
         s = state[i]
         employed = s == _IN_WORK or s == _AT_RISK
         if not employed:
             employer[i] = -1
         elif employer[i] < 0:
-            employer[i] = min(np.searchsorted(cumulative, u, side="right"), last)
+            employer[i] = min(np.searchsorted(cumulative, draw(start, i), side="right"), last)
 
 
 def employer_step(p, cumulative: np.ndarray, key, month: int) -> None:
