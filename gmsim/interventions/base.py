@@ -249,6 +249,10 @@ class Intervention:
         self.flags = np.zeros(n, dtype=np.int8)  # bit 0: started at risk; bit 1: job held 12 months
         self.tracked = np.zeros(0, dtype=np.int64)  # slots of people ever referred (and still present), ascending
         self._active = np.zeros(0, dtype=np.int64)  # those of them taking part (status not done), ascending
+        # Slots referred, started and entering a job, by month (kept while a follow-up can look back to them).
+        self._referred_in: dict[int, np.ndarray] = {}
+        self._started_in: dict[int, np.ndarray] = {}
+        self._entered_in: dict[int, np.ndarray] = {}
         m = model.months_planned + 1
         self.counts = np.zeros((m, len(COUNTERS), len(codes.BOROUGHS)))
         self.cohort = np.zeros((m, len(COHORT_HORIZONS), len(COHORT_MEASURES)))
@@ -477,6 +481,7 @@ class Intervention:
         self._count("referred", referred)
         self.tracked = kernels.merge(self.tracked, referred)
         self._active = kernels.merge(self._active, referred)
+        self._referred_in[month] = referred
 
         self._carry += self.places_per_month
         places = int(self._carry)
@@ -487,6 +492,7 @@ class Intervention:
             start = np.sort(waiting[order[:places]])
             self._set(start, SUPPORTED)
             self.started_month[start] = month
+            self._started_in[month] = start
             at_risk = p.state[start] == codes.AT_RISK
             self.flags[start[at_risk]] |= 1
             self._count("started", start)
@@ -506,17 +512,26 @@ class Intervention:
 
     def after_labour(self, model: GMModel) -> None:
         """Step 7: outcomes of this month's labour moves."""
-        p = model.people
+        p, month = model.people, model.month
+        none = np.zeros(0, dtype=np.int64)
         counts = np.zeros((4, len(codes.BOROUGHS)), dtype=np.int64)
         cohort = np.zeros((len(COHORT_HORIZONS), len(COHORT_MEASURES)), dtype=np.int64)
-        kernels.outcomes(self.tracked, self.status, self.status_month, p.state, p.labour_event, self.job_month,
-                         self.flags, self.started_month, self.referred_month, p.borough, model.month, codes.AT_RISK,
-                         _JOB_ENTRY[0], _JOB_ENTRY[1], SUPPORTED, AFTER,
-                         IN_WORK_SUPPORT if self.params["in_work_support_months"] > 0 else -1, NEVER,
-                         np.array(COHORT_HORIZONS, dtype=np.int64), counts, cohort)
+        referred = [self._referred_in.get(month - h, none) for h in COHORT_HORIZONS]
+        bounds = np.cumsum([0] + [len(r) for r in referred])
+        entries = kernels.outcomes(
+            self._active, self._entered_in.get(month - 6, none), self._entered_in.get(month - 12, none),
+            self._started_in.get(month - 6, none), np.concatenate(referred), bounds, self.status, self.status_month,
+            p.state, p.labour_event, self.job_month, self.flags, self.started_month, self.referred_month, p.borough,
+            month, codes.AT_RISK, _JOB_ENTRY[0], _JOB_ENTRY[1], SUPPORTED, AFTER,
+            IN_WORK_SUPPORT if self.params["in_work_support_months"] > 0 else -1, NEVER,
+            np.array(COHORT_HORIZONS, dtype=np.int64), counts, cohort)
         for k, counter in enumerate(("job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "kept_in_work")):
             self._add(counter, counts[k])
-        self.cohort[model.month] += cohort
+        self.cohort[month] += cohort
+        self._entered_in[month] = entries
+        for index, keep in ((self._referred_in, max(COHORT_HORIZONS)), (self._started_in, 6), (self._entered_in, 12)):
+            for m in [m for m in index if m <= month - keep]:
+                del index[m]
 
     # ----- results -------------------------------------------------------------------------------
     def totals(self, first: int = 1, last: int | None = None) -> dict[str, float]:

@@ -291,13 +291,22 @@ def status_counts(tracked, status, borough, counts):
 
 
 @njit(cache=True)
-def outcomes(tracked, status, status_month, state, labour_event, job_month, flags, started_month, referred_month,
-             borough, month, employed_max, job_entry_a, job_entry_b, supported, after, in_work_support,
-             never, horizons, counts, cohort):
-    """Step 7 of the lifecycle over the tracked slots (see ``Intervention.after_labour``).
+def outcomes(active, held_6, held_12, kept, cohort_slots, cohort_bounds, status, status_month, state, labour_event,
+             job_month, flags, started_month, referred_month, borough, month, employed_max, job_entry_a, job_entry_b,
+             supported, after, in_work_support, never, horizons, counts, cohort):
+    """Step 7 of the lifecycle (see ``Intervention.after_labour``).
+
+    Job entries are looked for among the participants; each follow-up among the people it can be due for
+    (those who entered a job, started or were referred in the month it looks back to), and counted for
+    those whose record still shows that month (a slot's record is cleared when its person leaves).
 
     Args:
-        tracked: Tracked slots.
+        active: Participants' slots.
+        held_6: Slots of the job entries 6 months ago.
+        held_12: Slots of the job entries 12 months ago.
+        kept: Slots of the starts 6 months ago.
+        cohort_slots: Slots of the referrals ``horizons[h]`` months ago, for each h in turn.
+        cohort_bounds: Where each horizon's slots begin and end in ``cohort_slots``.
         status: Status per slot (changed to ``in_work_support`` on a job entry if that is >= 0).
         status_month: Month the status began (set on a job entry).
         state: Labour state per person.
@@ -318,44 +327,51 @@ def outcomes(tracked, status, status_month, state, labour_event, job_month, flag
         horizons: Months after referral at which the cohort is followed up.
         counts: int64 (4, borough): job entries, jobs held 6 months, held 12 months, kept in work; added to.
         cohort: int64 (horizon, measure): referred, started a job, in work, job held 12 months; added to.
+
+    Returns:
+        The slots that entered a job this month, ascending if ``active`` is.
     """
-    for j in range(tracked.shape[0]):
-        i = tracked[j]
+    entries = np.empty(active.shape[0], dtype=np.int64)
+    n = 0
+    for j in range(active.shape[0]):
+        i = active[j]
         s = status[i]
-        entry = (s == supported or s == after) and (labour_event[i] == job_entry_a or labour_event[i] == job_entry_b)
-        jm = job_month[i]
-        rm = referred_month[i]
-        due = jm == month - 6 or jm == month - 12 or started_month[i] == month - 6
-        for h in range(horizons.shape[0]):
-            due = due or rm == month - horizons[h]
-        if not (entry or due):
-            continue  # nothing to count for this person this month
-        b = borough[i]
-        employed = state[i] <= employed_max
-        if entry:
+        if (s == supported or s == after) and (labour_event[i] == job_entry_a or labour_event[i] == job_entry_b):
+            entries[n] = i
+            n += 1
             job_month[i] = month
-            jm = month
-            counts[0, b] += 1
+            counts[0, borough[i]] += 1
             if in_work_support >= 0:
                 status[i] = in_work_support
                 status_month[i] = month
-        if employed and jm == month - 6:
-            counts[1, b] += 1
-        if employed and jm == month - 12:
-            counts[2, b] += 1
+    for j in range(held_6.shape[0]):
+        i = held_6[j]
+        if job_month[i] == month - 6 and state[i] <= employed_max:
+            counts[1, borough[i]] += 1
+    for j in range(held_12.shape[0]):
+        i = held_12[j]
+        if job_month[i] == month - 12 and state[i] <= employed_max:
+            counts[2, borough[i]] += 1
             flags[i] |= 2
-        fl = flags[i]
-        if employed and started_month[i] == month - 6 and (fl & 1) == 1:
-            counts[3, b] += 1
-        for h in range(horizons.shape[0]):
-            if rm == month - horizons[h]:
-                cohort[h, 0] += 1
-                if jm >= rm and jm != never:
-                    cohort[h, 1] += 1
-                if employed:
-                    cohort[h, 2] += 1
-                if (fl & 2) == 2:
-                    cohort[h, 3] += 1
+    for j in range(kept.shape[0]):
+        i = kept[j]
+        if started_month[i] == month - 6 and (flags[i] & 1) == 1 and state[i] <= employed_max:
+            counts[3, borough[i]] += 1
+    for h in range(horizons.shape[0]):
+        for j in range(cohort_bounds[h], cohort_bounds[h + 1]):
+            i = cohort_slots[j]
+            rm = referred_month[i]
+            if rm != month - horizons[h]:
+                continue
+            jm = job_month[i]
+            cohort[h, 0] += 1
+            if jm >= rm and jm != never:
+                cohort[h, 1] += 1
+            if state[i] <= employed_max:
+                cohort[h, 2] += 1
+            if (flags[i] & 2) == 2:
+                cohort[h, 3] += 1
+    return entries[:n].copy()
 
 
 @njit(cache=True)
