@@ -130,6 +130,19 @@ def test_multipliers_change_only_their_transition():
     assert np.array_equal(base.labour_event[N // 2 :], boosted.labour_event[N // 2 :])
 
 
+def test_kernels_read_multipliers_of_touched_people_only():
+    people = [make_people(N, state=codes.IN_WORK, severity=codes.MILD, condition=1, employer=0) for _ in range(3)]
+    mult = HazardMultipliers(["in_work_to_at_risk"], N)
+    mult.multiply("in_work_to_at_risk", np.arange(N // 2), 0.0)
+    run_labour(people[0], (mult.values, mult.rows, mult.touched))
+    run_labour(people[1], (mult.values, mult.rows))  # touched worked out from the values
+    untouched = np.zeros(N, dtype=np.uint8)
+    run_labour(people[2], (mult.values, mult.rows, untouched))  # as if nobody had a multiplier
+    assert np.array_equal(people[0].labour_event, people[1].labour_event)
+    t = codes.T["in_work_to_at_risk"]
+    assert (people[0].labour_event[: N // 2] == t).sum() == 0 < (people[2].labour_event[: N // 2] == t).sum()
+
+
 def test_health_events_and_their_effects():
     groups = tuple(np.zeros(N, np.int16) for _ in range(3))
     p = make_people(N, state=codes.OUT_OF_WORK, severity=codes.MILD, condition=codes.MUSCULOSKELETAL,

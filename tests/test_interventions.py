@@ -221,3 +221,61 @@ def test_a_model_can_run_past_its_planned_months():
     assert m.month == 6 and all(iv.counts.shape[0] > 6 for iv in m.interventions)
     from gmsim.output import summary
     assert summary(m)["strands"]["early_help"]["started"] > 0
+
+
+def test_bookkeeping_kernels_match_numpy():
+    from gmsim.interventions import kernels
+
+    rng = np.random.default_rng(3)
+    n, n_emp = 20_000, 300
+    borough = rng.integers(0, 10, n).astype(np.int8)
+    eligible = rng.random(n) < 0.1
+    referred = np.where(rng.random(n) < 0.3, 7, -32768).astype(np.int16)
+    employer = np.where(rng.random(n) < 0.3, -1, rng.integers(0, n_emp, n)).astype(np.int32)
+    emp_status = rng.integers(0, 6, n_emp).astype(np.int8)
+    emp_events = rng.integers(0, 16, n_emp).astype(np.uint8) * (rng.random(n_emp) < 0.2)
+
+    assert np.array_equal(kernels.nonzero(eligible), np.flatnonzero(eligible))
+    exits = rng.integers(0, 3, n).astype(np.int8)
+    assert np.array_equal(kernels.nonzero(exits), np.flatnonzero(exits > 0))
+    counts = np.zeros(10, dtype=np.int64)
+    cand = kernels.candidates(eligible, referred, -32768, borough, counts)
+    assert np.array_equal(cand, np.flatnonzero(eligible & (referred == -32768)))
+    assert np.array_equal(counts, np.bincount(borough[eligible], minlength=10))
+    assert np.array_equal(kernels.headcount(employer, n_emp), np.bincount(employer[employer >= 0], minlength=n_emp))
+
+    staff = np.empty(n, dtype=np.int8)
+    by_status, by_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
+    a, b = kernels.staff_pass(employer, emp_status, emp_events, borough, staff, by_status, by_event, SUPPORTED, 4)
+    expected = np.append(emp_status, np.int8(-1))[employer]
+    events = np.append(emp_events, np.uint8(0))[employer]
+    assert np.array_equal(staff, expected)
+    assert np.array_equal(a, np.flatnonzero(expected == SUPPORTED)) and np.array_equal(b, np.flatnonzero(expected == 4))
+    for s in range(6):
+        assert np.array_equal(by_status[s], np.bincount(borough[expected == s], minlength=10))
+    for k in range(4):
+        assert np.array_equal(by_event[k], np.bincount(borough[(events >> k) & 1 == 1], minlength=10))
+
+    x, y = np.sort(rng.choice(n, 500, replace=False)), np.sort(rng.choice(n, 300, replace=False))
+    y = np.setdiff1d(y, x)
+    assert np.array_equal(kernels.merge(x, y), np.union1d(x, y))
+    status = rng.integers(0, 6, n).astype(np.int8)
+    assert np.array_equal(kernels.with_status(x, status, WAITING), x[status[x] == WAITING])
+    # equal weights add up exactly as np.bincount adds them
+    for w in (1.0, 80.0, 33.3, 0.1):
+        slots = rng.choice(n, 5000)
+        assert np.array_equal(kernels.repeated_sum(w, np.bincount(borough[slots], minlength=10)),
+                              np.bincount(borough[slots], weights=np.full(len(slots), w), minlength=10))
+    assert [kernels.at_least(v) for v in (12, 12.0, 12.5, -0.5)] == [12, 12, 13, 0]
+
+
+def test_multipliers_multiply_like_numpy_and_mark_who_they_touch():
+    mult = HazardMultipliers(["out_of_work_to_in_work", "health_recovery"], 10)
+    expected = np.ones((2, 10), dtype=np.float32)
+    for slots, ratio in ((np.array([1, 2, 2]), 1.3), (np.array([2, 5]), np.array([0.7, 1.1])), (np.array([3]), 1.0)):
+        mult.multiply("health_recovery", slots, ratio)
+        expected[1, slots] *= np.asarray(ratio).astype(np.float32)
+    assert np.array_equal(mult.values, expected)
+    assert np.array_equal(np.flatnonzero(mult.touched), [1, 2, 3, 5])
+    mult.reset()
+    assert np.all(mult.values == 1) and not mult.touched.any()
