@@ -35,11 +35,10 @@ assert codes.HAZARD_GROUPS == (
 
 @njit(cache=True)
 def band_of(value: int, lower: np.ndarray) -> int:
-    """Index of the band whose lower bound is the largest one <= value."""
+    """Index of the band whose lower bound is the largest one <= value (bounds in increasing order)."""
     b = 0
     for k in range(1, lower.shape[0]):
-        if value >= lower[k]:
-            b = k
+        b += value >= lower[k]
     return b
 
 
@@ -52,14 +51,17 @@ def group_a(state: int, severity: int, condition: int, age_band: int) -> int:
 @njit(cache=True, parallel=True)
 def _hazard_groups(state, severity, condition, age_months, sex, borough, skills, benefit, months_in_state,
                    employer, emp_size, emp_oh, ga, gb, gc):
+    # Size band and occupational health 0 for people without an employer (-1 reads the appended 0).
+    size = np.zeros(emp_size.shape[0] + 1, dtype=np.int64)
+    size[:-1] = emp_size
+    oh = np.zeros(emp_oh.shape[0] + 1, dtype=np.int64)
+    oh[:-1] = emp_oh
     for i in prange(state.shape[0]):
         ga[i] = group_a(state[i], severity[i], condition[i], band_of(age_months[i], _AGE_BAND_LOWER))
         gb[i] = (np.int64(sex[i]) * _N_BOROUGH + borough[i]) * _N_SKILLS + skills[i]
         e = employer[i]
-        size = emp_size[e] if e >= 0 else 0
-        oh = emp_oh[e] if e >= 0 else 0
         dur = band_of(months_in_state[i], _DURATION_LOWER)
-        gc[i] = ((np.int64(benefit[i]) * _N_DUR + dur) * _N_SIZE + size) * _N_OH + oh
+        gc[i] = ((np.int64(benefit[i]) * _N_DUR + dur) * _N_SIZE + size[e]) * _N_OH + oh[e]
 
 
 def hazard_groups(p, emp_size: np.ndarray, emp_oh: np.ndarray, ga: np.ndarray, gb: np.ndarray,
