@@ -403,24 +403,27 @@ class Intervention:
     def _route_hazards(self, model: GMModel, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The candidates' referral hazards, as a table and each candidate's row in it.
 
-        A candidate's hazard is the sum of rate x take-up over the routes that reach them. With yes/no route
-        masks it depends only on which routes do: row ``k`` of the table is then the sum over the routes
-        in bit set ``k``, added in route order as a running sum over every route adds them. Other masks
-        give one row per candidate.
+        A candidate's hazard is the sum of rate x take-up over the routes that reach them, added in the
+        order of :meth:`route_masks`. With a yes/no mask for each route it depends only on which routes
+        reach them: row ``k`` of the table is then the sum over the routes in bit set ``k``, added in that
+        order (a route that does not reach someone adds 0, which changes no sum). Other masks give one row
+        per candidate.
         """
         par = self.params
         routes = self.routes()
-        rates = [par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"] for route in routes]
-        default = type(self).route_masks is Intervention.route_masks  # every route reaches everyone
-        masks = None
-        if not default or len(routes) > 8:
+        if type(self).route_masks is Intervention.route_masks and len(routes) <= 8:  # every route reaches all
+            masks = None
+            names = routes
+        else:
             fresh = np.zeros(model.people.n, dtype=bool)
             fresh[candidates] = True
             masks = self.route_masks(model, fresh)
-        if len(routes) > 8 or (masks is not None and any(np.asarray(masks[r]).dtype != bool for r in routes)):
+            names = list(masks)
+        rates = [par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"] for route in names]
+        if masks is not None and (len(names) > 8 or any(np.asarray(m).dtype != bool for m in masks.values())):
             hazard = np.zeros(len(candidates))
-            for route, mask in masks.items():
-                hazard += mask[candidates] * (par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"])
+            for mask, rate in zip(masks.values(), rates, strict=True):
+                hazard += mask[candidates] * rate
             return hazard, np.arange(len(candidates))
         table = np.zeros(1 << len(rates))
         for k in range(len(table)):
@@ -429,11 +432,11 @@ class Intervention:
                 if k >> r & 1:
                     total += rate
             table[k] = total
-        if default:
+        if masks is None:
             return table, np.full(len(candidates), len(table) - 1, dtype=np.int64)
         row = np.zeros(len(candidates), dtype=np.int64)
-        for r, route in enumerate(routes):
-            row |= masks[route][candidates].astype(np.int64) << r
+        for r, mask in enumerate(masks.values()):
+            row |= mask[candidates].astype(np.int64) << r
         return table, row
 
     def before_labour(self, model: GMModel, mult: HazardMultipliers) -> None:
