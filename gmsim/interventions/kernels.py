@@ -1,12 +1,11 @@
 """Compiled passes for the interventions' monthly bookkeeping.
 
 Eligibility, referral candidates, counts by borough and the employer-to-staff lookups of the in-work
-strand each need a pass over every person, and the rest of the bookkeeping a pass over the tracked
-participants. Each such pass is one compiled loop with no temporary arrays. The loops are serial and
-written without branches where they can be (so that they vectorise): they take about a millisecond
-at full scale, less than it costs to wake the threads of a parallel loop. Every kernel gives exactly
-what the numpy expression it replaces gives: slot lists in ascending order (or in the order of the input
-slots), and integer counts.
+strand each need a pass over every person, and the rest of the bookkeeping a pass over the participants.
+Each such pass is one compiled loop with no temporary arrays. The loops are serial, and written without
+branches where they can be: these passes are short and limited by memory, and measured on a 2-core
+machine their parallel versions were no faster. Every kernel gives exactly what the numpy expression it
+replaces gives: slot lists in ascending order (or in the order of the input slots), and integer counts.
 """
 
 from __future__ import annotations
