@@ -156,6 +156,7 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
 
 
 def _dashboard_main(argv: list[str]) -> int:
+    import errno
     import importlib.util
     import socket
 
@@ -191,14 +192,22 @@ def _dashboard_main(argv: list[str]) -> int:
     problem = _check_out_dir(out)
     if problem:
         return bad(problem)
-    if args.port:
-        try:
-            with socket.create_server((args.host, args.port)):
-                pass
-        except OSError as err:
-            return bad(f"--port: cannot listen on {args.host}:{args.port} ({err.strerror or err}); expected a free "
-                       "port on an interface of this computer (--port 0 picks any free port)")
-    print(f"gmsim dashboard: http://{args.host}:{args.port or '<port>'}/ (Ctrl-C to stop)", flush=True)
+    try:
+        family, _, _, _, address = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as err:
+        return bad(f"--host: cannot resolve {args.host!r} ({getattr(err, 'strerror', None) or err}); expected a "
+                   "name or address of this computer, such as 127.0.0.1")
+    try:
+        with socket.create_server(address, family=family):
+            pass
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            return bad(f"--port: {args.port} is in use on {args.host}; expected a free port (--port 0 picks any "
+                       "free port)")
+        return bad(f"--host: cannot listen on {args.host} ({err.strerror or err}); expected an address of this "
+                   "computer, such as 127.0.0.1")
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"gmsim dashboard: http://{shown}:{args.port or '<port>'}/ (Ctrl-C to stop)", flush=True)
     return serve(args.host, args.port, folder, out, args.open)
 
 

@@ -502,11 +502,11 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
 
 
 def best_by_borough(replicates: pd.DataFrame, mixes: pd.DataFrame, objective: str, gm_best: str) -> pd.DataFrame:
-    """The best mix in each borough, and how much the Greater Manchester best mix gives up there.
+    """The best mix in each borough, and how much more it gives there than the Greater Manchester best mix.
 
-    Strand outcomes are counted for GM only, so a borough is judged on ``objective`` when it is an area
-    metric and on ``extra_people_in_work_end`` (net extra people in work: jobs sustained to the end)
-    otherwise.
+    Boroughs are judged on the sweep's objective: an area impact as it is, a strand outcome summed over
+    the strands. Money is only counted for Greater Manchester, so a money objective falls back to extra
+    person-years in work (what the fiscal benefit is made of).
 
     Args:
         replicates: Per-replicate impacts of every mix (from :func:`impacts_from`).
@@ -516,18 +516,21 @@ def best_by_borough(replicates: pd.DataFrame, mixes: pd.DataFrame, objective: st
 
     Returns:
         One row per borough: ``metric``, ``best_mix``, its shares, its ``mean``/``low``/``high``, the GM best
-        mix's ``gm_best_mean``, the paired ``gap`` (``gap_low``, ``gap_high``) of the borough's best over it,
-        and ``within_noise`` (how many mixes cannot be told apart from the borough's best).
+        mix's ``gm_best_mean``, the paired difference ``gap`` (``gap_low``, ``gap_high``: 95% CI over
+        replicates) of the borough's best over the GM best, and ``within_noise`` (how many mixes, the best
+        included, cannot be told apart from the borough's best by the same paired interval).
     """
-    metric = objective if objective in AREA_METRICS else "extra_people_in_work_end"
+    metric = objective if objective in AREA_METRICS or objective in STRAND_METRICS else "extra_person_years_in_work"
     names = list(mixes.scenario)
     shares = [c for c in mixes.columns if c.startswith("share_")]
     rows = []
     for borough in codes.BOROUGHS:
         sel = replicates[(replicates.borough == borough) & (replicates.metric == metric)
-                         & (replicates.strand == ALL) & replicates.scenario.isin(names)]
-        by = {n: g.sort_values("replicate")["value"].to_numpy() for n, g in sel.groupby("scenario")}
-        if not by:
+                         & replicates.scenario.isin(names)]
+        sel = sel[sel.strand == ALL] if metric in AREA_METRICS else sel[sel.strand != ALL]
+        sums = sel.groupby(["scenario", "replicate"])["value"].sum()
+        by = {n: g.sort_index(level="replicate").to_numpy() for n, g in sums.groupby(level="scenario")}
+        if gm_best not in by:
             continue
         best = max(by, key=lambda n: float(np.mean(by[n])))
         s, gap = summarise(by[best]), summarise(by[best] - by[gm_best])

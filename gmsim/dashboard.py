@@ -18,10 +18,10 @@ from __future__ import annotations
 import io
 import math
 import os
-import shutil
 import signal
 import sys
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -84,7 +84,17 @@ class Choices:
 
 @dataclass(frozen=True)
 class Plan:
-    """A checked set of choices: the two scenarios to compare and how to run them."""
+    """A checked set of choices: the two scenarios to compare and how to run them.
+
+    Attributes:
+        comparator: ``baseline.yaml`` with the chosen months and scale.
+        scenario: The comparator with the chosen strands and budgets (named ``dashboard``).
+        runs: Replicates of each scenario.
+        seed: Ensemble seed.
+        parameter_uncertainty: Whether effect parameters are drawn in each replicate.
+        start: Name of the scenario the strands' settings came from.
+        folder: The scenarios folder, as the rerun command names it.
+    """
 
     comparator: Scenario
     scenario: Scenario
@@ -95,7 +105,14 @@ class Plan:
     folder: str = "scenarios"
 
     def command(self, scenario_file: str = "dashboard.yaml") -> str:
-        """The ``gmsim compare`` command line that gives the same numbers as the page."""
+        """The ``gmsim compare`` command line that gives the same numbers as the page.
+
+        Args:
+            scenario_file: Where the downloaded scenario was saved.
+
+        Returns:
+            The command, to run from the folder ``gmsim dashboard`` was started in.
+        """
         parts = ["gmsim", "compare", str(Path(self.folder) / COMPARATOR_FILE), scenario_file, "--runs", str(self.runs),
                  "--seed", str(self.seed), "--months", str(self.scenario.months),
                  "--scale", repr(self.scenario.population.scale)]
@@ -106,7 +123,8 @@ class Plan:
     def scenario_yaml(self) -> str:
         """The funded scenario as a self-contained YAML file, headed by how to rerun the page's comparison."""
         head = ["# gmsim scenario downloaded from the dashboard: the page's controls, every value spelled out.",
-                f"# Started from the scenario '{self.start}'. To get the page's numbers from the project folder:",
+                f"# Strands' settings from the scenario '{self.start}', everything else from {COMPARATOR_FILE}.",
+                "# To get the page's numbers, from the folder the dashboard was started in:",
                 f"#   {self.command()}"]
         return "\n".join(head) + "\n" + self.scenario.to_yaml()
 
@@ -173,16 +191,18 @@ def _label(key: str) -> str:
     return key or "Scenario"
 
 
-def plan(choices: Choices, folder: str | Path | None = None) -> Plan:
+def plan(choices: Choices, folder: str | Path | None = None, starts: dict[str, Scenario] | None = None) -> Plan:
     """Check the controls and build the scenarios to compare.
 
-    The funded scenario is the start scenario with every strand's budget replaced by the slider's
-    (strands at 0 are dropped; their other settings come from the start scenario or the strand's
-    defaults). The comparator is ``baseline.yaml`` from the same folder. Months and scale apply to both.
+    The comparator is ``baseline.yaml`` from the scenarios folder, with the chosen months and scale. The
+    funded scenario is the comparator plus the strands: each strand with a budget above 0, its settings
+    taken from the start scenario (or the strand's defaults) and its budget from the slider. Nothing
+    else is taken from the start scenario, so the difference between the two is the strands alone.
 
     Args:
         choices: The controls.
         folder: The scenarios folder (default :func:`default_folder`).
+        starts: The scenarios to start from, if already read (default: read ``folder``).
 
     Returns:
         The plan to run.
@@ -191,7 +211,7 @@ def plan(choices: Choices, folder: str | Path | None = None) -> Plan:
         DashboardError: Listing every bad control, each with what was expected.
     """
     folder = Path(folder) if folder is not None else default_folder()
-    starts = start_scenarios(folder)
+    starts = start_scenarios(folder) if starts is None else starts
     problems: list[str] = []
     if choices.start not in starts:
         problems.append(f"Start from: expected one of {', '.join(starts)}, got {choices.start!r}")
@@ -217,24 +237,23 @@ def plan(choices: Choices, folder: str | Path | None = None) -> Plan:
         raise DashboardError(problems)
 
     start = starts[choices.start]
-    data: dict[str, Any] = start.to_dict()
-    data["name"] = SCENARIO_NAME
     budgets = {**budgets_of(start), **choices.budgets_m}
+    start_strands = start.to_dict()["strands"]
     strands = {}
     for s in [*start.strands, *(s for s in STRANDS if s not in start.strands)]:
         if budgets.get(s, 0) > 0:
-            spec = dict(data["strands"].get(s, {}))
+            spec = dict(start_strands.get(s, {}))
             spec["budget_gbp_per_year"] = round(budgets[s] * 1e6, 2)
             strands[s] = spec
-    data["strands"] = strands
-    data["description"] = (f"From the dashboard, starting from '{start.name}': "
-                           + ", ".join(f"{STRAND_TITLES[s]} GBP {budgets.get(s, 0):g}m a year" for s in STRANDS)
-                           + ".")
-    data["months"] = months
-    data["population"]["scale"] = scale
     try:
-        scenario = Scenario.from_dict(data, path=SCENARIO_NAME)
         comparator = load_scenario(folder / COMPARATOR_FILE).with_overrides(months=months, scale=scale)
+        data: dict[str, Any] = comparator.to_dict()
+        data["name"] = SCENARIO_NAME
+        data["strands"] = strands
+        data["description"] = (f"From the dashboard, strands as in '{start.name}': "
+                               + ", ".join(f"{STRAND_TITLES[s]} GBP {budgets.get(s, 0):g}m a year" for s in STRANDS)
+                               + ".")
+        scenario = Scenario.from_dict(data, path=SCENARIO_NAME)
     except ScenarioError as err:
         raise DashboardError([f"{_label(key)}: {message}" for key, message in err.problems]) from None
     try:
@@ -247,22 +266,22 @@ def plan(choices: Choices, folder: str | Path | None = None) -> Plan:
 
 @dataclass
 class Outcome:
-    """A finished comparison as the page shows it.
+    """A finished comparison as the page shows it, held in memory.
 
     Attributes:
         plan: What was run.
         result: What :func:`gmsim.compare` returned.
-        folder: Temporary folder with the CSVs, plots and ``report.html`` (removed by :meth:`close`).
-        plots: Plot files by name (see :data:`gmsim.report.PLOT_CAPTIONS`).
+        plots: PNG images by name (see :data:`gmsim.report.PLOT_CAPTIONS`).
+        files: The report's CSVs and ``report.html`` by file name (what "Download results" zips).
     """
 
     plan: Plan
     result: dict[str, Any]
-    folder: Path
-    plots: dict[str, Path]
+    plots: dict[str, bytes]
+    files: dict[str, bytes]
 
     def tables(self) -> dict[str, str]:
-        """The report's HTML tables: ``headline``, ``boroughs`` and ``strands``."""
+        """The report's HTML tables: ``headline``, ``boroughs`` and ``strands`` (empty without strands)."""
         from . import report
 
         impacts, runs, name = self.result["impacts"], self.plan.runs, [self.plan.scenario.name]
@@ -271,7 +290,19 @@ class Outcome:
                 "strands": report.strand_table(impacts, name, runs)}
 
     def value(self, metric: str, borough: str = "Greater Manchester", strand: str = "all") -> dict[str, float]:
-        """Mean, low and high of one impact of the funded scenario against the baseline."""
+        """Mean, low and high of one impact of the funded scenario against the baseline.
+
+        Args:
+            metric: An impact metric (see :mod:`gmsim.comparison`).
+            borough: A borough, or Greater Manchester.
+            strand: A strand, or ``all``.
+
+        Returns:
+            ``{"mean": ..., "low": ..., "high": ...}``.
+
+        Raises:
+            KeyError: If the result has no such impact.
+        """
         imp = self.result["impacts"]
         row = imp[(imp.scenario == self.plan.scenario.name) & (imp.metric == metric) & (imp.borough == borough)
                   & (imp.strand == strand)]
@@ -283,14 +314,15 @@ class Outcome:
         """"Download results": the CSVs, ``report.html`` and the scenario YAML, zipped."""
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-            for path in sorted(self.folder.glob("*.csv")) + [self.folder / "report.html"]:
-                z.write(path, path.name)
+            for name, data in self.files.items():
+                z.writestr(name, data)
             z.writestr("dashboard.yaml", self.plan.scenario_yaml())
         return buf.getvalue()
 
-    def close(self) -> None:
-        """Remove the temporary folder."""
-        shutil.rmtree(self.folder, ignore_errors=True)
+
+#: One comparison at a time on a server: a second browser tab's run waits for the first (each run
+#: already uses every core).
+RUN_LOCK = threading.Lock()
 
 
 def run(plan: Plan, store: str | Path = Path("results") / "dashboard", workers: int | None = None,
@@ -304,29 +336,32 @@ def run(plan: Plan, store: str | Path = Path("results") / "dashboard", workers: 
         on_progress: Called with (runs finished, runs in all).
 
     Returns:
-        The outcome, with its report files in a temporary folder.
+        The outcome: tables, plots and files in memory (nothing is left in temporary folders).
+
+    Raises:
+        OSError: If the run store cannot be written.
     """
     from . import comparison, report
 
     result = comparison.compare([plan.comparator, plan.scenario], plan.runs, seed=plan.seed,
                                 parameter_uncertainty=plan.parameter_uncertainty, workers=workers, out=Path(store),
                                 on_progress=on_progress)
-    folder = Path(tempfile.mkdtemp(prefix="gmsim-dashboard-"))
-    try:
-        notes = {"ensemble seed": str(plan.seed),
-                 "parameter uncertainty": "on" if plan.parameter_uncertainty else "off",
-                 "scale": repr(plan.scenario.population.scale), "started from": plan.start}
+    notes = {"ensemble seed": str(plan.seed), "parameter uncertainty": "on" if plan.parameter_uncertainty else "off",
+             "scale": repr(plan.scenario.population.scale), "strands as in": plan.start}
+    with tempfile.TemporaryDirectory(prefix="gmsim-dashboard-") as tmp:
+        folder = Path(tmp)
         report.write_compare_report(result, folder, plan.command(), notes)
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    plots = {p.stem: p for p in sorted((folder / "plots").glob("*.png"))}
-    return Outcome(plan, result, folder, plots)
+        plots = {p.stem: p.read_bytes() for p in sorted((folder / "plots").glob("*.png"))}
+        files = {p.name: p.read_bytes() for p in [*sorted(folder.glob("*.csv")), folder / "report.html"]}
+    return Outcome(plan, result, plots, files)
 
 
 def serve(host: str = "127.0.0.1", port: int = 8765, scenarios: str | Path | None = None,
           store: str | Path | None = None, open_browser: bool = False) -> int:
-    """Serve the dashboard until interrupted; return the server's exit status.
+    """Serve the dashboard until interrupted (Ctrl-C or SIGTERM).
+
+    The Solara server runs in its own process group, so that stopping this command also stops the worker
+    processes of a comparison that is still running.
 
     Args:
         host: Interface to listen on (loopback unless asked otherwise).
@@ -334,6 +369,9 @@ def serve(host: str = "127.0.0.1", port: int = 8765, scenarios: str | Path | Non
         scenarios: Scenarios folder (default ``scenarios/``).
         store: Folder for finished runs (default ``results/dashboard``).
         open_browser: Open the page in a browser.
+
+    Returns:
+        0 after a requested stop, else the server's exit status.
     """
     import subprocess
 
@@ -346,17 +384,28 @@ def serve(host: str = "127.0.0.1", port: int = 8765, scenarios: str | Path | Non
                                                    "ignore:Cookies with samesite=none require https"]))
     cmd = [sys.executable, "-m", "solara", "run", "gmsim.dashboard_page", "--host", host, "--port", str(port),
            "--production", "--open" if open_browser else "--no-open", "--no-check-version", "--log-level", "warning"]
-    server = subprocess.Popen(cmd, env=env)
-    # Stopping this process stops the server: SIGTERM is passed on; Ctrl-C reaches both, and we wait for it.
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: server.terminate())
+    posix = os.name == "posix"
+    server = subprocess.Popen(cmd, env=env, start_new_session=posix)
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        while True:
-            try:
-                return server.wait()
-            except KeyboardInterrupt:
-                server.send_signal(signal.SIGINT)
+        return server.wait()
+    except KeyboardInterrupt:
+        server.send_signal(signal.SIGINT)  # the server shuts down cleanly...
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if server.poll() is None:
+        if posix:  # ...and whatever it started goes with it
+            try:
+                os.killpg(server.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        elif server.poll() is None:
             server.kill()
-

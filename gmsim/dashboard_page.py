@@ -7,6 +7,7 @@ finished runs are kept in the dashboard's run store, so the same choices again a
 
 from __future__ import annotations
 
+import logging
 import os
 from html import escape
 from pathlib import Path
@@ -56,6 +57,8 @@ uncertainty = solara.reactive(True)
 done = solara.reactive((0, 0))
 outcome: solara.Reactive[db.Outcome | None] = solara.reactive(None)
 failure = solara.reactive("")
+waiting = solara.reactive(False)
+log = logging.getLogger("gmsim.dashboard")
 
 
 def _choices() -> db.Choices:
@@ -73,22 +76,30 @@ def _set_start(name: str) -> None:
 
 @solara.lab.task(prefer_threaded=True)
 def compute(plan: db.Plan) -> None:
-    """Run the comparison in a thread, reporting runs done to the page."""
+    """Run the comparison in a thread, reporting runs done to the page (one comparison at a time per server)."""
     failure.value = ""
     done.value = (0, 0)
+    waiting.value = not db.RUN_LOCK.acquire(blocking=False)
+    if waiting.value:
+        db.RUN_LOCK.acquire()
+        waiting.value = False
 
     def progress(finished: int, total: int) -> None:
-        done.value = (finished, total)
-        compute.progress = 100.0 * finished / max(total, 1)
+        if compute.is_current():
+            done.value = (finished, total)
+            compute.progress = 100.0 * finished / max(total, 1)
 
     try:
         new = db.run(plan, _store(), on_progress=progress)
     except Exception as exc:  # noqa: BLE001 - the page shows a message, never a stack trace
-        failure.value = f"The run failed: {type(exc).__name__}: {exc}"
+        log.exception("dashboard run failed")
+        if compute.is_current():
+            failure.value = f"The run failed: {type(exc).__name__}: {exc}"
         return
-    old, outcome.value = outcome.value, new
-    if old is not None:
-        old.close()
+    finally:
+        db.RUN_LOCK.release()
+    if compute.is_current():
+        outcome.value = new
 
 
 def _html(tag: str, inner: str, classes: list[str] | None = None) -> None:
@@ -117,6 +128,7 @@ def Controls(plan: db.Plan | None) -> None:
     if plan is not None:
         solara.FileDownload(plan.scenario_yaml(), filename="dashboard.yaml", label="Download scenario",
                             mime_type="text/yaml")
+        _html("div", "The scenario set by these controls, to rerun from the command line.", ["gmsim-note"])
 
 
 @solara.component
@@ -135,8 +147,8 @@ def Results(result: db.Outcome) -> None:
         with solara.Row():
             solara.FileDownload(result.results_zip, filename="gmsim-dashboard-results.zip",
                                 label="Download results (CSV)", mime_type="application/zip")
-        _html("p", f"Same numbers from the command line (with the downloaded scenario): <code>{escape(p.command())}"
-                   "</code>", classes=["gmsim-command"])
+        _html("p", "The zip holds the CSVs, report.html and dashboard.yaml, the scenario of these results. The same "
+                   f"numbers from the command line: <code>{escape(p.command())}</code>", classes=["gmsim-command"])
         _html("h4", "By borough: extra person-years in work")
         solara.HTML(tag="div", unsafe_innerHTML=tables["boroughs"], classes=["gmsim-boroughs"])
         if tables["strands"]:
@@ -145,7 +157,7 @@ def Results(result: db.Outcome) -> None:
         for key in PLOT_ORDER:
             if key in result.plots:
                 _html("h4", escape(PLOT_CAPTIONS[key]))
-                solara.Image(result.plots[key], width="1000px")
+                solara.Image(result.plots[key], width="1000px", format="png")
 
 
 @solara.component
@@ -157,17 +169,17 @@ def Page() -> None:
     plan = None
     if not problems:
         try:
-            plan = db.plan(_choices(), _folder())
+            plan = db.plan(_choices(), _folder(), STARTS)
         except db.DashboardError as err:
             problems = err.messages
     with solara.Columns([1, 3]):
         with solara.Card("Choices"):
             Controls(plan)
         with solara.Column():
-            _page_body(problems)
+            _page_body(problems, plan)
 
 
-def _page_body(problems: list[str]) -> None:
+def _page_body(problems: list[str], plan: db.Plan | None) -> None:
     _html("h2", "Working Well: what a funding mix buys")
     _html("p", "Set each strand's annual budget, press <b>Run</b>, and read the impacts against the baseline with "
                "their uncertainty. Scale 0.1 gives a quick look; use scale 1 (all 1,781,000 people) for figures to "
@@ -179,7 +191,12 @@ def _page_body(problems: list[str]) -> None:
     if compute.pending:
         finished, total = done.value
         solara.ProgressLinear(compute.progress if total else True)
-        solara.Text(f"{finished} of {total} runs done" if total else "starting the runs",
-                    classes=["gmsim-progress"])
+        text = ("waiting for another comparison on this server to finish" if waiting.value
+                else f"{finished} of {total} runs done" if total else "starting the runs")
+        solara.Text(text, classes=["gmsim-progress"])
     if outcome.value is not None and not compute.pending:
+        if plan != outcome.value.plan:
+            solara.Warning("The controls have changed since these results were run: press Run to update them. "
+                           "The results below, their download and their command line are for the earlier "
+                           "choices.", classes=["gmsim-stale"])
         Results(outcome.value)

@@ -22,6 +22,7 @@ import io
 import json
 import multiprocessing
 import os
+import signal
 import tempfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
@@ -209,7 +210,17 @@ def load_record(path: str | Path) -> dict[str, Any]:
     return rec
 
 
-def _init_worker() -> None:  # one numba thread per worker process: the processes are the parallelism
+def _init_worker() -> None:
+    """Set up a worker process: default signal handling, one numba thread (the processes are the parallelism).
+
+    A worker forked from a server (the dashboard) would otherwise inherit the server's signal handlers
+    and outlive it.
+    """
+    try:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    except ValueError:  # not the main thread (a Dask worker): its own process manager handles signals
+        pass
     try:
         import numba
 

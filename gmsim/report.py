@@ -970,7 +970,7 @@ def _grid_text(key: str | None, value: Any) -> str:
     return f"{key}: {value}"
 
 
-def _borough_section(boroughs: pd.DataFrame | None, strands: Sequence[str], runs: int) -> str:
+def _borough_section(boroughs: pd.DataFrame | None, strands: Sequence[str], runs: int, objective: str) -> str:
     """The best mix in each borough and what the Greater Manchester best mix gives up there."""
     if boroughs is None or boroughs.empty:
         return ""
@@ -984,12 +984,14 @@ def _borough_section(boroughs: pd.DataFrame | None, strands: Sequence[str], runs
                      _interval_cell(r.to_dict() | {"runs": runs}, metric, runs, False),
                      _Html("&mdash;") if same else _interval_cell(gap, metric, runs, False),
                      f"{int(r.within_noise):,}"])
+    measure = _esc(LABELS.get(metric, metric).lower())
+    why = ("" if metric == objective else " (money is counted for Greater Manchester only, so boroughs are "
+           f"compared on {measure}, what the fiscal benefit is made of)")
     return ("<h2>By borough</h2>"
-            f'<p class="note">The mix with the highest mean {_esc(LABELS.get(metric, metric).lower())} in each borough '
-            f"(strand outcomes are counted for Greater Manchester only, so boroughs are compared on this measure), "
-            f"how much more it gives there than the Greater Manchester best mix <b>{_esc(gm_best)}</b> (paired "
-            "difference, 95% CI) and how many mixes are within noise of it there. Where the gap's interval includes "
-            "zero, the GM best mix serves the borough as well as any.</p>"
+            f'<p class="note">The mix with the highest mean {measure} in each borough{why}, how much more it gives '
+            f"there than the Greater Manchester best mix <b>{_esc(gm_best)}</b> (paired difference, 95% CI) and how "
+            "many mixes cannot be told apart from the borough's best. Where the gap's interval includes zero, the "
+            f"borough's best cannot be told apart from the GM best mix with {_n_runs(runs)}.</p>"
             + _table(["Borough", "Best mix there", "Shares", LABELS.get(metric, metric), "Gain over the GM best mix",
                       "Mixes within noise"], rows, numeric=(3, 4, 5)))
 
@@ -1094,7 +1096,7 @@ def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
                                numeric=range(1, len(strands) + 3),
                                row_classes=["best" if bool(b) else "" for b in f.best]))
 
-    body.append(_borough_section(result.get("boroughs"), strands, runs))
+    body.append(_borough_section(result.get("boroughs"), strands, runs, objective))
 
     if attribution is not None and not attribution.empty:
         body.append("<h2>Attribution</h2>")

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -50,6 +51,19 @@ def test_a_start_scenario_keeps_its_strand_settings_and_budgets():
     assert p.scenario.strands == pilot.strands
     empty = plan(Choices(start="baseline", budgets_m={}, months="12", scale="0.01"), SC)
     assert empty.scenario.strands == {}
+
+
+def test_only_the_strands_come_from_the_start_scenario(tmp_path):
+    shutil.copy(SC / "baseline.yaml", tmp_path / "baseline.yaml")
+    (tmp_path / "tweaked.yaml").write_text(
+        "extends: baseline.yaml\nname: tweaked\nseed: 99\nparameters: {out_of_work_to_in_work.base: 0.01}\n"
+        "strands:\n  early_help: {budget_gbp_per_year: 2000000, parameters: {support_months: 4}}\n")
+    p = plan(Choices(start="tweaked", budgets_m={}, months="12", scale="0.01"), tmp_path)
+    assert p.scenario.parameters == p.comparator.parameters == {}  # the difference is the strands alone
+    assert p.scenario.seed == p.comparator.seed
+    assert p.budgets_gbp() == {"early_help": 2e6}
+    assert p.scenario.strands["early_help"].parameters == {"support_months": 4}
+    assert p.command().startswith(f"gmsim compare {tmp_path.resolve() / 'baseline.yaml'} dashboard.yaml")
 
 
 def test_bad_controls_get_one_message_each_naming_the_control():
@@ -100,90 +114,151 @@ def _wait_for(url: str, server: subprocess.Popen, seconds: float = 120) -> None:
     raise AssertionError(f"the dashboard did not answer at {url} within {seconds} s")
 
 
+def _server_processes(port: int) -> list[int]:
+    """Processes of a dashboard on ``port``: the Solara server and any worker it forked (same command line)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"gmsim.dashboard_page" in cmd and str(port).encode() in cmd:
+            found.append(int(proc.name))
+    return found
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """Local addresses (hex, as /proc/net/tcp* gives them) of sockets listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
 @pytest.fixture
-def dashboard(tmp_path):
-    """A dashboard server on a free loopback port; its URL."""
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "run_sim.py"), "dashboard", "--port", str(port),
-                               "--scenarios", str(SC), "--out", str(tmp_path / "store")],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
-    try:
-        url = f"http://127.0.0.1:{port}/"
-        _wait_for(url, server)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        # the Solara server (a child process) stops with the command: nothing answers on the port any more
-        with pytest.raises(OSError):
-            urllib.request.urlopen(url, timeout=5)
-
-
-def _browser(playwright):
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=[
-        "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync"])
-
-
-def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, tmp_path):
+def browser_page():
+    """A page in headless Chromium (skipped without Chromium, unless .ci/run requires it)."""
+    required = os.environ.get("GMSIM_BROWSER_TEST") == "required"
     if CHROMIUM is None:
-        if os.environ.get("GMSIM_BROWSER_TEST") == "required":
+        if required:
             pytest.fail("Chromium is not installed but the browser test is required (GMSIM_BROWSER_TEST)")
         pytest.skip("Chromium not installed (Debian: apt-get install chromium); .ci/run installs it")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_api.sync_playwright() as pw:
-        browser = _browser(pw)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            raise
+        pytest.skip("playwright not installed (pip install -e '.[test]')")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-            page.goto(dashboard)
-            page.wait_for_selector("text=Annual budget of each strand", timeout=60_000)
-            run = page.locator(".gmsim-run")
-
-            # a bad value gets a message on the page and no run
-            page.get_by_label("Runs (replicates)").fill("abc")
-            problem = page.locator(".gmsim-problem")
-            problem.first.wait_for(timeout=20_000)
-            assert "Runs: expected a whole number from 1 to 200, got 'abc'" in problem.first.inner_text()
-            assert run.is_disabled()
-            assert "Traceback" not in page.inner_text("body")
-
-            page.get_by_label("Runs (replicates)").fill("2")
-            page.get_by_label("Months").fill("24")
-            page.get_by_label("Scale (share of 1,781,000 people)").fill("0.01")
-            page.get_by_label("Seed").fill("7")
-            # move the early help slider four steps of GBP 0.25m: 3.00 -> 4.00
-            label = page.locator(".gmsim-budget-early_help .gmsim-label")
-            assert label.inner_text() == "Early help: £3.00m"
-            page.locator(".gmsim-budget-early_help [role=slider]").focus()
-            for _ in range(4):
-                page.keyboard.press("ArrowRight")
-            page.wait_for_function("() => document.querySelector('.gmsim-budget-early_help .gmsim-label')"
-                                   ".innerText.includes('4.00')", timeout=20_000)
-            assert page.locator(".gmsim-total").inner_text() == "Total £13.00m a year"
-            page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0",
-                                   timeout=20_000)
-
-            run.click()
-            page.locator(".gmsim-progress").or_(page.locator(".gmsim-headline table")).first.wait_for(
-                timeout=60_000)
-            page.wait_for_selector(".gmsim-headline table", timeout=600_000)
-            row = page.locator(".gmsim-headline tr", has_text="Extra person-years in work")
-            shown = row.locator("b").inner_text()
-            page.locator(".gmsim-progress").wait_for(state="detached", timeout=60_000)
-            assert page.locator(".gmsim-report img").count() == 5  # stocks, impacts, boroughs, strands, cost
-            page.set_viewport_size({"width": 1400, "height": 5200})  # the page scrolls inside: show it all
-            page.screenshot(path=str(SHOTS / "dashboard.png"))
-
-            with page.expect_download() as got:
-                page.get_by_text("Download scenario").click()
-            yaml_path = tmp_path / "dashboard.yaml"
-            got.value.save_as(yaml_path)
-            with page.expect_download() as got:
-                page.get_by_text("Download results").click()
-            results = zipfile.ZipFile(io.BytesIO(Path(got.value.path()).read_bytes()))
+            yield browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         finally:
             browser.close()
+
+
+class Dashboard:
+    """A ``gmsim dashboard`` command on a free loopback port."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.command = subprocess.Popen(
+            [sys.executable, str(ROOT / "run_sim.py"), "dashboard", "--port", str(self.port), "--scenarios", str(SC),
+             "--out", str(folder / "store")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=folder)
+        _wait_for(self.url, self.command)
+
+    def stop(self) -> int:
+        """Stop the command as a service manager would (SIGTERM); its exit status."""
+        self.command.terminate()
+        try:
+            return self.command.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.command.kill()
+            raise
+
+    def assert_stopped(self) -> None:
+        """Nothing answers on the port and no process of the dashboard is left."""
+        with pytest.raises(urllib.error.URLError) as err:
+            urllib.request.urlopen(self.url, timeout=5)
+        assert isinstance(err.value.reason, ConnectionRefusedError), err.value
+        deadline = time.monotonic() + 10
+        while _server_processes(self.port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _server_processes(self.port) == []
+
+
+@pytest.fixture
+def dashboard(tmp_path, browser_page):
+    """A dashboard server on a free loopback port (listening on loopback only), stopped and checked after."""
+    server = Dashboard(tmp_path)
+    try:
+        assert _listening_addresses(server.port) == {"0100007F"}  # 127.0.0.1 only
+        yield server
+    finally:
+        if server.command.poll() is None:
+            assert server.stop() == 0
+        server.assert_stopped()
+
+
+def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, browser_page, tmp_path):
+    page = browser_page
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(dashboard.url)
+    page.wait_for_selector("text=Annual budget of each strand", timeout=60_000)
+    run = page.locator(".gmsim-run")
+
+    # a bad value gets a message on the page and no run
+    page.get_by_label("Runs (replicates)").fill("abc")
+    problem = page.locator(".gmsim-problem")
+    problem.first.wait_for(timeout=20_000)
+    assert "Runs: expected a whole number from 1 to 200, got 'abc'" in problem.first.inner_text()
+    assert run.is_disabled()
+    assert "Traceback" not in page.inner_text("body")
+
+    page.get_by_label("Runs (replicates)").fill("2")
+    page.get_by_label("Months").fill("24")
+    page.get_by_label("Scale (share of 1,781,000 people)").fill("0.01")
+    page.get_by_label("Seed").fill("7")
+    # move the early help slider four steps of GBP 0.25m: 3.00 -> 4.00
+    label = page.locator(".gmsim-budget-early_help .gmsim-label")
+    assert label.inner_text() == "Early help: £3.00m"
+    page.locator(".gmsim-budget-early_help [role=slider]").focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('.gmsim-budget-early_help .gmsim-label')"
+                           ".innerText.includes('4.00')", timeout=20_000)
+    assert page.locator(".gmsim-total").inner_text() == "Total £13.00m a year"
+    page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0",
+                           timeout=20_000)
+
+    run.click()
+    page.locator(".gmsim-progress").wait_for(timeout=60_000)  # a fresh run store: the runs take seconds
+    page.wait_for_selector(".gmsim-headline table", timeout=600_000)
+    row = page.locator(".gmsim-headline tr", has_text="Extra person-years in work")
+    shown = row.locator("b").inner_text()
+    page.locator(".gmsim-progress").wait_for(state="detached", timeout=60_000)
+    assert page.locator(".gmsim-report img").count() == 5  # stocks, impacts, boroughs, strands, cost
+    page.set_viewport_size({"width": 1400, "height": 5200})  # the page scrolls inside: show it all
+    page.screenshot(path=str(SHOTS / "dashboard.png"))
+
+    with page.expect_download() as got:
+        page.get_by_text("Download scenario").click()
+    yaml_path = tmp_path / "dashboard.yaml"
+    got.value.save_as(yaml_path)
+    with page.expect_download() as got:
+        page.get_by_text("Download results").click()
+    results = zipfile.ZipFile(io.BytesIO(Path(got.value.path()).read_bytes()))
+
+    # changing a control after the run says the results are for the earlier choices
+    page.get_by_label("Seed").fill("8")
+    page.locator(".gmsim-stale").wait_for(timeout=20_000)
 
     scenario = load_scenario(yaml_path)
     assert scenario.strands["early_help"].budget_gbp_per_year == 4e6
@@ -201,3 +276,17 @@ def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, tmp
     row = cli[(cli.scenario == "dashboard") & (cli.metric == "extra_person_years_in_work")
               & (cli.borough == "Greater Manchester") & (cli.strand == "all")]
     assert shown == fmt(row["mean"].iloc[0], "extra_person_years_in_work")
+
+
+def test_stopping_the_dashboard_during_a_run_stops_its_workers(dashboard, browser_page):
+    page = browser_page
+    page.goto(dashboard.url)
+    page.wait_for_selector("text=Annual budget of each strand", timeout=60_000)
+    page.get_by_label("Scale (share of 1,781,000 people)").fill("0.05")
+    page.get_by_label("Runs (replicates)").fill("6")
+    page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0", timeout=20_000)
+    page.locator(".gmsim-run").click()
+    page.wait_for_function("() => /[1-9][0-9]* of 12 runs done/.test(document.body.innerText)", timeout=120_000)
+    assert len(_server_processes(dashboard.port)) >= 2  # the server and the workers it forked
+    assert dashboard.stop() == 0
+    dashboard.assert_stopped()
