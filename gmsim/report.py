@@ -653,7 +653,15 @@ PLOT_CAPTIONS = {"impacts_over_time": "Extra people in work by month", "stocks":
 
 
 def compare_plots(result: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
-    """Draw a comparison's plots into ``folder``; return their paths by name (keys of ``PLOT_CAPTIONS``)."""
+    """Draw a comparison's plots into ``folder``.
+
+    Args:
+        result: What :func:`gmsim.compare` returns.
+        folder: An existing folder.
+
+    Returns:
+        The PNG files by name (the keys of ``PLOT_CAPTIONS``; ``stocks`` only when the result has stocks).
+    """
     names = [str(s) for s in result["scenarios"].scenario] if "scenarios" in result else \
         list(dict.fromkeys(result["impacts"].scenario))
     comparator, others = names[0], names[1:]
@@ -669,12 +677,30 @@ def compare_plots(result: dict[str, pd.DataFrame], folder: Path) -> dict[str, Pa
 
 
 def headline_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> str:
-    """HTML table of the headline measures (Greater Manchester) of ``scenarios``, mean with 95% CI."""
+    """HTML table of the headline measures (Greater Manchester), as in ``report.html``.
+
+    Args:
+        impacts: The ``impacts`` table of :func:`gmsim.compare`.
+        scenarios: The scenarios to show (not the comparator).
+        runs: Replicates per scenario.
+
+    Returns:
+        One or more ``<table>`` elements: mean, 95% CI of the mean and range of runs per measure.
+    """
     return _headline_tables(impacts, scenarios, runs)
 
 
 def borough_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> str:
-    """HTML table of extra person-years in work by borough (and for GM) of ``scenarios``."""
+    """HTML table of extra person-years in work by borough and for Greater Manchester.
+
+    Args:
+        impacts: The ``impacts`` table of :func:`gmsim.compare`.
+        scenarios: The scenarios to show (not the comparator).
+        runs: Replicates per scenario.
+
+    Returns:
+        A ``<table>`` element.
+    """
     metric = "extra_person_years_in_work"
     rows = [[b] + [_interval_cell(_impact(impacts, s, metric, b), metric, runs) for s in scenarios]
             for b in (*codes.BOROUGHS, GM)]
@@ -683,7 +709,16 @@ def borough_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) ->
 
 
 def strand_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> str:
-    """HTML table of each funded strand's gross outcomes and spend (mean with 95% CI); empty without strands."""
+    """HTML table of each funded strand's gross outcomes and spend (mean with 95% CI).
+
+    Args:
+        impacts: The ``impacts`` table of :func:`gmsim.compare`.
+        scenarios: The scenarios to show (not the comparator).
+        runs: Replicates per scenario.
+
+    Returns:
+        A ``<table>`` element, or ``""`` when no scenario funds a strand.
+    """
     strands = _strands_in(impacts, scenarios)
     if not strands:
         return ""
