@@ -254,13 +254,9 @@ def end_support(tracked, status, status_month, borough, month, support_months, a
     Returns:
         The tracked slots on the waiting list, in tracked order.
     """
-    n_waiting = 0
     for j in range(tracked.shape[0]):
         i = tracked[j]
         s = status[i]
-        if s == waiting:
-            n_waiting += 1
-            continue
         if s != supported and s != after and s != in_work_support:
             continue
         spent = month - np.int64(status_month[i])
@@ -271,14 +267,7 @@ def end_support(tracked, status, status_month, borough, month, support_months, a
         elif (s == after and spent >= after_months) or (s == in_work_support and spent >= in_work_months):
             status[i] = done
             status_month[i] = month
-    out = np.empty(n_waiting, dtype=np.int64)
-    k = 0
-    for j in range(tracked.shape[0]):
-        i = tracked[j]
-        if status[i] == waiting:
-            out[k] = i
-            k += 1
-    return out
+    return with_status(tracked, status, waiting)
 
 
 @njit(cache=True)
