@@ -56,6 +56,19 @@ class DashboardError(Exception):
         super().__init__("; ".join(self.messages))
 
 
+class Stopped(Exception):
+    """Raised from a run's progress callback when the user stops it; finished runs stay in the run store.
+
+    Attributes:
+        finished: Runs finished when it stopped.
+        total: Runs the comparison needed.
+    """
+
+    def __init__(self, finished: int, total: int) -> None:
+        self.finished, self.total = finished, total
+        super().__init__(f"stopped after {finished} of {total} runs")
+
+
 @dataclass(frozen=True)
 class Choices:
     """What the controls on the page say.

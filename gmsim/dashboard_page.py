@@ -58,6 +58,8 @@ done = solara.reactive((0, 0))
 outcome: solara.Reactive[db.Outcome | None] = solara.reactive(None)
 failure = solara.reactive("")
 waiting = solara.reactive(False)
+stop_requested = solara.reactive(False)
+notice = solara.reactive("")
 log = logging.getLogger("gmsim.dashboard")
 
 
@@ -77,7 +79,8 @@ def _set_start(name: str) -> None:
 @solara.lab.task(prefer_threaded=True)
 def compute(plan: db.Plan) -> None:
     """Run the comparison in a thread, reporting runs done to the page (one comparison at a time per server)."""
-    failure.value = ""
+    failure.value = notice.value = ""
+    stop_requested.value = False
     done.value = (0, 0)
     waiting.value = not db.RUN_LOCK.acquire(blocking=False)
     if waiting.value:
@@ -85,12 +88,18 @@ def compute(plan: db.Plan) -> None:
         waiting.value = False
 
     def progress(finished: int, total: int) -> None:
+        if stop_requested.value:
+            raise db.Stopped(finished, total)
         if compute.is_current():
             done.value = (finished, total)
             compute.progress = 100.0 * finished / max(total, 1)
 
     try:
         new = db.run(plan, _store(), on_progress=progress)
+    except db.Stopped as stop:
+        notice.value = (f"Stopped after {stop.finished} of {stop.total} runs. The finished runs are kept: press Run "
+                        "with the same choices to carry on from them.")
+        return
     except Exception as exc:  # noqa: BLE001 - the page shows a message, never a stack trace
         log.exception("dashboard run failed")
         if compute.is_current():
@@ -188,12 +197,19 @@ def _page_body(problems: list[str], plan: db.Plan | None) -> None:
         solara.Error(message, classes=["gmsim-problem"])
     if failure.value:
         solara.Error(failure.value, classes=["gmsim-problem"])
+    if notice.value:
+        solara.Info(notice.value, classes=["gmsim-notice"])
     if compute.pending:
         finished, total = done.value
         solara.ProgressLinear(compute.progress if total else True)
         text = ("waiting for another comparison on this server to finish" if waiting.value
                 else f"{finished} of {total} runs done" if total else "starting the runs")
-        solara.Text(text, classes=["gmsim-progress"])
+        with solara.Row():
+            solara.Text(text, classes=["gmsim-progress"])
+            solara.Button("Stop", on_click=lambda: stop_requested.set(True), disabled=stop_requested.value,
+                          classes=["gmsim-stop"])
+        if stop_requested.value:
+            solara.Text("stopping after the runs under way finish", classes=["gmsim-stopping"])
     if outcome.value is not None and not compute.pending:
         if plan != outcome.value.plan:
             solara.Warning("The controls have changed since these results were run: press Run to update them. "

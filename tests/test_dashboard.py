@@ -278,7 +278,7 @@ def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, bro
     assert shown == fmt(row["mean"].iloc[0], "extra_person_years_in_work")
 
 
-def test_stopping_the_dashboard_during_a_run_stops_its_workers(dashboard, browser_page):
+def test_a_run_can_be_stopped_from_the_page_and_with_the_server(dashboard, browser_page, tmp_path):
     page = browser_page
     page.goto(dashboard.url)
     page.wait_for_selector("text=Annual budget of each strand", timeout=60_000)
@@ -286,7 +286,20 @@ def test_stopping_the_dashboard_during_a_run_stops_its_workers(dashboard, browse
     page.get_by_label("Runs (replicates)").fill("6")
     page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0", timeout=20_000)
     page.locator(".gmsim-run").click()
-    page.wait_for_function("() => /[1-9][0-9]* of 12 runs done/.test(document.body.innerText)", timeout=120_000)
+    some_done = "() => /[1-9][0-9]* of 12 runs done/.test(document.body.innerText)"
+    page.wait_for_function(some_done, timeout=120_000)
+    # the page's Stop button: the runs under way finish, the rest are not started, the finished ones are kept
+    page.locator(".gmsim-stop").click()
+    notice = page.locator(".gmsim-notice")
+    notice.wait_for(timeout=120_000)
+    assert "Stopped after" in notice.inner_text() and "of 12 runs" in notice.inner_text()
+    kept = len(list((tmp_path / "store" / "runs").glob("*.npz")))
+    assert 1 <= kept < 12
+    assert page.locator(".gmsim-run").is_enabled()
+    # Run again carries on from the kept runs; stopping the server then stops its workers too
+    page.locator(".gmsim-run").click()
+    page.wait_for_function(f"() => /([{kept + 1}-9]|1[01]) of 12 runs done/.test(document.body.innerText)"
+                           if kept < 9 else some_done, timeout=120_000)
     assert len(_server_processes(dashboard.port)) >= 2  # the server and the workers it forked
     assert dashboard.stop() == 0
     dashboard.assert_stopped()
