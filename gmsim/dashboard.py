@@ -302,27 +302,6 @@ class Outcome:
                 "boroughs": report.borough_table(impacts, name, runs),
                 "strands": report.strand_table(impacts, name, runs)}
 
-    def value(self, metric: str, borough: str = "Greater Manchester", strand: str = "all") -> dict[str, float]:
-        """Mean, low and high of one impact of the funded scenario against the baseline.
-
-        Args:
-            metric: An impact metric (see :mod:`gmsim.comparison`).
-            borough: A borough, or Greater Manchester.
-            strand: A strand, or ``all``.
-
-        Returns:
-            ``{"mean": ..., "low": ..., "high": ...}``.
-
-        Raises:
-            KeyError: If the result has no such impact.
-        """
-        imp = self.result["impacts"]
-        row = imp[(imp.scenario == self.plan.scenario.name) & (imp.metric == metric) & (imp.borough == borough)
-                  & (imp.strand == strand)]
-        if row.empty:
-            raise KeyError(f"no impact {metric!r} for {borough!r}, strand {strand!r}")
-        return {k: float(row.iloc[0][k]) for k in ("mean", "low", "high")}
-
     def results_zip(self) -> bytes:
         """"Download results": the CSVs, ``report.html`` and the scenario YAML, zipped."""
         buf = io.BytesIO()

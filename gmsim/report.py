@@ -652,6 +652,14 @@ PLOT_CAPTIONS = {"impacts_over_time": "Extra people in work by month", "stocks":
                  "cost_per_outcome": "Cost per extra person-year in work and benefit-cost ratio"}
 
 
+def _scenario_table(result: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The compared scenarios (comparator first) with their descriptions, from the impacts if not given."""
+    table = result.get("scenarios")
+    if table is None or table.empty:
+        table = pd.DataFrame({"scenario": list(dict.fromkeys(result["impacts"].scenario)), "description": ""})
+    return table
+
+
 def compare_plots(result: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
     """Draw a comparison's plots into ``folder``.
 
@@ -662,8 +670,7 @@ def compare_plots(result: dict[str, pd.DataFrame], folder: Path) -> dict[str, Pa
     Returns:
         The PNG files by name (the keys of ``PLOT_CAPTIONS``; ``stocks`` only when the result has stocks).
     """
-    names = [str(s) for s in result["scenarios"].scenario] if "scenarios" in result else \
-        list(dict.fromkeys(result["impacts"].scenario))
+    names = [str(s) for s in _scenario_table(result).scenario]
     comparator, others = names[0], names[1:]
     impacts = result["impacts"]
     pngs = {"impacts_over_time": _plot_over_time(result["over_time"], others, comparator,
@@ -748,9 +755,7 @@ def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: st
     plots.mkdir(parents=True, exist_ok=True)
     files = _write_tables(result, out, ("impacts", "replicates", "over_time", "stocks"))
     impacts = result["impacts"]
-    sc_table = result.get("scenarios")
-    if sc_table is None or sc_table.empty:
-        sc_table = pd.DataFrame({"scenario": list(dict.fromkeys(impacts.scenario)), "description": ""})
+    sc_table = _scenario_table(result)
     names = [str(s) for s in sc_table.scenario]
     comparator, others = names[0], names[1:]
     runs = _runs(result)
