@@ -36,7 +36,7 @@ def main():
     scs = [load_scenario(ROOT / "scenarios" / spec.baseline)] + [
         _mix_scenario(base, spec, g, mix_label(spec, g)) for g in grid]
     scs = [s.with_overrides(scale=a.scale, months=a.months) for s in scs]
-    tasks = [Task(s, r, 1, True) for s in scs for r in range(a.runs)]
+    tasks = [Task(s, r, 1, True) for r in range(a.runs) for s in scs]  # replicate by replicate, as gmsim does
     with tempfile.TemporaryDirectory() as store:
         t0 = time.perf_counter()
         execute(tasks, store, workers=a.workers, progress=False)

@@ -189,7 +189,8 @@ def run_ensemble(scenarios: list[Scenario], runs: int, seed: int, draws: bool, s
                  dask: str | None, progress: bool, on_progress: Callable[[int, int], None] | None = None,
                  ) -> dict[str, list[dict[str, Any]]]:
     """Run every scenario ``runs`` times; return each scenario's records in replicate order."""
-    tasks = [Task(s, r, seed, draws) for s in scenarios for r in range(runs)]
+    # Replicate by replicate: a worker's consecutive runs then share a seed and its starting population.
+    tasks = [Task(s, r, seed, draws) for r in range(runs) for s in scenarios]
     paths = execute(tasks, store, workers=workers, dask=dask, progress=progress, on_progress=on_progress)
     records: dict[str, list[dict[str, Any]]] = {s.name: [] for s in scenarios}
     for task, path in zip(tasks, paths, strict=True):

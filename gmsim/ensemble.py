@@ -211,8 +211,10 @@ def load_record(path: str | Path) -> dict[str, Any]:
 
 
 def _init_worker() -> None:
-    """Set up a worker process: default signal handling, one numba thread (the processes are the parallelism).
+    """Set up a worker process: default signals, one numba thread, reuse of starting populations.
 
+    The processes are the parallelism, so each has one numba thread. Tasks come replicate by replicate, so
+    a worker's next run usually has the same seed and can copy the starting population it synthesised last.
     A worker forked from a server (the dashboard) would otherwise inherit the server's signal handlers
     and outlive it.
     """
@@ -221,6 +223,9 @@ def _init_worker() -> None:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread (a Dask worker): its own process manager handles signals
         pass
+    from . import model
+
+    model.KEEP_POPULATIONS = 2
     try:
         import numba
 

@@ -32,7 +32,6 @@ from .agents.views import Employer, PathwayRecorder, Person
 from .dynamics.benefits import benefits_step
 from .dynamics.demography import demography_step
 from .dynamics.employers import employer_step
-from .dynamics.hazard import hazard_groups
 from .dynamics.health import health_step
 from .dynamics.labour import labour_step
 from .interventions.base import HazardMultipliers, Intervention, registered
@@ -118,9 +117,7 @@ class GMModel(mesa.Model):
         self.months_planned = int(scenario.months)
 
         n = max(1, round(working_age_population() * self.scale))
-        targets = borough_employment_targets()
-        self.employers: Employers = synthesise_employers(n * float(targets.mean()), self.streams)
-        self.people: People = synthesise_people(n, self.streams, self.employers, targets)
+        self.employers, self.people = starting_population(n, self.streams)
         self._entrants = _entrant_table()
         # Interventions (Working Well strands and researchers' own modules), in scenario order.
         self.participation = np.zeros(n, dtype=np.uint16)  # bit k: took part in interventions[k]
@@ -133,7 +130,6 @@ class GMModel(mesa.Model):
             raise ValueError(f"at most 16 interventions can run in one model, got {len(self.interventions)}")
         claimed = [t for iv in self.interventions for t in iv.claims]
         self.hazard_multipliers = HazardMultipliers(claimed, n)
-        self._groups = tuple(np.zeros(n, dtype=np.int16) for _ in codes.HAZARD_GROUPS)
 
         self.month = 0
         self.results = Results(self.months_planned, self.scale)
@@ -161,10 +157,8 @@ class GMModel(mesa.Model):
         mult.reset()
         for intervention in self.interventions:
             intervention.before_labour(self, mult)
-        g = self._groups
-        hazard_groups(p, e.size_band, e.occupational_health, *g)
-        health_step(p, t.kernel, kernel_mult, *g, key("health"), month)
-        labour_step(p, t.kernel, kernel_mult, *g, key("labour"), month)
+        health_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("health"), month)
+        labour_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("labour"), month)
         benefits_step(p, t.reassessment_rate, key("benefits"), month)
         employer_step(p, e.cumulative, key("employers"), month)
         for intervention in self.interventions:
@@ -206,6 +200,33 @@ class GMModel(mesa.Model):
     def sampled_slots(self) -> np.ndarray:
         """Slots whose pathways are recorded."""
         return np.array([], dtype=np.int64) if self.pathways is None else self.pathways.slots
+
+
+# Synthesised month-0 populations kept for reuse, by (seed, slots): the same seed gives the same population,
+# and scenarios compared at one replicate share their seed. Off (0) unless a process asks for it, as ensemble
+# workers do; each population kept costs about 34 bytes a person.
+_KEPT_POPULATIONS: dict[tuple[int, int], tuple[Employers, People]] = {}
+KEEP_POPULATIONS = 0
+
+
+def starting_population(n: int, streams: Streams) -> tuple[Employers, People]:
+    """The month-0 employers and people for ``n`` slots and the run's streams (a fresh copy each call).
+
+    Synthesis depends only on the seed and ``n``; with ``KEEP_POPULATIONS`` > 0 the latest populations are
+    kept and copied rather than synthesised again.
+    """
+    key = (streams.seed, n)
+    if key not in _KEPT_POPULATIONS:
+        targets = borough_employment_targets()
+        employers = synthesise_employers(n * float(targets.mean()), streams)
+        people = synthesise_people(n, streams, employers, targets)
+        if KEEP_POPULATIONS <= 0:
+            return employers, people
+        while len(_KEPT_POPULATIONS) >= KEEP_POPULATIONS:
+            del _KEPT_POPULATIONS[next(iter(_KEPT_POPULATIONS))]
+        _KEPT_POPULATIONS[key] = (employers, people)
+    employers, people = _KEPT_POPULATIONS[key]
+    return Employers(*(a.copy() for a in employers)), People(*(a.copy() for a in people))
 
 
 def _entrant_table() -> np.ndarray:

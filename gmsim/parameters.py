@@ -13,7 +13,9 @@ dotted name:
 
 from __future__ import annotations
 
+import copy
 import difflib
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
@@ -29,8 +31,14 @@ DATA_PACKAGE = "gmsim.data"
 
 
 def read_data(filename: str) -> Any:
-    """Parse one YAML file shipped in ``gmsim/data/``."""
-    return yaml.safe_load(resources.files(DATA_PACKAGE).joinpath(filename).read_text(encoding="utf-8"))
+    """Parse one YAML file shipped in ``gmsim/data/`` (a fresh copy each call: callers may change it)."""
+    return copy.deepcopy(_parse(resources.files(DATA_PACKAGE).joinpath(filename).read_text(encoding="utf-8")))
+
+
+@functools.lru_cache(maxsize=64)
+def _parse(text: str) -> Any:
+    # Keyed on the text, so an edited file is parsed afresh; parsing is most of the cost of building a model.
+    return yaml.safe_load(text)
 
 
 @dataclass(frozen=True)

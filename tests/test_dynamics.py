@@ -9,7 +9,7 @@ from gmsim import codes
 from gmsim.dynamics.benefits import benefits_step
 from gmsim.dynamics.demography import demography_step
 from gmsim.dynamics.employers import employer_step
-from gmsim.dynamics.hazard import hazard_groups, no_multipliers
+from gmsim.dynamics.hazard import hazard_groups, no_multipliers, upper_bounds
 from gmsim.dynamics.health import health_step
 from gmsim.dynamics.labour import labour_step
 from gmsim.interventions.base import HazardMultipliers
@@ -44,9 +44,7 @@ def competing(hazards: dict[str, float]) -> dict[str, float]:
 
 
 def run_labour(people, mult=NO_MULT, month=1, seed=5):
-    groups = tuple(np.zeros(people.n, np.int16) for _ in range(3))
-    hazard_groups(people, EMP_SIZE, EMP_OH, *groups)
-    labour_step(people, TABLES.kernel, mult, *groups, Streams(seed).key("labour"), month)
+    labour_step(people, TABLES.kernel, mult, EMP_SIZE, EMP_OH, Streams(seed).key("labour"), month)
 
 
 def test_group_tables_reproduce_the_named_parameters():
@@ -143,12 +141,66 @@ def test_kernels_read_multipliers_of_touched_people_only():
     assert (people[0].labour_event[: N // 2] == t).sum() == 0 < (people[2].labour_event[: N // 2] == t).sum()
 
 
+def _all_totals(first: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Summed hazards of every combination of levels (a, b, c), added in the kernels' order: shape (a, b, c)."""
+    base, ga, gb, gc = TABLES.kernel
+    total = np.zeros((ga.shape[0], gb.shape[0], gc.shape[0]))
+    for k in range(int(count.max())):
+        t = np.minimum(first + k, len(base) - 1)
+        h = (base[t] * ga[np.arange(ga.shape[0]), t])[:, None, None] * gb[:, t].T[:, :, None] * gc[:, t].T[:, None, :]
+        total += np.where((k < count)[:, None, None], h, 0.0)
+    return total
+
+
+@pytest.mark.parametrize("process", ["labour", "health"])
+def test_thinning_bounds_hold_for_every_combination_of_levels(process):
+    # The kernels skip the hazards of anyone whose number is at or above the bound of their first-group level,
+    # which is exact only if no combination of the other levels has a larger summed hazard.
+    levels = TABLES.group_a.shape[0]
+    if process == "labour":
+        from gmsim.dynamics.labour import _FIRST, labour_bounds
+
+        state = np.arange(levels) // (levels // len(codes.STATES))
+        first, count, bound = _FIRST[state], _FIRST[state + 1] - _FIRST[state], labour_bounds(TABLES.kernel)
+    else:
+        first, count = np.full(levels, codes.T["onset_mental_health"]), np.full(levels, 5)
+        bound = upper_bounds(TABLES.kernel, first, count)
+    totals = _all_totals(first, count)
+    assert np.all(totals.max(axis=(1, 2)) <= bound)
+    # ... and is the sum of each transition's largest hazard, so no tighter bound of that form exists.
+    largest = sum(np.where(k < count, _all_totals(first + k, np.minimum(count - k, 1)).max(axis=(1, 2)), 0.0)
+                  for k in range(int(count.max())))
+    np.testing.assert_allclose(bound, largest, rtol=1e-8)
+
+
+def test_thinning_gives_the_events_of_working_out_every_hazard():
+    from gmsim.dynamics.labour import _labour, labour_bounds
+
+    rng = np.random.default_rng(3)
+    p = make_people(N, state=codes.IN_WORK, employer=1)
+    for name, hi in (("state", 4), ("severity", 4), ("condition", 5), ("skills", 3), ("borough", 10), ("sex", 2)):
+        getattr(p, name)[:] = rng.integers(0, hi, N)
+    p.age_months[:] = rng.integers(16 * 12, 65 * 12, N)
+    p.months_in_state[:] = rng.integers(0, 200, N)
+    p.benefit[:] = rng.integers(0, 4, N)
+    p.employer[:] = rng.integers(-1, 2, N)
+    copies = [make_people(N) for _ in range(2)]
+    for q in copies:
+        for name in p._fields:
+            getattr(q, name)[:] = getattr(p, name)
+    key = Streams(9).key("labour")
+    for q, bound in zip(copies, (labour_bounds(TABLES.kernel), np.full(TABLES.group_a.shape[0], np.inf)), strict=True):
+        _labour(q.state, q.months_in_state, q.labour_event, q.severity, q.condition, q.age_months, q.sex, q.borough,
+                q.skills, q.benefit, q.employer, EMP_SIZE, EMP_OH, TABLES.kernel, bound, *NO_MULT, key, 4)
+    assert np.array_equal(copies[0].labour_event, copies[1].labour_event)
+    assert np.array_equal(copies[0].months_in_state, copies[1].months_in_state)
+    assert (copies[0].labour_event >= 0).sum() > 1000  # plenty of moves, of every kind of state
+
+
 def test_health_events_and_their_effects():
-    groups = tuple(np.zeros(N, np.int16) for _ in range(3))
     p = make_people(N, state=codes.OUT_OF_WORK, severity=codes.MILD, condition=codes.MUSCULOSKELETAL,
                     age_months=30 * 12)
-    hazard_groups(p, EMP_SIZE, EMP_OH, *groups)
-    health_step(p, TABLES.kernel, NO_MULT, *groups, Streams(2).key("health"), 1)
+    health_step(p, TABLES.kernel, NO_MULT, EMP_SIZE, EMP_OH, Streams(2).key("health"), 1)
     lv = dict(state="out_of_work", severity="mild", condition="musculoskeletal", age_band="25-34")
     names = ("onset_mental_health", "onset_musculoskeletal", "onset_other", "health_worsening", "health_recovery")
     probs = competing({t: expected_hazard(t, **lv) for t in names})

@@ -113,3 +113,26 @@ def test_employers_by_size_band(small_run):
     oh_large = e.occupational_health[e.size_band == 4].mean()
     oh_micro = e.occupational_health[e.size_band == 1].mean()
     assert oh_large > 0.7 and oh_micro < 0.2
+
+
+def test_kept_starting_populations_give_the_same_runs(monkeypatch):
+    from gmsim import model as model_module
+
+    fresh = GMModel(scale=0.005, months=6, rng=21)
+    fresh.run(progress=False)
+    monkeypatch.setattr(model_module, "KEEP_POPULATIONS", 1)
+    monkeypatch.setattr(model_module, "_KEPT_POPULATIONS", {})
+    calls = []
+    synthesise = model_module.synthesise_people
+    monkeypatch.setattr(model_module, "synthesise_people", lambda *a: calls.append(a) or synthesise(*a))
+    first = GMModel(scale=0.005, months=6, rng=21)
+    first.run(progress=False)  # changes its own copy of the kept population ...
+    again = GMModel(scale=0.005, months=6, rng=21)
+    assert len(calls) == 1  # ... which is reused, not synthesised again
+    again.run(progress=False)
+    for runs in (first, again):
+        for name in fresh.people._fields:
+            assert np.array_equal(getattr(runs.people, name), getattr(fresh.people, name)), name
+        assert np.array_equal(runs.results.stock, fresh.results.stock)
+    other = GMModel(scale=0.005, months=6, rng=22)  # another seed replaces it
+    assert len(calls) == 2 and list(model_module._KEPT_POPULATIONS) == [(22, other.people.n)]

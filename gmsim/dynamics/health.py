@@ -10,25 +10,32 @@ condition ends it.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import group_a, hazard, kernel_multipliers, multiplier, pick
+from .hazard import hazard, kernel_multipliers, level_a, level_b, level_c, multiplier, pick, upper_bounds
 
 _ONSET = codes.T["onset_mental_health"]  # the three onsets, then worsening, then recovery
 _WORSEN = codes.T["health_worsening"]
 _RECOVER = codes.T["health_recovery"]
 _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
-_N_AGE = len(codes.AGE_BANDS)
 
 
 @njit(cache=True, parallel=True)
-def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, rows, touched, key, month):
+def _health(state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state, employer,
+            health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, key, month):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
     for i in prange(severity.shape[0]):
-        a, b, c = ga[i], gb[i], gc[i]
+        a = level_a(i, state, severity, condition, age_months)
+        u = draw(start, i)
+        if u >= bound[a] and not (intervening and touched[i] != 0):
+            health_event[i] = -1  # no event possible: see upper_bounds()
+            continue
+        b = level_b(i, sex, borough, skills)
+        c = level_c(i, benefit, months_in_state, employer, emp_size, emp_oh)
         sev = severity[i]
         h_mh = hazard(_ONSET, a, b, c, tables)
         h_msk = hazard(_ONSET + 1, a, b, c, tables)
@@ -41,7 +48,7 @@ def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, 
             h_oth *= multiplier(mult, rows, _ONSET + 2, i)
             h_w *= multiplier(mult, rows, _WORSEN, i)
             h_r *= multiplier(mult, rows, _RECOVER, i)
-        k = pick(draw(start, i), (h_mh, h_msk, h_oth, h_w, h_r))
+        k = pick(u, (h_mh, h_msk, h_oth, h_w, h_r))
         if k < 0:
             health_event[i] = -1
             continue
@@ -59,14 +66,14 @@ def _health(state, condition, severity, health_event, ga, gb, gc, tables, mult, 
             severity[i] = sev - 1
             if sev == _MILD:
                 condition[i] = 0
-        ga[i] = group_a(state[i], severity[i], condition[i], a % _N_AGE)
 
 
-def health_step(p, tables, multipliers, ga, gb, gc, key, month) -> None:
+def health_step(p, tables, multipliers, emp_size, emp_oh, key, month) -> None:
     """Apply one month of health events in place; ``p.health_event`` records them.
 
-    Args are those of :func:`gmsim.dynamics.labour.labour_step` (``key``: the ``health`` stream); the
-    first hazard group level ``ga`` of people whose health changed is updated.
+    Args are those of :func:`gmsim.dynamics.labour.labour_step` (``key``: the ``health`` stream).
     """
-    _health(p.state, p.condition, p.severity, p.health_event, ga, gb, gc, tables, *kernel_multipliers(multipliers),
-            key, month)
+    levels = tables[1].shape[0]
+    bound = upper_bounds(tables, np.full(levels, _ONSET), np.full(levels, 5))
+    _health(p.state, p.condition, p.severity, p.age_months, p.sex, p.borough, p.skills, p.benefit, p.months_in_state,
+            p.employer, p.health_event, emp_size, emp_oh, tables, bound, *kernel_multipliers(multipliers), key, month)

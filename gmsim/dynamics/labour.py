@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import hazard, kernel_multipliers, multiplier, pick
+from .hazard import hazard, kernel_multipliers, level_a, level_b, level_c, multiplier, pick, upper_bounds
 
 # Transitions out of each state are contiguous in codes.TRANSITIONS: first index per state, then end.
 _FIRST = np.array([0, 3, 6, 8, 10], dtype=np.int64)
@@ -24,13 +24,22 @@ _LAST = codes.N_LABOUR - 1
 
 
 @njit(cache=True, parallel=True)
-def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, rows, touched, key, month):
+def _labour(state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills, benefit,
+            employer, emp_size, emp_oh, tables, bound, mult, rows, touched, key, month):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
     for i in prange(state.shape[0]):
+        a = level_a(i, state, severity, condition, age_months)
+        u = draw(start, i)
+        if u >= bound[a] and not (intervening and touched[i] != 0):
+            labour_event[i] = -1  # no move possible: see upper_bounds()
+            if months_in_state[i] < _MAX_MONTHS:
+                months_in_state[i] += 1
+            continue
         s = state[i]
         first = _FIRST[s]
-        a, b, c = ga[i], gb[i], gc[i]
+        b = level_b(i, sex, borough, skills)
+        c = level_c(i, benefit, months_in_state, employer, emp_size, emp_oh)
         h0 = hazard(first, a, b, c, tables)
         h1 = hazard(first + 1, a, b, c, tables)
         h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
@@ -38,7 +47,7 @@ def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, rows
             h0 *= multiplier(mult, rows, first, i)
             h1 *= multiplier(mult, rows, first + 1, i)
             h2 *= multiplier(mult, rows, min(first + 2, _LAST), i)
-        k = pick(draw(start, i), (h0, h1, h2))
+        k = pick(u, (h0, h1, h2))
         if k < 0:
             labour_event[i] = -1
             if months_in_state[i] < _MAX_MONTHS:
@@ -50,7 +59,7 @@ def _labour(state, months_in_state, labour_event, ga, gb, gc, tables, mult, rows
             months_in_state[i] = 0
 
 
-def labour_step(p, tables, multipliers, ga, gb, gc, key, month) -> None:
+def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month) -> None:
     """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
 
     Args:
@@ -60,11 +69,18 @@ def labour_step(p, tables, multipliers, ga, gb, gc, key, month) -> None:
             transition (shape (claimed, people), or (0, 0) when none run), each transition's row or -1, and
             per person whether any multiplier may differ from 1 (see
             :func:`~gmsim.dynamics.hazard.kernel_multipliers`; ``(values, rows)`` alone also works).
-        ga: Each person's level in the first hazard group (:func:`~gmsim.dynamics.hazard.hazard_groups`).
-        gb: ... in the second group.
-        gc: ... in the third group.
+        emp_size: Each employer's size band (``Employers.size_band``).
+        emp_oh: Each employer's occupational-health access (``Employers.occupational_health``).
         key: Key of the ``labour`` stream.
         month: Current month.
     """
-    _labour(p.state, p.months_in_state, p.labour_event, ga, gb, gc, tables, *kernel_multipliers(multipliers), key,
-            month)
+    _labour(p.state, p.months_in_state, p.labour_event, p.severity, p.condition, p.age_months, p.sex, p.borough,
+            p.skills, p.benefit, p.employer, emp_size, emp_oh, tables, labour_bounds(tables),
+            *kernel_multipliers(multipliers), key, month)
+
+
+def labour_bounds(tables) -> np.ndarray:
+    """:func:`~gmsim.dynamics.hazard.upper_bounds` of the moves out of each level's labour state."""
+    levels = tables[1].shape[0]
+    state = np.arange(levels) // (levels // len(codes.STATES))
+    return upper_bounds(tables, _FIRST[state], _FIRST[state + 1] - _FIRST[state])
