@@ -17,6 +17,7 @@ interface (``Client.get_executor()``); results are bit-identical whatever the ex
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -166,6 +167,10 @@ def run_task(task: Task, store: str | None) -> str | bytes:
         "seed": task.seed, "run_seed": seed, "draws": draws or {}, "gmsim": __version__,
         "strands": [iv.name for iv in model.interventions], "scale": model.scale, "months": model.month,
     }))
+    # The model refers to itself (its interventions, data collector): free it now, not at the next
+    # garbage collection, so that a worker never holds two models at once.
+    del model
+    gc.collect()
     buffer = io.BytesIO()
     np.savez_compressed(buffer, **record)
     if store is None:
