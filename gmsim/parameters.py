@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import copy
 import difflib
-import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -35,7 +34,7 @@ def read_data(filename: str) -> Any:
     return copy.deepcopy(_parse(resources.files(DATA_PACKAGE).joinpath(filename).read_text(encoding="utf-8")))
 
 
-@functools.lru_cache(maxsize=64)
+@lru_cache(maxsize=64)
 def _parse(text: str) -> Any:
     # Keyed on the text, so an edited file is parsed afresh; parsing is most of the cost of building a model.
     return yaml.safe_load(text)

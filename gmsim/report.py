@@ -397,7 +397,18 @@ def _verdict(s: dict[str, Any] | None, runs: int) -> str:
     return f"the 95% CI includes zero: with {runs} runs it cannot be told apart from no change"
 
 
-def _headline_tables(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int, per_table: int = 3) -> str:
+def headline_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int, per_table: int = 3) -> str:
+    """HTML table of the headline measures (Greater Manchester), as in ``report.html``.
+
+    Args:
+        impacts: The ``impacts`` table of :func:`gmsim.compare`.
+        scenarios: The scenarios to show (not the comparator).
+        runs: Replicates per scenario.
+        per_table: Scenarios per table (more scenarios make more tables).
+
+    Returns:
+        One or more ``<table>`` elements: mean, 95% CI of the mean and range of runs per measure.
+    """
     out = []
     for k in range(0, len(scenarios), per_table):
         chunk = scenarios[k:k + per_table]
@@ -683,20 +694,6 @@ def compare_plots(result: dict[str, pd.DataFrame], folder: Path) -> dict[str, Pa
     return pngs
 
 
-def headline_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> str:
-    """HTML table of the headline measures (Greater Manchester), as in ``report.html``.
-
-    Args:
-        impacts: The ``impacts`` table of :func:`gmsim.compare`.
-        scenarios: The scenarios to show (not the comparator).
-        runs: Replicates per scenario.
-
-    Returns:
-        One or more ``<table>`` elements: mean, 95% CI of the mean and range of runs per measure.
-    """
-    return _headline_tables(impacts, scenarios, runs)
-
-
 def borough_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> str:
     """HTML table of extra person-years in work by borough and for Greater Manchester.
 
@@ -790,7 +787,7 @@ def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: st
                     "the 95% confidence interval of the mean in brackets and, below, the range of the middle 95% "
                     "of runs (see &ldquo;What the intervals mean&rdquo;). Money in GBP (spend undiscounted; "
                     "fiscal benefit discounted).</p>")
-        body.append(_headline_tables(impacts, others, runs))
+        body.append(headline_table(impacts, others, runs))
 
         body.append("<h2>By borough</h2><p class=\"note\">Extra person-years in work.</p>")
         body.append(borough_table(impacts, others, runs))
@@ -1121,7 +1118,7 @@ def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
         if len(near) > len(shown):
             body.append(f'<p class="note">&hellip; and {len(near) - len(shown):,} more (see mixes.csv).</p>')
         body.append(f"<h3>The best mix against {_esc(comparator)}</h3>")
-        body.append(_headline_tables(impacts, [str(best.scenario)], runs))
+        body.append(headline_table(impacts, [str(best.scenario)], runs))
 
         if len(frontier_cols) >= 2 and "on_frontier" in mixes:
             f = mixes[mixes.on_frontier.astype(bool)].sort_values(frontier_cols[0])

@@ -24,6 +24,7 @@ import pandas as pd
 from numba import get_num_threads, njit, prange
 
 from . import codes
+from .dynamics.hazard import band_of
 
 N_HEALTH = 1 + (len(codes.CONDITIONS) - 1) * (len(codes.SEVERITIES) - 1)
 HEALTH_LABELS = [("none", "none")] + [
@@ -60,10 +61,7 @@ def _tally_chunk(borough, state, severity, condition, benefit, months_in_state, 
         stock[(b * _N_STATES + s) * N_HEALTH + _HEALTH[condition[i] * _N_SEV + severity[i]]] += 1
         if s == codes.OUT_OF_WORK:
             if benefit[i] >= codes.LIMITED_CAPABILITY:
-                m = months_in_state[i]
-                band = 0
-                for k in range(1, _SPELL_LOWER.shape[0]):
-                    band += m >= _SPELL_LOWER[k]
+                band = band_of(months_in_state[i], _SPELL_LOWER)
             else:
                 band = 5
             spells[b * _N_SPELLS + band] += 1

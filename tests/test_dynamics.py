@@ -9,7 +9,7 @@ from gmsim import codes
 from gmsim.dynamics.benefits import benefits_step
 from gmsim.dynamics.demography import demography_step
 from gmsim.dynamics.employers import employer_step
-from gmsim.dynamics.hazard import hazard_groups, no_multipliers, upper_bounds
+from gmsim.dynamics.hazard import hazard_groups, no_multipliers
 from gmsim.dynamics.health import health_step
 from gmsim.dynamics.labour import labour_step
 from gmsim.interventions.base import HazardMultipliers
@@ -163,8 +163,10 @@ def test_thinning_bounds_hold_for_every_combination_of_levels(process):
         state = np.arange(levels) // (levels // len(codes.STATES))
         first, count, bound = _FIRST[state], _FIRST[state + 1] - _FIRST[state], labour_bounds(TABLES.kernel)
     else:
+        from gmsim.dynamics.health import health_bounds
+
         first, count = np.full(levels, codes.T["onset_mental_health"]), np.full(levels, 5)
-        bound = upper_bounds(TABLES.kernel, first, count)
+        bound = health_bounds(TABLES.kernel)
     totals = _all_totals(first, count)
     assert np.all(totals.max(axis=(1, 2)) <= bound)
     # ... and is the sum of each transition's largest hazard, so no tighter bound of that form exists.

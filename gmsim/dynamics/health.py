@@ -73,7 +73,12 @@ def health_step(p, tables, multipliers, emp_size, emp_oh, key, month) -> None:
 
     Args are those of :func:`gmsim.dynamics.labour.labour_step` (``key``: the ``health`` stream).
     """
-    levels = tables[1].shape[0]
-    bound = upper_bounds(tables, np.full(levels, _ONSET), np.full(levels, 5))
     _health(p.state, p.condition, p.severity, p.age_months, p.sex, p.borough, p.skills, p.benefit, p.months_in_state,
-            p.employer, p.health_event, emp_size, emp_oh, tables, bound, *kernel_multipliers(multipliers), key, month)
+            p.employer, p.health_event, emp_size, emp_oh, tables, health_bounds(tables),
+            *kernel_multipliers(multipliers), key, month)
+
+
+def health_bounds(tables) -> np.ndarray:
+    """:func:`~gmsim.dynamics.hazard.upper_bounds` of the five health events, for each level."""
+    levels = tables[1].shape[0]
+    return upper_bounds(tables, np.full(levels, _ONSET), np.full(levels, 5))

@@ -32,14 +32,6 @@ def bits(allowed: list[int]) -> int:
 # ----- passes over every person ------------------------------------------------------------------
 
 @njit(cache=True)
-def _count_true(mask):
-    k = 0
-    for i in range(mask.shape[0]):
-        k += mask[i]
-    return k
-
-
-@njit(cache=True)
 def nonzero(a):
     """Slots where ``a`` (a mask or int8 codes >= 0) is not zero, ascending (``np.flatnonzero(a)``)."""
     m = a.view(np.uint8)
