@@ -149,7 +149,6 @@ class GMModel(mesa.Model):
         self.month += 1
         p, t, e, key, month = self.people, self.tables, self.employers, self.streams.key, self.month
         mult = self.hazard_multipliers
-        kernel_mult = (mult.values, mult.rows, mult.touched)
         demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
                         key("demography"), month)
         self.leavers = nonzero(p.exit_event) if self.interventions else np.zeros(0, np.int64)
@@ -157,6 +156,7 @@ class GMModel(mesa.Model):
         mult.reset()
         for intervention in self.interventions:
             intervention.before_labour(self, mult)
+        kernel_mult = (mult.values, mult.rows, mult.touched, mult.largest)
         health_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("health"), month)
         labour_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("labour"), month)
         benefits_step(p, t.reassessment_rate, key("benefits"), month)

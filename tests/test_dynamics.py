@@ -175,7 +175,8 @@ def test_thinning_bounds_hold_for_every_combination_of_levels(process):
     np.testing.assert_allclose(bound, largest, rtol=1e-8)
 
 
-def test_thinning_gives_the_events_of_working_out_every_hazard():
+@pytest.mark.parametrize("with_multipliers", [False, True])
+def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers):
     from gmsim.dynamics.labour import _labour, labour_bounds
 
     rng = np.random.default_rng(3)
@@ -186,17 +187,29 @@ def test_thinning_gives_the_events_of_working_out_every_hazard():
     p.months_in_state[:] = rng.integers(0, 200, N)
     p.benefit[:] = rng.integers(0, 4, N)
     p.employer[:] = rng.integers(-1, 2, N)
-    copies = [make_people(N) for _ in range(2)]
-    for q in copies:
+    mult = NO_MULT
+    if with_multipliers:  # half the people touched, every transition multiplied by 0.3 to 3
+        touched = (rng.random(N) < 0.5).astype(np.uint8)
+        values = np.where(touched == 1, rng.uniform(0.3, 3.0, (len(codes.TRANSITIONS), N)), 1.0).astype(np.float32)
+        mult = (values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched, float(values.max()))
+
+    def run(bound, mult):
+        q = make_people(N)
         for name in p._fields:
             getattr(q, name)[:] = getattr(p, name)
-    key = Streams(9).key("labour")
-    for q, bound in zip(copies, (labour_bounds(TABLES.kernel), np.full(TABLES.group_a.shape[0], np.inf)), strict=True):
         _labour(q.state, q.months_in_state, q.labour_event, q.severity, q.condition, q.age_months, q.sex, q.borough,
-                q.skills, q.benefit, q.employer, EMP_SIZE, EMP_OH, TABLES.kernel, bound, *NO_MULT, key, 4)
-    assert np.array_equal(copies[0].labour_event, copies[1].labour_event)
-    assert np.array_equal(copies[0].months_in_state, copies[1].months_in_state)
-    assert (copies[0].labour_event >= 0).sum() > 1000  # plenty of moves, of every kind of state
+                q.skills, q.benefit, q.employer, EMP_SIZE, EMP_OH, TABLES.kernel, bound, *mult,
+                Streams(9).key("labour"), 4)
+        return q
+
+    thinned = run(labour_bounds(TABLES.kernel), mult)
+    full = run(np.full(TABLES.group_a.shape[0], np.inf), mult)
+    assert np.array_equal(thinned.labour_event, full.labour_event)
+    assert np.array_equal(thinned.months_in_state, full.months_in_state)
+    assert (thinned.labour_event >= 0).sum() > 1000  # plenty of moves, of every kind of state
+    if with_multipliers:  # the bound must allow for the largest multiplier: without it, moves are lost
+        unscaled = run(labour_bounds(TABLES.kernel), mult[:3] + (1.0,))
+        assert (unscaled.labour_event >= 0).sum() < (full.labour_event >= 0).sum()
 
 
 def test_health_events_and_their_effects():

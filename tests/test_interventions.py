@@ -277,5 +277,9 @@ def test_multipliers_multiply_like_numpy_and_mark_who_they_touch():
         expected[1, slots] *= np.asarray(ratio).astype(np.float32)
     assert np.array_equal(mult.values, expected)
     assert np.array_equal(np.flatnonzero(mult.touched), [1, 2, 3, 5])
+    # The kernels' thinning bound relies on ``largest`` being at least every multiplier (and 1).
+    assert mult.largest == float(expected.max()) > 1
+    mult.multiply("health_recovery", np.array([2]), 0.5)  # shrinking a value never lowers ``largest``
+    assert mult.largest >= float(mult.values.max())
     mult.reset()
-    assert np.all(mult.values == 1) and not mult.touched.any()
+    assert np.all(mult.values == 1) and not mult.touched.any() and mult.largest == 1.0

@@ -109,32 +109,37 @@ def multiplier(mult: np.ndarray, rows: np.ndarray, t: int, i: int) -> float:
     return mult[r, i] if r >= 0 else 1.0
 
 
-def no_multipliers() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The ``(values, rows, touched)`` meaning "no intervention changes any hazard"."""
+def no_multipliers() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The ``(values, rows, touched, largest)`` meaning "no intervention changes any hazard"."""
     return (np.ones((0, 0), dtype=np.float32), np.full(len(codes.TRANSITIONS), -1, dtype=np.int64),
-            np.zeros(0, dtype=np.uint8))
+            np.zeros(0, dtype=np.uint8), 1.0)
 
 
-def kernel_multipliers(multipliers: tuple[np.ndarray, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(values, rows, touched)`` for the kernels, from that or from ``(values, rows)``.
+def kernel_multipliers(multipliers: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """``(values, rows, touched, largest)`` for the kernels, from that or from ``(values, rows[, touched])``.
 
     ``touched[i]`` is nonzero where any of person ``i``'s multipliers may differ from 1; the kernels read
-    the multipliers of those people only. Given ``(values, rows)`` alone it is worked out from ``values``.
+    the multipliers of those people only. ``largest`` is at least every multiplier and at least 1: a touched
+    person's hazards sum to at most ``largest`` times the thinning bound (see :func:`upper_bounds`). What is
+    not given is worked out from ``values``.
     """
-    if len(multipliers) == 3:
+    if len(multipliers) == 4:
         return multipliers
-    values, rows = multipliers
-    return values, rows, (values != 1).any(axis=0).astype(np.uint8)
+    values, rows = multipliers[:2]
+    touched = multipliers[2] if len(multipliers) == 3 else (values != 1).any(axis=0).astype(np.uint8)
+    largest = max(1.0, float(values.max())) if values.size else 1.0
+    return values, rows, touched, largest
 
 
 def upper_bounds(tables, first: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Per level of the first hazard group, a bound on the summed hazards of a process's transitions.
 
     Level ``a`` faces transitions ``first[a] .. first[a] + count[a] - 1``; the bound takes each transition's
-    largest ratio in the second and third groups, so it holds whatever a person's other levels are (with
-    no intervention multiplier). The kernels draw a person's number first and, when it is at or above the
-    bound, know that no event happens without working out the hazards (thinning): the outcome is exactly
-    what :func:`pick` would give, at a fraction of the cost, for the great majority of people a month.
+    largest ratio in the second and third groups, so it holds whatever a person's other levels are (for a
+    person with intervention multipliers, times the largest multiplier). The kernels draw a person's number
+    first and, when it is at or above the bound, know that no event happens without working out the hazards
+    (thinning): the outcome is exactly what :func:`pick` would give, at a fraction of the cost, for the great
+    majority of people a month.
 
     Args:
         tables: ``HazardTables.kernel``.

@@ -25,13 +25,14 @@ _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
 
 @njit(cache=True, parallel=True)
 def _health(state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state, employer,
-            health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, key, month):
+            health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
     for i in prange(severity.shape[0]):
         a = level_a(i, state, severity, condition, age_months)
         u = draw(start, i)
-        if u >= bound[a] and not (intervening and touched[i] != 0):
+        touch = intervening and touched[i] != 0
+        if u >= (bound[a] * largest if touch else bound[a]):
             health_event[i] = -1  # no event possible: see upper_bounds()
             continue
         b = level_b(i, sex, borough, skills)
@@ -42,7 +43,7 @@ def _health(state, condition, severity, age_months, sex, borough, skills, benefi
         h_oth = hazard(_ONSET + 2, a, b, c, tables)
         h_w = hazard(_WORSEN, a, b, c, tables) if _MILD <= sev < _COMPLEX else 0.0
         h_r = hazard(_RECOVER, a, b, c, tables) if sev >= _MILD else 0.0
-        if intervening and touched[i] != 0:
+        if touch:
             h_mh *= multiplier(mult, rows, _ONSET, i)
             h_msk *= multiplier(mult, rows, _ONSET + 1, i)
             h_oth *= multiplier(mult, rows, _ONSET + 2, i)

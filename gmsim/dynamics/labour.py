@@ -25,13 +25,14 @@ _LAST = codes.N_LABOUR - 1
 
 @njit(cache=True, parallel=True)
 def _labour(state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills, benefit,
-            employer, emp_size, emp_oh, tables, bound, mult, rows, touched, key, month):
+            employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
     for i in prange(state.shape[0]):
         a = level_a(i, state, severity, condition, age_months)
         u = draw(start, i)
-        if u >= bound[a] and not (intervening and touched[i] != 0):
+        touch = intervening and touched[i] != 0
+        if u >= (bound[a] * largest if touch else bound[a]):
             labour_event[i] = -1  # no move possible: see upper_bounds()
             if months_in_state[i] < _MAX_MONTHS:
                 months_in_state[i] += 1
@@ -43,7 +44,7 @@ def _labour(state, months_in_state, labour_event, severity, condition, age_month
         h0 = hazard(first, a, b, c, tables)
         h1 = hazard(first + 1, a, b, c, tables)
         h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
-        if intervening and touched[i] != 0:
+        if touch:
             h0 *= multiplier(mult, rows, first, i)
             h1 *= multiplier(mult, rows, first + 1, i)
             h2 *= multiplier(mult, rows, min(first + 2, _LAST), i)
@@ -65,10 +66,11 @@ def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month) -> None:
     Args:
         p: People arrays.
         tables: ``HazardTables.kernel``.
-        multipliers: ``(values, rows, touched)``: interventions' hazard multipliers, one row per claimed
-            transition (shape (claimed, people), or (0, 0) when none run), each transition's row or -1, and
-            per person whether any multiplier may differ from 1 (see
-            :func:`~gmsim.dynamics.hazard.kernel_multipliers`; ``(values, rows)`` alone also works).
+        multipliers: ``(values, rows, touched, largest)``: interventions' hazard multipliers, one row per
+            claimed transition (shape (claimed, people), or (0, 0) when none run), each transition's row or
+            -1, per person whether any multiplier may differ from 1, and a number at least as large as every
+            multiplier and 1 (see :func:`~gmsim.dynamics.hazard.kernel_multipliers`; ``(values, rows)``
+            alone also works).
         emp_size: Each employer's size band (``Employers.size_band``).
         emp_oh: Each employer's occupational-health access (``Employers.occupational_health``).
         key: Key of the ``labour`` stream.

@@ -166,7 +166,8 @@ class HazardMultipliers:
 
     Only claimed transitions get a row (float32, one column per person slot); ``rows[t]`` is the row of
     transition ``t`` or -1; ``touched`` marks the slots with a multiplier written this month (the kernels
-    skip the others, whose multipliers are all 1). Each month the entries written the month before are reset
+    skip the others, whose multipliers are all 1) and ``largest`` is the largest multiplier (at least 1), which
+    the kernels' thinning bound allows for. Each month the entries written the month before are reset
     to 1 first, so the cost is proportional to the number of participants, not the population.
 
     Args:
@@ -181,6 +182,7 @@ class HazardMultipliers:
             self.rows[codes.T[t]] = k
         self.values = np.ones((len(names), n if names else 0), dtype=np.float32)
         self.touched = np.zeros(n if names else 0, dtype=np.uint8)  # 1 where a multiplier was written
+        self.largest = 1.0
         self._touched: list[tuple[int, np.ndarray]] = []
 
     def reset(self) -> None:
@@ -189,6 +191,7 @@ class HazardMultipliers:
             kernels.set_at(self.values[r], idx, np.float32(1.0))
             kernels.set_at(self.touched, idx, np.uint8(0))
         self._touched = []
+        self.largest = 1.0
 
     def multiply(self, transition: str, slots: np.ndarray, ratio: float | np.ndarray) -> None:
         """Multiply the hazard of ``transition`` for ``slots`` by ``ratio``."""
@@ -201,7 +204,7 @@ class HazardMultipliers:
             ratio = np.asarray(ratio, dtype=np.float32).reshape(-1)
             if len(ratio) != 1 and len(ratio) != len(slots):
                 raise ValueError(f"{len(ratio)} ratios for {len(slots)} slots")
-            kernels.multiply_at(self.values[r], slots, ratio)
+            self.largest = max(self.largest, kernels.multiply_at(self.values[r], slots, ratio))
             kernels.set_at(self.touched, slots, np.uint8(1))
             self._touched.append((int(r), slots))
 

@@ -189,14 +189,20 @@ def multiply_at(row, slots, ratio):
         row: One row of the multipliers (float32).
         slots: Person slots.
         ratio: float32, one per slot or a single value.
+
+    Returns:
+        The largest value written (1.0 if none).
     """
     m = slots.shape[0]
     tmp = np.empty(m, dtype=np.float32)
     one = ratio.shape[0] == 1
+    largest = 1.0
     for k in range(m):
         tmp[k] = row[slots[k]] * (ratio[0] if one else ratio[k])
     for k in range(m):
         row[slots[k]] = tmp[k]
+        largest = max(largest, float(tmp[k]))
+    return largest
 
 
 @njit(cache=True)
