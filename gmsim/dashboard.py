@@ -181,6 +181,50 @@ def budgets_of(scenario: Scenario) -> dict[str, float]:
     return {s: (scenario.strands[s].budget_gbp_per_year / 1e6 if s in scenario.strands else 0.0) for s in STRANDS}
 
 
+def shares_of(budgets_m: dict[str, float]) -> dict[str, float]:
+    """Each strand's share of the total of ``budgets_m``, in whole per cent adding up to 100.
+
+    The share sliders move in whole per cent, so shares are rounded, by largest remainder so that they
+    still add up to 100 (GBP 2m of 12m becomes 17%). With no budget at all the shares are equal.
+    """
+    total = sum(budgets_m.get(s, 0.0) for s in STRANDS)
+    exact = {s: (100.0 * budgets_m.get(s, 0.0) / total if total > 0 else 100.0 / len(STRANDS)) for s in STRANDS}
+    whole = {s: math.floor(v + 1e-9) for s, v in exact.items()}
+    for s in sorted(STRANDS, key=lambda s: whole[s] - exact[s])[: 100 - sum(whole.values())]:
+        whole[s] += 1
+    return {s: float(v) for s, v in whole.items()}
+
+
+def split_total(total_m: str | float, shares_pct: dict[str, float]) -> dict[str, float]:
+    """Each strand's annual budget (GBP million) from a total and the strands' shares of it.
+
+    Args:
+        total_m: Total annual budget, GBP million (text from the page, or a number).
+        shares_pct: Share of each strand, per cent; the shares must add up to 100.
+
+    Returns:
+        ``{strand: budget}``, GBP million a year.
+
+    Raises:
+        DashboardError: Naming the total or the shares, with what was expected.
+    """
+    problems = []
+    try:
+        total = float(str(total_m).strip())
+        if not (math.isfinite(total) and 0 <= total <= MAX_BUDGET_M * len(STRANDS)):
+            raise ValueError
+    except ValueError:
+        problems.append(f"Total: expected GBP 0 to {MAX_BUDGET_M * len(STRANDS):g} million a year, "
+                        f"got {str(total_m).strip()[:30]!r}")
+        total = None
+    shares = {s: float(shares_pct.get(s, 0.0)) for s in STRANDS}
+    if any(not (math.isfinite(v) and 0 <= v <= 100) for v in shares.values()) or abs(sum(shares.values()) - 100) > 1e-6:
+        problems.append(f"Shares: expected shares from 0 to 100% adding up to 100%, got {sum(shares.values()):g}%")
+    if problems:
+        raise DashboardError(problems)
+    return {s: round(total * shares[s] / 100, 6) for s in STRANDS}
+
+
 def _whole(text: str, label: str, low: int, high: int | None, problems: list[str]) -> int | None:
     try:
         value = int(str(text).strip())

@@ -26,6 +26,7 @@ CSS = """
 .gmsim-report tr.best td{background:#fff5e0}.gmsim-report .rng{color:#5a6572;font-size:0.85em}
 .gmsim-report img{max-width:100%}
 """
+BUDGET_STEP_M = 0.25  # the budget sliders' step, GBP million
 PLOT_ORDER = ("stocks", "impacts_over_time", "boroughs", "strands", "cost_per_outcome")
 
 
@@ -49,6 +50,9 @@ FIRST = "working_well" if "working_well" in STARTS else next(iter(STARTS), "")
 
 start = solara.reactive(FIRST)
 budgets = {s: solara.reactive(db.budgets_of(STARTS[FIRST])[s] if FIRST else 0.0) for s in db.STRANDS}
+split = solara.reactive(False)  # set budgets as a total and each strand's share of it
+total_m = solara.reactive(f"{sum(budgets[s].value for s in db.STRANDS):g}")
+shares = {s: solara.reactive(v) for s, v in db.shares_of({s: budgets[s].value for s in db.STRANDS}).items()}
 months = solara.reactive("120")
 scale = solara.reactive("0.1")
 runs = solara.reactive("10")
@@ -63,10 +67,22 @@ notice = solara.reactive("")
 log = logging.getLogger("gmsim.dashboard")
 
 
+def _budgets() -> dict[str, float]:
+    """The strands' budgets, GBP million a year: from the sliders, or from the total and the shares."""
+    if split.value:
+        return db.split_total(total_m.value, {s: shares[s].value for s in db.STRANDS})
+    return {s: float(budgets[s].value) for s in db.STRANDS}
+
+
 def _choices() -> db.Choices:
-    return db.Choices(start=start.value, budgets_m={s: float(budgets[s].value) for s in db.STRANDS},
-                      months=months.value, scale=scale.value, runs=runs.value, seed=seed.value,
-                      parameter_uncertainty=uncertainty.value)
+    return db.Choices(start=start.value, budgets_m=_budgets(), months=months.value, scale=scale.value,
+                      runs=runs.value, seed=seed.value, parameter_uncertainty=uncertainty.value)
+
+
+def _show_as_split(values: dict[str, float]) -> None:
+    total_m.value = f"{sum(values.values()):g}"
+    for s, v in db.shares_of(values).items():
+        shares[s].value = v
 
 
 def _set_start(name: str) -> None:
@@ -74,6 +90,20 @@ def _set_start(name: str) -> None:
     if name in STARTS:
         for s, value in db.budgets_of(STARTS[name]).items():
             budgets[s].value = value
+        _show_as_split(db.budgets_of(STARTS[name]))
+
+
+def _set_split(on: bool) -> None:
+    """Switch between a budget per strand and a total split in shares, carrying the budgets across."""
+    if on:
+        _show_as_split({s: float(budgets[s].value) for s in db.STRANDS})
+    else:
+        try:  # to the sliders' steps of GBP 0.25m
+            for s, value in _budgets().items():
+                budgets[s].value = min(round(value / BUDGET_STEP_M) * BUDGET_STEP_M, db.MAX_BUDGET_M)
+        except db.DashboardError:
+            pass  # an unfinished total or split: the sliders keep their budgets
+    split.value = on
 
 
 @solara.lab.task(prefer_threaded=True)
@@ -119,14 +149,20 @@ def _html(tag: str, inner: str, classes: list[str] | None = None) -> None:
 def Controls(plan: db.Plan | None) -> None:
     """The sidebar: start scenario, strand budgets, run settings and the Run button."""
     solara.Select("Start from", values=list(STARTS), value=start.value, on_value=_set_start)
-    solara.HTML(tag="b", unsafe_innerHTML="Annual budget of each strand, £ million")
-    for s in db.STRANDS:
-        with solara.Div(classes=[f"gmsim-budget-{s}"]):
-            solara.HTML(tag="div", unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: £{float(budgets[s].value):,.2f}m",
-                        classes=["gmsim-label"])
-            solara.SliderFloat("", value=budgets[s], min=0.0, max=db.MAX_BUDGET_M, step=0.25, thumb_label=False)
-    total = sum(float(budgets[s].value) for s in db.STRANDS)
-    solara.Text(f"Total £{total:,.2f}m a year", classes=["gmsim-total"])
+    with solara.Div(classes=["gmsim-split"]):
+        solara.Checkbox(label="Split a total budget", value=split.value, on_value=_set_split)
+    if split.value:
+        SplitControls()
+    else:
+        solara.HTML(tag="b", unsafe_innerHTML="Annual budget of each strand, £ million")
+        for s in db.STRANDS:
+            with solara.Div(classes=[f"gmsim-budget-{s}"]):
+                solara.HTML(tag="div", unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: £{float(budgets[s].value):,.2f}m",
+                            classes=["gmsim-label"])
+                solara.SliderFloat("", value=budgets[s], min=0.0, max=db.MAX_BUDGET_M, step=BUDGET_STEP_M,
+                                  thumb_label=False)
+        total = sum(float(budgets[s].value) for s in db.STRANDS)
+        solara.Text(f"Total £{total:,.2f}m a year", classes=["gmsim-total"])
     solara.InputText("Months", value=months, continuous_update=True)
     solara.InputText("Scale (share of 1,781,000 people)", value=scale, continuous_update=True)
     solara.InputText("Runs (replicates)", value=runs, continuous_update=True)
@@ -138,6 +174,26 @@ def Controls(plan: db.Plan | None) -> None:
         solara.FileDownload(plan.scenario_yaml(), filename="dashboard.yaml", label="Download scenario",
                             mime_type="text/yaml")
         _html("div", "The scenario set by these controls, to rerun from the command line.", ["gmsim-note"])
+
+
+@solara.component
+def SplitControls() -> None:
+    """A total annual budget and each strand's share of it (the shares must add up to 100%)."""
+    solara.InputText("Total budget, £ million a year", value=total_m, continuous_update=True)
+    solara.HTML(tag="b", unsafe_innerHTML="Share of each strand, %")
+    try:
+        total = float(total_m.value)
+    except ValueError:
+        total = None
+    for s in db.STRANDS:
+        share = float(shares[s].value)
+        money = f" = £{total * share / 100:,.2f}m" if total is not None else ""
+        with solara.Div(classes=[f"gmsim-share-{s}"]):
+            solara.HTML(tag="div", unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: {share:.0f}%{money}",
+                        classes=["gmsim-label"])
+            solara.SliderFloat("", value=shares[s], min=0.0, max=100.0, step=1.0, thumb_label=False)
+    solara.Text(f"Shares add up to {sum(float(shares[s].value) for s in db.STRANDS):.0f}%",
+                classes=["gmsim-share-total"])
 
 
 @solara.component
@@ -190,9 +246,9 @@ def Page() -> None:
 
 def _page_body(problems: list[str], plan: db.Plan | None) -> None:
     _html("h2", "Working Well: what a funding mix buys")
-    _html("p", "Set each strand's annual budget, press <b>Run</b>, and read the impacts against the baseline with "
-               "their uncertainty. Scale 0.1 gives a quick look; use scale 1 (all 1,781,000 people) for figures to "
-               "quote.")
+    _html("p", "Set each strand's annual budget (or a total and each strand's share of it), press <b>Run</b>, "
+               "and read the impacts against the baseline with their uncertainty. Scale 0.1 gives a quick look; use "
+               "scale 1 (all 1,781,000 people) for figures to quote.")
     for message in problems:
         solara.Error(message, classes=["gmsim-problem"])
     if failure.value:

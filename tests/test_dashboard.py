@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gmsim.dashboard import Choices, DashboardError, budgets_of, plan, start_scenarios
+from gmsim.dashboard import Choices, DashboardError, budgets_of, plan, shares_of, split_total, start_scenarios
 from gmsim.report import fmt
 from gmsim.scenario import load_scenario
 
@@ -79,6 +79,31 @@ def test_bad_controls_get_one_message_each_naming_the_control():
         assert any(m.startswith(start) for m in messages), (start, messages)
     with pytest.raises(DashboardError, match="Scenarios folder: expected"):
         plan(Choices(), SC / "missing")
+
+
+def test_a_total_and_shares_give_the_same_scenario_as_the_budgets_they_stand_for():
+    ww = budgets_of(load_scenario(SC / "working_well.yaml"))
+    shares = shares_of(ww)  # 6, 3, 2 and 1 of 12: whole per cent by largest remainder, adding up to 100
+    assert shares == {"work_and_health": 50, "early_help": 25, "care_and_support": 17, "in_work": 8}
+    assert shares_of({"early_help": 1, "in_work": 1, "care_and_support": 1}) == {
+        "work_and_health": 0, "early_help": 34, "care_and_support": 33, "in_work": 33}  # ties: strand order
+    assert split_total("12", shares) == {"work_and_health": 6, "early_help": 3, "care_and_support": 2.04,
+                                         "in_work": 0.96}
+    even = {"work_and_health": 6.0, "early_help": 3.0, "care_and_support": 1.8, "in_work": 1.2}
+    assert split_total(" 12 ", shares_of(even)) == even
+    by_budget = plan(Choices(start="working_well", budgets_m=even, months="12", scale="0.01"), SC)
+    by_split = plan(Choices(start="working_well", budgets_m=split_total("12", shares_of(even)), months="12",
+                            scale="0.01"), SC)
+    assert by_split.scenario.content_hash() == by_budget.scenario.content_hash()
+    half = split_total(24, {"early_help": 60, "in_work": 40})
+    assert half == {"work_and_health": 0.0, "early_help": 14.4, "care_and_support": 0.0, "in_work": 9.6}
+    assert shares_of({}) == {s: 25.0 for s in ww}  # no budget at all: equal shares
+    with pytest.raises(DashboardError) as err:
+        split_total("lots", {"early_help": 60, "in_work": 30})
+    assert err.value.messages == ["Total: expected GBP 0 to 120 million a year, got 'lots'",
+                                  "Shares: expected shares from 0 to 100% adding up to 100%, got 90%"]
+    with pytest.raises(DashboardError, match="^Shares: .* got 100%$"):
+        split_total("12", {"early_help": 150, "in_work": -50})
 
 
 def test_cli_dashboard_rejects_bad_options_with_one_line():
@@ -276,6 +301,39 @@ def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, bro
     row = cli[(cli.scenario == "dashboard") & (cli.metric == "extra_person_years_in_work")
               & (cli.borough == "Greater Manchester") & (cli.strand == "all")]
     assert shown == fmt(row["mean"].iloc[0], "extra_person_years_in_work")
+
+
+def test_the_page_splits_a_total_budget_in_shares(dashboard, browser_page):
+    page = browser_page
+    page.goto(dashboard.url)
+    page.wait_for_selector("text=Annual budget of each strand", timeout=60_000)
+    page.get_by_text("Split a total budget").click()
+    label = page.locator(".gmsim-share-work_and_health .gmsim-label")
+    label.wait_for(timeout=20_000)
+    assert label.inner_text() == "Work and health: 50% = £6.00m"  # working_well's GBP 12m, carried across
+    assert page.locator(".gmsim-share-in_work .gmsim-label").inner_text() == "In work: 8% = £0.96m"
+    page.get_by_label("Total budget, £ million a year").fill("24")
+    page.wait_for_function("() => document.querySelector('.gmsim-share-work_and_health .gmsim-label')"
+                           ".innerText.includes('£12.00m')", timeout=20_000)
+    # shares that do not add up to 100% are a problem, and nothing can be run
+    page.locator(".gmsim-share-early_help [role=slider]").focus()
+    page.keyboard.press("ArrowRight")
+    problem = page.locator(".gmsim-problem")
+    problem.first.wait_for(timeout=20_000)
+    assert problem.first.inner_text() == "Shares: expected shares from 0 to 100% adding up to 100%, got 101%"
+    assert page.locator(".gmsim-share-total").inner_text() == "Shares add up to 101%"
+    assert page.locator(".gmsim-run").is_disabled()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0", timeout=20_000)
+    assert page.locator(".gmsim-run").is_enabled()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "dashboard-split.png"))
+    # back to a budget per strand: the sliders hold the split of the GBP 24m, to their steps of GBP 0.25m
+    page.get_by_text("Split a total budget").click()
+    page.locator(".gmsim-total").wait_for(timeout=20_000)
+    assert page.locator(".gmsim-budget-care_and_support .gmsim-label").inner_text() == "Care and support: £4.00m"
+    assert page.locator(".gmsim-budget-in_work .gmsim-label").inner_text() == "In work: £2.00m"
+    assert page.locator(".gmsim-total").inner_text() == "Total £24.00m a year"
 
 
 def test_a_run_can_be_stopped_from_the_page_and_with_the_server(dashboard, browser_page, tmp_path):
