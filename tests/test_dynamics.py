@@ -199,7 +199,7 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
             getattr(q, name)[:] = getattr(p, name)
         _labour(q.state, q.months_in_state, q.labour_event, q.severity, q.condition, q.age_months, q.sex, q.borough,
                 q.skills, q.benefit, q.employer, EMP_SIZE, EMP_OH, TABLES.kernel, bound, *mult,
-                Streams(9).key("labour"), 4)
+                Streams(9).key("labour"), 4, np.zeros(0, dtype=np.int64), True)
         return q
 
     thinned = run(labour_bounds(TABLES.kernel), mult)

@@ -14,6 +14,7 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
+from .hazard import slot_list
 
 _FOR_SEVERITY = np.array(codes.BENEFIT_FOR_SEVERITY, dtype=np.int8)
 _OOW, _LC = codes.OUT_OF_WORK, codes.LIMITED_CAPABILITY
@@ -21,31 +22,44 @@ _FROM_WORK = (codes.T["in_work_to_out_of_work"], codes.T["at_risk_to_out_of_work
 _MAX_MONTHS = np.iinfo(np.int16).max
 
 
+@njit(cache=True, inline="always")
+def _benefits_person(i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
+                     claim_from_work, reassessment_rate, start, p_reassess, month):
+    """Person ``i``'s claim this month (the process for one person; the loops below run it)."""
+    ev = labour_event[i]
+    if state[i] != _OOW:
+        benefit[i] = 0
+        months_on_benefit[i] = 0
+        return
+    old = benefit[i]
+    entered = ev >= 0
+    if entered or draw(start, i) < p_reassess:
+        benefit[i] = _FOR_SEVERITY[severity[i]]
+    if entered:
+        months_on_benefit[i] = 0
+    elif months_on_benefit[i] < _MAX_MONTHS:
+        months_on_benefit[i] += 1
+    if benefit[i] >= _LC and (entered or old < _LC):
+        health_claim_start[i] = month
+        claim_from_work[i] = 1 if (ev == _FROM_WORK[0] or ev == _FROM_WORK[1]) else 0
+
+
 @njit(cache=True, parallel=True)
 def _benefits(state, severity, labour_event, benefit, months_on_benefit, health_claim_start, claim_from_work,
-              reassessment_rate, key, month):
+              reassessment_rate, key, month, slots, every):
     start = counter_start(key, month, 0)
     p_reassess = 1.0 - np.exp(-reassessment_rate)
-    for i in prange(state.shape[0]):
-        ev = labour_event[i]
-        if state[i] != _OOW:
-            benefit[i] = 0
-            months_on_benefit[i] = 0
-            continue
-        old = benefit[i]
-        entered = ev >= 0
-        if entered or draw(start, i) < p_reassess:
-            benefit[i] = _FOR_SEVERITY[severity[i]]
-        if entered:
-            months_on_benefit[i] = 0
-        elif months_on_benefit[i] < _MAX_MONTHS:
-            months_on_benefit[i] += 1
-        if benefit[i] >= _LC and (entered or old < _LC):
-            health_claim_start[i] = month
-            claim_from_work[i] = 1 if (ev == _FROM_WORK[0] or ev == _FROM_WORK[1]) else 0
+    if every:
+        for i in prange(state.shape[0]):
+            _benefits_person(i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
+                             claim_from_work, reassessment_rate, start, p_reassess, month)
+    else:
+        for k in prange(slots.shape[0]):
+            _benefits_person(slots[k], state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
+                             claim_from_work, reassessment_rate, start, p_reassess, month)
 
 
-def benefits_step(p, reassessment_rate: float, key, month: int) -> None:
-    """Start, update and end claims in place, after this month's labour moves."""
+def benefits_step(p, reassessment_rate: float, key, month: int, slots: np.ndarray | None = None) -> None:
+    """Start, update and end claims in place, after this month's labour moves (of ``slots`` only, if given)."""
     _benefits(p.state, p.severity, p.labour_event, p.benefit, p.months_on_benefit, p.health_claim_start,
-              p.claim_from_work, reassessment_rate, key, month)
+              p.claim_from_work, reassessment_rate, key, month, *slot_list(slots))

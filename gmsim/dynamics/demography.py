@@ -15,7 +15,7 @@ from numba import njit, prange
 from .. import codes
 from ..agents.people import MAX_AGE_MONTHS, MIN_AGE_MONTHS
 from ..streams import counter_start, draw
-from .hazard import band_of
+from .hazard import band_of, slot_list
 
 _AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
 
@@ -28,10 +28,48 @@ def _categorical(u: float, cumulative: np.ndarray) -> int:
     return k
 
 
+@njit(cache=True, inline="always")
+def _demography_person(i, person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state,
+                       benefit, months_on_benefit, employer, health_claim_start, claim_from_work, labour_event,
+                       health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants, n, s_death,
+                       s_borough, s_sex, s_skills, s_severity, s_condition, month):
+    """Person ``i``'s month of ageing, exit and entry (the process for one slot; the loops below run it)."""
+    age = age_months[i] + 1
+    q = monthly_mortality[band_of(age, _AGE_BAND_LOWER)]
+    if severity[i] == codes.COMPLEX:
+        q *= complex_ratio
+    died = draw(s_death, i) < q
+    leaves = died or age >= MAX_AGE_MONTHS
+    if not leaves:
+        age_months[i] = age
+        exit_event[i] = 0
+    else:
+        exit_event[i] = 2 if died else 1
+        exit_borough[i] = borough[i]
+        person_id[i] = np.int64(month) * n + i
+        age_months[i] = MIN_AGE_MONTHS
+        borough[i] = _categorical(draw(s_borough, i), entrants[0])
+        sex[i] = _categorical(draw(s_sex, i), entrants[1])
+        skills[i] = _categorical(draw(s_skills, i), entrants[2])
+        sev = _categorical(draw(s_severity, i), entrants[3])
+        severity[i] = sev
+        condition[i] = 1 + _categorical(draw(s_condition, i), entrants[4]) if sev > 0 else 0
+        state[i] = codes.INACTIVE
+        months_in_state[i] = 0
+        benefit[i] = 0
+        months_on_benefit[i] = 0
+        employer[i] = -1
+        health_claim_start[i] = codes.NO_CLAIM
+        claim_from_work[i] = 0
+        labour_event[i] = -1
+        health_event[i] = -1
+
+
 @njit(cache=True, parallel=True)
 def _demography(person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state,
                 benefit, months_on_benefit, employer, health_claim_start, claim_from_work, labour_event,
-                health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants, key, month):
+                health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants, key, month, slots,
+                every):
     n = state.shape[0]
     s_death = counter_start(key, month, 0)
     s_borough = counter_start(key, month, 1)
@@ -39,43 +77,27 @@ def _demography(person_id, age_months, sex, borough, skills, condition, severity
     s_skills = counter_start(key, month, 3)
     s_severity = counter_start(key, month, 4)
     s_condition = counter_start(key, month, 5)
-    for i in prange(n):
-        age = age_months[i] + 1
-        q = monthly_mortality[band_of(age, _AGE_BAND_LOWER)]
-        if severity[i] == codes.COMPLEX:
-            q *= complex_ratio
-        died = draw(s_death, i) < q
-        leaves = died or age >= MAX_AGE_MONTHS
-        if not leaves:
-            age_months[i] = age
-            exit_event[i] = 0
-        else:
-            exit_event[i] = 2 if died else 1
-            exit_borough[i] = borough[i]
-            person_id[i] = np.int64(month) * n + i
-            age_months[i] = MIN_AGE_MONTHS
-            borough[i] = _categorical(draw(s_borough, i), entrants[0])
-            sex[i] = _categorical(draw(s_sex, i), entrants[1])
-            skills[i] = _categorical(draw(s_skills, i), entrants[2])
-            sev = _categorical(draw(s_severity, i), entrants[3])
-            severity[i] = sev
-            condition[i] = 1 + _categorical(draw(s_condition, i), entrants[4]) if sev > 0 else 0
-            state[i] = codes.INACTIVE
-            months_in_state[i] = 0
-            benefit[i] = 0
-            months_on_benefit[i] = 0
-            employer[i] = -1
-            health_claim_start[i] = codes.NO_CLAIM
-            claim_from_work[i] = 0
-            labour_event[i] = -1
-            health_event[i] = -1
+    if every:
+        for i in prange(n):
+            _demography_person(i, person_id, age_months, sex, borough, skills, condition, severity, state,
+                               months_in_state, benefit, months_on_benefit, employer, health_claim_start,
+                               claim_from_work, labour_event, health_event, exit_event, exit_borough,
+                               monthly_mortality, complex_ratio, entrants, n, s_death, s_borough, s_sex, s_skills,
+                               s_severity, s_condition, month)
+    else:
+        for k in prange(slots.shape[0]):
+            _demography_person(slots[k], person_id, age_months, sex, borough, skills, condition, severity, state,
+                               months_in_state, benefit, months_on_benefit, employer, health_claim_start,
+                               claim_from_work, labour_event, health_event, exit_event, exit_borough,
+                               monthly_mortality, complex_ratio, entrants, n, s_death, s_borough, s_sex, s_skills,
+                               s_severity, s_condition, month)
 
 
 def demography_step(p, monthly_mortality: np.ndarray, complex_ratio: float, entrants: np.ndarray, key,
-                    month: int) -> None:
-    """Age everyone a month and replace those who leave by entrants, in place.
+                    month: int, slots: np.ndarray | None = None) -> None:
+    """Age everyone (or ``slots`` only, if given) a month and replace those who leave by entrants, in place.
 
     ``entrants`` holds cumulative distributions, one row each for borough, sex, skills, severity and
     condition kind (padded with 1.0).
     """
-    _demography(*p, monthly_mortality, complex_ratio, entrants, key, month)
+    _demography(*p, monthly_mortality, complex_ratio, entrants, key, month, *slot_list(slots))

@@ -10,7 +10,10 @@ Each process works out a person's levels from the people arrays as it needs them
 sees this month's health).
 
 The compiled loops run in parallel over people (numba ``prange``); every draw is a pure function of
-the person's slot, so results do not depend on the number of threads. The loops take plain arrays:
+the person's slot, so results do not depend on the number of threads. Every process runs over everyone,
+or over given slots only (:func:`slot_list`): a person's month depends on nobody else, so running some
+people alone gives them exactly the month they would have had (shared runs use this:
+:mod:`gmsim.shared`). The loops take plain arrays:
 numba can lose writes made through a tuple's fields inside a parallel loop, so each process has a
 small Python wrapper that unpacks the people arrays.
 """
@@ -32,6 +35,16 @@ assert codes.HAZARD_GROUPS == (
     ("sex", "borough", "skills"),
     ("benefit", "duration_band", "employer_size", "occupational_health"),
 ), "hazard_groups() must follow codes.HAZARD_GROUPS"
+
+
+_EVERYONE = np.zeros(0, dtype=np.int64)
+
+
+def slot_list(slots: np.ndarray | None) -> tuple[np.ndarray, bool]:
+    """``(slots, every)`` for a kernel: everyone when ``slots`` is None, else those slots (int64)."""
+    if slots is None:
+        return _EVERYONE, True
+    return np.ascontiguousarray(slots, dtype=np.int64), False
 
 
 @njit(cache=True)

@@ -15,7 +15,7 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import hazard, kernel_multipliers, level_a, level_b, level_c, multiplier, pick, upper_bounds
+from .hazard import hazard, kernel_multipliers, level_a, level_b, level_c, multiplier, pick, slot_list, upper_bounds
 
 _ONSET = codes.T["onset_mental_health"]  # the three onsets, then worsening, then recovery
 _WORSEN = codes.T["health_worsening"]
@@ -23,60 +23,76 @@ _RECOVER = codes.T["health_recovery"]
 _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
 
 
+@njit(cache=True, inline="always")
+def _health_person(i, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
+                   employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, start,
+                   intervening):
+    """Person ``i``'s health event this month (the process for one person; the loops below run it)."""
+    a = level_a(i, state, severity, condition, age_months)
+    u = draw(start, i)
+    touch = intervening and touched[i] != 0
+    if u >= (bound[a] * largest if touch else bound[a]):
+        health_event[i] = -1  # no event possible: see upper_bounds()
+        return
+    b = level_b(i, sex, borough, skills)
+    c = level_c(i, benefit, months_in_state, employer, emp_size, emp_oh)
+    sev = severity[i]
+    h_mh = hazard(_ONSET, a, b, c, tables)
+    h_msk = hazard(_ONSET + 1, a, b, c, tables)
+    h_oth = hazard(_ONSET + 2, a, b, c, tables)
+    h_w = hazard(_WORSEN, a, b, c, tables) if _MILD <= sev < _COMPLEX else 0.0
+    h_r = hazard(_RECOVER, a, b, c, tables) if sev >= _MILD else 0.0
+    if touch:
+        h_mh *= multiplier(mult, rows, _ONSET, i)
+        h_msk *= multiplier(mult, rows, _ONSET + 1, i)
+        h_oth *= multiplier(mult, rows, _ONSET + 2, i)
+        h_w *= multiplier(mult, rows, _WORSEN, i)
+        h_r *= multiplier(mult, rows, _RECOVER, i)
+    k = pick(u, (h_mh, h_msk, h_oth, h_w, h_r))
+    if k < 0:
+        health_event[i] = -1
+        return
+    health_event[i] = _ONSET + k
+    if k < 3:
+        kind = 1 + k
+        if sev == 0:
+            condition[i] = kind
+            severity[i] = _MILD
+        elif condition[i] != kind:
+            condition[i] = _MULTIPLE
+    elif k == 3:
+        severity[i] = sev + 1
+    else:
+        severity[i] = sev - 1
+        if sev == _MILD:
+            condition[i] = 0
+
+
 @njit(cache=True, parallel=True)
 def _health(state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state, employer,
-            health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month):
+            health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, every):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
-    for i in prange(severity.shape[0]):
-        a = level_a(i, state, severity, condition, age_months)
-        u = draw(start, i)
-        touch = intervening and touched[i] != 0
-        if u >= (bound[a] * largest if touch else bound[a]):
-            health_event[i] = -1  # no event possible: see upper_bounds()
-            continue
-        b = level_b(i, sex, borough, skills)
-        c = level_c(i, benefit, months_in_state, employer, emp_size, emp_oh)
-        sev = severity[i]
-        h_mh = hazard(_ONSET, a, b, c, tables)
-        h_msk = hazard(_ONSET + 1, a, b, c, tables)
-        h_oth = hazard(_ONSET + 2, a, b, c, tables)
-        h_w = hazard(_WORSEN, a, b, c, tables) if _MILD <= sev < _COMPLEX else 0.0
-        h_r = hazard(_RECOVER, a, b, c, tables) if sev >= _MILD else 0.0
-        if touch:
-            h_mh *= multiplier(mult, rows, _ONSET, i)
-            h_msk *= multiplier(mult, rows, _ONSET + 1, i)
-            h_oth *= multiplier(mult, rows, _ONSET + 2, i)
-            h_w *= multiplier(mult, rows, _WORSEN, i)
-            h_r *= multiplier(mult, rows, _RECOVER, i)
-        k = pick(u, (h_mh, h_msk, h_oth, h_w, h_r))
-        if k < 0:
-            health_event[i] = -1
-            continue
-        health_event[i] = _ONSET + k
-        if k < 3:
-            kind = 1 + k
-            if sev == 0:
-                condition[i] = kind
-                severity[i] = _MILD
-            elif condition[i] != kind:
-                condition[i] = _MULTIPLE
-        elif k == 3:
-            severity[i] = sev + 1
-        else:
-            severity[i] = sev - 1
-            if sev == _MILD:
-                condition[i] = 0
+    if every:
+        for i in prange(severity.shape[0]):
+            _health_person(i, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
+                           employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
+                           start, intervening)
+    else:
+        for k in prange(slots.shape[0]):
+            _health_person(slots[k], state, condition, severity, age_months, sex, borough, skills, benefit,
+                           months_in_state, employer, health_event, emp_size, emp_oh, tables, bound, mult, rows,
+                           touched, largest, start, intervening)
 
 
-def health_step(p, tables, multipliers, emp_size, emp_oh, key, month) -> None:
+def health_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None) -> None:
     """Apply one month of health events in place; ``p.health_event`` records them.
 
     Args are those of :func:`gmsim.dynamics.labour.labour_step` (``key``: the ``health`` stream).
     """
     _health(p.state, p.condition, p.severity, p.age_months, p.sex, p.borough, p.skills, p.benefit, p.months_in_state,
             p.employer, p.health_event, emp_size, emp_oh, tables, health_bounds(tables),
-            *kernel_multipliers(multipliers), key, month)
+            *kernel_multipliers(multipliers), key, month, *slot_list(slots))
 
 
 def health_bounds(tables) -> np.ndarray:

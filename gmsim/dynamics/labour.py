@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import hazard, kernel_multipliers, level_a, level_b, level_c, multiplier, pick, upper_bounds
+from .hazard import hazard, kernel_multipliers, level_a, level_b, level_c, multiplier, pick, slot_list, upper_bounds
 
 # Transitions out of each state are contiguous in codes.TRANSITIONS: first index per state, then end.
 _FIRST = np.array([0, 3, 6, 8, 10], dtype=np.int64)
@@ -23,44 +23,60 @@ _MAX_MONTHS = np.iinfo(np.int16).max
 _LAST = codes.N_LABOUR - 1
 
 
+@njit(cache=True, inline="always")
+def _labour_person(i, state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills,
+                   benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, start,
+                   intervening):
+    """Person ``i``'s labour move this month (the process for one person; the loops below run it)."""
+    a = level_a(i, state, severity, condition, age_months)
+    u = draw(start, i)
+    touch = intervening and touched[i] != 0
+    if u >= (bound[a] * largest if touch else bound[a]):
+        labour_event[i] = -1  # no move possible: see upper_bounds()
+        if months_in_state[i] < _MAX_MONTHS:
+            months_in_state[i] += 1
+        return
+    s = state[i]
+    first = _FIRST[s]
+    b = level_b(i, sex, borough, skills)
+    c = level_c(i, benefit, months_in_state, employer, emp_size, emp_oh)
+    h0 = hazard(first, a, b, c, tables)
+    h1 = hazard(first + 1, a, b, c, tables)
+    h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
+    if touch:
+        h0 *= multiplier(mult, rows, first, i)
+        h1 *= multiplier(mult, rows, first + 1, i)
+        h2 *= multiplier(mult, rows, min(first + 2, _LAST), i)
+    k = pick(u, (h0, h1, h2))
+    if k < 0:
+        labour_event[i] = -1
+        if months_in_state[i] < _MAX_MONTHS:
+            months_in_state[i] += 1
+    else:
+        t = first + k
+        labour_event[i] = t
+        state[i] = _TO[t]
+        months_in_state[i] = 0
+
+
 @njit(cache=True, parallel=True)
 def _labour(state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills, benefit,
-            employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month):
+            employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, every):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
-    for i in prange(state.shape[0]):
-        a = level_a(i, state, severity, condition, age_months)
-        u = draw(start, i)
-        touch = intervening and touched[i] != 0
-        if u >= (bound[a] * largest if touch else bound[a]):
-            labour_event[i] = -1  # no move possible: see upper_bounds()
-            if months_in_state[i] < _MAX_MONTHS:
-                months_in_state[i] += 1
-            continue
-        s = state[i]
-        first = _FIRST[s]
-        b = level_b(i, sex, borough, skills)
-        c = level_c(i, benefit, months_in_state, employer, emp_size, emp_oh)
-        h0 = hazard(first, a, b, c, tables)
-        h1 = hazard(first + 1, a, b, c, tables)
-        h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
-        if touch:
-            h0 *= multiplier(mult, rows, first, i)
-            h1 *= multiplier(mult, rows, first + 1, i)
-            h2 *= multiplier(mult, rows, min(first + 2, _LAST), i)
-        k = pick(u, (h0, h1, h2))
-        if k < 0:
-            labour_event[i] = -1
-            if months_in_state[i] < _MAX_MONTHS:
-                months_in_state[i] += 1
-        else:
-            t = first + k
-            labour_event[i] = t
-            state[i] = _TO[t]
-            months_in_state[i] = 0
+    if every:
+        for i in prange(state.shape[0]):
+            _labour_person(i, state, months_in_state, labour_event, severity, condition, age_months, sex, borough,
+                           skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
+                           start, intervening)
+    else:
+        for k in prange(slots.shape[0]):
+            _labour_person(slots[k], state, months_in_state, labour_event, severity, condition, age_months, sex,
+                           borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched,
+                           largest, start, intervening)
 
 
-def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month) -> None:
+def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None) -> None:
     """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
 
     Args:
@@ -75,10 +91,11 @@ def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month) -> None:
         emp_oh: Each employer's occupational-health access (``Employers.occupational_health``).
         key: Key of the ``labour`` stream.
         month: Current month.
+        slots: Only these people (default: everyone).
     """
     _labour(p.state, p.months_in_state, p.labour_event, p.severity, p.condition, p.age_months, p.sex, p.borough,
             p.skills, p.benefit, p.employer, emp_size, emp_oh, tables, labour_bounds(tables),
-            *kernel_multipliers(multipliers), key, month)
+            *kernel_multipliers(multipliers), key, month, *slot_list(slots))
 
 
 def labour_bounds(tables) -> np.ndarray:
