@@ -148,35 +148,79 @@ def run_task(task: Task, store: str | None) -> str | bytes:
     With ``store`` None (remote workers, which may not share the disk) the record's bytes are returned for
     the caller to write.
     """
+    return run_tasks([task], store)[0]
+
+
+def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
+    """Run tasks of one replicate as shared runs (:mod:`gmsim.shared`) and write each record; their paths.
+
+    The tasks must share replicate, seed, parameter draws and :func:`~gmsim.shared.trunk_key` (as
+    :func:`groups` makes them); each record is exactly that of the task run alone. With ``store`` None the
+    records' bytes are returned instead (remote workers).
+    """
     from .interventions.base import registered
     from .model import GMModel
+    from .shared import SharedRuns
 
-    if store is not None:
-        path = Path(store) / f"{task.key}.npz"
-        if path.exists():
-            return str(path)
-    if any(name not in registered() for name in task.scenario.strands):
-        _import_modules(task.scenario)
-    seed = replicate_seed(task.seed, task.replicate)
-    draws = parameter_draws(task.scenario, seed) if task.draws else None
-    model = GMModel(task.scenario, rng=seed, intervention_draws=draws)
-    model.run(progress=False)
-    record = run_record(model)
-    record["meta"] = np.array(json.dumps({
-        "scenario": task.scenario.name, "scenario_hash": task.scenario.content_hash(), "replicate": task.replicate,
-        "seed": task.seed, "run_seed": seed, "draws": draws or {}, "gmsim": __version__,
-        "strands": [iv.name for iv in model.interventions], "scale": model.scale, "months": model.month,
-    }))
-    # The model refers to itself (its interventions, data collector): free it now, not at the next
-    # garbage collection, so that a worker never holds two models at once.
-    del model
+    paths = [None if store is None else Path(store) / f"{t.key}.npz" for t in tasks]
+    if all(p is not None and p.exists() for p in paths):
+        return [str(p) for p in paths]
+    for task in tasks:
+        if any(name not in registered() for name in task.scenario.strands):
+            _import_modules(task.scenario)
+    seed = replicate_seed(tasks[0].seed, tasks[0].replicate)
+    draws = [parameter_draws(t.scenario, seed) if t.draws else None for t in tasks]
+    if len(tasks) == 1:
+        model = GMModel(tasks[0].scenario, rng=seed, intervention_draws=draws[0])
+        model.run(progress=False)
+        models = [model]
+    else:
+        runs = SharedRuns([t.scenario for t in tasks], seed, draws)
+        runs.run()
+        models = runs.models
+        del runs
+    out: list[str | bytes] = []
+    for task, model, d, path in zip(tasks, models, draws, paths, strict=True):
+        record = run_record(model)
+        record["meta"] = np.array(json.dumps({
+            "scenario": task.scenario.name, "scenario_hash": task.scenario.content_hash(),
+            "replicate": task.replicate, "seed": task.seed, "run_seed": seed, "draws": d or {}, "gmsim": __version__,
+            "strands": [iv.name for iv in model.interventions], "scale": model.scale, "months": model.month,
+        }))
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **record)
+        if path is None:
+            out.append(buffer.getvalue())
+        else:
+            _write_atomic(path, buffer.getvalue())
+            out.append(str(path))
+    # Models refer to themselves (their interventions, data collector): free them now, not at the next
+    # garbage collection, so that a worker never holds two sets at once.
+    del model, models
     gc.collect()
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **record)
-    if store is None:
-        return buffer.getvalue()
-    _write_atomic(path, buffer.getvalue())
-    return str(path)
+    return out
+
+
+#: Most runs advanced together as shared runs in one task (each adds about 150 MB at full scale).
+SHARED_RUNS = 24
+
+
+def groups(tasks: list[Task], size: int = SHARED_RUNS) -> list[list[Task]]:
+    """Tasks in groups that can run as shared runs: same replicate, seed, draws and trunk, at most ``size``.
+
+    A group larger than ``size`` is cut into nearly equal parts; groups keep the tasks' order.
+    """
+    from .shared import trunk_key
+
+    by_key: dict[tuple, list[Task]] = {}
+    for t in tasks:
+        by_key.setdefault((t.replicate, t.seed, t.draws, trunk_key(t.scenario)), []).append(t)
+    out = []
+    for members in by_key.values():
+        parts = -(-len(members) // max(1, size))
+        step = -(-len(members) // parts)
+        out += [members[k : k + step] for k in range(0, len(members), step)]
+    return out
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -281,7 +325,8 @@ class _DaskExecutor:
 
 
 def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None, dask: str | None = None,
-            progress: bool = True, on_progress: Callable[[int, int], None] | None = None) -> list[Path]:
+            progress: bool = True, on_progress: Callable[[int, int], None] | None = None,
+            shared: int = SHARED_RUNS) -> list[Path]:
     """Run every task not already in ``store``; return the record paths in task order.
 
     Args:
@@ -294,6 +339,8 @@ def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None
         progress: Show a progress bar with runs done and the time left.
         on_progress: Called with (runs finished, runs in all) at the start and after each run (the dashboard's
             progress indicator).
+        shared: Most runs of one replicate advanced together as shared runs (:mod:`gmsim.shared`; 1: every run
+            on its own). Results are the same either way.
     """
     store = Path(store)
     store.mkdir(parents=True, exist_ok=True)
@@ -314,14 +361,16 @@ def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None
         try:
             # Dask workers may not share this disk: they return the records and this process writes them.
             remote = dask_exec is not None
-            futures = {pool.submit(run_task, t, None if remote else str(store.resolve())): t for t in todo}
+            futures = {pool.submit(run_tasks, g, None if remote else str(store.resolve())): g
+                       for g in groups(todo, shared)}
             try:
                 for f in as_completed(futures):
                     out = f.result()
                     if remote:
-                        _write_atomic(store / f"{futures[f].key}.npz", out)
-                    bar.update(1)
-                    done += 1
+                        for t, data in zip(futures[f], out, strict=True):
+                            _write_atomic(store / f"{t.key}.npz", data)
+                    bar.update(len(out))
+                    done += len(out)
                     if on_progress:
                         on_progress(done, len(tasks))
             except BaseException:

@@ -65,6 +65,8 @@ class GMModel(mesa.Model):
             values (used by the calibration itself).
         intervention_draws: ``{intervention: {parameter: value}}`` replacing intervention parameters (used
             by ensembles to draw effect sizes from their uncertainty distributions).
+        population: ``(employers, people)`` to use as the starting population instead of synthesising it;
+            the arrays are used, not copied (shared runs, :mod:`gmsim.shared`, give every run the same ones).
 
     Attributes:
         scenario: The scenario, with overrides applied.
@@ -95,6 +97,7 @@ class GMModel(mesa.Model):
         parameters: dict[str, float] | None = None,
         calibrated: bool = True,
         intervention_draws: dict[str, dict[str, float]] | None = None,
+        population: tuple[Employers, People] | None = None,
     ) -> None:
         if scenario is None:
             scenario = Scenario.default()
@@ -117,7 +120,9 @@ class GMModel(mesa.Model):
         self.months_planned = int(scenario.months)
 
         n = max(1, round(working_age_population() * self.scale))
-        self.employers, self.people = starting_population(n, self.streams)
+        self.employers, self.people = population if population is not None else starting_population(n, self.streams)
+        if self.people.n != n:
+            raise ValueError(f"a shared population has {self.people.n} slots, the scenario needs {n}")
         self._entrants = _entrant_table()
         # Interventions (Working Well strands and researchers' own modules), in scenario order.
         self.participation = np.zeros(n, dtype=np.uint16)  # bit k: took part in interventions[k]
@@ -145,28 +150,43 @@ class GMModel(mesa.Model):
 
     # ----- the monthly lifecycle ---------------------------------------------------------------
     def step(self) -> None:
-        """Advance one month."""
+        """Advance one month (docs/model.md, section 6)."""
         self.month += 1
-        p, t, e, key, month = self.people, self.tables, self.employers, self.streams.key, self.month
-        mult = self.hazard_multipliers
-        demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
-                        key("demography"), month)
-        self.leavers = nonzero(p.exit_event) if self.interventions else np.zeros(0, np.int64)
-        self.participation[self.leavers] = 0
-        mult.reset()
-        for intervention in self.interventions:
-            intervention.before_labour(self, mult)
-        kernel_mult = (mult.values, mult.rows, mult.touched, mult.largest)
-        health_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("health"), month)
-        labour_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("labour"), month)
-        benefits_step(p, t.reassessment_rate, key("benefits"), month)
-        employer_step(p, e.cumulative, key("employers"), month)
+        self._demography()
+        self._interventions_before_labour()
+        self._health_and_work()
         for intervention in self.interventions:
             intervention.after_labour(self)
         self._record()
 
-    def _record(self) -> None:
-        self.results.record(self.people, self.month)
+    def _demography(self, slots: np.ndarray | None = None) -> None:
+        """Everyone (or ``slots``) ages a month; leavers are replaced by entrants."""
+        p, t = self.people, self.tables
+        demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
+                        self.streams.key("demography"), self.month, slots)
+
+    def _interventions_before_labour(self) -> None:
+        """Leavers' records cleared, last month's multipliers reset, then each intervention's steps 1-6."""
+        self.leavers = nonzero(self.people.exit_event) if self.interventions else np.zeros(0, np.int64)
+        self.participation[self.leavers] = 0
+        self.hazard_multipliers.reset()
+        for intervention in self.interventions:
+            intervention.before_labour(self, self.hazard_multipliers)
+
+    def _health_and_work(self, slots: np.ndarray | None = None) -> None:
+        """Health, labour, benefits and employer ties for everyone (or ``slots``), with this month's multipliers."""
+        p, t, e, key, month = self.people, self.tables, self.employers, self.streams.key, self.month
+        mult = self.hazard_multipliers
+        kernel_mult = (mult.values, mult.rows, mult.touched, mult.largest)
+        health_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("health"), month, slots)
+        labour_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("labour"), month, slots)
+        benefits_step(p, t.reassessment_rate, key("benefits"), month, slots)
+        employer_step(p, e.cumulative, key("employers"), month, slots)
+
+    def _record(self, counted: bool = False) -> None:
+        """Tally the month (unless shared runs have counted it), then stocks, pathways and the data collector."""
+        if not counted:
+            self.results.record(self.people, self.month)
         self.stocks = self.results.stocks(self.month)
         if self.pathways is not None:
             self.pathways.record(self)

@@ -125,6 +125,20 @@ def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.n
            2 * get_num_threads(), stock, spells, flows, cohort)
 
 
+def tally_at(p: Any, month: int, slots: np.ndarray, weight: int, stock: np.ndarray, spells: np.ndarray,
+             flows: np.ndarray, cohort: np.ndarray) -> None:
+    """Add ``weight`` times the counts of the people in ``slots`` to arrays like those of :func:`tally`.
+
+    Shared runs use -1 and then 1 to replace some people's counts in another run's tally by their own.
+    """
+    counts = _tally_chunk(p.borough[slots], p.state[slots], p.severity[slots], p.condition[slots], p.benefit[slots],
+                          p.months_in_state[slots], p.labour_event[slots], p.health_event[slots],
+                          p.exit_event[slots], p.exit_borough[slots], p.health_claim_start[slots],
+                          p.claim_from_work[slots], month)
+    for total, c in zip((stock, spells, flows, cohort), counts, strict=True):
+        total += weight * c.reshape(total.shape)
+
+
 class Results:
     """Counts for every month of a run, and the tables and summary made from them.
 
@@ -147,6 +161,14 @@ class Results:
         if month >= self.stock.shape[0]:
             self._grow(month + 1)
         tally(people, month, self.stock[month], self.spells[month], self.flows[month], self.cohort[month])
+        self.recorded = max(self.recorded, month + 1)
+
+    def record_shared(self, trunk: Results, month: int, delta: tuple[np.ndarray, ...]) -> None:
+        """Record ``month`` as ``trunk``'s counts plus ``delta`` (stock, spells, flows, cohort): shared runs."""
+        if month >= self.stock.shape[0]:
+            self._grow(month + 1)
+        for name, d in zip(("stock", "spells", "flows", "cohort"), delta, strict=True):
+            getattr(self, name)[month] = getattr(trunk, name)[month] + d
         self.recorded = max(self.recorded, month + 1)
 
     def _grow(self, m: int) -> None:

@@ -193,6 +193,12 @@ class HazardMultipliers:
         self._touched = []
         self.largest = 1.0
 
+    def touched_slots(self) -> np.ndarray:
+        """Slots with a multiplier written this month, ascending."""
+        if not self._touched:
+            return np.zeros(0, dtype=np.int64)
+        return np.unique(np.concatenate([idx for _, idx in self._touched]))
+
     def multiply(self, transition: str, slots: np.ndarray, ratio: float | np.ndarray) -> None:
         """Multiply the hazard of ``transition`` for ``slots`` by ``ratio``."""
         r = self.rows[codes.T[transition]]

@@ -1,0 +1,173 @@
+"""Shared runs: runs of one replicate that differ only in their interventions, advanced together.
+
+Scenarios compared in one replicate share their seed, so each person meets the same random numbers in
+every one of them (common random numbers), and a person's month depends only on their own arrays, their
+random numbers and their intervention multipliers (docs/model.md, section 7). A person whom no
+intervention has reached therefore lives exactly the same months in a funded scenario as in the same
+scenario unfunded, and over ten years that is nearly everyone: 0.4% to 2.7% of people ever differ in the
+shipped scenarios and funding mixes (``benchmarks/divergence.py``).
+
+Shared runs use that. One *trunk* run without interventions simulates everybody. Each *branch* (a
+scenario with interventions) keeps the values of the people it has diverged for, those whose arrays differ
+from the trunk's, and each month simulates only them and the people its interventions touch; everyone
+else's month is the trunk's. The branches use the trunk's arrays, with their own people's values put in
+place while it is their turn and the trunk's put back after. A month (the phases of ``GMModel.step``):
+
+1. the trunk: demography for everyone;
+2. each branch: its diverged people's values in place, demography for them, then its interventions' steps
+   1-6 on the population so formed (eligibility, referrals, starts, hazard multipliers). The diverged and
+   the people with a multiplier are its *own* people this month: their values are kept, the trunk's put
+   back;
+3. the trunk: health, labour, benefits and employer ties for everyone, and its tally;
+4. each branch: its own people's values in place; health, labour, benefits and employer ties for them;
+   its interventions' step 7; its tally is the trunk's with its own people's counts replaced by theirs.
+   Own people whose values now equal the trunk's rejoin it; the trunk's values are put back.
+
+Every branch's results are bit-identical to running its scenario alone (``tests/test_shared.py``):
+the same kernels run for the same people with the same numbers, and nobody else can differ. This relies on
+interventions changing people only through hazard multipliers, as the intervention interface says. The
+interventions' own bookkeeping still looks at the whole population each month; it is now most of a
+branch's cost.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .agents.people import People
+from .model import GMModel
+from .results import tally_at
+from .scenario import Scenario
+
+_FIELDS = People._fields
+
+
+def trunk_key(scenario: Scenario) -> str:
+    """What runs must have in common to share a trunk: everything but name, description and interventions."""
+    d = scenario.to_dict()
+    return json.dumps({k: d[k] for k in ("months", "population", "parameters")}, sort_keys=True)
+
+
+def _gather(p: People, slots: np.ndarray) -> tuple[np.ndarray, ...]:
+    return tuple(a[slots] for a in p)
+
+
+def _scatter(p: People, slots: np.ndarray, values: tuple[np.ndarray, ...]) -> None:
+    for a, v in zip(p, values, strict=True):
+        a[slots] = v
+
+
+class SharedRuns:
+    """Runs of scenarios that share a trunk (:func:`trunk_key`), with one seed, advanced month by month.
+
+    Args:
+        scenarios: The scenarios to run.
+        seed: The runs' seed (as ``GMModel(rng=seed)``).
+        draws: Per scenario, ``intervention_draws`` for its model (or None).
+
+    Attributes:
+        models: One model per scenario, in order. Their results, interventions and pathways are those of
+            the scenario run alone; their ``people`` are the trunk's arrays (:meth:`own_people` gives a
+            run's own). Do not step them directly.
+    """
+
+    def __init__(self, scenarios: list[Scenario], seed: int, draws: list[dict | None] | None = None) -> None:
+        keys = {trunk_key(s) for s in scenarios}
+        if len(keys) != 1:
+            raise ValueError("shared runs need scenarios that differ only in their interventions")
+        draws = draws or [None] * len(scenarios)
+        trunk_at = next((k for k, s in enumerate(scenarios) if not s.strands), None)
+        if trunk_at is None:
+            bare = Scenario.from_dict({**scenarios[0].to_dict(), "name": "trunk", "strands": {}, "modules": []},
+                                      path="trunk")
+            self.trunk = GMModel(bare, rng=seed)
+        else:
+            self.trunk = GMModel(scenarios[trunk_at], rng=seed, intervention_draws=draws[trunk_at])
+        population = (self.trunk.employers, self.trunk.people)
+        self.models: list[GMModel] = []
+        for k, scenario in enumerate(scenarios):
+            if k == trunk_at:
+                self.models.append(self.trunk)
+            else:
+                self.models.append(GMModel(scenario, rng=seed, intervention_draws=draws[k], population=population))
+        self.branches = [m for m in self.models if m is not self.trunk]
+        empty = np.zeros(0, dtype=np.int64)
+        # Per branch: the diverged people's slots (ascending) and their values, and this month's own people.
+        self._diverged: dict[int, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {
+            id(b): (empty, _gather(self.trunk.people, empty)) for b in self.branches}
+        self._own: dict[int, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {}
+
+    def step(self) -> None:
+        """Advance every run one month."""
+        trunk, p = self.trunk, self.trunk.people
+        trunk.month += 1
+        for b in self.branches:
+            b.month = trunk.month
+        trunk._demography()
+        for b in self.branches:
+            slots, values = self._diverged[id(b)]
+            trunk_values = _gather(p, slots)
+            _scatter(p, slots, values)
+            b._demography(slots)
+            b._interventions_before_labour()
+            own = np.union1d(slots, b.hazard_multipliers.touched_slots())
+            self._own[id(b)] = (own, _gather(p, own))
+            _scatter(p, slots, trunk_values)
+        trunk._interventions_before_labour()
+        trunk._health_and_work()
+        for intervention in trunk.interventions:
+            intervention.after_labour(trunk)
+        trunk._record()
+        for b in self.branches:
+            own, values = self._own.pop(id(b))
+            trunk_values = _gather(p, own)
+            r = trunk.results
+            delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
+            tally_at(p, trunk.month, own, -1, *delta)
+            _scatter(p, own, values)
+            b._health_and_work(own)
+            for intervention in b.interventions:
+                intervention.after_labour(b)
+            tally_at(p, trunk.month, own, 1, *delta)
+            b.results.record_shared(r, trunk.month, delta)
+            b._record(counted=True)
+            mine = _gather(p, own)
+            differs = np.zeros(len(own), dtype=bool)
+            for a, t in zip(mine, trunk_values, strict=True):
+                differs |= a != t
+            self._diverged[id(b)] = (own[differs], tuple(a[differs] for a in mine))
+            _scatter(p, own, trunk_values)
+
+    def run(self, months: int | None = None) -> None:
+        """Run ``months`` months (default: the scenarios' months less those already run)."""
+        n = self.trunk.months_planned - self.trunk.month if months is None else int(months)
+        for _ in range(n):
+            self.step()
+
+    def own_people(self, k: int) -> People:
+        """Run ``k``'s people arrays as they are now (a copy: the trunk's with its diverged people's values)."""
+        model = self.models[k]
+        people = People(*(a.copy() for a in self.trunk.people))
+        if model is not self.trunk:
+            slots, values = self._diverged[id(model)]
+            _scatter(people, slots, values)
+        return people
+
+    def diverged(self, k: int) -> int:
+        """Number of people run ``k`` has diverged for (0 for the trunk)."""
+        model = self.models[k]
+        return 0 if model is self.trunk else len(self._diverged[id(model)][0])
+
+    def __repr__(self) -> str:
+        return f"SharedRuns({len(self.models)} runs, month {self.trunk.month})"
+
+
+def shareable(scenarios: list[Scenario]) -> dict[str, list[int]]:
+    """Indices of ``scenarios`` grouped by :func:`trunk_key` (each group can run as shared runs)."""
+    groups: dict[str, list[int]] = {}
+    for k, s in enumerate(scenarios):
+        groups.setdefault(trunk_key(s), []).append(k)
+    return groups
+

@@ -1,0 +1,117 @@
+"""Shared runs: every run advanced over a shared trunk is bit-identical to the same run on its own."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gmsim.ensemble import Task, execute, groups, load_record, parameter_draws
+from gmsim.model import GMModel
+from gmsim.scenario import Scenario, load_scenario
+from gmsim.shared import SharedRuns, trunk_key
+
+SC = Path(__file__).resolve().parents[1] / "scenarios"
+SCALE, MONTHS, SEED = 0.02, 60, 17
+NAMES = ("baseline", "working_well", "equal_split", "in_work", "working_well_pilot", "care_and_support")
+
+
+def scenarios(names=NAMES, **overrides):
+    return [load_scenario(SC / f"{n}.yaml").with_overrides(scale=SCALE, months=MONTHS, **overrides) for n in names]
+
+
+def assert_same_run(shared: SharedRuns, k: int, alone: GMModel) -> None:
+    """Everything a run leaves behind is the same, array by array."""
+    m = shared.models[k]
+    for name in ("stock", "spells", "flows", "cohort"):
+        assert np.array_equal(getattr(m.results, name), getattr(alone.results, name)), name
+    for a, b in zip(m.interventions, alone.interventions, strict=True):
+        for name in ("counts", "cohort", "status", "status_month", "referred_month", "started_month", "job_month",
+                     "flags"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), f"{a.name}.{name}"
+    assert np.array_equal(m.participation, alone.participation)
+    for field, mine, theirs in zip(alone.people._fields, shared.own_people(k), alone.people, strict=True):
+        assert np.array_equal(mine, theirs), field
+    for name, rows in m.pathways.data.items():
+        assert all(np.array_equal(x, y) for x, y in zip(rows, alone.pathways.data[name], strict=True)), name
+    assert m.datacollector.get_model_vars_dataframe().equals(alone.datacollector.get_model_vars_dataframe())
+
+
+@pytest.fixture(scope="module")
+def shared_and_alone():
+    scs = scenarios()
+    draws = [parameter_draws(s, SEED) for s in scs]  # parameter uncertainty on: each run its own effects
+    shared = SharedRuns(scs, SEED, draws)
+    shared.run()
+    alone = []
+    for s, d in zip(scs, draws, strict=True):
+        m = GMModel(s, rng=SEED, intervention_draws=d)
+        m.run(progress=False)
+        alone.append(m)
+    return shared, alone
+
+
+@pytest.mark.parametrize("k", range(len(NAMES)), ids=NAMES)
+def test_a_shared_run_is_the_run_on_its_own(shared_and_alone, k):
+    shared, alone = shared_and_alone
+    assert_same_run(shared, k, alone[k])
+
+
+def test_the_baseline_is_the_trunk_and_the_branches_diverge_for_few_people(shared_and_alone):
+    shared, alone = shared_and_alone
+    assert shared.models[0] is shared.trunk and shared.diverged(0) == 0
+    n = shared.trunk.people.n
+    for k in range(1, len(NAMES)):
+        # every funded run differs from the trunk for somebody, and for a small minority (docs: 0.4-2.7%)
+        assert 0 < shared.diverged(k) < 0.05 * n, (NAMES[k], shared.diverged(k))
+        # the counting is what differs: those people are exactly where the run's people differ
+        differs = np.zeros(n, dtype=bool)
+        for mine, trunk in zip(shared.own_people(k), shared.trunk.people, strict=True):
+            differs |= mine != trunk
+        assert differs.sum() == shared.diverged(k)
+
+
+def test_without_a_bare_scenario_a_trunk_is_made_and_not_returned():
+    scs = scenarios(("early_help", "work_and_health"))
+    shared = SharedRuns(scs, SEED)
+    shared.run(24)
+    assert shared.trunk not in shared.models and not shared.trunk.interventions
+    for k, s in enumerate(scs):
+        alone = GMModel(s, rng=SEED)
+        alone.run(24, progress=False)
+        assert np.array_equal(shared.models[k].results.stock[:25], alone.results.stock[:25])
+        for field, mine, theirs in zip(alone.people._fields, shared.own_people(k), alone.people, strict=True):
+            assert np.array_equal(mine, theirs), field
+
+
+def test_only_runs_that_differ_in_their_interventions_share_a_trunk():
+    base, ww = scenarios(("baseline", "working_well"))
+    assert trunk_key(base) == trunk_key(ww) == trunk_key(ww.with_overrides(seed=99))  # the run's seed is given
+    tweaked = Scenario.from_dict({**ww.to_dict(), "parameters": {"out_of_work_to_in_work.base": 0.01}})
+    for other in (tweaked, ww.with_overrides(months=12), ww.with_overrides(scale=0.03)):
+        assert trunk_key(other) != trunk_key(base)
+    with pytest.raises(ValueError, match="differ only in their interventions"):
+        SharedRuns([base, tweaked], SEED)
+
+
+def test_tasks_are_grouped_by_replicate_and_trunk_in_near_equal_parts():
+    scs = scenarios(("baseline", "working_well", "equal_split", "in_work", "early_help"))
+    tasks = [Task(s, r, 1, True) for r in range(2) for s in scs]
+    tasks.append(Task(scs[0].with_overrides(months=12), 0, 1, True))  # another trunk
+    parts = groups(tasks, size=3)
+    assert sorted(len(g) for g in parts) == [1, 2, 2, 3, 3]
+    for g in parts:
+        assert len({(t.replicate, t.seed, t.draws, trunk_key(t.scenario)) for t in g}) == 1
+    assert sorted((t.replicate, t.scenario.name, t.scenario.months) for g in parts for t in g) == sorted(
+        (t.replicate, t.scenario.name, t.scenario.months) for t in tasks)
+    assert [len(g) for g in groups(tasks, size=1)] == [1] * len(tasks)
+
+
+def test_an_ensemble_gives_the_same_records_shared_or_not(tmp_path):
+    scs = scenarios(("baseline", "working_well", "in_work"))
+    tasks = [Task(s.with_overrides(months=24), r, 3, True) for r in range(2) for s in scs]
+    shared = execute(tasks, tmp_path / "shared", workers=1, progress=False)
+    alone = execute(tasks, tmp_path / "alone", workers=1, progress=False, shared=1)
+    for a, b in zip(shared, alone, strict=True):
+        ra, rb = load_record(a), load_record(b)
+        assert ra["meta"] == rb["meta"]
+        assert set(ra) == set(rb) and all(np.array_equal(ra[k], rb[k]) for k in ra if k != "meta")
