@@ -150,7 +150,7 @@ class GMModel(mesa.Model):
 
     # ----- the monthly lifecycle ---------------------------------------------------------------
     def step(self) -> None:
-        """Advance one month (docs/model.md, section 6)."""
+        """Advance one month (docs/model.md, section 3)."""
         self.month += 1
         self._demography()
         self._interventions_before_labour()

@@ -9,15 +9,16 @@ shipped scenarios and funding mixes (``benchmarks/divergence.py``).
 
 Shared runs use that. One *trunk* run without interventions simulates everybody. Each *branch* (a
 scenario with interventions) keeps the values of the people it has diverged for, those whose arrays differ
-from the trunk's, and each month simulates only them and the people its interventions touch; everyone
-else's month is the trunk's. The branches use the trunk's arrays, with their own people's values put in
+from the trunk's, and each month simulates only them and the people its interventions could change this
+month; everyone else's month is the trunk's. The branches use the trunk's arrays, with their own people's values put in
 place while it is their turn and the trunk's put back after. A month (the phases of ``GMModel.step``):
 
 1. the trunk: demography for everyone;
 2. each branch: its diverged people's values in place, demography for them, then its interventions' steps
    1-6 on the population so formed (eligibility, referrals, starts, hazard multipliers). The diverged and
-   the people with a multiplier are its *own* people this month: their values are kept, the trunk's put
-   back;
+   the people with a multiplier whose numbers could give them a health or labour event this month (below
+   the thinning bound times the largest multiplier, docs/model.md section 7.1; the others have none,
+   multiplier or not) are its *own* people this month: their values are kept, the trunk's put back;
 3. the trunk: health, labour, benefits and employer ties for everyone, and its tally;
 4. each branch: its own people's values in place; health, labour, benefits and employer ties for them;
    its interventions' step 7; its tally is the trunk's with its own people's counts replaced by theirs.
@@ -35,11 +36,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from numba import njit
 
 from .agents.people import People
+from .dynamics.hazard import level_a
+from .dynamics.health import health_bounds
+from .dynamics.labour import labour_bounds
 from .model import GMModel
 from .results import tally_at
 from .scenario import Scenario
+from .streams import counter_start, draw
 
 _FIELDS = People._fields
 
@@ -48,6 +54,24 @@ def trunk_key(scenario: Scenario) -> str:
     """What runs must have in common to share a trunk: everything but name, description and interventions."""
     d = scenario.to_dict()
     return json.dumps({k: d[k] for k in ("months", "population", "parameters")}, sort_keys=True)
+
+
+@njit(cache=True)
+def _may_move(slots, state, severity, condition, age_months, health_bound, labour_bound, largest, health_key,
+              labour_key, month):
+    """Whether each person could have a health or labour event this month, multipliers or not.
+
+    True where the person's health or labour number is below the thinning bound of their level
+    (docs/model.md, section 7.1) times the largest multiplier; anyone else has no event either way.
+    """
+    out = np.zeros(slots.shape[0], dtype=np.bool_)
+    health_start = counter_start(health_key, month, 0)
+    labour_start = counter_start(labour_key, month, 0)
+    for k in range(slots.shape[0]):
+        i = slots[k]
+        a = level_a(i, state, severity, condition, age_months)
+        out[k] = draw(health_start, i) < health_bound[a] * largest or draw(labour_start, i) < labour_bound[a] * largest
+    return out
 
 
 def _gather(p: People, slots: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -93,6 +117,7 @@ class SharedRuns:
             else:
                 self.models.append(GMModel(scenario, rng=seed, intervention_draws=draws[k], population=population))
         self.branches = [m for m in self.models if m is not self.trunk]
+        self._bounds = (health_bounds(self.trunk.tables.kernel), labour_bounds(self.trunk.tables.kernel))
         empty = np.zeros(0, dtype=np.int64)
         # Per branch: the diverged people's slots (ascending) and their values, and this month's own people.
         self._diverged: dict[int, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {
@@ -112,7 +137,12 @@ class SharedRuns:
             _scatter(p, slots, values)
             b._demography(slots)
             b._interventions_before_labour()
-            own = np.union1d(slots, b.hazard_multipliers.touched_slots())
+            mult = b.hazard_multipliers
+            touched = mult.touched_slots()
+            touched = touched[_may_move(touched, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
+                                        self._bounds[1], mult.largest, b.streams.key("health"),
+                                        b.streams.key("labour"), b.month)]
+            own = np.union1d(slots, touched)
             self._own[id(b)] = (own, _gather(p, own))
             _scatter(p, slots, trunk_values)
         trunk._interventions_before_labour()

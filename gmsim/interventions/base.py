@@ -197,7 +197,7 @@ class HazardMultipliers:
         """Slots with a multiplier written this month, ascending."""
         if not self._touched:
             return np.zeros(0, dtype=np.int64)
-        return np.unique(np.concatenate([idx for _, idx in self._touched]))
+        return kernels.nonzero(self.touched)
 
     def multiply(self, transition: str, slots: np.ndarray, ratio: float | np.ndarray) -> None:
         """Multiply the hazard of ``transition`` for ``slots`` by ``ratio``."""
