@@ -13,6 +13,11 @@ content, the replicate, the seed, whether parameters were drawn, and the code an
 stopping with Ctrl-C loses nothing that had finished. Runs go to local processes
 (``concurrent.futures.ProcessPoolExecutor``) or to a Dask cluster through Dask's standard executor
 interface (``Client.get_executor()``); results are bit-identical whatever the executor.
+
+Runs of one replicate that differ only in their interventions (a sweep's mixes and its baseline, say) go
+to a worker together, as many at a time as :data:`SHARED_MEMORY` allows, and advance as shared runs over one trunk
+(:mod:`gmsim.shared`): each is bit-identical to the run alone, at a fraction of the cost. Their records are
+written when the group finishes.
 """
 
 from __future__ import annotations
@@ -201,14 +206,27 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     return out
 
 
-#: Most runs advanced together as shared runs in one task (each adds about 150 MB at full scale).
-SHARED_RUNS = 24
+#: Most runs advanced together as shared runs in one task.
+SHARED_RUNS = 100
+#: Memory a worker may give to the runs it advances together (bytes). A funded run adds about 90 bytes a
+#: person (150 MB at full scale: its interventions' records and hazard multipliers), so at full scale a group
+#: holds about 13 runs.
+SHARED_MEMORY = 2 * 2**30
+
+
+def group_size(scenario: Scenario, most: int = SHARED_RUNS) -> int:
+    """How many runs of ``scenario``'s size a worker advances together (:data:`SHARED_MEMORY`)."""
+    from .model import working_age_population
+
+    people = max(1, round(working_age_population() * scenario.population.scale))
+    return max(1, min(most, SHARED_MEMORY // (90 * people + 5 * 2**20)))
 
 
 def groups(tasks: list[Task], size: int = SHARED_RUNS) -> list[list[Task]]:
-    """Tasks in groups that can run as shared runs: same replicate, seed, draws and trunk, at most ``size``.
+    """Tasks in groups that can run as shared runs: same replicate, seed, draws and trunk.
 
-    A group larger than ``size`` is cut into nearly equal parts; groups keep the tasks' order.
+    A group holds at most ``size`` tasks and at most what :func:`group_size` allows; a larger one is cut
+    into nearly equal parts. Groups keep the tasks' order.
     """
     from .shared import trunk_key
 
@@ -217,7 +235,7 @@ def groups(tasks: list[Task], size: int = SHARED_RUNS) -> list[list[Task]]:
         by_key.setdefault((t.replicate, t.seed, t.draws, trunk_key(t.scenario)), []).append(t)
     out = []
     for members in by_key.values():
-        parts = -(-len(members) // max(1, size))
+        parts = -(-len(members) // group_size(members[0].scenario, max(1, size)))
         step = -(-len(members) // parts)
         out += [members[k : k + step] for k in range(0, len(members), step)]
     return out

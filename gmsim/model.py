@@ -165,9 +165,15 @@ class GMModel(mesa.Model):
         demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
                         self.streams.key("demography"), self.month, slots)
 
-    def _interventions_before_labour(self) -> None:
-        """Leavers' records cleared, last month's multipliers reset, then each intervention's steps 1-6."""
-        self.leavers = nonzero(self.people.exit_event) if self.interventions else np.zeros(0, np.int64)
+    def _interventions_before_labour(self, leavers: np.ndarray | None = None) -> None:
+        """Leavers' records cleared, last month's multipliers reset, then each intervention's steps 1-6.
+
+        ``leavers`` (ascending) may be given when already known (shared runs); by default they are found.
+        """
+        if not self.interventions:
+            self.leavers = np.zeros(0, np.int64)
+        else:
+            self.leavers = nonzero(self.people.exit_event) if leavers is None else leavers
         self.participation[self.leavers] = 0
         self.hazard_multipliers.reset()
         for intervention in self.interventions:

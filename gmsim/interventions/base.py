@@ -32,6 +32,9 @@ the labour and employer steps):
 
 Each intervention draws from its own named streams (``strand.<name>.*``), so switching one on or off
 never changes anybody else's random numbers, and one with no budget changes nothing at all.
+
+An intervention changes people only through the hazard multipliers; it reads the people arrays but never
+writes them. Shared runs (:mod:`gmsim.shared`) rely on this.
 """
 
 from __future__ import annotations
