@@ -125,16 +125,19 @@ def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.n
            2 * get_num_threads(), stock, spells, flows, cohort)
 
 
-def tally_at(p: Any, month: int, slots: np.ndarray, weight: int, stock: np.ndarray, spells: np.ndarray,
+def tally_at(p: Any, month: int, slots: np.ndarray | None, weight: int, stock: np.ndarray, spells: np.ndarray,
              flows: np.ndarray, cohort: np.ndarray) -> None:
     """Add ``weight`` times the counts of the people in ``slots`` to arrays like those of :func:`tally`.
 
-    Shared runs use -1 and then 1 to replace some people's counts in another run's tally by their own.
+    With ``slots`` None, ``p`` holds the arrays of just the people to count. Shared runs use -1 and then 1
+    to replace some people's counts in another run's tally by their own.
     """
-    counts = _tally_chunk(p.borough[slots], p.state[slots], p.severity[slots], p.condition[slots], p.benefit[slots],
-                          p.months_in_state[slots], p.labour_event[slots], p.health_event[slots],
-                          p.exit_event[slots], p.exit_borough[slots], p.health_claim_start[slots],
-                          p.claim_from_work[slots], month)
+    def rows(a: np.ndarray) -> np.ndarray:
+        return a if slots is None else a[slots]
+
+    counts = _tally_chunk(rows(p.borough), rows(p.state), rows(p.severity), rows(p.condition), rows(p.benefit),
+                          rows(p.months_in_state), rows(p.labour_event), rows(p.health_event), rows(p.exit_event),
+                          rows(p.exit_borough), rows(p.health_claim_start), rows(p.claim_from_work), month)
     for total, c in zip((stock, spells, flows, cohort), counts, strict=True):
         total += weight * c.reshape(total.shape)
 

@@ -178,15 +178,15 @@ class SharedRuns:
             trunk_values = _gather(p, own)
             r = trunk.results
             delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
-            tally_at(p, trunk.month, own, -1, *delta)
+            tally_at(People(*trunk_values), trunk.month, None, -1, *delta)
             _scatter(p, own, values)
             b._health_and_work(own)
             for intervention in b.interventions:
                 intervention.after_labour(b)
-            tally_at(p, trunk.month, own, 1, *delta)
+            mine = _gather(p, own)
+            tally_at(People(*mine), trunk.month, None, 1, *delta)
             b.results.record_shared(r, trunk.month, delta)
             b._record(counted=True)
-            mine = _gather(p, own)
             differs = np.zeros(len(own), dtype=bool)
             for a, t in zip(mine, trunk_values, strict=True):
                 differs |= a != t
