@@ -1,0 +1,77 @@
+"""Where a shared run's time goes: funding mixes advanced together over one trunk (gmsim/shared.py).
+
+Builds the baseline and ``--mixes`` funding mixes of ``scenarios/funding_mix.yaml`` (from ``--first``) at
+``--scale``, runs them as one group of shared runs on one thread, and reports the time per funded run a
+month, split by step: the trunk's own steps, each branch's interventions, moving its own people's values
+in and out of the trunk's arrays (gather, scatter), their health and labour, the tally corrections. Also
+how many people each run has diverged for at the end.
+
+    python benchmarks/shared_runs.py [--first 0] [--mixes 5] [--months 120] [--scale 1.0]
+"""
+
+import argparse
+import os
+import time
+
+os.environ.setdefault("NUMBA_NUM_THREADS", "1")
+
+from gmsim import shared  # noqa: E402
+from gmsim.comparison import _mix_scenario, load_mix, mix_grid, mix_label  # noqa: E402
+from gmsim.ensemble import parameter_draws  # noqa: E402
+from gmsim.scenario import load_scenario  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--first", type=int, default=0)
+    ap.add_argument("--mixes", type=int, default=5)
+    ap.add_argument("--months", type=int, default=120)
+    ap.add_argument("--scale", type=float, default=1.0)
+    a = ap.parse_args()
+    spec = load_mix(os.path.join(ROOT, "scenarios", "funding_mix.yaml"))
+    base = load_scenario(os.path.join(ROOT, "scenarios", spec.base))
+    grid = mix_grid(len(spec.strands), spec.step, None, 1)[a.first : a.first + a.mixes]
+    scs = [load_scenario(os.path.join(ROOT, "scenarios", spec.baseline))]
+    scs += [_mix_scenario(base, spec, g, mix_label(spec, g)) for g in grid]
+    scs = [s.with_overrides(scale=a.scale, months=a.months) for s in scs]
+    t0 = time.perf_counter()
+    runs = shared.SharedRuns(scs, 3, [parameter_draws(s, 3) for s in scs])
+    build = time.perf_counter() - t0
+    spent: dict[str, float] = {}
+
+    def timed(owner, name: str, label: str) -> None:
+        f = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            out = f(*args, **kwargs)
+            spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
+            return out
+
+        setattr(owner, name, wrapper)
+
+    for m in runs.models:
+        who = "trunk" if m is runs.trunk else "branch"
+        for step in ("_demography", "_interventions_before_labour", "_health_and_work", "_record"):
+            timed(m, step, f"{who} {step.strip('_')}")
+        for iv in m.interventions:
+            timed(iv, "after_labour", f"branch {iv.name} after_labour")
+    for name in ("_gather", "_scatter", "tally_at", "_may_move"):
+        timed(shared, name, f"branch {name.strip('_')}")
+    t0 = time.perf_counter()
+    runs.run()
+    total = time.perf_counter() - t0
+    per = 1000 / (len(runs.branches) * a.months)
+    trunk = sum(v for k, v in spent.items() if k.startswith("trunk"))
+    print(f"{len(scs)} runs ({len(runs.branches)} funded), {runs.trunk.people.n:,} people, {a.months} months: "
+          f"built in {build:.1f} s, ran in {total:.1f} s")
+    print(f"a funded run's month: {(total - trunk) * per:.1f} ms, plus {trunk * per:.1f} ms as its share of the trunk")
+    for k, v in sorted(spent.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:42s} {v * per:6.1f} ms")
+    print("people diverged at the end:", [runs.diverged(k) for k in range(len(scs))])
+
+
+if __name__ == "__main__":
+    main()
