@@ -214,19 +214,31 @@ SHARED_RUNS = 100
 SHARED_MEMORY = 2 * 2**30
 
 
-def group_size(scenario: Scenario, most: int = SHARED_RUNS) -> int:
-    """How many runs of ``scenario``'s size a worker advances together (:data:`SHARED_MEMORY`)."""
+def shared_memory(workers: int) -> int:
+    """Bytes each of ``workers`` workers may give to shared runs.
+
+    :data:`SHARED_MEMORY`, or a quarter of this machine's memory shared among the workers if that is less.
+    """
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system: assume enough
+        return SHARED_MEMORY
+    return int(min(SHARED_MEMORY, physical // (4 * max(1, workers))))
+
+
+def group_size(scenario: Scenario, most: int = SHARED_RUNS, memory: int = SHARED_MEMORY) -> int:
+    """How many runs of ``scenario``'s size a worker advances together within ``memory`` bytes."""
     from .model import working_age_population
 
     people = max(1, round(working_age_population() * scenario.population.scale))
-    return max(1, min(most, SHARED_MEMORY // (90 * people + 5 * 2**20)))
+    return max(1, min(most, memory // (90 * people + 5 * 2**20)))
 
 
-def groups(tasks: list[Task], size: int = SHARED_RUNS) -> list[list[Task]]:
+def groups(tasks: list[Task], size: int = SHARED_RUNS, memory: int = SHARED_MEMORY) -> list[list[Task]]:
     """Tasks in groups that can run as shared runs: same replicate, seed, draws and trunk.
 
-    A group holds at most ``size`` tasks and at most what :func:`group_size` allows; a larger one is cut
-    into nearly equal parts. Groups keep the tasks' order.
+    A group holds at most ``size`` tasks and at most what :func:`group_size` allows in ``memory``; a
+    larger one is cut into nearly equal parts. Groups keep the tasks' order.
     """
     from .shared import trunk_key
 
@@ -235,7 +247,7 @@ def groups(tasks: list[Task], size: int = SHARED_RUNS) -> list[list[Task]]:
         by_key.setdefault((t.replicate, t.seed, t.draws, trunk_key(t.scenario)), []).append(t)
     out = []
     for members in by_key.values():
-        parts = -(-len(members) // group_size(members[0].scenario, max(1, size)))
+        parts = -(-len(members) // group_size(members[0].scenario, max(1, size), memory))
         step = -(-len(members) // parts)
         out += [members[k : k + step] for k in range(0, len(members), step)]
     return out
@@ -380,7 +392,7 @@ def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None
             # Dask workers may not share this disk: they return the records and this process writes them.
             remote = dask_exec is not None
             futures = {pool.submit(run_tasks, g, None if remote else str(store.resolve())): g
-                       for g in groups(todo, shared)}
+                       for g in groups(todo, shared, shared_memory(workers))}
             try:
                 for f in as_completed(futures):
                     out = f.result()
