@@ -48,8 +48,6 @@ from .results import tally_at
 from .scenario import Scenario
 from .streams import counter_start, draw
 
-_FIELDS = People._fields
-
 
 def trunk_key(scenario: Scenario) -> str:
     """What runs must have in common to share a trunk: everything but name, description and interventions."""
@@ -146,52 +144,61 @@ class SharedRuns:
         self._own: dict[int, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {}
 
     def step(self) -> None:
-        """Advance every run one month."""
-        trunk, p = self.trunk, self.trunk.people
+        """Advance every run one month (phases 1-4 of the module docstring)."""
+        trunk = self.trunk
         trunk.month += 1
         for b in self.branches:
             b.month = trunk.month
         trunk._demography()
-        leavers = nonzero(p.exit_event)
+        leavers = nonzero(trunk.people.exit_event)
         for b in self.branches:
-            slots, values = self._diverged[id(b)]
-            trunk_values = _gather(p, slots)
-            _scatter(p, slots, values)
-            b._demography(slots)
-            others = leavers[~np.isin(leavers, slots, assume_unique=True)]
-            b._interventions_before_labour(_union(others, slots[p.exit_event[slots] != 0]))
-            mult = b.hazard_multipliers
-            touched = mult.touched_slots()
-            touched = touched[_may_move(touched, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
-                                        self._bounds[1], mult.largest, b.streams.key("health"),
-                                        b.streams.key("labour"), b.month)]
-            own = _union(slots, touched)
-            self._own[id(b)] = (own, _gather(p, own))
-            _scatter(p, slots, trunk_values)
+            self._before_labour(b, leavers)
         trunk._interventions_before_labour()
         trunk._health_and_work()
         for intervention in trunk.interventions:
             intervention.after_labour(trunk)
         trunk._record()
         for b in self.branches:
-            own, values = self._own.pop(id(b))
-            trunk_values = _gather(p, own)
-            r = trunk.results
-            delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
-            tally_at(People(*trunk_values), trunk.month, None, -1, *delta)
-            _scatter(p, own, values)
-            b._health_and_work(own)
-            for intervention in b.interventions:
-                intervention.after_labour(b)
-            mine = _gather(p, own)
-            tally_at(People(*mine), trunk.month, None, 1, *delta)
-            b.results.record_shared(r, trunk.month, delta)
-            b._record(counted=True)
-            differs = np.zeros(len(own), dtype=bool)
-            for a, t in zip(mine, trunk_values, strict=True):
-                differs |= a != t
-            self._diverged[id(b)] = (own[differs], tuple(a[differs] for a in mine))
-            _scatter(p, own, trunk_values)
+            self._after_labour(b)
+
+    def _before_labour(self, b: GMModel, leavers: np.ndarray) -> None:
+        """Phase 2 for branch ``b``: its diverged people's demography, its interventions' steps 1-6."""
+        p = self.trunk.people
+        slots, values = self._diverged[id(b)]
+        trunk_values = _gather(p, slots)
+        _scatter(p, slots, values)
+        b._demography(slots)
+        others = leavers[~np.isin(leavers, slots, assume_unique=True)]
+        b._interventions_before_labour(_union(others, slots[p.exit_event[slots] != 0]))
+        mult = b.hazard_multipliers
+        touched = mult.touched_slots()
+        touched = touched[_may_move(touched, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
+                                    self._bounds[1], mult.largest, b.streams.key("health"), b.streams.key("labour"),
+                                    b.month)]
+        own = _union(slots, touched)
+        self._own[id(b)] = (own, _gather(p, own))
+        _scatter(p, slots, trunk_values)
+
+    def _after_labour(self, b: GMModel) -> None:
+        """Phase 4 for branch ``b``: its own people's health and work, step 7, its tally; who stays diverged."""
+        p, r, month = self.trunk.people, self.trunk.results, self.trunk.month
+        own, values = self._own.pop(id(b))
+        trunk_values = _gather(p, own)
+        delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
+        tally_at(People(*trunk_values), month, None, -1, *delta)
+        _scatter(p, own, values)
+        b._health_and_work(own)
+        for intervention in b.interventions:
+            intervention.after_labour(b)
+        mine = _gather(p, own)
+        tally_at(People(*mine), month, None, 1, *delta)
+        b.results.record_shared(r, month, delta)
+        b._record(counted=True)
+        differs = np.zeros(len(own), dtype=bool)
+        for a, t in zip(mine, trunk_values, strict=True):
+            differs |= a != t
+        self._diverged[id(b)] = (own[differs], tuple(a[differs] for a in mine))
+        _scatter(p, own, trunk_values)
 
     def run(self, months: int | None = None) -> None:
         """Run ``months`` months (default: the scenarios' months less those already run)."""
@@ -215,12 +222,4 @@ class SharedRuns:
 
     def __repr__(self) -> str:
         return f"SharedRuns({len(self.models)} runs, month {self.trunk.month})"
-
-
-def shareable(scenarios: list[Scenario]) -> dict[str, list[int]]:
-    """Indices of ``scenarios`` grouped by :func:`trunk_key` (each group can run as shared runs)."""
-    groups: dict[str, list[int]] = {}
-    for k, s in enumerate(scenarios):
-        groups.setdefault(trunk_key(s), []).append(k)
-    return groups
 
