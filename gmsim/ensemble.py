@@ -147,15 +147,6 @@ def _import_modules(scenario: Scenario) -> None:
             importlib.import_module(name)
 
 
-def run_task(task: Task, store: str | None) -> str | bytes:
-    """Run one task and write its record to ``store`` atomically; return the file's path.
-
-    With ``store`` None (remote workers, which may not share the disk) the record's bytes are returned for
-    the caller to write.
-    """
-    return run_tasks([task], store)[0]
-
-
 def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     """Run tasks of one replicate as shared runs (:mod:`gmsim.shared`) and write each record; their paths.
 
