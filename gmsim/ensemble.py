@@ -201,7 +201,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
 SHARED_RUNS = 100
 #: Memory a worker may give to the runs it advances together (bytes). A funded run adds about 90 bytes a
 #: person (150 MB at full scale: its interventions' records and hazard multipliers), so at full scale a group
-#: holds about 13 runs.
+#: holds about 12 runs.
 SHARED_MEMORY = 2 * 2**30
 
 

@@ -39,10 +39,10 @@ import numpy as np
 from numba import njit
 
 from .agents.people import People
-from .dynamics.hazard import level_a
+from .dynamics.hazard import level_a, thinning_limit
 from .dynamics.health import health_bounds
 from .dynamics.labour import labour_bounds
-from .interventions.kernels import nonzero
+from .interventions.kernels import merge, nonzero
 from .model import GMModel
 from .results import tally_at
 from .scenario import Scenario
@@ -69,28 +69,9 @@ def _may_move(slots, state, severity, condition, age_months, health_bound, labou
     for k in range(slots.shape[0]):
         i = slots[k]
         a = level_a(i, state, severity, condition, age_months)
-        out[k] = draw(health_start, i) < health_bound[a] * largest or draw(labour_start, i) < labour_bound[a] * largest
+        out[k] = (draw(health_start, i) < thinning_limit(health_bound[a], largest, True)
+                  or draw(labour_start, i) < thinning_limit(labour_bound[a], largest, True))
     return out
-
-
-@njit(cache=True)
-def _union(a, b):
-    """The union of two ascending arrays, ascending (``np.union1d`` without sorting)."""
-    out = np.empty(a.shape[0] + b.shape[0], dtype=np.int64)
-    i = j = k = 0
-    while i < a.shape[0] or j < b.shape[0]:
-        if j >= b.shape[0] or (i < a.shape[0] and a[i] < b[j]):
-            out[k] = a[i]
-            i += 1
-        elif i >= a.shape[0] or b[j] < a[i]:
-            out[k] = b[j]
-            j += 1
-        else:
-            out[k] = a[i]
-            i += 1
-            j += 1
-        k += 1
-    return out[:k]
 
 
 def _gather(p: People, slots: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -169,13 +150,13 @@ class SharedRuns:
         _scatter(p, slots, values)
         b._demography(slots)
         others = leavers[~np.isin(leavers, slots, assume_unique=True)]
-        b._interventions_before_labour(_union(others, slots[p.exit_event[slots] != 0]))
+        b._interventions_before_labour(merge(others, slots[p.exit_event[slots] != 0]))
         mult = b.hazard_multipliers
         touched = mult.touched_slots()
         touched = touched[_may_move(touched, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
                                     self._bounds[1], mult.largest, b.streams.key("health"), b.streams.key("labour"),
                                     b.month)]
-        own = _union(slots, touched)
+        own = merge(slots, touched)
         self._own[id(b)] = (own, _gather(p, own))
         _scatter(p, slots, trunk_values)
 

@@ -259,6 +259,8 @@ def test_bookkeeping_kernels_match_numpy():
     x, y = np.sort(rng.choice(n, 500, replace=False)), np.sort(rng.choice(n, 300, replace=False))
     y = np.setdiff1d(y, x)
     assert np.array_equal(kernels.merge(x, y), np.union1d(x, y))
+    z = np.sort(rng.choice(n, 400, replace=False))  # overlapping inputs (shared runs' own people): a union
+    assert np.array_equal(kernels.merge(x, z), np.union1d(x, z))
     status = rng.integers(0, 6, n).astype(np.int8)
     assert np.array_equal(kernels.with_status(x, status, WAITING), x[status[x] == WAITING])
     # equal weights add up exactly as np.bincount adds them

@@ -171,6 +171,16 @@ def upper_bounds(tables, first: np.ndarray, count: np.ndarray) -> np.ndarray:
     return terms.sum(axis=1) * (1.0 + 1e-9)
 
 
+@njit(cache=True, inline="always")
+def thinning_limit(bound: float, largest: float, touched: bool) -> float:
+    """The number at or above which a person can have no event this month.
+
+    That is the bound of their level (:func:`upper_bounds`), times the month's largest multiplier if the
+    person has a multiplier.
+    """
+    return bound * largest if touched else bound
+
+
 @njit(cache=True)
 def pick(u: float, hazards) -> int:
     """Competing risks with one uniform number: -1 (no event) or the index of the event that happens.

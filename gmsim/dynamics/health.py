@@ -15,7 +15,18 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import hazard, kernel_multipliers, level_a, level_b, level_c, multiplier, pick, slot_list, upper_bounds
+from .hazard import (
+    hazard,
+    kernel_multipliers,
+    level_a,
+    level_b,
+    level_c,
+    multiplier,
+    pick,
+    slot_list,
+    thinning_limit,
+    upper_bounds,
+)
 
 _ONSET = codes.T["onset_mental_health"]  # the three onsets, then worsening, then recovery
 _WORSEN = codes.T["health_worsening"]
@@ -31,7 +42,7 @@ def _health_person(i, state, condition, severity, age_months, sex, borough, skil
     a = level_a(i, state, severity, condition, age_months)
     u = draw(start, i)
     touch = intervening and touched[i] != 0
-    if u >= (bound[a] * largest if touch else bound[a]):
+    if u >= thinning_limit(bound[a], largest, touch):
         health_event[i] = -1  # no event possible: see upper_bounds()
         return
     b = level_b(i, sex, borough, skills)

@@ -14,7 +14,18 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import hazard, kernel_multipliers, level_a, level_b, level_c, multiplier, pick, slot_list, upper_bounds
+from .hazard import (
+    hazard,
+    kernel_multipliers,
+    level_a,
+    level_b,
+    level_c,
+    multiplier,
+    pick,
+    slot_list,
+    thinning_limit,
+    upper_bounds,
+)
 
 # Transitions out of each state are contiguous in codes.TRANSITIONS: first index per state, then end.
 _FIRST = np.array([0, 3, 6, 8, 10], dtype=np.int64)
@@ -31,7 +42,7 @@ def _labour_person(i, state, months_in_state, labour_event, severity, condition,
     a = level_a(i, state, severity, condition, age_months)
     u = draw(start, i)
     touch = intervening and touched[i] != 0
-    if u >= (bound[a] * largest if touch else bound[a]):
+    if u >= thinning_limit(bound[a], largest, touch):
         labour_event[i] = -1  # no move possible: see upper_bounds()
         if months_in_state[i] < _MAX_MONTHS:
             months_in_state[i] += 1

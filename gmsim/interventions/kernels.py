@@ -362,15 +362,19 @@ def outcomes(active, held_6, held_12, kept, cohort_slots, cohort_bounds, status,
 
 @njit(cache=True)
 def merge(a, b):
-    """The union of two ascending arrays with no common element, ascending."""
+    """The union of two ascending arrays, ascending (``np.union1d`` without sorting)."""
     out = np.empty(a.shape[0] + b.shape[0], dtype=np.int64)
-    i = 0
-    j = 0
-    for k in range(out.shape[0]):
+    i = j = k = 0
+    while i < a.shape[0] or j < b.shape[0]:
         if j >= b.shape[0] or (i < a.shape[0] and a[i] < b[j]):
             out[k] = a[i]
             i += 1
-        else:
+        elif i >= a.shape[0] or b[j] < a[i]:
             out[k] = b[j]
             j += 1
-    return out
+        else:  # in both
+            out[k] = a[i]
+            i += 1
+            j += 1
+        k += 1
+    return out[:k]
