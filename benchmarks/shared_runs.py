@@ -58,7 +58,7 @@ def main() -> None:
             timed(m, step, f"{who} {step.strip('_')}")
         for iv in m.interventions:
             timed(iv, "after_labour", f"branch {iv.name} after_labour")
-    for name in ("_gather", "_scatter", "tally_at", "_may_move"):
+    for name in ("_gather", "_swap", "tally_at", "_may_move"):
         timed(shared, name, f"branch {name.strip('_')}")
     t0 = time.perf_counter()
     runs.run()

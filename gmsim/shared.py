@@ -74,13 +74,31 @@ def _may_move(slots, state, severity, condition, age_months, health_bound, labou
     return out
 
 
+@njit(cache=True)
+def _swap_array(a, slots, values, differs):
+    """Exchange ``a[slots]`` and ``values`` in place; mark in ``differs`` where the two were unequal."""
+    for k in range(slots.shape[0]):
+        i = slots[k]
+        held = a[i]
+        a[i] = values[k]
+        values[k] = held
+        if held != a[i]:
+            differs[k] = True
+
+
 def _gather(p: People, slots: np.ndarray) -> tuple[np.ndarray, ...]:
     return tuple(a[slots] for a in p)
 
 
-def _scatter(p: People, slots: np.ndarray, values: tuple[np.ndarray, ...]) -> None:
+def _swap(p: People, slots: np.ndarray, values: tuple[np.ndarray, ...]) -> np.ndarray:
+    """Exchange the people arrays' values at ``slots`` with ``values``, in place; where any field differed.
+
+    Swapping twice puts everything back, so a run's values go in and the trunk's come out in one pass.
+    """
+    differs = np.zeros(len(slots), dtype=np.bool_)
     for a, v in zip(p, values, strict=True):
-        a[slots] = v
+        _swap_array(a, slots, v, differs)
+    return differs
 
 
 class SharedRuns:
@@ -146,8 +164,7 @@ class SharedRuns:
         """Phase 2 for branch ``b``: its diverged people's demography, its interventions' steps 1-6."""
         p = self.trunk.people
         slots, values = self._diverged[id(b)]
-        trunk_values = _gather(p, slots)
-        _scatter(p, slots, values)
+        _swap(p, slots, values)
         b._demography(slots)
         others = leavers[~np.isin(leavers, slots, assume_unique=True)]
         b._interventions_before_labour(merge(others, slots[p.exit_event[slots] != 0]))
@@ -158,28 +175,23 @@ class SharedRuns:
                                     b.month)]
         own = merge(slots, touched)
         self._own[id(b)] = (own, _gather(p, own))
-        _scatter(p, slots, trunk_values)
+        _swap(p, slots, values)
 
     def _after_labour(self, b: GMModel) -> None:
         """Phase 4 for branch ``b``: its own people's health and work, step 7, its tally; who stays diverged."""
         p, r, month = self.trunk.people, self.trunk.results, self.trunk.month
         own, values = self._own.pop(id(b))
-        trunk_values = _gather(p, own)
+        _swap(p, own, values)
         delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
-        tally_at(People(*trunk_values), month, None, -1, *delta)
-        _scatter(p, own, values)
+        tally_at(People(*values), month, None, -1, *delta)
         b._health_and_work(own)
         for intervention in b.interventions:
             intervention.after_labour(b)
-        mine = _gather(p, own)
-        tally_at(People(*mine), month, None, 1, *delta)
+        tally_at(p, month, own, 1, *delta)
         b.results.record_shared(r, month, delta)
         b._record(counted=True)
-        differs = np.zeros(len(own), dtype=bool)
-        for a, t in zip(mine, trunk_values, strict=True):
-            differs |= a != t
-        self._diverged[id(b)] = (own[differs], tuple(a[differs] for a in mine))
-        _scatter(p, own, trunk_values)
+        differs = _swap(p, own, values)
+        self._diverged[id(b)] = (own[differs], tuple(a[differs] for a in values))
 
     def run(self, months: int | None = None) -> None:
         """Run ``months`` months (default: the scenarios' months less those already run)."""
@@ -193,7 +205,8 @@ class SharedRuns:
         people = People(*(a.copy() for a in self.trunk.people))
         if model is not self.trunk:
             slots, values = self._diverged[id(model)]
-            _scatter(people, slots, values)
+            for a, v in zip(people, values, strict=True):
+                a[slots] = v
         return people
 
     def diverged(self, k: int) -> int:
