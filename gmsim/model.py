@@ -179,15 +179,19 @@ class GMModel(mesa.Model):
         for intervention in self.interventions:
             intervention.before_labour(self, self.hazard_multipliers)
 
-    def _health_and_work(self, slots: np.ndarray | None = None) -> None:
-        """Health, labour, benefits and employer ties for everyone (or ``slots``), with this month's multipliers."""
-        p, t, e, key, month = self.people, self.tables, self.employers, self.streams.key, self.month
+    def _health_and_work(self, slots: np.ndarray | None = None, people: People | None = None) -> None:
+        """Health, labour, benefits and employer ties for everyone (or ``slots``), with this month's multipliers.
+
+        ``people`` may hold just the people of ``slots``, in that order, to be run instead (shared runs).
+        """
+        t, e, key, month = self.tables, self.employers, self.streams.key, self.month
+        p, compact = (self.people, False) if people is None else (people, True)
         mult = self.hazard_multipliers
         kernel_mult = (mult.values, mult.rows, mult.touched, mult.largest)
-        health_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("health"), month, slots)
-        labour_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("labour"), month, slots)
-        benefits_step(p, t.reassessment_rate, key("benefits"), month, slots)
-        employer_step(p, e.cumulative, key("employers"), month, slots)
+        health_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("health"), month, slots, compact)
+        labour_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("labour"), month, slots, compact)
+        benefits_step(p, t.reassessment_rate, key("benefits"), month, slots, compact)
+        employer_step(p, e.cumulative, key("employers"), month, slots, compact)
 
     def _record(self, counted: bool = False) -> None:
         """Tally the month (unless shared runs have counted it), then stocks, pathways and the data collector."""

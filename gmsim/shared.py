@@ -181,13 +181,14 @@ class SharedRuns:
         """Phase 4 for branch ``b``: its own people's health and work, step 7, its tally; who stays diverged."""
         p, r, month = self.trunk.people, self.trunk.results, self.trunk.month
         own, values = self._own.pop(id(b))
-        _swap(p, own, values)
+        mine = People(*values)
+        b._health_and_work(own, mine)
         delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
+        tally_at(mine, month, None, 1, *delta)
+        _swap(p, own, values)
         tally_at(People(*values), month, None, -1, *delta)
-        b._health_and_work(own)
         for intervention in b.interventions:
             intervention.after_labour(b)
-        tally_at(p, month, own, 1, *delta)
         b.results.record_shared(r, month, delta)
         b._record(counted=True)
         differs = _swap(p, own, values)

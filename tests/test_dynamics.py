@@ -9,7 +9,7 @@ from gmsim import codes
 from gmsim.dynamics.benefits import benefits_step
 from gmsim.dynamics.demography import demography_step
 from gmsim.dynamics.employers import employer_step
-from gmsim.dynamics.hazard import hazard_groups, no_multipliers
+from gmsim.dynamics.hazard import hazard_groups, no_multipliers, slot_list
 from gmsim.dynamics.health import health_step
 from gmsim.dynamics.labour import labour_step
 from gmsim.interventions.base import HazardMultipliers
@@ -199,7 +199,7 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
             getattr(q, name)[:] = getattr(p, name)
         _labour(q.state, q.months_in_state, q.labour_event, q.severity, q.condition, q.age_months, q.sex, q.borough,
                 q.skills, q.benefit, q.employer, EMP_SIZE, EMP_OH, TABLES.kernel, bound, *mult,
-                Streams(9).key("labour"), 4, np.zeros(0, dtype=np.int64), True)
+                Streams(9).key("labour"), 4, *slot_list(None))
         return q
 
     thinned = run(labour_bounds(TABLES.kernel), mult)
@@ -296,3 +296,49 @@ def test_employer_ties_form_by_size_and_break_on_leaving_work():
     employer_step(p, cumulative, Streams(8).key("employers"), 3)
     assert np.all(p.employer[: N // 2] == -1)
     assert np.array_equal(p.employer[N // 2 :], before[N // 2 :])
+
+
+def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
+    """A person's month depends only on their own values, numbers and multipliers (shared runs rely on it).
+
+    Running the processes over given slots changes just those people, exactly as running everyone does;
+    running them on arrays that hold just those people (compact) gives the same values.
+    """
+    rng = np.random.default_rng(11)
+    n = 20_000
+    p = make_people(n)
+    for name, hi in (("sex", 2), ("borough", 10), ("skills", 3), ("condition", 5), ("severity", 4), ("state", 5)):
+        getattr(p, name)[:] = rng.integers(0, hi, n)
+    p.age_months[:] = rng.integers(16 * 12, 65 * 12, n)
+    p.months_in_state[:] = rng.integers(0, 200, n)
+    p.benefit[:] = rng.integers(0, 4, n)
+    employed = p.state <= codes.AT_RISK
+    p.employer[:] = np.where(employed, rng.integers(0, 2, n), -1)
+    touched = (rng.random(n) < 0.5).astype(np.uint8)
+    values = np.where(touched == 1, rng.uniform(0.3, 3.0, (len(codes.TRANSITIONS), n)), 1.0).astype(np.float32)
+    mult = (values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched, float(values.max()))
+    cumulative = np.array([0.4, 1.0])
+
+    def month(q, slots=None, compact=False):
+        s = Streams(4)
+        health_step(q, TABLES.kernel, mult, EMP_SIZE, EMP_OH, s.key("health"), 7, slots, compact)
+        labour_step(q, TABLES.kernel, mult, EMP_SIZE, EMP_OH, s.key("labour"), 7, slots, compact)
+        benefits_step(q, 0.05, s.key("benefits"), 7, slots, compact)
+        employer_step(q, cumulative, s.key("employers"), 7, slots, compact)
+
+    def copy(q):
+        return type(q)(*(a.copy() for a in q))
+
+    everyone = copy(p)
+    month(everyone)
+    slots = np.sort(rng.choice(n, 3000, replace=False))
+    some = copy(p)
+    month(some, slots)
+    compact = type(p)(*(a[slots] for a in p))
+    month(compact, slots, compact=True)
+    others = np.setdiff1d(np.arange(n), slots)
+    for name, a, b, c, before in zip(p._fields, everyone, some, compact, p, strict=True):
+        assert np.array_equal(b[slots], a[slots]), name
+        assert np.array_equal(c, a[slots]), name
+        assert np.array_equal(b[others], before[others]), name
+    assert (everyone.labour_event[slots] >= 0).sum() > 100 and (everyone.health_event[slots] >= 0).sum() > 50

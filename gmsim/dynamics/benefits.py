@@ -14,7 +14,7 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import slot_list
+from .hazard import COMPACT, EVERYONE, slot_list
 
 _FOR_SEVERITY = np.array(codes.BENEFIT_FOR_SEVERITY, dtype=np.int8)
 _OOW, _LC = codes.OUT_OF_WORK, codes.LIMITED_CAPABILITY
@@ -23,9 +23,9 @@ _MAX_MONTHS = np.iinfo(np.int16).max
 
 
 @njit(cache=True, inline="always")
-def _benefits_person(i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
+def _benefits_person(i, slot, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
                      claim_from_work, reassessment_rate, start, p_reassess, month):
-    """Person ``i``'s claim this month (the process for one person; the loops below run it)."""
+    """The claim this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     ev = labour_event[i]
     if state[i] != _OOW:
         benefit[i] = 0
@@ -33,7 +33,7 @@ def _benefits_person(i, state, severity, labour_event, benefit, months_on_benefi
         return
     old = benefit[i]
     entered = ev >= 0
-    if entered or draw(start, i) < p_reassess:
+    if entered or draw(start, slot) < p_reassess:
         benefit[i] = _FOR_SEVERITY[severity[i]]
     if entered:
         months_on_benefit[i] = 0
@@ -46,20 +46,29 @@ def _benefits_person(i, state, severity, labour_event, benefit, months_on_benefi
 
 @njit(cache=True, parallel=True)
 def _benefits(state, severity, labour_event, benefit, months_on_benefit, health_claim_start, claim_from_work,
-              reassessment_rate, key, month, slots, every):
+              reassessment_rate, key, month, slots, mode):
     start = counter_start(key, month, 0)
     p_reassess = 1.0 - np.exp(-reassessment_rate)
-    if every:
+    if mode == EVERYONE:
         for i in prange(state.shape[0]):
-            _benefits_person(i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
+            _benefits_person(i, i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
+                             claim_from_work, reassessment_rate, start, p_reassess, month)
+    elif mode == COMPACT:
+        for k in prange(slots.shape[0]):
+            _benefits_person(k, slots[k], state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
                              claim_from_work, reassessment_rate, start, p_reassess, month)
     else:
         for k in prange(slots.shape[0]):
-            _benefits_person(slots[k], state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
+            i = slots[k]
+            _benefits_person(i, i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
                              claim_from_work, reassessment_rate, start, p_reassess, month)
 
 
-def benefits_step(p, reassessment_rate: float, key, month: int, slots: np.ndarray | None = None) -> None:
-    """Start, update and end claims in place, after this month's labour moves (of ``slots`` only, if given)."""
+def benefits_step(p, reassessment_rate: float, key, month: int, slots: np.ndarray | None = None,
+                  compact: bool = False) -> None:
+    """Start, update and end claims in place, after this month's labour moves (of ``slots`` only, if given).
+
+    With ``compact``, ``p`` holds just the people of ``slots`` (see :func:`~gmsim.dynamics.hazard.slot_list`).
+    """
     _benefits(p.state, p.severity, p.labour_event, p.benefit, p.months_on_benefit, p.health_claim_start,
-              p.claim_from_work, reassessment_rate, key, month, *slot_list(slots))
+              p.claim_from_work, reassessment_rate, key, month, *slot_list(slots, compact))

@@ -15,7 +15,7 @@ from numba import njit, prange
 from .. import codes
 from ..agents.people import MAX_AGE_MONTHS, MIN_AGE_MONTHS
 from ..streams import counter_start, draw
-from .hazard import band_of, slot_list
+from .hazard import EVERYONE, band_of, slot_list
 
 _AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
 
@@ -69,7 +69,7 @@ def _demography_person(i, person_id, age_months, sex, borough, skills, condition
 def _demography(person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state,
                 benefit, months_on_benefit, employer, health_claim_start, claim_from_work, labour_event,
                 health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants, key, month, slots,
-                every):
+                mode):
     n = state.shape[0]
     s_death = counter_start(key, month, 0)
     s_borough = counter_start(key, month, 1)
@@ -77,7 +77,7 @@ def _demography(person_id, age_months, sex, borough, skills, condition, severity
     s_skills = counter_start(key, month, 3)
     s_severity = counter_start(key, month, 4)
     s_condition = counter_start(key, month, 5)
-    if every:
+    if mode == EVERYONE:
         for i in prange(n):
             _demography_person(i, person_id, age_months, sex, borough, skills, condition, severity, state,
                                months_in_state, benefit, months_on_benefit, employer, health_claim_start,
@@ -100,4 +100,5 @@ def demography_step(p, monthly_mortality: np.ndarray, complex_ratio: float, entr
     ``entrants`` holds cumulative distributions, one row each for borough, sex, skills, severity and
     condition kind (padded with 1.0).
     """
+    # Slots given as rows of the arrays only: an entrant's person id is made from their slot.
     _demography(*p, monthly_mortality, complex_ratio, entrants, key, month, *slot_list(slots))

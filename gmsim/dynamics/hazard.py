@@ -38,13 +38,20 @@ assert codes.HAZARD_GROUPS == (
 
 
 _EVERYONE = np.zeros(0, dtype=np.int64)
+# How a process kernel runs (:func:`slot_list`): over everyone; over given slots of the arrays; or over
+# arrays that hold just the people of given slots (row k is slot ``slots[k]``).
+EVERYONE, SLOTS, COMPACT = 0, 1, 2
 
 
-def slot_list(slots: np.ndarray | None) -> tuple[np.ndarray, bool]:
-    """``(slots, every)`` for a kernel: everyone when ``slots`` is None, else those slots (int64)."""
+def slot_list(slots: np.ndarray | None, compact: bool = False) -> tuple[np.ndarray, int]:
+    """``(slots, mode)`` for a kernel: everyone when ``slots`` is None, else those slots (int64).
+
+    With ``compact`` the arrays hold just the people of ``slots``, in that order: a person's values are in
+    their row, and their random numbers and multipliers those of their slot.
+    """
     if slots is None:
-        return _EVERYONE, True
-    return np.ascontiguousarray(slots, dtype=np.int64), False
+        return _EVERYONE, EVERYONE
+    return np.ascontiguousarray(slots, dtype=np.int64), COMPACT if compact else SLOTS
 
 
 @njit(cache=True)

@@ -16,6 +16,8 @@ from numba import njit, prange
 from .. import codes
 from ..streams import counter_start, draw
 from .hazard import (
+    COMPACT,
+    EVERYONE,
     hazard,
     kernel_multipliers,
     level_a,
@@ -35,13 +37,13 @@ _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
 
 
 @njit(cache=True, inline="always")
-def _health_person(i, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
+def _health_person(i, slot, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
                    employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, start,
                    intervening):
-    """Person ``i``'s health event this month (the process for one person; the loops below run it)."""
+    """The health event this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     a = level_a(i, state, severity, condition, age_months)
-    u = draw(start, i)
-    touch = intervening and touched[i] != 0
+    u = draw(start, slot)
+    touch = intervening and touched[slot] != 0
     if u >= thinning_limit(bound[a], largest, touch):
         health_event[i] = -1  # no event possible: see upper_bounds()
         return
@@ -54,11 +56,11 @@ def _health_person(i, state, condition, severity, age_months, sex, borough, skil
     h_w = hazard(_WORSEN, a, b, c, tables) if _MILD <= sev < _COMPLEX else 0.0
     h_r = hazard(_RECOVER, a, b, c, tables) if sev >= _MILD else 0.0
     if touch:
-        h_mh *= multiplier(mult, rows, _ONSET, i)
-        h_msk *= multiplier(mult, rows, _ONSET + 1, i)
-        h_oth *= multiplier(mult, rows, _ONSET + 2, i)
-        h_w *= multiplier(mult, rows, _WORSEN, i)
-        h_r *= multiplier(mult, rows, _RECOVER, i)
+        h_mh *= multiplier(mult, rows, _ONSET, slot)
+        h_msk *= multiplier(mult, rows, _ONSET + 1, slot)
+        h_oth *= multiplier(mult, rows, _ONSET + 2, slot)
+        h_w *= multiplier(mult, rows, _WORSEN, slot)
+        h_r *= multiplier(mult, rows, _RECOVER, slot)
     k = pick(u, (h_mh, h_msk, h_oth, h_w, h_r))
     if k < 0:
         health_event[i] = -1
@@ -81,29 +83,36 @@ def _health_person(i, state, condition, severity, age_months, sex, borough, skil
 
 @njit(cache=True, parallel=True)
 def _health(state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state, employer,
-            health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, every):
+            health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, mode):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
-    if every:
+    if mode == EVERYONE:
         for i in prange(severity.shape[0]):
-            _health_person(i, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
+            _health_person(i, i, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
                            employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
                            start, intervening)
+    elif mode == COMPACT:
+        for k in prange(slots.shape[0]):
+            _health_person(k, slots[k], state, condition, severity, age_months, sex, borough, skills, benefit,
+                           months_in_state, employer, health_event, emp_size, emp_oh, tables, bound, mult, rows,
+                           touched, largest, start, intervening)
     else:
         for k in prange(slots.shape[0]):
-            _health_person(slots[k], state, condition, severity, age_months, sex, borough, skills, benefit,
+            i = slots[k]
+            _health_person(i, i, state, condition, severity, age_months, sex, borough, skills, benefit,
                            months_in_state, employer, health_event, emp_size, emp_oh, tables, bound, mult, rows,
                            touched, largest, start, intervening)
 
 
-def health_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None) -> None:
+def health_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None,
+                compact: bool = False) -> None:
     """Apply one month of health events in place; ``p.health_event`` records them.
 
     Args are those of :func:`gmsim.dynamics.labour.labour_step` (``key``: the ``health`` stream).
     """
     _health(p.state, p.condition, p.severity, p.age_months, p.sex, p.borough, p.skills, p.benefit, p.months_in_state,
             p.employer, p.health_event, emp_size, emp_oh, tables, health_bounds(tables),
-            *kernel_multipliers(multipliers), key, month, *slot_list(slots))
+            *kernel_multipliers(multipliers), key, month, *slot_list(slots, compact))
 
 
 def health_bounds(tables) -> np.ndarray:

@@ -15,6 +15,8 @@ from numba import njit, prange
 from .. import codes
 from ..streams import counter_start, draw
 from .hazard import (
+    COMPACT,
+    EVERYONE,
     hazard,
     kernel_multipliers,
     level_a,
@@ -35,13 +37,13 @@ _LAST = codes.N_LABOUR - 1
 
 
 @njit(cache=True, inline="always")
-def _labour_person(i, state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills,
+def _labour_person(i, slot, state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills,
                    benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, start,
                    intervening):
-    """Person ``i``'s labour move this month (the process for one person; the loops below run it)."""
+    """The labour move this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     a = level_a(i, state, severity, condition, age_months)
-    u = draw(start, i)
-    touch = intervening and touched[i] != 0
+    u = draw(start, slot)
+    touch = intervening and touched[slot] != 0
     if u >= thinning_limit(bound[a], largest, touch):
         labour_event[i] = -1  # no move possible: see upper_bounds()
         if months_in_state[i] < _MAX_MONTHS:
@@ -55,9 +57,9 @@ def _labour_person(i, state, months_in_state, labour_event, severity, condition,
     h1 = hazard(first + 1, a, b, c, tables)
     h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
     if touch:
-        h0 *= multiplier(mult, rows, first, i)
-        h1 *= multiplier(mult, rows, first + 1, i)
-        h2 *= multiplier(mult, rows, min(first + 2, _LAST), i)
+        h0 *= multiplier(mult, rows, first, slot)
+        h1 *= multiplier(mult, rows, first + 1, slot)
+        h2 *= multiplier(mult, rows, min(first + 2, _LAST), slot)
     k = pick(u, (h0, h1, h2))
     if k < 0:
         labour_event[i] = -1
@@ -72,22 +74,29 @@ def _labour_person(i, state, months_in_state, labour_event, severity, condition,
 
 @njit(cache=True, parallel=True)
 def _labour(state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills, benefit,
-            employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, every):
+            employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, mode):
     start = counter_start(key, month, 0)
     intervening = mult.shape[1] > 0
-    if every:
+    if mode == EVERYONE:
         for i in prange(state.shape[0]):
-            _labour_person(i, state, months_in_state, labour_event, severity, condition, age_months, sex, borough,
+            _labour_person(i, i, state, months_in_state, labour_event, severity, condition, age_months, sex, borough,
                            skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
                            start, intervening)
+    elif mode == COMPACT:
+        for k in prange(slots.shape[0]):
+            _labour_person(k, slots[k], state, months_in_state, labour_event, severity, condition, age_months, sex,
+                           borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched,
+                           largest, start, intervening)
     else:
         for k in prange(slots.shape[0]):
-            _labour_person(slots[k], state, months_in_state, labour_event, severity, condition, age_months, sex,
+            i = slots[k]
+            _labour_person(i, i, state, months_in_state, labour_event, severity, condition, age_months, sex,
                            borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched,
                            largest, start, intervening)
 
 
-def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None) -> None:
+def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None,
+                compact: bool = False) -> None:
     """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
 
     Args:
@@ -103,10 +112,12 @@ def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.
         key: Key of the ``labour`` stream.
         month: Current month.
         slots: Only these people (default: everyone).
+        compact: ``p`` holds just the people of ``slots``, in that order (see
+            :func:`~gmsim.dynamics.hazard.slot_list`).
     """
     _labour(p.state, p.months_in_state, p.labour_event, p.severity, p.condition, p.age_months, p.sex, p.borough,
             p.skills, p.benefit, p.employer, emp_size, emp_oh, tables, labour_bounds(tables),
-            *kernel_multipliers(multipliers), key, month, *slot_list(slots))
+            *kernel_multipliers(multipliers), key, month, *slot_list(slots, compact))
 
 
 def labour_bounds(tables) -> np.ndarray:
