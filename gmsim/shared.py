@@ -10,19 +10,22 @@ shipped scenarios and funding mixes (``benchmarks/divergence.py``).
 Shared runs use that. One *trunk* run without interventions simulates everybody. Each *branch* (a
 scenario with interventions) keeps the values of the people it has diverged for, those whose arrays differ
 from the trunk's, and each month simulates only them and the people its interventions could change this
-month; everyone else's month is the trunk's. The branches use the trunk's arrays, with their own people's values put in
-place while it is their turn and the trunk's put back after. A month (the phases of ``GMModel.step``):
+month; everyone else's month is the trunk's. The branches use the trunk's arrays, with their diverged
+people's values swapped in while it is their turn and swapped out after (one in-place exchange, which also
+finds who still differs). A month (the phases of ``GMModel.step``):
 
 1. the trunk: demography for everyone;
-2. each branch: its diverged people's values in place, demography for them, then its interventions' steps
-   1-6 on the population so formed (eligibility, referrals, starts, hazard multipliers). The diverged and
-   the people with a multiplier whose numbers could give them a health or labour event this month (below
-   the thinning bound times the largest multiplier, docs/model.md section 7.1; the others have none,
-   multiplier or not) are its *own* people this month: their values are kept, the trunk's put back;
+2. each branch: its diverged people's values swapped in, demography for them, then its interventions'
+   steps 1-6 on the population so formed (eligibility, referrals, starts, hazard multipliers). The
+   diverged and the people with a multiplier whose numbers could give them a health or labour event this
+   month (below the thinning bound times the largest multiplier, docs/model.md section 7.1; the others
+   have none, multiplier or not) are its *own* people this month: their values are copied out into
+   compact arrays, and the trunk's swapped back;
 3. the trunk: health, labour, benefits and employer ties for everyone, and its tally;
-4. each branch: its own people's values in place; health, labour, benefits and employer ties for them;
-   its interventions' step 7; its tally is the trunk's with its own people's counts replaced by theirs.
-   Own people whose values now equal the trunk's rejoin it; the trunk's values are put back.
+4. each branch: health, labour, benefits and employer ties for its own people, on their compact arrays
+   (a person's row there, their slot's random numbers and multipliers); its tally is the trunk's with
+   its own people's counts replaced by theirs; their values swapped in for its interventions' step 7 and
+   its records, then out. Own people whose values now equal the trunk's rejoin it.
 
 Every branch's results are bit-identical to running its scenario alone (``tests/test_shared.py``):
 the same kernels run for the same people with the same numbers, and nobody else can differ. This relies on

@@ -307,11 +307,12 @@ def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
     rng = np.random.default_rng(11)
     n = 20_000
     p = make_people(n)
-    for name, hi in (("sex", 2), ("borough", 10), ("skills", 3), ("condition", 5), ("severity", 4), ("state", 5)):
-        getattr(p, name)[:] = rng.integers(0, hi, n)
+    for name, levels in (("sex", codes.SEXES), ("borough", codes.BOROUGHS), ("skills", codes.SKILLS),
+                         ("condition", codes.CONDITIONS), ("severity", codes.SEVERITIES), ("state", codes.STATES)):
+        getattr(p, name)[:] = rng.integers(0, len(levels), n)
     p.age_months[:] = rng.integers(16 * 12, 65 * 12, n)
     p.months_in_state[:] = rng.integers(0, 200, n)
-    p.benefit[:] = rng.integers(0, 4, n)
+    p.benefit[:] = rng.integers(0, len(codes.BENEFITS), n)
     employed = p.state <= codes.AT_RISK
     p.employer[:] = np.where(employed, rng.integers(0, 2, n), -1)
     touched = (rng.random(n) < 0.5).astype(np.uint8)

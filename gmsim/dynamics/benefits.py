@@ -54,11 +54,11 @@ def _benefits(state, severity, labour_event, benefit, months_on_benefit, health_
             _benefits_person(i, i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
                              claim_from_work, reassessment_rate, start, p_reassess, month)
     elif mode == COMPACT:
-        for k in prange(slots.shape[0]):
+        for k in range(slots.shape[0]):
             _benefits_person(k, slots[k], state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
                              claim_from_work, reassessment_rate, start, p_reassess, month)
     else:
-        for k in prange(slots.shape[0]):
+        for k in range(slots.shape[0]):
             i = slots[k]
             _benefits_person(i, i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
                              claim_from_work, reassessment_rate, start, p_reassess, month)

@@ -85,7 +85,7 @@ def _demography(person_id, age_months, sex, borough, skills, condition, severity
                                monthly_mortality, complex_ratio, entrants, n, s_death, s_borough, s_sex, s_skills,
                                s_severity, s_condition, month)
     else:
-        for k in prange(slots.shape[0]):
+        for k in range(slots.shape[0]):
             _demography_person(slots[k], person_id, age_months, sex, borough, skills, condition, severity, state,
                                months_in_state, benefit, months_on_benefit, employer, health_claim_start,
                                claim_from_work, labour_event, health_event, exit_event, exit_borough,

@@ -36,10 +36,10 @@ def _employers(state, employer, cumulative, key, month, slots, mode):
         for i in prange(state.shape[0]):
             _employers_person(i, i, state, employer, cumulative, start, last)
     elif mode == COMPACT:
-        for k in prange(slots.shape[0]):
+        for k in range(slots.shape[0]):
             _employers_person(k, slots[k], state, employer, cumulative, start, last)
     else:
-        for k in prange(slots.shape[0]):
+        for k in range(slots.shape[0]):
             i = slots[k]
             _employers_person(i, i, state, employer, cumulative, start, last)
 

@@ -92,12 +92,12 @@ def _health(state, condition, severity, age_months, sex, borough, skills, benefi
                            employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
                            start, intervening)
     elif mode == COMPACT:
-        for k in prange(slots.shape[0]):
+        for k in range(slots.shape[0]):
             _health_person(k, slots[k], state, condition, severity, age_months, sex, borough, skills, benefit,
                            months_in_state, employer, health_event, emp_size, emp_oh, tables, bound, mult, rows,
                            touched, largest, start, intervening)
     else:
-        for k in prange(slots.shape[0]):
+        for k in range(slots.shape[0]):
             i = slots[k]
             _health_person(i, i, state, condition, severity, age_months, sex, borough, skills, benefit,
                            months_in_state, employer, health_event, emp_size, emp_oh, tables, bound, mult, rows,

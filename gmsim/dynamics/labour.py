@@ -83,12 +83,12 @@ def _labour(state, months_in_state, labour_event, severity, condition, age_month
                            skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
                            start, intervening)
     elif mode == COMPACT:
-        for k in prange(slots.shape[0]):
+        for k in range(slots.shape[0]):
             _labour_person(k, slots[k], state, months_in_state, labour_event, severity, condition, age_months, sex,
                            borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched,
                            largest, start, intervening)
     else:
-        for k in prange(slots.shape[0]):
+        for k in range(slots.shape[0]):
             i = slots[k]
             _labour_person(i, i, state, months_in_state, labour_event, severity, condition, age_months, sex,
                            borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched,
