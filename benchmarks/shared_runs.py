@@ -2,9 +2,9 @@
 
 Builds the baseline and ``--mixes`` funding mixes of ``scenarios/funding_mix.yaml`` (from ``--first``) at
 ``--scale``, runs them as one group of shared runs on one thread, and reports the time per funded run a
-month, split by step: the trunk's own steps, each branch's interventions, moving its own people's values
-in and out of the trunk's arrays (gather, scatter), their health and labour, the tally corrections. Also
-how many people each run has diverged for at the end.
+month, split by step: the trunk's own steps, each branch's interventions, swapping its own people's values
+in and out of the trunk's arrays (swap) and copying them out (gather), their health and labour, the tally
+corrections. Also how many people each run has diverged for at the end.
 
     python benchmarks/shared_runs.py [--first 0] [--mixes 5] [--months 120] [--scale 1.0]
 """
