@@ -53,14 +53,12 @@ def _benefits(state, severity, labour_event, benefit, months_on_benefit, health_
         for i in prange(state.shape[0]):
             _benefits_person(i, i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
                              claim_from_work, reassessment_rate, start, p_reassess, month)
-    elif mode == COMPACT:
+    else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
+        compact = mode == COMPACT
         for k in range(slots.shape[0]):
-            _benefits_person(k, slots[k], state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
-                             claim_from_work, reassessment_rate, start, p_reassess, month)
-    else:
-        for k in range(slots.shape[0]):
-            i = slots[k]
-            _benefits_person(i, i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
+            slot = slots[k]
+            row = k if compact else slot
+            _benefits_person(row, slot, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
                              claim_from_work, reassessment_rate, start, p_reassess, month)
 
 

@@ -35,13 +35,12 @@ def _employers(state, employer, cumulative, key, month, slots, mode):
     if mode == EVERYONE:
         for i in prange(state.shape[0]):
             _employers_person(i, i, state, employer, cumulative, start, last)
-    elif mode == COMPACT:
+    else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
+        compact = mode == COMPACT
         for k in range(slots.shape[0]):
-            _employers_person(k, slots[k], state, employer, cumulative, start, last)
-    else:
-        for k in range(slots.shape[0]):
-            i = slots[k]
-            _employers_person(i, i, state, employer, cumulative, start, last)
+            slot = slots[k]
+            row = k if compact else slot
+            _employers_person(row, slot, state, employer, cumulative, start, last)
 
 
 def employer_step(p, cumulative: np.ndarray, key, month: int, slots: np.ndarray | None = None,

@@ -91,15 +91,12 @@ def _health(state, condition, severity, age_months, sex, borough, skills, benefi
             _health_person(i, i, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
                            employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
                            start, intervening)
-    elif mode == COMPACT:
+    else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
+        compact = mode == COMPACT
         for k in range(slots.shape[0]):
-            _health_person(k, slots[k], state, condition, severity, age_months, sex, borough, skills, benefit,
-                           months_in_state, employer, health_event, emp_size, emp_oh, tables, bound, mult, rows,
-                           touched, largest, start, intervening)
-    else:
-        for k in range(slots.shape[0]):
-            i = slots[k]
-            _health_person(i, i, state, condition, severity, age_months, sex, borough, skills, benefit,
+            slot = slots[k]
+            row = k if compact else slot
+            _health_person(row, slot, state, condition, severity, age_months, sex, borough, skills, benefit,
                            months_in_state, employer, health_event, emp_size, emp_oh, tables, bound, mult, rows,
                            touched, largest, start, intervening)
 

@@ -82,15 +82,12 @@ def _labour(state, months_in_state, labour_event, severity, condition, age_month
             _labour_person(i, i, state, months_in_state, labour_event, severity, condition, age_months, sex, borough,
                            skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
                            start, intervening)
-    elif mode == COMPACT:
+    else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
+        compact = mode == COMPACT
         for k in range(slots.shape[0]):
-            _labour_person(k, slots[k], state, months_in_state, labour_event, severity, condition, age_months, sex,
-                           borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched,
-                           largest, start, intervening)
-    else:
-        for k in range(slots.shape[0]):
-            i = slots[k]
-            _labour_person(i, i, state, months_in_state, labour_event, severity, condition, age_months, sex,
+            slot = slots[k]
+            row = k if compact else slot
+            _labour_person(row, slot, state, months_in_state, labour_event, severity, condition, age_months, sex,
                            borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched,
                            largest, start, intervening)
 
