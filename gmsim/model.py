@@ -19,7 +19,7 @@ to one process never shifts another's random numbers.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mesa
 import numpy as np
@@ -41,6 +41,9 @@ from .results import Results
 from .scenario import Scenario, load_scenario
 from .streams import Streams
 from .targets import borough_employment_targets
+
+if TYPE_CHECKING:
+    from .shared import TrunkView
 
 STOCK_KEYS = ("population", "in_work", "at_risk", "out_of_work", "out_of_work_health", "inactive_other",
               "employment_rate")
@@ -126,6 +129,7 @@ class GMModel(mesa.Model):
         self._entrants = _entrant_table()
         # Interventions (Working Well strands and researchers' own modules), in scenario order.
         self.participation = np.zeros(n, dtype=np.uint16)  # bit k: took part in interventions[k]
+        self.shared: TrunkView | None = None  # set by shared runs while the interventions take steps 1-6
         self.interventions: list[Intervention] = []
         available = registered()
         for name, spec in scenario.strands.items():

@@ -41,11 +41,12 @@ import json
 import numpy as np
 from numba import njit
 
+from . import codes
 from .agents.people import People
 from .dynamics.hazard import level_a, thinning_limit
 from .dynamics.health import health_bounds
 from .dynamics.labour import labour_bounds
-from .interventions.kernels import merge, nonzero
+from .interventions.kernels import merge, nonzero, staff_table
 from .model import GMModel
 from .results import tally_at
 from .scenario import Scenario
@@ -59,22 +60,106 @@ def trunk_key(scenario: Scenario) -> str:
 
 
 @njit(cache=True)
+def _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, largest, health_start,
+                labour_start):
+    """Whether person ``i`` could have a health or labour event this month with multipliers up to ``largest``.
+
+    True where their health or labour number is below the thinning bound of their level (docs/model.md,
+    section 7.1) times ``largest``; anyone else has no event either way.
+    """
+    a = level_a(i, state, severity, condition, age_months)
+    return (draw(health_start, i) < thinning_limit(health_bound[a], largest, True)
+            or draw(labour_start, i) < thinning_limit(labour_bound[a], largest, True))
+
+
+@njit(cache=True)
 def _may_move(slots, state, severity, condition, age_months, health_bound, labour_bound, largest, health_key,
               labour_key, month):
-    """Whether each person could have a health or labour event this month, multipliers or not.
-
-    True where the person's health or labour number is below the thinning bound of their level
-    (docs/model.md, section 7.1) times the largest multiplier; anyone else has no event either way.
-    """
+    """:func:`_could_move` for each of ``slots``."""
     out = np.zeros(slots.shape[0], dtype=np.bool_)
     health_start = counter_start(health_key, month, 0)
     labour_start = counter_start(labour_key, month, 0)
     for k in range(slots.shape[0]):
-        i = slots[k]
-        a = level_a(i, state, severity, condition, age_months)
-        out[k] = (draw(health_start, i) < thinning_limit(health_bound[a], largest, True)
-                  or draw(labour_start, i) < thinning_limit(labour_bound[a], largest, True))
+        out[k] = _could_move(slots[k], state, severity, condition, age_months, health_bound, labour_bound, largest,
+                             health_start, labour_start)
     return out
+
+
+@njit(cache=True)
+def _movable_staff(employer, state, severity, condition, age_months, health_bound, labour_bound, largest,
+                   health_key, labour_key, month):
+    """Slots of the employed who :func:`_could_move` with multipliers up to ``largest``, ascending."""
+    health_start = counter_start(health_key, month, 0)
+    labour_start = counter_start(labour_key, month, 0)
+    out = np.empty(employer.shape[0], dtype=np.int64)
+    k = 0
+    for i in range(employer.shape[0]):
+        if employer[i] >= 0 and _could_move(i, state, severity, condition, age_months, health_bound, labour_bound,
+                                            largest, health_start, labour_start):
+            out[k] = i
+            k += 1
+    return out[:k].copy()
+
+
+def largest_multiplier(models: list[GMModel]) -> float | None:
+    """A bound on every hazard multiplier the models' interventions can give (None if one has no bound).
+
+    A person's multiplier for a transition is the product of the ratios their interventions give it, so
+    it is at most the product of each intervention's largest ratio (:meth:`Intervention.largest_ratios`).
+    The float32 products are allowed a little rounding.
+    """
+    out = 1.0
+    for m in models:
+        largest = [iv.largest_ratios() for iv in m.interventions]
+        if any(r is None for r in largest):
+            return None
+        for t in {t for r in largest for t in r}:
+            product = 1.0
+            for r in largest:
+                product *= max(1.0, r.get(t, 1.0))
+            out = max(out, product)
+    return out * (1 + 1e-5)
+
+
+class TrunkView:
+    """What a branch's interventions can read from the trunk while they take steps 1-6 (``model.shared``).
+
+    The people arrays then hold the branch's values: the trunk's, with its diverged people's swapped in.
+    The trunk computes some things once a month for every branch; an intervention corrects them for the
+    diverged people, from their values and the trunk's, rather than passing over everyone itself.
+
+    Attributes:
+        diverged: The branch's diverged people's slots, ascending.
+        trunk: The trunk's values of those people (``People`` of arrays in the order of ``diverged``).
+        staff_table: The trunk's staff by employer and borough (int32), or None if no branch reads it.
+        movable_staff: The trunk's employed who could have a health or labour event this month with
+            multipliers up to :func:`largest_multiplier`, ascending; None if there is no such bound. The
+            branch's people who are in neither this nor ``diverged`` have no event, multipliers or not.
+    """
+
+    def __init__(self, diverged: np.ndarray, trunk: People, staff_table: np.ndarray | None,
+                 headcount: np.ndarray | None, movable_staff: np.ndarray | None) -> None:
+        self.diverged = diverged
+        self.trunk = trunk
+        self.staff_table = staff_table
+        self.movable_staff = movable_staff
+        self._headcount = headcount
+
+    def headcount(self, employer: np.ndarray) -> np.ndarray:
+        """Staff of each employer in the branch (``employer``: the people arrays' ties, holding the branch's)."""
+        out = self._headcount.copy()
+        _correct_headcount(out, self.trunk.employer, employer, self.diverged)
+        return out
+
+
+@njit(cache=True)
+def _correct_headcount(headcount, trunk_employer, employer, diverged):
+    for k in range(diverged.shape[0]):
+        if trunk_employer[k] >= 0:
+            headcount[trunk_employer[k]] -= 1
+        e = employer[diverged[k]]
+        if e >= 0:
+            headcount[e] += 1
 
 
 @njit(cache=True)
@@ -139,6 +224,9 @@ class SharedRuns:
                 self.models.append(GMModel(scenario, rng=seed, intervention_draws=draws[k], population=population))
         self.branches = [m for m in self.models if m is not self.trunk]
         self._bounds = (health_bounds(self.trunk.tables.kernel), labour_bounds(self.trunk.tables.kernel))
+        self._largest = largest_multiplier(self.branches)
+        self._reads_staff = any(iv.reads_staff_table for b in self.branches for iv in b.interventions)
+        self._month_view: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None)
         empty = np.zeros(0, dtype=np.int64)
         # Per branch: the diverged people's slots (ascending) and their values, and this month's own people.
         self._diverged: dict[int, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {
@@ -152,6 +240,7 @@ class SharedRuns:
         for b in self.branches:
             b.month = trunk.month
         trunk._demography()
+        self._trunk_month()
         leavers = nonzero(trunk.people.exit_event)
         for b in self.branches:
             self._before_labour(b, leavers)
@@ -163,6 +252,19 @@ class SharedRuns:
         for b in self.branches:
             self._after_labour(b)
 
+    def _trunk_month(self) -> None:
+        """What the trunk computes once a month for the branches to read (:class:`TrunkView`)."""
+        if not self._reads_staff:
+            return
+        t, p = self.trunk, self.trunk.people
+        table = staff_table(p.employer, p.borough, t.employers.n, len(codes.BOROUGHS))
+        movable = None
+        if self._largest is not None:
+            movable = _movable_staff(p.employer, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
+                                     self._bounds[1], self._largest, t.streams.key("health"), t.streams.key("labour"),
+                                     t.month)
+        self._month_view = (table, table.sum(axis=1, dtype=np.int64), movable)
+
     def _before_labour(self, b: GMModel, leavers: np.ndarray) -> None:
         """Phase 2 for branch ``b``: its diverged people's demography, its interventions' steps 1-6."""
         p = self.trunk.people
@@ -170,8 +272,13 @@ class SharedRuns:
         _swap(p, slots, values)
         b._demography(slots)
         others = leavers[~np.isin(leavers, slots, assume_unique=True)]
+        b.shared = TrunkView(slots, People(*values), *self._month_view)
         b._interventions_before_labour(merge(others, slots[p.exit_event[slots] != 0]))
+        b.shared = None
         mult = b.hazard_multipliers
+        if self._largest is not None and mult.largest > self._largest:
+            raise RuntimeError(f"a multiplier of {mult.largest} exceeds the bound of {self._largest} that "
+                               f"the interventions' largest_ratios give")
         touched = mult.touched_slots()
         touched = touched[_may_move(touched, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
                                     self._bounds[1], mult.largest, b.streams.key("health"), b.streams.key("labour"),

@@ -238,6 +238,7 @@ class Intervention:
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     claims: ClassVar[tuple[str, ...]] = ()
+    reads_staff_table: ClassVar[bool] = False  # shared runs then give it the trunk's staff table each month
 
     def __init__(self, model: GMModel, spec: StrandSpec, index: int, draws: dict[str, float] | None = None):
         self.model = model
@@ -350,6 +351,25 @@ class Intervention:
             for t, ratio in self.effect(group).items():
                 if ratio != 1.0:
                     mult.multiply(t, slots, ratio)
+
+    def largest_ratios(self) -> dict[str, float] | None:
+        """The largest hazard ratio (at least 1) this intervention gives each transition, or None if unknown.
+
+        Shared runs (:mod:`gmsim.shared`) bound every multiplier a run can give with these, to know who
+        cannot have an event whatever their multipliers. The default reads the effect groups that the
+        default :meth:`apply_effects` applies; a subclass that applies other ratios says so by overriding
+        this, or gets None (shared runs then list everyone its effects reach).
+        """
+        if type(self).apply_effects is not Intervention.apply_effects:
+            return None
+        return self._largest_of(("effects", "after_effects", "in_work_effects"))
+
+    def _largest_of(self, groups: tuple[str, ...]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for group in groups:
+            for t, ratio in self.effect(group).items():
+                out[t] = max(out.get(t, 1.0), ratio)
+        return out
 
     # ----- shared machinery ----------------------------------------------------------------------
     # Everything after referral works on ``self.tracked`` (the slots of people ever referred and still

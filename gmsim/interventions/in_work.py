@@ -34,6 +34,7 @@ class InWork(Intervention):
     name = "in_work"
     title = "In work (employers)"
     claims = ("in_work_to_at_risk", "at_risk_to_in_work", "at_risk_to_out_of_work")
+    reads_staff_table = True
 
     def __init__(self, model, spec, index, draws=None):
         super().__init__(model, spec, index, draws)
@@ -106,7 +107,8 @@ class InWork(Intervention):
             waiting = np.flatnonzero(self.emp_status == WAITING)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
             if len(waiting):
-                headcount = kernels.headcount(p.employer, emp.n)
+                shared = model.shared
+                headcount = kernels.headcount(p.employer, emp.n) if shared is None else shared.headcount(p.employer)
                 cost = headcount[waiting] * self.unit_cost * years
             else:
                 cost = np.zeros(0)
@@ -122,9 +124,17 @@ class InWork(Intervention):
 
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
         by_event = np.zeros((len(_EVENTS), len(codes.BOROUGHS)), dtype=np.int64)
-        self._supported_staff, self._after_staff = kernels.staff_pass(
-            p.employer, self.emp_status, events, p.borough, self._staff, by_status, by_event,
-            SUPPORTED, AFTER)
+        shared = model.shared
+        if shared is None or shared.movable_staff is None:
+            self._supported_staff, self._after_staff = kernels.staff_pass(
+                p.employer, self.emp_status, events, p.borough, self._staff, by_status, by_event,
+                SUPPORTED, AFTER)
+        else:  # a shared run: counts from the trunk's staff table, and only the staff who could have an event
+            d = shared.diverged
+            kernels.staff_counts(shared.staff_table, self.emp_status, events, shared.trunk.employer,
+                                 shared.trunk.borough, p.employer[d], p.borough[d], by_status, by_event)
+            self._supported_staff, self._after_staff = kernels.staff_among(
+                shared.movable_staff, d, p.employer, self.emp_status, SUPPORTED, AFTER)
         for k, counter in enumerate(_EVENTS):
             self._add(counter, by_event[k])
         self._add("spend_gbp", kernels.repeated_sum(self.unit_cost * years, by_event[_STARTED]))
@@ -135,14 +145,28 @@ class InWork(Intervention):
         self.apply_effects(model, mult)
 
     def apply_effects(self, model, mult: HazardMultipliers) -> None:
-        """Employees of supported employers get ``effects``, of employers after support ``after_effects``."""
+        """Employees of supported employers get ``effects``, of employers after support ``after_effects``.
+
+        In a shared run the lists hold only the employees who could have a health or labour event this
+        month (nobody else's month depends on a multiplier), so the employees whose participation is
+        marked are those and the sampled pathways' people.
+        """
+        bit = np.uint16(1 << self.index)
         for status, group in ((SUPPORTED, "effects"), (AFTER, "after_effects")):
             staff = self._supported_staff if status == SUPPORTED else self._after_staff
             if status == SUPPORTED:
-                model.participation[staff] |= np.uint16(1 << self.index)
+                model.participation[staff] |= bit
             for t, ratio in self.effect(group).items():
                 if ratio != 1.0:
                     mult.multiply(t, staff, ratio)
+        if model.shared is not None and model.pathways is not None:
+            sampled = model.pathways.slots
+            e = model.people.employer[sampled]
+            model.participation[sampled[(e >= 0) & (self.emp_status[np.maximum(e, 0)] == SUPPORTED)]] |= bit
+
+    def largest_ratios(self) -> dict[str, float]:
+        """The largest of ``effects`` and ``after_effects`` for each transition (at least 1)."""
+        return self._largest_of(("effects", "after_effects"))
 
     def after_labour(self, model) -> None:
         """Covered employees who became at risk this month; at-risk starters still in work 6 months on."""

@@ -141,6 +141,83 @@ def staff_pass(employer, emp_status, emp_events, borough, staff, status_counts, 
     return out_a[:n_a].copy(), out_b[:n_b_list].copy()
 
 
+# ----- shared runs: the trunk's staff, corrected for a run's diverged people --------------------------
+
+@njit(cache=True)
+def staff_table(employer, borough, n_employers, n_boroughs):
+    """Number of each employer's staff living in each borough (int32, employers x boroughs)."""
+    out = np.zeros((n_employers + 1, n_boroughs), dtype=np.int32)
+    for i in range(employer.shape[0]):
+        out[employer[i], borough[i]] += 1  # -1 (no employer) counts into the spare last row
+    return out[:n_employers].copy()
+
+
+@njit(cache=True)
+def staff_counts(table, emp_status, emp_events, trunk_employer, trunk_borough, own_employer, own_borough,
+                 status_counts, event_counts):
+    """Staff counts by employer status and event, as :func:`staff_pass` gives them, from a staff table.
+
+    Args:
+        table: The trunk's staff by employer and borough (:func:`staff_table`).
+        emp_status: Each employer's status.
+        emp_events: Each employer's events this month, one bit per event.
+        trunk_employer: The trunk's employer of each diverged person.
+        trunk_borough: The trunk's borough of each diverged person.
+        own_employer: The run's own employer of each diverged person.
+        own_borough: The run's own borough of each diverged person.
+        status_counts: int64 (status, borough); staff are added by their employer's status.
+        event_counts: int64 (event bit, borough); staff are added for each of their employer's events.
+    """
+    n_b = table.shape[1]
+    n_ev = event_counts.shape[0]
+    for e in range(table.shape[0]):
+        s = emp_status[e]
+        ev = emp_events[e]
+        for b in range(n_b):
+            status_counts[s, b] += table[e, b]
+        if ev:
+            for k in range(n_ev):
+                if (ev >> k) & 1:
+                    for b in range(n_b):
+                        event_counts[k, b] += table[e, b]
+    for j in range(trunk_employer.shape[0]):
+        _move_staff(trunk_employer[j], trunk_borough[j], -1, emp_status, emp_events, status_counts, event_counts)
+        _move_staff(own_employer[j], own_borough[j], 1, emp_status, emp_events, status_counts, event_counts)
+
+
+@njit(cache=True)
+def _move_staff(e, b, sign, emp_status, emp_events, status_counts, event_counts):
+    if e >= 0:
+        status_counts[emp_status[e], b] += sign
+        for k in range(event_counts.shape[0]):
+            if (emp_events[e] >> k) & 1:
+                event_counts[k, b] += sign
+
+
+@njit(cache=True)
+def staff_among(movable, diverged, employer, emp_status, list_a, list_b):
+    """Of the people in ``movable`` or ``diverged`` (both ascending), the staff of employers in two statuses.
+
+    Returns:
+        Slots of those whose employer is in status ``list_a``, and of those in ``list_b``, ascending.
+    """
+    slots = merge(movable, diverged)
+    out_a = np.empty(slots.shape[0], dtype=np.int64)
+    out_b = np.empty(slots.shape[0], dtype=np.int64)
+    ka = 0
+    kb = 0
+    for j in range(slots.shape[0]):
+        i = slots[j]
+        e = employer[i]
+        if e >= 0:
+            s = emp_status[e]
+            out_a[ka] = i
+            ka += s == list_a
+            out_b[kb] = i
+            kb += s == list_b
+    return out_a[:ka].copy(), out_b[:kb].copy()
+
+
 # ----- passes over the tracked participants --------------------------------------------------------
 
 @njit(cache=True)
