@@ -163,11 +163,15 @@ class GMModel(mesa.Model):
             intervention.after_labour(self)
         self._record()
 
-    def _demography(self, slots: np.ndarray | None = None) -> None:
-        """Everyone (or ``slots``) ages a month; leavers are replaced by entrants."""
-        p, t = self.people, self.tables
-        demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, self._entrants,
-                        self.streams.key("demography"), self.month, slots)
+    def _demography(self, slots: np.ndarray | None = None, people: People | None = None) -> None:
+        """Everyone (or ``slots``) ages a month; leavers are replaced by entrants.
+
+        ``people`` may hold just the people of ``slots``, in that order, to be run instead (shared runs).
+        """
+        t = self.tables
+        demography_step(self.people if people is None else people, t.monthly_mortality, t.mortality_complex_ratio,
+                        self._entrants, self.streams.key("demography"), self.month, slots, people is not None,
+                        self.people.n)
 
     def _interventions_before_labour(self, leavers: np.ndarray | None = None) -> None:
         """Leavers' records cleared, last month's multipliers reset, then each intervention's steps 1-6.

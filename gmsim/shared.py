@@ -46,7 +46,8 @@ from .agents.people import People
 from .dynamics.hazard import level_a, thinning_limit
 from .dynamics.health import health_bounds
 from .dynamics.labour import labour_bounds
-from .interventions.kernels import merge, nonzero, staff_table
+from .interventions.base import NEVER, Intervention, Screen
+from .interventions.kernels import count_by_borough, merge, nonzero, staff_table
 from .model import GMModel
 from .results import tally_at
 from .scenario import Scenario
@@ -121,6 +122,65 @@ def largest_multiplier(models: list[GMModel]) -> float | None:
     return out * (1 + 1e-5)
 
 
+class _Standin:
+    """A model whose people arrays are ``people`` (some people's values only); all else is ``model``'s."""
+
+    def __init__(self, model: GMModel, people: People) -> None:
+        self._model = model
+        self.people = people
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
+
+
+class TrunkScreen:
+    """An intervention's screen of everyone with the trunk's values, this month: who is eligible, who referred.
+
+    Made once a month for all the branches whose intervention has the same kind and parameters
+    (``screens_each_person``); each branch corrects it for its diverged people (:meth:`for_branch`).
+    """
+
+    def __init__(self, intervention: Intervention) -> None:
+        model = intervention.model  # a branch: its people arrays are the trunk's, holding the trunk's values now
+        self.eligible = np.asarray(intervention.eligible(model), dtype=bool)
+        listed = nonzero(self.eligible)
+        self.by_borough = count_by_borough(listed, model.people.borough, len(codes.BOROUGHS))
+        self.hits, self.numbers, self.hazards = intervention.draw_referrals(model, listed)
+
+    def for_branch(self, intervention: Intervention, view: TrunkView, funded: bool) -> Screen:
+        """The branch's screen: this one with its diverged people's eligibility and referrals from their values.
+
+        The others' values are the trunk's, so their eligibility and referral numbers are too; of the
+        trunk's referrals, those the branch has referred before are not referred again.
+        """
+        d, own = view.diverged, view.own
+        standin = _Standin(intervention.model, own)
+        own_eligible = np.asarray(intervention.eligible(standin), dtype=bool)
+        n_b = len(codes.BOROUGHS)
+        by_borough = (self.by_borough - np.bincount(view.trunk.borough[self.eligible[d]], minlength=n_b)
+                      + np.bincount(own.borough[own_eligible], minlength=n_b))
+        mask = self.eligible
+
+        def eligible_at(slots: np.ndarray) -> np.ndarray:
+            out = mask[slots]
+            if len(d):
+                at = np.minimum(np.searchsorted(d, slots), len(d) - 1)
+                mine = d[at] == slots
+                out[mine] = own_eligible[at[mine]]
+            return out
+
+        if not funded:
+            return Screen(eligible_at, by_borough)
+        referred_month = intervention.referred_month
+        fresh = np.flatnonzero(own_eligible & (referred_month[d] == NEVER))
+        mine = intervention.draw_referrals(standin, fresh, d[fresh])
+        keep = (referred_month[self.hits] == NEVER) & ~np.isin(self.hits, d, assume_unique=True)
+        slots = np.concatenate([self.hits[keep], mine[0]])
+        order = np.argsort(slots, kind="stable")
+        return Screen(eligible_at, by_borough, slots[order], np.concatenate([self.numbers[keep], mine[1]])[order],
+                      np.concatenate([self.hazards[keep], mine[2]])[order])
+
+
 class TrunkView:
     """What a branch's interventions can read from the trunk while they take steps 1-6 (``model.shared``).
 
@@ -130,17 +190,22 @@ class TrunkView:
 
     Attributes:
         diverged: The branch's diverged people's slots, ascending.
+        own: The branch's values of those people (a copy, in the order of ``diverged``).
         trunk: The trunk's values of those people (``People`` of arrays in the order of ``diverged``).
+        screens: The trunk's screens of everyone (:class:`TrunkScreen`) by ``id`` of the branch's intervention.
         staff_table: The trunk's staff by employer and borough (int32), or None if no branch reads it.
         movable_staff: The trunk's employed who could have a health or labour event this month with
             multipliers up to :func:`largest_multiplier`, ascending; None if there is no such bound. The
             branch's people who are in neither this nor ``diverged`` have no event, multipliers or not.
     """
 
-    def __init__(self, diverged: np.ndarray, trunk: People, staff_table: np.ndarray | None,
-                 headcount: np.ndarray | None, movable_staff: np.ndarray | None) -> None:
+    def __init__(self, diverged: np.ndarray, own: People, trunk: People, screens: dict[int, TrunkScreen],
+                 staff_table: np.ndarray | None, headcount: np.ndarray | None,
+                 movable_staff: np.ndarray | None) -> None:
         self.diverged = diverged
+        self.own = own
         self.trunk = trunk
+        self.screens = screens
         self.staff_table = staff_table
         self.movable_staff = movable_staff
         self._headcount = headcount
@@ -174,8 +239,8 @@ def _swap_array(a, slots, values, differs):
             differs[k] = True
 
 
-def _gather(p: People, slots: np.ndarray) -> tuple[np.ndarray, ...]:
-    return tuple(a[slots] for a in p)
+def _gather(p: People, slots: np.ndarray) -> People:
+    return People(*(a[slots] for a in p))
 
 
 def _swap(p: People, slots: np.ndarray, values: tuple[np.ndarray, ...]) -> np.ndarray:
@@ -227,6 +292,16 @@ class SharedRuns:
         self._largest = largest_multiplier(self.branches)
         self._reads_staff = any(iv.reads_staff_table for b in self.branches for iv in b.interventions)
         self._month_view: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None)
+        # Interventions that screen person by person, by kind and parameters, where two or more branches share one.
+        screened: dict[str, list[Intervention]] = {}
+        for b in self.branches:
+            for iv in b.interventions:
+                if iv.screens_each_person:
+                    key = json.dumps([type(iv).__module__, type(iv).__qualname__, iv.params], sort_keys=True,
+                                     default=str)
+                    screened.setdefault(key, []).append(iv)
+        self._screened = [ivs for ivs in screened.values() if len(ivs) > 1]
+        self._screens: dict[int, TrunkScreen] = {}
         empty = np.zeros(0, dtype=np.int64)
         # Per branch: the diverged people's slots (ascending) and their values, and this month's own people.
         self._diverged: dict[int, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {
@@ -254,6 +329,10 @@ class SharedRuns:
 
     def _trunk_month(self) -> None:
         """What the trunk computes once a month for the branches to read (:class:`TrunkView`)."""
+        self._screens = {}
+        for ivs in self._screened:
+            screen = TrunkScreen(ivs[0])
+            self._screens.update((id(iv), screen) for iv in ivs)
         if not self._reads_staff:
             return
         t, p = self.trunk, self.trunk.people
@@ -269,10 +348,11 @@ class SharedRuns:
         """Phase 2 for branch ``b``: its diverged people's demography, its interventions' steps 1-6."""
         p = self.trunk.people
         slots, values = self._diverged[id(b)]
+        b._demography(slots, People(*values))
+        mine = People(*(a.copy() for a in values))
         _swap(p, slots, values)
-        b._demography(slots)
         others = leavers[~np.isin(leavers, slots, assume_unique=True)]
-        b.shared = TrunkView(slots, People(*values), *self._month_view)
+        b.shared = TrunkView(slots, mine, People(*values), self._screens, *self._month_view)
         b._interventions_before_labour(merge(others, slots[p.exit_event[slots] != 0]))
         b.shared = None
         mult = b.hazard_multipliers

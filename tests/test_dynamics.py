@@ -301,6 +301,8 @@ def test_employer_ties_form_by_size_and_break_on_leaving_work():
 def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
     """A person's month depends only on their own values, numbers and multipliers (shared runs rely on it).
 
+    Demography, health, labour, benefits and employer ties, in a month's order.
+
     Running the processes over given slots changes just those people, exactly as running everyone does;
     running them on arrays that hold just those people (compact) gives the same values.
     """
@@ -322,6 +324,9 @@ def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
 
     def month(q, slots=None, compact=False):
         s = Streams(4)
+        t = TABLES
+        demography_step(q, t.monthly_mortality * 50, t.mortality_complex_ratio, _entrant_table(), s.key("demography"),
+                        7, slots, compact, n)
         health_step(q, TABLES.kernel, mult, EMP_SIZE, EMP_OH, s.key("health"), 7, slots, compact)
         labour_step(q, TABLES.kernel, mult, EMP_SIZE, EMP_OH, s.key("labour"), 7, slots, compact)
         benefits_step(q, 0.05, s.key("benefits"), 7, slots, compact)
@@ -343,3 +348,4 @@ def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
         assert np.array_equal(c, a[slots]), name
         assert np.array_equal(b[others], before[others]), name
     assert (everyone.labour_event[slots] >= 0).sum() > 100 and (everyone.health_event[slots] >= 0).sum() > 50
+    assert (everyone.exit_event[slots] > 0).sum() > 20  # deaths (mortality raised 50-fold) and 65th birthdays

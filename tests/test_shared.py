@@ -5,7 +5,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gmsim import codes
 from gmsim.ensemble import Task, execute, groups, load_record, parameter_draws
+from gmsim.interventions.base import REGISTRY, SUPPORTED, Intervention, register
 from gmsim.model import GMModel
 from gmsim.scenario import Scenario, load_scenario
 from gmsim.shared import SharedRuns, trunk_key
@@ -72,6 +74,52 @@ def test_the_baseline_is_the_trunk_and_the_branches_diverge_for_few_people(share
         for mine, trunk in zip(shared.own_people(k), shared.trunk.people, strict=True):
             differs |= mine != trunk
         assert differs.sum() == shared.diverged(k)
+
+
+def test_the_trunk_screens_everyone_once_for_runs_with_the_same_strand_and_bounds_their_multipliers(shared_and_alone):
+    shared, _ = shared_and_alone
+    # working_well, equal_split, the pilot and care_and_support share strands (the same parameter draws),
+    # so the matches above were made from the trunk's screens corrected by each run, and in-work's short lists
+    assert {ivs[0].name for ivs in shared._screened} == {"work_and_health", "early_help", "care_and_support"}
+    largest = max(b.hazard_multipliers.largest for b in shared.branches)
+    assert 1 < largest <= shared._largest < 3
+
+
+class _Boost(Intervention):
+    """An intervention whose own apply_effects gives ratios that its parameters do not show."""
+
+    name = "test_shared_boost"
+    claims = ("in_work_to_at_risk", "at_risk_to_out_of_work")
+
+    @classmethod
+    def default_parameters(cls):
+        return {"unit_cost_gbp": 100, "support_months": 6, "after_months": 0, "in_work_support_months": 0,
+                "max_wait_months": 2, "dropout_rate": 0.0, "max_referrals": None, "routes.self.rate": 0.5,
+                "routes.self.take_up": 1.0}
+
+    def eligible(self, model):
+        return model.people.state == codes.AT_RISK
+
+    def apply_effects(self, model, mult):
+        mult.multiply("at_risk_to_out_of_work", self._with_status(SUPPORTED), 4.0)
+
+
+def test_a_module_with_no_bound_on_its_ratios_makes_in_work_list_all_its_staff_and_runs_still_match():
+    register(_Boost)
+    try:
+        base, iw = (s.with_overrides(months=36) for s in scenarios(("baseline", "in_work")))
+        strands = {**iw.to_dict()["strands"], "test_shared_boost": {"budget_gbp_per_year": 2e8}}
+        boosted = Scenario.from_dict({**iw.to_dict(), "name": "boosted", "strands": strands})
+        shared = SharedRuns([base, iw, boosted], SEED)
+        shared.run()
+        assert shared._largest is None
+        assert shared.models[2].hazard_multipliers.largest > 3  # beyond any ratio in the strands' data
+        for k, s in enumerate((base, iw, boosted)):
+            alone = GMModel(s, rng=SEED)
+            alone.run(progress=False)
+            assert_same_run(shared, k, alone)
+    finally:
+        REGISTRY.pop("test_shared_boost", None)
 
 
 def test_without_a_bare_scenario_a_trunk_is_made_and_not_returned():

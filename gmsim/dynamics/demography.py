@@ -15,7 +15,7 @@ from numba import njit, prange
 from .. import codes
 from ..agents.people import MAX_AGE_MONTHS, MIN_AGE_MONTHS
 from ..streams import counter_start, draw
-from .hazard import EVERYONE, band_of, slot_list
+from .hazard import COMPACT, EVERYONE, band_of, slot_list
 
 _AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
 
@@ -29,16 +29,20 @@ def _categorical(u: float, cumulative: np.ndarray) -> int:
 
 
 @njit(cache=True, inline="always")
-def _demography_person(i, person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state,
-                       benefit, months_on_benefit, employer, health_claim_start, claim_from_work, labour_event,
-                       health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants, n, s_death,
-                       s_borough, s_sex, s_skills, s_severity, s_condition, month):
-    """Person ``i``'s month of ageing, exit and entry (the process for one slot; the loops below run it)."""
+def _demography_person(i, slot, person_id, age_months, sex, borough, skills, condition, severity, state,
+                       months_in_state, benefit, months_on_benefit, employer, health_claim_start, claim_from_work,
+                       labour_event, health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants,
+                       n, starts, month):
+    """Row ``i``'s month of ageing, exit and entry, with slot ``slot``'s numbers (the loops below run it).
+
+    ``starts``: the month's counters of the death, borough, sex, skills, severity and condition numbers.
+    """
+    s_death, s_borough, s_sex, s_skills, s_severity, s_condition = starts
     age = age_months[i] + 1
     q = monthly_mortality[band_of(age, _AGE_BAND_LOWER)]
     if severity[i] == codes.COMPLEX:
         q *= complex_ratio
-    died = draw(s_death, i) < q
+    died = draw(s_death, slot) < q
     leaves = died or age >= MAX_AGE_MONTHS
     if not leaves:
         age_months[i] = age
@@ -46,14 +50,14 @@ def _demography_person(i, person_id, age_months, sex, borough, skills, condition
     else:
         exit_event[i] = 2 if died else 1
         exit_borough[i] = borough[i]
-        person_id[i] = np.int64(month) * n + i
+        person_id[i] = np.int64(month) * n + slot
         age_months[i] = MIN_AGE_MONTHS
-        borough[i] = _categorical(draw(s_borough, i), entrants[0])
-        sex[i] = _categorical(draw(s_sex, i), entrants[1])
-        skills[i] = _categorical(draw(s_skills, i), entrants[2])
-        sev = _categorical(draw(s_severity, i), entrants[3])
+        borough[i] = _categorical(draw(s_borough, slot), entrants[0])
+        sex[i] = _categorical(draw(s_sex, slot), entrants[1])
+        skills[i] = _categorical(draw(s_skills, slot), entrants[2])
+        sev = _categorical(draw(s_severity, slot), entrants[3])
         severity[i] = sev
-        condition[i] = 1 + _categorical(draw(s_condition, i), entrants[4]) if sev > 0 else 0
+        condition[i] = 1 + _categorical(draw(s_condition, slot), entrants[4]) if sev > 0 else 0
         state[i] = codes.INACTIVE
         months_in_state[i] = 0
         benefit[i] = 0
@@ -68,37 +72,34 @@ def _demography_person(i, person_id, age_months, sex, borough, skills, condition
 @njit(cache=True, parallel=True)
 def _demography(person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state,
                 benefit, months_on_benefit, employer, health_claim_start, claim_from_work, labour_event,
-                health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants, key, month, slots,
-                mode):
-    n = state.shape[0]
-    s_death = counter_start(key, month, 0)
-    s_borough = counter_start(key, month, 1)
-    s_sex = counter_start(key, month, 2)
-    s_skills = counter_start(key, month, 3)
-    s_severity = counter_start(key, month, 4)
-    s_condition = counter_start(key, month, 5)
+                health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants, key, month, n,
+                slots, mode):
+    starts = (counter_start(key, month, 0), counter_start(key, month, 1), counter_start(key, month, 2),
+              counter_start(key, month, 3), counter_start(key, month, 4), counter_start(key, month, 5))
     if mode == EVERYONE:
         for i in prange(n):
-            _demography_person(i, person_id, age_months, sex, borough, skills, condition, severity, state,
+            _demography_person(i, i, person_id, age_months, sex, borough, skills, condition, severity, state,
                                months_in_state, benefit, months_on_benefit, employer, health_claim_start,
                                claim_from_work, labour_event, health_event, exit_event, exit_borough,
-                               monthly_mortality, complex_ratio, entrants, n, s_death, s_borough, s_sex, s_skills,
-                               s_severity, s_condition, month)
+                               monthly_mortality, complex_ratio, entrants, n, starts, month)
     else:
+        compact = mode == COMPACT
         for k in range(slots.shape[0]):
-            _demography_person(slots[k], person_id, age_months, sex, borough, skills, condition, severity, state,
-                               months_in_state, benefit, months_on_benefit, employer, health_claim_start,
-                               claim_from_work, labour_event, health_event, exit_event, exit_borough,
-                               monthly_mortality, complex_ratio, entrants, n, s_death, s_borough, s_sex, s_skills,
-                               s_severity, s_condition, month)
+            row = k if compact else slots[k]
+            _demography_person(row, slots[k], person_id, age_months, sex, borough, skills,
+                               condition, severity, state, months_in_state, benefit, months_on_benefit, employer,
+                               health_claim_start, claim_from_work, labour_event, health_event, exit_event,
+                               exit_borough, monthly_mortality, complex_ratio, entrants, n, starts, month)
 
 
 def demography_step(p, monthly_mortality: np.ndarray, complex_ratio: float, entrants: np.ndarray, key,
-                    month: int, slots: np.ndarray | None = None) -> None:
+                    month: int, slots: np.ndarray | None = None, compact: bool = False, n: int | None = None) -> None:
     """Age everyone (or ``slots`` only, if given) a month and replace those who leave by entrants, in place.
 
     ``entrants`` holds cumulative distributions, one row each for borough, sex, skills, severity and
-    condition kind (padded with 1.0).
+    condition kind (padded with 1.0). With ``compact``, ``p`` holds just the people of ``slots`` (row k is
+    slot ``slots[k]``) and ``n`` is the number of slots in the population (an entrant's person id is made
+    from the month, ``n`` and their slot).
     """
-    # Slots given as rows of the arrays only: an entrant's person id is made from their slot.
-    _demography(*p, monthly_mortality, complex_ratio, entrants, key, month, *slot_list(slots))
+    _demography(*p, monthly_mortality, complex_ratio, entrants, key, month, p.state.shape[0] if n is None else n,
+                *slot_list(slots, compact))

@@ -218,6 +218,31 @@ class HazardMultipliers:
             self._touched.append((int(r), slots))
 
 
+# ----- eligibility and referrals, a month ------------------------------------------------------------
+
+class Screen:
+    """Who is eligible this month and who is referred, as an intervention's step 3 and 4 use them.
+
+    Args:
+        eligible: Boolean mask over people (for :meth:`eligible_at`), or a function of slots giving theirs.
+        by_borough: The eligible by borough.
+        referred: Slots of the eligible never referred before whom a route refers this month, ascending.
+        numbers: Their referral numbers.
+        hazards: Their referral hazards.
+    """
+
+    def __init__(self, eligible: Any, by_borough: np.ndarray, referred: np.ndarray | None = None,
+                 numbers: np.ndarray | None = None, hazards: np.ndarray | None = None) -> None:
+        self._eligible = eligible
+        self.by_borough = by_borough
+        self.referred, self.numbers, self.hazards = referred, numbers, hazards
+
+    def eligible_at(self, slots: np.ndarray) -> np.ndarray:
+        """Whether the people in ``slots`` are eligible."""
+        e = self._eligible
+        return e(slots) if callable(e) else e[slots]
+
+
 # ----- the interface --------------------------------------------------------------------------------
 
 class Intervention:
@@ -239,6 +264,9 @@ class Intervention:
     title: ClassVar[str] = ""
     claims: ClassVar[tuple[str, ...]] = ()
     reads_staff_table: ClassVar[bool] = False  # shared runs then give it the trunk's staff table each month
+    #: True when :meth:`eligible` and :meth:`route_masks` read only the people and employers arrays, person by
+    #: person, and the parameters: shared runs then screen everyone once a month for all their runs.
+    screens_each_person: ClassVar[bool] = False
 
     def __init__(self, model: GMModel, spec: StrandSpec, index: int, draws: dict[str, float] | None = None):
         self.model = model
@@ -485,30 +513,25 @@ class Intervention:
         self._add("completed", completed)
 
         funded = self.funded(month)
-        eligible = self.eligible(model) if funded or len(waiting) else None
+        screen = self._screen(model, funded) if funded or len(waiting) else None
         if len(waiting):
             u = self._uniforms("dropout", waiting)
             waited = month - self.status_month[waiting].astype(np.int64)
-            gone = (~eligible[waiting]) | (waited >= par["max_wait_months"]) | (u < 1 - np.exp(-par["dropout_rate"]))
+            gone = ((~screen.eligible_at(waiting)) | (waited >= par["max_wait_months"])
+                    | (u < 1 - np.exp(-par["dropout_rate"])))
             self._count("dropped_out", waiting[gone])
             self._set(waiting[gone], DONE)
             waiting = waiting[~gone]
-        eligible_by_borough = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
-        candidates = None if eligible is None else kernels.candidates(
-            eligible, self.referred_month, NEVER, p.borough, eligible_by_borough)
         if not funded:
-            self._record_stocks(eligible_by_borough if eligible is not None else None)
+            self._record_stocks(None if screen is None else screen.by_borough)
             self.apply_effects(model, mult)
             return
 
-        table, row = self._route_hazards(model, candidates)
-        u = self._uniforms("referral", candidates)
-        hit = u < (-np.expm1(-table))[row]
-        referred = candidates[hit]
+        referred = screen.referred
         if self._referral_cap is not None:
             room = max(0, int(round(self._referral_cap * model.scale - self._referrals_so_far)))
             if len(referred) > room:
-                rank = np.argsort(u[hit] / np.maximum(table[row[hit]], 1e-12))
+                rank = np.argsort(screen.numbers / np.maximum(screen.hazards, 1e-12))
                 referred = np.sort(referred[rank[:room]])
         self._referrals_so_far += len(referred)
         self.referred_month[referred] = month
@@ -534,8 +557,38 @@ class Intervention:
             self._count("at_risk_starts", start[at_risk])
             self._count("spend_gbp", start, self.unit_cost)
             model.participation[start] |= np.uint16(1 << self.index)
-        self._record_stocks(eligible_by_borough)
+        self._record_stocks(screen.by_borough)
         self.apply_effects(model, mult)
+
+    def _screen(self, model: GMModel, funded: bool) -> Screen:
+        """This month's eligibility, the eligible by borough and, if ``funded``, the referrals drawn.
+
+        A shared run takes the trunk's screen of everyone and corrects it for its diverged people, when
+        the intervention screens person by person (``screens_each_person``).
+        """
+        shared = model.shared
+        trunk = None if shared is None else shared.screens.get(id(self))
+        if trunk is not None:
+            return trunk.for_branch(self, shared, funded)
+        eligible = self.eligible(model)
+        by_borough = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
+        candidates = kernels.candidates(eligible, self.referred_month, NEVER, model.people.borough, by_borough)
+        return Screen(eligible, by_borough, *(self.draw_referrals(model, candidates) if funded else ()))
+
+    def draw_referrals(self, model: GMModel, candidates: np.ndarray, slots: np.ndarray | None = None,
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Which candidates are referred this month: their slots, referral numbers and referral hazards.
+
+        Args:
+            model: The model, or a stand-in whose people arrays hold just some people.
+            candidates: Rows of ``model.people`` not yet referred and eligible, ascending.
+            slots: Their slots, if the rows are not slots (their referral numbers are their slots').
+        """
+        slots = candidates if slots is None else slots
+        table, row = self._route_hazards(model, candidates)
+        u = self._uniforms("referral", slots)
+        hit = u < (-np.expm1(-table))[row]
+        return slots[hit], u[hit], table[row[hit]]
 
     def _record_stocks(self, eligible_by_borough: np.ndarray | None) -> None:
         if eligible_by_borough is not None:

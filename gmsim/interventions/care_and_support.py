@@ -34,6 +34,7 @@ class CareAndSupport(Intervention):
     title = "Care and support"
     claims = ("inactive_to_out_of_work", "out_of_work_to_in_work", "health_worsening", "health_recovery",
               "in_work_to_out_of_work")
+    screens_each_person = True
 
     def eligible(self, model) -> np.ndarray:
         """Not working, with a complex and enduring condition or in the support group."""

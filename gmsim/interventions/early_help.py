@@ -35,6 +35,7 @@ class EarlyHelp(Intervention):
     title = "Early help"
     claims = ("at_risk_to_in_work", "at_risk_to_out_of_work", "health_recovery", "out_of_work_to_in_work",
               "in_work_to_at_risk")
+    screens_each_person = True
 
     def eligible(self, model) -> np.ndarray:
         """At risk, or newly out of work with a health condition."""

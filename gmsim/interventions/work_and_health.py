@@ -33,6 +33,7 @@ class WorkAndHealth(Intervention):
     name = "work_and_health"
     title = "Work and health"
     claims = ("out_of_work_to_in_work", "health_recovery", "in_work_to_out_of_work", "at_risk_to_out_of_work")
+    screens_each_person = True
 
     def eligible(self, model) -> np.ndarray:
         """Out of work a year or more, with a health condition and an eligible benefit."""
