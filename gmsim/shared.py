@@ -228,30 +228,45 @@ def _correct_headcount(headcount, trunk_employer, employer, diverged):
 
 
 @njit(cache=True)
-def _swap_array(a, slots, values, differs):
-    """Exchange ``a[slots]`` and ``values`` in place; mark in ``differs`` where the two were unequal."""
+def _swap_where(a, slots, values, where):
+    """Exchange ``a[slots[k]]`` and ``values[k]`` in place, for the ``k`` where ``where[k]``."""
     for k in range(slots.shape[0]):
-        i = slots[k]
-        held = a[i]
-        a[i] = values[k]
-        values[k] = held
-        if held != a[i]:
-            differs[k] = True
+        if where[k]:
+            i = slots[k]
+            held = a[i]
+            a[i] = values[k]
+            values[k] = held
+
+
+@njit(cache=True)
+def _put_where(a, slots, values, where):
+    """``a[slots[k]] = values[k]`` for the ``k`` where ``where[k]``."""
+    for k in range(slots.shape[0]):
+        if where[k]:
+            a[slots[k]] = values[k]
+
+
+@njit(cache=True)
+def _gather_differs(a, slots, values, out, differs):
+    """``out[k] = a[slots[k]]``, and ``differs[k]`` set where that is not ``values[k]``."""
+    for k in range(slots.shape[0]):
+        held = a[slots[k]]
+        out[k] = held
+        differs[k] = held != values[k]
 
 
 def _gather(p: People, slots: np.ndarray) -> People:
     return People(*(a[slots] for a in p))
 
 
-def _swap(p: People, slots: np.ndarray, values: tuple[np.ndarray, ...]) -> np.ndarray:
-    """Exchange the people arrays' values at ``slots`` with ``values``, in place; where any field differed.
+def _swap(p: People, slots: np.ndarray, values: People, differ: np.ndarray) -> None:
+    """Exchange the people arrays' values at ``slots`` with ``values`` where ``differ`` (field, person), in place.
 
-    Swapping twice puts everything back, so a run's values go in and the trunk's come out in one pass.
+    Elsewhere the two are equal, so after the exchange ``values`` holds the trunk's values of those people
+    and the arrays theirs; exchanging again puts everything back.
     """
-    differs = np.zeros(len(slots), dtype=np.bool_)
-    for a, v in zip(p, values, strict=True):
-        _swap_array(a, slots, v, differs)
-    return differs
+    for a, v, where in zip(p, values, differ, strict=True):
+        _swap_where(a, slots, v, where)
 
 
 class SharedRuns:
@@ -303,10 +318,13 @@ class SharedRuns:
         self._screened = [ivs for ivs in screened.values() if len(ivs) > 1]
         self._screens: dict[int, TrunkScreen] = {}
         empty = np.zeros(0, dtype=np.int64)
-        # Per branch: the diverged people's slots (ascending) and their values, and this month's own people.
-        self._diverged: dict[int, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {
-            id(b): (empty, _gather(self.trunk.people, empty)) for b in self.branches}
-        self._own: dict[int, tuple[np.ndarray, tuple[np.ndarray, ...]]] = {}
+        fields = len(People._fields)
+        # Per branch: the diverged people's slots (ascending), their values, and in which fields they differ from
+        # the trunk's (field, person); this month's own people and their values.
+        self._diverged: dict[int, tuple[np.ndarray, People, np.ndarray]] = {
+            id(b): (empty, _gather(self.trunk.people, empty), np.zeros((fields, 0), dtype=np.bool_))
+            for b in self.branches}
+        self._own: dict[int, tuple[np.ndarray, People]] = {}
 
     def step(self) -> None:
         """Advance every run one month (phases 1-4 of the module docstring)."""
@@ -347,10 +365,12 @@ class SharedRuns:
     def _before_labour(self, b: GMModel, leavers: np.ndarray) -> None:
         """Phase 2 for branch ``b``: its diverged people's demography, its interventions' steps 1-6."""
         p = self.trunk.people
-        slots, values = self._diverged[id(b)]
-        b._demography(slots, People(*values))
+        slots, values, differ = self._diverged[id(b)]
+        b._demography(slots, values)
+        # Ageing is the same in both; a person leaving in either may now differ in any field.
+        differ[:, (values.exit_event != 0) | (p.exit_event[slots] != 0)] = True
         mine = People(*(a.copy() for a in values))
-        _swap(p, slots, values)
+        _swap(p, slots, values, differ)
         others = leavers[~np.isin(leavers, slots, assume_unique=True)]
         b.shared = TrunkView(slots, mine, People(*values), self._screens, *self._month_view)
         b._interventions_before_labour(merge(others, slots[p.exit_event[slots] != 0]))
@@ -365,24 +385,30 @@ class SharedRuns:
                                     b.month)]
         own = merge(slots, touched)
         self._own[id(b)] = (own, _gather(p, own))
-        _swap(p, slots, values)
+        _swap(p, slots, values, differ)
 
     def _after_labour(self, b: GMModel) -> None:
         """Phase 4 for branch ``b``: its own people's health and work, step 7, its tally; who stays diverged."""
         p, r, month = self.trunk.people, self.trunk.results, self.trunk.month
-        own, values = self._own.pop(id(b))
-        mine = People(*values)
+        own, mine = self._own.pop(id(b))
         b._health_and_work(own, mine)
         delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
         tally_at(mine, month, None, 1, *delta)
-        _swap(p, own, values)
-        tally_at(People(*values), month, None, -1, *delta)
+        trunk = People(*(np.empty_like(a) for a in mine))
+        differ = np.empty((len(mine), len(own)), dtype=np.bool_)
+        for a, v, out, where in zip(p, mine, trunk, differ, strict=True):
+            _gather_differs(a, own, v, out, where)
+        tally_at(trunk, month, None, -1, *delta)
+        for a, v, where in zip(p, mine, differ, strict=True):
+            _put_where(a, own, v, where)
         for intervention in b.interventions:
             intervention.after_labour(b)
         b.results.record_shared(r, month, delta)
         b._record(counted=True)
-        differs = _swap(p, own, values)
-        self._diverged[id(b)] = (own[differs], tuple(a[differs] for a in values))
+        for a, v, where in zip(p, trunk, differ, strict=True):
+            _put_where(a, own, v, where)
+        keep = differ.any(axis=0)
+        self._diverged[id(b)] = (own[keep], People(*(a[keep] for a in mine)), differ[:, keep])
 
     def run(self, months: int | None = None) -> None:
         """Run ``months`` months (default: the scenarios' months less those already run)."""
@@ -395,7 +421,7 @@ class SharedRuns:
         model = self.models[k]
         people = People(*(a.copy() for a in self.trunk.people))
         if model is not self.trunk:
-            slots, values = self._diverged[id(model)]
+            slots, values, _ = self._diverged[id(model)]
             for a, v in zip(people, values, strict=True):
                 a[slots] = v
         return people

@@ -162,6 +162,24 @@ def test_strand_parameters_are_validated():
     assert "did you mean 'effects.at_risk_to_in_work'" in problems[0][1]
 
 
+@pytest.mark.parametrize("kind", ["few ascending", "unsorted", "a mask", "many"])
+def test_touched_slots_are_every_slot_given_a_multiplier_ascending(kind):
+    rng = np.random.default_rng(5)
+    n = 100_000
+    mult = HazardMultipliers(["out_of_work_to_in_work", "health_recovery"], n)
+    size = 20_000 if kind == "many" else 300
+    first, second = (np.sort(rng.choice(n, size, replace=False)) for _ in range(2))
+    if kind == "unsorted":
+        second = rng.permutation(second)
+    if kind == "a mask":
+        second = np.isin(np.arange(n), second)
+    mult.multiply("out_of_work_to_in_work", first, 1.5)
+    mult.multiply("health_recovery", first, 1.2)
+    mult.multiply("health_recovery", second, 0.8)
+    got = mult.touched_slots()
+    assert np.array_equal(got, np.flatnonzero(mult.touched)) and len(got) > size
+
+
 def test_hazard_multipliers_reset_each_month():
     mult = HazardMultipliers(["out_of_work_to_in_work"], 10)
     mult.multiply("out_of_work_to_in_work", np.array([1, 2]), 1.5)

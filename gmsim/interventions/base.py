@@ -200,6 +200,12 @@ class HazardMultipliers:
         """Slots with a multiplier written this month, ascending."""
         if not self._touched:
             return np.zeros(0, dtype=np.int64)
+        lists = list({id(slots): slots for _, slots in self._touched}.values())
+        if sum(len(slots) for slots in lists) * 16 < len(self.touched) and all(map(kernels.ascending, lists)):
+            out = lists[0]
+            for slots in lists[1:]:  # a few short lists: merged rather than a pass over everyone
+                out = kernels.merge(out, slots)
+            return out
         return kernels.nonzero(self.touched)
 
     def multiply(self, transition: str, slots: np.ndarray, ratio: float | np.ndarray) -> None:

@@ -438,6 +438,15 @@ def outcomes(active, held_6, held_12, kept, cohort_slots, cohort_bounds, status,
 
 
 @njit(cache=True)
+def ascending(a):
+    """Whether ``a`` is strictly ascending (so it has no repeats)."""
+    for k in range(1, a.shape[0]):
+        if a[k] <= a[k - 1]:
+            return False
+    return True
+
+
+@njit(cache=True)
 def merge(a, b):
     """The union of two ascending arrays, ascending (``np.union1d`` without sorting)."""
     out = np.empty(a.shape[0] + b.shape[0], dtype=np.int64)
