@@ -9,29 +9,34 @@ shipped scenarios and funding mixes (``benchmarks/divergence.py``).
 
 Shared runs use that. One *trunk* run without interventions simulates everybody. Each *branch* (a
 scenario with interventions) keeps the values of the people it has diverged for, those whose arrays differ
-from the trunk's, and each month simulates only them and the people its interventions could change this
-month; everyone else's month is the trunk's. The branches use the trunk's arrays, with their diverged
-people's values swapped in while it is their turn and swapped out after (one in-place exchange, which also
-finds who still differs). A month (the phases of ``GMModel.step``):
+from the trunk's, with which of their fields differ, and each month simulates only them and the people its
+interventions could change this month; everyone else's month is the trunk's. The branches use the trunk's
+arrays, with their diverged people's differing values swapped in while it is their turn and swapped out
+after. A month (the phases of ``GMModel.step``):
 
-1. the trunk: demography for everyone;
-2. each branch: its diverged people's values swapped in, demography for them, then its interventions'
-   steps 1-6 on the population so formed (eligibility, referrals, starts, hazard multipliers). The
-   diverged and the people with a multiplier whose numbers could give them a health or labour event this
-   month (below the thinning bound times the largest multiplier, docs/model.md section 7.1; the others
-   have none, multiplier or not) are its *own* people this month: their values are copied out into
-   compact arrays, and the trunk's swapped back;
+1. the trunk: demography for everyone; then, once for all the branches, what their interventions would
+   otherwise work out from everyone (:class:`TrunkView`): the screens of strands that screen person by
+   person (eligibility, the eligible by borough, referral draws; :class:`TrunkScreen`), and the staff
+   table and the employees who could have an event, for the in-work strand;
+2. each branch: demography for its diverged people on their own values (compact arrays), those values
+   swapped in, then its interventions' steps 1-6 on the population so formed, correcting the trunk's
+   screens and tables for its diverged people. The diverged and the people with a multiplier whose
+   numbers could give them a health or labour event this month (below the thinning bound times the
+   largest multiplier, docs/model.md section 7.1; the others have none, multiplier or not) are its *own*
+   people this month: their values are copied out into compact arrays, and the trunk's swapped back;
 3. the trunk: health, labour, benefits and employer ties for everyone, and its tally;
 4. each branch: health, labour, benefits and employer ties for its own people, on their compact arrays
    (a person's row there, their slot's random numbers and multipliers); its tally is the trunk's with
-   its own people's counts replaced by theirs; their values swapped in for its interventions' step 7 and
-   its records, then out. Own people whose values now equal the trunk's rejoin it.
+   its own people's counts replaced by theirs. Their values that differ from the trunk's are written in
+   for its interventions' step 7 and its records, and the trunk's written back. Own people whose values
+   now all equal the trunk's rejoin it.
 
 Every branch's results are bit-identical to running its scenario alone (``tests/test_shared.py``):
 the same kernels run for the same people with the same numbers, and nobody else can differ. This relies on
-interventions changing people only through hazard multipliers, as the intervention interface says. The
-interventions' own bookkeeping still looks at the whole population each month; it is now most of a
-branch's cost.
+interventions changing people only through hazard multipliers, as the intervention interface says, and on
+the bound on those multipliers that the interventions give (:meth:`Intervention.largest_ratios`). One
+thing is kept less fully than alone: the in-work strand marks the participation of the staff whose month
+its effects could change and of the sampled pathways, not of every employee of its employers.
 """
 
 from __future__ import annotations
@@ -76,14 +81,17 @@ def _could_move(i, state, severity, condition, age_months, health_bound, labour_
 @njit(cache=True)
 def _may_move(slots, state, severity, condition, age_months, health_bound, labour_bound, largest, health_key,
               labour_key, month):
-    """:func:`_could_move` for each of ``slots``."""
-    out = np.zeros(slots.shape[0], dtype=np.bool_)
+    """Those of ``slots`` who :func:`_could_move`, in their order."""
+    out = np.empty(slots.shape[0], dtype=np.int64)
     health_start = counter_start(health_key, month, 0)
     labour_start = counter_start(labour_key, month, 0)
+    n = 0
     for k in range(slots.shape[0]):
-        out[k] = _could_move(slots[k], state, severity, condition, age_months, health_bound, labour_bound, largest,
-                             health_start, labour_start)
-    return out
+        if _could_move(slots[k], state, severity, condition, age_months, health_bound, labour_bound, largest,
+                       health_start, labour_start):
+            out[n] = slots[k]
+            n += 1
+    return out[:n].copy()
 
 
 @njit(cache=True)
@@ -380,9 +388,8 @@ class SharedRuns:
             raise RuntimeError(f"a multiplier of {mult.largest} exceeds the bound of {self._largest} that "
                                f"the interventions' largest_ratios give")
         touched = mult.touched_slots()
-        touched = touched[_may_move(touched, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
-                                    self._bounds[1], mult.largest, b.streams.key("health"), b.streams.key("labour"),
-                                    b.month)]
+        touched = _may_move(touched, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
+                            self._bounds[1], mult.largest, b.streams.key("health"), b.streams.key("labour"), b.month)
         own = merge(slots, touched)
         self._own[id(b)] = (own, _gather(p, own))
         _swap(p, slots, values, differ)
@@ -407,8 +414,8 @@ class SharedRuns:
         b._record(counted=True)
         for a, v, where in zip(p, trunk, differ, strict=True):
             _put_where(a, own, v, where)
-        keep = differ.any(axis=0)
-        self._diverged[id(b)] = (own[keep], People(*(a[keep] for a in mine)), differ[:, keep])
+        keep = np.flatnonzero(differ.any(axis=0))  # indices, not a mask: much faster to take with
+        self._diverged[id(b)] = (own[keep], People(*(a[keep] for a in mine)), differ.take(keep, axis=1))
 
     def run(self, months: int | None = None) -> None:
         """Run ``months`` months (default: the scenarios' months less those already run)."""
