@@ -52,7 +52,7 @@ from .dynamics.hazard import level_a, thinning_limit
 from .dynamics.health import health_bounds
 from .dynamics.labour import labour_bounds
 from .interventions.base import NEVER, Intervention, Screen
-from .interventions.kernels import count_by_borough, merge, nonzero, staff_table
+from .interventions.kernels import count_by_borough, merge, nonzero, staff_table, within
 from .model import GMModel
 from .results import tally_at
 from .scenario import Scenario
@@ -182,7 +182,7 @@ class TrunkScreen:
         referred_month = intervention.referred_month
         fresh = np.flatnonzero(own_eligible & (referred_month[d] == NEVER))
         mine = intervention.draw_referrals(standin, fresh, d[fresh])
-        keep = (referred_month[self.hits] == NEVER) & ~np.isin(self.hits, d, assume_unique=True)
+        keep = (referred_month[self.hits] == NEVER) & ~within(self.hits, d)
         slots = np.concatenate([self.hits[keep], mine[0]])
         order = np.argsort(slots, kind="stable")
         return Screen(eligible_at, by_borough, slots[order], np.concatenate([self.numbers[keep], mine[1]])[order],
@@ -379,7 +379,7 @@ class SharedRuns:
         differ[:, (values.exit_event != 0) | (p.exit_event[slots] != 0)] = True
         mine = People(*(a.copy() for a in values))
         _swap(p, slots, values, differ)
-        others = leavers[~np.isin(leavers, slots, assume_unique=True)]
+        others = leavers[~within(leavers, slots)]
         b.shared = TrunkView(slots, mine, People(*values), self._screens, *self._month_view)
         b._interventions_before_labour(merge(others, slots[p.exit_event[slots] != 0]))
         b.shared = None

@@ -438,6 +438,18 @@ def outcomes(active, held_6, held_12, kept, cohort_slots, cohort_bounds, status,
 
 
 @njit(cache=True)
+def within(a, b):
+    """Whether each of ``a`` is in ``b`` (both ascending): ``np.isin`` for sorted arrays, in one walk."""
+    out = np.zeros(a.shape[0], dtype=np.bool_)
+    j = 0
+    for k in range(a.shape[0]):
+        while j < b.shape[0] and b[j] < a[k]:
+            j += 1
+        out[k] = j < b.shape[0] and b[j] == a[k]
+    return out
+
+
+@njit(cache=True)
 def ascending(a):
     """Whether ``a`` is strictly ascending (so it has no repeats)."""
     for k in range(1, a.shape[0]):
