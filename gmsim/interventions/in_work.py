@@ -46,6 +46,8 @@ class InWork(Intervention):
         self.employer_counts = np.zeros((model.months_planned + 1, 3))  # signed up, enrolled, supported
         self._staff = np.full(model.people.n, -1, dtype=np.int8)  # each person's employer's status, or -1
         self._supported_staff = self._after_staff = np.zeros(0, dtype=np.int64)
+        rate = np.array([0.0] + [self.params[f"sign_up_rate.{b}"] for b in _BANDS])[model.employers.size_band]
+        self._sign_up_probability = -np.expm1(-rate)  # each employer's, a month
 
     def funded(self, month: int) -> bool:
         """Whether sign-ups and enrolments happen in ``month``."""
@@ -91,10 +93,9 @@ class InWork(Intervention):
         funded = self.funded(month)
         years = par["support_months"] / 12
         if funded:
-            fresh = self.eligible(model)
-            rate = np.array([0.0] + [par[f"sign_up_rate.{b}"] for b in _BANDS])[emp.size_band]
-            u = model.streams.uniforms(f"strand.{self.name}.sign_up", month, emp.n)
-            signed = np.flatnonzero(fresh & (u < -np.expm1(-rate)))
+            fresh = np.flatnonzero(self.eligible(model))
+            u = model.streams.uniforms_at(f"strand.{self.name}.sign_up", month, fresh)
+            signed = fresh[u < self._sign_up_probability[fresh]]
             if self._referral_cap is not None:  # max_referrals caps employer sign-ups
                 room = max(0, int(round(self._referral_cap * model.scale - self._referrals_so_far)))
                 signed = signed[:room]
@@ -176,7 +177,7 @@ class InWork(Intervention):
         self.started_month[new_at_risk] = model.month
         self.flags[new_at_risk] |= 1
         self._count("at_risk_starts", new_at_risk)
-        self.tracked = np.union1d(self.tracked[self.started_month[self.tracked] >= model.month - 6], new_at_risk)
+        self.tracked = kernels.merge(self.tracked[self.started_month[self.tracked] >= model.month - 6], new_at_risk)
         t = self.tracked
         six_months_ago = (self.started_month[t] == model.month - 6) & ((self.flags[t] & 1) == 1)
         kept = t[six_months_ago & (p.state[t] <= codes.AT_RISK)]
