@@ -2,9 +2,11 @@
 
 Builds the baseline and ``--mixes`` funding mixes of ``scenarios/funding_mix.yaml`` (from ``--first``) at
 ``--scale``, runs them as one group of shared runs on one thread, and reports the time per funded run a
-month, split by step: the trunk's own steps, each branch's interventions, swapping its own people's values
-in and out of the trunk's arrays (swap) and copying them out (gather), their health and labour, the tally
-corrections. Also how many people each run has diverged for at the end.
+month, split by step: the trunk's own steps (and what it works out once for all the branches), each
+branch's interventions, exchanging its diverged people's differing values with the trunk's (swap),
+copying its own people's values out (gather), their health and labour, comparing them with the trunk's
+(gather_differs) and writing the differing ones in and back (put_where), the tally corrections. Also how
+many people each run has diverged for at the end.
 
     python benchmarks/shared_runs.py [--first 0] [--mixes 5] [--months 120] [--scale 1.0]
 """
@@ -58,7 +60,8 @@ def main() -> None:
             timed(m, step, f"{who} {step.strip('_')}")
         for iv in m.interventions:
             timed(iv, "after_labour", f"branch {iv.name} after_labour")
-    for name in ("_gather", "_swap", "tally_at", "_may_move"):
+    timed(runs, "_trunk_month", "trunk screens, staff table, movable staff")
+    for name in ("_gather", "_swap", "_gather_differs", "_put_where", "tally_at", "_may_move"):
         timed(shared, name, f"branch {name.strip('_')}")
     t0 = time.perf_counter()
     runs.run()

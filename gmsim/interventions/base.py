@@ -34,7 +34,9 @@ Each intervention draws from its own named streams (``strand.<name>.*``), so swi
 never changes anybody else's random numbers, and one with no budget changes nothing at all.
 
 An intervention changes people only through the hazard multipliers; it reads the people arrays but never
-writes them. Shared runs (:mod:`gmsim.shared`) rely on this.
+writes them. Shared runs (:mod:`gmsim.shared`) rely on this, and on :meth:`Intervention.largest_ratios`
+bounding the multipliers; a strand that screens person by person (``screens_each_person``) lets them
+screen everyone once a month for all their runs.
 """
 
 from __future__ import annotations
