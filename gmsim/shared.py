@@ -263,6 +263,13 @@ def _gather_differs(a, slots, values, out, differs):
         differs[k] = held != values[k]
 
 
+# Fields that only demography writes (health, labour, benefits and employer ties leave them as they are).
+_FIXED = tuple(People._fields.index(f) for f in ("person_id", "age_months", "sex", "borough", "skills", "exit_event",
+                                                  "exit_borough"))
+
+_EXIT_EVENT = People._fields.index("exit_event")
+
+
 def _gather(p: People, slots: np.ndarray) -> People:
     return People(*(a[slots] for a in p))
 
@@ -332,7 +339,7 @@ class SharedRuns:
         self._diverged: dict[int, tuple[np.ndarray, People, np.ndarray]] = {
             id(b): (empty, _gather(self.trunk.people, empty), np.zeros((fields, 0), dtype=np.bool_))
             for b in self.branches}
-        self._own: dict[int, tuple[np.ndarray, People]] = {}
+        self._own: dict[int, tuple[np.ndarray, People, list[np.ndarray], np.ndarray]] = {}
 
     def step(self) -> None:
         """Advance every run one month (phases 1-4 of the module docstring)."""
@@ -375,8 +382,14 @@ class SharedRuns:
         p = self.trunk.people
         slots, values, differ = self._diverged[id(b)]
         b._demography(slots, values)
-        # Ageing is the same in both; a person leaving in either may now differ in any field.
-        differ[:, (values.exit_event != 0) | (p.exit_event[slots] != 0)] = True
+        # Ageing is the same in both runs, and this month's exit events are compared; a person who left in
+        # either (an entrant took their slot) is compared field by field.
+        trunk_exit = p.exit_event[slots]
+        differ[_EXIT_EVENT] = values.exit_event != trunk_exit
+        left = np.flatnonzero((values.exit_event != 0) | (trunk_exit != 0))
+        if len(left):
+            for f, (a, v) in enumerate(zip(p, values, strict=True)):
+                differ[f, left] = v[left] != a[slots[left]]
         mine = People(*(a.copy() for a in values))
         _swap(p, slots, values, differ)
         others = leavers[~within(leavers, slots)]
@@ -391,20 +404,34 @@ class SharedRuns:
         touched = _may_move(touched, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
                             self._bounds[1], mult.largest, b.streams.key("health"), b.streams.key("labour"), b.month)
         own = merge(slots, touched)
-        self._own[id(b)] = (own, _gather(p, own))
+        gathered = _gather(p, own)
+        # Health and work leave these fields as they are: which differ, and the trunk's values, are known now.
+        at = np.searchsorted(own, slots)
+        trunk_fixed = [gathered[f].copy() for f in _FIXED]
+        for f, out in zip(_FIXED, trunk_fixed, strict=True):
+            out[at] = values[f]  # the trunk's values of the diverged, swapped out
+        differ_fixed = np.zeros((len(_FIXED), len(own)), dtype=np.bool_)
+        differ_fixed[:, at] = differ[list(_FIXED)]
+        self._own[id(b)] = (own, gathered, trunk_fixed, differ_fixed)
         _swap(p, slots, values, differ)
 
     def _after_labour(self, b: GMModel) -> None:
         """Phase 4 for branch ``b``: its own people's health and work, step 7, its tally; who stays diverged."""
         p, r, month = self.trunk.people, self.trunk.results, self.trunk.month
-        own, mine = self._own.pop(id(b))
+        own, mine, trunk_fixed, differ_fixed = self._own.pop(id(b))
         b._health_and_work(own, mine)
         delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
         tally_at(mine, month, None, 1, *delta)
-        trunk = People(*(np.empty_like(a) for a in mine))
         differ = np.empty((len(mine), len(own)), dtype=np.bool_)
-        for a, v, out, where in zip(p, mine, trunk, differ, strict=True):
-            _gather_differs(a, own, v, out, where)
+        trunk = list(mine)
+        for f, (a, v) in enumerate(zip(p, mine, strict=True)):
+            if f in _FIXED:
+                trunk[f] = trunk_fixed[_FIXED.index(f)]
+                differ[f] = differ_fixed[_FIXED.index(f)]
+            else:
+                trunk[f] = np.empty_like(v)
+                _gather_differs(a, own, v, trunk[f], differ[f])
+        trunk = People(*trunk)
         tally_at(trunk, month, None, -1, *delta)
         for a, v, where in zip(p, mine, differ, strict=True):
             _put_where(a, own, v, where)

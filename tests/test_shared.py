@@ -85,6 +85,26 @@ def test_the_trunk_screens_everyone_once_for_runs_with_the_same_strand_and_bound
     assert 1 < largest <= shared._largest < 3
 
 
+def test_runs_match_when_people_die_in_one_and_not_the_other():
+    # The strands change who has a complex condition; with such conditions made very deadly, some people
+    # die in a funded run and not in the baseline (or the other way), and the entrants in their slots differ.
+    names = ("baseline", "working_well", "equal_split")
+    scs = [Scenario.from_dict({**s.to_dict(), "parameters": {"demography.mortality_complex_ratio": 200.0}})
+           for s in scenarios(names)]
+    shared = SharedRuns(scs, SEED)
+    shared.run()
+    entrants_differ = [int((shared.own_people(k).person_id != shared.trunk.people.person_id).sum())
+                       for k in range(1, len(names))]
+    assert sum(entrants_differ) > 0, entrants_differ
+    for k in range(1, len(names)):  # and a run keeps just the people who differ
+        mine, trunk = shared.own_people(k), shared.trunk.people
+        assert sum((x != y) for x, y in zip(mine, trunk, strict=True)).astype(bool).sum() == shared.diverged(k)
+    for k, s in enumerate(scs):
+        alone = GMModel(s, rng=SEED)
+        alone.run(progress=False)
+        assert_same_run(shared, k, alone)
+
+
 class _Boost(Intervention):
     """An intervention whose own apply_effects gives ratios that its parameters do not show."""
 
