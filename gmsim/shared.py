@@ -335,11 +335,12 @@ class SharedRuns:
         empty = np.zeros(0, dtype=np.int64)
         fields = len(People._fields)
         # Per branch: the diverged people's slots (ascending), their values, and in which fields they differ from
-        # the trunk's (field, person); this month's own people and their values.
+        # the trunk's (field, person); this month's own people, their values, and the trunk's values and which
+        # differ for the fields only demography writes (the others are compared after health and work).
         self._diverged: dict[int, tuple[np.ndarray, People, np.ndarray]] = {
             id(b): (empty, _gather(self.trunk.people, empty), np.zeros((fields, 0), dtype=np.bool_))
             for b in self.branches}
-        self._own: dict[int, tuple[np.ndarray, People, list[np.ndarray], np.ndarray]] = {}
+        self._own: dict[int, tuple[np.ndarray, People, list[np.ndarray | None], np.ndarray]] = {}
 
     def step(self) -> None:
         """Advance every run one month (phases 1-4 of the module docstring)."""
@@ -407,39 +408,35 @@ class SharedRuns:
         gathered = _gather(p, own)
         # Health and work leave these fields as they are: which differ, and the trunk's values, are known now.
         at = np.searchsorted(own, slots)
-        trunk_fixed = [gathered[f].copy() for f in _FIXED]
-        for f, out in zip(_FIXED, trunk_fixed, strict=True):
-            out[at] = values[f]  # the trunk's values of the diverged, swapped out
-        differ_fixed = np.zeros((len(_FIXED), len(own)), dtype=np.bool_)
-        differ_fixed[:, at] = differ[list(_FIXED)]
-        self._own[id(b)] = (own, gathered, trunk_fixed, differ_fixed)
+        trunk: list[np.ndarray | None] = [None] * len(p)
+        own_differ = np.zeros((len(p), len(own)), dtype=np.bool_)
+        for f in _FIXED:
+            trunk[f] = gathered[f].copy()
+            trunk[f][at] = values[f]  # the trunk's values of the diverged, swapped out
+            own_differ[f, at] = differ[f]
+        self._own[id(b)] = (own, gathered, trunk, own_differ)
         _swap(p, slots, values, differ)
 
     def _after_labour(self, b: GMModel) -> None:
         """Phase 4 for branch ``b``: its own people's health and work, step 7, its tally; who stays diverged."""
         p, r, month = self.trunk.people, self.trunk.results, self.trunk.month
-        own, mine, trunk_fixed, differ_fixed = self._own.pop(id(b))
+        own, mine, trunk, differ = self._own.pop(id(b))
         b._health_and_work(own, mine)
         delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
         tally_at(mine, month, None, 1, *delta)
-        differ = np.empty((len(mine), len(own)), dtype=np.bool_)
-        trunk = list(mine)
         for f, (a, v) in enumerate(zip(p, mine, strict=True)):
-            if f in _FIXED:
-                trunk[f] = trunk_fixed[_FIXED.index(f)]
-                differ[f] = differ_fixed[_FIXED.index(f)]
-            else:
+            if trunk[f] is None:  # a field health and work may have changed: compared now
                 trunk[f] = np.empty_like(v)
                 _gather_differs(a, own, v, trunk[f], differ[f])
-        trunk = People(*trunk)
-        tally_at(trunk, month, None, -1, *delta)
+        theirs = People(*trunk)
+        tally_at(theirs, month, None, -1, *delta)
         for a, v, where in zip(p, mine, differ, strict=True):
             _put_where(a, own, v, where)
         for intervention in b.interventions:
             intervention.after_labour(b)
         b.results.record_shared(r, month, delta)
         b._record(counted=True)
-        for a, v, where in zip(p, trunk, differ, strict=True):
+        for a, v, where in zip(p, theirs, differ, strict=True):
             _put_where(a, own, v, where)
         keep = np.flatnonzero(differ.any(axis=0))  # indices, not a mask: much faster to take with
         self._diverged[id(b)] = (own[keep], People(*(a[keep] for a in mine)), differ.take(keep, axis=1))

@@ -72,7 +72,7 @@ class InWork(Intervention):
         one pass over the people then gives every person's employer's status (``_staff``) and counts the
         staff of the employers with each event and in each status.
         """
-        month, par, emp, p = model.month, self.params, model.employers, model.people
+        month, par, emp, p, shared = model.month, self.params, model.employers, model.people, model.shared
         self._grow(month)
         self.started_month[model.leavers] = NEVER
         self.flags[model.leavers] = 0
@@ -108,7 +108,6 @@ class InWork(Intervention):
             waiting = np.flatnonzero(self.emp_status == WAITING)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
             if len(waiting):
-                shared = model.shared
                 headcount = kernels.headcount(p.employer, emp.n) if shared is None else shared.headcount(p.employer)
                 cost = headcount[waiting] * self.unit_cost * years
             else:
@@ -125,7 +124,6 @@ class InWork(Intervention):
 
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
         by_event = np.zeros((len(_EVENTS), len(codes.BOROUGHS)), dtype=np.int64)
-        shared = model.shared
         if shared is None or shared.movable_staff is None:
             self._supported_staff, self._after_staff = kernels.staff_pass(
                 p.employer, self.emp_status, events, p.borough, self._staff, by_status, by_event,
