@@ -188,18 +188,15 @@ def staff_counts(table, total, emp_status, emp_events, trunk_employer, trunk_bor
                 if (ev >> k) & 1:
                     for b in range(n_b):
                         event_counts[k, b] += table[e, b]
-    for j in range(trunk_employer.shape[0]):
-        _move_staff(trunk_employer[j], trunk_borough[j], -1, emp_status, emp_events, status_counts, event_counts)
-        _move_staff(own_employer[j], own_borough[j], 1, emp_status, emp_events, status_counts, event_counts)
-
-
-@njit(cache=True)
-def _move_staff(e, b, sign, emp_status, emp_events, status_counts, event_counts):
-    if e >= 0:
-        status_counts[emp_status[e], b] += sign
-        for k in range(event_counts.shape[0]):
-            if (emp_events[e] >> k) & 1:
-                event_counts[k, b] += sign
+    for j in range(trunk_employer.shape[0]):  # the diverged: the trunk's employer's count less, their own's more
+        for e, b, sign in ((trunk_employer[j], trunk_borough[j], -1), (own_employer[j], own_borough[j], 1)):
+            if e >= 0:
+                status_counts[emp_status[e], b] += sign
+                ev = emp_events[e]
+                if ev:
+                    for k in range(n_ev):
+                        if (ev >> k) & 1:
+                            event_counts[k, b] += sign
 
 
 @njit(cache=True)
