@@ -286,8 +286,8 @@ def test_bookkeeping_kernels_match_numpy():
         want_status, want_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
         kernels.staff_pass(*args[:1], emp_status, emp_events, args[1], staff, want_status, want_event, SUPPORTED, 4)
         got_status, got_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
-        kernels.staff_counts(table, table.sum(axis=0, dtype=np.int64), emp_status, emp_events, employer[diverged],
-                             borough[diverged], args[0][diverged], args[1][diverged], got_status, got_event)
+        kernels.staff_counts(table, emp_status, emp_events, employer[diverged], borough[diverged], args[0][diverged],
+                             args[1][diverged], got_status, got_event)
         assert np.array_equal(got_status, want_status) and np.array_equal(got_event, want_event)
     movable = np.sort(rng.choice(n, 3000, replace=False))
     a, b = kernels.staff_among(movable, diverged, theirs, emp_status, SUPPORTED, 4)

@@ -130,9 +130,8 @@ class InWork(Intervention):
                 SUPPORTED, AFTER)
         else:  # a shared run: counts from the trunk's staff table, and only the staff who could have an event
             d = shared.diverged
-            kernels.staff_counts(shared.staff_table, shared.staff_total, self.emp_status, events,
-                                 shared.trunk.employer, shared.trunk.borough, p.employer[d], p.borough[d], by_status,
-                                 by_event)
+            kernels.staff_counts(shared.staff_table, self.emp_status, events, shared.trunk.employer,
+                                 shared.trunk.borough, p.employer[d], p.borough[d], by_status, by_event)
             self._supported_staff, self._after_staff = kernels.staff_among(
                 shared.movable_staff, d, p.employer, self.emp_status, SUPPORTED, AFTER)
         for k, counter in enumerate(_EVENTS):

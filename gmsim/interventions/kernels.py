@@ -153,16 +153,12 @@ def staff_table(employer, borough, n_employers, n_boroughs):
 
 
 @njit(cache=True)
-def staff_counts(table, total, emp_status, emp_events, trunk_employer, trunk_borough, own_employer, own_borough,
+def staff_counts(table, emp_status, emp_events, trunk_employer, trunk_borough, own_employer, own_borough,
                  status_counts, event_counts):
     """Staff counts by employer status and event, as :func:`staff_pass` gives them, from a staff table.
 
-    Most employers are in status 0 (none) with no event: their staff are counted as ``total`` less the
-    staff of the others, so only the rows of employers in another status or with an event are read.
-
     Args:
         table: The trunk's staff by employer and borough (:func:`staff_table`).
-        total: The table's column sums (int64, staff by borough).
         emp_status: Each employer's status.
         emp_events: Each employer's events this month, one bit per event.
         trunk_employer: The trunk's employer of each diverged person.
@@ -174,15 +170,11 @@ def staff_counts(table, total, emp_status, emp_events, trunk_employer, trunk_bor
     """
     n_b = table.shape[1]
     n_ev = event_counts.shape[0]
-    for b in range(n_b):
-        status_counts[0, b] += total[b]
     for e in range(table.shape[0]):
         s = emp_status[e]
         ev = emp_events[e]
-        if s != 0:
-            for b in range(n_b):
-                status_counts[s, b] += table[e, b]
-                status_counts[0, b] -= table[e, b]
+        for b in range(n_b):
+            status_counts[s, b] += table[e, b]
         if ev:
             for k in range(n_ev):
                 if (ev >> k) & 1:
