@@ -4,7 +4,19 @@ import numpy as np
 import pytest
 
 from gmsim import codes
-from gmsim.interventions.base import COUNTERS, DONE, SUPPORTED, WAITING, HazardMultipliers, Intervention, registered
+from gmsim.interventions.base import (
+    AFTER,
+    COUNTERS,
+    DONE,
+    IN_WORK_SUPPORT,
+    NEVER,
+    NONE,
+    SUPPORTED,
+    WAITING,
+    HazardMultipliers,
+    Intervention,
+    registered,
+)
 from gmsim.model import GMModel
 from gmsim.output import summary
 from gmsim.scenario import Scenario
@@ -153,6 +165,23 @@ def test_outcomes_and_summary(everything):
     # a person's record shows the strands they took part in
     slot = int(np.flatnonzero(everything.participation > 0)[0])
     assert everything.person(slot).strands
+
+
+def test_tracked_are_exactly_the_people_taking_part_and_only_the_referred_have_records(everything):
+    p = everything.people
+    for iv in everything.interventions:
+        if iv.name == "in_work":
+            continue
+        # Tracked: everyone taking part, and those who finished this month (dropped from the list next month).
+        taking_part = np.isin(iv.status, [WAITING, SUPPORTED, IN_WORK_SUPPORT, AFTER])
+        finished = (iv.status == DONE) & (iv.status_month == everything.month)
+        assert taking_part.sum() > 0 and finished.sum() > 0
+        assert np.array_equal(iv.tracked, np.flatnonzero(taking_part | finished)), iv.name
+        never = iv.referred_month == NEVER
+        assert never.sum() < p.n
+        for name in ("status", "status_month", "started_month", "job_month", "flags"):
+            blank = NONE if name == "status" else NEVER if name.endswith("month") else 0
+            assert (getattr(iv, name)[never] == blank).all(), (iv.name, name)
 
 
 def test_strand_parameters_are_validated():

@@ -296,8 +296,8 @@ class Intervention:
         self.started_month = np.full(n, NEVER, dtype=np.int16)
         self.job_month = np.full(n, NEVER, dtype=np.int16)
         self.flags = np.zeros(n, dtype=np.int8)  # bit 0: started at risk; bit 1: job held 12 months
-        self.tracked = np.zeros(0, dtype=np.int64)  # slots of people ever referred (and still present), ascending
-        self._active = np.zeros(0, dtype=np.int64)  # those of them taking part (status not done), ascending
+        # Slots of the people taking part (waiting, supported, in after-effects or in in-work support), ascending.
+        self.tracked = np.zeros(0, dtype=np.int64)
         # Slots referred, started and entering a job, by month (kept while a follow-up can look back to them).
         self._referred_in: dict[int, np.ndarray] = {}
         self._started_in: dict[int, np.ndarray] = {}
@@ -408,9 +408,9 @@ class Intervention:
         return out
 
     # ----- shared machinery ----------------------------------------------------------------------
-    # Everything after referral works on ``self.tracked`` (the slots of people ever referred and still
-    # in the population), so the monthly cost follows the number of participants, not the population;
-    # support, waiting and effects on ``self._active``, the tracked who are not done.
+    # Everything after referral works on ``self.tracked`` (the slots of the people taking part), so the
+    # monthly cost follows the number of participants, not the population; the follow-ups look up the
+    # people referred, started or entering a job in the month they look back to.
     def routes(self) -> list[str]:
         """Names of the referral routes in the data file."""
         return sorted({k.split(".")[1] for k in self.params if k.startswith("routes.")})
@@ -434,7 +434,7 @@ class Intervention:
         self._add(counter, n if weight == 1.0 else kernels.repeated_sum(float(weight), n))
 
     def _with_status(self, status: int) -> np.ndarray:
-        slots = self.tracked if status in (NONE, DONE) else self._active
+        slots = np.arange(len(self.status)) if status in (NONE, DONE) else self.tracked
         return kernels.with_status(slots, self.status, status)
 
     def _set(self, slots: np.ndarray, status: int) -> None:
@@ -448,17 +448,16 @@ class Intervention:
     def _forget_leavers(self, model: GMModel) -> None:
         """Clear the records of people who left the population this month, and stop tracking the finished.
 
-        A new person takes a leaver's slot, so the slot's record starts afresh; people whose outcomes have
-        all been counted (done, and past every follow-up date) are no longer scanned each month.
+        A new person takes a leaver's slot, so the slot's record starts afresh (only the referred have
+        one); the done are no longer scanned each month.
         """
         left = model.leavers
         if len(left):
+            left = left[self.referred_month[left] != NEVER]
             for arr, v in ((self.status, NONE), (self.status_month, NEVER), (self.referred_month, NEVER),
                            (self.started_month, NEVER), (self.job_month, NEVER), (self.flags, 0)):
                 arr[left] = v
-        self.tracked, self._active = kernels.still_pending(self.tracked, self.status, self.referred_month,
-                                                           self.job_month, self.started_month,
-                                                           model.people.exit_event, model.month, NONE, DONE)
+        self.tracked = kernels.still_taking_part(self.tracked, self.status, model.people.exit_event, NONE, DONE)
 
     def _grow(self, month: int) -> None:
         """Make room in the monthly arrays when a model runs past its planned months."""
@@ -514,7 +513,7 @@ class Intervention:
         self._forget_leavers(model)
         completed = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
         # In-work support starts after the labour step of the job-entry month: it acts from the next month.
-        waiting = kernels.end_support(self._active, self.status, self.status_month, p.borough, month,
+        waiting = kernels.end_support(self.tracked, self.status, self.status_month, p.borough, month,
                                       float(par["support_months"]), float(par["after_months"]),
                                       float(par["in_work_support_months"] + 1), SUPPORTED, AFTER, IN_WORK_SUPPORT,
                                       DONE, WAITING, completed)
@@ -546,7 +545,6 @@ class Intervention:
         self._set(referred, WAITING)
         self._count("referred", referred)
         self.tracked = kernels.merge(self.tracked, referred)
-        self._active = kernels.merge(self._active, referred)
         self._referred_in[month] = referred
 
         self._carry += self.places_per_month
@@ -602,7 +600,7 @@ class Intervention:
         if eligible_by_borough is not None:
             self._add("eligible", eligible_by_borough)
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
-        kernels.status_counts(self._active, self.status, self.model.people.borough, by_status)
+        kernels.status_counts(self.tracked, self.status, self.model.people.borough, by_status)
         self._add("waiting", by_status[WAITING])
         self._add("in_support", by_status[SUPPORTED] + by_status[IN_WORK_SUPPORT])
 
@@ -615,7 +613,7 @@ class Intervention:
         referred = [self._referred_in.get(month - h, none) for h in COHORT_HORIZONS]
         bounds = np.cumsum([0] + [len(r) for r in referred])
         entries = kernels.outcomes(
-            self._active, self._entered_in.get(month - 6, none), self._entered_in.get(month - 12, none),
+            self.tracked, self._entered_in.get(month - 6, none), self._entered_in.get(month - 12, none),
             self._started_in.get(month - 6, none), np.concatenate(referred), bounds, self.status, self.status_month,
             p.state, p.labour_event, self.job_month, self.flags, self.started_month, self.referred_month, p.borough,
             month, codes.AT_RISK, _JOB_ENTRY[0], _JOB_ENTRY[1], SUPPORTED, AFTER,

@@ -287,31 +287,16 @@ def set_at(row, slots, value):
 
 
 @njit(cache=True)
-def still_pending(tracked, status, referred_month, job_month, started_month, exit_event, month, none, done):
-    """The tracked slots whose outcomes are still to be counted and whose person is still there, in order.
-
-    Pending: not yet done (and referred), or referred within 36 months, or a job entry within 12 months,
-    or a start within 6 months (the follow-ups of :meth:`Intervention.after_labour`).
-
-    Returns:
-        The pending slots, and those of them not done (the participants: waiting, supported, in
-        after-effects or in in-work support).
-    """
-    pending = np.empty(tracked.shape[0], dtype=np.int64)
-    active = np.empty(tracked.shape[0], dtype=np.int64)
+def still_taking_part(tracked, status, exit_event, none, done):
+    """The tracked slots whose person is still there and still taking part (status neither none nor done), in order."""
+    out = np.empty(tracked.shape[0], dtype=np.int64)
     k = 0
-    n_active = 0
     for j in range(tracked.shape[0]):
         i = tracked[j]
         s = status[i]
-        taking_part = s != done and s != none
-        keep = (taking_part or referred_month[i] >= month - 36 or job_month[i] >= month - 12
-                or started_month[i] >= month - 6) and exit_event[i] == 0
-        pending[k] = i
-        k += keep
-        active[n_active] = i
-        n_active += keep and taking_part
-    return pending[:k].copy(), active[:n_active].copy()
+        out[k] = i
+        k += s != done and s != none and exit_event[i] == 0
+    return out[:k].copy()
 
 
 @njit(cache=True)
