@@ -194,6 +194,7 @@ class HazardMultipliers:
         """Set last month's entries back to 1."""
         for r, idx in self._touched:
             kernels.set_at(self.values[r], idx, np.float32(1.0))
+        for idx in {id(idx): idx for _, idx in self._touched}.values():
             kernels.set_at(self.touched, idx, np.uint8(0))
         self._touched = []
         self.largest = 1.0
@@ -222,7 +223,8 @@ class HazardMultipliers:
             if len(ratio) != 1 and len(ratio) != len(slots):
                 raise ValueError(f"{len(ratio)} ratios for {len(slots)} slots")
             self.largest = max(self.largest, kernels.multiply_at(self.values[r], slots, ratio))
-            kernels.set_at(self.touched, slots, np.uint8(1))
+            if not any(slots is done for _, done in self._touched):  # the same list for several transitions
+                kernels.set_at(self.touched, slots, np.uint8(1))
             self._touched.append((int(r), slots))
 
 
