@@ -190,7 +190,8 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
     mult = NO_MULT
     if with_multipliers:  # half the people touched, every transition multiplied by 0.3 to 3
         touched = (rng.random(N) < 0.5).astype(np.uint8)
-        values = np.where(touched == 1, rng.uniform(0.3, 3.0, (len(codes.TRANSITIONS), N)), 1.0).astype(np.float32)
+        values = np.where(touched[:, None] == 1, rng.uniform(0.3, 3.0, (N, len(codes.TRANSITIONS))), 1.0)
+        values = values.astype(np.float32)
         mult = (values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched, float(values.max()))
 
     def run(bound, mult):
@@ -318,7 +319,7 @@ def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
     employed = p.state <= codes.AT_RISK
     p.employer[:] = np.where(employed, rng.integers(0, 2, n), -1)
     touched = (rng.random(n) < 0.5).astype(np.uint8)
-    values = np.where(touched == 1, rng.uniform(0.3, 3.0, (len(codes.TRANSITIONS), n)), 1.0).astype(np.float32)
+    values = np.where(touched[:, None] == 1, rng.uniform(0.3, 3.0, (n, len(codes.TRANSITIONS))), 1.0).astype(np.float32)
     mult = (values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched, float(values.max()))
     cumulative = np.array([0.4, 1.0])
 

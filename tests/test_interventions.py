@@ -82,7 +82,7 @@ def test_multipliers_touch_only_claimed_transitions_of_participants(everything):
     mult = everything.hazard_multipliers
     claimed = {t for iv in everything.interventions for t in iv.claims}
     assert {codes.TRANSITIONS[t] for t in np.flatnonzero(mult.rows >= 0)} == claimed
-    changed = np.flatnonzero((mult.values != 1).any(axis=0))
+    changed = np.flatnonzero((mult.values != 1).any(axis=1))
     assert len(changed) > 0
     assert np.all(everything.participation[changed] > 0)
 
@@ -213,7 +213,7 @@ def test_hazard_multipliers_reset_each_month():
     mult = HazardMultipliers(["out_of_work_to_in_work"], 10)
     mult.multiply("out_of_work_to_in_work", np.array([1, 2]), 1.5)
     mult.multiply("out_of_work_to_in_work", np.array([2]), 2.0)
-    assert mult.values[0, 2] == pytest.approx(3.0)
+    assert mult.values[2, 0] == pytest.approx(3.0)
     mult.reset()
     assert np.all(mult.values == 1)
     with pytest.raises(KeyError):
@@ -343,10 +343,10 @@ def test_bookkeeping_kernels_match_numpy():
 
 def test_multipliers_multiply_like_numpy_and_mark_who_they_touch():
     mult = HazardMultipliers(["out_of_work_to_in_work", "health_recovery"], 10)
-    expected = np.ones((2, 10), dtype=np.float32)
+    expected = np.ones((10, 2), dtype=np.float32)
     for slots, ratio in ((np.array([1, 2, 2]), 1.3), (np.array([2, 5]), np.array([0.7, 1.1])), (np.array([3]), 1.0)):
         mult.multiply("health_recovery", slots, ratio)
-        expected[1, slots] *= np.asarray(ratio).astype(np.float32)
+        expected[slots, 1] *= np.asarray(ratio).astype(np.float32)
     assert np.array_equal(mult.values, expected)
     assert np.array_equal(np.flatnonzero(mult.touched), [1, 2, 3, 5])
     # The kernels' thinning bound relies on ``largest`` being at least every multiplier (and 1).

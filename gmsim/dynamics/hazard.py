@@ -1,7 +1,7 @@
 """The one hazard function every transition uses: base rate x the person's hazard ratios.
 
 A transition's monthly hazard for person ``i`` is ``base[t]`` times the hazard ratio for each of the
-person's attributes (``codes.DIMENSIONS``), times the interventions' multiplier ``mult[t, i]`` when any
+person's attributes (``codes.DIMENSIONS``), times the interventions' multiplier ``mult[i, rows[t]]`` when any
 intervention is running (the processes apply that last factor). The ratios are multiplied out in advance
 over three groups of dimensions (``codes.HAZARD_GROUPS``), so a hazard costs three table reads: see
 ``ParameterSet.hazard_tables()``.
@@ -128,7 +128,7 @@ def hazard(t: int, a: int, b: int, c: int, tables) -> float:
 def multiplier(mult: np.ndarray, rows: np.ndarray, t: int, i: int) -> float:
     """Interventions' multiplier of transition ``t`` for person ``i`` (1 if no intervention claims ``t``)."""
     r = rows[t]
-    return mult[r, i] if r >= 0 else 1.0
+    return mult[i, r] if r >= 0 else 1.0
 
 
 def no_multipliers() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
@@ -148,7 +148,7 @@ def kernel_multipliers(multipliers: tuple) -> tuple[np.ndarray, np.ndarray, np.n
     if len(multipliers) == 4:
         return multipliers
     values, rows = multipliers[:2]
-    touched = multipliers[2] if len(multipliers) == 3 else (values != 1).any(axis=0).astype(np.uint8)
+    touched = multipliers[2] if len(multipliers) == 3 else (values != 1).any(axis=1).astype(np.uint8)
     largest = max(1.0, float(values.max())) if values.size else 1.0
     return values, rows, touched, largest
 

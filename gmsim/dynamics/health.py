@@ -85,7 +85,7 @@ def _health_person(i, slot, state, condition, severity, age_months, sex, borough
 def _health(state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state, employer,
             health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, mode):
     start = counter_start(key, month, 0)
-    intervening = mult.shape[1] > 0
+    intervening = mult.size > 0
     if mode == EVERYONE:
         for i in prange(severity.shape[0]):
             _health_person(i, i, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,

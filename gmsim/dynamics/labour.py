@@ -76,7 +76,7 @@ def _labour_person(i, slot, state, months_in_state, labour_event, severity, cond
 def _labour(state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills, benefit,
             employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, mode):
     start = counter_start(key, month, 0)
-    intervening = mult.shape[1] > 0
+    intervening = mult.size > 0
     if mode == EVERYONE:
         for i in prange(state.shape[0]):
             _labour_person(i, i, state, months_in_state, labour_event, severity, condition, age_months, sex, borough,

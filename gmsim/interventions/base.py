@@ -169,11 +169,12 @@ def check_value(name: str, default: Any, value: Any) -> str | None:
 class HazardMultipliers:
     """Per-person hazard multipliers for the transitions interventions claim.
 
-    Only claimed transitions get a row (float32, one column per person slot); ``rows[t]`` is the row of
-    transition ``t`` or -1; ``touched`` marks the slots with a multiplier written this month (the kernels
-    skip the others, whose multipliers are all 1) and ``largest`` is the largest multiplier (at least 1), which
-    the kernels' thinning bound allows for. Each month the entries written the month before are reset
-    to 1 first, so the cost is proportional to the number of participants, not the population.
+    Only claimed transitions get a column (float32, one row per person slot, so that a person's
+    multipliers share a cache line); ``rows[t]`` is the column of transition ``t`` or -1; ``touched`` marks
+    the slots with a multiplier written this month (the kernels skip the others, whose multipliers are all
+    1) and ``largest`` is the largest multiplier (at least 1), which the kernels' thinning bound allows for.
+    Each month the entries written the month before are reset to 1 first, so the cost is proportional to
+    the number of participants, not the population.
 
     Args:
         transitions: Names of the claimed transitions.
@@ -185,7 +186,7 @@ class HazardMultipliers:
         self.rows = np.full(len(codes.TRANSITIONS), -1, dtype=np.int64)
         for k, t in enumerate(names):
             self.rows[codes.T[t]] = k
-        self.values = np.ones((len(names), n if names else 0), dtype=np.float32)
+        self.values = np.ones((n if names else 0, len(names)), dtype=np.float32)
         self.touched = np.zeros(n if names else 0, dtype=np.uint8)  # 1 where a multiplier was written
         self.largest = 1.0
         self._touched: list[tuple[int, np.ndarray]] = []
@@ -193,7 +194,7 @@ class HazardMultipliers:
     def reset(self) -> None:
         """Set last month's entries back to 1."""
         for r, idx in self._touched:
-            kernels.set_at(self.values[r], idx, np.float32(1.0))
+            kernels.set_at(self.values[:, r], idx, np.float32(1.0))
         for idx in {id(idx): idx for _, idx in self._touched}.values():
             kernels.set_at(self.touched, idx, np.uint8(0))
         self._touched = []
@@ -222,7 +223,7 @@ class HazardMultipliers:
             ratio = np.asarray(ratio, dtype=np.float32).reshape(-1)
             if len(ratio) != 1 and len(ratio) != len(slots):
                 raise ValueError(f"{len(ratio)} ratios for {len(slots)} slots")
-            self.largest = max(self.largest, kernels.multiply_at(self.values[r], slots, ratio))
+            self.largest = max(self.largest, kernels.multiply_at(self.values[:, r], slots, ratio))
             if not any(slots is done for _, done in self._touched):  # the same list for several transitions
                 kernels.set_at(self.touched, slots, np.uint8(1))
             self._touched.append((int(r), slots))
