@@ -199,9 +199,9 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
 
 #: Most runs advanced together as shared runs in one task.
 SHARED_RUNS = 100
-#: Memory a worker may give to the runs it advances together (bytes). A funded run adds about 90 bytes a
-#: person (150 MB at full scale: its interventions' records and hazard multipliers), so at full scale a group
-#: holds about 12 runs.
+#: Memory a worker may give to the runs it advances together (bytes). A funded run adds about 45 bytes a
+#: person (80 MB at full scale with all four strands: mostly its interventions' per-person records, and
+#: where its hazard multipliers are), so at full scale a group holds about 24 runs.
 SHARED_MEMORY = 2 * 2**30
 
 
@@ -222,7 +222,7 @@ def group_size(scenario: Scenario, most: int = SHARED_RUNS, memory: int = SHARED
     from .model import working_age_population
 
     people = max(1, round(working_age_population() * scenario.population.scale))
-    return max(1, min(most, memory // (90 * people + 5 * 2**20)))
+    return max(1, min(most, memory // (45 * people + 5 * 2**20)))
 
 
 def groups(tasks: list[Task], size: int = SHARED_RUNS, memory: int = SHARED_MEMORY) -> list[list[Task]]:

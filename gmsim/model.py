@@ -195,7 +195,7 @@ class GMModel(mesa.Model):
         t, e, key, month = self.tables, self.employers, self.streams.key, self.month
         p, compact = (self.people, False) if people is None else (people, True)
         mult = self.hazard_multipliers
-        kernel_mult = (mult.values, mult.rows, mult.touched, mult.largest)
+        kernel_mult = mult.kernel_args()
         health_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("health"), month, slots, compact)
         labour_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("labour"), month, slots, compact)
         benefits_step(p, t.reassessment_rate, key("benefits"), month, slots, compact)

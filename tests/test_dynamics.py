@@ -9,7 +9,7 @@ from gmsim import codes
 from gmsim.dynamics.benefits import benefits_step
 from gmsim.dynamics.demography import demography_step
 from gmsim.dynamics.employers import employer_step
-from gmsim.dynamics.hazard import hazard_groups, no_multipliers, slot_list
+from gmsim.dynamics.hazard import hazard_groups, kernel_multipliers, no_multipliers, slot_list
 from gmsim.dynamics.health import health_step
 from gmsim.dynamics.labour import labour_step
 from gmsim.interventions.base import HazardMultipliers
@@ -122,7 +122,7 @@ def test_multipliers_change_only_their_transition():
     mult = HazardMultipliers(["in_work_to_at_risk", "in_work_to_inactive"], N)
     mult.multiply("in_work_to_at_risk", np.arange(N // 2), 0.0)  # the first half cannot become at risk
     run_labour(base)
-    run_labour(boosted, (mult.values, mult.rows))
+    run_labour(boosted, mult.kernel_args())
     t = codes.T["in_work_to_at_risk"]
     assert (boosted.labour_event[: N // 2] == t).sum() == 0
     assert np.array_equal(base.labour_event[N // 2 :], boosted.labour_event[N // 2 :])
@@ -132,10 +132,10 @@ def test_kernels_read_multipliers_of_touched_people_only():
     people = [make_people(N, state=codes.IN_WORK, severity=codes.MILD, condition=1, employer=0) for _ in range(3)]
     mult = HazardMultipliers(["in_work_to_at_risk"], N)
     mult.multiply("in_work_to_at_risk", np.arange(N // 2), 0.0)
-    run_labour(people[0], (mult.values, mult.rows, mult.touched))
-    run_labour(people[1], (mult.values, mult.rows))  # touched worked out from the values
+    run_labour(people[0], mult.kernel_args())
+    run_labour(people[1], (mult.dense(), mult.rows))  # one row per slot; touched worked out from the values
     untouched = np.zeros(N, dtype=np.uint8)
-    run_labour(people[2], (mult.values, mult.rows, untouched))  # as if nobody had a multiplier
+    run_labour(people[2], (mult.dense(), mult.rows, untouched))  # as if nobody had a multiplier
     assert np.array_equal(people[0].labour_event, people[1].labour_event)
     t = codes.T["in_work_to_at_risk"]
     assert (people[0].labour_event[: N // 2] == t).sum() == 0 < (people[2].labour_event[: N // 2] == t).sum()
@@ -192,7 +192,7 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
         touched = (rng.random(N) < 0.5).astype(np.uint8)
         values = np.where(touched[:, None] == 1, rng.uniform(0.3, 3.0, (N, len(codes.TRANSITIONS))), 1.0)
         values = values.astype(np.float32)
-        mult = (values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched, float(values.max()))
+        mult = kernel_multipliers((values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched))
 
     def run(bound, mult):
         q = make_people(N)
@@ -320,7 +320,7 @@ def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
     p.employer[:] = np.where(employed, rng.integers(0, 2, n), -1)
     touched = (rng.random(n) < 0.5).astype(np.uint8)
     values = np.where(touched[:, None] == 1, rng.uniform(0.3, 3.0, (n, len(codes.TRANSITIONS))), 1.0).astype(np.float32)
-    mult = (values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched, float(values.max()))
+    mult = kernel_multipliers((values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched))
     cumulative = np.array([0.4, 1.0])
 
     def month(q, slots=None, compact=False):

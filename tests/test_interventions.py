@@ -82,7 +82,7 @@ def test_multipliers_touch_only_claimed_transitions_of_participants(everything):
     mult = everything.hazard_multipliers
     claimed = {t for iv in everything.interventions for t in iv.claims}
     assert {codes.TRANSITIONS[t] for t in np.flatnonzero(mult.rows >= 0)} == claimed
-    changed = np.flatnonzero((mult.values != 1).any(axis=1))
+    changed = np.flatnonzero((mult.dense() != 1).any(axis=1))
     assert len(changed) > 0
     assert np.all(everything.participation[changed] > 0)
 
@@ -213,9 +213,9 @@ def test_hazard_multipliers_reset_each_month():
     mult = HazardMultipliers(["out_of_work_to_in_work"], 10)
     mult.multiply("out_of_work_to_in_work", np.array([1, 2]), 1.5)
     mult.multiply("out_of_work_to_in_work", np.array([2]), 2.0)
-    assert mult.values[2, 0] == pytest.approx(3.0)
+    assert mult.dense()[2, 0] == pytest.approx(3.0)
     mult.reset()
-    assert np.all(mult.values == 1)
+    assert np.all(mult.dense() == 1)
     with pytest.raises(KeyError):
         mult.multiply("health_onset", np.array([1]), 2.0)
 
@@ -347,11 +347,11 @@ def test_multipliers_multiply_like_numpy_and_mark_who_they_touch():
     for slots, ratio in ((np.array([1, 2, 2]), 1.3), (np.array([2, 5]), np.array([0.7, 1.1])), (np.array([3]), 1.0)):
         mult.multiply("health_recovery", slots, ratio)
         expected[slots, 1] *= np.asarray(ratio).astype(np.float32)
-    assert np.array_equal(mult.values, expected)
+    assert np.array_equal(mult.dense(), expected)
     assert np.array_equal(np.flatnonzero(mult.touched), [1, 2, 3, 5])
     # The kernels' thinning bound relies on ``largest`` being at least every multiplier (and 1).
     assert mult.largest == float(expected.max()) > 1
     mult.multiply("health_recovery", np.array([2]), 0.5)  # shrinking a value never lowers ``largest``
-    assert mult.largest >= float(mult.values.max())
+    assert mult.largest >= float(mult.dense().max())
     mult.reset()
-    assert np.all(mult.values == 1) and not mult.touched.any() and mult.largest == 1.0
+    assert np.all(mult.dense() == 1) and not mult.touched.any() and mult.largest == 1.0

@@ -176,9 +176,9 @@ def test_tasks_are_grouped_by_replicate_and_trunk_in_near_equal_parts():
     assert sorted((t.replicate, t.scenario.name, t.scenario.months) for g in parts for t in g) == sorted(
         (t.replicate, t.scenario.name, t.scenario.months) for t in tasks)
     assert [len(g) for g in groups(tasks, size=1)] == [1] * len(tasks)
-    # memory bounds a group too: at full scale a funded run needs about 160 MB
+    # memory bounds a group too: at full scale a funded run needs about 85 MB
     full = [Task(s.with_overrides(scale=1.0), 0, 1, True) for s in scs]
-    assert [len(g) for g in groups(full, memory=500 * 2**20)] == [3, 2]
+    assert [len(g) for g in groups(full, memory=250 * 2**20)] == [3, 2]
     assert [len(g) for g in groups(full, memory=2**20)] == [1] * 5
 
 

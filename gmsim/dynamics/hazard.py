@@ -125,32 +125,36 @@ def hazard(t: int, a: int, b: int, c: int, tables) -> float:
 
 
 @njit(cache=True)
-def multiplier(mult: np.ndarray, rows: np.ndarray, t: int, i: int) -> float:
-    """Interventions' multiplier of transition ``t`` for person ``i`` (1 if no intervention claims ``t``)."""
-    r = rows[t]
-    return mult[i, r] if r >= 0 else 1.0
+def multiplier(mult: np.ndarray, rows: np.ndarray, t: int, row: int) -> float:
+    """Interventions' multiplier of transition ``t`` in row ``row`` of ``mult`` (1 if no intervention claims ``t``)."""
+    c = rows[t]
+    return mult[row, c] if c >= 0 else 1.0
 
 
 def no_multipliers() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """The ``(values, rows, touched, largest)`` meaning "no intervention changes any hazard"."""
+    """The ``(values, rows, index, largest)`` meaning "no intervention changes any hazard"."""
     return (np.ones((0, 0), dtype=np.float32), np.full(len(codes.TRANSITIONS), -1, dtype=np.int64),
-            np.zeros(0, dtype=np.uint8), 1.0)
+            np.zeros(0, dtype=np.int32), 1.0)
 
 
 def kernel_multipliers(multipliers: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """``(values, rows, touched, largest)`` for the kernels, from that or from ``(values, rows[, touched])``.
+    """``(values, rows, index, largest)`` for the kernels, from that or from ``(values, rows[, touched])``.
 
-    ``touched[i]`` is nonzero where any of person ``i``'s multipliers may differ from 1; the kernels read
-    the multipliers of those people only. ``largest`` is at least every multiplier and at least 1: a touched
-    person's hazards sum to at most ``largest`` times the thinning bound (see :func:`upper_bounds`). What is
-    not given is worked out from ``values``.
+    ``values`` holds rows of multipliers (float32, one column per claimed transition; ``rows[t]`` is the
+    column of transition ``t`` or -1), and ``index[slot]`` the row of a slot's multipliers, or -1 where all
+    are 1: the kernels read the multipliers of those people only (``HazardMultipliers.kernel_args()``).
+    ``largest`` is at least every multiplier and at least 1: a person with a row has hazards summing to at
+    most ``largest`` times the thinning bound (see :func:`upper_bounds`). The other form gives one row per
+    slot (slots x claimed transitions) and, optionally, ``touched[slot]`` nonzero where any of the slot's
+    multipliers may differ from 1 (else worked out from ``values``).
     """
     if len(multipliers) == 4:
         return multipliers
     values, rows = multipliers[:2]
-    touched = multipliers[2] if len(multipliers) == 3 else (values != 1).any(axis=1).astype(np.uint8)
+    touched = multipliers[2] if len(multipliers) == 3 else (values != 1).any(axis=1)
+    index = np.where(np.asarray(touched) != 0, np.arange(len(touched)), -1).astype(np.int32)
     largest = max(1.0, float(values.max())) if values.size else 1.0
-    return values, rows, touched, largest
+    return values, rows, index, largest
 
 
 def upper_bounds(tables, first: np.ndarray, count: np.ndarray) -> np.ndarray:

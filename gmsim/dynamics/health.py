@@ -38,12 +38,13 @@ _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
 
 @njit(cache=True, inline="always")
 def _health_person(i, slot, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
-                   employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, start,
+                   employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, index, largest, start,
                    intervening):
     """The health event this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     a = level_a(i, state, severity, condition, age_months)
     u = draw(start, slot)
-    touch = intervening and touched[slot] != 0
+    mult_row = index[slot] if intervening else -1
+    touch = mult_row >= 0
     if u >= thinning_limit(bound[a], largest, touch):
         health_event[i] = -1  # no event possible: see upper_bounds()
         return
@@ -56,11 +57,11 @@ def _health_person(i, slot, state, condition, severity, age_months, sex, borough
     h_w = hazard(_WORSEN, a, b, c, tables) if _MILD <= sev < _COMPLEX else 0.0
     h_r = hazard(_RECOVER, a, b, c, tables) if sev >= _MILD else 0.0
     if touch:
-        h_mh *= multiplier(mult, rows, _ONSET, slot)
-        h_msk *= multiplier(mult, rows, _ONSET + 1, slot)
-        h_oth *= multiplier(mult, rows, _ONSET + 2, slot)
-        h_w *= multiplier(mult, rows, _WORSEN, slot)
-        h_r *= multiplier(mult, rows, _RECOVER, slot)
+        h_mh *= multiplier(mult, rows, _ONSET, mult_row)
+        h_msk *= multiplier(mult, rows, _ONSET + 1, mult_row)
+        h_oth *= multiplier(mult, rows, _ONSET + 2, mult_row)
+        h_w *= multiplier(mult, rows, _WORSEN, mult_row)
+        h_r *= multiplier(mult, rows, _RECOVER, mult_row)
     k = pick(u, (h_mh, h_msk, h_oth, h_w, h_r))
     if k < 0:
         health_event[i] = -1
@@ -83,13 +84,13 @@ def _health_person(i, slot, state, condition, severity, age_months, sex, borough
 
 @njit(cache=True, parallel=True)
 def _health(state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state, employer,
-            health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, mode):
+            health_event, emp_size, emp_oh, tables, bound, mult, rows, index, largest, key, month, slots, mode):
     start = counter_start(key, month, 0)
-    intervening = mult.size > 0
+    intervening = index.shape[0] > 0
     if mode == EVERYONE:
         for i in prange(severity.shape[0]):
             _health_person(i, i, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
-                           employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
+                           employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, index, largest,
                            start, intervening)
     else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
         compact = mode == COMPACT
@@ -98,7 +99,7 @@ def _health(state, condition, severity, age_months, sex, borough, skills, benefi
             row = k if compact else slot
             _health_person(row, slot, state, condition, severity, age_months, sex, borough, skills, benefit,
                            months_in_state, employer, health_event, emp_size, emp_oh, tables, bound, mult, rows,
-                           touched, largest, start, intervening)
+                           index, largest, start, intervening)
 
 
 def health_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None,

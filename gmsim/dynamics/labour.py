@@ -38,12 +38,13 @@ _LAST = codes.N_LABOUR - 1
 
 @njit(cache=True, inline="always")
 def _labour_person(i, slot, state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills,
-                   benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, start,
+                   benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, index, largest, start,
                    intervening):
     """The labour move this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     a = level_a(i, state, severity, condition, age_months)
     u = draw(start, slot)
-    touch = intervening and touched[slot] != 0
+    mult_row = index[slot] if intervening else -1
+    touch = mult_row >= 0
     if u >= thinning_limit(bound[a], largest, touch):
         labour_event[i] = -1  # no move possible: see upper_bounds()
         if months_in_state[i] < _MAX_MONTHS:
@@ -57,9 +58,9 @@ def _labour_person(i, slot, state, months_in_state, labour_event, severity, cond
     h1 = hazard(first + 1, a, b, c, tables)
     h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
     if touch:
-        h0 *= multiplier(mult, rows, first, slot)
-        h1 *= multiplier(mult, rows, first + 1, slot)
-        h2 *= multiplier(mult, rows, min(first + 2, _LAST), slot)
+        h0 *= multiplier(mult, rows, first, mult_row)
+        h1 *= multiplier(mult, rows, first + 1, mult_row)
+        h2 *= multiplier(mult, rows, min(first + 2, _LAST), mult_row)
     k = pick(u, (h0, h1, h2))
     if k < 0:
         labour_event[i] = -1
@@ -74,13 +75,13 @@ def _labour_person(i, slot, state, months_in_state, labour_event, severity, cond
 
 @njit(cache=True, parallel=True)
 def _labour(state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills, benefit,
-            employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest, key, month, slots, mode):
+            employer, emp_size, emp_oh, tables, bound, mult, rows, index, largest, key, month, slots, mode):
     start = counter_start(key, month, 0)
-    intervening = mult.size > 0
+    intervening = index.shape[0] > 0
     if mode == EVERYONE:
         for i in prange(state.shape[0]):
             _labour_person(i, i, state, months_in_state, labour_event, severity, condition, age_months, sex, borough,
-                           skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched, largest,
+                           skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, index, largest,
                            start, intervening)
     else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
         compact = mode == COMPACT
@@ -88,7 +89,7 @@ def _labour(state, months_in_state, labour_event, severity, condition, age_month
             slot = slots[k]
             row = k if compact else slot
             _labour_person(row, slot, state, months_in_state, labour_event, severity, condition, age_months, sex,
-                           borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, touched,
+                           borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, index,
                            largest, start, intervening)
 
 
@@ -99,11 +100,10 @@ def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.
     Args:
         p: People arrays.
         tables: ``HazardTables.kernel``.
-        multipliers: ``(values, rows, touched, largest)``: interventions' hazard multipliers, one row per
-            claimed transition (shape (claimed, people), or (0, 0) when none run), each transition's row or
-            -1, per person whether any multiplier may differ from 1, and a number at least as large as every
-            multiplier and 1 (see :func:`~gmsim.dynamics.hazard.kernel_multipliers`; ``(values, rows)``
-            alone also works).
+        multipliers: ``(values, rows, index, largest)``: interventions' hazard multipliers, as
+            :func:`~gmsim.dynamics.hazard.kernel_multipliers` gives them (rows of multipliers, one column per
+            claimed transition; each transition's column or -1; each slot's row or -1; a number at least as
+            large as every multiplier and 1); ``(values, rows)`` with one row per slot also works.
         emp_size: Each employer's size band (``Employers.size_band``).
         emp_oh: Each employer's occupational-health access (``Employers.occupational_health``).
         key: Key of the ``labour`` stream.

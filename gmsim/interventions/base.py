@@ -167,13 +167,14 @@ def check_value(name: str, default: Any, value: Any) -> str | None:
 # ----- hazard multipliers --------------------------------------------------------------------------
 
 class HazardMultipliers:
-    """Per-person hazard multipliers for the transitions interventions claim.
+    """Per-person hazard multipliers for the transitions interventions claim, for the people given one.
 
-    Only claimed transitions get a column (float32, one row per person slot, so that a person's
-    multipliers share a cache line); ``rows[t]`` is the column of transition ``t`` or -1; ``touched`` marks
-    the slots with a multiplier written this month (the kernels skip the others, whose multipliers are all
-    1) and ``largest`` is the largest multiplier (at least 1), which the kernels' thinning bound allows for.
-    Each month the entries written the month before are reset to 1 first, so the cost is proportional to
+    Only claimed transitions get a column (``rows[t]`` is the column of transition ``t``, or -1), and only
+    the people given a multiplier this month get a row of ``values`` (float32, all 1 but what was
+    multiplied): ``index[slot]`` is the row of a slot's multipliers, or -1 where all are 1. A person's
+    multipliers share a cache line, and a run holds one row per participant rather than one per person.
+    ``largest`` is the largest multiplier (at least 1), which the kernels' thinning bound allows for.
+    Each month the rows given out the month before are released first, so the cost is proportional to
     the number of participants, not the population.
 
     Args:
@@ -186,17 +187,33 @@ class HazardMultipliers:
         self.rows = np.full(len(codes.TRANSITIONS), -1, dtype=np.int64)
         for k, t in enumerate(names):
             self.rows[codes.T[t]] = k
-        self.values = np.ones((n if names else 0, len(names)), dtype=np.float32)
-        self.touched = np.zeros(n if names else 0, dtype=np.uint8)  # 1 where a multiplier was written
+        self.index = np.full(n if names else 0, -1, dtype=np.int32)
+        self.values = np.ones((0, len(names)), dtype=np.float32)
+        self.used = 0  # rows of ``values`` given out this month
+        self._owner = np.zeros(0, dtype=np.int64)  # the slot of each row
         self.largest = 1.0
-        self._touched: list[tuple[int, np.ndarray]] = []
+        self._touched: list[np.ndarray] = []
+
+    @property
+    def touched(self) -> np.ndarray:
+        """Whether each slot has a multiplier written this month (a mask over slots)."""
+        return self.index >= 0
+
+    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """``(values, rows, index, largest)`` as the health and labour kernels take them."""
+        return self.values, self.rows, self.index, self.largest
+
+    def dense(self) -> np.ndarray:
+        """Every slot's multipliers (slots x claimed transitions, 1 where none was written), for inspection."""
+        out = np.ones((len(self.index), self.values.shape[1]), dtype=np.float32)
+        out[self._owner[: self.used]] = self.values[: self.used]
+        return out
 
     def reset(self) -> None:
-        """Set last month's entries back to 1."""
-        for r, idx in self._touched:
-            kernels.set_at(self.values[:, r], idx, np.float32(1.0))
-        for idx in {id(idx): idx for _, idx in self._touched}.values():
-            kernels.set_at(self.touched, idx, np.uint8(0))
+        """Release last month's rows: everyone's multipliers are 1 again."""
+        kernels.set_at(self.index, self._owner[: self.used], np.int32(-1))
+        self.values[: self.used] = 1.0
+        self.used = 0
         self._touched = []
         self.largest = 1.0
 
@@ -204,13 +221,12 @@ class HazardMultipliers:
         """Slots with a multiplier written this month, ascending."""
         if not self._touched:
             return np.zeros(0, dtype=np.int64)
-        lists = list({id(slots): slots for _, slots in self._touched}.values())
-        if sum(len(slots) for slots in lists) * 16 < len(self.touched) and all(map(kernels.ascending, lists)):
-            out = lists[0]
-            for slots in lists[1:]:  # a few short lists: merged rather than a pass over everyone
+        if all(map(kernels.ascending, self._touched)):
+            out = self._touched[0]
+            for slots in self._touched[1:]:  # a few lists: merged rather than sorted
                 out = kernels.merge(out, slots)
             return out
-        return kernels.nonzero(self.touched)
+        return np.sort(self._owner[: self.used])
 
     def multiply(self, transition: str, slots: np.ndarray, ratio: float | np.ndarray) -> None:
         """Multiply the hazard of ``transition`` for ``slots`` by ``ratio``."""
@@ -223,10 +239,15 @@ class HazardMultipliers:
             ratio = np.asarray(ratio, dtype=np.float32).reshape(-1)
             if len(ratio) != 1 and len(ratio) != len(slots):
                 raise ValueError(f"{len(ratio)} ratios for {len(slots)} slots")
-            self.largest = max(self.largest, kernels.multiply_at(self.values[:, r], slots, ratio))
-            if not any(slots is done for _, done in self._touched):  # the same list for several transitions
-                kernels.set_at(self.touched, slots, np.uint8(1))
-            self._touched.append((int(r), slots))
+            if self.used + len(slots) > len(self.values):
+                size = max(self.used + len(slots), 2 * len(self.values), 1024)
+                self.values = np.concatenate([self.values[: self.used],
+                                              np.ones((size - self.used, self.values.shape[1]), dtype=np.float32)])
+                self._owner = np.concatenate([self._owner[: self.used], np.zeros(size - self.used, dtype=np.int64)])
+            self.used, top = kernels.multiply_at(self.values, self.index, self._owner, self.used, int(r), slots, ratio)
+            self.largest = max(self.largest, top)
+            if not any(slots is done for done in self._touched):  # the same list for several transitions
+                self._touched.append(slots)
 
 
 # ----- eligibility and referrals, a month ------------------------------------------------------------
@@ -278,6 +299,9 @@ class Intervention:
     #: True when :meth:`eligible` and :meth:`route_masks` read only the people and employers arrays, person by
     #: person, and the parameters: shared runs then screen everyone once a month for all their runs.
     screens_each_person: ClassVar[bool] = False
+    #: The per-person records it keeps (docs/model.md); the others are empty arrays.
+    records: ClassVar[tuple[str, ...]] = ("status", "status_month", "referred_month", "started_month", "job_month",
+                                          "flags")
 
     def __init__(self, model: GMModel, spec: StrandSpec, index: int, draws: dict[str, float] | None = None):
         self.model = model
@@ -292,13 +316,16 @@ class Intervention:
         self._carry = 0.0
         self._referral_cap = p.get("max_referrals")
         self._referrals_so_far = 0.0
-        n = model.people.n
-        self.status = np.zeros(n, dtype=np.int8)
-        self.status_month = np.full(n, NEVER, dtype=np.int16)
-        self.referred_month = np.full(n, NEVER, dtype=np.int16)
-        self.started_month = np.full(n, NEVER, dtype=np.int16)
-        self.job_month = np.full(n, NEVER, dtype=np.int16)
-        self.flags = np.zeros(n, dtype=np.int8)  # bit 0: started at risk; bit 1: job held 12 months
+
+        def record(name: str, blank: int, dtype: type) -> np.ndarray:
+            return np.full(model.people.n if name in self.records else 0, blank, dtype=dtype)
+
+        self.status = record("status", NONE, np.int8)
+        self.status_month = record("status_month", NEVER, np.int16)
+        self.referred_month = record("referred_month", NEVER, np.int16)
+        self.started_month = record("started_month", NEVER, np.int16)
+        self.job_month = record("job_month", NEVER, np.int16)
+        self.flags = record("flags", 0, np.int8)  # bit 0: started at risk; bit 1: job held 12 months
         # Slots of the people taking part (waiting, supported, in after-effects or in in-work support), ascending.
         self.tracked = np.zeros(0, dtype=np.int64)
         # Slots referred, started and entering a job, by month (kept while a follow-up can look back to them).

@@ -35,6 +35,7 @@ class InWork(Intervention):
     title = "In work (employers)"
     claims = ("in_work_to_at_risk", "at_risk_to_in_work", "at_risk_to_out_of_work")
     reads_staff_table = True
+    records = ("started_month", "flags")  # covered employees who became at risk
 
     def __init__(self, model, spec, index, draws=None):
         super().__init__(model, spec, index, draws)

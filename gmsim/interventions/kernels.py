@@ -256,27 +256,39 @@ def repeated_sum(weight, counts):
 
 
 @njit(cache=True)
-def multiply_at(row, slots, ratio):
-    """``row[slots] *= ratio`` as numpy does it (gather, multiply, scatter; float32).
+def multiply_at(values, index, owner, used, col, slots, ratio):
+    """``values[index[slots], col] *= ratio`` as numpy does it (gather, multiply, scatter; float32).
+
+    A slot without a row (``index`` -1) first gets the next free one, ``used``, which must be all 1.
 
     Args:
-        row: One row of the multipliers (float32).
+        values: The multipliers' rows (float32, rows x claimed transitions).
+        index: Each slot's row, or -1 (int32; set for the slots given a row).
+        owner: Each row's slot (set for the rows given out).
+        used: Rows given out so far.
+        col: The transition's column.
         slots: Person slots.
         ratio: float32, one per slot or a single value.
 
     Returns:
-        The largest value written (1.0 if none).
+        The rows given out now, and the largest value written (1.0 if none).
     """
     m = slots.shape[0]
+    for k in range(m):
+        i = slots[k]
+        if index[i] < 0:
+            index[i] = used
+            owner[used] = i
+            used += 1
     tmp = np.empty(m, dtype=np.float32)
     one = ratio.shape[0] == 1
     largest = 1.0
     for k in range(m):
-        tmp[k] = row[slots[k]] * (ratio[0] if one else ratio[k])
+        tmp[k] = values[index[slots[k]], col] * (ratio[0] if one else ratio[k])
     for k in range(m):
-        row[slots[k]] = tmp[k]
+        values[index[slots[k]], col] = tmp[k]
         largest = max(largest, float(tmp[k]))
-    return largest
+    return used, largest
 
 
 @njit(cache=True)
