@@ -49,8 +49,8 @@ from numba import njit
 from . import codes
 from .agents.people import People
 from .dynamics.hazard import level_a, thinning_limit
-from .dynamics.health import health_bounds
-from .dynamics.labour import labour_bounds
+from .dynamics.health import HEALTH_END, HEALTH_FIRST, health_bounds
+from .dynamics.labour import LABOUR_FIRST, labour_bounds
 from .interventions.base import NEVER, Intervention, Screen
 from .interventions.kernels import count_by_borough, merge, nonzero, staff_table, within
 from .model import GMModel
@@ -66,30 +66,37 @@ def trunk_key(scenario: Scenario) -> str:
 
 
 @njit(cache=True)
-def _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, largest, health_start,
-                labour_start):
-    """Whether person ``i`` could have a health or labour event this month with multipliers up to ``largest``.
+def _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, health_largest, labour_largest,
+                health_start, labour_start):
+    """Whether person ``i`` could have a health or labour event this month with multipliers up to those given.
 
     True where their health or labour number is below the thinning bound of their level (docs/model.md,
-    section 7.1) times ``largest``; anyone else has no event either way.
+    section 7.1) times the largest multiplier of that process's transitions; anyone else has no event
+    either way. (A health event in either run makes them move; without one their level, and so their
+    labour bound, is the same in both.)
     """
     a = level_a(i, state, severity, condition, age_months)
-    return (draw(health_start, i) < thinning_limit(health_bound[a], largest, True)
-            or draw(labour_start, i) < thinning_limit(labour_bound[a], largest, True))
+    return (draw(health_start, i) < thinning_limit(health_bound[a], health_largest, True)
+            or draw(labour_start, i) < thinning_limit(labour_bound[a], labour_largest, True))
 
 
 @njit(cache=True)
-def _may_move(slots, state, severity, condition, age_months, health_bound, labour_bound, largest, health_key,
-              labour_key, month):
-    """Those of ``slots`` who :func:`_could_move`, in their order."""
+def _may_move(slots, state, severity, condition, age_months, health_bound, labour_bound, health_largest,
+              labour_largest, health_key, labour_key, month):
+    """Those of ``slots`` who :func:`_could_move`, in their order.
+
+    ``health_largest`` bounds every multiplier of a health transition, ``labour_largest[s]`` those of the
+    moves out of labour state ``s``.
+    """
     out = np.empty(slots.shape[0], dtype=np.int64)
     health_start = counter_start(health_key, month, 0)
     labour_start = counter_start(labour_key, month, 0)
     n = 0
     for k in range(slots.shape[0]):
-        if _could_move(slots[k], state, severity, condition, age_months, health_bound, labour_bound, largest,
-                       health_start, labour_start):
-            out[n] = slots[k]
+        i = slots[k]
+        if _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, health_largest,
+                       labour_largest[state[i]], health_start, labour_start):
+            out[n] = i
             n += 1
     return out[:n].copy()
 
@@ -104,7 +111,7 @@ def _movable_staff(employer, state, severity, condition, age_months, health_boun
     k = 0
     for i in range(employer.shape[0]):
         if employer[i] >= 0 and _could_move(i, state, severity, condition, age_months, health_bound, labour_bound,
-                                            largest, health_start, labour_start):
+                                            largest, largest, health_start, labour_start):
             out[k] = i
             k += 1
     return out[:k].copy()
@@ -401,9 +408,11 @@ class SharedRuns:
         if self._largest is not None and mult.largest > self._largest:
             raise RuntimeError(f"a multiplier of {mult.largest} exceeds the bound of {self._largest} that "
                                f"the interventions' largest_ratios give")
-        touched = mult.touched_slots()
-        touched = _may_move(touched, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
-                            self._bounds[1], mult.largest, b.streams.key("health"), b.streams.key("labour"), b.month)
+        labour_largest = np.array([mult.largest_of(LABOUR_FIRST[s], LABOUR_FIRST[s + 1])
+                                   for s in range(len(codes.STATES))])
+        touched = _may_move(mult.touched_slots(), p.state, p.severity, p.condition, p.age_months, self._bounds[0],
+                            self._bounds[1], mult.largest_of(HEALTH_FIRST, HEALTH_END), labour_largest,
+                            b.streams.key("health"), b.streams.key("labour"), b.month)
         own = merge(slots, touched)
         gathered = _gather(p, own)
         # Health and work leave these fields as they are: which differ, and the trunk's values, are known now.

@@ -33,6 +33,9 @@ from .hazard import (
 _ONSET = codes.T["onset_mental_health"]  # the three onsets, then worsening, then recovery
 _WORSEN = codes.T["health_worsening"]
 _RECOVER = codes.T["health_recovery"]
+#: The health process's transitions are ``HEALTH_FIRST .. HEALTH_END - 1`` of ``codes.TRANSITIONS``.
+HEALTH_FIRST, HEALTH_END = _ONSET, _RECOVER + 1
+assert (HEALTH_FIRST + 3, HEALTH_FIRST + 4) == (_WORSEN, _RECOVER)
 _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
 
 

@@ -31,6 +31,8 @@ from .hazard import (
 
 # Transitions out of each state are contiguous in codes.TRANSITIONS: first index per state, then end.
 _FIRST = np.array([0, 3, 6, 8, 10], dtype=np.int64)
+#: The moves out of state ``s`` are transitions ``LABOUR_FIRST[s] .. LABOUR_FIRST[s + 1] - 1``.
+LABOUR_FIRST = _FIRST
 _TO = np.array(codes.LABOUR_TO, dtype=np.int8)
 _MAX_MONTHS = np.iinfo(np.int16).max
 _LAST = codes.N_LABOUR - 1

@@ -192,6 +192,7 @@ class HazardMultipliers:
         self.used = 0  # rows of ``values`` given out this month
         self._owner = np.zeros(0, dtype=np.int64)  # the slot of each row
         self.largest = 1.0
+        self._column_largest = np.ones(len(names))  # at least every value written in each column this month
         self._touched: list[np.ndarray] = []
 
     @property
@@ -216,6 +217,12 @@ class HazardMultipliers:
         self.used = 0
         self._touched = []
         self.largest = 1.0
+        self._column_largest[:] = 1.0
+
+    def largest_of(self, first: int, end: int) -> float:
+        """At least every multiplier of transitions ``first .. end - 1`` this month, and at least 1."""
+        cols = self.rows[first:end]
+        return float(max(1.0, *self._column_largest[cols[cols >= 0]]))
 
     def touched_slots(self) -> np.ndarray:
         """Slots with a multiplier written this month, ascending."""
@@ -246,6 +253,7 @@ class HazardMultipliers:
                 self._owner = np.concatenate([self._owner[: self.used], np.zeros(size - self.used, dtype=np.int64)])
             self.used, top = kernels.multiply_at(self.values, self.index, self._owner, self.used, int(r), slots, ratio)
             self.largest = max(self.largest, top)
+            self._column_largest[r] = max(self._column_largest[r], top)
             if not any(slots is done for done in self._touched):  # the same list for several transitions
                 self._touched.append(slots)
 
