@@ -353,5 +353,10 @@ def test_multipliers_multiply_like_numpy_and_mark_who_they_touch():
     assert mult.largest == float(expected.max()) > 1
     mult.multiply("health_recovery", np.array([2]), 0.5)  # shrinking a value never lowers ``largest``
     assert mult.largest >= float(mult.dense().max())
+    # ... nor the bound for a range of transitions; one with none claimed has bound 1
+    recovery = codes.T["health_recovery"]
+    assert mult.largest_of(recovery, recovery + 1) == mult.largest >= float(mult.dense()[:, 1].max())
+    assert mult.largest_of(0, codes.T["out_of_work_to_in_work"]) == 1.0
+    assert mult.largest_of(codes.T["out_of_work_to_in_work"], recovery) == 1.0  # out of work: none above 1
     mult.reset()
     assert np.all(mult.dense() == 1) and not mult.touched.any() and mult.largest == 1.0

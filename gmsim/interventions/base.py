@@ -222,7 +222,8 @@ class HazardMultipliers:
     def largest_of(self, first: int, end: int) -> float:
         """At least every multiplier of transitions ``first .. end - 1`` this month, and at least 1."""
         cols = self.rows[first:end]
-        return float(max(1.0, *self._column_largest[cols[cols >= 0]]))
+        cols = cols[cols >= 0]
+        return float(self._column_largest[cols].max()) if len(cols) else 1.0
 
     def touched_slots(self) -> np.ndarray:
         """Slots with a multiplier written this month, ascending."""
