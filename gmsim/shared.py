@@ -22,7 +22,8 @@ after. A month (the phases of ``GMModel.step``):
    swapped in, then its interventions' steps 1-6 on the population so formed, correcting the trunk's
    screens and tables for its diverged people. The diverged and the people with a multiplier whose
    numbers could give them a health or labour event this month (below the thinning bound times the
-   largest multiplier, docs/model.md section 7.1; the others have none, multiplier or not) are its *own*
+   run's largest multiplier of the process's transitions, docs/model.md section 7.1: of health's, and of
+   the moves out of their labour state; the others have none, multiplier or not) are its *own*
    people this month: their values are copied out into compact arrays, and the trunk's swapped back;
 3. the trunk: health, labour, benefits and employer ties for everyone, and its tally;
 4. each branch: health, labour, benefits and employer ties for its own people, on their compact arrays
