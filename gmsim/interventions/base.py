@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 NONE, WAITING, SUPPORTED, IN_WORK_SUPPORT, AFTER, DONE = range(6)
 STATUS = ("none", "waiting", "supported", "in_work_support", "after", "done")
 NEVER = -32768  # month arrays hold this where something has not happened
+# Each per-person record's value for a person it has nothing on.
+_BLANK = {"status": NONE, "status_month": NEVER, "referred_month": NEVER, "started_month": NEVER,
+          "job_month": NEVER, "flags": 0}
 
 COUNTERS = ("eligible", "referred", "waiting", "started", "in_support", "completed", "dropped_out",
             "job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "at_risk_starts", "kept_in_work",
@@ -191,9 +194,13 @@ class HazardMultipliers:
         self.values = np.ones((0, len(names)), dtype=np.float32)
         self.used = 0  # rows of ``values`` given out this month
         self._owner = np.zeros(0, dtype=np.int64)  # the slot of each row
-        self.largest = 1.0
         self._column_largest = np.ones(len(names))  # at least every value written in each column this month
         self._touched: list[np.ndarray] = []
+
+    @property
+    def largest(self) -> float:
+        """At least every multiplier this month, and at least 1."""
+        return float(self._column_largest.max()) if len(self._column_largest) else 1.0
 
     @property
     def touched(self) -> np.ndarray:
@@ -216,7 +223,6 @@ class HazardMultipliers:
         self.values[: self.used] = 1.0
         self.used = 0
         self._touched = []
-        self.largest = 1.0
         self._column_largest[:] = 1.0
 
     def largest_of(self, first: int, end: int) -> float:
@@ -253,7 +259,6 @@ class HazardMultipliers:
                                               np.ones((size - self.used, self.values.shape[1]), dtype=np.float32)])
                 self._owner = np.concatenate([self._owner[: self.used], np.zeros(size - self.used, dtype=np.int64)])
             self.used, top = kernels.multiply_at(self.values, self.index, self._owner, self.used, int(r), slots, ratio)
-            self.largest = max(self.largest, top)
             self._column_largest[r] = max(self._column_largest[r], top)
             if not any(slots is done for done in self._touched):  # the same list for several transitions
                 self._touched.append(slots)
@@ -326,15 +331,15 @@ class Intervention:
         self._referral_cap = p.get("max_referrals")
         self._referrals_so_far = 0.0
 
-        def record(name: str, blank: int, dtype: type) -> np.ndarray:
-            return np.full(model.people.n if name in self.records else 0, blank, dtype=dtype)
+        def record(name: str, dtype: type) -> np.ndarray:
+            return np.full(model.people.n if name in self.records else 0, _BLANK[name], dtype=dtype)
 
-        self.status = record("status", NONE, np.int8)
-        self.status_month = record("status_month", NEVER, np.int16)
-        self.referred_month = record("referred_month", NEVER, np.int16)
-        self.started_month = record("started_month", NEVER, np.int16)
-        self.job_month = record("job_month", NEVER, np.int16)
-        self.flags = record("flags", 0, np.int8)  # bit 0: started at risk; bit 1: job held 12 months
+        self.status = record("status", np.int8)
+        self.status_month = record("status_month", np.int16)
+        self.referred_month = record("referred_month", np.int16)
+        self.started_month = record("started_month", np.int16)
+        self.job_month = record("job_month", np.int16)
+        self.flags = record("flags", np.int8)  # bit 0: started at risk; bit 1: job held 12 months
         # Slots of the people taking part (waiting, supported, in after-effects or in in-work support), ascending.
         self.tracked = np.zeros(0, dtype=np.int64)
         # Slots referred, started and entering a job, by month (kept while a follow-up can look back to them).
@@ -492,11 +497,13 @@ class Intervention:
         """
         left = model.leavers
         if len(left):
-            left = left[self.referred_month[left] != NEVER]
-            for arr, v in ((self.status, NONE), (self.status_month, NEVER), (self.referred_month, NEVER),
-                           (self.started_month, NEVER), (self.job_month, NEVER), (self.flags, 0)):
-                arr[left] = v
+            self._clear_records(left[self.referred_month[left] != NEVER])
         self.tracked = kernels.still_taking_part(self.tracked, self.status, model.people.exit_event, NONE, DONE)
+
+    def _clear_records(self, slots: np.ndarray) -> None:
+        """Blank the records this intervention keeps (``records``) of ``slots``."""
+        for name in self.records:
+            getattr(self, name)[slots] = _BLANK[name]
 
     def _grow(self, month: int) -> None:
         """Make room in the monthly arrays when a model runs past its planned months."""

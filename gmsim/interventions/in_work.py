@@ -75,9 +75,7 @@ class InWork(Intervention):
         """
         month, par, emp, p, shared = model.month, self.params, model.employers, model.people, model.shared
         self._grow(month)
-        left = model.leavers[self.started_month[model.leavers] != NEVER]  # only at-risk starters have a record
-        self.started_month[left] = NEVER
-        self.flags[left] = 0
+        self._clear_records(model.leavers[self.started_month[model.leavers] != NEVER])  # at-risk starters only
         events = np.zeros(emp.n, dtype=np.uint8)
         ending = self._employer_since(SUPPORTED, par["support_months"])
         self._set_emp(self._employer_since(AFTER, par["after_months"]), DONE)
