@@ -15,9 +15,9 @@ stopping with Ctrl-C loses nothing that had finished. Runs go to local processes
 interface (``Client.get_executor()``); results are bit-identical whatever the executor.
 
 Runs of one replicate that differ only in their interventions (a sweep's mixes and its baseline, say) go
-to a worker together, as many at a time as :data:`SHARED_MEMORY` allows, and advance as shared runs over one trunk
-(:mod:`gmsim.shared`): each is bit-identical to the run alone, at a fraction of the cost. Their records are
-written when the group finishes.
+to a worker together, as many at a time as its share of memory allows (:func:`shared_memory`), and advance as
+shared runs over one trunk (:mod:`gmsim.shared`): each is bit-identical to the run alone, at a fraction of
+the cost. Their records are written when the group finishes.
 """
 
 from __future__ import annotations
@@ -199,22 +199,27 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
 
 #: Most runs advanced together as shared runs in one task.
 SHARED_RUNS = 100
-#: Memory a worker may give to the runs it advances together (bytes). A funded run adds about 45 bytes a
-#: person (80 MB at full scale with all four strands: mostly its interventions' per-person records, and
-#: where its hazard multipliers are), so at full scale a group holds about 24 runs.
+#: Share of this machine's memory that the workers together may give to the runs they advance together. A
+#: funded run adds about 45 bytes a person (80 MB at full scale with all four strands: mostly its
+#: interventions' per-person records, and where its hazard multipliers are), so on a 24 GiB machine with
+#: two workers a group holds about 75 runs at full scale: a whole replicate of the funding-mix sweep.
+SHARED_MEMORY_SHARE = 0.5
+#: Memory a worker gives to shared runs where this machine's memory cannot be read (bytes).
 SHARED_MEMORY = 2 * 2**30
 
 
 def shared_memory(workers: int) -> int:
     """Bytes each of ``workers`` workers may give to shared runs.
 
-    :data:`SHARED_MEMORY`, or a quarter of this machine's memory shared among the workers if that is less.
+    :data:`SHARED_MEMORY_SHARE` of this machine's memory, shared among the workers (:data:`SHARED_MEMORY`
+    where the machine's memory cannot be read). Larger groups share each trunk among more runs: at full
+    scale a funded run's share of the trunk is about 4 ms a month in a group of 19, 1.3 ms in one of 57.
     """
     try:
         physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (AttributeError, ValueError, OSError):  # not a POSIX system: assume enough
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
         return SHARED_MEMORY
-    return int(min(SHARED_MEMORY, physical // (4 * max(1, workers))))
+    return int(physical * SHARED_MEMORY_SHARE / max(1, workers))
 
 
 def group_size(scenario: Scenario, most: int = SHARED_RUNS, memory: int = SHARED_MEMORY) -> int:
