@@ -53,7 +53,7 @@ from .dynamics.hazard import level_a, thinning_limit
 from .dynamics.health import HEALTH_END, HEALTH_FIRST, health_bounds
 from .dynamics.labour import LABOUR_FIRST, labour_bounds
 from .interventions.base import NEVER, Intervention, Screen
-from .interventions.kernels import count_by_borough, merge, nonzero, staff_table, within
+from .interventions.kernels import by_employer, count_by_borough, merge, nonzero, staff_table, within
 from .model import GMModel
 from .results import tally_at
 from .scenario import Scenario
@@ -210,19 +210,22 @@ class TrunkView:
         trunk: The trunk's values of those people (``People`` of arrays in the order of ``diverged``).
         screens: The trunk's screens of everyone (:class:`TrunkScreen`) by ``id`` of the branch's intervention.
         staff_table: The trunk's staff by employer and borough (int32), or None if no branch reads it.
+        staff_total: Its sum over employers (the trunk's employed by borough, int64).
         movable_staff: The trunk's employed who could have a health or labour event this month with
-            multipliers up to :func:`largest_multiplier`, ascending; None if there is no such bound. The
+            multipliers up to :func:`largest_multiplier`, grouped by their employer: ``(slots, offsets)``
+            of :func:`~gmsim.interventions.kernels.by_employer`; None if there is no such bound. The
             branch's people who are in neither this nor ``diverged`` have no event, multipliers or not.
     """
 
     def __init__(self, diverged: np.ndarray, own: People, trunk: People, screens: dict[int, TrunkScreen],
-                 staff_table: np.ndarray | None, headcount: np.ndarray | None,
-                 movable_staff: np.ndarray | None) -> None:
+                 staff_table: np.ndarray | None, staff_total: np.ndarray | None, headcount: np.ndarray | None,
+                 movable_staff: tuple[np.ndarray, np.ndarray] | None) -> None:
         self.diverged = diverged
         self.own = own
         self.trunk = trunk
         self.screens = screens
         self.staff_table = staff_table
+        self.staff_total = staff_total
         self.movable_staff = movable_staff
         self._headcount = headcount
 
@@ -329,7 +332,7 @@ class SharedRuns:
         self._bounds = (health_bounds(self.trunk.tables.kernel), labour_bounds(self.trunk.tables.kernel))
         self._largest = largest_multiplier(self.branches)
         self._reads_staff = any(iv.reads_staff_table for b in self.branches for iv in b.interventions)
-        self._month_view: tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None] = (None, None, None)
+        self._month_view: tuple = (None, None, None, None)
         # Interventions that screen person by person, by kind and parameters, where two or more branches share one.
         screened: dict[str, list[Intervention]] = {}
         for b in self.branches:
@@ -381,10 +384,11 @@ class SharedRuns:
         table = staff_table(p.employer, p.borough, t.employers.n, len(codes.BOROUGHS))
         movable = None
         if self._largest is not None:
-            movable = _movable_staff(p.employer, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
-                                     self._bounds[1], self._largest, t.streams.key("health"), t.streams.key("labour"),
-                                     t.month)
-        self._month_view = (table, table.sum(axis=1, dtype=np.int64), movable)
+            movable = by_employer(_movable_staff(p.employer, p.state, p.severity, p.condition, p.age_months,
+                                                 self._bounds[0], self._bounds[1], self._largest,
+                                                 t.streams.key("health"), t.streams.key("labour"), t.month),
+                                  p.employer, t.employers.n)
+        self._month_view = (table, table.sum(axis=0, dtype=np.int64), table.sum(axis=1, dtype=np.int64), movable)
 
     def _before_labour(self, b: GMModel, leavers: np.ndarray) -> None:
         """Phase 2 for branch ``b``: its diverged people's demography, its interventions' steps 1-6."""

@@ -315,14 +315,23 @@ def test_bookkeeping_kernels_match_numpy():
         want_status, want_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
         kernels.staff_pass(*args[:1], emp_status, emp_events, args[1], staff, want_status, want_event, SUPPORTED, 4)
         got_status, got_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
-        kernels.staff_counts(table, emp_status, emp_events, employer[diverged], borough[diverged], args[0][diverged],
-                             args[1][diverged], got_status, got_event)
-        assert np.array_equal(got_status, want_status) and np.array_equal(got_event, want_event)
-    movable = np.sort(rng.choice(n, 3000, replace=False))
-    a, b = kernels.staff_among(movable, diverged, theirs, emp_status, SUPPORTED, 4)
+        for quiet in range(6):  # whichever status is counted from the total, and events in every status
+            got_status, got_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
+            kernels.staff_counts(table, table.sum(axis=0, dtype=np.int64), emp_status, emp_events, quiet,
+                                 employer[diverged], borough[diverged], args[0][diverged], args[1][diverged],
+                                 got_status, got_event)
+            assert np.array_equal(got_status, want_status) and np.array_equal(got_event, want_event)
+    movable = np.sort(rng.choice(np.flatnonzero(employer >= 0), 3000, replace=False))
+    grouped, offsets = kernels.by_employer(movable, employer, n_emp)
+    for e in range(n_emp):
+        assert np.array_equal(grouped[offsets[e] : offsets[e + 1]], movable[employer[movable] == e])
+    diverged = np.union1d(diverged, movable[:40])  # some of the listed staff diverged too
+    theirs[diverged] = np.where(rng.random(len(diverged)) < 0.3, -1, rng.integers(0, n_emp, len(diverged)))
+    a, b = kernels.staff_among(grouped, offsets, diverged, theirs[diverged], emp_status, SUPPORTED, 4)
     among = np.union1d(movable, diverged)
     status_of = np.append(emp_status, np.int8(-1))[theirs[among]]
     assert np.array_equal(a, among[status_of == SUPPORTED]) and np.array_equal(b, among[status_of == 4])
+    assert len(a) > 100 and len(b) > 100 and np.isin(a, diverged).any()
 
     x, y = np.sort(rng.choice(n, 500, replace=False)), np.sort(rng.choice(n, 300, replace=False))
     y = np.setdiff1d(y, x)

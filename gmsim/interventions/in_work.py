@@ -130,10 +130,12 @@ class InWork(Intervention):
                 SUPPORTED, AFTER)
         else:  # a shared run: counts from the trunk's staff table, and only the staff who could have an event
             d = shared.diverged
-            kernels.staff_counts(shared.staff_table, self.emp_status, events, shared.trunk.employer,
-                                 shared.trunk.borough, p.employer[d], p.borough[d], by_status, by_event)
+            own_employer = p.employer[d]
+            kernels.staff_counts(shared.staff_table, shared.staff_total, self.emp_status, events, NONE,
+                                 shared.trunk.employer, shared.trunk.borough, own_employer, p.borough[d], by_status,
+                                 by_event)
             self._supported_staff, self._after_staff = kernels.staff_among(
-                shared.movable_staff, d, p.employer, self.emp_status, SUPPORTED, AFTER)
+                *shared.movable_staff, d, own_employer, self.emp_status, SUPPORTED, AFTER)
         for k, counter in enumerate(_EVENTS):
             self._add(counter, by_event[k])
         self._add("spend_gbp", kernels.repeated_sum(self.unit_cost * years, by_event[_STARTED]))
