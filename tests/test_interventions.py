@@ -220,6 +220,27 @@ def test_hazard_multipliers_reset_each_month():
         mult.multiply("health_onset", np.array([1]), 2.0)
 
 
+def test_multiply_each_is_multiply_for_each_transition_in_turn():
+    rng = np.random.default_rng(8)
+    names = ["out_of_work_to_in_work", "health_recovery", "in_work_to_at_risk"]
+    one, each = HazardMultipliers(names, 5000), HazardMultipliers(names, 5000)
+    for _ in range(3):  # overlapping lists: rows given out once, values multiplied again
+        slots = np.sort(rng.choice(5000, 1500, replace=False))
+        ratios = {"health_recovery": 1.3, "out_of_work_to_in_work": 1.0, "in_work_to_at_risk": 0.7}
+        for t, r in ratios.items():
+            if r != 1.0:
+                one.multiply(t, slots, r)
+        each.multiply_each(ratios, slots)
+    for a, b in ((one.values, each.values), (one.index, each.index), (one._owner, each._owner),
+                 (one.touched_slots(), each.touched_slots())):
+        assert np.array_equal(a, b)
+    assert one.used == each.used and one.largest == each.largest > 1
+    assert [one.largest_of(t, t + 1) for t in range(len(codes.TRANSITIONS))] == [
+        each.largest_of(t, t + 1) for t in range(len(codes.TRANSITIONS))]
+    each.multiply_each({"out_of_work_to_in_work": 1.0}, slots)  # only ratios of 1: nothing given out
+    assert each.used == one.used
+
+
 def test_a_researchers_own_intervention_plugs_in():
     from gmsim.interventions.base import REGISTRY, register
 

@@ -157,9 +157,7 @@ class InWork(Intervention):
             staff = self._supported_staff if status == SUPPORTED else self._after_staff
             if status == SUPPORTED:
                 model.participation[staff] |= bit
-            for t, ratio in self.effect(group).items():
-                if ratio != 1.0:
-                    mult.multiply(t, staff, ratio)
+            mult.multiply_each(self.effect(group), staff)
         if model.shared is not None and model.pathways is not None:
             sampled = model.pathways.slots
             e = model.people.employer[sampled]

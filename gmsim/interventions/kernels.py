@@ -366,6 +366,39 @@ def multiply_at(values, index, owner, used, col, slots, ratio):
 
 
 @njit(cache=True)
+def multiply_cols(values, index, owner, used, cols, slots, ratios, largest):
+    """:func:`multiply_at` for several columns: ``values[index[slots], cols[j]] *= ratios[j]`` for each ``j``.
+
+    ``largest[j]`` is set to the largest value written in column ``cols[j]`` (1.0 if none).
+
+    Returns:
+        The rows given out now.
+    """
+    m = slots.shape[0]
+    for k in range(m):
+        i = slots[k]
+        if index[i] < 0:
+            index[i] = used
+            owner[used] = i
+            used += 1
+    rows = np.empty(m, dtype=np.int64)
+    for k in range(m):
+        rows[k] = index[slots[k]]
+    tmp = np.empty(m, dtype=np.float32)
+    for j in range(cols.shape[0]):
+        c = cols[j]
+        r = ratios[j]
+        top = 1.0
+        for k in range(m):
+            tmp[k] = values[rows[k], c] * r
+        for k in range(m):
+            values[rows[k], c] = tmp[k]
+            top = max(top, float(tmp[k]))
+        largest[j] = top
+    return used
+
+
+@njit(cache=True)
 def set_at(row, slots, value):
     """``row[slots] = value``."""
     for k in range(slots.shape[0]):
