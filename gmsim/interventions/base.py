@@ -374,6 +374,7 @@ class Intervention:
         self.flags = record("flags", np.int8)  # bit 0: started at risk; bit 1: job held 12 months
         # Slots of the people taking part (waiting, supported, in after-effects or in in-work support), ascending.
         self.tracked = np.zeros(0, dtype=np.int64)
+        self._status_lists: dict[int, np.ndarray] | None = None  # set while before_labour applies effects
         # Slots referred, started and entering a job, by month (kept while a follow-up can look back to them).
         self._referred_in: dict[int, np.ndarray] = {}
         self._started_in: dict[int, np.ndarray] = {}
@@ -508,6 +509,8 @@ class Intervention:
         self._add(counter, n if weight == 1.0 else kernels.repeated_sum(float(weight), n))
 
     def _with_status(self, status: int) -> np.ndarray:
+        if self._status_lists is not None and status in self._status_lists:
+            return self._status_lists[status]
         slots = np.arange(len(self.status)) if status in (NONE, DONE) else self.tracked
         return kernels.with_status(slots, self.status, status)
 
@@ -520,15 +523,14 @@ class Intervention:
         return self.start_month <= month <= self.end_month and self.places_per_month > 0
 
     def _forget_leavers(self, model: GMModel) -> None:
-        """Clear the records of people who left the population this month, and stop tracking the finished.
+        """Clear the records of people who left the population this month.
 
         A new person takes a leaver's slot, so the slot's record starts afresh (only the referred have
-        one); the done are no longer scanned each month.
+        one); :func:`~gmsim.interventions.kernels.end_support` then stops tracking them.
         """
         left = model.leavers
         if len(left):
             self._clear_records(left[self.referred_month[left] != NEVER])
-        self.tracked = kernels.still_taking_part(self.tracked, self.status, model.people.exit_event, NONE, DONE)
 
     def _clear_records(self, slots: np.ndarray) -> None:
         """Blank the records this intervention keeps (``records``) of ``slots``."""
@@ -588,11 +590,12 @@ class Intervention:
         self._grow(month)
         self._forget_leavers(model)
         completed = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
-        # In-work support starts after the labour step of the job-entry month: it acts from the next month.
-        waiting = kernels.end_support(self.tracked, self.status, self.status_month, p.borough, month,
-                                      float(par["support_months"]), float(par["after_months"]),
-                                      float(par["in_work_support_months"] + 1), SUPPORTED, AFTER, IN_WORK_SUPPORT,
-                                      DONE, WAITING, completed)
+        # The done are no longer scanned each month. In-work support starts after the labour step of the
+        # job-entry month: it acts from the next month.
+        self.tracked, waiting = kernels.end_support(
+            self.tracked, self.status, self.status_month, p.exit_event, p.borough, month,
+            float(par["support_months"]), float(par["after_months"]), float(par["in_work_support_months"] + 1), NONE,
+            SUPPORTED, AFTER, IN_WORK_SUPPORT, DONE, WAITING, completed)
         self._add("completed", completed)
 
         funded = self.funded(month)
@@ -608,6 +611,7 @@ class Intervention:
         if not funded:
             self._record_stocks(None if screen is None else screen.by_borough)
             self.apply_effects(model, mult)
+            self._status_lists = None
             return
 
         referred = screen.referred
@@ -641,6 +645,7 @@ class Intervention:
             model.participation[start] |= np.uint16(1 << self.index)
         self._record_stocks(screen.by_borough)
         self.apply_effects(model, mult)
+        self._status_lists = None
 
     def _screen(self, model: GMModel, funded: bool) -> Screen:
         """This month's eligibility, the eligible by borough and, if ``funded``, the referrals drawn.
@@ -676,7 +681,10 @@ class Intervention:
         if eligible_by_borough is not None:
             self._add("eligible", eligible_by_borough)
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
-        kernels.status_counts(self.tracked, self.status, self.model.people.borough, by_status)
+        # The statuses apply_effects reads next, listed in the same pass (kept until the end of the step).
+        listed = (SUPPORTED, AFTER, IN_WORK_SUPPORT)
+        lists = kernels.status_counts(self.tracked, self.status, self.model.people.borough, by_status, *listed)
+        self._status_lists = dict(zip(listed, lists, strict=True))
         self._add("waiting", by_status[WAITING])
         self._add("in_support", by_status[SUPPORTED] + by_status[IN_WORK_SUPPORT])
 

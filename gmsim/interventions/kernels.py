@@ -406,33 +406,33 @@ def set_at(row, slots, value):
 
 
 @njit(cache=True)
-def still_taking_part(tracked, status, exit_event, none, done):
-    """The tracked slots whose person is still there and still taking part (status neither none nor done), in order."""
-    out = np.empty(tracked.shape[0], dtype=np.int64)
-    k = 0
-    for j in range(tracked.shape[0]):
-        i = tracked[j]
-        s = status[i]
-        out[k] = i
-        k += s != done and s != none and exit_event[i] == 0
-    return out[:k].copy()
+def end_support(tracked, status, status_month, exit_event, borough, month, support_months, after_months,
+                in_work_months, none, supported, after, in_work_support, done, waiting, completed):
+    """Stops tracking who left or finished; support, after-effects and in-work support that have run their time end.
 
-
-@njit(cache=True)
-def end_support(tracked, status, status_month, borough, month, support_months, after_months, in_work_months,
-                supported, after, in_work_support, done, waiting, completed):
-    """Support, after-effects and in-work support that have run their time end; lists who is waiting.
-
-    Everyone's status is read once, before any change: the supported for ``support_months`` move to
-    after-effects (or done if ``after_months`` is 0) and are added by borough to ``completed``; those in
-    after-effects for ``after_months`` and in in-work support for ``in_work_months`` are done.
+    The tracked whose person left the population this month (``exit_event``) or whose status is none or
+    done are no longer tracked. Of the others, the supported for ``support_months`` move to after-effects
+    (or done if ``after_months`` is 0) and are added by borough to ``completed``; those in after-effects for
+    ``after_months`` and in in-work support for ``in_work_months`` are done (and tracked until next month).
 
     Returns:
-        The tracked slots on the waiting list, in tracked order.
+        The slots still tracked, and those of them on the waiting list, in tracked order.
     """
+    out = np.empty(tracked.shape[0], dtype=np.int64)
+    wait = np.empty(tracked.shape[0], dtype=np.int64)
+    n = 0
+    w = 0
     for j in range(tracked.shape[0]):
         i = tracked[j]
         s = status[i]
+        if s == none or s == done or exit_event[i] != 0:
+            continue
+        out[n] = i
+        n += 1
+        if s == waiting:
+            wait[w] = i
+            w += 1
+            continue
         if s != supported and s != after and s != in_work_support:
             continue
         spent = month - np.int64(status_month[i])
@@ -443,15 +443,28 @@ def end_support(tracked, status, status_month, borough, month, support_months, a
         elif (s == after and spent >= after_months) or (s == in_work_support and spent >= in_work_months):
             status[i] = done
             status_month[i] = month
-    return with_status(tracked, status, waiting)
+    return out[:n].copy(), wait[:w].copy()
 
 
 @njit(cache=True)
-def status_counts(tracked, status, borough, counts):
-    """Adds the tracked slots into ``counts`` (status, borough)."""
-    for j in range(tracked.shape[0]):
+def status_counts(tracked, status, borough, counts, list_a, list_b, list_c):
+    """Adds the tracked slots into ``counts`` (status, borough), and lists those in three statuses.
+
+    Returns:
+        The tracked slots in status ``list_a``, ``list_b`` and ``list_c``, each in tracked order.
+    """
+    m = tracked.shape[0]
+    out = np.empty((3, m), dtype=np.int64)
+    k = np.zeros(3, dtype=np.int64)
+    for j in range(m):
         i = tracked[j]
-        counts[status[i], borough[i]] += 1
+        s = status[i]
+        counts[s, borough[i]] += 1
+        for c, listed in enumerate((list_a, list_b, list_c)):
+            if s == listed:
+                out[c, k[c]] = i
+                k[c] += 1
+    return out[0, : k[0]].copy(), out[1, : k[1]].copy(), out[2, : k[2]].copy()
 
 
 @njit(cache=True)
