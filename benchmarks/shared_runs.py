@@ -31,6 +31,8 @@ def main() -> None:
     ap.add_argument("--mixes", type=int, default=5)
     ap.add_argument("--months", type=int, default=120)
     ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--records", choices=("auto", "yes", "no"), default="auto",
+                    help="hold the people as records (default: as SharedRuns chooses)")
     a = ap.parse_args()
     spec = load_mix(os.path.join(ROOT, "scenarios", "funding_mix.yaml"))
     base = load_scenario(os.path.join(ROOT, "scenarios", spec.base))
@@ -39,7 +41,8 @@ def main() -> None:
     scs += [_mix_scenario(base, spec, g, mix_label(spec, g)) for g in grid]
     scs = [s.with_overrides(scale=a.scale, months=a.months) for s in scs]
     t0 = time.perf_counter()
-    runs = shared.SharedRuns(scs, 3, [parameter_draws(s, 3) for s in scs])
+    runs = shared.SharedRuns(scs, 3, [parameter_draws(s, 3) for s in scs],
+                             records=None if a.records == "auto" else a.records == "yes")
     build = time.perf_counter() - t0
     spent: dict[str, float] = {}
 
@@ -61,7 +64,8 @@ def main() -> None:
         for iv in m.interventions:
             timed(iv, "after_labour", f"branch {iv.name} after_labour")
     timed(runs, "_trunk_month", "trunk screens, staff table, movable staff")
-    for name in ("_gather", "_swap", "_gather_differs", "_put_where", "tally_at", "_may_move"):
+    for name in ("_gather", "_swap", "_gather_differs", "_put_where", "tally_at", "_may_move", "_swap_rows", "_take",
+                 "_put_rows", "_rows_differ"):
         timed(shared, name, f"branch {name.strip('_')}")
     t0 = time.perf_counter()
     runs.run()

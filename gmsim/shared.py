@@ -32,6 +32,10 @@ after. A month (the phases of ``GMModel.step``):
    for its interventions' step 7 and its records, and the trunk's written back. Own people whose values
    now all equal the trunk's rejoin it.
 
+With many branches (:data:`RECORDS_FROM`) the people are held as records, a person's values side by side
+(an array of structures; the people arrays are then views of their fields): a branch then exchanges, copies
+out and compares whole records, and need not keep which of its diverged people's values differ.
+
 Every branch's results are bit-identical to running its scenario alone (``tests/test_shared.py``):
 the same kernels run for the same people with the same numbers, and nobody else can differ. This relies on
 interventions changing people only through hazard multipliers, as the intervention interface says, and on
@@ -295,6 +299,92 @@ def _swap(p: People, slots: np.ndarray, values: People, differ: np.ndarray) -> N
         _swap_where(a, slots, v, where)
 
 
+# ----- people held as records (an array of structures) ------------------------------------------------
+
+#: Shared runs with at least this many funded runs hold the people as records (:func:`as_records`). A
+#: record keeps a person's values in one cache line or two, so copying a run's scattered people out and
+#: back costs a few times less; but passes over everyone read whole records and cost about twice as much,
+#: which only many runs repay. Measured at full scale (``benchmarks/shared_runs.py --records``): with 23
+#: funded runs, a run's month costs 23.8 ms as records and 22.4 ms as arrays; with 56, 19.2 and 22.0 ms.
+RECORDS_FROM = 32
+
+
+def _record_dtype(people: People) -> np.dtype:
+    """One record per person: the fields largest first (so each is aligned), padded to 8-byte words."""
+    order = sorted(range(len(people)), key=lambda f: -people[f].dtype.itemsize)
+    offsets, at = [0] * len(people), 0
+    for f in order:
+        offsets[f] = at
+        at += people[f].dtype.itemsize
+    return np.dtype({"names": list(People._fields), "formats": [a.dtype for a in people], "offsets": offsets,
+                     "itemsize": -(-at // 8) * 8})
+
+
+def as_records(people: People, dtype: np.dtype | None = None) -> np.ndarray:
+    """``people``'s values as a record array (padding zero, so that equal people have equal bytes)."""
+    records = np.zeros(len(people[0]), dtype=_record_dtype(people) if dtype is None else dtype)
+    for f, a in zip(People._fields, people, strict=True):
+        records[f] = a
+    return records
+
+
+def _take(records: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``records[rows]`` (numpy's indexing of records copies field by field)."""
+    return _take_rows(_words(records), rows).view(records.dtype).reshape(len(rows))
+
+
+def _fields(records: np.ndarray) -> People:
+    """People arrays that are views of ``records``' fields (writing them writes the records)."""
+    return People(*(records[f] for f in People._fields))
+
+
+def _words(records: np.ndarray) -> np.ndarray:
+    """``records`` as rows of 8-byte words (a view)."""
+    return records.view(np.uint64).reshape(len(records), records.dtype.itemsize // 8)
+
+
+@njit(cache=True)
+def _swap_rows(words, slots, rows):
+    """Exchange ``words[slots[k]]`` and ``rows[k]`` in place."""
+    for k in range(slots.shape[0]):
+        i = slots[k]
+        for w in range(words.shape[1]):
+            held = words[i, w]
+            words[i, w] = rows[k, w]
+            rows[k, w] = held
+
+
+@njit(cache=True)
+def _take_rows(words, slots):
+    """``words[slots]``."""
+    out = np.empty((slots.shape[0], words.shape[1]), dtype=words.dtype)
+    for k in range(slots.shape[0]):
+        i = slots[k]
+        for w in range(words.shape[1]):
+            out[k, w] = words[i, w]
+    return out
+
+
+@njit(cache=True)
+def _put_rows(words, slots, rows, where):
+    """``words[slots[k]] = rows[k]`` for the ``k`` where ``where[k]``."""
+    for k in range(slots.shape[0]):
+        if where[k]:
+            i = slots[k]
+            for w in range(words.shape[1]):
+                words[i, w] = rows[k, w]
+
+
+@njit(cache=True)
+def _rows_differ(a, b, out):
+    """``out[k]``: whether rows ``a[k]`` and ``b[k]`` differ."""
+    for k in range(a.shape[0]):
+        differ = False
+        for w in range(a.shape[1]):
+            differ |= a[k, w] != b[k, w]
+        out[k] = differ
+
+
 class SharedRuns:
     """Runs of scenarios that share a trunk (:func:`trunk_key`), with one seed, advanced month by month.
 
@@ -309,7 +399,8 @@ class SharedRuns:
             run's own). Do not step them directly.
     """
 
-    def __init__(self, scenarios: list[Scenario], seed: int, draws: list[dict | None] | None = None) -> None:
+    def __init__(self, scenarios: list[Scenario], seed: int, draws: list[dict | None] | None = None,
+                 records: bool | None = None) -> None:
         keys = {trunk_key(s) for s in scenarios}
         if len(keys) != 1:
             raise ValueError("shared runs need scenarios that differ only in their interventions")
@@ -321,6 +412,11 @@ class SharedRuns:
             self.trunk = GMModel(bare, rng=seed)
         else:
             self.trunk = GMModel(scenarios[trunk_at], rng=seed, intervention_draws=draws[trunk_at])
+        if records is None:
+            records = len(scenarios) - (trunk_at is not None) >= RECORDS_FROM
+        self._records = as_records(self.trunk.people) if records else None
+        if self._records is not None:
+            self.trunk.people = _fields(self._records)
         population = (self.trunk.employers, self.trunk.people)
         self.models: list[GMModel] = []
         for k, scenario in enumerate(scenarios):
@@ -348,9 +444,11 @@ class SharedRuns:
         # Per branch: the diverged people's slots (ascending), their values, and in which fields they differ from
         # the trunk's (field, person); this month's own people, their values, and the trunk's values and which
         # differ for the fields only demography writes (the others are compared after health and work).
-        self._diverged: dict[int, tuple[np.ndarray, People, np.ndarray]] = {
+        self._diverged: dict[int, tuple] = {
             id(b): (empty, _gather(self.trunk.people, empty), np.zeros((fields, 0), dtype=np.bool_))
             for b in self.branches}
+        if self._records is not None:  # the diverged people's values as records
+            self._diverged = {id(b): (empty, self._records[:0].copy()) for b in self.branches}
         self._own: dict[int, tuple[np.ndarray, People, list[np.ndarray | None], np.ndarray]] = {}
 
     def step(self) -> None:
@@ -362,15 +460,17 @@ class SharedRuns:
         trunk._demography()
         self._trunk_month()
         leavers = nonzero(trunk.people.exit_event)
+        before, after = ((self._before_labour, self._after_labour) if self._records is None
+                         else (self._before_labour_records, self._after_labour_records))
         for b in self.branches:
-            self._before_labour(b, leavers)
+            before(b, leavers)
         trunk._interventions_before_labour()
         trunk._health_and_work()
         for intervention in trunk.interventions:
             intervention.after_labour(trunk)
         trunk._record()
         for b in self.branches:
-            self._after_labour(b)
+            after(b)
 
     def _trunk_month(self) -> None:
         """What the trunk computes once a month for the branches to read (:class:`TrunkView`)."""
@@ -405,20 +505,7 @@ class SharedRuns:
                 differ[f, left] = v[left] != a[slots[left]]
         mine = People(*(a.copy() for a in values))
         _swap(p, slots, values, differ)
-        others = leavers[~within(leavers, slots)]
-        b.shared = TrunkView(slots, mine, People(*values), self._screens, *self._month_view)
-        b._interventions_before_labour(merge(others, slots[p.exit_event[slots] != 0]))
-        b.shared = None
-        mult = b.hazard_multipliers
-        if self._largest is not None and mult.largest > self._largest:
-            raise RuntimeError(f"a multiplier of {mult.largest} exceeds the bound of {self._largest} that "
-                               f"the interventions' largest_ratios give")
-        labour_largest = np.array([mult.largest_of(LABOUR_FIRST[s], LABOUR_FIRST[s + 1])
-                                   for s in range(len(codes.STATES))])
-        touched = _may_move(mult.touched_slots(), p.state, p.severity, p.condition, p.age_months, self._bounds[0],
-                            self._bounds[1], mult.largest_of(HEALTH_FIRST, HEALTH_END), labour_largest,
-                            b.streams.key("health"), b.streams.key("labour"), b.month)
-        own = merge(slots, touched)
+        own = self._steps_1_6(b, leavers, slots, mine, People(*values))
         gathered = _gather(p, own)
         # Health and work leave these fields as they are: which differ, and the trunk's values, are known now.
         at = np.searchsorted(own, slots)
@@ -430,6 +517,66 @@ class SharedRuns:
             own_differ[f, at] = differ[f]
         self._own[id(b)] = (own, gathered, trunk, own_differ)
         _swap(p, slots, values, differ)
+
+    def _steps_1_6(self, b: GMModel, leavers: np.ndarray, slots: np.ndarray, mine: People, theirs: People,
+                   ) -> np.ndarray:
+        """Branch ``b``'s interventions' steps 1-6, its values swapped in; its own people this month, ascending.
+
+        ``mine`` and ``theirs`` are its and the trunk's values of its diverged people (``slots``).
+        """
+        p = self.trunk.people
+        others = leavers[~within(leavers, slots)]
+        b.shared = TrunkView(slots, mine, theirs, self._screens, *self._month_view)
+        b._interventions_before_labour(merge(others, slots[p.exit_event[slots] != 0]))
+        b.shared = None
+        mult = b.hazard_multipliers
+        if self._largest is not None and mult.largest > self._largest:
+            raise RuntimeError(f"a multiplier of {mult.largest} exceeds the bound of {self._largest} that "
+                               f"the interventions' largest_ratios give")
+        labour_largest = np.array([mult.largest_of(LABOUR_FIRST[s], LABOUR_FIRST[s + 1])
+                                   for s in range(len(codes.STATES))])
+        touched = _may_move(mult.touched_slots(), p.state, p.severity, p.condition, p.age_months, self._bounds[0],
+                            self._bounds[1], mult.largest_of(HEALTH_FIRST, HEALTH_END), labour_largest,
+                            b.streams.key("health"), b.streams.key("labour"), b.month)
+        return merge(slots, touched)
+
+    def _step_7(self, b: GMModel, delta: tuple[np.ndarray, ...]) -> None:
+        """Branch ``b``'s interventions' step 7 and its month's results, its values written in."""
+        for intervention in b.interventions:
+            intervention.after_labour(b)
+        b.results.record_shared(self.trunk.results, self.trunk.month, delta)
+        b._record(counted=True)
+
+    def _before_labour_records(self, b: GMModel, leavers: np.ndarray) -> None:
+        """:meth:`_before_labour` with the people held as records: whole records are exchanged."""
+        slots, values = self._diverged[id(b)]
+        b._demography(slots, _fields(values))
+        words = _words(self._records)
+        mine = values.copy()
+        _swap_rows(words, slots, _words(values))  # ``values`` now holds the trunk's values of them
+        own = self._steps_1_6(b, leavers, slots, _fields(mine), _fields(values))
+        gathered = _take(self._records, own)
+        _swap_rows(words, slots, _words(values))
+        self._own[id(b)] = (own, gathered)
+
+    def _after_labour_records(self, b: GMModel) -> None:
+        """:meth:`_after_labour` with the people held as records: whole records are compared and written."""
+        r, month = self.trunk.results, self.trunk.month
+        own, gathered = self._own.pop(id(b))
+        mine = _fields(gathered)
+        b._health_and_work(own, mine)
+        words = _words(self._records)
+        theirs = _take(self._records, own)
+        differ = np.empty(len(own), dtype=np.bool_)
+        _rows_differ(_words(gathered), _words(theirs), differ)
+        delta = tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
+        tally_at(mine, month, None, 1, *delta)
+        tally_at(_fields(theirs), month, None, -1, *delta)
+        _put_rows(words, own, _words(gathered), differ)
+        self._step_7(b, delta)
+        _put_rows(words, own, _words(theirs), differ)
+        keep = np.flatnonzero(differ)
+        self._diverged[id(b)] = (own[keep], _take(gathered, keep))
 
     def _after_labour(self, b: GMModel) -> None:
         """Phase 4 for branch ``b``: its own people's health and work, step 7, its tally; who stays diverged."""
@@ -446,10 +593,7 @@ class SharedRuns:
         tally_at(theirs, month, None, -1, *delta)
         for a, v, where in zip(p, mine, differ, strict=True):
             _put_where(a, own, v, where)
-        for intervention in b.interventions:
-            intervention.after_labour(b)
-        b.results.record_shared(r, month, delta)
-        b._record(counted=True)
+        self._step_7(b, delta)
         for a, v, where in zip(p, theirs, differ, strict=True):
             _put_where(a, own, v, where)
         keep = np.flatnonzero(differ.any(axis=0))  # indices, not a mask: much faster to take with
@@ -466,7 +610,9 @@ class SharedRuns:
         model = self.models[k]
         people = People(*(a.copy() for a in self.trunk.people))
         if model is not self.trunk:
-            slots, values, _ = self._diverged[id(model)]
+            slots, values = self._diverged[id(model)][:2]
+            if self._records is not None:
+                values = _fields(values)
             for a, v in zip(people, values, strict=True):
                 a[slots] = v
         return people

@@ -43,16 +43,24 @@ def assert_same_run(shared: SharedRuns, k: int, alone: GMModel) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared_and_alone():
+def alone_runs():
     scs = scenarios()
     draws = [parameter_draws(s, SEED) for s in scs]  # parameter uncertainty on: each run its own effects
-    shared = SharedRuns(scs, SEED, draws)
-    shared.run()
     alone = []
     for s, d in zip(scs, draws, strict=True):
         m = GMModel(s, rng=SEED, intervention_draws=d)
         m.run(progress=False)
         alone.append(m)
+    return scs, draws, alone
+
+
+@pytest.fixture(scope="module", params=["arrays", "records"])
+def shared_and_alone(request, alone_runs):
+    """The runs shared, with the people held as arrays and as records (many runs), and the runs alone."""
+    scs, draws, alone = alone_runs
+    shared = SharedRuns(scs, SEED, draws, records=request.param == "records")
+    assert (shared._records is not None) == (request.param == "records")
+    shared.run()
     return shared, alone
 
 
@@ -85,13 +93,14 @@ def test_the_trunk_screens_everyone_once_for_runs_with_the_same_strand_and_bound
     assert 1 < largest <= shared._largest < 3
 
 
-def test_runs_match_when_people_die_in_one_and_not_the_other():
+@pytest.mark.parametrize("records", [False, True], ids=["arrays", "records"])
+def test_runs_match_when_people_die_in_one_and_not_the_other(records):
     # The strands change who has a complex condition; with such conditions made very deadly, some people
     # die in a funded run and not in the baseline (or the other way), and the entrants in their slots differ.
     names = ("baseline", "working_well", "equal_split")
     scs = [Scenario.from_dict({**s.to_dict(), "parameters": {"demography.mortality_complex_ratio": 200.0}})
            for s in scenarios(names)]
-    shared = SharedRuns(scs, SEED)
+    shared = SharedRuns(scs, SEED, records=records)
     shared.run()
     entrants_differ = [int((shared.own_people(k).person_id != shared.trunk.people.person_id).sum())
                        for k in range(1, len(names))]
@@ -124,13 +133,14 @@ class _Boost(Intervention):
         mult.multiply("at_risk_to_out_of_work", self._with_status(SUPPORTED), 4.0)
 
 
-def test_a_module_with_no_bound_on_its_ratios_makes_in_work_list_all_its_staff_and_runs_still_match():
+@pytest.mark.parametrize("records", [False, True], ids=["arrays", "records"])
+def test_a_module_with_no_bound_on_its_ratios_makes_in_work_list_all_its_staff_and_runs_still_match(records):
     register(_Boost)
     try:
         base, iw = (s.with_overrides(months=36) for s in scenarios(("baseline", "in_work")))
         strands = {**iw.to_dict()["strands"], "test_shared_boost": {"budget_gbp_per_year": 2e8}}
         boosted = Scenario.from_dict({**iw.to_dict(), "name": "boosted", "strands": strands})
-        shared = SharedRuns([base, iw, boosted], SEED)
+        shared = SharedRuns([base, iw, boosted], SEED, records=records)
         shared.run()
         assert shared._largest is None
         assert shared.models[2].hazard_multipliers.largest > 3  # beyond any ratio in the strands' data
@@ -153,6 +163,19 @@ def test_without_a_bare_scenario_a_trunk_is_made_and_not_returned():
         assert np.array_equal(shared.models[k].results.stock[:25], alone.results.stock[:25])
         for field, mine, theirs in zip(alone.people._fields, shared.own_people(k), alone.people, strict=True):
             assert np.array_equal(mine, theirs), field
+
+
+def test_many_runs_hold_the_people_as_records(monkeypatch):
+    from gmsim import shared as shared_module
+
+    scs = scenarios(("baseline", "working_well", "in_work", "early_help"))
+    monkeypatch.setattr(shared_module, "RECORDS_FROM", 3)
+    shared = SharedRuns(scs, SEED)
+    assert shared._records is not None and shared.trunk.people.state.base is not None  # views of the records
+    shared.trunk.people.state[5] = 9
+    assert shared._records["state"][5] == 9
+    monkeypatch.setattr(shared_module, "RECORDS_FROM", 4)
+    assert SharedRuns(scs, SEED)._records is None
 
 
 def test_only_runs_that_differ_in_their_interventions_share_a_trunk():
