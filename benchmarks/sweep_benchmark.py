@@ -5,7 +5,7 @@ replicates at ``--scale`` on local worker processes, in a fresh run store, and r
 per minute, and the largest resident memory of any worker. The full sweep (56 mixes x 10 replicates plus
 the attribution runs) takes about (56 + 1 + 14) x 10 / (runs per minute) minutes.
 
-    python benchmarks/sweep_benchmark.py [--mixes 4] [--runs 2] [--scale 1.0] [--workers 2]
+    python benchmarks/sweep_benchmark.py [--mixes 4] [--runs 2] [--scale 1.0] [--workers 2] [--records-from N]
 """
 
 import argparse
@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from gmsim import shared
 from gmsim.comparison import _mix_scenario, load_mix, mix_grid, mix_label
 from gmsim.ensemble import Task, execute
 from gmsim.scenario import load_scenario
@@ -29,7 +30,11 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--months", type=int, default=120)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--records-from", type=int, default=None,
+                    help="funded runs from which shared runs hold people as records (gmsim.shared.RECORDS_FROM)")
     a = ap.parse_args()
+    if a.records_from is not None:
+        shared.RECORDS_FROM = a.records_from  # the workers are forked, and inherit it
     spec = load_mix(ROOT / "scenarios" / "funding_mix.yaml")
     base = load_scenario(ROOT / "scenarios" / spec.base)
     grid = mix_grid(len(spec.strands), spec.step, None, 1)[: a.mixes]
