@@ -196,6 +196,8 @@ class GMModel(mesa.Model):
         p, compact = (self.people, False) if people is None else (people, True)
         mult = self.hazard_multipliers
         kernel_mult = mult.kernel_args()
+        if compact and len(mult.index):  # compact arrays: each row's multipliers found through its own index
+            kernel_mult = (kernel_mult[0], kernel_mult[1], mult.index[slots], kernel_mult[3])
         health_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("health"), month, slots, compact)
         labour_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("labour"), month, slots, compact)
         benefits_step(p, t.reassessment_rate, key("benefits"), month, slots, compact)

@@ -320,16 +320,16 @@ def _record_dtype(people: People) -> np.dtype:
                      "itemsize": -(-at // 8) * 8})
 
 
-def as_records(people: People, dtype: np.dtype | None = None) -> np.ndarray:
+def as_records(people: People) -> np.ndarray:
     """``people``'s values as a record array (padding zero, so that equal people have equal bytes)."""
-    records = np.zeros(len(people[0]), dtype=_record_dtype(people) if dtype is None else dtype)
+    records = np.zeros(len(people[0]), dtype=_record_dtype(people))
     for f, a in zip(People._fields, people, strict=True):
         records[f] = a
     return records
 
 
 def _take(records: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``records[rows]`` (numpy's indexing of records copies field by field)."""
+    """``records[rows]``, several times faster than numpy's indexing of records."""
     return _take_rows(_words(records), rows).view(records.dtype).reshape(len(rows))
 
 
@@ -447,9 +447,9 @@ class SharedRuns:
         self._diverged: dict[int, tuple] = {
             id(b): (empty, _gather(self.trunk.people, empty), np.zeros((fields, 0), dtype=np.bool_))
             for b in self.branches}
-        if self._records is not None:  # the diverged people's values as records
+        if self._records is not None:  # held as records: their values as records, and this month's own people's
             self._diverged = {id(b): (empty, self._records[:0].copy()) for b in self.branches}
-        self._own: dict[int, tuple[np.ndarray, People, list[np.ndarray | None], np.ndarray]] = {}
+        self._own: dict[int, tuple] = {}
 
     def step(self) -> None:
         """Advance every run one month (phases 1-4 of the module docstring)."""

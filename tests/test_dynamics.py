@@ -326,10 +326,11 @@ def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
     def month(q, slots=None, compact=False):
         s = Streams(4)
         t = TABLES
+        m = (*mult[:2], mult[2][slots], mult[3]) if compact else mult  # compact arrays: their rows' own index
         demography_step(q, t.monthly_mortality * 50, t.mortality_complex_ratio, _entrant_table(), s.key("demography"),
                         7, slots, compact, n)
-        health_step(q, TABLES.kernel, mult, EMP_SIZE, EMP_OH, s.key("health"), 7, slots, compact)
-        labour_step(q, TABLES.kernel, mult, EMP_SIZE, EMP_OH, s.key("labour"), 7, slots, compact)
+        health_step(q, TABLES.kernel, m, EMP_SIZE, EMP_OH, s.key("health"), 7, slots, compact)
+        labour_step(q, TABLES.kernel, m, EMP_SIZE, EMP_OH, s.key("labour"), 7, slots, compact)
         benefits_step(q, 0.05, s.key("benefits"), 7, slots, compact)
         employer_step(q, cumulative, s.key("employers"), 7, slots, compact)
 

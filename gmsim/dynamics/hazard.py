@@ -141,8 +141,9 @@ def kernel_multipliers(multipliers: tuple) -> tuple[np.ndarray, np.ndarray, np.n
     """``(values, rows, index, largest)`` for the kernels, from that or from ``(values, rows[, touched])``.
 
     ``values`` holds rows of multipliers (float32, one column per claimed transition; ``rows[t]`` is the
-    column of transition ``t`` or -1), and ``index[slot]`` the row of a slot's multipliers, or -1 where all
-    are 1: the kernels read the multipliers of those people only (``HazardMultipliers.kernel_args()``).
+    column of transition ``t`` or -1), and ``index[i]`` the row of the multipliers of the person in row ``i``
+    of the people arrays (their slot; in compact arrays, their row there), or -1 where all are 1: the
+    kernels read the multipliers of those people only (``HazardMultipliers.kernel_args()``).
     ``largest`` is at least every multiplier and at least 1: a person with a row has hazards summing to at
     most ``largest`` times the thinning bound (see :func:`upper_bounds`). The other form gives one row per
     slot (slots x claimed transitions) and, optionally, ``touched[slot]`` nonzero where any of the slot's

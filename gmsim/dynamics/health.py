@@ -46,7 +46,7 @@ def _health_person(i, slot, state, condition, severity, age_months, sex, borough
     """The health event this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     a = level_a(i, state, severity, condition, age_months)
     u = draw(start, slot)
-    mult_row = index[slot] if intervening else -1
+    mult_row = index[i] if intervening else -1
     touch = mult_row >= 0
     if u >= thinning_limit(bound[a], largest, touch):
         health_event[i] = -1  # no event possible: see upper_bounds()

@@ -45,7 +45,7 @@ def _labour_person(i, slot, state, months_in_state, labour_event, severity, cond
     """The labour move this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     a = level_a(i, state, severity, condition, age_months)
     u = draw(start, slot)
-    mult_row = index[slot] if intervening else -1
+    mult_row = index[i] if intervening else -1
     touch = mult_row >= 0
     if u >= thinning_limit(bound[a], largest, touch):
         labour_event[i] = -1  # no move possible: see upper_bounds()
@@ -104,8 +104,9 @@ def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.
         tables: ``HazardTables.kernel``.
         multipliers: ``(values, rows, index, largest)``: interventions' hazard multipliers, as
             :func:`~gmsim.dynamics.hazard.kernel_multipliers` gives them (rows of multipliers, one column per
-            claimed transition; each transition's column or -1; each slot's row or -1; a number at least as
-            large as every multiplier and 1); ``(values, rows)`` with one row per slot also works.
+            claimed transition; each transition's column or -1; each person's row or -1, indexed like ``p``,
+            so by slot unless ``compact``; a number at least as large as every multiplier and 1);
+            ``(values, rows)`` with one row per slot also works.
         emp_size: Each employer's size band (``Employers.size_band``).
         emp_oh: Each employer's occupational-health access (``Employers.occupational_health``).
         key: Key of the ``labour`` stream.

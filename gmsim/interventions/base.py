@@ -593,7 +593,7 @@ class Intervention:
         # The done are no longer scanned each month. In-work support starts after the labour step of the
         # job-entry month: it acts from the next month.
         self.tracked, waiting = kernels.end_support(
-            self.tracked, self.status, self.status_month, p.exit_event, p.borough, month,
+            self.tracked, self.status, self.status_month, model.leavers, p.borough, month,
             float(par["support_months"]), float(par["after_months"]), float(par["in_work_support_months"] + 1), NONE,
             SUPPORTED, AFTER, IN_WORK_SUPPORT, DONE, WAITING, completed)
         self._add("completed", completed)

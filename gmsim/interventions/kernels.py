@@ -406,14 +406,15 @@ def set_at(row, slots, value):
 
 
 @njit(cache=True)
-def end_support(tracked, status, status_month, exit_event, borough, month, support_months, after_months,
+def end_support(tracked, status, status_month, leavers, borough, month, support_months, after_months,
                 in_work_months, none, supported, after, in_work_support, done, waiting, completed):
     """Stops tracking who left or finished; support, after-effects and in-work support that have run their time end.
 
-    The tracked whose person left the population this month (``exit_event``) or whose status is none or
-    done are no longer tracked. Of the others, the supported for ``support_months`` move to after-effects
-    (or done if ``after_months`` is 0) and are added by borough to ``completed``; those in after-effects for
-    ``after_months`` and in in-work support for ``in_work_months`` are done (and tracked until next month).
+    The tracked (ascending) whose person left the population this month (in ``leavers``, ascending) or
+    whose status is none or done are no longer tracked. Of the others, the supported for
+    ``support_months`` move to after-effects (or done if ``after_months`` is 0) and are added by borough to
+    ``completed``; those in after-effects for ``after_months`` and in in-work support for
+    ``in_work_months`` are done (and tracked until next month).
 
     Returns:
         The slots still tracked, and those of them on the waiting list, in tracked order.
@@ -422,10 +423,13 @@ def end_support(tracked, status, status_month, exit_event, borough, month, suppo
     wait = np.empty(tracked.shape[0], dtype=np.int64)
     n = 0
     w = 0
+    left = 0
     for j in range(tracked.shape[0]):
         i = tracked[j]
+        while left < leavers.shape[0] and leavers[left] < i:
+            left += 1
         s = status[i]
-        if s == none or s == done or exit_event[i] != 0:
+        if s == none or s == done or (left < leavers.shape[0] and leavers[left] == i):
             continue
         out[n] = i
         n += 1
