@@ -64,6 +64,7 @@ def main() -> None:
         for iv in m.interventions:
             timed(iv, "after_labour", f"branch {iv.name} after_labour")
     timed(runs, "_trunk_month", "trunk screens, staff table, movable staff")
+    timed(runs, "_pack", "trunk copies its people into the records")
     for name in ("_gather", "_swap", "_gather_differs", "_put_where", "tally_at", "_may_move", "_swap_rows", "_take",
                  "_put_rows", "_rows_differ"):
         timed(shared, name, f"branch {name.strip('_')}")

@@ -32,9 +32,11 @@ after. A month (the phases of ``GMModel.step``):
    for its interventions' step 7 and its records, and the trunk's written back. Own people whose values
    now all equal the trunk's rejoin it.
 
-With many branches (:data:`RECORDS_FROM`) the people are held as records, a person's values side by side
-(an array of structures; the people arrays are then views of their fields): a branch then exchanges, copies
-out and compares whole records, and need not keep which of its diverged people's values differ.
+With many branches (:data:`RECORDS_FROM`) the branches hold the people as records, a person's values side
+by side (an array of structures; their people arrays are views of the records' fields): a branch then
+exchanges, copies out and compares whole records, and need not keep which of its diverged people's values
+differ. The trunk keeps its arrays, faster for its passes over everyone, and its values are copied into
+the records after its demography and after its health and work (a pass over everyone each).
 
 Every branch's results are bit-identical to running its scenario alone (``tests/test_shared.py``):
 the same kernels run for the same people with the same numbers, and nobody else can differ. This relies on
@@ -160,8 +162,8 @@ class TrunkScreen:
     (``screens_each_person``); each branch corrects it for its diverged people (:meth:`for_branch`).
     """
 
-    def __init__(self, intervention: Intervention) -> None:
-        model = intervention.model  # a branch: its people arrays are the trunk's, holding the trunk's values now
+    def __init__(self, intervention: Intervention, people: People) -> None:
+        model = _Standin(intervention.model, people)  # a branch, with the trunk's people arrays
         self.eligible = np.asarray(intervention.eligible(model), dtype=bool)
         listed = nonzero(self.eligible)
         self.by_borough = count_by_borough(listed, model.people.borough, len(codes.BOROUGHS))
@@ -303,10 +305,11 @@ def _swap(p: People, slots: np.ndarray, values: People, differ: np.ndarray) -> N
 
 #: Shared runs with at least this many funded runs hold the people as records (:func:`as_records`). A
 #: record keeps a person's values in one cache line or two, so copying a run's scattered people out and
-#: back costs a few times less; but passes over everyone read whole records and cost about twice as much,
-#: which only many runs repay. Measured at full scale (``benchmarks/shared_runs.py --records``): with 23
-#: funded runs, a run's month costs 23.8 ms as records and 22.4 ms as arrays; with 56, 19.2 and 22.0 ms.
-RECORDS_FROM = 32
+#: back costs a few times less than from 18 arrays; but the records must be written from the trunk's
+#: arrays twice a month (about 16 ms each at full scale), which only several runs repay. Measured at full
+#: scale, 60 months, side by side on one core each (``benchmarks/shared_runs.py --records yes|no``): with
+#: 8 funded runs 15.9 s as records and 15.8 s as arrays, with 14 20.9 and 21.7 s, with 23 29.2 and 31.2 s.
+RECORDS_FROM = 12
 
 
 def _record_dtype(people: People) -> np.dtype:
@@ -385,6 +388,33 @@ def _rows_differ(a, b, out):
         out[k] = differ
 
 
+@njit(cache=True)
+def _pack(records, person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state, benefit,
+          months_on_benefit, employer, health_claim_start, claim_from_work, labour_event, health_event, exit_event,
+          exit_borough):
+    """Write the people arrays' values into ``records`` (:func:`as_records`), one pass over everyone."""
+    for i in range(records.shape[0]):
+        r = records[i]
+        r.person_id = person_id[i]
+        r.age_months = age_months[i]
+        r.sex = sex[i]
+        r.borough = borough[i]
+        r.skills = skills[i]
+        r.condition = condition[i]
+        r.severity = severity[i]
+        r.state = state[i]
+        r.months_in_state = months_in_state[i]
+        r.benefit = benefit[i]
+        r.months_on_benefit = months_on_benefit[i]
+        r.employer = employer[i]
+        r.health_claim_start = health_claim_start[i]
+        r.claim_from_work = claim_from_work[i]
+        r.labour_event = labour_event[i]
+        r.health_event = health_event[i]
+        r.exit_event = exit_event[i]
+        r.exit_borough = exit_borough[i]
+
+
 class SharedRuns:
     """Runs of scenarios that share a trunk (:func:`trunk_key`), with one seed, advanced month by month.
 
@@ -415,9 +445,10 @@ class SharedRuns:
         if records is None:
             records = len(scenarios) - (trunk_at is not None) >= RECORDS_FROM
         self._records = as_records(self.trunk.people) if records else None
-        if self._records is not None:
-            self.trunk.people = _fields(self._records)
-        population = (self.trunk.employers, self.trunk.people)
+        # The branches' people: the trunk's arrays, or a copy of them as records (the trunk keeps its arrays,
+        # faster for its passes over everyone; the records are written anew after each of its steps).
+        population = (self.trunk.employers,
+                      self.trunk.people if self._records is None else _fields(self._records))
         self.models: list[GMModel] = []
         for k, scenario in enumerate(scenarios):
             if k == trunk_at:
@@ -458,6 +489,7 @@ class SharedRuns:
         for b in self.branches:
             b.month = trunk.month
         trunk._demography()
+        self._pack()
         self._trunk_month()
         leavers = nonzero(trunk.people.exit_event)
         before, after = ((self._before_labour, self._after_labour) if self._records is None
@@ -469,14 +501,20 @@ class SharedRuns:
         for intervention in trunk.interventions:
             intervention.after_labour(trunk)
         trunk._record()
+        self._pack()
         for b in self.branches:
             after(b)
+
+    def _pack(self) -> None:
+        """Copy the trunk's people arrays into the branches' records, if the people are held as records."""
+        if self._records is not None:
+            _pack(self._records, *self.trunk.people)
 
     def _trunk_month(self) -> None:
         """What the trunk computes once a month for the branches to read (:class:`TrunkView`)."""
         self._screens = {}
         for ivs in self._screened:
-            screen = TrunkScreen(ivs[0])
+            screen = TrunkScreen(ivs[0], self.trunk.people)
             self._screens.update((id(iv), screen) for iv in ivs)
         if not self._reads_staff:
             return
@@ -524,7 +562,7 @@ class SharedRuns:
 
         ``mine`` and ``theirs`` are its and the trunk's values of its diverged people (``slots``).
         """
-        p = self.trunk.people
+        p = b.people
         others = leavers[~within(leavers, slots)]
         b.shared = TrunkView(slots, mine, theirs, self._screens, *self._month_view)
         b._interventions_before_labour(merge(others, slots[p.exit_event[slots] != 0]))

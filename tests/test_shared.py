@@ -171,9 +171,11 @@ def test_many_runs_hold_the_people_as_records(monkeypatch):
     scs = scenarios(("baseline", "working_well", "in_work", "early_help"))
     monkeypatch.setattr(shared_module, "RECORDS_FROM", 3)
     shared = SharedRuns(scs, SEED)
-    assert shared._records is not None and shared.trunk.people.state.base is not None  # views of the records
-    shared.trunk.people.state[5] = 9
-    assert shared._records["state"][5] == 9
+    branch = shared.branches[0]
+    assert shared._records is not None and branch.people.state.base is not None  # views of the records
+    assert all(np.array_equal(a, b) for a, b in zip(branch.people, shared.trunk.people, strict=True))
+    branch.people.state[5] = 9
+    assert shared._records["state"][5] == 9 and shared.trunk.people.state.base is None  # the trunk keeps arrays
     monkeypatch.setattr(shared_module, "RECORDS_FROM", 4)
     assert SharedRuns(scs, SEED)._records is None
 
