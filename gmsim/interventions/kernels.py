@@ -330,6 +330,18 @@ def repeated_sum(weight, counts):
 
 
 @njit(cache=True)
+def _give_rows(index, owner, used, slots):
+    """Give each of ``slots`` without a row (``index`` -1) the next free one; returns the rows given out now."""
+    for k in range(slots.shape[0]):
+        i = slots[k]
+        if index[i] < 0:
+            index[i] = used
+            owner[used] = i
+            used += 1
+    return used
+
+
+@njit(cache=True)
 def multiply_at(values, index, owner, used, col, slots, ratio):
     """``values[index[slots], col] *= ratio`` as numpy does it (gather, multiply, scatter; float32).
 
@@ -348,12 +360,7 @@ def multiply_at(values, index, owner, used, col, slots, ratio):
         The rows given out now, and the largest value written (1.0 if none).
     """
     m = slots.shape[0]
-    for k in range(m):
-        i = slots[k]
-        if index[i] < 0:
-            index[i] = used
-            owner[used] = i
-            used += 1
+    used = _give_rows(index, owner, used, slots)
     tmp = np.empty(m, dtype=np.float32)
     one = ratio.shape[0] == 1
     largest = 1.0
@@ -375,12 +382,7 @@ def multiply_cols(values, index, owner, used, cols, slots, ratios, largest):
         The rows given out now.
     """
     m = slots.shape[0]
-    for k in range(m):
-        i = slots[k]
-        if index[i] < 0:
-            index[i] = used
-            owner[used] = i
-            used += 1
+    used = _give_rows(index, owner, used, slots)
     rows = np.empty(m, dtype=np.int64)
     for k in range(m):
         rows[k] = index[slots[k]]
