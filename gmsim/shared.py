@@ -422,11 +422,13 @@ class SharedRuns:
         scenarios: The scenarios to run.
         seed: The runs' seed (as ``GMModel(rng=seed)``).
         draws: Per scenario, ``intervention_draws`` for its model (or None).
+        records: Whether the branches hold the people as records (default: with :data:`RECORDS_FROM` or
+            more branches). The results are the same either way.
 
     Attributes:
         models: One model per scenario, in order. Their results, interventions and pathways are those of
-            the scenario run alone; their ``people`` are the trunk's arrays (:meth:`own_people` gives a
-            run's own). Do not step them directly.
+            the scenario run alone; their ``people`` are the trunk's arrays, or views of a copy of them as
+            records (:meth:`own_people` gives a run's own). Do not step them directly.
     """
 
     def __init__(self, scenarios: list[Scenario], seed: int, draws: list[dict | None] | None = None,
