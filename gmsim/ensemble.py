@@ -208,13 +208,16 @@ SHARED_MEMORY_SHARE = 0.5
 SHARED_MEMORY = 2 * 2**30
 
 
-def shared_memory(workers: int) -> int:
+def shared_memory(workers: int, dask: str | None = None) -> int:
     """Bytes each of ``workers`` workers may give to shared runs.
 
     :data:`SHARED_MEMORY_SHARE` of this machine's memory, shared among the workers (:data:`SHARED_MEMORY`
-    where the machine's memory cannot be read). Larger groups share each trunk among more runs: at full
-    scale a funded run's share of the trunk is about 4 ms a month in a group of 19, 1.3 ms in one of 57.
+    where the machine's memory cannot be read, or the workers are a remote Dask cluster's, whose memory
+    this machine cannot know). Larger groups share each trunk among more runs: at full scale a funded
+    run's share of the trunk is about 4 ms a month in a group of 19, 1.3 ms in one of 57.
     """
+    if dask is not None and dask != "local":
+        return SHARED_MEMORY
     try:
         physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (AttributeError, ValueError, OSError):  # not a POSIX system
@@ -388,7 +391,7 @@ def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None
             # Dask workers may not share this disk: they return the records and this process writes them.
             remote = dask_exec is not None
             futures = {pool.submit(run_tasks, g, None if remote else str(store.resolve())): g
-                       for g in groups(todo, shared, shared_memory(workers))}
+                       for g in groups(todo, shared, shared_memory(workers, dask))}
             try:
                 for f in as_completed(futures):
                     out = f.result()

@@ -1,5 +1,6 @@
 """Shared runs: every run advanced over a shared trunk is bit-identical to the same run on its own."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -205,6 +206,16 @@ def test_tasks_are_grouped_by_replicate_and_trunk_in_near_equal_parts():
     full = [Task(s.with_overrides(scale=1.0), 0, 1, True) for s in scs]
     assert [len(g) for g in groups(full, memory=250 * 2**20)] == [3, 2]
     assert [len(g) for g in groups(full, memory=2**20)] == [1] * 5
+
+
+def test_workers_on_this_machine_share_half_its_memory_and_a_remote_clusters_get_the_fixed_amount():
+    from gmsim.ensemble import SHARED_MEMORY, SHARED_MEMORY_SHARE, shared_memory
+
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    for dask in (None, "local"):
+        assert shared_memory(2, dask) == int(physical * SHARED_MEMORY_SHARE / 2)
+        assert shared_memory(4, dask) < shared_memory(1, dask)
+    assert shared_memory(2, "tcp://scheduler:8786") == SHARED_MEMORY
 
 
 def test_an_ensemble_gives_the_same_records_shared_or_not(tmp_path):
