@@ -374,7 +374,8 @@ class Intervention:
         self.flags = record("flags", np.int8)  # bit 0: started at risk; bit 1: job held 12 months
         # Slots of the people taking part (waiting, supported, in after-effects or in in-work support), ascending.
         self.tracked = np.zeros(0, dtype=np.int64)
-        self._status_lists: dict[int, np.ndarray] | None = None  # set while before_labour applies effects
+        # The tracked by status, listed with the stocks, while the default before_labour applies effects.
+        self._status_lists: dict[int, np.ndarray] | None = None
         # Slots referred, started and entering a job, by month (kept while a follow-up can look back to them).
         self._referred_in: dict[int, np.ndarray] = {}
         self._started_in: dict[int, np.ndarray] = {}
@@ -609,7 +610,7 @@ class Intervention:
             self._set(waiting[gone], DONE)
             waiting = waiting[~gone]
         if not funded:
-            self._record_stocks(None if screen is None else screen.by_borough)
+            self._status_lists = self._record_stocks(None if screen is None else screen.by_borough)
             self.apply_effects(model, mult)
             self._status_lists = None
             return
@@ -643,7 +644,7 @@ class Intervention:
             self._count("at_risk_starts", start[at_risk])
             self._count("spend_gbp", start, self.unit_cost)
             model.participation[start] |= np.uint16(1 << self.index)
-        self._record_stocks(screen.by_borough)
+        self._status_lists = self._record_stocks(screen.by_borough)
         self.apply_effects(model, mult)
         self._status_lists = None
 
@@ -677,16 +678,16 @@ class Intervention:
         hit = u < (-np.expm1(-table))[row]
         return slots[hit], u[hit], table[row[hit]]
 
-    def _record_stocks(self, eligible_by_borough: np.ndarray | None) -> None:
+    def _record_stocks(self, eligible_by_borough: np.ndarray | None) -> dict[int, np.ndarray]:
+        """Count this month's stocks; returns the tracked in the statuses ``apply_effects`` reads, by status."""
         if eligible_by_borough is not None:
             self._add("eligible", eligible_by_borough)
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
-        # The statuses apply_effects reads next, listed in the same pass (kept until the end of the step).
         listed = (SUPPORTED, AFTER, IN_WORK_SUPPORT)
         lists = kernels.status_counts(self.tracked, self.status, self.model.people.borough, by_status, *listed)
-        self._status_lists = dict(zip(listed, lists, strict=True))
         self._add("waiting", by_status[WAITING])
         self._add("in_support", by_status[SUPPORTED] + by_status[IN_WORK_SUPPORT])
+        return dict(zip(listed, lists, strict=True))
 
     def after_labour(self, model: GMModel) -> None:
         """Step 7: outcomes of this month's labour moves."""
