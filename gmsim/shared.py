@@ -326,8 +326,7 @@ def _record_dtype(people: People) -> np.dtype:
 def as_records(people: People) -> np.ndarray:
     """``people``'s values as a record array (padding zero, so that equal people have equal bytes)."""
     records = np.zeros(len(people[0]), dtype=_record_dtype(people))
-    for f, a in zip(People._fields, people, strict=True):
-        records[f] = a
+    _pack(records, *people)
     return records
 
 
@@ -476,11 +475,13 @@ class SharedRuns:
         fields = len(People._fields)
         # Per branch: the diverged people's slots (ascending), their values, and in which fields they differ from
         # the trunk's (field, person); this month's own people, their values, and the trunk's values and which
-        # differ for the fields only demography writes (the others are compared after health and work).
-        self._diverged: dict[int, tuple] = {
-            id(b): (empty, _gather(self.trunk.people, empty), np.zeros((fields, 0), dtype=np.bool_))
-            for b in self.branches}
-        if self._records is not None:  # held as records: their values as records, and this month's own people's
+        # differ for the fields only demography writes (the others are compared after health and work). Held as
+        # records: the diverged people's slots and records, and this month's own people and their records.
+        if self._records is None:
+            self._diverged: dict[int, tuple] = {
+                id(b): (empty, _gather(self.trunk.people, empty), np.zeros((fields, 0), dtype=np.bool_))
+                for b in self.branches}
+        else:
             self._diverged = {id(b): (empty, self._records[:0].copy()) for b in self.branches}
         self._own: dict[int, tuple] = {}
 
