@@ -70,6 +70,8 @@ class GMModel(mesa.Model):
             by ensembles to draw effect sizes from their uncertainty distributions).
         population: ``(employers, people)`` to use as the starting population instead of synthesising it;
             the arrays are used, not copied (shared runs, :mod:`gmsim.shared`, give every run the same ones).
+        start_counts: Results whose month 0 holds the counts of ``population`` (shared runs: the trunk's),
+            taken rather than counted again.
 
     Attributes:
         scenario: The scenario, with overrides applied.
@@ -101,6 +103,7 @@ class GMModel(mesa.Model):
         calibrated: bool = True,
         intervention_draws: dict[str, dict[str, float]] | None = None,
         population: tuple[Employers, People] | None = None,
+        start_counts: Results | None = None,
     ) -> None:
         if scenario is None:
             scenario = Scenario.default()
@@ -150,7 +153,11 @@ class GMModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={key: (lambda m, key=key: m.stocks[key]) for key in STOCK_KEYS}
         )
-        self._record()
+        if start_counts is not None:
+            if population is None:
+                raise ValueError("start_counts are the counts of a given population")
+            self.results.record_shared(start_counts, 0, ())
+        self._record(counted=start_counts is not None)
 
     # ----- the monthly lifecycle ---------------------------------------------------------------
     def step(self) -> None:

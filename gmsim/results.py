@@ -167,11 +167,15 @@ class Results:
         self.recorded = max(self.recorded, month + 1)
 
     def record_shared(self, trunk: Results, month: int, delta: tuple[np.ndarray, ...]) -> None:
-        """Record ``month`` as ``trunk``'s counts plus ``delta`` (stock, spells, flows, cohort): shared runs."""
+        """Record ``month`` as ``trunk``'s counts plus ``delta`` (stock, spells, flows, cohort; none: no change).
+
+        Used by shared runs.
+        """
         if month >= self.stock.shape[0]:
             self._grow(month + 1)
-        for name, d in zip(("stock", "spells", "flows", "cohort"), delta, strict=True):
-            getattr(self, name)[month] = getattr(trunk, name)[month] + d
+        for k, name in enumerate(("stock", "spells", "flows", "cohort")):
+            counts = getattr(trunk, name)[month]
+            getattr(self, name)[month] = counts + delta[k] if delta else counts
         self.recorded = max(self.recorded, month + 1)
 
     def _grow(self, m: int) -> None:

@@ -455,17 +455,19 @@ class SharedRuns:
             if k == trunk_at:
                 self.models.append(self.trunk)
             else:
-                self.models.append(GMModel(scenario, rng=seed, intervention_draws=draws[k], population=population))
+                self.models.append(GMModel(scenario, rng=seed, intervention_draws=draws[k], population=population,
+                                           start_counts=self.trunk.results))
         self.branches = [m for m in self.models if m is not self.trunk]
         self._bounds = (health_bounds(self.trunk.tables.kernel), labour_bounds(self.trunk.tables.kernel))
         self._largest = largest_multiplier(self.branches)
-        self._reads_staff = any(iv.reads_staff_table for b in self.branches for iv in b.interventions)
+        self._reads_staff = any(iv.reads_staff_table and not iv.switched_off for b in self.branches
+                                for iv in b.interventions)
         self._month_view: tuple = (None, None, None, None)
         # Interventions that screen person by person, by kind and parameters, where two or more branches share one.
         screened: dict[str, list[Intervention]] = {}
         for b in self.branches:
             for iv in b.interventions:
-                if iv.screens_each_person:
+                if iv.screens_each_person and not iv.switched_off:
                     key = json.dumps([type(iv).__module__, type(iv).__qualname__, iv.params], sort_keys=True,
                                      default=str)
                     screened.setdefault(key, []).append(iv)

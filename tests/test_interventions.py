@@ -67,6 +67,13 @@ def test_zero_budget_is_identical_to_the_baseline(baseline):
     for name in m.people._fields:
         assert np.array_equal(getattr(m.people, name), getattr(baseline.people, name)), name
     assert all(iv.totals()["started"] == 0 for iv in m.interventions)
+    # Switched off, a strand keeps no per-person records unless asked for them; they are then blank.
+    for iv in m.interventions:
+        assert iv.switched_off and "status" not in vars(iv) and "referred_month" not in vars(iv)
+        assert not np.any(iv.counts)
+        assert len(iv.status) == (m.people.n if "status" in iv.records else 0) and np.all(iv.status == NONE)
+        assert len(iv.started_month) == m.people.n and np.all(iv.started_month == NEVER)
+        assert "status" in vars(iv)
 
 
 def test_people_never_reached_follow_the_baseline_exactly(baseline, everything):

@@ -136,3 +136,17 @@ def test_kept_starting_populations_give_the_same_runs(monkeypatch):
         assert np.array_equal(runs.results.stock, fresh.results.stock)
     other = GMModel(scale=0.005, months=6, rng=22)  # another seed replaces it
     assert len(calls) == 2 and list(model_module._KEPT_POPULATIONS) == [(22, other.people.n)]
+
+
+def test_start_counts_are_taken_for_a_given_population():
+    first = GMModel(scale=0.005, months=2, rng=5)
+    population = (first.employers, first.people)
+    counted = GMModel(scale=0.005, months=2, rng=5, population=population)
+    taken = GMModel(scale=0.005, months=2, rng=5, population=population, start_counts=first.results)
+    for name in ("stock", "spells", "flows", "cohort"):
+        assert np.array_equal(getattr(taken.results, name)[0], getattr(counted.results, name)[0]), name
+    assert taken.stocks == counted.stocks and taken.results.stock[0].sum() == first.people.n
+    first.results.stock[0] += 1  # a copy is taken, not a view
+    assert taken.results.stock[0].sum() == first.people.n
+    with pytest.raises(ValueError, match="start_counts"):
+        GMModel(scale=0.005, months=2, rng=5, start_counts=first.results)

@@ -62,6 +62,8 @@ NEVER = -32768  # month arrays hold this where something has not happened
 # Each per-person record's value for a person it has nothing on.
 _BLANK = {"status": NONE, "status_month": NEVER, "referred_month": NEVER, "started_month": NEVER,
           "job_month": NEVER, "flags": 0}
+_RECORD_TYPES = {"status": np.int8, "status_month": np.int16, "referred_month": np.int16, "started_month": np.int16,
+                 "job_month": np.int16, "flags": np.int8}
 
 COUNTERS = ("eligible", "referred", "waiting", "started", "in_support", "completed", "dropped_out",
             "job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "at_risk_starts", "kept_in_work",
@@ -363,15 +365,11 @@ class Intervention:
         self._referral_cap = p.get("max_referrals")
         self._referrals_so_far = 0.0
 
-        def record(name: str, dtype: type) -> np.ndarray:
-            return np.full(model.people.n if name in self.records else 0, _BLANK[name], dtype=dtype)
-
-        self.status = record("status", np.int8)
-        self.status_month = record("status_month", np.int16)
-        self.referred_month = record("referred_month", np.int16)
-        self.started_month = record("started_month", np.int16)
-        self.job_month = record("job_month", np.int16)
-        self.flags = record("flags", np.int8)  # bit 0: started at risk; bit 1: job held 12 months
+        # The per-person records (``_RECORD_TYPES``; bit 0 of flags: started at risk, bit 1: job held 12 months)
+        # are made when first read: one switched off never needs them.
+        if not self.switched_off:
+            for name in _RECORD_TYPES:
+                getattr(self, name)
         # Slots of the people taking part (waiting, supported, in after-effects or in in-work support), ascending.
         self.tracked = np.zeros(0, dtype=np.int64)
         # The tracked by status, listed with the stocks, while the default before_labour applies effects.
@@ -383,6 +381,20 @@ class Intervention:
         m = model.months_planned + 1
         self.counts = np.zeros((m, len(COUNTERS), len(codes.BOROUGHS)))
         self.cohort = np.zeros((m, len(COHORT_HORIZONS), len(COHORT_MEASURES)))
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        """A per-person record, made blank when first read (``records``; the others are empty arrays)."""
+        if name not in _RECORD_TYPES:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        n = self.model.people.n if name in self.records else 0
+        a = np.full(n, _BLANK[name], dtype=_RECORD_TYPES[name])
+        setattr(self, name, a)
+        return a
+
+    @property
+    def switched_off(self) -> bool:
+        """Whether it has no budget: then nobody is ever referred, and its monthly steps have nothing to do."""
+        return self.spec.budget_gbp_per_year == 0
 
     # ----- parameters ----------------------------------------------------------------------------
     @classmethod
@@ -589,6 +601,8 @@ class Intervention:
         """Steps 1-6 of the monthly lifecycle (see the module docstring)."""
         month, p, par = model.month, model.people, self.params
         self._grow(month)
+        if self.switched_off:
+            return
         self._forget_leavers(model)
         completed = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
         # The done are no longer scanned each month. In-work support starts after the labour step of the
@@ -691,6 +705,8 @@ class Intervention:
 
     def after_labour(self, model: GMModel) -> None:
         """Step 7: outcomes of this month's labour moves."""
+        if self.switched_off:
+            return
         p, month = model.people, model.month
         none = np.zeros(0, dtype=np.int64)
         counts = np.zeros((4, len(codes.BOROUGHS)), dtype=np.int64)

@@ -45,7 +45,7 @@ class InWork(Intervention):
         self.budget_per_month = spec.budget_gbp_per_year / 12 * model.scale  # GBP of simulated employees
         self._carry_gbp = 0.0
         self.employer_counts = np.zeros((model.months_planned + 1, 3))  # signed up, enrolled, supported
-        self._staff = np.full(model.people.n, -1, dtype=np.int8)  # each person's employer's status, or -1
+        self._staff: np.ndarray | None = None  # each person's employer's status, or -1 (when run alone)
         self._supported_staff = self._after_staff = np.zeros(0, dtype=np.int64)
         rate = np.array([0.0] + [self.params[f"sign_up_rate.{b}"] for b in _BANDS])[model.employers.size_band]
         self._sign_up_probability = -np.expm1(-rate)  # each employer's, a month
@@ -75,6 +75,8 @@ class InWork(Intervention):
         """
         month, par, emp, p, shared = model.month, self.params, model.employers, model.people, model.shared
         self._grow(month)
+        if self.switched_off:
+            return
         self._clear_records(model.leavers[self.started_month[model.leavers] != NEVER])  # at-risk starters only
         events = np.zeros(emp.n, dtype=np.uint8)
         ending = self._employer_since(SUPPORTED, par["support_months"])
@@ -125,6 +127,8 @@ class InWork(Intervention):
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
         by_event = np.zeros((len(_EVENTS), len(codes.BOROUGHS)), dtype=np.int64)
         if shared is None or shared.movable_staff is None:
+            if self._staff is None:
+                self._staff = np.full(p.n, -1, dtype=np.int8)
             self._supported_staff, self._after_staff = kernels.staff_pass(
                 p.employer, self.emp_status, events, p.borough, self._staff, by_status, by_event,
                 SUPPORTED, AFTER)
@@ -169,6 +173,8 @@ class InWork(Intervention):
 
     def after_labour(self, model) -> None:
         """Covered employees who became at risk this month; at-risk starters still in work 6 months on."""
+        if self.switched_off:
+            return
         p = model.people
         staff = self._supported_staff
         new_at_risk = staff[p.labour_event[staff] == _AT_RISK_START]
