@@ -181,26 +181,16 @@ class TrunkScreen:
         n_b = len(codes.BOROUGHS)
         by_borough = (self.by_borough - np.bincount(view.trunk.borough[self.eligible[d]], minlength=n_b)
                       + np.bincount(own.borough[own_eligible], minlength=n_b))
-        mask = self.eligible
-
-        def eligible_at(slots: np.ndarray) -> np.ndarray:
-            out = mask[slots]
-            if len(d):
-                at = np.minimum(np.searchsorted(d, slots), len(d) - 1)
-                mine = d[at] == slots
-                out[mine] = own_eligible[at[mine]]
-            return out
-
         if not funded:
-            return Screen(eligible_at, by_borough)
+            return Screen(self.eligible, by_borough, diverged=d, diverged_eligible=own_eligible)
         referred_month = intervention.referred_month
         fresh = np.flatnonzero(own_eligible & (referred_month[d] == NEVER))
         mine = intervention.draw_referrals(standin, fresh, d[fresh])
         keep = (referred_month[self.hits] == NEVER) & ~within(self.hits, d)
         slots = np.concatenate([self.hits[keep], mine[0]])
         order = np.argsort(slots, kind="stable")
-        return Screen(eligible_at, by_borough, slots[order], np.concatenate([self.numbers[keep], mine[1]])[order],
-                      np.concatenate([self.hazards[keep], mine[2]])[order])
+        return Screen(self.eligible, by_borough, slots[order], np.concatenate([self.numbers[keep], mine[1]])[order],
+                      np.concatenate([self.hazards[keep], mine[2]])[order], d, own_eligible)
 
 
 class TrunkView:

@@ -370,6 +370,7 @@ def test_bookkeeping_kernels_match_numpy():
     assert kernels.ascending(x) and not kernels.ascending(z[::-1]) and not kernels.ascending(np.array([1, 1]))
     status = rng.integers(0, 6, n).astype(np.int8)
     assert np.array_equal(kernels.with_status(x, status, WAITING), x[status[x] == WAITING])
+    _check_review_tracked(rng, n, borough)
     # equal weights add up exactly as np.bincount adds them
     for w in (1.0, 80.0, 33.3, 0.1):
         slots = rng.choice(n, 5000)
@@ -397,3 +398,51 @@ def test_multipliers_multiply_like_numpy_and_mark_who_they_touch():
     assert mult.largest_of(codes.T["out_of_work_to_in_work"], recovery) == 1.0  # out of work: none above 1
     mult.reset()
     assert np.all(mult.dense() == 1) and not mult.touched.any() and mult.largest == 1.0
+
+
+def _check_review_tracked(rng, n, borough):
+    """``kernels.review_tracked`` against the same rules written in numpy."""
+    from gmsim.interventions import kernels
+    from gmsim.streams import Streams
+
+    month, key = 40, Streams(5).key("strand.test.dropout")
+    tracked = np.sort(rng.choice(n, 6000, replace=False))
+    status = np.full(n, NONE, dtype=np.int8)
+    status[tracked] = rng.integers(0, 6, len(tracked))
+    status_month = np.full(n, NEVER, dtype=np.int16)
+    status_month[tracked] = month - rng.integers(0, 15, len(tracked))
+    leavers = np.sort(rng.choice(n, 2000, replace=False))
+    eligible = rng.random(n) < 0.8
+    diverged = np.sort(rng.choice(tracked, 500, replace=False))
+    diverged_eligible = ~eligible[diverged]
+    support, after, in_work, max_wait, p_drop = 6, 3, 12, 9, 0.2
+    got_status, got_month = status.copy(), status_month.copy()
+    completed, dropped, stocks = np.zeros(10, np.int64), np.zeros(10, np.int64), np.zeros((6, 10), np.int64)
+    kept, *lists, was_waiting = kernels.review_tracked(
+        tracked, got_status, got_month, leavers, borough, month, float(support), float(after), float(in_work),
+        float(max_wait), p_drop, key, eligible, diverged, diverged_eligible, NONE, WAITING, SUPPORTED, AFTER,
+        IN_WORK_SUPPORT, DONE, completed, dropped, stocks)
+
+    s, m = status[tracked], status_month[tracked].astype(np.int64)
+    keep = (s != NONE) & (s != DONE) & ~np.isin(tracked, leavers)
+    t, s, spent = tracked[keep], s[keep], month - m[keep]
+    assert np.array_equal(kept, t)
+    elig = eligible[t]
+    elig[np.isin(t, diverged)] = diverged_eligible[np.searchsorted(diverged, t[np.isin(t, diverged)])]
+    u = Streams(5).uniforms_at("strand.test.dropout", month, t)
+    gone = (s == WAITING) & (~elig | (spent >= max_wait) | (u < p_drop))
+    ends = (s == SUPPORTED) & (spent >= support)
+    done = ((s == AFTER) & (spent >= after)) | ((s == IN_WORK_SUPPORT) & (spent >= in_work)) | gone
+    new = np.where(ends, AFTER, np.where(done, DONE, s))
+    assert np.array_equal(got_status[t], new) and np.array_equal(got_month[t], np.where(ends | done, month, m[keep]))
+    others = np.setdiff1d(np.arange(n), t)
+    assert np.array_equal(got_status[others], status[others])
+    assert np.array_equal(got_month[others], status_month[others])
+    assert np.array_equal(completed, np.bincount(borough[t[ends]], minlength=10))
+    assert np.array_equal(dropped, np.bincount(borough[t[gone]], minlength=10))
+    assert was_waiting == np.sum(s == WAITING) and 0 < gone.sum() < was_waiting
+    for listed, code in zip(lists, (WAITING, SUPPORTED, AFTER, IN_WORK_SUPPORT), strict=True):
+        assert np.array_equal(listed, t[new == code]) and len(listed) > 100
+        want = np.bincount(borough[t[new == code]], minlength=10) if code != AFTER else np.zeros(10)
+        assert np.array_equal(stocks[code], want)
+    assert ends.sum() > 100 and done.sum() > 100

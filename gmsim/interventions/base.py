@@ -17,7 +17,8 @@ the labour and employer steps):
     1. slots whose person left the population (turned 65, died) are cleared;
     2. support ends: supported -> after-effect -> done; in-work support -> done;
     3. the waiting list: people who are no longer eligible, who have waited ``max_wait_months``, or who
-       drop out (monthly hazard ``dropout_rate``) leave it;
+       drop out (monthly hazard ``dropout_rate``) leave it (steps 2 and 3 are one pass over the
+       participants; eligibility, which reads only the people, is screened before it);
     4. referrals (between ``start_month`` and ``end_month``): an eligible person never referred before
        is referred with probability ``1 - exp(-sum of route hazards)`` and takes it up with the route's
        take-up share; referrals join the waiting list;
@@ -304,23 +305,34 @@ class Screen:
     """Who is eligible this month and who is referred, as an intervention's step 3 and 4 use them.
 
     Args:
-        eligible: Boolean mask over people (for :meth:`eligible_at`), or a function of slots giving theirs.
+        eligible: Boolean mask over people.
         by_borough: The eligible by borough.
         referred: Slots of the eligible never referred before whom a route refers this month, ascending.
         numbers: Their referral numbers.
         hazards: Their referral hazards.
+        diverged: Slots (ascending) whose eligibility is ``diverged_eligible`` rather than ``eligible``'s
+            (shared runs: the people whose values differ from the trunk's, whose screen ``eligible`` is).
+        diverged_eligible: Their eligibility.
     """
 
-    def __init__(self, eligible: Any, by_borough: np.ndarray, referred: np.ndarray | None = None,
-                 numbers: np.ndarray | None = None, hazards: np.ndarray | None = None) -> None:
-        self._eligible = eligible
+    def __init__(self, eligible: np.ndarray, by_borough: np.ndarray, referred: np.ndarray | None = None,
+                 numbers: np.ndarray | None = None, hazards: np.ndarray | None = None,
+                 diverged: np.ndarray | None = None, diverged_eligible: np.ndarray | None = None) -> None:
+        self.eligible = np.asarray(eligible, dtype=bool)
         self.by_borough = by_borough
         self.referred, self.numbers, self.hazards = referred, numbers, hazards
+        self.diverged = np.zeros(0, dtype=np.int64) if diverged is None else diverged
+        self.diverged_eligible = np.zeros(0, dtype=bool) if diverged_eligible is None else diverged_eligible
 
     def eligible_at(self, slots: np.ndarray) -> np.ndarray:
         """Whether the people in ``slots`` are eligible."""
-        e = self._eligible
-        return e(slots) if callable(e) else e[slots]
+        out = self.eligible[slots]
+        d = self.diverged
+        if len(d):
+            at = np.minimum(np.searchsorted(d, slots), len(d) - 1)
+            mine = d[at] == slots
+            out[mine] = self.diverged_eligible[at[mine]]
+        return out
 
 
 # ----- the interface --------------------------------------------------------------------------------
@@ -512,14 +524,17 @@ class Intervention:
         """Add people (or GBP) by borough to this month's ``counter``."""
         self.counts[self.model.month, COUNTERS.index(counter)] += by_borough
 
-    def _count(self, counter: str, slots: np.ndarray, weight: float | np.ndarray = 1.0) -> None:
+    def _count(self, counter: str, slots: np.ndarray, weight: float | np.ndarray = 1.0) -> np.ndarray:
+        """Add ``slots`` by borough (times ``weight``: one, or one per slot) to ``counter``; returns what was added."""
         b = self.model.people.borough
         if np.ndim(weight):
             w = np.asarray(weight, dtype=float)
-            self._add(counter, np.bincount(b[slots], weights=w, minlength=len(codes.BOROUGHS)))
-            return
-        n = kernels.count_by_borough(np.asarray(slots, dtype=np.int64), b, len(codes.BOROUGHS))
-        self._add(counter, n if weight == 1.0 else kernels.repeated_sum(float(weight), n))
+            added = np.bincount(b[slots], weights=w, minlength=len(codes.BOROUGHS))
+        else:
+            n = kernels.count_by_borough(np.asarray(slots, dtype=np.int64), b, len(codes.BOROUGHS))
+            added = n if weight == 1.0 else kernels.repeated_sum(float(weight), n)
+        self._add(counter, added)
+        return added
 
     def _with_status(self, status: int) -> np.ndarray:
         if self._status_lists is not None and status in self._status_lists:
@@ -604,31 +619,37 @@ class Intervention:
         if self.switched_off:
             return
         self._forget_leavers(model)
-        completed = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
-        # The done are no longer scanned each month. In-work support starts after the labour step of the
-        # job-entry month: it acts from the next month.
-        self.tracked, waiting = kernels.end_support(
-            self.tracked, self.status, self.status_month, model.leavers, p.borough, month,
-            float(par["support_months"]), float(par["after_months"]), float(par["in_work_support_months"] + 1), NONE,
-            SUPPORTED, AFTER, IN_WORK_SUPPORT, DONE, WAITING, completed)
-        self._add("completed", completed)
-
         funded = self.funded(month)
-        screen = self._screen(model, funded) if funded or len(waiting) else None
-        if len(waiting):
-            u = self._uniforms("dropout", waiting)
-            waited = month - self.status_month[waiting].astype(np.int64)
-            gone = ((~screen.eligible_at(waiting)) | (waited >= par["max_wait_months"])
-                    | (u < 1 - np.exp(-par["dropout_rate"])))
-            self._count("dropped_out", waiting[gone])
-            self._set(waiting[gone], DONE)
-            waiting = waiting[~gone]
-        if not funded:
-            self._status_lists = self._record_stocks(None if screen is None else screen.by_borough)
-            self.apply_effects(model, mult)
-            self._status_lists = None
-            return
+        # Eligibility is screened first: it reads only the people, and the waiting list's review needs it.
+        screen = self._screen(model, funded) if funded or len(self.tracked) else None
+        completed, dropped_out = (np.zeros(len(codes.BOROUGHS), dtype=np.int64) for _ in range(2))
+        stocks = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
+        eligible = Screen(np.zeros(0, dtype=bool), completed) if screen is None else screen  # (nobody tracked)
+        # Support ends and the waiting list is reviewed (the done are no longer scanned each month). In-work
+        # support starts after the labour step of the job-entry month: it acts from the next month.
+        self.tracked, waiting, supported, after, in_work, was_waiting = kernels.review_tracked(
+            self.tracked, self.status, self.status_month, model.leavers, p.borough, month,
+            float(par["support_months"]), float(par["after_months"]), float(par["in_work_support_months"] + 1),
+            float(par["max_wait_months"]), 1 - np.exp(-par["dropout_rate"]),
+            model.streams.key(f"strand.{self.name}.dropout"), eligible.eligible, eligible.diverged,
+            eligible.diverged_eligible, NONE, WAITING, SUPPORTED, AFTER, IN_WORK_SUPPORT, DONE, completed,
+            dropped_out, stocks)
+        self._add("completed", completed)
+        self._add("dropped_out", dropped_out)
+        if funded:
+            supported = self._refer_and_start(model, screen, waiting, stocks, supported)
+        self._add_stocks(stocks, screen.by_borough if funded or was_waiting else None)
+        self._status_lists = {SUPPORTED: supported, AFTER: after, IN_WORK_SUPPORT: in_work}
+        self.apply_effects(model, mult)
+        self._status_lists = None
 
+    def _refer_and_start(self, model: GMModel, screen: Screen, waiting: np.ndarray, stocks: np.ndarray,
+                         supported: np.ndarray) -> np.ndarray:
+        """Steps 4 and 5: this month's referrals join the waiting list, and places go to it in order.
+
+        ``stocks`` (status, borough) is kept up to date; returns the supported, with this month's starts.
+        """
+        month, p = model.month, model.people
         referred = screen.referred
         if self._referral_cap is not None:
             room = max(0, int(round(self._referral_cap * model.scale - self._referrals_so_far)))
@@ -638,7 +659,7 @@ class Intervention:
         self._referrals_so_far += len(referred)
         self.referred_month[referred] = month
         self._set(referred, WAITING)
-        self._count("referred", referred)
+        stocks[WAITING] += self._count("referred", referred)
         self.tracked = kernels.merge(self.tracked, referred)
         self._referred_in[month] = referred
 
@@ -654,13 +675,14 @@ class Intervention:
             self._started_in[month] = start
             at_risk = p.state[start] == codes.AT_RISK
             self.flags[start[at_risk]] |= 1
-            self._count("started", start)
+            started = self._count("started", start)
+            stocks[WAITING] -= started
+            stocks[SUPPORTED] += started
             self._count("at_risk_starts", start[at_risk])
             self._count("spend_gbp", start, self.unit_cost)
             model.participation[start] |= np.uint16(1 << self.index)
-        self._status_lists = self._record_stocks(screen.by_borough)
-        self.apply_effects(model, mult)
-        self._status_lists = None
+            supported = kernels.merge(supported, start)
+        return supported
 
     def _screen(self, model: GMModel, funded: bool) -> Screen:
         """This month's eligibility, the eligible by borough and, if ``funded``, the referrals drawn.
@@ -692,16 +714,12 @@ class Intervention:
         hit = u < (-np.expm1(-table))[row]
         return slots[hit], u[hit], table[row[hit]]
 
-    def _record_stocks(self, eligible_by_borough: np.ndarray | None) -> dict[int, np.ndarray]:
-        """Count this month's stocks; returns the tracked in the statuses ``apply_effects`` reads, by status."""
+    def _add_stocks(self, stocks: np.ndarray, eligible_by_borough: np.ndarray | None) -> None:
+        """Add this month's stocks: the eligible (if screened), the waiting and the in support (``stocks``)."""
         if eligible_by_borough is not None:
             self._add("eligible", eligible_by_borough)
-        by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
-        listed = (SUPPORTED, AFTER, IN_WORK_SUPPORT)
-        lists = kernels.status_counts(self.tracked, self.status, self.model.people.borough, by_status, *listed)
-        self._add("waiting", by_status[WAITING])
-        self._add("in_support", by_status[SUPPORTED] + by_status[IN_WORK_SUPPORT])
-        return dict(zip(listed, lists, strict=True))
+        self._add("waiting", stocks[WAITING])
+        self._add("in_support", stocks[SUPPORTED] + stocks[IN_WORK_SUPPORT])
 
     def after_labour(self, model: GMModel) -> None:
         """Step 7: outcomes of this month's labour moves."""

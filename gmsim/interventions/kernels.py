@@ -13,6 +13,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..streams import counter_start, draw
+
 INT_MAX = 2**62
 
 
@@ -408,25 +410,34 @@ def set_at(row, slots, value):
 
 
 @njit(cache=True)
-def end_support(tracked, status, status_month, leavers, borough, month, support_months, after_months,
-                in_work_months, none, supported, after, in_work_support, done, waiting, completed):
-    """Stops tracking who left or finished; support, after-effects and in-work support that have run their time end.
+def review_tracked(tracked, status, status_month, leavers, borough, month, support_months, after_months,
+                   in_work_months, max_wait_months, dropout_probability, dropout_key, eligible, diverged,
+                   diverged_eligible, none, waiting, supported, after, in_work_support, done, completed, dropped_out,
+                   stocks):
+    """Steps 2 and 3 of the lifecycle in one pass over the tracked: support ends, the waiting list is reviewed.
 
     The tracked (ascending) whose person left the population this month (in ``leavers``, ascending) or
-    whose status is none or done are no longer tracked. Of the others, the supported for
-    ``support_months`` move to after-effects (or done if ``after_months`` is 0) and are added by borough to
-    ``completed``; those in after-effects for ``after_months`` and in in-work support for
-    ``in_work_months`` are done (and tracked until next month).
+    whose status is none or done are no longer tracked. Of the others, the supported for ``support_months``
+    move to after-effects (or done if ``after_months`` is 0) and are added by borough to ``completed``;
+    those in after-effects for ``after_months`` and in in-work support for ``in_work_months`` are done (and
+    tracked until next month). A waiting person leaves the list (done, added to ``dropped_out``) if they
+    are no longer eligible, have waited ``max_wait_months``, or their number of the dropout stream
+    (``dropout_key``, this month) is below ``dropout_probability``. Eligibility is ``eligible[slot]``, but
+    ``diverged_eligible[k]`` for the slot ``diverged[k]`` (ascending; shared runs' own values).
+
+    The waiting, supported and in in-work support afterwards are added by status and borough to ``stocks``.
 
     Returns:
-        The slots still tracked, and those of them on the waiting list, in tracked order.
+        The slots still tracked; those waiting, supported, in after-effects and in in-work support after
+        the review, each in tracked order; and how many were waiting before it.
     """
-    out = np.empty(tracked.shape[0], dtype=np.int64)
-    wait = np.empty(tracked.shape[0], dtype=np.int64)
-    n = 0
-    w = 0
-    left = 0
-    for j in range(tracked.shape[0]):
+    m = tracked.shape[0]
+    out = np.empty(m, dtype=np.int64)
+    lists = np.empty((4, m), dtype=np.int64)
+    listed = np.zeros(4, dtype=np.int64)
+    dropout_start = counter_start(dropout_key, month & 0xFFFFFFFF, 0)
+    n = left = d = was_waiting = 0
+    for j in range(m):
         i = tracked[j]
         while left < leavers.shape[0] and leavers[left] < i:
             left += 1
@@ -436,41 +447,36 @@ def end_support(tracked, status, status_month, leavers, borough, month, support_
         out[n] = i
         n += 1
         if s == waiting:
-            wait[w] = i
-            w += 1
-            continue
-        if s != supported and s != after and s != in_work_support:
-            continue
-        spent = month - np.int64(status_month[i])
-        if s == supported and spent >= support_months:
-            completed[borough[i]] += 1
-            status[i] = after if after_months > 0 else done
-            status_month[i] = month
-        elif (s == after and spent >= after_months) or (s == in_work_support and spent >= in_work_months):
-            status[i] = done
-            status_month[i] = month
-    return out[:n].copy(), wait[:w].copy()
-
-
-@njit(cache=True)
-def status_counts(tracked, status, borough, counts, list_a, list_b, list_c):
-    """Adds the tracked slots into ``counts`` (status, borough), and lists those in three statuses.
-
-    Returns:
-        The tracked slots in status ``list_a``, ``list_b`` and ``list_c``, each in tracked order.
-    """
-    m = tracked.shape[0]
-    out = np.empty((3, m), dtype=np.int64)
-    k = np.zeros(3, dtype=np.int64)
-    for j in range(m):
-        i = tracked[j]
-        s = status[i]
-        counts[s, borough[i]] += 1
-        for c, listed in enumerate((list_a, list_b, list_c)):
-            if s == listed:
-                out[c, k[c]] = i
-                k[c] += 1
-    return out[0, : k[0]].copy(), out[1, : k[1]].copy(), out[2, : k[2]].copy()
+            was_waiting += 1
+            while d < diverged.shape[0] and diverged[d] < i:
+                d += 1
+            still = diverged_eligible[d] if d < diverged.shape[0] and diverged[d] == i else eligible[i]
+            gone = ((not still) or month - np.int64(status_month[i]) >= max_wait_months
+                    or draw(dropout_start, i) < dropout_probability)
+            if gone:
+                dropped_out[borough[i]] += 1
+                status[i] = done
+                status_month[i] = month
+                continue
+        elif s == supported or s == after or s == in_work_support:
+            spent = month - np.int64(status_month[i])
+            if s == supported and spent >= support_months:
+                completed[borough[i]] += 1
+                s = after if after_months > 0 else done
+                status[i] = s
+                status_month[i] = month
+            elif (s == after and spent >= after_months) or (s == in_work_support and spent >= in_work_months):
+                s = done
+                status[i] = s
+                status_month[i] = month
+        c = 0 if s == waiting else 1 if s == supported else 2 if s == after else 3 if s == in_work_support else -1
+        if c >= 0:
+            lists[c, listed[c]] = i
+            listed[c] += 1
+            if c != 2:
+                stocks[s, borough[i]] += 1
+    return (out[:n].copy(), lists[0, : listed[0]].copy(), lists[1, : listed[1]].copy(),
+            lists[2, : listed[2]].copy(), lists[3, : listed[3]].copy(), was_waiting)
 
 
 @njit(cache=True)
