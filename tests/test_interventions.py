@@ -371,6 +371,7 @@ def test_bookkeeping_kernels_match_numpy():
     status = rng.integers(0, 6, n).astype(np.int8)
     assert np.array_equal(kernels.with_status(x, status, WAITING), x[status[x] == WAITING])
     _check_review_tracked(rng, n, borough)
+    _check_review_employers(rng)
     # equal weights add up exactly as np.bincount adds them
     for w in (1.0, 80.0, 33.3, 0.1):
         slots = rng.choice(n, 5000)
@@ -446,3 +447,34 @@ def _check_review_tracked(rng, n, borough):
         want = np.bincount(borough[t[new == code]], minlength=10) if code != AFTER else np.zeros(10)
         assert np.array_equal(stocks[code], want)
     assert ends.sum() > 100 and done.sum() > 100
+
+
+def _check_review_employers(rng):
+    """``kernels.review_employers`` and ``kernels.sign_ups`` against the in-work strand's rules in numpy."""
+    from gmsim.interventions import kernels
+    from gmsim.streams import Streams
+
+    n, month, streams = 5000, 30, Streams(9)
+    status = rng.integers(0, 6, n).astype(np.int8)
+    status_month = (month - rng.integers(0, 30, n)).astype(np.int16)
+    support, after, max_wait, p_drop = 12, 6, 4, 0.25
+    got_status, got_month, events = status.copy(), status_month.copy(), np.zeros(n, dtype=np.uint8)
+    waiting, supported = kernels.review_employers(got_status, got_month, month, float(support), float(after),
+                                                  float(max_wait), p_drop, streams.key("d"), WAITING, SUPPORTED,
+                                                  AFTER, DONE, events, 1, 2)
+    spent = month - status_month.astype(np.int64)
+    ending = (status == SUPPORTED) & (spent >= support)
+    ended = (status == AFTER) & (spent >= after)
+    u = streams.uniforms_at("d", month, np.arange(n))
+    gone = (status == WAITING) & ((spent >= max_wait) | (u < p_drop))
+    want = np.where(ending, AFTER, np.where(ended | gone, DONE, status))
+    assert np.array_equal(got_status, want)
+    assert np.array_equal(got_month, np.where(ending | ended | gone, month, status_month))
+    assert np.array_equal(events, ending * 1 + gone * 2)
+    assert np.array_equal(waiting, np.flatnonzero((status == WAITING) & ~gone))
+    assert supported == np.sum(want == SUPPORTED) and min(ending.sum(), ended.sum(), gone.sum(), len(waiting)) > 20
+    eligible, probability = rng.random(n) < 0.5, rng.random(n) * 0.3
+    signed = kernels.sign_ups(eligible, probability, streams.key("s"), month)
+    drawn = streams.uniforms_at("s", month, np.arange(n))
+    assert np.array_equal(signed, np.flatnonzero(eligible & (drawn < probability)))
+    assert len(signed) > 100

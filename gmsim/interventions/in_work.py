@@ -58,10 +58,6 @@ class InWork(Intervention):
         """Employers not yet signed up (a mask over employers; the counter ``eligible`` counts their staff)."""
         return self.emp_status == NONE
 
-    def _employer_since(self, status: int, months: float) -> np.ndarray:
-        return np.flatnonzero((self.emp_status == status)
-                              & (self.model.month - self.emp_status_month.astype(np.int64) >= months))
-
     def _set_emp(self, rows: np.ndarray, status: int) -> None:
         self.emp_status[rows] = status
         self.emp_status_month[rows] = self.model.month
@@ -79,25 +75,17 @@ class InWork(Intervention):
             return
         self._clear_records(model.leavers[self.started_month[model.leavers] != NEVER])  # at-risk starters only
         events = np.zeros(emp.n, dtype=np.uint8)
-        ending = self._employer_since(SUPPORTED, par["support_months"])
-        self._set_emp(self._employer_since(AFTER, par["after_months"]), DONE)
-        self._set_emp(ending, AFTER if par["after_months"] > 0 else DONE)
-        events[ending] |= 1 << _COMPLETED
-
-        waiting = np.flatnonzero(self.emp_status == WAITING)
-        if len(waiting):
-            u = model.streams.uniforms_at(f"strand.{self.name}.dropout", month, waiting)
-            waited = month - self.emp_status_month[waiting].astype(np.int64)
-            gone = (waited >= par["max_wait_months"]) | (u < 1 - np.exp(-par["dropout_rate"]))
-            events[waiting[gone]] |= 1 << _DROPPED_OUT
-            self._set_emp(waiting[gone], DONE)
+        waiting, supported = kernels.review_employers(
+            self.emp_status, self.emp_status_month, month, float(par["support_months"]), float(par["after_months"]),
+            float(par["max_wait_months"]), 1 - np.exp(-par["dropout_rate"]),
+            model.streams.key(f"strand.{self.name}.dropout"), WAITING, SUPPORTED, AFTER, DONE, events,
+            1 << _COMPLETED, 1 << _DROPPED_OUT)
 
         funded = self.funded(month)
         years = par["support_months"] / 12
         if funded:
-            fresh = np.flatnonzero(self.eligible(model))
-            u = model.streams.uniforms_at(f"strand.{self.name}.sign_up", month, fresh)
-            signed = fresh[u < self._sign_up_probability[fresh]]
+            signed = kernels.sign_ups(np.asarray(self.eligible(model), dtype=bool), self._sign_up_probability,
+                                      model.streams.key(f"strand.{self.name}.sign_up"), month)
             if self._referral_cap is not None:  # max_referrals caps employer sign-ups
                 room = max(0, int(round(self._referral_cap * model.scale - self._referrals_so_far)))
                 signed = signed[:room]
@@ -107,7 +95,7 @@ class InWork(Intervention):
             events[signed] |= 1 << _REFERRED
 
             self._carry_gbp += self.budget_per_month
-            waiting = np.flatnonzero(self.emp_status == WAITING)
+            waiting = kernels.merge(waiting, signed)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
             if len(waiting):
                 headcount = kernels.headcount(p.employer, emp.n) if shared is None else shared.headcount(p.employer)
@@ -122,7 +110,8 @@ class InWork(Intervention):
             self._set_emp(enrol, SUPPORTED)
             self.employer_counts[month, 1] += len(enrol)
             events[enrol] |= 1 << _STARTED
-        self.employer_counts[month, 2] = (self.emp_status == SUPPORTED).sum()
+            supported += len(enrol)
+        self.employer_counts[month, 2] = supported
 
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
         by_event = np.zeros((len(_EVENTS), len(codes.BOROUGHS)), dtype=np.int64)

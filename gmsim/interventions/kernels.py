@@ -480,6 +480,63 @@ def review_tracked(tracked, status, status_month, leavers, borough, month, suppo
 
 
 @njit(cache=True)
+def review_employers(status, status_month, month, support_months, after_months, max_wait_months,
+                     dropout_probability, dropout_key, waiting, supported, after, done, events, completed_bit,
+                     dropped_bit):
+    """The in-work strand's employers, one pass: support and after-effects end, the waiting list is reviewed.
+
+    Supported employers for ``support_months`` move to after-effects (done if ``after_months`` is 0), with
+    event bit ``completed_bit``; those in after-effects for ``after_months`` are done. A waiting employer
+    leaves the list (done, event bit ``dropped_bit``) if it has waited ``max_wait_months`` or its number of
+    the dropout stream (``dropout_key``, this month) is below ``dropout_probability``. Changed statuses
+    take this month.
+
+    Returns:
+        The employers still waiting (ascending), and the number supported.
+    """
+    out = np.empty(status.shape[0], dtype=np.int64)
+    n = n_supported = 0
+    dropout_start = counter_start(dropout_key, month & 0xFFFFFFFF, 0)
+    for e in range(status.shape[0]):
+        s = status[e]
+        if s != supported and s != after and s != waiting:
+            continue
+        spent = month - np.int64(status_month[e])
+        if s == supported:
+            if spent >= support_months:
+                status[e] = after if after_months > 0 else done
+                status_month[e] = month
+                events[e] |= completed_bit
+            else:
+                n_supported += 1
+        elif s == after:
+            if spent >= after_months:
+                status[e] = done
+                status_month[e] = month
+        elif spent >= max_wait_months or draw(dropout_start, e) < dropout_probability:
+            status[e] = done
+            status_month[e] = month
+            events[e] |= dropped_bit
+        else:
+            out[n] = e
+            n += 1
+    return out[:n].copy(), n_supported
+
+
+@njit(cache=True)
+def sign_ups(eligible, probability, key, month):
+    """The ``eligible`` whose number of stream ``key`` this month is below their ``probability``, ascending."""
+    out = np.empty(eligible.shape[0], dtype=np.int64)
+    n = 0
+    start = counter_start(key, month & 0xFFFFFFFF, 0)
+    for e in range(eligible.shape[0]):
+        if eligible[e] and draw(start, e) < probability[e]:
+            out[n] = e
+            n += 1
+    return out[:n].copy()
+
+
+@njit(cache=True)
 def outcomes(active, held_6, held_12, kept, cohort_slots, cohort_bounds, status, status_month, state, labour_event,
              job_month, flags, started_month, referred_month, borough, month, employed_max, job_entry_a, job_entry_b,
              supported, after, in_work_support, never, horizons, counts, cohort):
