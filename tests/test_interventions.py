@@ -189,6 +189,14 @@ def test_tracked_are_exactly_the_people_taking_part_and_only_the_referred_have_r
         for name in ("status", "status_month", "started_month", "job_month", "flags"):
             blank = NONE if name == "status" else NEVER if name.endswith("month") else 0
             assert (getattr(iv, name)[never] == blank).all(), (iv.name, name)
+        # The tracked's columns, kept in step with their records, and made again if ``tracked`` is replaced.
+        for replaced in (False, True):
+            if replaced:
+                iv.tracked = iv.tracked.copy()
+            t, status, since, borough = iv._tracked_columns()
+            assert t is iv.tracked
+            assert np.array_equal(status, iv.status[t]) and np.array_equal(since, iv.status_month[t])
+            assert np.array_equal(borough, p.borough[t])
 
 
 def test_strand_parameters_are_validated():
@@ -419,10 +427,21 @@ def _check_review_tracked(rng, n, borough):
     support, after, in_work, max_wait, p_drop = 6, 3, 12, 9, 0.2
     got_status, got_month = status.copy(), status_month.copy()
     completed, dropped, stocks = np.zeros(10, np.int64), np.zeros(10, np.int64), np.zeros((6, 10), np.int64)
-    kept, *lists, was_waiting = kernels.review_tracked(
-        tracked, got_status, got_month, leavers, borough, month, float(support), float(after), float(in_work),
-        float(max_wait), p_drop, key, eligible, diverged, diverged_eligible, NONE, WAITING, SUPPORTED, AFTER,
-        IN_WORK_SUPPORT, DONE, completed, dropped, stocks)
+    *columns, w, s_, a, iws, was_waiting = kernels.review_tracked(
+        tracked, status[tracked], status_month[tracked], borough[tracked], got_status, got_month, leavers, month,
+        float(support), float(after), float(in_work), float(max_wait), p_drop, key, eligible, diverged,
+        diverged_eligible, NONE, WAITING, SUPPORTED, AFTER, IN_WORK_SUPPORT, DONE, completed, dropped, stocks)
+    kept = columns[0]
+    lists = [kept[at] for at in (w, s_, a, iws)]
+    for column, records in zip(columns[1:], (got_status, got_month, borough), strict=True):
+        assert np.array_equal(column, records[kept])
+    fresh = np.sort(rng.choice(np.setdiff1d(np.arange(n), kept), 300, replace=False))
+    grown = kernels.insert_tracked(*columns, fresh, WAITING, month, borough[fresh])
+    both = np.union1d(kept, fresh)
+    assert np.array_equal(grown[0], both) and np.array_equal(grown[3], borough[both])
+    new_ones = np.isin(both, fresh)
+    assert (grown[1][new_ones] == WAITING).all() and (grown[2][new_ones] == month).all()
+    assert np.array_equal(grown[1][~new_ones], columns[1]) and np.array_equal(grown[2][~new_ones], columns[2])
 
     s, m = status[tracked], status_month[tracked].astype(np.int64)
     keep = (s != NONE) & (s != DONE) & ~np.isin(tracked, leavers)

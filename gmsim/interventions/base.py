@@ -382,8 +382,12 @@ class Intervention:
         if not self.switched_off:
             for name in _RECORD_TYPES:
                 getattr(self, name)
-        # Slots of the people taking part (waiting, supported, in after-effects or in in-work support), ascending.
+        # Slots of the people taking part (waiting, supported, in after-effects or in in-work support), ascending,
+        # and their columns (_columns): status, its month and borough, in the same order. The monthly passes read
+        # these in order rather than scattered over everyone's records; status changes go to both (_set).
         self.tracked = np.zeros(0, dtype=np.int64)
+        self._columns = (self.tracked, np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int16),
+                         np.zeros(0, dtype=np.int8))
         # The tracked by status, listed with the stocks, while the default before_labour applies effects.
         self._status_lists: dict[int, np.ndarray] | None = None
         # Slots referred, started and entering a job, by month (kept while a follow-up can look back to them).
@@ -543,8 +547,25 @@ class Intervention:
         return kernels.with_status(slots, self.status, status)
 
     def _set(self, slots: np.ndarray, status: int) -> None:
+        """Give ``slots`` ``status`` from this month (in their records and, if tracked, their columns)."""
         self.status[slots] = status
         self.status_month[slots] = self.model.month
+        self._set_columns(slots, status, self.model.month)
+
+    def _set_columns(self, slots: np.ndarray, status: int, month: int) -> None:
+        tracked, status_of, since, _ = self._columns
+        if len(slots) and len(tracked) and tracked is self.tracked:
+            at = np.minimum(np.searchsorted(tracked, slots), len(tracked) - 1)
+            at = at[tracked[at] == slots]
+            status_of[at] = status
+            since[at] = month
+
+    def _tracked_columns(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The tracked and their columns (made again from the records if ``tracked`` was replaced)."""
+        if self._columns[0] is not self.tracked:
+            t = self.tracked
+            self._columns = (t, self.status[t], self.status_month[t], self.model.people.borough[t])
+        return self._columns
 
     def funded(self, month: int) -> bool:
         """Whether referrals and starts happen in ``month``."""
@@ -554,16 +575,18 @@ class Intervention:
         """Clear the records of people who left the population this month.
 
         A new person takes a leaver's slot, so the slot's record starts afresh (only the referred have
-        one); :func:`~gmsim.interventions.kernels.end_support` then stops tracking them.
+        one); :func:`~gmsim.interventions.kernels.review_tracked` then stops tracking them.
         """
         left = model.leavers
         if len(left):
-            self._clear_records(left[self.referred_month[left] != NEVER])
+            self._clear_records(left[self.referred_month[left] != NEVER], columns=False)  # the review drops them
 
-    def _clear_records(self, slots: np.ndarray) -> None:
-        """Blank the records this intervention keeps (``records``) of ``slots``."""
+    def _clear_records(self, slots: np.ndarray, columns: bool = True) -> None:
+        """Blank the records this intervention keeps (``records``) of ``slots`` (and their tracked columns)."""
         for name in self.records:
             getattr(self, name)[slots] = _BLANK[name]
+        if columns and "status" in self.records:
+            self._set_columns(slots, NONE, NEVER)
 
     def _grow(self, month: int) -> None:
         """Make room in the monthly arrays when a model runs past its planned months."""
@@ -614,7 +637,7 @@ class Intervention:
 
     def before_labour(self, model: GMModel, mult: HazardMultipliers) -> None:
         """Steps 1-6 of the monthly lifecycle (see the module docstring)."""
-        month, p, par = model.month, model.people, self.params
+        month, par = model.month, self.params
         self._grow(month)
         if self.switched_off:
             return
@@ -627,27 +650,33 @@ class Intervention:
         eligible = Screen(np.zeros(0, dtype=bool), completed) if screen is None else screen  # (nobody tracked)
         # Support ends and the waiting list is reviewed (the done are no longer scanned each month). In-work
         # support starts after the labour step of the job-entry month: it acts from the next month.
-        self.tracked, waiting, supported, after, in_work, was_waiting = kernels.review_tracked(
-            self.tracked, self.status, self.status_month, model.leavers, p.borough, month,
+        columns = kernels.review_tracked(
+            *self._tracked_columns(), self.status, self.status_month, model.leavers, month,
             float(par["support_months"]), float(par["after_months"]), float(par["in_work_support_months"] + 1),
             float(par["max_wait_months"]), 1 - np.exp(-par["dropout_rate"]),
             model.streams.key(f"strand.{self.name}.dropout"), eligible.eligible, eligible.diverged,
             eligible.diverged_eligible, NONE, WAITING, SUPPORTED, AFTER, IN_WORK_SUPPORT, DONE, completed,
             dropped_out, stocks)
+        self._columns, (waiting, supported, after, in_work), was_waiting = columns[:4], columns[4:8], columns[8]
+        self.tracked = tracked = self._columns[0]
+        waited_since = self._columns[2][waiting]
+        waiting, supported, after, in_work = tracked[waiting], tracked[supported], tracked[after], tracked[in_work]
         self._add("completed", completed)
         self._add("dropped_out", dropped_out)
         if funded:
-            supported = self._refer_and_start(model, screen, waiting, stocks, supported)
+            supported = self._refer_and_start(model, screen, waiting, waited_since, stocks, supported)
         self._add_stocks(stocks, screen.by_borough if funded or was_waiting else None)
         self._status_lists = {SUPPORTED: supported, AFTER: after, IN_WORK_SUPPORT: in_work}
         self.apply_effects(model, mult)
         self._status_lists = None
 
-    def _refer_and_start(self, model: GMModel, screen: Screen, waiting: np.ndarray, stocks: np.ndarray,
-                         supported: np.ndarray) -> np.ndarray:
+    def _refer_and_start(self, model: GMModel, screen: Screen, waiting: np.ndarray, waited_since: np.ndarray,
+                         stocks: np.ndarray, supported: np.ndarray) -> np.ndarray:
         """Steps 4 and 5: this month's referrals join the waiting list, and places go to it in order.
 
-        ``stocks`` (status, borough) is kept up to date; returns the supported, with this month's starts.
+        ``waiting`` are the slots on the waiting list, ascending, and ``waited_since`` the month each joined it
+        (their referral month). ``stocks`` (status, borough) is kept up to date; returns the supported, with
+        this month's starts.
         """
         month, p = model.month, model.people
         referred = screen.referred
@@ -658,9 +687,11 @@ class Intervention:
                 referred = np.sort(referred[rank[:room]])
         self._referrals_so_far += len(referred)
         self.referred_month[referred] = month
-        self._set(referred, WAITING)
+        self.status[referred] = WAITING  # not tracked yet: their columns are added below
+        self.status_month[referred] = month
         stocks[WAITING] += self._count("referred", referred)
-        self.tracked = kernels.merge(self.tracked, referred)
+        self._columns = kernels.insert_tracked(*self._columns, referred, WAITING, month, p.borough[referred])
+        self.tracked = self._columns[0]
         self._referred_in[month] = referred
 
         self._carry += self.places_per_month
@@ -668,7 +699,8 @@ class Intervention:
         self._carry -= places
         waiting = np.concatenate([waiting, referred])
         if places and len(waiting):
-            order = np.lexsort((waiting, self.referred_month[waiting], self.priority(model, waiting)))
+            since = np.concatenate([waited_since, np.full(len(referred), month, dtype=waited_since.dtype)])
+            order = np.lexsort((waiting, since, self.priority(model, waiting)))
             start = np.sort(waiting[order[:places]])
             self._set(start, SUPPORTED)
             self.started_month[start] = month
@@ -732,7 +764,7 @@ class Intervention:
         referred = [self._referred_in.get(month - h, none) for h in COHORT_HORIZONS]
         bounds = np.cumsum([0] + [len(r) for r in referred])
         entries = kernels.outcomes(
-            self.tracked, self._entered_in.get(month - 6, none), self._entered_in.get(month - 12, none),
+            *self._tracked_columns(), self._entered_in.get(month - 6, none), self._entered_in.get(month - 12, none),
             self._started_in.get(month - 6, none), np.concatenate(referred), bounds, self.status, self.status_month,
             p.state, p.labour_event, self.job_month, self.flags, self.started_month, self.referred_month, p.borough,
             month, codes.AT_RISK, _JOB_ENTRY[0], _JOB_ENTRY[1], SUPPORTED, AFTER,

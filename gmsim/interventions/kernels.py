@@ -410,29 +410,37 @@ def set_at(row, slots, value):
 
 
 @njit(cache=True)
-def review_tracked(tracked, status, status_month, leavers, borough, month, support_months, after_months,
-                   in_work_months, max_wait_months, dropout_probability, dropout_key, eligible, diverged,
-                   diverged_eligible, none, waiting, supported, after, in_work_support, done, completed, dropped_out,
-                   stocks):
+def review_tracked(tracked, tracked_status, tracked_since, tracked_borough, status, status_month, leavers, month,
+                   support_months, after_months, in_work_months, max_wait_months, dropout_probability, dropout_key,
+                   eligible, diverged, diverged_eligible, none, waiting, supported, after, in_work_support, done,
+                   completed, dropped_out, stocks):
     """Steps 2 and 3 of the lifecycle in one pass over the tracked: support ends, the waiting list is reviewed.
 
-    The tracked (ascending) whose person left the population this month (in ``leavers``, ascending) or
-    whose status is none or done are no longer tracked. Of the others, the supported for ``support_months``
-    move to after-effects (or done if ``after_months`` is 0) and are added by borough to ``completed``;
-    those in after-effects for ``after_months`` and in in-work support for ``in_work_months`` are done (and
-    tracked until next month). A waiting person leaves the list (done, added to ``dropped_out``) if they
-    are no longer eligible, have waited ``max_wait_months``, or their number of the dropout stream
+    ``tracked`` (ascending) comes with each one's status, the month it began and their borough
+    (``tracked_status``, ``tracked_since``, ``tracked_borough``: a copy of ``status[tracked]`` and
+    ``status_month[tracked]``, read in order rather than scattered); changes are written to both.
+
+    The tracked whose person left the population this month (in ``leavers``, ascending) or whose status
+    is none or done are no longer tracked. Of the others, the supported for ``support_months`` move to
+    after-effects (or done if ``after_months`` is 0) and are added by borough to ``completed``; those in
+    after-effects for ``after_months`` and in in-work support for ``in_work_months`` are done (and tracked
+    until next month). A waiting person leaves the list (done, added to ``dropped_out``) if they are no
+    longer eligible, have waited ``max_wait_months``, or their number of the dropout stream
     (``dropout_key``, this month) is below ``dropout_probability``. Eligibility is ``eligible[slot]``, but
     ``diverged_eligible[k]`` for the slot ``diverged[k]`` (ascending; shared runs' own values).
 
     The waiting, supported and in in-work support afterwards are added by status and borough to ``stocks``.
 
     Returns:
-        The slots still tracked; those waiting, supported, in after-effects and in in-work support after
-        the review, each in tracked order; and how many were waiting before it.
+        The tracked from now on, with their status, its month and their borough; the positions among them
+        of those waiting, supported, in after-effects and in in-work support; and how many were waiting
+        before the review.
     """
     m = tracked.shape[0]
     out = np.empty(m, dtype=np.int64)
+    out_status = np.empty(m, dtype=np.int8)
+    out_since = np.empty(m, dtype=np.int16)
+    out_borough = np.empty(m, dtype=np.int8)
     lists = np.empty((4, m), dtype=np.int64)
     listed = np.zeros(4, dtype=np.int64)
     dropout_start = counter_start(dropout_key, month & 0xFFFFFFFF, 0)
@@ -441,42 +449,63 @@ def review_tracked(tracked, status, status_month, leavers, borough, month, suppo
         i = tracked[j]
         while left < leavers.shape[0] and leavers[left] < i:
             left += 1
-        s = status[i]
+        s = tracked_status[j]
         if s == none or s == done or (left < leavers.shape[0] and leavers[left] == i):
             continue
-        out[n] = i
-        n += 1
+        since = tracked_since[j]
+        b = tracked_borough[j]
+        spent = month - np.int64(since)
         if s == waiting:
             was_waiting += 1
             while d < diverged.shape[0] and diverged[d] < i:
                 d += 1
             still = diverged_eligible[d] if d < diverged.shape[0] and diverged[d] == i else eligible[i]
-            gone = ((not still) or month - np.int64(status_month[i]) >= max_wait_months
-                    or draw(dropout_start, i) < dropout_probability)
-            if gone:
-                dropped_out[borough[i]] += 1
-                status[i] = done
-                status_month[i] = month
-                continue
-        elif s == supported or s == after or s == in_work_support:
-            spent = month - np.int64(status_month[i])
-            if s == supported and spent >= support_months:
-                completed[borough[i]] += 1
-                s = after if after_months > 0 else done
-                status[i] = s
-                status_month[i] = month
-            elif (s == after and spent >= after_months) or (s == in_work_support and spent >= in_work_months):
+            if (not still) or spent >= max_wait_months or draw(dropout_start, i) < dropout_probability:
+                dropped_out[b] += 1
                 s = done
-                status[i] = s
-                status_month[i] = month
+        elif s == supported and spent >= support_months:
+            completed[b] += 1
+            s = after if after_months > 0 else done
+        elif (s == after and spent >= after_months) or (s == in_work_support and spent >= in_work_months):
+            s = done
+        if s != tracked_status[j]:
+            since = month
+            status[i] = s
+            status_month[i] = month
+        out[n] = i
+        out_status[n] = s
+        out_since[n] = since
+        out_borough[n] = b
         c = 0 if s == waiting else 1 if s == supported else 2 if s == after else 3 if s == in_work_support else -1
         if c >= 0:
-            lists[c, listed[c]] = i
+            lists[c, listed[c]] = n
             listed[c] += 1
             if c != 2:
-                stocks[s, borough[i]] += 1
-    return (out[:n].copy(), lists[0, : listed[0]].copy(), lists[1, : listed[1]].copy(),
-            lists[2, : listed[2]].copy(), lists[3, : listed[3]].copy(), was_waiting)
+                stocks[s, b] += 1
+        n += 1
+    return (out[:n].copy(), out_status[:n].copy(), out_since[:n].copy(), out_borough[:n].copy(),
+            lists[0, : listed[0]].copy(), lists[1, : listed[1]].copy(), lists[2, : listed[2]].copy(),
+            lists[3, : listed[3]].copy(), was_waiting)
+
+
+@njit(cache=True)
+def insert_tracked(tracked, tracked_status, tracked_since, tracked_borough, slots, status, since, borough):
+    """``tracked`` and its columns with ``slots`` (ascending, none of them tracked) added in order."""
+    m, k = tracked.shape[0], slots.shape[0]
+    out = np.empty(m + k, dtype=np.int64)
+    out_status = np.empty(m + k, dtype=np.int8)
+    out_since = np.empty(m + k, dtype=np.int16)
+    out_borough = np.empty(m + k, dtype=np.int8)
+    a = b = 0
+    for n in range(m + k):
+        if b >= k or (a < m and tracked[a] < slots[b]):
+            out[n], out_status[n], out_since[n], out_borough[n] = (tracked[a], tracked_status[a], tracked_since[a],
+                                                                   tracked_borough[a])
+            a += 1
+        else:
+            out[n], out_status[n], out_since[n], out_borough[n] = slots[b], status, since, borough[b]
+            b += 1
+    return out, out_status, out_since, out_borough
 
 
 @njit(cache=True)
@@ -537,9 +566,10 @@ def sign_ups(eligible, probability, key, month):
 
 
 @njit(cache=True)
-def outcomes(active, held_6, held_12, kept, cohort_slots, cohort_bounds, status, status_month, state, labour_event,
-             job_month, flags, started_month, referred_month, borough, month, employed_max, job_entry_a, job_entry_b,
-             supported, after, in_work_support, never, horizons, counts, cohort):
+def outcomes(active, active_status, active_since, active_borough, held_6, held_12, kept, cohort_slots, cohort_bounds,
+             status, status_month, state, labour_event, job_month, flags, started_month, referred_month, borough, month,
+             employed_max, job_entry_a, job_entry_b, supported, after, in_work_support, never, horizons, counts,
+             cohort):
     """Step 7 of the lifecycle (see ``Intervention.after_labour``).
 
     Job entries are looked for among the participants; each follow-up among the people it can be due for
@@ -548,6 +578,9 @@ def outcomes(active, held_6, held_12, kept, cohort_slots, cohort_bounds, status,
 
     Args:
         active: Participants' slots.
+        active_status: Their status (a copy of ``status[active]``, changed with it).
+        active_since: The month it began (a copy of ``status_month[active]``, changed with it).
+        active_borough: Their borough.
         held_6: Slots of the job entries 6 months ago.
         held_12: Slots of the job entries 12 months ago.
         kept: Slots of the starts 6 months ago.
@@ -580,16 +613,18 @@ def outcomes(active, held_6, held_12, kept, cohort_slots, cohort_bounds, status,
     entries = np.empty(active.shape[0], dtype=np.int64)
     n = 0
     for j in range(active.shape[0]):
+        s = active_status[j]
+        if s != supported and s != after:
+            continue
         i = active[j]
-        s = status[i]
-        if (s == supported or s == after) and (labour_event[i] == job_entry_a or labour_event[i] == job_entry_b):
+        if labour_event[i] == job_entry_a or labour_event[i] == job_entry_b:
             entries[n] = i
             n += 1
             job_month[i] = month
-            counts[0, borough[i]] += 1
+            counts[0, active_borough[j]] += 1
             if in_work_support >= 0:
-                status[i] = in_work_support
-                status_month[i] = month
+                status[i] = active_status[j] = in_work_support
+                status_month[i] = active_since[j] = month
     for j in range(held_6.shape[0]):
         i = held_6[j]
         if job_month[i] == month - 6 and state[i] <= employed_max:
