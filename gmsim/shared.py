@@ -17,7 +17,9 @@ after. A month (the phases of ``GMModel.step``):
 1. the trunk: demography for everyone; then, once for all the branches, what their interventions would
    otherwise work out from everyone (:class:`TrunkView`): the screens of strands that screen person by
    person (eligibility, the eligible by borough, referral draws; :class:`TrunkScreen`), and the staff
-   table and the employees who could have an event, for the in-work strand;
+   table and the employees who could have an event, for the in-work strand; with many branches
+   (:data:`MOVABLE_FROM`), everyone who could have an event, so that the strands give multipliers only to
+   those of their participants (:meth:`TrunkView.could_move`);
 2. each branch: demography for its diverged people on their own values (compact arrays), those values
    swapped in, then its interventions' steps 1-6 on the population so formed, correcting the trunk's
    screens and tables for its diverged people. The diverged and the people with a multiplier whose
@@ -109,19 +111,51 @@ def _may_move(slots, state, severity, condition, age_months, health_bound, labou
 
 
 @njit(cache=True)
-def _movable_staff(employer, state, severity, condition, age_months, health_bound, labour_bound, largest,
-                   health_key, labour_key, month):
-    """Slots of the employed who :func:`_could_move` with multipliers up to ``largest``, ascending."""
+def _movable(employer, state, severity, condition, age_months, health_bound, labour_bound, largest, health_key,
+             labour_key, month, movable):
+    """Who :func:`_could_move` with multipliers up to ``largest``; returns those employed, ascending.
+
+    ``movable`` is a mask to fill for everyone, or an empty array to look at the employed only.
+    """
     health_start = counter_start(health_key, month, 0)
     labour_start = counter_start(labour_key, month, 0)
+    everyone = movable.shape[0] > 0
     out = np.empty(employer.shape[0], dtype=np.int64)
     k = 0
     for i in range(employer.shape[0]):
-        if employer[i] >= 0 and _could_move(i, state, severity, condition, age_months, health_bound, labour_bound,
-                                            largest, largest, health_start, labour_start):
+        if not everyone and employer[i] < 0:
+            continue
+        could = _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, largest, largest,
+                            health_start, labour_start)
+        if everyone:
+            movable[i] = could
+        if could and employer[i] >= 0:
             out[k] = i
             k += 1
     return out[:k].copy()
+
+
+@njit(cache=True)
+def _movable_among(slots, movable, diverged):
+    """Those of ``slots`` (ascending) that are ``movable`` or in ``diverged`` (ascending), in order."""
+    out = np.empty(slots.shape[0], dtype=np.int64)
+    n = d = 0
+    for k in range(slots.shape[0]):
+        i = slots[k]
+        while d < diverged.shape[0] and diverged[d] < i:
+            d += 1
+        if movable[i] or (d < diverged.shape[0] and diverged[d] == i):
+            out[n] = i
+            n += 1
+    return out[:n].copy()
+
+
+#: Shared runs with at least this many funded runs find, once a month, everyone in the trunk who could have
+#: an event with the runs' largest multipliers (:attr:`TrunkView.movable`; a pass over everyone, about 15 ms at
+#: full scale, 5 ms more than the employed alone that the in-work strand needs), so that the strands give
+#: multipliers only to participants who could use them. Measured at full scale, 56 funded runs, 60 months, side
+#: by side on one core each: 44.6 s with it against 50.0 s without; a run saves about 1.3 ms a month.
+MOVABLE_FROM = 12
 
 
 def largest_multiplier(models: list[GMModel]) -> float | None:
@@ -207,15 +241,16 @@ class TrunkView:
         screens: The trunk's screens of everyone (:class:`TrunkScreen`) by ``id`` of the branch's intervention.
         staff_table: The trunk's staff by employer and borough (int32), or None if no branch reads it.
         staff_total: Its sum over employers (the trunk's employed by borough, int64).
-        movable_staff: The trunk's employed who could have a health or labour event this month with
-            multipliers up to :func:`largest_multiplier`, grouped by their employer: ``(slots, offsets)``
-            of :func:`~gmsim.interventions.kernels.by_employer`; None if there is no such bound. The
-            branch's people who are in neither this nor ``diverged`` have no event, multipliers or not.
+        movable: Whether each of the trunk's people could have a health or labour event this month with
+            multipliers up to :func:`largest_multiplier` (a mask), or None if there is no such bound. The
+            branch's people who are neither movable nor diverged have no event, multipliers or not.
+        movable_staff: The movable who are employed, grouped by their employer: ``(slots, offsets)`` of
+            :func:`~gmsim.interventions.kernels.by_employer`; None without a bound or a staff table.
     """
 
     def __init__(self, diverged: np.ndarray, own: People, trunk: People, screens: dict[int, TrunkScreen],
                  staff_table: np.ndarray | None, staff_total: np.ndarray | None, headcount: np.ndarray | None,
-                 movable_staff: tuple[np.ndarray, np.ndarray] | None) -> None:
+                 movable_staff: tuple[np.ndarray, np.ndarray] | None, movable: np.ndarray | None) -> None:
         self.diverged = diverged
         self.own = own
         self.trunk = trunk
@@ -223,7 +258,15 @@ class TrunkView:
         self.staff_table = staff_table
         self.staff_total = staff_total
         self.movable_staff = movable_staff
+        self.movable = movable
         self._headcount = headcount
+
+    def could_move(self, slots: np.ndarray) -> np.ndarray:
+        """Those of ``slots`` (ascending) who could have a health or labour event this month, or are diverged.
+
+        By the trunk's ``movable`` (all of ``slots`` without it). Nobody else needs a multiplier.
+        """
+        return slots if self.movable is None else _movable_among(slots, self.movable, self.diverged)
 
     def headcount(self, employer: np.ndarray) -> np.ndarray:
         """Staff of each employer in the branch (``employer``: the people arrays' ties, holding the branch's)."""
@@ -452,7 +495,7 @@ class SharedRuns:
         self._largest = largest_multiplier(self.branches)
         self._reads_staff = any(iv.reads_staff_table and not iv.switched_off for b in self.branches
                                 for iv in b.interventions)
-        self._month_view: tuple = (None, None, None, None)
+        self._month_view: tuple = (None, None, None, None, None)
         # Interventions that screen person by person, by kind and parameters, where two or more branches share one.
         screened: dict[str, list[Intervention]] = {}
         for b in self.branches:
@@ -511,17 +554,22 @@ class SharedRuns:
         for ivs in self._screened:
             screen = TrunkScreen(ivs[0], self.trunk.people)
             self._screens.update((id(iv), screen) for iv in ivs)
-        if not self._reads_staff:
-            return
         t, p = self.trunk, self.trunk.people
+        movable = staff = table = None
+        everyone = len(self.branches) >= MOVABLE_FROM
+        if self._largest is not None and (everyone or self._reads_staff):
+            movable = np.empty(p.n if everyone else 0, dtype=np.bool_)
+            staff = _movable(p.employer, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
+                             self._bounds[1], self._largest, t.streams.key("health"), t.streams.key("labour"), t.month,
+                             movable)
+            movable = movable if everyone else None
+        if not self._reads_staff:
+            self._month_view = (None, None, None, None, movable)
+            return
         table = staff_table(p.employer, p.borough, t.employers.n, len(codes.BOROUGHS))
-        movable = None
-        if self._largest is not None:
-            movable = by_employer(_movable_staff(p.employer, p.state, p.severity, p.condition, p.age_months,
-                                                 self._bounds[0], self._bounds[1], self._largest,
-                                                 t.streams.key("health"), t.streams.key("labour"), t.month),
-                                  p.employer, t.employers.n)
-        self._month_view = (table, table.sum(axis=0, dtype=np.int64), table.sum(axis=1, dtype=np.int64), movable)
+        grouped = None if staff is None else by_employer(staff, p.employer, t.employers.n)
+        self._month_view = (table, table.sum(axis=0, dtype=np.int64), table.sum(axis=1, dtype=np.int64), grouped,
+                            movable)
 
     def _before_labour(self, b: GMModel, leavers: np.ndarray) -> None:
         """Phase 2 for branch ``b``: its diverged people's demography, its interventions' steps 1-6."""

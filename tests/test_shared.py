@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from gmsim import codes
+from gmsim import shared as shared_module
 from gmsim.ensemble import Task, execute, groups, load_record, parameter_draws
 from gmsim.interventions.base import REGISTRY, SUPPORTED, Intervention, register
 from gmsim.model import GMModel
@@ -57,11 +58,22 @@ def alone_runs():
 
 @pytest.fixture(scope="module", params=["arrays", "records"])
 def shared_and_alone(request, alone_runs):
-    """The runs shared, with the people held as arrays and as records (many runs), and the runs alone."""
+    """The runs shared, with the people held as arrays and as records, and the runs alone.
+
+    Held as records, the trunk also finds everyone who could move each month, as it does with many runs
+    (``MOVABLE_FROM``), so that the strands give multipliers only to them; as arrays it does not.
+    """
     scs, draws, alone = alone_runs
-    shared = SharedRuns(scs, SEED, draws, records=request.param == "records")
-    assert (shared._records is not None) == (request.param == "records")
-    shared.run()
+    many = request.param == "records"
+    default = shared_module.MOVABLE_FROM
+    shared_module.MOVABLE_FROM = 1 if many else 100
+    try:
+        shared = SharedRuns(scs, SEED, draws, records=many)
+        assert (shared._records is not None) == many
+        shared.run()
+    finally:
+        shared_module.MOVABLE_FROM = default
+    assert (shared._month_view[4] is not None) == many
     return shared, alone
 
 

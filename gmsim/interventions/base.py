@@ -484,10 +484,14 @@ class Intervention:
         """Multiply participants' hazards by the intervention's hazard ratios.
 
         ``effects`` apply while supported, ``after_effects`` after support, ``in_work_effects`` during
-        in-work support.
+        in-work support. In a shared run only the participants who could have a health or labour event this
+        month get them (:meth:`gmsim.shared.TrunkView.could_move`): nobody else's month depends on them.
         """
+        shared = model.shared
         for status, group in ((SUPPORTED, "effects"), (AFTER, "after_effects"), (IN_WORK_SUPPORT, "in_work_effects")):
             slots = self._with_status(status)
+            if len(slots) and shared is not None:  # a shared run: only those whose month a multiplier could change
+                slots = shared.could_move(slots)
             if len(slots) == 0:
                 continue
             mult.multiply_each(self.effect(group), slots)
