@@ -60,8 +60,8 @@ from .agents.people import People
 from .dynamics.hazard import level_a, thinning_limit
 from .dynamics.health import HEALTH_END, HEALTH_FIRST, health_bounds
 from .dynamics.labour import LABOUR_FIRST, labour_bounds
-from .interventions.base import NEVER, Intervention, Screen
-from .interventions.kernels import by_employer, count_by_borough, merge, nonzero, staff_table, within
+from .interventions.base import Intervention, Screen
+from .interventions.kernels import bits_at, by_employer, count_by_borough, merge, nonzero, staff_table, within
 from .model import GMModel
 from .results import tally_at
 from .scenario import Scenario
@@ -212,15 +212,13 @@ class TrunkScreen:
         d, own = view.diverged, view.own
         standin = _Standin(intervention.model, own)
         own_eligible = np.asarray(intervention.eligible(standin), dtype=bool)
-        n_b = len(codes.BOROUGHS)
-        by_borough = (self.by_borough - np.bincount(view.trunk.borough[self.eligible[d]], minlength=n_b)
-                      + np.bincount(own.borough[own_eligible], minlength=n_b))
+        by_borough = self.by_borough.copy()
+        referred = intervention._referred_bits
+        fresh = _correct_screen(d, self.eligible, view.trunk.borough, own_eligible, own.borough, referred, by_borough)
         if not funded:
             return Screen(self.eligible, by_borough, diverged=d, diverged_eligible=own_eligible)
-        referred_month = intervention.referred_month
-        fresh = np.flatnonzero(own_eligible & (referred_month[d] == NEVER))
         mine = intervention.draw_referrals(standin, fresh, d[fresh])
-        keep = (referred_month[self.hits] == NEVER) & ~within(self.hits, d)
+        keep = ~bits_at(referred, self.hits) & ~within(self.hits, d)
         slots = np.concatenate([self.hits[keep], mine[0]])
         order = np.argsort(slots, kind="stable")
         return Screen(self.eligible, by_borough, slots[order], np.concatenate([self.numbers[keep], mine[1]])[order],
@@ -268,21 +266,42 @@ class TrunkView:
         """
         return slots if self.movable is None else _movable_among(slots, self.movable, self.diverged)
 
-    def headcount(self, employer: np.ndarray) -> np.ndarray:
-        """Staff of each employer in the branch (``employer``: the people arrays' ties, holding the branch's)."""
+    def headcount(self) -> np.ndarray:
+        """Staff of each employer in the branch: the trunk's, corrected for the diverged people's ties."""
         out = self._headcount.copy()
-        _correct_headcount(out, self.trunk.employer, employer, self.diverged)
+        _correct_headcount(out, self.trunk.employer, self.own.employer)
         return out
 
 
 @njit(cache=True)
-def _correct_headcount(headcount, trunk_employer, employer, diverged):
+def _correct_screen(diverged, eligible, trunk_borough, own_eligible, own_borough, referred, by_borough):
+    """A trunk's screen corrected for a branch's diverged people (:meth:`TrunkScreen.for_branch`).
+
+    Moves each diverged person's count in ``by_borough`` from their trunk values (``eligible[slot]``,
+    ``trunk_borough``) to their own (``own_eligible``, ``own_borough``), in place; returns the rows of those
+    eligible on their own values and never referred (bit set ``referred``), ascending.
+    """
+    out = np.empty(diverged.shape[0], dtype=np.int64)
+    n = 0
     for k in range(diverged.shape[0]):
+        i = diverged[k]
+        if eligible[i]:
+            by_borough[trunk_borough[k]] -= 1
+        if own_eligible[k]:
+            by_borough[own_borough[k]] += 1
+            if not (referred[i >> 6] >> np.uint64(i & 63)) & np.uint64(1):
+                out[n] = k
+                n += 1
+    return out[:n].copy()
+
+
+@njit(cache=True)
+def _correct_headcount(headcount, trunk_employer, own_employer):
+    for k in range(trunk_employer.shape[0]):
         if trunk_employer[k] >= 0:
             headcount[trunk_employer[k]] -= 1
-        e = employer[diverged[k]]
-        if e >= 0:
-            headcount[e] += 1
+        if own_employer[k] >= 0:
+            headcount[own_employer[k]] += 1
 
 
 @njit(cache=True)

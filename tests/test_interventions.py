@@ -189,6 +189,10 @@ def test_tracked_are_exactly_the_people_taking_part_and_only_the_referred_have_r
         for name in ("status", "status_month", "started_month", "job_month", "flags"):
             blank = NONE if name == "status" else NEVER if name.endswith("month") else 0
             assert (getattr(iv, name)[never] == blank).all(), (iv.name, name)
+        from gmsim.interventions import kernels
+
+        # Who has a referral month, also kept as a bit set.
+        assert np.array_equal(kernels.bits_at(iv._referred_bits, np.arange(p.n)), ~never)
         # The tracked's columns, kept in step with their records, and made again if ``tracked`` is replaced.
         for replaced in (False, True):
             if replaced:
@@ -379,6 +383,12 @@ def test_bookkeeping_kernels_match_numpy():
     status = rng.integers(0, 6, n).astype(np.int8)
     assert np.array_equal(kernels.with_status(x, status, WAITING), x[status[x] == WAITING])
     _check_review_tracked(rng, n, borough)
+    bits, on = np.zeros((n + 63) // 64, dtype=np.uint64), np.zeros(n, dtype=bool)
+    edges = np.array([0, 63, 64, n - 1])
+    for slots, value in ((rng.choice(n, 3000), True), (rng.choice(n, 2000), False), (edges, True)):
+        kernels.set_bits(bits, slots, value)
+        on[slots] = value
+    assert np.array_equal(kernels.bits_at(bits, np.arange(n)), on) and 2000 < on.sum() < 3004
     _check_review_employers(rng)
     # equal weights add up exactly as np.bincount adds them
     for w in (1.0, 80.0, 33.3, 0.1):

@@ -380,7 +380,7 @@ class Intervention:
         # The per-person records (``_RECORD_TYPES``; bit 0 of flags: started at risk, bit 1: job held 12 months)
         # are made when first read: one switched off never needs them.
         if not self.switched_off:
-            for name in _RECORD_TYPES:
+            for name in (*_RECORD_TYPES, "_referred_bits"):
                 getattr(self, name)
         # Slots of the people taking part (waiting, supported, in after-effects or in in-work support), ascending,
         # and their columns (_columns): status, its month and borough, in the same order. The monthly passes read
@@ -400,6 +400,10 @@ class Intervention:
 
     def __getattr__(self, name: str) -> np.ndarray:
         """A per-person record, made blank when first read (``records``; the others are empty arrays)."""
+        if name == "_referred_bits":  # whether each slot has a referral month: a bit set, read where few are looked up
+            n = self.model.people.n if "referred_month" in self.records else 0
+            self._referred_bits = np.zeros((n + 63) // 64, dtype=np.uint64)
+            return self._referred_bits
         if name not in _RECORD_TYPES:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         n = self.model.people.n if name in self.records else 0
@@ -583,12 +587,15 @@ class Intervention:
         """
         left = model.leavers
         if len(left):
-            self._clear_records(left[self.referred_month[left] != NEVER], columns=False)  # the review drops them
+            referred = left[kernels.bits_at(self._referred_bits, left)]
+            self._clear_records(referred, columns=False)  # the review drops them from the tracked
 
     def _clear_records(self, slots: np.ndarray, columns: bool = True) -> None:
         """Blank the records this intervention keeps (``records``) of ``slots`` (and their tracked columns)."""
         for name in self.records:
             getattr(self, name)[slots] = _BLANK[name]
+        if "referred_month" in self.records:
+            kernels.set_bits(self._referred_bits, np.asarray(slots, dtype=np.int64), False)
         if columns and "status" in self.records:
             self._set_columns(slots, NONE, NEVER)
 
@@ -691,6 +698,7 @@ class Intervention:
                 referred = np.sort(referred[rank[:room]])
         self._referrals_so_far += len(referred)
         self.referred_month[referred] = month
+        kernels.set_bits(self._referred_bits, referred, True)
         self.status[referred] = WAITING  # not tracked yet: their columns are added below
         self.status_month[referred] = month
         stocks[WAITING] += self._count("referred", referred)

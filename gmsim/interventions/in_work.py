@@ -98,7 +98,7 @@ class InWork(Intervention):
             waiting = kernels.merge(waiting, signed)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
             if len(waiting):
-                headcount = kernels.headcount(p.employer, emp.n) if shared is None else shared.headcount(p.employer)
+                headcount = kernels.headcount(p.employer, emp.n) if shared is None else shared.headcount()
                 cost = headcount[waiting] * self.unit_cost * years
             else:
                 cost = np.zeros(0)
@@ -122,11 +122,10 @@ class InWork(Intervention):
                 p.employer, self.emp_status, events, p.borough, self._staff, by_status, by_event,
                 SUPPORTED, AFTER)
         else:  # a shared run: counts from the trunk's staff table, and only the staff who could have an event
-            d = shared.diverged
-            own_employer = p.employer[d]
+            d, own_employer = shared.diverged, shared.own.employer  # (their values are the people arrays' now)
             kernels.staff_counts(shared.staff_table, shared.staff_total, self.emp_status, events, NONE,
-                                 shared.trunk.employer, shared.trunk.borough, own_employer, p.borough[d], by_status,
-                                 by_event)
+                                 shared.trunk.employer, shared.trunk.borough, own_employer, shared.own.borough,
+                                 by_status, by_event)
             self._supported_staff, self._after_staff = kernels.staff_among(
                 *shared.movable_staff, d, own_employer, self.emp_status, SUPPORTED, AFTER)
         for k, counter in enumerate(_EVENTS):

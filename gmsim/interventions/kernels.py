@@ -403,6 +403,28 @@ def multiply_cols(values, index, owner, used, cols, slots, ratios, largest):
 
 
 @njit(cache=True)
+def set_bits(bits, slots, on):
+    """Set (``on``) or clear bit ``slot`` of the bit set ``bits`` (uint64 words) for each of ``slots``."""
+    for k in range(slots.shape[0]):
+        i = slots[k]
+        bit = np.uint64(1) << np.uint64(i & 63)
+        if on:
+            bits[i >> 6] |= bit
+        else:
+            bits[i >> 6] &= ~bit
+
+
+@njit(cache=True)
+def bits_at(bits, slots):
+    """Whether bit ``slot`` of the bit set ``bits`` is set, for each of ``slots``."""
+    out = np.empty(slots.shape[0], dtype=np.bool_)
+    for k in range(slots.shape[0]):
+        i = slots[k]
+        out[k] = (bits[i >> 6] >> np.uint64(i & 63)) & np.uint64(1) == np.uint64(1)
+    return out
+
+
+@njit(cache=True)
 def set_at(row, slots, value):
     """``row[slots] = value``."""
     for k in range(slots.shape[0]):
