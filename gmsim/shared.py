@@ -115,7 +115,8 @@ def _movable(employer, state, severity, condition, age_months, health_bound, lab
              labour_key, month, movable):
     """Who :func:`_could_move` with multipliers up to ``largest``; returns those employed, ascending.
 
-    ``movable`` is a mask to fill for everyone, or an empty array to look at the employed only.
+    ``movable`` is a zeroed bit set (uint64 words) to fill for everyone, or an empty array to look at the
+    employed only.
     """
     health_start = counter_start(health_key, month, 0)
     labour_start = counter_start(labour_key, month, 0)
@@ -128,7 +129,8 @@ def _movable(employer, state, severity, condition, age_months, health_bound, lab
         could = _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, largest, largest,
                             health_start, labour_start)
         if everyone:
-            movable[i] = could
+            if could:
+                movable[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
         if could and employer[i] >= 0:
             out[k] = i
             k += 1
@@ -137,14 +139,14 @@ def _movable(employer, state, severity, condition, age_months, health_bound, lab
 
 @njit(cache=True)
 def _movable_among(slots, movable, diverged):
-    """Those of ``slots`` (ascending) that are ``movable`` or in ``diverged`` (ascending), in order."""
+    """Those of ``slots`` (ascending) in the bit set ``movable`` or in ``diverged`` (ascending), in order."""
     out = np.empty(slots.shape[0], dtype=np.int64)
     n = d = 0
     for k in range(slots.shape[0]):
         i = slots[k]
         while d < diverged.shape[0] and diverged[d] < i:
             d += 1
-        if movable[i] or (d < diverged.shape[0] and diverged[d] == i):
+        if (movable[i >> 6] >> np.uint64(i & 63)) & np.uint64(1) or (d < diverged.shape[0] and diverged[d] == i):
             out[n] = i
             n += 1
     return out[:n].copy()
@@ -240,7 +242,8 @@ class TrunkView:
         staff_table: The trunk's staff by employer and borough (int32), or None if no branch reads it.
         staff_total: Its sum over employers (the trunk's employed by borough, int64).
         movable: Whether each of the trunk's people could have a health or labour event this month with
-            multipliers up to :func:`largest_multiplier` (a mask), or None if there is no such bound. The
+            multipliers up to :func:`largest_multiplier` (a bit set of uint64 words, small enough to stay
+            in cache while every branch reads it), or None if there is no such bound. The
             branch's people who are neither movable nor diverged have no event, multipliers or not.
         movable_staff: The movable who are employed, grouped by their employer: ``(slots, offsets)`` of
             :func:`~gmsim.interventions.kernels.by_employer`; None without a bound or a staff table.
@@ -577,7 +580,7 @@ class SharedRuns:
         movable = staff = table = None
         everyone = len(self.branches) >= MOVABLE_FROM
         if self._largest is not None and (everyone or self._reads_staff):
-            movable = np.empty(p.n if everyone else 0, dtype=np.bool_)
+            movable = np.zeros((p.n + 63) // 64 if everyone else 0, dtype=np.uint64)
             staff = _movable(p.employer, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
                              self._bounds[1], self._largest, t.streams.key("health"), t.streams.key("labour"), t.month,
                              movable)
