@@ -399,7 +399,10 @@ class Intervention:
         self.cohort = np.zeros((m, len(COHORT_HORIZONS), len(COHORT_MEASURES)))
 
     def __getattr__(self, name: str) -> np.ndarray:
-        """A per-person record, made blank when first read (``records``; the others are empty arrays)."""
+        """A per-person record, made blank when first read (``records``; the others are empty arrays).
+
+        Also the bit set of who has a referral month (``_referred_bits``), kept with ``referred_month``.
+        """
         if name == "_referred_bits":  # whether each slot has a referral month: a bit set, read where few are looked up
             n = self.model.people.n if "referred_month" in self.records else 0
             self._referred_bits = np.zeros((n + 63) // 64, dtype=np.uint64)
