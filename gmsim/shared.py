@@ -61,7 +61,18 @@ from .dynamics.hazard import level_a, thinning_limit
 from .dynamics.health import HEALTH_END, HEALTH_FIRST, health_bounds
 from .dynamics.labour import LABOUR_FIRST, labour_bounds
 from .interventions.base import Intervention, Screen
-from .interventions.kernels import bits_at, by_employer, count_by_borough, merge, nonzero, staff_table, within
+from .interventions.kernels import (
+    bit_set,
+    bits_at,
+    by_employer,
+    count_by_borough,
+    has_bit,
+    merge,
+    nonzero,
+    set_bit,
+    staff_table,
+    within,
+)
 from .model import GMModel
 from .results import tally_at
 from .scenario import Scenario
@@ -128,9 +139,8 @@ def _movable(employer, state, severity, condition, age_months, health_bound, lab
             continue
         could = _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, largest, largest,
                             health_start, labour_start)
-        if everyone:
-            if could:
-                movable[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+        if everyone and could:
+            set_bit(movable, i, True)
         if could and employer[i] >= 0:
             out[k] = i
             k += 1
@@ -146,7 +156,7 @@ def _movable_among(slots, movable, diverged):
         i = slots[k]
         while d < diverged.shape[0] and diverged[d] < i:
             d += 1
-        if (movable[i >> 6] >> np.uint64(i & 63)) & np.uint64(1) or (d < diverged.shape[0] and diverged[d] == i):
+        if has_bit(movable, i) or (d < diverged.shape[0] and diverged[d] == i):
             out[n] = i
             n += 1
     return out[:n].copy()
@@ -292,7 +302,7 @@ def _correct_screen(diverged, eligible, trunk_borough, own_eligible, own_borough
             by_borough[trunk_borough[k]] -= 1
         if own_eligible[k]:
             by_borough[own_borough[k]] += 1
-            if not (referred[i >> 6] >> np.uint64(i & 63)) & np.uint64(1):
+            if not has_bit(referred, i):
                 out[n] = k
                 n += 1
     return out[:n].copy()
@@ -580,7 +590,7 @@ class SharedRuns:
         movable = staff = table = None
         everyone = len(self.branches) >= MOVABLE_FROM
         if self._largest is not None and (everyone or self._reads_staff):
-            movable = np.zeros((p.n + 63) // 64 if everyone else 0, dtype=np.uint64)
+            movable = bit_set(p.n if everyone else 0)
             staff = _movable(p.employer, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
                              self._bounds[1], self._largest, t.streams.key("health"), t.streams.key("labour"), t.month,
                              movable)

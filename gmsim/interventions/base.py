@@ -327,10 +327,8 @@ class Screen:
     def eligible_at(self, slots: np.ndarray) -> np.ndarray:
         """Whether the people in ``slots`` are eligible."""
         out = self.eligible[slots]
-        d = self.diverged
-        if len(d):
-            at = np.minimum(np.searchsorted(d, slots), len(d) - 1)
-            mine = d[at] == slots
+        if len(self.diverged):
+            at, mine = kernels.locate(self.diverged, slots)
             out[mine] = self.diverged_eligible[at[mine]]
         return out
 
@@ -405,7 +403,7 @@ class Intervention:
         """
         if name == "_referred_bits":  # whether each slot has a referral month: a bit set, read where few are looked up
             n = self.model.people.n if "referred_month" in self.records else 0
-            self._referred_bits = np.zeros((n + 63) // 64, dtype=np.uint64)
+            self._referred_bits = kernels.bit_set(n)
             return self._referred_bits
         if name not in _RECORD_TYPES:
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
@@ -566,8 +564,8 @@ class Intervention:
     def _set_columns(self, slots: np.ndarray, status: int, month: int) -> None:
         tracked, status_of, since, _ = self._columns
         if len(slots) and len(tracked) and tracked is self.tracked:
-            at = np.minimum(np.searchsorted(tracked, slots), len(tracked) - 1)
-            at = at[tracked[at] == slots]
+            at, found = kernels.locate(tracked, slots)
+            at = at[found]
             status_of[at] = status
             since[at] = month
 
@@ -661,7 +659,8 @@ class Intervention:
         screen = self._screen(model, funded) if funded or len(self.tracked) else None
         completed, dropped_out = (np.zeros(len(codes.BOROUGHS), dtype=np.int64) for _ in range(2))
         stocks = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
-        eligible = Screen(np.zeros(0, dtype=bool), completed) if screen is None else screen  # (nobody tracked)
+        # (Without a screen nobody is tracked, so the review reads no eligibility.)
+        eligible = Screen(np.zeros(0, dtype=bool), np.zeros_like(completed)) if screen is None else screen
         # Support ends and the waiting list is reviewed (the done are no longer scanned each month). In-work
         # support starts after the labour step of the job-entry month: it acts from the next month.
         columns = kernels.review_tracked(

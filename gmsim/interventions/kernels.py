@@ -402,16 +402,32 @@ def multiply_cols(values, index, owner, used, cols, slots, ratios, largest):
     return used
 
 
+def bit_set(n: int) -> np.ndarray:
+    """An empty bit set of ``n`` slots (uint64 words): one bit a person, small enough to stay in cache."""
+    return np.zeros((n + 63) // 64, dtype=np.uint64)
+
+
+@njit(cache=True, inline="always")
+def has_bit(bits, i):
+    """Whether bit ``i`` of the bit set ``bits`` is set."""
+    return (bits[i >> 6] >> np.uint64(i & 63)) & np.uint64(1) == np.uint64(1)
+
+
+@njit(cache=True, inline="always")
+def set_bit(bits, i, on):
+    """Set (``on``) or clear bit ``i`` of the bit set ``bits``."""
+    bit = np.uint64(1) << np.uint64(i & 63)
+    if on:
+        bits[i >> 6] |= bit
+    else:
+        bits[i >> 6] &= ~bit
+
+
 @njit(cache=True)
 def set_bits(bits, slots, on):
-    """Set (``on``) or clear bit ``slot`` of the bit set ``bits`` (uint64 words) for each of ``slots``."""
+    """Set (``on``) or clear bit ``slot`` of the bit set ``bits`` for each of ``slots``."""
     for k in range(slots.shape[0]):
-        i = slots[k]
-        bit = np.uint64(1) << np.uint64(i & 63)
-        if on:
-            bits[i >> 6] |= bit
-        else:
-            bits[i >> 6] &= ~bit
+        set_bit(bits, slots[k], on)
 
 
 @njit(cache=True)
@@ -419,9 +435,14 @@ def bits_at(bits, slots):
     """Whether bit ``slot`` of the bit set ``bits`` is set, for each of ``slots``."""
     out = np.empty(slots.shape[0], dtype=np.bool_)
     for k in range(slots.shape[0]):
-        i = slots[k]
-        out[k] = (bits[i >> 6] >> np.uint64(i & 63)) & np.uint64(1) == np.uint64(1)
+        out[k] = has_bit(bits, slots[k])
     return out
+
+
+def locate(sorted_slots: np.ndarray, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``slots`` is in ``sorted_slots`` (ascending, not empty), and whether it is there."""
+    at = np.minimum(np.searchsorted(sorted_slots, slots), len(sorted_slots) - 1)
+    return at, sorted_slots[at] == slots
 
 
 @njit(cache=True)
