@@ -16,9 +16,7 @@ import numpy as np
 from numba import njit
 
 # Monthly transition probabilities between in work (0), out of work (1), inactive (2): LFS flows.
-P = np.array([[0.9903, 0.0034, 0.0063],
-              [0.14, 0.80, 0.06],
-              [0.019, 0.019, 0.962]])
+P = np.array([[0.9903, 0.0034, 0.0063], [0.14, 0.80, 0.06], [0.019, 0.019, 0.962]])
 CUM = np.cumsum(P, axis=1)
 
 
@@ -90,7 +88,8 @@ def main():
     a = ap.parse_args()
     numba_kernel(1000, 2)  # compile
     out = {
-        "people": a.people, "months": a.months,
+        "people": a.people,
+        "months": a.months,
         "numpy_s": round(timed(numpy_kernel, a.people, a.months), 2),
         "numba_s": round(timed(numba_kernel, a.people, a.months), 2),
     }

@@ -20,8 +20,17 @@ import numpy as np
 
 from gmsim.model import GMModel
 
-FIELDS = ("state", "months_in_state", "severity", "condition", "benefit", "months_on_benefit", "employer",
-          "age_months", "health_claim_start")
+FIELDS = (
+    "state",
+    "months_in_state",
+    "severity",
+    "condition",
+    "benefit",
+    "months_on_benefit",
+    "employer",
+    "age_months",
+    "health_claim_start",
+)
 
 
 def divergence(scenario: str, baseline: str, scale: float, months: int, seed: int) -> dict:
@@ -47,20 +56,32 @@ def divergence(scenario: str, baseline: str, scale: float, months: int, seed: in
             touched_ever |= t != 0
             touched_months += int((t != 0).sum())
         if month % 12 == 0:
-            by_year.append({"year": month // 12, "diverged_now": round(float(now.mean()), 4),
-                            "diverged_ever": round(float(ever.mean()), 4)})
-    return {"scenario": scenario, "people": n, "months": months,
-            "diverged_ever": round(float(ever.mean()), 4),
-            "diverged_person_months": round(diverged_months / (n * months), 4),
-            "touched_ever": round(float(touched_ever.mean()), 4),
-            "touched_person_months": round(touched_months / (n * months), 4),
-            "by_year": by_year}
+            by_year.append(
+                {
+                    "year": month // 12,
+                    "diverged_now": round(float(now.mean()), 4),
+                    "diverged_ever": round(float(ever.mean()), 4),
+                }
+            )
+    return {
+        "scenario": scenario,
+        "people": n,
+        "months": months,
+        "diverged_ever": round(float(ever.mean()), 4),
+        "diverged_person_months": round(diverged_months / (n * months), 4),
+        "touched_ever": round(float(touched_ever.mean()), 4),
+        "touched_person_months": round(touched_months / (n * months), 4),
+        "by_year": by_year,
+    }
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenarios", nargs="+", default=["scenarios/working_well.yaml", "scenarios/in_work.yaml",
-                                                       "scenarios/equal_split.yaml"])
+    ap.add_argument(
+        "--scenarios",
+        nargs="+",
+        default=["scenarios/working_well.yaml", "scenarios/in_work.yaml", "scenarios/equal_split.yaml"],
+    )
     ap.add_argument("--baseline", default="scenarios/baseline.yaml")
     ap.add_argument("--scale", type=float, default=0.1)
     ap.add_argument("--months", type=int, default=120)

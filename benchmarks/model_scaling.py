@@ -41,8 +41,9 @@ def main():
     subprocess.run([sys.executable, "-c", CHILD, "20000", "2", a.scenario], check=True, capture_output=True)
     rows = []
     for n in a.people:
-        r = subprocess.run([sys.executable, "-c", CHILD, str(n), str(a.months), a.scenario], check=True,
-                           capture_output=True, text=True)
+        r = subprocess.run(
+            [sys.executable, "-c", CHILD, str(n), str(a.months), a.scenario], check=True, capture_output=True, text=True
+        )
         rows.append(json.loads(r.stdout))
         print(json.dumps(rows[-1]), flush=True)
 

@@ -31,8 +31,12 @@ def main() -> None:
     ap.add_argument("--mixes", type=int, default=5)
     ap.add_argument("--months", type=int, default=120)
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--records", choices=("auto", "yes", "no"), default="auto",
-                    help="hold the people as records (default: as SharedRuns chooses)")
+    ap.add_argument(
+        "--records",
+        choices=("auto", "yes", "no"),
+        default="auto",
+        help="hold the people as records (default: as SharedRuns chooses)",
+    )
     a = ap.parse_args()
     spec = load_mix(os.path.join(ROOT, "scenarios", "funding_mix.yaml"))
     base = load_scenario(os.path.join(ROOT, "scenarios", spec.base))
@@ -41,8 +45,9 @@ def main() -> None:
     scs += [_mix_scenario(base, spec, g, mix_label(spec, g)) for g in grid]
     scs = [s.with_overrides(scale=a.scale, months=a.months) for s in scs]
     t0 = time.perf_counter()
-    runs = shared.SharedRuns(scs, 3, [parameter_draws(s, 3) for s in scs],
-                             records=None if a.records == "auto" else a.records == "yes")
+    runs = shared.SharedRuns(
+        scs, 3, [parameter_draws(s, 3) for s in scs], records=None if a.records == "auto" else a.records == "yes"
+    )
     build = time.perf_counter() - t0
     spent: dict[str, float] = {}
 
@@ -65,16 +70,28 @@ def main() -> None:
             timed(iv, "after_labour", f"branch {iv.name} after_labour")
     timed(runs, "_trunk_month", "trunk screens, staff table, movable staff")
     timed(runs, "_pack", "trunk copies its people into the records")
-    for name in ("_gather", "_swap", "_gather_differs", "_put_where", "tally_at", "_may_move", "_swap_rows", "_take",
-                 "_put_rows", "_rows_differ"):
+    for name in (
+        "_gather",
+        "_swap",
+        "_gather_differs",
+        "_put_where",
+        "tally_at",
+        "_may_move",
+        "_swap_rows",
+        "_take",
+        "_put_rows",
+        "_rows_differ",
+    ):
         timed(shared, name, f"branch {name.strip('_')}")
     t0 = time.perf_counter()
     runs.run()
     total = time.perf_counter() - t0
     per = 1000 / (len(runs.branches) * a.months)
     trunk = sum(v for k, v in spent.items() if k.startswith("trunk"))
-    print(f"{len(scs)} runs ({len(runs.branches)} funded), {runs.trunk.people.n:,} people, {a.months} months: "
-          f"built in {build:.1f} s, ran in {total:.1f} s")
+    print(
+        f"{len(scs)} runs ({len(runs.branches)} funded), {runs.trunk.people.n:,} people, {a.months} months: "
+        f"built in {build:.1f} s, ran in {total:.1f} s"
+    )
     print(f"a funded run's month: {(total - trunk) * per:.1f} ms, plus {trunk * per:.1f} ms as its share of the trunk")
     for k, v in sorted(spent.items(), key=lambda kv: -kv[1]):
         print(f"  {k:42s} {v * per:6.1f} ms")

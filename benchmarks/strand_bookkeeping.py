@@ -15,12 +15,14 @@ from gmsim.model import GMModel
 
 def timed(acc: dict, f):
     """``f``, adding its wall time to ``acc["s"]``."""
+
     def g(*args, **kwargs):
         t0 = time.perf_counter()
         try:
             return f(*args, **kwargs)
         finally:
             acc["s"] += time.perf_counter() - t0
+
     return g
 
 
@@ -43,8 +45,10 @@ def main():
     m.run(a.months - 1, progress=False)
     per_month = 1000 / (a.months - 1)
     total = time.perf_counter() - t0
-    print(f"{a.scenario}: {m.people.n:,} people, step {total * per_month:.1f} ms/month, "
-          f"strands' bookkeeping {acc['s'] * per_month:.1f} ms/month, the rest {(total - acc['s']) * per_month:.1f}")
+    print(
+        f"{a.scenario}: {m.people.n:,} people, step {total * per_month:.1f} ms/month, "
+        f"strands' bookkeeping {acc['s'] * per_month:.1f} ms/month, the rest {(total - acc['s']) * per_month:.1f}"
+    )
 
 
 if __name__ == "__main__":

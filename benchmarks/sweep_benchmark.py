@@ -30,8 +30,12 @@ def main():
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--months", type=int, default=120)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--records-from", type=int, default=None,
-                    help="funded runs from which shared runs hold people as records (gmsim.shared.RECORDS_FROM)")
+    ap.add_argument(
+        "--records-from",
+        type=int,
+        default=None,
+        help="funded runs from which shared runs hold people as records (gmsim.shared.RECORDS_FROM)",
+    )
     a = ap.parse_args()
     if a.records_from is not None:
         shared.RECORDS_FROM = a.records_from  # the workers are forked, and inherit it
@@ -39,7 +43,8 @@ def main():
     base = load_scenario(ROOT / "scenarios" / spec.base)
     grid = mix_grid(len(spec.strands), spec.step, None, 1)[: a.mixes]
     scs = [load_scenario(ROOT / "scenarios" / spec.baseline)] + [
-        _mix_scenario(base, spec, g, mix_label(spec, g)) for g in grid]
+        _mix_scenario(base, spec, g, mix_label(spec, g)) for g in grid
+    ]
     scs = [s.with_overrides(scale=a.scale, months=a.months) for s in scs]
     tasks = [Task(s, r, 1, True) for r in range(a.runs) for s in scs]  # replicate by replicate, as gmsim does
     with tempfile.TemporaryDirectory() as store:
@@ -49,10 +54,22 @@ def main():
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     rpm = len(tasks) / wall * 60
     full = (len(mix_grid(len(spec.strands), spec.step, None, 1)) + 1 + 14) * 10
-    print(json.dumps({"runs": len(tasks), "scale": a.scale, "months": a.months, "workers": a.workers,
-                      "wall_s": round(wall, 1), "runs_per_minute": round(rpm, 2),
-                      "peak_rss_per_worker_mb": round(peak), "full_sweep_runs": full,
-                      "full_sweep_minutes_estimate": round(full / rpm, 1)}, indent=2))
+    print(
+        json.dumps(
+            {
+                "runs": len(tasks),
+                "scale": a.scale,
+                "months": a.months,
+                "workers": a.workers,
+                "wall_s": round(wall, 1),
+                "runs_per_minute": round(rpm, 2),
+                "peak_rss_per_worker_mb": round(peak),
+                "full_sweep_runs": full,
+                "full_sweep_minutes_estimate": round(full / rpm, 1),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

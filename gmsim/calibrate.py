@@ -53,20 +53,36 @@ class Fit:
 
 
 FITS = (
-    Fit("work_limiting_prevalence", ("onset_mental_health.base", "onset_musculoskeletal.base",
-                                     "onset_other.base"), "logit", 0.6),
+    Fit(
+        "work_limiting_prevalence",
+        ("onset_mental_health.base", "onset_musculoskeletal.base", "onset_other.base"),
+        "logit",
+        0.6,
+    ),
     Fit("sickness_absence_starts", ("in_work_to_at_risk.base",), "log", 1.0),
     Fit("health_job_losses", ("at_risk_to_out_of_work.base",), "log", 0.8),
-    Fit("out_of_work_health", ("inactive_to_out_of_work.severity.moderate",
-                               "inactive_to_out_of_work.severity.complex"), "log", 0.3),
-    Fit("new_claimant_work_15m", ("out_of_work_to_in_work.benefit.limited_capability",
-                                  "out_of_work_to_in_work.benefit.support_group"), "logit", 0.6),
+    Fit(
+        "out_of_work_health",
+        ("inactive_to_out_of_work.severity.moderate", "inactive_to_out_of_work.severity.complex"),
+        "log",
+        0.3,
+    ),
+    Fit(
+        "new_claimant_work_15m",
+        ("out_of_work_to_in_work.benefit.limited_capability", "out_of_work_to_in_work.benefit.support_group"),
+        "logit",
+        0.6,
+    ),
     Fit("out_of_work_jobseekers", ("out_of_work_to_in_work.base",), "log", -0.6),
     Fit("long_spell_share", ("out_of_work_to_in_work.duration_band.60+",), "logit", -0.5),
     Fit("employment_rate", ("inactive_to_in_work.base",), "logit", 0.3),
 ) + tuple(
-    Fit(f"employment_rate_{b}", (f"out_of_work_to_in_work.borough.{b}", f"inactive_to_in_work.borough.{b}"),
-        "logit", 0.4)
+    Fit(
+        f"employment_rate_{b}",
+        (f"out_of_work_to_in_work.borough.{b}", f"inactive_to_in_work.borough.{b}"),
+        "logit",
+        0.4,
+    )
     for b in codes.BOROUGHS
 )
 
@@ -107,8 +123,14 @@ def _apply(values: dict[str, float], fits: tuple[Fit, ...], steps: np.ndarray) -
     return out
 
 
-def jacobian(values: dict[str, float], scale: float, seed: int, fits: tuple[Fit, ...],
-             base: dict[str, float], delta: float = 0.15) -> np.ndarray:
+def jacobian(
+    values: dict[str, float],
+    scale: float,
+    seed: int,
+    fits: tuple[Fit, ...],
+    base: dict[str, float],
+    delta: float = 0.15,
+) -> np.ndarray:
     """D g(target_j) / d log(theta_i) by forward differences (common random numbers keep it smooth)."""
     g0 = np.array([_g(base[f.target], f.scale) for f in fits])
     jac = np.zeros((len(fits), len(fits)))
@@ -120,8 +142,9 @@ def jacobian(values: dict[str, float], scale: float, seed: int, fits: tuple[Fit,
     return jac
 
 
-def calibrate(iterations: int = 12, full_scale_iterations: int = 3, sample_scale: float = 0.1, seed: int = 1,
-              verbose: bool = True) -> tuple[dict[str, float], dict[str, float]]:
+def calibrate(
+    iterations: int = 12, full_scale_iterations: int = 3, sample_scale: float = 0.1, seed: int = 1, verbose: bool = True
+) -> tuple[dict[str, float], dict[str, float]]:
     """Fit ``FITS``; return (fitted values, model values of the targets at the last run).
 
     The GM-level parameters (``CORE``) move together by damped Newton steps with a Jacobian estimated
@@ -160,8 +183,11 @@ def calibrate(iterations: int = 12, full_scale_iterations: int = 3, sample_scale
             local_steps.append(float(np.clip(0.8 * gap / elasticity[fit.target], -0.5, 0.5)))
         if verbose:
             worst = max(np.abs(gaps).max(), np.abs(_gaps(got, targets, local)).max())
-            print(f"iteration {it + 1}/{total} (scale {scale:g}, {time.perf_counter() - t0:.1f} s): "
-                  f"largest gap on the fitting scale {worst:.4f}", flush=True)
+            print(
+                f"iteration {it + 1}/{total} (scale {scale:g}, {time.perf_counter() - t0:.1f} s): "
+                f"largest gap on the fitting scale {worst:.4f}",
+                flush=True,
+            )
         if it < total - 1:
             values = _apply(values, core + local, np.concatenate([core_steps, local_steps]))
     return values, got
@@ -187,14 +213,29 @@ def fit_report(got: dict[str, float]) -> pd.DataFrame:
     rows = []
     for t in load_targets():
         v = got[t.key]
-        rows.append({"target": t.key, "description": t.description, "source": t.source, "unit": t.unit,
-                     "target_value": t.value, "tolerance": t.tolerance, "model_value": round(v, 4),
-                     "passed": bool(abs(v - t.value) <= t.tolerance)})
+        rows.append(
+            {
+                "target": t.key,
+                "description": t.description,
+                "source": t.source,
+                "unit": t.unit,
+                "target_value": t.value,
+                "tolerance": t.tolerance,
+                "model_value": round(v, 4),
+                "passed": bool(abs(v - t.value) <= t.tolerance),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def write(fitted: dict[str, float], report: pd.DataFrame, seed: int, extra: dict[str, float],
-          data_dir: Path = DATA_DIR, docs_dir: Path = DOCS_DIR) -> None:
+def write(
+    fitted: dict[str, float],
+    report: pd.DataFrame,
+    seed: int,
+    extra: dict[str, float],
+    data_dir: Path = DATA_DIR,
+    docs_dir: Path = DOCS_DIR,
+) -> None:
     """Write calibrated.yaml, fit_report.csv and docs/calibration.md."""
     ParameterSet(fitted, calibrated=False)  # refuse to write anything invalid
     meta = {
@@ -206,7 +247,8 @@ def write(fitted: dict[str, float], report: pd.DataFrame, seed: int, extra: dict
     }
     (data_dir / "calibrated.yaml").write_text(
         "# Generated by `python -m gmsim.calibrate`; do not edit by hand (edit parameters.yaml and refit).\n"
-        + yaml.safe_dump(meta, sort_keys=False, width=110))
+        + yaml.safe_dump(meta, sort_keys=False, width=110)
+    )
     report.to_csv(data_dir / "fit_report.csv", index=False)
     lines = [
         "# Calibration fit report",
@@ -219,8 +261,10 @@ def write(fitted: dict[str, float], report: pd.DataFrame, seed: int, extra: dict
         "|---|---|---:|---:|---:|:---:|",
     ]
     for r in report.itertuples():
-        lines.append(f"| {r.description} | `{r.source}` | {_num(r.target_value)} | ±{_num(r.tolerance)} | "
-                     f"{_num(r.model_value)} | {'yes' if r.passed else '**no**'} |")
+        lines.append(
+            f"| {r.description} | `{r.source}` | {_num(r.target_value)} | ±{_num(r.tolerance)} | "
+            f"{_num(r.model_value)} | {'yes' if r.passed else '**no**'} |"
+        )
     lines += [
         "",
         "Borough targets are the APS 2013 employment rates shifted by one common amount so that their "
@@ -277,8 +321,15 @@ def main(argv: list[str] | None = None) -> int:
     s = summary(model)
     got = {k: v["model"] for k, v in s["targets"].items()}
     report = fit_report(got)
-    write(fitted, report, args.seed, {"from_work": s["cohorts"]["new_claimant_work_15m_from_work"],
-                                      "not_from_work": s["cohorts"]["new_claimant_work_15m_not_from_work"]})
+    write(
+        fitted,
+        report,
+        args.seed,
+        {
+            "from_work": s["cohorts"]["new_claimant_work_15m_from_work"],
+            "not_from_work": s["cohorts"]["new_claimant_work_15m_not_from_work"],
+        },
+    )
     print(report.to_string(index=False))
     return 0 if report["passed"].all() else 1
 

@@ -33,8 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="gmsim",
         description="Run a gmsim scenario: Greater Manchester's working-age population month by month.",
     )
-    p.add_argument("scenario", nargs="?", default=None,
-                   help=f"scenario YAML file (default: {DEFAULT_SCENARIO})")
+    p.add_argument("scenario", nargs="?", default=None, help=f"scenario YAML file (default: {DEFAULT_SCENARIO})")
     p.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario name>/)")
     p.add_argument("--seed", type=int, help="seed of the random streams (overrides the scenario)")
     p.add_argument("--months", type=int, help="months to run (overrides the scenario)")
@@ -58,21 +57,37 @@ def _check_out_dir(out: Path) -> str | None:
 
 
 def _ensemble_parser(kind: str) -> argparse.ArgumentParser:
-    p = _Parser(prog=f"gmsim {kind}", description=(
-        "Compare scenarios against the first one, with replicates and uncertainty intervals." if kind == "compare"
-        else "Run every split of a fixed budget across strands (MIX.yaml) and report the best mix."))
+    p = _Parser(
+        prog=f"gmsim {kind}",
+        description=(
+            "Compare scenarios against the first one, with replicates and uncertainty intervals."
+            if kind == "compare"
+            else "Run every split of a fixed budget across strands (MIX.yaml) and report the best mix."
+        ),
+    )
     if kind == "compare":
-        p.add_argument("scenarios", nargs="+", metavar="SCENARIO.yaml",
-                       help="the comparator (usually the baseline) first, then the scenarios to compare with it")
+        p.add_argument(
+            "scenarios",
+            nargs="+",
+            metavar="SCENARIO.yaml",
+            help="the comparator (usually the baseline) first, then the scenarios to compare with it",
+        )
     else:
         p.add_argument("mix", metavar="MIX.yaml", help="sweep file (see scenarios/funding_mix.yaml)")
     p.add_argument("--runs", type=int, default=10, help="replicates per scenario (default 10)")
     p.add_argument("--workers", type=int, default=None, help="local worker processes (default: number of cores)")
-    p.add_argument("--dask", metavar="ADDRESS", default=None,
-                   help="run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster")
+    p.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=None,
+        help="run on a Dask cluster: a scheduler address (tcp://host:8786) or 'local' for a LocalCluster",
+    )
     p.add_argument("--out", metavar="DIR", help="results folder (default: results/<name>/)")
-    p.add_argument("--no-parameter-uncertainty", action="store_true",
-                   help="keep effect parameters at their central values in every replicate")
+    p.add_argument(
+        "--no-parameter-uncertainty",
+        action="store_true",
+        help="keep effect parameters at their central values in every replicate",
+    )
     p.add_argument("--seed", type=int, default=1, help="ensemble seed (replicate seeds derive from it)")
     p.add_argument("--months", type=int, help="months to run (overrides the scenarios)")
     p.add_argument("--scale", type=float, help="population scale (overrides the scenarios)")
@@ -85,11 +100,17 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
     import tempfile
 
     args = _ensemble_parser(kind).parse_args(argv)
-    for flag, value, ok in (("--runs", args.runs, args.runs >= 1), ("--workers", args.workers,
-                            args.workers is None or args.workers >= 1), ("--seed", args.seed, args.seed >= 0)):
+    for flag, value, ok in (
+        ("--runs", args.runs, args.runs >= 1),
+        ("--workers", args.workers, args.workers is None or args.workers >= 1),
+        ("--seed", args.seed, args.seed >= 0),
+    ):
         if not ok:
-            print(f"gmsim {kind}: {COMMAND_LINE}: {flag}: expected a whole number >= {0 if flag == '--seed' else 1}, "
-                  f"got {value}", file=sys.stderr)
+            print(
+                f"gmsim {kind}: {COMMAND_LINE}: {flag}: expected a whole number >= {0 if flag == '--seed' else 1}, "
+                f"got {value}",
+                file=sys.stderr,
+            )
             return EXIT_BAD_INPUT
     from . import comparison, report
 
@@ -109,9 +130,17 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
     if problem:
         print(f"gmsim {kind}: {COMMAND_LINE}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    options = dict(runs=args.runs, seed=args.seed, parameter_uncertainty=not args.no_parameter_uncertainty,
-                   workers=args.workers, dask=args.dask, out=out, months=args.months, scale=args.scale,
-                   progress=not args.quiet)
+    options = dict(
+        runs=args.runs,
+        seed=args.seed,
+        parameter_uncertainty=not args.no_parameter_uncertainty,
+        workers=args.workers,
+        dask=args.dask,
+        out=out,
+        months=args.months,
+        scale=args.scale,
+        progress=not args.quiet,
+    )
     command = "gmsim " + " ".join([kind, *argv])
     try:
         if kind == "compare":
@@ -119,8 +148,10 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
         else:
             result = comparison.sweep(args.mix, **options)
     except KeyboardInterrupt:
-        print(f"gmsim {kind}: interrupted; finished runs are kept in {out / 'runs'} and are reused by the same "
-              "command", file=sys.stderr)
+        print(
+            f"gmsim {kind}: interrupted; finished runs are kept in {out / 'runs'} and are reused by the same command",
+            file=sys.stderr,
+        )
         return 130
     except ScenarioError as err:
         print(str(err), file=sys.stderr)
@@ -128,8 +159,11 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
     except OSError as err:  # e.g. an unreachable Dask scheduler
         print(f"gmsim {kind}: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    notes = {"runs per scenario": str(args.runs), "ensemble seed": str(args.seed),
-             "workers": str(args.workers or os.cpu_count())}
+    notes = {
+        "runs per scenario": str(args.runs),
+        "ensemble seed": str(args.seed),
+        "workers": str(args.workers or os.cpu_count()),
+    }
     if kind == "sweep":
         notes["total budget"] = f"GBP {spec.total_budget_gbp_per_year:,.0f} a year across {', '.join(spec.strands)}"
         notes["shares tried"] = f"{spec.samples} random mixes" if spec.samples else f"every {100 * spec.step:g}% step"
@@ -160,15 +194,22 @@ def _dashboard_main(argv: list[str]) -> int:
     import importlib.util
     import socket
 
-    p = _Parser(prog="gmsim dashboard", description=(
-        "Serve the policy dashboard: set the strands' budgets in a browser and compare with the baseline."))
+    p = _Parser(
+        prog="gmsim dashboard",
+        description=(
+            "Serve the policy dashboard: set the strands' budgets in a browser and compare with the baseline."
+        ),
+    )
     p.add_argument("--port", type=int, default=8765, help="TCP port (default 8765; 0 for any free port)")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="interface to listen on (default 127.0.0.1, this computer only; 0.0.0.0 opens it to the "
-                        "network)")
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1, this computer only; 0.0.0.0 opens it to the network)",
+    )
     p.add_argument("--scenarios", default=None, help="folder of scenario files (default: scenarios/)")
-    p.add_argument("--out", metavar="DIR", default=None,
-                   help="folder that keeps finished runs (default: results/dashboard/)")
+    p.add_argument(
+        "--out", metavar="DIR", default=None, help="folder that keeps finished runs (default: results/dashboard/)"
+    )
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
     args = p.parse_args(argv)
 
@@ -179,8 +220,9 @@ def _dashboard_main(argv: list[str]) -> int:
     if not 0 <= args.port <= 65535:
         return bad(f"--port: expected a whole number from 0 to 65535, got {args.port}")
     if importlib.util.find_spec("solara") is None:
-        return bad("the dashboard needs its optional dependencies; expected them installed: "
-                   "pip install -e '.[dashboard]'")
+        return bad(
+            "the dashboard needs its optional dependencies; expected them installed: pip install -e '.[dashboard]'"
+        )
     from .dashboard import DashboardError, default_folder, serve, start_scenarios
 
     folder = Path(args.scenarios) if args.scenarios else default_folder()
@@ -195,17 +237,22 @@ def _dashboard_main(argv: list[str]) -> int:
     try:
         family, _, _, _, address = socket.getaddrinfo(args.host, args.port, type=socket.SOCK_STREAM)[0]
     except (socket.gaierror, UnicodeError) as err:
-        return bad(f"--host: cannot resolve {args.host!r} ({getattr(err, 'strerror', None) or err}); expected a "
-                   "name or address of this computer, such as 127.0.0.1")
+        return bad(
+            f"--host: cannot resolve {args.host!r} ({getattr(err, 'strerror', None) or err}); expected a "
+            "name or address of this computer, such as 127.0.0.1"
+        )
     try:
         with socket.create_server(address, family=family):
             pass
     except OSError as err:
         if err.errno == errno.EADDRINUSE:
-            return bad(f"--port: {args.port} is in use on {args.host}; expected a free port (--port 0 picks any "
-                       "free port)")
-        return bad(f"--host: cannot listen on {args.host} ({err.strerror or err}); expected an address of this "
-                   "computer, such as 127.0.0.1")
+            return bad(
+                f"--port: {args.port} is in use on {args.host}; expected a free port (--port 0 picks any free port)"
+            )
+        return bad(
+            f"--host: cannot listen on {args.host} ({err.strerror or err}); expected an address of this "
+            "computer, such as 127.0.0.1"
+        )
     shown = f"[{args.host}]" if ":" in args.host else args.host
     print(f"gmsim dashboard: http://{shown}:{args.port or '<port>'}/ (Ctrl-C to stop)", flush=True)
     return serve(args.host, args.port, folder, out, args.open)
@@ -245,10 +292,14 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         s = summary(model)
         w = s["window"]
-        print(f"{scenario.name}: {model.people.n:,} people x {model.month} months "
-              f"in {time.perf_counter() - started:.1f} s -> {out}/")
-        print(f"  employment rate {100 * w['employment_rate']:.1f}%, out of work {w['out_of_work']:,.0f} "
-              f"({w['out_of_work_health']:,.0f} because of health), {s['notes']['window']}")
+        print(
+            f"{scenario.name}: {model.people.n:,} people x {model.month} months "
+            f"in {time.perf_counter() - started:.1f} s -> {out}/"
+        )
+        print(
+            f"  employment rate {100 * w['employment_rate']:.1f}%, out of work {w['out_of_work']:,.0f} "
+            f"({w['out_of_work_health']:,.0f} because of health), {s['notes']['window']}"
+        )
     return 0
 
 

@@ -7,8 +7,16 @@ each code, in order. They are the one place where a level's position is defined.
 from __future__ import annotations
 
 BOROUGHS = (
-    "Bolton", "Bury", "Manchester", "Oldham", "Rochdale",
-    "Salford", "Stockport", "Tameside", "Trafford", "Wigan",
+    "Bolton",
+    "Bury",
+    "Manchester",
+    "Oldham",
+    "Rochdale",
+    "Salford",
+    "Stockport",
+    "Tameside",
+    "Trafford",
+    "Wigan",
 )
 
 # Labour states. at_risk: employed but off sick on a fit note, or struggling at work with a health

@@ -42,15 +42,37 @@ from .scenario import Scenario, ScenarioError, load_scenario
 
 GM = "Greater Manchester"
 ALL = "all"
-AREA_METRICS = ("extra_person_years_in_work", "extra_job_entries", "extra_people_in_work_end",
-                "fewer_out_of_work_health_end", "fewer_person_years_out_of_work")
+AREA_METRICS = (
+    "extra_person_years_in_work",
+    "extra_job_entries",
+    "extra_people_in_work_end",
+    "fewer_out_of_work_health_end",
+    "fewer_person_years_out_of_work",
+)
 STRAND_METRICS = ("started", "job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "kept_in_work", "spend_gbp")
 # Metrics a sweep can maximise (more is better); costs and spend are reported but not maximised.
-OBJECTIVES = ("extra_person_years_in_work", "extra_job_entries", "extra_people_in_work_end",
-              "fewer_out_of_work_health_end", "fewer_person_years_out_of_work", "job_entries", "sustained_jobs_6m",
-              "sustained_jobs_12m", "kept_in_work", "pv_fiscal_benefit_gbp", "net_present_value_gbp")
-MONEY_METRICS = ("spend_gbp", "pv_spend_gbp", "pv_fiscal_benefit_gbp", "net_present_value_gbp", "benefit_cost_ratio",
-                 "cost_per_extra_person_in_work", "cost_per_extra_person_year_in_work")
+OBJECTIVES = (
+    "extra_person_years_in_work",
+    "extra_job_entries",
+    "extra_people_in_work_end",
+    "fewer_out_of_work_health_end",
+    "fewer_person_years_out_of_work",
+    "job_entries",
+    "sustained_jobs_6m",
+    "sustained_jobs_12m",
+    "kept_in_work",
+    "pv_fiscal_benefit_gbp",
+    "net_present_value_gbp",
+)
+MONEY_METRICS = (
+    "spend_gbp",
+    "pv_spend_gbp",
+    "pv_fiscal_benefit_gbp",
+    "net_present_value_gbp",
+    "benefit_cost_ratio",
+    "cost_per_extra_person_in_work",
+    "cost_per_extra_person_year_in_work",
+)
 
 
 def money_values() -> dict[str, float]:
@@ -76,7 +98,7 @@ def _spend_by_month(rec: dict[str, Any]) -> np.ndarray:
 def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str, float]) -> list[tuple]:
     """``(metric, borough, strand, value)`` rows of one scenario's run against the comparator's run."""
     rows: list[tuple] = []
-    d_emp = rec["employed"] - base["employed"]            # (months + 1, boroughs)
+    d_emp = rec["employed"] - base["employed"]  # (months + 1, boroughs)
     d_oow = rec["out_of_work"] - base["out_of_work"]
     d_health = rec["out_of_work_health"] - base["out_of_work_health"]
     d_entries = rec["job_entries"] - base["job_entries"]
@@ -107,8 +129,10 @@ def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str
     disc = _discount(len(d_emp) - 1, money["discount_rate"])
     spend = float(spend_monthly[1:].sum())
     pv_spend = float((spend_monthly[1:] * disc).sum())
-    fiscal_monthly = (d_emp[1:].sum(axis=1) * money["tax_ni_per_worker_year"]
-                      - d_oow[1:].sum(axis=1) * money["benefit_saving_per_claimant_year"]) / 12
+    fiscal_monthly = (
+        d_emp[1:].sum(axis=1) * money["tax_ni_per_worker_year"]
+        - d_oow[1:].sum(axis=1) * money["benefit_saving_per_claimant_year"]
+    ) / 12
     pv_benefit = float((fiscal_monthly * disc).sum())
     extra_end = float(d_emp[-1].sum())
     extra_years = float(d_emp[1:].sum() / 12)
@@ -132,17 +156,61 @@ def summarise(values: np.ndarray) -> dict[str, float]:
     v = v[~np.isnan(v)]
     n = len(v)
     if n == 0:
-        return {"mean": math.nan, "low": math.nan, "high": math.nan, "sd": math.nan, "p025": math.nan,
-                "p975": math.nan, "runs": 0}
+        return {
+            "mean": math.nan,
+            "low": math.nan,
+            "high": math.nan,
+            "sd": math.nan,
+            "p025": math.nan,
+            "p975": math.nan,
+            "runs": 0,
+        }
     mean = float(v.mean())
     sd = float(v.std(ddof=1)) if n > 1 else 0.0
     half = _t975(n - 1) * sd / math.sqrt(n) if n > 1 else 0.0
-    return {"mean": mean, "low": mean - half, "high": mean + half, "sd": sd,
-            "p025": float(np.percentile(v, 2.5)), "p975": float(np.percentile(v, 97.5)), "runs": n}
+    return {
+        "mean": mean,
+        "low": mean - half,
+        "high": mean + half,
+        "sd": sd,
+        "p025": float(np.percentile(v, 2.5)),
+        "p975": float(np.percentile(v, 97.5)),
+        "runs": n,
+    }
 
 
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+_T975 = (
+    12.706,
+    4.303,
+    3.182,
+    2.776,
+    2.571,
+    2.447,
+    2.365,
+    2.306,
+    2.262,
+    2.228,
+    2.201,
+    2.179,
+    2.160,
+    2.145,
+    2.131,
+    2.120,
+    2.110,
+    2.101,
+    2.093,
+    2.086,
+    2.080,
+    2.074,
+    2.069,
+    2.064,
+    2.060,
+    2.056,
+    2.052,
+    2.048,
+    2.045,
+    2.042,
+)
 
 
 def _t975(df: int) -> float:
@@ -167,11 +235,14 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
         problems.append(("scenarios", f"expected at least two scenarios (a comparator first), got {len(scenarios)}"))
     if len(set(names)) != len(names):
         problems.append(("name", f"expected scenarios with different names, got {names}"))
-    for key, values in (("months", {s.months for s in scenarios}), ("population.scale",
-                                                                     {s.population.scale for s in scenarios})):
+    for key, values in (
+        ("months", {s.months for s in scenarios}),
+        ("population.scale", {s.population.scale for s in scenarios}),
+    ):
         if len(values) > 1:
-            problems.append((key, f"expected the same {key} in every scenario, got {sorted(values)} "
-                                  f"(use --{key.split('.')[-1]})"))
+            problems.append(
+                (key, f"expected the same {key} in every scenario, got {sorted(values)} (use --{key.split('.')[-1]})")
+            )
     if problems:
         raise ScenarioError(problems, "command line")
 
@@ -185,9 +256,17 @@ def _prepare(scenarios: Sequence[Scenario | str | Path], months: int | None, sca
     return out
 
 
-def run_ensemble(scenarios: list[Scenario], runs: int, seed: int, draws: bool, store: Path, workers: int | None,
-                 dask: str | None, progress: bool, on_progress: Callable[[int, int], None] | None = None,
-                 ) -> dict[str, list[dict[str, Any]]]:
+def run_ensemble(
+    scenarios: list[Scenario],
+    runs: int,
+    seed: int,
+    draws: bool,
+    store: Path,
+    workers: int | None,
+    dask: str | None,
+    progress: bool,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, list[dict[str, Any]]]:
     """Run every scenario ``runs`` times; return each scenario's records in replicate order."""
     # Replicate by replicate: a worker's consecutive runs then share a seed and its starting population.
     tasks = [Task(s, r, seed, draws) for r in range(runs) for s in scenarios]
@@ -222,9 +301,11 @@ def impacts_from(records: dict[str, list[dict[str, Any]]], comparator: str) -> t
     return replicates, summary
 
 
-RATIOS = {"benefit_cost_ratio": ("pv_fiscal_benefit_gbp", "pv_spend_gbp"),
-          "cost_per_extra_person_in_work": ("spend_gbp", "extra_people_in_work_end"),
-          "cost_per_extra_person_year_in_work": ("spend_gbp", "extra_person_years_in_work")}
+RATIOS = {
+    "benefit_cost_ratio": ("pv_fiscal_benefit_gbp", "pv_spend_gbp"),
+    "cost_per_extra_person_in_work": ("spend_gbp", "extra_people_in_work_end"),
+    "cost_per_extra_person_year_in_work": ("spend_gbp", "extra_person_years_in_work"),
+}
 
 
 def _ratio_of_means(num: np.ndarray, den: np.ndarray) -> tuple[float, float, float, int]:
@@ -248,8 +329,9 @@ def over_time(records: dict[str, list[dict[str, Any]]], comparator: str) -> pd.D
     for name, recs in records.items():
         for r, (rec, base) in enumerate(zip(recs, records[comparator], strict=True)):
             d = (rec["employed"] - base["employed"]).sum(axis=1)
-            frames.append(pd.DataFrame({"scenario": name, "replicate": r, "month": np.arange(len(d)),
-                                        "extra_people_in_work": d}))
+            frames.append(
+                pd.DataFrame({"scenario": name, "replicate": r, "month": np.arange(len(d)), "extra_people_in_work": d})
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -271,11 +353,20 @@ def stocks(records: dict[str, list[dict[str, Any]]]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def compare(scenarios: Sequence[Scenario | str | Path], runs: int = 10, *, seed: int = 1,
-            parameter_uncertainty: bool = True, workers: int | None = None, dask: str | None = None,
-            out: str | Path | None = None, months: int | None = None, scale: float | None = None,
-            progress: bool = False, on_progress: Callable[[int, int], None] | None = None,
-            ) -> dict[str, pd.DataFrame]:
+def compare(
+    scenarios: Sequence[Scenario | str | Path],
+    runs: int = 10,
+    *,
+    seed: int = 1,
+    parameter_uncertainty: bool = True,
+    workers: int | None = None,
+    dask: str | None = None,
+    out: str | Path | None = None,
+    months: int | None = None,
+    scale: float | None = None,
+    progress: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> dict[str, pd.DataFrame]:
     """Compare scenarios against the first one, with ``runs`` replicates each.
 
     Args:
@@ -299,16 +390,21 @@ def compare(scenarios: Sequence[Scenario | str | Path], runs: int = 10, *, seed:
     """
     scs = _prepare(scenarios, months, scale)
     out = Path(out) if out else Path("results") / ("compare-" + "-".join(s.name for s in scs))[:120]
-    records = run_ensemble(scs, runs, seed, parameter_uncertainty, out / "runs", workers, dask, progress,
-                           on_progress)
+    records = run_ensemble(scs, runs, seed, parameter_uncertainty, out / "runs", workers, dask, progress, on_progress)
     replicates, impacts = impacts_from(records, scs[0].name)
-    return {"impacts": impacts, "replicates": replicates, "over_time": over_time(records, scs[0].name),
-            "stocks": stocks(records),
-            "scenarios": pd.DataFrame([{"scenario": s.name, "description": s.description,
-                                        "hash": s.content_hash()} for s in scs])}
+    return {
+        "impacts": impacts,
+        "replicates": replicates,
+        "over_time": over_time(records, scs[0].name),
+        "stocks": stocks(records),
+        "scenarios": pd.DataFrame(
+            [{"scenario": s.name, "description": s.description, "hash": s.content_hash()} for s in scs]
+        ),
+    }
 
 
 # ----- sweeps -------------------------------------------------------------------------------------
+
 
 class MixSpec(BaseModel):
     """A funding-mix sweep (``scenarios/funding_mix.yaml``).
@@ -401,9 +497,12 @@ def _mix_scenario(base: Scenario, spec: MixSpec, shares: np.ndarray, label: str)
     strands = {k: dict(v) for k, v in data.get("strands", {}).items()}
     for strand, share in zip(spec.strands, shares, strict=True):
         strands.setdefault(strand, {})["budget_gbp_per_year"] = float(round(share * spec.total_budget_gbp_per_year, 2))
-    data.update(name=label, strands=strands,
-                description=f"{spec.name}: " + ", ".join(f"{s} {100 * x:.0f}%" for s, x in zip(spec.strands, shares,
-                                                                                                strict=True)))
+    data.update(
+        name=label,
+        strands=strands,
+        description=f"{spec.name}: "
+        + ", ".join(f"{s} {100 * x:.0f}%" for s, x in zip(spec.strands, shares, strict=True)),
+    )
     return Scenario.from_dict(data)
 
 
@@ -432,10 +531,20 @@ def shapley(values: dict[frozenset, np.ndarray], players: list[str]) -> dict[str
     return out
 
 
-def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter_uncertainty: bool = True,
-          workers: int | None = None, dask: str | None = None, out: str | Path | None = None,
-          months: int | None = None, scale: float | None = None, progress: bool = False,
-          base_dir: str | Path | None = None) -> dict[str, pd.DataFrame]:
+def sweep(
+    mix: str | Path | MixSpec,
+    runs: int = 10,
+    *,
+    seed: int = 1,
+    parameter_uncertainty: bool = True,
+    workers: int | None = None,
+    dask: str | None = None,
+    out: str | Path | None = None,
+    months: int | None = None,
+    scale: float | None = None,
+    progress: bool = False,
+    base_dir: str | Path | None = None,
+) -> dict[str, pd.DataFrame]:
     """Run every mix of a fixed budget across strands; report outcomes, frontier, best mix, attribution.
 
     Args:
@@ -481,25 +590,56 @@ def sweep(mix: str | Path | MixSpec, runs: int = 10, *, seed: int = 1, parameter
     for shares, sc in zip(grid, scs[1:], strict=True):
         s = summarise(objective[sc.name])
         diff = summarise(objective[best] - objective[sc.name])
-        rows.append({"scenario": sc.name, **{f"share_{k}": float(x) for k, x in zip(spec.strands, shares, strict=True)},
-                     "objective": spec.objective, "mean": s["mean"], "low": s["low"], "high": s["high"],
-                     "gap_to_best": diff["mean"], "gap_low": diff["low"], "gap_high": diff["high"],
-                     "within_noise_of_best": bool(diff["low"] <= 0 <= diff["high"]) or sc.name == best,
-                     "best": sc.name == best})
+        rows.append(
+            {
+                "scenario": sc.name,
+                **{f"share_{k}": float(x) for k, x in zip(spec.strands, shares, strict=True)},
+                "objective": spec.objective,
+                "mean": s["mean"],
+                "low": s["low"],
+                "high": s["high"],
+                "gap_to_best": diff["mean"],
+                "gap_low": diff["low"],
+                "gap_high": diff["high"],
+                "within_noise_of_best": bool(diff["low"] <= 0 <= diff["high"]) or sc.name == best,
+                "best": sc.name == best,
+            }
+        )
     table = pd.DataFrame(rows)
     fx, fy = (_metric_by_replicate(gm, m) for m in spec.frontier)
     points = np.array([[np.mean(fx[n]), np.mean(fy[n])] for n in table.scenario])
     table[f"frontier_{spec.frontier[0]}"] = points[:, 0]
     table[f"frontier_{spec.frontier[1]}"] = points[:, 1]
-    dominated = [np.any((points[:, 0] >= a) & (points[:, 1] >= b) & ((points[:, 0] > a) | (points[:, 1] > b)))
-                 for a, b in points]
+    dominated = [
+        np.any((points[:, 0] >= a) & (points[:, 1] >= b) & ((points[:, 0] > a) | (points[:, 1] > b))) for a, b in points
+    ]
     table["on_frontier"] = [not d for d in dominated]
 
-    attribution = _attribute(base, spec, grid[list(table.scenario).index(best)], best, comparator, runs, seed,
-                             parameter_uncertainty, out, workers, dask, months, scale, progress, objective)
-    return {"mixes": table, "impacts": impacts, "attribution": attribution, "replicates": replicates,
-            "over_time": over_time(records, scs[0].name),
-            "boroughs": best_by_borough(replicates, table, spec.objective, best)}
+    attribution = _attribute(
+        base,
+        spec,
+        grid[list(table.scenario).index(best)],
+        best,
+        comparator,
+        runs,
+        seed,
+        parameter_uncertainty,
+        out,
+        workers,
+        dask,
+        months,
+        scale,
+        progress,
+        objective,
+    )
+    return {
+        "mixes": table,
+        "impacts": impacts,
+        "attribution": attribution,
+        "replicates": replicates,
+        "over_time": over_time(records, scs[0].name),
+        "boroughs": best_by_borough(replicates, table, spec.objective, best),
+    }
 
 
 def best_by_borough(replicates: pd.DataFrame, mixes: pd.DataFrame, objective: str, gm_best: str) -> pd.DataFrame:
@@ -526,8 +666,9 @@ def best_by_borough(replicates: pd.DataFrame, mixes: pd.DataFrame, objective: st
     shares = [c for c in mixes.columns if c.startswith("share_")]
     rows = []
     for borough in codes.BOROUGHS:
-        sel = replicates[(replicates.borough == borough) & (replicates.metric == metric)
-                         & replicates.scenario.isin(names)]
+        sel = replicates[
+            (replicates.borough == borough) & (replicates.metric == metric) & replicates.scenario.isin(names)
+        ]
         sel = sel[sel.strand == ALL] if metric in AREA_METRICS else sel[sel.strand != ALL]
         sums = sel.groupby(["scenario", "replicate"])["value"].sum()
         by = {n: g.sort_index(level="replicate").to_numpy() for n, g in sums.groupby(level="scenario")}
@@ -537,10 +678,23 @@ def best_by_borough(replicates: pd.DataFrame, mixes: pd.DataFrame, objective: st
         s, gap = summarise(by[best]), summarise(by[best] - by[gm_best])
         near = sum(1 for n in by if n == best or summarise(by[best] - by[n])["low"] <= 0)
         row = mixes.loc[mixes.scenario == best, shares].iloc[0].to_dict()
-        rows.append({"borough": borough, "metric": metric, "best_mix": best, **row, "mean": s["mean"],
-                     "low": s["low"], "high": s["high"], "gm_best_mix": gm_best,
-                     "gm_best_mean": float(np.mean(by[gm_best])), "gap": gap["mean"], "gap_low": gap["low"],
-                     "gap_high": gap["high"], "within_noise": near})
+        rows.append(
+            {
+                "borough": borough,
+                "metric": metric,
+                "best_mix": best,
+                **row,
+                "mean": s["mean"],
+                "low": s["low"],
+                "high": s["high"],
+                "gm_best_mix": gm_best,
+                "gm_best_mean": float(np.mean(by[gm_best])),
+                "gap": gap["mean"],
+                "gap_low": gap["low"],
+                "gap_high": gap["high"],
+                "within_noise": near,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -553,9 +707,23 @@ def _metric_by_replicate(gm: pd.DataFrame, metric: str) -> dict[str, np.ndarray]
     return {name: g.sort_values("replicate")["value"].to_numpy() for name, g in rows.groupby("scenario")}
 
 
-def _attribute(base: Scenario, spec: MixSpec, shares: np.ndarray, best: str, comparator: Scenario, runs: int,
-               seed: int, draws: bool, out: Path, workers: int | None, dask: str | None, months: int | None,
-               scale: float | None, progress: bool, objective: dict[str, np.ndarray]) -> pd.DataFrame:
+def _attribute(
+    base: Scenario,
+    spec: MixSpec,
+    shares: np.ndarray,
+    best: str,
+    comparator: Scenario,
+    runs: int,
+    seed: int,
+    draws: bool,
+    out: Path,
+    workers: int | None,
+    dask: str | None,
+    months: int | None,
+    scale: float | None,
+    progress: bool,
+    objective: dict[str, np.ndarray],
+) -> pd.DataFrame:
     """Shapley attribution of the best mix's objective to its strands, from runs with strands switched off."""
     funded = [s for s, x in zip(spec.strands, shares, strict=True) if x > 0]
     # Every coalition but the full one (the best mix itself), including the empty one: the base with the
@@ -573,8 +741,11 @@ def _attribute(base: Scenario, spec: MixSpec, shares: np.ndarray, best: str, com
     for c, sc in zip(coalitions, scs[1:], strict=True):
         values[c] = sub[sc.name]
     phi = shapley(values, funded)
-    rows = [{"strand": s, **summarise(phi[s]), "share_of_budget": float(x)}
-            for s, x in zip(spec.strands, shares, strict=True) if s in phi]
+    rows = [
+        {"strand": s, **summarise(phi[s]), "share_of_budget": float(x)}
+        for s, x in zip(spec.strands, shares, strict=True)
+        if s in phi
+    ]
     # "total" is what the swept strands add together: the best mix less the base without them (the Shapley
     # values add up to it); "unattributed" is the latter's own effect against the baseline (zero unless the
     # base funds other strands or changes parameters).

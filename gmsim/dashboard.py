@@ -32,8 +32,12 @@ from .scenario import Scenario, ScenarioError, load_scenario
 
 #: The four Working Well strands, in the order their controls are shown.
 STRANDS = ("work_and_health", "early_help", "care_and_support", "in_work")
-STRAND_TITLES = {"work_and_health": "Work and health", "early_help": "Early help",
-                 "care_and_support": "Care and support", "in_work": "In work"}
+STRAND_TITLES = {
+    "work_and_health": "Work and health",
+    "early_help": "Early help",
+    "care_and_support": "Care and support",
+    "in_work": "In work",
+}
 #: Highest budget a slider offers, GBP million a year per strand (the working_well total is GBP 12m).
 MAX_BUDGET_M = 30.0
 #: Most replicates the page will run (a full-scale run takes about half a minute a worker).
@@ -126,19 +130,32 @@ class Plan:
         Returns:
             The command, to run from the folder ``gmsim dashboard`` was started in.
         """
-        parts = ["gmsim", "compare", str(Path(self.folder) / COMPARATOR_FILE), scenario_file, "--runs", str(self.runs),
-                 "--seed", str(self.seed), "--months", str(self.scenario.months),
-                 "--scale", repr(self.scenario.population.scale)]
+        parts = [
+            "gmsim",
+            "compare",
+            str(Path(self.folder) / COMPARATOR_FILE),
+            scenario_file,
+            "--runs",
+            str(self.runs),
+            "--seed",
+            str(self.seed),
+            "--months",
+            str(self.scenario.months),
+            "--scale",
+            repr(self.scenario.population.scale),
+        ]
         if not self.parameter_uncertainty:
             parts.append("--no-parameter-uncertainty")
         return " ".join(parts)
 
     def scenario_yaml(self) -> str:
         """The funded scenario as a self-contained YAML file, headed by how to rerun the page's comparison."""
-        head = ["# gmsim scenario downloaded from the dashboard: the page's controls, every value spelled out.",
-                f"# Strands' settings from the scenario '{self.start}', everything else from {COMPARATOR_FILE}.",
-                "# To get the page's numbers, from the folder the dashboard was started in:",
-                f"#   {self.command()}"]
+        head = [
+            "# gmsim scenario downloaded from the dashboard: the page's controls, every value spelled out.",
+            f"# Strands' settings from the scenario '{self.start}', everything else from {COMPARATOR_FILE}.",
+            "# To get the page's numbers, from the folder the dashboard was started in:",
+            f"#   {self.command()}",
+        ]
         return "\n".join(head) + "\n" + self.scenario.to_yaml()
 
     def budgets_gbp(self) -> dict[str, float]:
@@ -159,8 +176,7 @@ def start_scenarios(folder: str | Path) -> dict[str, Scenario]:
     """
     folder = Path(folder)
     if not (folder / COMPARATOR_FILE).is_file():
-        raise DashboardError([f"Scenarios folder: expected {folder / COMPARATOR_FILE} (the comparator), "
-                              "not found"])
+        raise DashboardError([f"Scenarios folder: expected {folder / COMPARATOR_FILE} (the comparator), not found"])
     try:
         baseline = load_scenario(folder / COMPARATOR_FILE)
     except ScenarioError as err:
@@ -214,8 +230,10 @@ def split_total(total_m: str | float, shares_pct: dict[str, float]) -> dict[str,
         if not (math.isfinite(total) and 0 <= total <= MAX_BUDGET_M * len(STRANDS)):
             raise ValueError
     except ValueError:
-        problems.append(f"Total: expected GBP 0 to {MAX_BUDGET_M * len(STRANDS):g} million a year, "
-                        f"got {str(total_m).strip()[:30]!r}")
+        problems.append(
+            f"Total: expected GBP 0 to {MAX_BUDGET_M * len(STRANDS):g} million a year, "
+            f"got {str(total_m).strip()[:30]!r}"
+        )
         total = None
     shares = {s: float(shares_pct.get(s, 0.0)) for s in STRANDS}
     if any(not (math.isfinite(v) and 0 <= v <= 100) for v in shares.values()) or abs(sum(shares.values()) - 100) > 1e-6:
@@ -286,10 +304,12 @@ def plan(choices: Choices, folder: str | Path | None = None, starts: dict[str, S
     if unknown:
         problems.append(f"Budgets: expected strands among {', '.join(STRANDS)}, got {', '.join(sorted(unknown))}")
     for s, value in choices.budgets_m.items():
-        if s in STRANDS and not (isinstance(value, int | float) and math.isfinite(value)
-                                 and 0 <= value <= MAX_BUDGET_M):
-            problems.append(f"{STRAND_TITLES[s]} budget: expected GBP 0 to {MAX_BUDGET_M:g} million a year, "
-                            f"got {value!r}")
+        if s in STRANDS and not (
+            isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= MAX_BUDGET_M
+        ):
+            problems.append(
+                f"{STRAND_TITLES[s]} budget: expected GBP 0 to {MAX_BUDGET_M:g} million a year, got {value!r}"
+            )
     if problems:
         raise DashboardError(problems)
 
@@ -307,9 +327,11 @@ def plan(choices: Choices, folder: str | Path | None = None, starts: dict[str, S
         data: dict[str, Any] = comparator.to_dict()
         data["name"] = SCENARIO_NAME
         data["strands"] = strands
-        data["description"] = (f"From the dashboard, strands as in '{start.name}': "
-                               + ", ".join(f"{STRAND_TITLES[s]} GBP {budgets.get(s, 0):g}m a year" for s in STRANDS)
-                               + ".")
+        data["description"] = (
+            f"From the dashboard, strands as in '{start.name}': "
+            + ", ".join(f"{STRAND_TITLES[s]} GBP {budgets.get(s, 0):g}m a year" for s in STRANDS)
+            + "."
+        )
         scenario = Scenario.from_dict(data, path=SCENARIO_NAME)
     except ScenarioError as err:
         raise DashboardError([f"{_label(key)}: {message}" for key, message in err.problems]) from None
@@ -317,8 +339,15 @@ def plan(choices: Choices, folder: str | Path | None = None, starts: dict[str, S
         shown = os.path.relpath(folder)
     except ValueError:  # another drive (Windows)
         shown = str(folder.resolve())
-    return Plan(comparator, scenario, runs, seed, choices.parameter_uncertainty, start.name,
-                shown if not shown.startswith("..") else str(folder.resolve()))
+    return Plan(
+        comparator,
+        scenario,
+        runs,
+        seed,
+        choices.parameter_uncertainty,
+        start.name,
+        shown if not shown.startswith("..") else str(folder.resolve()),
+    )
 
 
 @dataclass
@@ -342,12 +371,14 @@ class Outcome:
         from . import report
 
         impacts, runs, name = self.result["impacts"], self.plan.runs, [self.plan.scenario.name]
-        return {"headline": report.headline_table(impacts, name, runs),
-                "boroughs": report.borough_table(impacts, name, runs),
-                "strands": report.strand_table(impacts, name, runs)}
+        return {
+            "headline": report.headline_table(impacts, name, runs),
+            "boroughs": report.borough_table(impacts, name, runs),
+            "strands": report.strand_table(impacts, name, runs),
+        }
 
     def results_zip(self) -> bytes:
-        """"Download results": the CSVs, ``report.html`` and the scenario YAML, zipped."""
+        """The "Download results" file: the CSVs, ``report.html`` and the scenario YAML, zipped."""
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
             for name, data in self.files.items():
@@ -361,8 +392,12 @@ class Outcome:
 RUN_LOCK = threading.Lock()
 
 
-def run(plan: Plan, store: str | Path = Path("results") / "dashboard", workers: int | None = None,
-        on_progress: Callable[[int, int], None] | None = None) -> Outcome:
+def run(
+    plan: Plan,
+    store: str | Path = Path("results") / "dashboard",
+    workers: int | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Outcome:
     """Run the comparison a plan describes and draw its report.
 
     Args:
@@ -379,11 +414,21 @@ def run(plan: Plan, store: str | Path = Path("results") / "dashboard", workers: 
     """
     from . import comparison, report
 
-    result = comparison.compare([plan.comparator, plan.scenario], plan.runs, seed=plan.seed,
-                                parameter_uncertainty=plan.parameter_uncertainty, workers=workers, out=Path(store),
-                                on_progress=on_progress)
-    notes = {"ensemble seed": str(plan.seed), "parameter uncertainty": "on" if plan.parameter_uncertainty else "off",
-             "scale": repr(plan.scenario.population.scale), "strands as in": plan.start}
+    result = comparison.compare(
+        [plan.comparator, plan.scenario],
+        plan.runs,
+        seed=plan.seed,
+        parameter_uncertainty=plan.parameter_uncertainty,
+        workers=workers,
+        out=Path(store),
+        on_progress=on_progress,
+    )
+    notes = {
+        "ensemble seed": str(plan.seed),
+        "parameter uncertainty": "on" if plan.parameter_uncertainty else "off",
+        "scale": repr(plan.scenario.population.scale),
+        "strands as in": plan.start,
+    }
     with tempfile.TemporaryDirectory(prefix="gmsim-dashboard-") as tmp:
         folder = Path(tmp)
         report.write_compare_report(result, folder, plan.command(), notes)
@@ -392,8 +437,13 @@ def run(plan: Plan, store: str | Path = Path("results") / "dashboard", workers: 
     return Outcome(plan, result, plots, files)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, scenarios: str | Path | None = None,
-          store: str | Path | None = None, open_browser: bool = False) -> int:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    scenarios: str | Path | None = None,
+    store: str | Path | None = None,
+    open_browser: bool = False,
+) -> int:
     """Serve the dashboard until interrupted (Ctrl-C or SIGTERM).
 
     The Solara server runs in its own process group, so that stopping this command also stops the worker
@@ -416,10 +466,25 @@ def serve(host: str = "127.0.0.1", port: int = 8765, scenarios: str | Path | Non
     env["GMSIM_DASHBOARD_STORE"] = str(Path(store or Path("results") / "dashboard").resolve())
     env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home from a policy team's laptop
     # Solara warns on every page load that a cookie on plain http falls back to SameSite=Lax: expected here.
-    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"),
-                                                   "ignore:Cookies with samesite=none require https"]))
-    cmd = [sys.executable, "-m", "solara", "run", "gmsim.dashboard_page", "--host", host, "--port", str(port),
-           "--production", "--open" if open_browser else "--no-open", "--no-check-version", "--log-level", "warning"]
+    env["PYTHONWARNINGS"] = ",".join(
+        filter(None, [env.get("PYTHONWARNINGS"), "ignore:Cookies with samesite=none require https"])
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        "gmsim.dashboard_page",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--production",
+        "--open" if open_browser else "--no-open",
+        "--no-check-version",
+        "--log-level",
+        "warning",
+    ]
     posix = os.name == "posix"
     server = subprocess.Popen(cmd, env=env, start_new_session=posix)
 

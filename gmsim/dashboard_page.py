@@ -75,8 +75,15 @@ def _budgets() -> dict[str, float]:
 
 
 def _choices() -> db.Choices:
-    return db.Choices(start=start.value, budgets_m=_budgets(), months=months.value, scale=scale.value,
-                      runs=runs.value, seed=seed.value, parameter_uncertainty=uncertainty.value)
+    return db.Choices(
+        start=start.value,
+        budgets_m=_budgets(),
+        months=months.value,
+        scale=scale.value,
+        runs=runs.value,
+        seed=seed.value,
+        parameter_uncertainty=uncertainty.value,
+    )
 
 
 def _show_as_split(values: dict[str, float]) -> None:
@@ -127,8 +134,10 @@ def compute(plan: db.Plan) -> None:
     try:
         new = db.run(plan, _store(), on_progress=progress)
     except db.Stopped as stop:
-        notice.value = (f"Stopped after {stop.finished} of {stop.total} runs. The finished runs are kept: press Run "
-                        "with the same choices to carry on from them.")
+        notice.value = (
+            f"Stopped after {stop.finished} of {stop.total} runs. The finished runs are kept: press Run "
+            "with the same choices to carry on from them."
+        )
         return
     except Exception as exc:  # noqa: BLE001 - the page shows a message, never a stack trace
         log.exception("dashboard run failed")
@@ -157,10 +166,14 @@ def Controls(plan: db.Plan | None) -> None:
         solara.HTML(tag="b", unsafe_innerHTML="Annual budget of each strand, £ million")
         for s in db.STRANDS:
             with solara.Div(classes=[f"gmsim-budget-{s}"]):
-                solara.HTML(tag="div", unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: £{float(budgets[s].value):,.2f}m",
-                            classes=["gmsim-label"])
-                solara.SliderFloat("", value=budgets[s], min=0.0, max=db.MAX_BUDGET_M, step=BUDGET_STEP_M,
-                                  thumb_label=False)
+                solara.HTML(
+                    tag="div",
+                    unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: £{float(budgets[s].value):,.2f}m",
+                    classes=["gmsim-label"],
+                )
+                solara.SliderFloat(
+                    "", value=budgets[s], min=0.0, max=db.MAX_BUDGET_M, step=BUDGET_STEP_M, thumb_label=False
+                )
         total = sum(float(budgets[s].value) for s in db.STRANDS)
         solara.Text(f"Total £{total:,.2f}m a year", classes=["gmsim-total"])
     solara.InputText("Months", value=months, continuous_update=True)
@@ -168,11 +181,17 @@ def Controls(plan: db.Plan | None) -> None:
     solara.InputText("Runs (replicates)", value=runs, continuous_update=True)
     solara.InputText("Seed", value=seed, continuous_update=True)
     solara.Checkbox(label="Parameter uncertainty", value=uncertainty)
-    solara.Button("Run", color="primary", disabled=plan is None or compute.pending,
-                  on_click=lambda: compute(plan), classes=["gmsim-run"])
+    solara.Button(
+        "Run",
+        color="primary",
+        disabled=plan is None or compute.pending,
+        on_click=lambda: compute(plan),
+        classes=["gmsim-run"],
+    )
     if plan is not None:
-        solara.FileDownload(plan.scenario_yaml(), filename="dashboard.yaml", label="Download scenario",
-                            mime_type="text/yaml")
+        solara.FileDownload(
+            plan.scenario_yaml(), filename="dashboard.yaml", label="Download scenario", mime_type="text/yaml"
+        )
         _html("div", "The scenario set by these controls, to rerun from the command line.", ["gmsim-note"])
 
 
@@ -189,11 +208,13 @@ def SplitControls() -> None:
         share = float(shares[s].value)
         money = f" = £{total * share / 100:,.2f}m" if total is not None else ""
         with solara.Div(classes=[f"gmsim-share-{s}"]):
-            solara.HTML(tag="div", unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: {share:.0f}%{money}",
-                        classes=["gmsim-label"])
+            solara.HTML(
+                tag="div", unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: {share:.0f}%{money}", classes=["gmsim-label"]
+            )
             solara.SliderFloat("", value=shares[s], min=0.0, max=100.0, step=1.0, thumb_label=False)
-    solara.Text(f"Shares add up to {sum(float(shares[s].value) for s in db.STRANDS):.0f}%",
-                classes=["gmsim-share-total"])
+    solara.Text(
+        f"Shares add up to {sum(float(shares[s].value) for s in db.STRANDS):.0f}%", classes=["gmsim-share-total"]
+    )
 
 
 @solara.component
@@ -204,16 +225,27 @@ def Results(result: db.Outcome) -> None:
     with solara.Column(classes=["gmsim-report"]):
         funded = ", ".join(f"{db.STRAND_TITLES[s]} £{v / 1e6:g}m" for s, v in p.budgets_gbp().items()) or "no strand"
         _html("h3", "Impacts against the baseline")
-        _html("p", f"{escape(funded)} a year; {p.scenario.months} months at scale {p.scenario.population.scale:g}; "
-                   f"{p.runs} runs, seed {p.seed}, parameter uncertainty {'on' if p.parameter_uncertainty else 'off'}. "
-                   "Mean over runs in bold, 95% confidence interval of the mean in brackets, the range of the middle "
-                   "95% of runs below. People are scaled to Greater Manchester's population.")
+        _html(
+            "p",
+            f"{escape(funded)} a year; {p.scenario.months} months at scale {p.scenario.population.scale:g}; "
+            f"{p.runs} runs, seed {p.seed}, parameter uncertainty {'on' if p.parameter_uncertainty else 'off'}. "
+            "Mean over runs in bold, 95% confidence interval of the mean in brackets, the range of the middle "
+            "95% of runs below. People are scaled to Greater Manchester's population.",
+        )
         solara.HTML(tag="div", unsafe_innerHTML=tables["headline"], classes=["gmsim-headline"])
         with solara.Row():
-            solara.FileDownload(result.results_zip, filename="gmsim-dashboard-results.zip",
-                                label="Download results (CSV)", mime_type="application/zip")
-        _html("p", "The zip holds the CSVs, report.html and dashboard.yaml, the scenario of these results. The same "
-                   f"numbers from the command line: <code>{escape(p.command())}</code>", classes=["gmsim-command"])
+            solara.FileDownload(
+                result.results_zip,
+                filename="gmsim-dashboard-results.zip",
+                label="Download results (CSV)",
+                mime_type="application/zip",
+            )
+        _html(
+            "p",
+            "The zip holds the CSVs, report.html and dashboard.yaml, the scenario of these results. The same "
+            f"numbers from the command line: <code>{escape(p.command())}</code>",
+            classes=["gmsim-command"],
+        )
         _html("h4", "By borough: extra person-years in work")
         solara.HTML(tag="div", unsafe_innerHTML=tables["boroughs"], classes=["gmsim-boroughs"])
         if tables["strands"]:
@@ -246,9 +278,12 @@ def Page() -> None:
 
 def _page_body(problems: list[str], plan: db.Plan | None) -> None:
     _html("h2", "Working Well: what a funding mix buys")
-    _html("p", "Set each strand's annual budget (or a total and each strand's share of it), press <b>Run</b>, "
-               "and read the impacts against the baseline with their uncertainty. Scale 0.1 gives a quick look; use "
-               "scale 1 (all 1,781,000 people) for figures to quote.")
+    _html(
+        "p",
+        "Set each strand's annual budget (or a total and each strand's share of it), press <b>Run</b>, "
+        "and read the impacts against the baseline with their uncertainty. Scale 0.1 gives a quick look; use "
+        "scale 1 (all 1,781,000 people) for figures to quote.",
+    )
     for message in problems:
         solara.Error(message, classes=["gmsim-problem"])
     if failure.value:
@@ -258,17 +293,26 @@ def _page_body(problems: list[str], plan: db.Plan | None) -> None:
     if compute.pending:
         finished, total = done.value
         solara.ProgressLinear(compute.progress if total else True)
-        text = ("waiting for another comparison on this server to finish" if waiting.value
-                else f"{finished} of {total} runs done" if total else "starting the runs")
+        text = (
+            "waiting for another comparison on this server to finish"
+            if waiting.value
+            else f"{finished} of {total} runs done"
+            if total
+            else "starting the runs"
+        )
         with solara.Row():
             solara.Text(text, classes=["gmsim-progress"])
-            solara.Button("Stop", on_click=lambda: stop_requested.set(True), disabled=stop_requested.value,
-                          classes=["gmsim-stop"])
+            solara.Button(
+                "Stop", on_click=lambda: stop_requested.set(True), disabled=stop_requested.value, classes=["gmsim-stop"]
+            )
         if stop_requested.value:
             solara.Text("stopping after the runs under way finish", classes=["gmsim-stopping"])
     if outcome.value is not None and not compute.pending:
         if plan != outcome.value.plan:
-            solara.Warning("The controls have changed since these results were run: press Run to update them. "
-                           "The results below, their download and their command line are for the earlier "
-                           "choices.", classes=["gmsim-stale"])
+            solara.Warning(
+                "The controls have changed since these results were run: press Run to update them. "
+                "The results below, their download and their command line are for the earlier "
+                "choices.",
+                classes=["gmsim-stale"],
+            )
         Results(outcome.value)

@@ -125,8 +125,16 @@ class Task:
     @property
     def key(self) -> str:
         """Name of the run's file in the store (changes with the scenario, the code and its modules)."""
-        payload = json.dumps([self.scenario.content_hash(), self.replicate, self.seed, self.draws, code_hash(),
-                              modules_hash(tuple(self.scenario.modules))])
+        payload = json.dumps(
+            [
+                self.scenario.content_hash(),
+                self.replicate,
+                self.seed,
+                self.draws,
+                code_hash(),
+                modules_hash(tuple(self.scenario.modules)),
+            ]
+        )
         return f"{self.scenario.name}-r{self.replicate}-{hashlib.sha256(payload.encode()).hexdigest()[:20]}"
 
 
@@ -178,11 +186,22 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     out: list[str | bytes] = []
     for task, model, d, path in zip(tasks, models, draws, paths, strict=True):
         record = run_record(model)
-        record["meta"] = np.array(json.dumps({
-            "scenario": task.scenario.name, "scenario_hash": task.scenario.content_hash(),
-            "replicate": task.replicate, "seed": task.seed, "run_seed": seed, "draws": d or {}, "gmsim": __version__,
-            "strands": [iv.name for iv in model.interventions], "scale": model.scale, "months": model.month,
-        }))
+        record["meta"] = np.array(
+            json.dumps(
+                {
+                    "scenario": task.scenario.name,
+                    "scenario_hash": task.scenario.content_hash(),
+                    "replicate": task.replicate,
+                    "seed": task.seed,
+                    "run_seed": seed,
+                    "draws": d or {},
+                    "gmsim": __version__,
+                    "strands": [iv.name for iv in model.interventions],
+                    "scale": model.scale,
+                    "months": model.month,
+                }
+            )
+        )
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **record)
         if path is None:
@@ -334,8 +353,9 @@ class _DaskExecutor:
             previous = os.environ.get("NUMBA_NUM_THREADS")
             os.environ["NUMBA_NUM_THREADS"] = "1"
             try:
-                self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                            host="127.0.0.1", dashboard_address=None)
+                self.cluster = LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+                )
             finally:
                 if previous is None:
                     os.environ.pop("NUMBA_NUM_THREADS")
@@ -354,9 +374,15 @@ class _DaskExecutor:
             self.cluster.close()
 
 
-def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None, dask: str | None = None,
-            progress: bool = True, on_progress: Callable[[int, int], None] | None = None,
-            shared: int = SHARED_RUNS) -> list[Path]:
+def execute(
+    tasks: Iterable[Task],
+    store: str | Path,
+    workers: int | None = None,
+    dask: str | None = None,
+    progress: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
+    shared: int = SHARED_RUNS,
+) -> list[Path]:
     """Run every task not already in ``store``; return the record paths in task order.
 
     Args:
@@ -382,17 +408,29 @@ def execute(tasks: Iterable[Task], store: str | Path, workers: int | None = None
     if on_progress:
         on_progress(done, len(tasks))
     if todo:
-        bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="run", disable=not progress,
-                   desc="runs", smoothing=0.1)
+        bar = tqdm(
+            total=len(tasks),
+            initial=len(tasks) - len(todo),
+            unit="run",
+            disable=not progress,
+            desc="runs",
+            smoothing=0.1,
+        )
         dask_exec = _DaskExecutor(dask, workers) if dask else None
-        pool: Executor = dask_exec.executor if dask_exec else ProcessPoolExecutor(
-            max_workers=min(workers, len(todo)), initializer=_init_worker,
-            mp_context=_process_context())
+        pool: Executor = (
+            dask_exec.executor
+            if dask_exec
+            else ProcessPoolExecutor(
+                max_workers=min(workers, len(todo)), initializer=_init_worker, mp_context=_process_context()
+            )
+        )
         try:
             # Dask workers may not share this disk: they return the records and this process writes them.
             remote = dask_exec is not None
-            futures = {pool.submit(run_tasks, g, None if remote else str(store.resolve())): g
-                       for g in groups(todo, shared, shared_memory(workers, dask))}
+            futures = {
+                pool.submit(run_tasks, g, None if remote else str(store.resolve())): g
+                for g in groups(todo, shared, shared_memory(workers, dask))
+            }
             try:
                 for f in as_completed(futures):
                     out = f.result()

@@ -45,8 +45,15 @@ from .targets import borough_employment_targets
 if TYPE_CHECKING:
     from .shared import TrunkView
 
-STOCK_KEYS = ("population", "in_work", "at_risk", "out_of_work", "out_of_work_health", "inactive_other",
-              "employment_rate")
+STOCK_KEYS = (
+    "population",
+    "in_work",
+    "at_risk",
+    "out_of_work",
+    "out_of_work_health",
+    "inactive_other",
+    "employment_rate",
+)
 
 
 def working_age_population() -> int:
@@ -176,9 +183,17 @@ class GMModel(mesa.Model):
         ``people`` may hold just the people of ``slots``, in that order, to be run instead (shared runs).
         """
         t = self.tables
-        demography_step(self.people if people is None else people, t.monthly_mortality, t.mortality_complex_ratio,
-                        self._entrants, self.streams.key("demography"), self.month, slots, people is not None,
-                        self.people.n)
+        demography_step(
+            self.people if people is None else people,
+            t.monthly_mortality,
+            t.mortality_complex_ratio,
+            self._entrants,
+            self.streams.key("demography"),
+            self.month,
+            slots,
+            people is not None,
+            self.people.n,
+        )
 
     def _interventions_before_labour(self, leavers: np.ndarray | None = None) -> None:
         """Leavers' records cleared, last month's multipliers reset, then each intervention's steps 1-6.
@@ -227,8 +242,14 @@ class GMModel(mesa.Model):
             progress: Show a progress bar (None: only if the run takes longer than two seconds).
         """
         n = self.months_planned - self.month if months is None else int(months)
-        bar = tqdm(total=n, unit="month", desc=self.scenario.name, delay=2.0 if progress is None else 0.0,
-                   disable=progress is False, leave=False)
+        bar = tqdm(
+            total=n,
+            unit="month",
+            desc=self.scenario.name,
+            delay=2.0 if progress is None else 0.0,
+            disable=progress is False,
+            leave=False,
+        )
         with bar:
             for _ in range(n):
                 self.step()
@@ -287,8 +308,7 @@ def _entrant_table() -> np.ndarray:
     return table
 
 
-def run(scenario: Scenario | str | Path | None = None, *, progress: bool | None = False,
-        **options: Any) -> GMModel:
+def run(scenario: Scenario | str | Path | None = None, *, progress: bool | None = False, **options: Any) -> GMModel:
     """Build a :class:`GMModel` for ``scenario`` (options as for ``GMModel``) and run all its months."""
     model = GMModel(scenario, **options)
     model.run(progress=progress)

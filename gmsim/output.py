@@ -28,8 +28,16 @@ from .model import STOCK_KEYS, GMModel
 from .targets import load_targets
 
 SUMMARY_KEYS = STOCK_KEYS[1:] + ("long_spell_share", "work_limiting_prevalence")
-FLOW_KEYS = ("job_entries", "job_losses", "sickness_absence_starts", "returns_from_sickness_absence",
-             "health_job_losses", "health_onsets", "exits_at_65", "deaths")
+FLOW_KEYS = (
+    "job_entries",
+    "job_losses",
+    "sickness_absence_starts",
+    "returns_from_sickness_absence",
+    "health_job_losses",
+    "health_onsets",
+    "exits_at_65",
+    "deaths",
+)
 
 
 def averaging_window(months: int) -> tuple[int, int]:
@@ -38,8 +46,7 @@ def averaging_window(months: int) -> tuple[int, int]:
 
 
 def _rounded(d: dict[str, float]) -> dict[str, float]:
-    return {k: (round(v, 4) if k.endswith(("rate", "share", "prevalence")) else round(v, 1))
-            for k, v in d.items()}
+    return {k: (round(v, 4) if k.endswith(("rate", "share", "prevalence")) else round(v, 1)) for k, v in d.items()}
 
 
 def summary(model: GMModel) -> dict[str, Any]:
@@ -57,8 +64,13 @@ def summary(model: GMModel) -> dict[str, Any]:
             v = r.mean_stocks(first, last, b)["employment_rate"] if m > 0 else r.stocks(0, b)["employment_rate"]
         else:
             v = window.get(t.metric, flows.get(t.metric))
-        checks[t.key] = {"model": round(float(v), 4), "target": t.value, "tolerance": t.tolerance,
-                         "ok": bool(abs(v - t.value) <= t.tolerance), "source": t.source}
+        checks[t.key] = {
+            "model": round(float(v), 4),
+            "target": t.value,
+            "tolerance": t.tolerance,
+            "ok": bool(abs(v - t.value) <= t.tolerance),
+            "source": t.source,
+        }
     return {
         "scenario": model.scenario.name,
         "description": model.scenario.description,
@@ -84,8 +96,8 @@ def summary(model: GMModel) -> dict[str, Any]:
         "flows": {k: round(flows[k], 1) for k in FLOW_KEYS} if flows else {},
         "cohorts": {k: round(v, 4) for k, v in flows.items() if k.startswith("new_claimant")},
         "out_of_work_health_by_duration": {
-            band: round(float(x), 1) for band, x in zip(codes.SPELL_BANDS, r.spells[m, :, :5].sum(axis=0) / model.scale,
-                                                        strict=True)
+            band: round(float(x), 1)
+            for band, x in zip(codes.SPELL_BANDS, r.spells[m, :, :5].sum(axis=0) / model.scale, strict=True)
         },
         "targets": checks,
         "strands": {iv.name: strand_summary(iv) for iv in model.interventions},
@@ -123,8 +135,9 @@ def strands_table(model: GMModel) -> pd.DataFrame:
     frames = []
     for iv in model.interventions:
         m = model.month + 1
-        idx = pd.MultiIndex.from_product([range(m), [iv.name], COUNTERS, codes.BOROUGHS],
-                                         names=["month", "strand", "measure", "borough"])
+        idx = pd.MultiIndex.from_product(
+            [range(m), [iv.name], COUNTERS, codes.BOROUGHS], names=["month", "strand", "measure", "borough"]
+        )
         values = iv.counts[:m].transpose(0, 1, 2).reshape(-1) / model.scale
         frames.append(pd.DataFrame({"value": values}, index=idx).reset_index())
     if not frames:
@@ -186,8 +199,7 @@ def atomic_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float,
-                  argv: list[str] | None = None) -> Path:
+def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float, argv: list[str] | None = None) -> Path:
     """Write summary.json, timeseries.csv, monthly.csv, manifest.json and plots/ into ``out_dir``.
 
     Args:
@@ -230,8 +242,12 @@ def write_plots(model: GMModel, folder: Path) -> None:
     axes[0].set_ylabel("thousands of people")
     axes[0].set_ylim(0, monthly["in_work"].max() / 1e3 * 1.08)
     axes[0].set_title("In work")
-    for key, label in (("out_of_work", "out of work"), ("out_of_work_health", "out of work: health"),
-                       ("inactive_other", "inactive (other)"), ("at_risk", "at risk (off sick / struggling)")):
+    for key, label in (
+        ("out_of_work", "out of work"),
+        ("out_of_work_health", "out of work: health"),
+        ("inactive_other", "inactive (other)"),
+        ("at_risk", "at risk (off sick / struggling)"),
+    ):
         axes[1].plot(monthly.index, monthly[key] / 1e3, label=label)
     axes[1].set_title("Out of work, inactive and at risk")
     axes[1].legend(fontsize=8)
@@ -242,8 +258,9 @@ def write_plots(model: GMModel, folder: Path) -> None:
     _save(plt, fig, folder / "stocks.png")
 
     fig, ax = plt.subplots(figsize=(9, 5))
-    rates = np.array([[r.stocks(m, b)["employment_rate"] for b in range(len(codes.BOROUGHS))]
-                      for m in range(r.recorded)])
+    rates = np.array(
+        [[r.stocks(m, b)["employment_rate"] for b in range(len(codes.BOROUGHS))] for m in range(r.recorded)]
+    )
     for b, name in enumerate(codes.BOROUGHS):
         ax.plot(range(r.recorded), 100 * rates[:, b], label=name)
     ax.plot(monthly.index, 100 * monthly["employment_rate"], color="black", lw=2.5, label="Greater Manchester")
@@ -256,8 +273,11 @@ def write_plots(model: GMModel, folder: Path) -> None:
             c = iv.counts[: r.recorded].sum(axis=2) / model.scale
             axes[0].plot(range(r.recorded), c[:, COUNTERS.index("in_support")] / 1e3, label=iv.title)
             outcome = "kept_in_work" if iv.name in ("in_work", "early_help") else "job_entries"
-            axes[1].plot(range(r.recorded), np.cumsum(c[:, COUNTERS.index(outcome)]) / 1e3,
-                         label=f"{iv.title}: {outcome.replace('_', ' ')}")
+            axes[1].plot(
+                range(r.recorded),
+                np.cumsum(c[:, COUNTERS.index(outcome)]) / 1e3,
+                label=f"{iv.title}: {outcome.replace('_', ' ')}",
+            )
         _label(axes[0], "thousands of people", "People supported (in-work strand: employees covered)")
         _label(axes[1], "thousands of people", "Outcomes, cumulative")
         fig.suptitle(f"Working Well strands — {title}")
@@ -266,8 +286,7 @@ def write_plots(model: GMModel, folder: Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 5))
     bands = r.spell_bands()
     ax.stackplot(bands.index, (bands / 1e3).T.to_numpy(), labels=list(bands.columns))
-    _label(ax, "thousands of people", f"Out of work because of health, by time out of work — {title}",
-           loc="lower left")
+    _label(ax, "thousands of people", f"Out of work because of health, by time out of work — {title}", loc="lower left")
     _save(plt, fig, folder / "out_of_work_by_duration.png")
 
 

@@ -88,8 +88,15 @@ def _flatten_defaults() -> dict[str, Parameter]:
         base = spec["base"]
         lo, hi = base.get("range", (None, None))
         out[f"{tname}.base"] = Parameter(
-            f"{tname}.base", float(base["value"]), base["unit"], lo, hi, base["source"],
-            spec["description"].strip(), bool(base.get("calibrated", False)), "rate",
+            f"{tname}.base",
+            float(base["value"]),
+            base["unit"],
+            lo,
+            hi,
+            base["source"],
+            spec["description"].strip(),
+            bool(base.get("calibrated", False)),
+            "rate",
         )
         factors = spec.get("factors") or {}
         unknown = set(factors) - set(codes.DIMENSIONS)
@@ -104,14 +111,26 @@ def _flatten_defaults() -> dict[str, Parameter]:
                     v = float(table["value"][level])
                     r = table.get("range", (None, None))
                     out[name] = Parameter(
-                        name, v, table["unit"],
-                        None if r[0] is None else v * r[0], None if r[1] is None else v * r[1],
-                        table["source"], f"{tname}: hazard ratio for {dim} = {level}",
-                        cal == "all" or level in cal, "ratio",
+                        name,
+                        v,
+                        table["unit"],
+                        None if r[0] is None else v * r[0],
+                        None if r[1] is None else v * r[1],
+                        table["source"],
+                        f"{tname}: hazard ratio for {dim} = {level}",
+                        cal == "all" or level in cal,
+                        "ratio",
                     )
                 else:
-                    out[name] = Parameter(name, 1.0, "hazard ratio", None, None, "default",
-                                          f"{tname}: hazard ratio for {dim} = {level} (no effect by default)")
+                    out[name] = Parameter(
+                        name,
+                        1.0,
+                        "hazard ratio",
+                        None,
+                        None,
+                        "default",
+                        f"{tname}: hazard ratio for {dim} = {level} (no effect by default)",
+                    )
             if table:
                 missing = set(table["value"]) - set(levels)
                 if missing:
@@ -120,14 +139,33 @@ def _flatten_defaults() -> dict[str, Parameter]:
     for band in codes.AGE_BANDS:
         v = float(mort["value"][band])
         out[f"demography.mortality.{band}"] = Parameter(
-            f"demography.mortality.{band}", v, mort["unit"], v * mort["range"][0], v * mort["range"][1],
-            mort["source"], mort["description"].strip(), False, "probability")
-    for group, key, kind in (("demography", "mortality_complex_ratio", "ratio"),
-                             ("benefits", "reassessment_rate", "rate")):
+            f"demography.mortality.{band}",
+            v,
+            mort["unit"],
+            v * mort["range"][0],
+            v * mort["range"][1],
+            mort["source"],
+            mort["description"].strip(),
+            False,
+            "probability",
+        )
+    for group, key, kind in (
+        ("demography", "mortality_complex_ratio", "ratio"),
+        ("benefits", "reassessment_rate", "rate"),
+    ):
         spec = raw[group][key]
         lo, hi = spec.get("range", (None, None))
-        out[f"{group}.{key}"] = Parameter(f"{group}.{key}", float(spec["value"]), spec["unit"], lo, hi,
-                                          spec["source"], spec["description"].strip(), False, kind)
+        out[f"{group}.{key}"] = Parameter(
+            f"{group}.{key}",
+            float(spec["value"]),
+            spec["unit"],
+            lo,
+            hi,
+            spec["source"],
+            spec["description"].strip(),
+            False,
+            kind,
+        )
     return out
 
 
@@ -248,7 +286,9 @@ class ParameterSet(Mapping[str, Parameter]):
             group_tables.append(np.ascontiguousarray(table.reshape(n_t, -1).T))
         mortality = np.array([self.value(f"demography.mortality.{b}") for b in codes.AGE_BANDS])
         return HazardTables(
-            base=base, group_a=group_tables[0], group_b=group_tables[1],
+            base=base,
+            group_a=group_tables[0],
+            group_b=group_tables[1],
             group_c=group_tables[2],
             monthly_mortality=1.0 - (1.0 - mortality) ** (1 / 12),
             mortality_complex_ratio=self.value("demography.mortality_complex_ratio"),

@@ -54,13 +54,23 @@ LABELS = {
     "sustained_jobs_12m": "Jobs held 12 months",
     "kept_in_work": "Kept in work (at-risk starters in work 6 months on)",
 }
-HEADLINE = ("extra_person_years_in_work", "extra_people_in_work_end", "fewer_out_of_work_health_end", "spend_gbp",
-            "pv_fiscal_benefit_gbp", "benefit_cost_ratio", "cost_per_extra_person_year_in_work")
+HEADLINE = (
+    "extra_person_years_in_work",
+    "extra_people_in_work_end",
+    "fewer_out_of_work_health_end",
+    "spend_gbp",
+    "pv_fiscal_benefit_gbp",
+    "benefit_cost_ratio",
+    "cost_per_extra_person_year_in_work",
+)
 STRAND_TABLE = ("started", "job_entries", "sustained_jobs_12m", "kept_in_work", "spend_gbp")
 RATIOS = ("benefit_cost_ratio",)
 STAT_COLUMNS = ("mean", "low", "high", "sd", "p025", "p975")
-GROUPS = {"effects": "while supported", "after_effects": "after support ends",
-          "in_work_effects": "in work after a job start"}
+GROUPS = {
+    "effects": "while supported",
+    "after_effects": "after support ends",
+    "in_work_effects": "in work after a job start",
+}
 MINUS = "\u2212"
 
 CSS = """
@@ -92,6 +102,7 @@ def _n_runs(n: int) -> str:
 
 
 # ----- numbers -------------------------------------------------------------------------------------
+
 
 def _finite(x: Any) -> bool:
     try:
@@ -161,10 +172,15 @@ def _months(result: dict[str, pd.DataFrame]) -> int | None:
     return int(ot["month"].max()) if ot is not None and len(ot) else None
 
 
-def _impact(impacts: pd.DataFrame, scenario: str, metric: str, borough: str = GM,
-            strand: str = ALL) -> dict[str, Any] | None:
-    rows = impacts[(impacts.scenario == scenario) & (impacts.metric == metric) & (impacts.borough == borough)
-                   & (impacts.strand == strand)]
+def _impact(
+    impacts: pd.DataFrame, scenario: str, metric: str, borough: str = GM, strand: str = ALL
+) -> dict[str, Any] | None:
+    rows = impacts[
+        (impacts.scenario == scenario)
+        & (impacts.metric == metric)
+        & (impacts.borough == borough)
+        & (impacts.strand == strand)
+    ]
     return None if rows.empty else rows.iloc[0].to_dict()
 
 
@@ -190,8 +206,10 @@ def _interval_cell(s: dict[str, Any] | None, metric: str, runs: int, spread: boo
     elif n > 1:
         out += f" (95% CI {_esc(fmt(s['low'], metric))} to {_esc(fmt(s['high'], metric))})"
         if spread:
-            out += (f'<br><span class="rng">runs 2.5&ndash;97.5%: {_esc(fmt(s["p025"], metric))} to '
-                    f'{_esc(fmt(s["p975"], metric))}</span>')
+            out += (
+                f'<br><span class="rng">runs 2.5&ndash;97.5%: {_esc(fmt(s["p025"], metric))} to '
+                f"{_esc(fmt(s['p975'], metric))}</span>"
+            )
     else:
         out += ' <span class="rng">(one run)</span>'
     if runs and n < runs:
@@ -201,15 +219,22 @@ def _interval_cell(s: dict[str, Any] | None, metric: str, runs: int, spread: boo
 
 # ----- HTML ----------------------------------------------------------------------------------------
 
-def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], numeric: Iterable[int] = (),
-           row_classes: Sequence[str] | None = None) -> str:
+
+def _table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    numeric: Iterable[int] = (),
+    row_classes: Sequence[str] | None = None,
+) -> str:
     numeric = set(numeric)
     head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
     body = []
     for k, row in enumerate(rows):
         cls = f' class="{row_classes[k]}"' if row_classes and row_classes[k] else ""
-        cells = "".join(("<td class=\"num\">" if j in numeric else "<td>") + (c if isinstance(c, _Html) else _esc(c))
-                        + "</td>" for j, c in enumerate(row))
+        cells = "".join(
+            ('<td class="num">' if j in numeric else "<td>") + (c if isinstance(c, _Html) else _esc(c)) + "</td>"
+            for j, c in enumerate(row)
+        )
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -220,26 +245,32 @@ def _img(path: Path, alt: str) -> str:
 
 
 def _page(title: str, body: Sequence[str]) -> str:
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-            f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-            + "\n".join(body) + "\n</body>\n</html>\n")
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
 
 
 def _norm(key: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", key.lower()).strip("_")
 
 
-def _settings(result: dict[str, pd.DataFrame], notes: dict[str, Any] | None,
-              shown: Iterable[str] = ()) -> list[tuple[str, str]]:
+def _settings(
+    result: dict[str, pd.DataFrame], notes: dict[str, Any] | None, shown: Iterable[str] = ()
+) -> list[tuple[str, str]]:
     """Run settings: runs and months inferred from the result, the rest passed through from ``notes``.
 
     Notes whose key is in ``shown`` are left out (they are stated elsewhere).
     """
     shown = set(shown)
     runs, months = _runs(result), _months(result)
-    rows: dict[str, str] = {"Runs per scenario": f"{runs:,}" + (" (no intervals: one run each)" if runs == 1 else ""),
-                            "Months simulated": "unknown" if months is None else str(months)}
+    rows: dict[str, str] = {
+        "Runs per scenario": f"{runs:,}" + (" (no intervals: one run each)" if runs == 1 else ""),
+        "Months simulated": "unknown" if months is None else str(months),
+    }
     seen_uncertainty = False
     for key, value in (notes or {}).items():
         k = _norm(str(key))
@@ -306,9 +337,11 @@ def _assumptions(strands: Sequence[str], runs: int) -> str:
         cited.append(source)
         rows.append([spec.get("description", name), shown, rng_text, source, str(spec.get("note", "")).strip()])
     out.append("<h3>Money values</h3>")
-    out.append('<p class="note">Fiscal benefit = out-of-work benefit spending avoided plus extra income tax and '
-               "National Insurance, counted only within the simulated months (nothing after the end). Spend and "
-               "benefits are discounted to present values by month.</p>")
+    out.append(
+        '<p class="note">Fiscal benefit = out-of-work benefit spending avoided plus extra income tax and '
+        "National Insurance, counted only within the simulated months (nothing after the end). Spend and "
+        "benefits are discounted to present values by month.</p>"
+    )
     out.append(_table(["Value", "Used", "Plausible range", "Source", "Note"], rows))
 
     titles = _strand_titles()
@@ -327,19 +360,34 @@ def _assumptions(strands: Sequence[str], runs: int) -> str:
             source = str(r.get("source") or "")
             cited.append(source)
             rng = f"{r['low']:g} to {r['high']:g}" if _finite(r.get("low")) and _finite(r.get("high")) else "fixed"
-            effect_rows.append([titles.get(strand, strand), _transition(r["parameter"]), f"{float(r['value']):g}",
-                                rng, source, str(r.get("note") or "").strip()])
+            effect_rows.append(
+                [
+                    titles.get(strand, strand),
+                    _transition(r["parameter"]),
+                    f"{float(r['value']):g}",
+                    rng,
+                    source,
+                    str(r.get("note") or "").strip(),
+                ]
+            )
     out.append("<h3>Effects of the strands</h3>")
-    out.append('<p class="note">Hazard ratios on the monthly chance of each move for participants (1.3 = 30% more '
-               "likely, 0.8 = 20% less likely), as in the strands' data files; a scenario may override them. "
-               "With parameter uncertainty on, each run draws every ratio from a log-normal distribution whose "
-               "95% interval is the range shown, the same draw in every scenario of that run.</p>")
+    out.append(
+        '<p class="note">Hazard ratios on the monthly chance of each move for participants (1.3 = 30% more '
+        "likely, 0.8 = 20% less likely), as in the strands' data files; a scenario may override them. "
+        "With parameter uncertainty on, each run draws every ratio from a log-normal distribution whose "
+        "95% interval is the range shown, the same draw in every scenario of that run.</p>"
+    )
     if effect_rows:
-        out.append(_table(["Strand", "Move (when)", "Hazard ratio", "Range (95%)", "Source", "Note"], effect_rows,
-                          numeric=(2,)))
+        out.append(
+            _table(
+                ["Strand", "Move (when)", "Hazard ratio", "Range (95%)", "Source", "Note"], effect_rows, numeric=(2,)
+            )
+        )
     if missing:
-        out.append(f'<p class="note">No effect table for: {_esc(", ".join(missing))} (not a registered strand '
-                   "in this session).</p>")
+        out.append(
+            f'<p class="note">No effect table for: {_esc(", ".join(missing))} (not a registered strand '
+            "in this session).</p>"
+        )
 
     out.append("<h3>What the intervals mean</h3>")
     out.append(
@@ -355,7 +403,8 @@ def _assumptions(strands: Sequence[str], runs: int) -> str:
         "simulated people and life events, and the same effect-size draws &mdash; in every scenario, so a "
         "difference between scenarios within a replicate comes from the policy rather than from different luck. "
         "Ratios (benefit-cost, cost per outcome) are computed within each replicate, then averaged; they are "
-        "n/a where not defined (no spend, or no gain) and unstable when the gain is close to zero.</p>")
+        "n/a where not defined (no spend, or no gain) and unstable when the gain is close to zero.</p>"
+    )
 
     sources = _sources()
     ids = [c for c in dict.fromkeys(cited) if c and c != "assumption"]
@@ -365,24 +414,33 @@ def _assumptions(strands: Sequence[str], runs: int) -> str:
             s = sources.get(sid, {})
             title = str(s.get("source_title") or s.get("definition") or "")
             url = str(s.get("source_url") or "")
-            items.append(f"<li><code>{_esc(sid)}</code>: {_esc(title)}"
-                         + (f' <span class="rng">{_esc(url)}</span>' if url else "") + "</li>")
-        out.append("<h3>Sources</h3><p class=\"note\"><code>assumption</code> marks a value set by judgement "
-                   "(the note gives the reasoning).</p><ul class=\"note\">" + "".join(items) + "</ul>")
+            items.append(
+                f"<li><code>{_esc(sid)}</code>: {_esc(title)}"
+                + (f' <span class="rng">{_esc(url)}</span>' if url else "")
+                + "</li>"
+            )
+        out.append(
+            '<h3>Sources</h3><p class="note"><code>assumption</code> marks a value set by judgement '
+            '(the note gives the reasoning).</p><ul class="note">' + "".join(items) + "</ul>"
+        )
     return "\n".join(out)
 
 
 def _rerun(command: str, files: Sequence[str]) -> str:
-    return ("<h2>How to rerun</h2><p>From the gmsim project folder (with the same version of gmsim and its data; "
-            "finished runs in <code>runs/</code> next to this report are reused):</p>"
-            f"<pre>{_esc(command)}</pre><p class=\"note\">Files next to this report: "
-            f"{_esc(', '.join(files))}.</p>")
+    return (
+        "<h2>How to rerun</h2><p>From the gmsim project folder (with the same version of gmsim and its data; "
+        "finished runs in <code>runs/</code> next to this report are reused):</p>"
+        f'<pre>{_esc(command)}</pre><p class="note">Files next to this report: '
+        f"{_esc(', '.join(files))}.</p>"
+    )
 
 
 def _header(title: str, subtitle: str) -> list[str]:
     stamp = time.strftime("%d %B %Y, %H:%M")
-    return [f"<h1>{_esc(title)}</h1>", f'<p class="meta">{_esc(subtitle)} &middot; produced {_esc(stamp)} by '
-            f"gmsim {_esc(__version__)}</p>"]
+    return [
+        f"<h1>{_esc(title)}</h1>",
+        f'<p class="meta">{_esc(subtitle)} &middot; produced {_esc(stamp)} by gmsim {_esc(__version__)}</p>',
+    ]
 
 
 def _verdict(s: dict[str, Any] | None, runs: int) -> str:
@@ -411,14 +469,14 @@ def headline_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int, p
     """
     out = []
     for k in range(0, len(scenarios), per_table):
-        chunk = scenarios[k:k + per_table]
-        rows = [[LABELS.get(m, m)] + [_interval_cell(_impact(impacts, s, m), m, runs) for s in chunk]
-                for m in HEADLINE]
+        chunk = scenarios[k : k + per_table]
+        rows = [[LABELS.get(m, m)] + [_interval_cell(_impact(impacts, s, m), m, runs) for s in chunk] for m in HEADLINE]
         out.append(_table(["Measure (Greater Manchester)", *chunk], rows, numeric=range(1, len(chunk) + 1)))
     return "\n".join(out)
 
 
 # ----- plots ---------------------------------------------------------------------------------------
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -463,9 +521,14 @@ def _axis_format(ax: Any, money: bool = False, axis: str = "y") -> None:
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(f)
 
 
-def _grouped_bars(ax: Any, categories: Sequence[str], scenarios: Sequence[str],
-                  stats: Callable[[str, str], dict[str, Any] | None], scale: float = 1.0,
-                  labels: dict[str, str] | None = None) -> None:
+def _grouped_bars(
+    ax: Any,
+    categories: Sequence[str],
+    scenarios: Sequence[str],
+    stats: Callable[[str, str], dict[str, Any] | None],
+    scale: float = 1.0,
+    labels: dict[str, str] | None = None,
+) -> None:
     """Bars of mean per category and scenario with 95% CI error bars; NaN bars are left out."""
     plt = _pyplot()
     cmap = plt.get_cmap("tab10")
@@ -476,13 +539,25 @@ def _grouped_bars(ax: Any, categories: Sequence[str], scenarios: Sequence[str],
         mean = np.array([float(r.get("mean", np.nan)) for r in rows]) / scale
         low = np.array([float(r.get("low", np.nan)) for r in rows]) / scale
         high = np.array([float(r.get("high", np.nan)) for r in rows]) / scale
-        ax.bar(x + (j - (len(scenarios) - 1) / 2) * width, np.nan_to_num(mean), width, color=cmap(j % 10),
-               label=sc, yerr=_yerr(mean, low, high), capsize=2, error_kw={"lw": 0.8, "ecolor": "#333"})
+        ax.bar(
+            x + (j - (len(scenarios) - 1) / 2) * width,
+            np.nan_to_num(mean),
+            width,
+            color=cmap(j % 10),
+            label=sc,
+            yerr=_yerr(mean, low, high),
+            capsize=2,
+            error_kw={"lw": 0.8, "ecolor": "#333"},
+        )
     ax.set_xticks(x)
     many = len(categories) > 6
     names = [(labels or {}).get(c, c) for c in categories]
-    ax.set_xticklabels(names if many else [textwrap.fill(n, 14) for n in names], rotation=20 if many else 0,
-                       ha="right" if many else "center", fontsize=8)
+    ax.set_xticklabels(
+        names if many else [textwrap.fill(n, 14) for n in names],
+        rotation=20 if many else 0,
+        ha="right" if many else "center",
+        fontsize=8,
+    )
     ax.axhline(0, color="#333", lw=0.6)
     ax.grid(axis="y", alpha=0.3)
 
@@ -518,13 +593,19 @@ def _plot_over_time(over: pd.DataFrame, scenarios: Sequence[str], comparator: st
         ax.set_ylabel("extra people in work")
         _axis_format(ax)
         ax.grid(alpha=0.3)
-    ax.set_title(f"Extra people in work in Greater Manchester vs {comparator}, by month\n"
-                 "line: mean over runs; band: 2.5–97.5 percentile of runs", fontsize=10)
+    ax.set_title(
+        f"Extra people in work in Greater Manchester vs {comparator}, by month\n"
+        "line: mean over runs; band: 2.5–97.5 percentile of runs",
+        fontsize=10,
+    )
     return _save(fig, path)
 
 
-STOCK_TITLES = {"in_work": "People in work (incl. at risk)", "out_of_work": "People out of work (claiming)",
-                "out_of_work_health": "Out of work because of health"}
+STOCK_TITLES = {
+    "in_work": "People in work (incl. at risk)",
+    "out_of_work": "People out of work (claiming)",
+    "out_of_work_health": "Out of work because of health",
+}
 
 
 def _plot_stocks(stocks: pd.DataFrame, scenarios: Sequence[str], path: Path) -> Path:
@@ -538,8 +619,14 @@ def _plot_stocks(stocks: pd.DataFrame, scenarios: Sequence[str], path: Path) -> 
             if g.empty:
                 continue
             v = g.to_numpy(dtype=float)
-            ax.fill_between(g.index, np.percentile(v, 2.5, axis=1), np.percentile(v, 97.5, axis=1),
-                            color=cmap(j % 10), alpha=0.18, lw=0)
+            ax.fill_between(
+                g.index,
+                np.percentile(v, 2.5, axis=1),
+                np.percentile(v, 97.5, axis=1),
+                color=cmap(j % 10),
+                alpha=0.18,
+                lw=0,
+            )
             ax.plot(g.index, v.mean(axis=1), color=cmap(j % 10), lw=1.6, ls="--" if j == 0 else "-", label=sc)
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("month")
@@ -547,8 +634,9 @@ def _plot_stocks(stocks: pd.DataFrame, scenarios: Sequence[str], path: Path) -> 
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("people")
     axes[0].legend(fontsize=8)
-    fig.suptitle("Greater Manchester stocks by month; line: mean over runs, band: 2.5–97.5 percentile of runs",
-                 fontsize=11)
+    fig.suptitle(
+        "Greater Manchester stocks by month; line: mean over runs, band: 2.5–97.5 percentile of runs", fontsize=11
+    )
     return _save(fig, path)
 
 
@@ -558,20 +646,31 @@ def _plot_strands(impacts: pd.DataFrame, scenarios: Sequence[str], path: Path) -
     strands = list(dict.fromkeys(gm[gm.scenario.isin(scenarios)].strand))
     titles = _strand_titles()
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.8))
-    for ax, (metric, scale, unit) in zip(axes, (("sustained_jobs_12m", 1, "people"), ("kept_in_work", 1, "people"),
-                                                ("spend_gbp", 1e6, "£ million")), strict=True):
+    for ax, (metric, scale, unit) in zip(
+        axes,
+        (("sustained_jobs_12m", 1, "people"), ("kept_in_work", 1, "people"), ("spend_gbp", 1e6, "£ million")),
+        strict=True,
+    ):
         if not strands or not scenarios:
             _nothing(ax, "no strands")
             continue
-        _grouped_bars(ax, strands, scenarios, lambda c, s, m=metric: _impact(gm, s, m, GM, c), scale,
-                      {s: titles.get(s, s) for s in strands})
+        _grouped_bars(
+            ax,
+            strands,
+            scenarios,
+            lambda c, s, m=metric: _impact(gm, s, m, GM, c),
+            scale,
+            {s: titles.get(s, s) for s in strands},
+        )
         ax.set_title(LABELS[metric] if metric != "spend_gbp" else "Spend", fontsize=10)
         ax.set_ylabel(unit)
         _axis_format(ax)
     if strands and scenarios:
         axes[0].legend(fontsize=8)
-    fig.suptitle("Programme outcomes counted by each strand (gross, Greater Manchester); "
-                 "error bars: 95% CI of the mean", fontsize=11)
+    fig.suptitle(
+        "Programme outcomes counted by each strand (gross, Greater Manchester); error bars: 95% CI of the mean",
+        fontsize=11,
+    )
     return _save(fig, path)
 
 
@@ -609,8 +708,15 @@ def _plot_cost(impacts: pd.DataFrame, scenarios: Sequence[str], path: Path) -> P
         x = np.arange(len(scenarios))
         pad = max(0.0, (3 - len(scenarios)) / 2)
         ax.set_xlim(-0.6 - pad, len(scenarios) - 0.4 + pad)
-        ax.bar(x, np.nan_to_num(mean), 0.6, color=[cmap(j % 10) for j in range(len(scenarios))],
-               yerr=_yerr(mean, low, high), capsize=4, error_kw={"lw": 0.9, "ecolor": "#333"})
+        ax.bar(
+            x,
+            np.nan_to_num(mean),
+            0.6,
+            color=[cmap(j % 10) for j in range(len(scenarios))],
+            yerr=_yerr(mean, low, high),
+            capsize=4,
+            error_kw={"lw": 0.9, "ecolor": "#333"},
+        )
         for xi, m in zip(x, mean, strict=True):
             if not np.isfinite(m):
                 ax.text(xi, 0, "n/a", ha="center", va="bottom", color="#5a6572")
@@ -629,6 +735,7 @@ def _plot_cost(impacts: pd.DataFrame, scenarios: Sequence[str], path: Path) -> P
 
 
 # ----- compare ---------------------------------------------------------------------------------------
+
 
 def _write_tables(result: dict[str, pd.DataFrame], out: Path, names: Sequence[str]) -> list[str]:
     written = []
@@ -658,9 +765,13 @@ def _strands_in(impacts: pd.DataFrame, scenarios: Sequence[str]) -> list[str]:
     return list(dict.fromkeys((funded if len(funded) else rows).strand))
 
 
-PLOT_CAPTIONS = {"impacts_over_time": "Extra people in work by month", "stocks": "Stocks by month",
-                 "strands": "Outcomes and spend by strand", "boroughs": "Extra person-years in work by borough",
-                 "cost_per_outcome": "Cost per extra person-year in work and benefit-cost ratio"}
+PLOT_CAPTIONS = {
+    "impacts_over_time": "Extra people in work by month",
+    "stocks": "Stocks by month",
+    "strands": "Outcomes and spend by strand",
+    "boroughs": "Extra person-years in work by borough",
+    "cost_per_outcome": "Cost per extra person-year in work and benefit-cost ratio",
+}
 
 
 def _scenario_table(result: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -684,8 +795,9 @@ def compare_plots(result: dict[str, pd.DataFrame], folder: Path) -> dict[str, Pa
     names = [str(s) for s in _scenario_table(result).scenario]
     comparator, others = names[0], names[1:]
     impacts = result["impacts"]
-    pngs = {"impacts_over_time": _plot_over_time(result["over_time"], others, comparator,
-                                                 folder / "impacts_over_time.png")}
+    pngs = {
+        "impacts_over_time": _plot_over_time(result["over_time"], others, comparator, folder / "impacts_over_time.png")
+    }
     if "stocks" in result:
         pngs["stocks"] = _plot_stocks(result["stocks"], names, folder / "stocks.png")
     pngs["strands"] = _plot_strands(impacts, others, folder / "strands.png")
@@ -706,10 +818,16 @@ def borough_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) ->
         A ``<table>`` element.
     """
     metric = "extra_person_years_in_work"
-    rows = [[b] + [_interval_cell(_impact(impacts, s, metric, b), metric, runs) for s in scenarios]
-            for b in (*codes.BOROUGHS, GM)]
-    return _table(["Borough", *scenarios], rows, numeric=range(1, len(scenarios) + 1),
-                  row_classes=[""] * len(codes.BOROUGHS) + ["best"])
+    rows = [
+        [b] + [_interval_cell(_impact(impacts, s, metric, b), metric, runs) for s in scenarios]
+        for b in (*codes.BOROUGHS, GM)
+    ]
+    return _table(
+        ["Borough", *scenarios],
+        rows,
+        numeric=range(1, len(scenarios) + 1),
+        row_classes=[""] * len(codes.BOROUGHS) + ["best"],
+    )
 
 
 def strand_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> str:
@@ -727,14 +845,18 @@ def strand_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> 
     if not strands:
         return ""
     titles = _strand_titles()
-    rows = [[titles.get(st, st), LABELS.get(m, m)] + [_interval_cell(_impact(impacts, s, m, GM, st), m, runs, False)
-                                                      for s in scenarios]
-            for st in strands for m in STRAND_TABLE]
+    rows = [
+        [titles.get(st, st), LABELS.get(m, m)]
+        + [_interval_cell(_impact(impacts, s, m, GM, st), m, runs, False) for s in scenarios]
+        for st in strands
+        for m in STRAND_TABLE
+    ]
     return _table(["Strand", "Measure", *scenarios], rows, numeric=range(2, len(scenarios) + 2))
 
 
-def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: str,
-                         notes: dict[str, Any] | None = None) -> Path:
+def write_compare_report(
+    result: dict[str, pd.DataFrame], out: Path, command: str, notes: dict[str, Any] | None = None
+) -> Path:
     """Write the tables, plots and ``report.html`` of a scenario comparison into ``out``.
 
     Args:
@@ -760,13 +882,22 @@ def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: st
     pngs = compare_plots(result, plots)
     files += [f"plots/{p.name}" for p in pngs.values()]
 
-    title = (f"Scenario comparison: {', '.join(others)} vs {comparator}" if others
-             else f"Scenario comparison: {comparator} only")
+    title = (
+        f"Scenario comparison: {', '.join(others)} vs {comparator}"
+        if others
+        else f"Scenario comparison: {comparator} only"
+    )
     body = _header(title, "gmsim ensemble report")
     body.append("<h2>What was compared</h2>")
-    body.append(_table(["Scenario", "Role", "Description"],
-                       [[s, "comparator" if k == 0 else "compared", str(d or "").strip()]
-                        for k, (s, d) in enumerate(zip(sc_table.scenario, sc_table.description, strict=True))]))
+    body.append(
+        _table(
+            ["Scenario", "Role", "Description"],
+            [
+                [s, "comparator" if k == 0 else "compared", str(d or "").strip()]
+                for k, (s, d) in enumerate(zip(sc_table.scenario, sc_table.description, strict=True))
+            ],
+        )
+    )
     body.append(_table(["Setting", "Value"], _settings(result, notes)))
 
     body.append("<h2>Headline results</h2>")
@@ -778,22 +909,28 @@ def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: st
         for s in others:
             r = _impact(impacts, s, "extra_person_years_in_work")
             spend = _impact(impacts, s, "spend_gbp")
-            items.append(f"<li><b>{_esc(s)}</b>: {_interval_cell(r, 'extra_person_years_in_work', runs, False)} "
-                         f"extra person-years in work for {_esc(fmt((spend or {}).get('mean'), 'spend_gbp'))} "
-                         f"spent &mdash; {_esc(_verdict(r, runs))}.</li>")
+            items.append(
+                f"<li><b>{_esc(s)}</b>: {_interval_cell(r, 'extra_person_years_in_work', runs, False)} "
+                f"extra person-years in work for {_esc(fmt((spend or {}).get('mean'), 'spend_gbp'))} "
+                f"spent &mdash; {_esc(_verdict(r, runs))}.</li>"
+            )
         body.append('<div class="box"><ul>' + "".join(items) + "</ul></div>")
-        body.append(f'<p class="note">Differences from <b>{_esc(comparator)}</b>, Greater Manchester, over '
-                    f"{_esc(months if months is not None else 'the')} months: the mean over {_n_runs(runs)} in bold, "
-                    "the 95% confidence interval of the mean in brackets and, below, the range of the middle 95% "
-                    "of runs (see &ldquo;What the intervals mean&rdquo;). Money in GBP (spend undiscounted; "
-                    "fiscal benefit discounted).</p>")
+        body.append(
+            f'<p class="note">Differences from <b>{_esc(comparator)}</b>, Greater Manchester, over '
+            f"{_esc(months if months is not None else 'the')} months: the mean over {_n_runs(runs)} in bold, "
+            "the 95% confidence interval of the mean in brackets and, below, the range of the middle 95% "
+            "of runs (see &ldquo;What the intervals mean&rdquo;). Money in GBP (spend undiscounted; "
+            "fiscal benefit discounted).</p>"
+        )
         body.append(headline_table(impacts, others, runs))
 
-        body.append("<h2>By borough</h2><p class=\"note\">Extra person-years in work.</p>")
+        body.append('<h2>By borough</h2><p class="note">Extra person-years in work.</p>')
         body.append(borough_table(impacts, others, runs))
         if _strands_in(impacts, others):
-            body.append("<h2>By strand</h2><p class=\"note\">Gross outcomes counted by each strand's own programme "
-                        "records (not differences from the comparator): mean with the 95% CI of the mean.</p>")
+            body.append(
+                '<h2>By strand</h2><p class="note">Gross outcomes counted by each strand\'s own programme '
+                "records (not differences from the comparator): mean with the 95% CI of the mean.</p>"
+            )
             body.append(strand_table(impacts, others, runs))
 
     body.append("<h2>Plots</h2>")
@@ -808,8 +945,9 @@ def write_compare_report(result: dict[str, pd.DataFrame], out: Path, command: st
 
 # ----- sweep -----------------------------------------------------------------------------------------
 
+
 def _share_columns(mixes: pd.DataFrame) -> list[str]:
-    return [c[len("share_"):] for c in mixes.columns if c.startswith("share_")]
+    return [c[len("share_") :] for c in mixes.columns if c.startswith("share_")]
 
 
 def _shares_text(row: pd.Series, strands: Sequence[str]) -> str:
@@ -869,8 +1007,15 @@ def _plot_mix_grid(mixes: pd.DataFrame, objective: str, path: Path) -> Path:
         for j in range(n):
             for i in range(n):
                 if np.isfinite(grid[j, i]):
-                    ax.text(i, j, f"{grid[j, i]:,.0f}", ha="center", va="center", fontsize=8,
-                            color="white" if grid[j, i] < mid else "black")
+                    ax.text(
+                        i,
+                        j,
+                        f"{grid[j, i]:,.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="white" if grid[j, i] < mid else "black",
+                    )
     if len(best):
         k = int(np.flatnonzero(mixes.best.astype(bool).to_numpy())[0])
         ax.add_patch(plt.Rectangle((ia[k] - 0.5, ib[k] - 0.5), 1, 1, fill=False, ec="#d62728", lw=2.5))
@@ -881,8 +1026,10 @@ def _plot_mix_grid(mixes: pd.DataFrame, objective: str, path: Path) -> Path:
     ax.set_xlabel(f"share of {a} (%)")
     ax.set_ylabel(f"share of {b} (%)")
     rest = [s for s in strands if s not in (a, b)]
-    ax.set_title(f"{label}: best mean over the mixes with these shares\n(the rest goes to "
-                 f"{', '.join(rest)}; red box: best mix)", fontsize=10)
+    ax.set_title(
+        f"{label}: best mean over the mixes with these shares\n(the rest goes to {', '.join(rest)}; red box: best mix)",
+        fontsize=10,
+    )
     return _save(fig, path)
 
 
@@ -895,8 +1042,11 @@ def _plot_frontier(mixes: pd.DataFrame, path: Path) -> Path:
         return _save(fig, path)
     cx, cy = cols[:2]
     x, y = mixes[cx].to_numpy(dtype=float), mixes[cy].to_numpy(dtype=float)
-    noise = mixes["within_noise_of_best"].astype(bool).to_numpy() if "within_noise_of_best" in mixes else \
-        np.zeros(len(mixes), bool)
+    noise = (
+        mixes["within_noise_of_best"].astype(bool).to_numpy()
+        if "within_noise_of_best" in mixes
+        else np.zeros(len(mixes), bool)
+    )
     ax.scatter(x[~noise], y[~noise], s=22, color="#9aa5b1", label="mix")
     ax.scatter(x[noise], y[noise], s=28, color="#f0a030", label="within noise of the best (objective)")
     if "on_frontier" in mixes:
@@ -908,7 +1058,7 @@ def _plot_frontier(mixes: pd.DataFrame, path: Path) -> Path:
     if "best" in mixes:
         b = mixes[mixes.best.astype(bool)]
         ax.plot(b[cx], b[cy], "*", ms=18, color="#d62728", label="best mix (objective)")
-    mx, my = cx[len("frontier_"):], cy[len("frontier_"):]
+    mx, my = cx[len("frontier_") :], cy[len("frontier_") :]
     ax.set_xlabel(f"{LABELS.get(mx, mx)} (mean)")
     ax.set_ylabel(f"{LABELS.get(my, my)} (mean)")
     _axis_format(ax)
@@ -931,13 +1081,29 @@ def _plot_attribution(attribution: pd.DataFrame, path: Path) -> Path:
     names = [titles.get(s, s) for s in parts.strand]
     m, lo, hi = (parts[c].to_numpy(dtype=float) for c in ("mean", "low", "high"))
     y = np.arange(len(parts))[::-1] + (1.5 if len(total) else 0)
-    ax.barh(y, np.nan_to_num(m), 0.6, color="#3b6ea5", xerr=_yerr(m, lo, hi), capsize=4,
-            error_kw={"lw": 0.9, "ecolor": "#333"}, label="Shapley attribution")
+    ax.barh(
+        y,
+        np.nan_to_num(m),
+        0.6,
+        color="#3b6ea5",
+        xerr=_yerr(m, lo, hi),
+        capsize=4,
+        error_kw={"lw": 0.9, "ecolor": "#333"},
+        label="Shapley attribution",
+    )
     ticks, labels = list(y), names
     if len(total):
         tm, tl, th = (total[c].to_numpy(dtype=float) for c in ("mean", "low", "high"))
-        ax.barh([0], np.nan_to_num(tm), 0.6, color="#9aa5b1", xerr=_yerr(tm, tl, th), capsize=4,
-                error_kw={"lw": 0.9, "ecolor": "#333"}, label="total of the best mix")
+        ax.barh(
+            [0],
+            np.nan_to_num(tm),
+            0.6,
+            color="#9aa5b1",
+            xerr=_yerr(tm, tl, th),
+            capsize=4,
+            error_kw={"lw": 0.9, "ecolor": "#333"},
+            label="total of the best mix",
+        )
         if np.isfinite(tm[0]):
             ax.axvline(tm[0], color="#555", ls="--", lw=1)
         ticks, labels = [*ticks, 0], [*labels, "total"]
@@ -950,8 +1116,11 @@ def _plot_attribution(attribution: pd.DataFrame, path: Path) -> Path:
     _axis_format(ax, axis="x")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    ax.set_title(f"Who contributes what in {scenario}: Shapley attribution (error bars: 95% CI of the mean;\n"
-                 "the attributions add up to the total, dashed line)", fontsize=10)
+    ax.set_title(
+        f"Who contributes what in {scenario}: Shapley attribution (error bars: 95% CI of the mean;\n"
+        "the attributions add up to the total, dashed line)",
+        fontsize=10,
+    )
     return _save(fig, path)
 
 
@@ -967,11 +1136,24 @@ def _plot_objective(mixes: pd.DataFrame, objective: str, path: Path) -> Path:
     noise = d["within_noise_of_best"].astype(bool).to_numpy()
     best = d["best"].astype(bool).to_numpy()
     m, lo, hi = (d[c].to_numpy(dtype=float) for c in ("mean", "low", "high"))
-    for mask, colour, name in ((~noise, "#9aa5b1", "other mixes"), (noise & ~best, "#f0a030", "within noise of best"),
-                               (best, "#d62728", "best mix")):
+    for mask, colour, name in (
+        (~noise, "#9aa5b1", "other mixes"),
+        (noise & ~best, "#f0a030", "within noise of best"),
+        (best, "#d62728", "best mix"),
+    ):
         if mask.any():
-            ax.errorbar(x[mask], m[mask], yerr=_yerr(m[mask], lo[mask], hi[mask]), fmt="o", ms=4 if n > 60 else 6,
-                        color=colour, ecolor=colour, elinewidth=1, capsize=0 if n > 60 else 2, label=name)
+            ax.errorbar(
+                x[mask],
+                m[mask],
+                yerr=_yerr(m[mask], lo[mask], hi[mask]),
+                fmt="o",
+                ms=4 if n > 60 else 6,
+                color=colour,
+                ecolor=colour,
+                elinewidth=1,
+                capsize=0 if n > 60 else 2,
+                label=name,
+            )
     if n <= 60:
         ax.set_xticks(x)
         ax.set_xticklabels(d["scenario"], rotation=90, fontsize=7)
@@ -1017,24 +1199,47 @@ def _borough_section(boroughs: pd.DataFrame | None, strands: Sequence[str], runs
     for _, r in boroughs.iterrows():
         same = r.best_mix == gm_best
         gap = {"mean": r.gap, "low": r.gap_low, "high": r.gap_high, "runs": runs}
-        rows.append([r.borough, r.best_mix + (" (the GM best)" if same else ""), _shares_text(r, strands),
-                     _interval_cell(r.to_dict() | {"runs": runs}, metric, runs, False),
-                     _Html("&mdash;") if same else _interval_cell(gap, metric, runs, False),
-                     f"{int(r.within_noise):,}"])
+        rows.append(
+            [
+                r.borough,
+                r.best_mix + (" (the GM best)" if same else ""),
+                _shares_text(r, strands),
+                _interval_cell(r.to_dict() | {"runs": runs}, metric, runs, False),
+                _Html("&mdash;") if same else _interval_cell(gap, metric, runs, False),
+                f"{int(r.within_noise):,}",
+            ]
+        )
     measure = _esc(LABELS.get(metric, metric).lower())
-    why = ("" if metric == objective else " (money is counted for Greater Manchester only, so boroughs are "
-           f"compared on {measure}, what the fiscal benefit is made of)")
-    return ("<h2>By borough</h2>"
-            f'<p class="note">The mix with the highest mean {measure} in each borough{why}, how much more it gives '
-            f"there than the Greater Manchester best mix <b>{_esc(gm_best)}</b> (paired difference, 95% CI) and how "
-            "many mixes cannot be told apart from the borough's best. Where the gap's interval includes zero, the "
-            f"borough's best cannot be told apart from the GM best mix with {_n_runs(runs)}.</p>"
-            + _table(["Borough", "Best mix there", "Shares", LABELS.get(metric, metric), "Gain over the GM best mix",
-                      "Mixes within noise"], rows, numeric=(3, 4, 5)))
+    why = (
+        ""
+        if metric == objective
+        else " (money is counted for Greater Manchester only, so boroughs are "
+        f"compared on {measure}, what the fiscal benefit is made of)"
+    )
+    return (
+        "<h2>By borough</h2>"
+        f'<p class="note">The mix with the highest mean {measure} in each borough{why}, how much more it gives '
+        f"there than the Greater Manchester best mix <b>{_esc(gm_best)}</b> (paired difference, 95% CI) and how "
+        "many mixes cannot be told apart from the borough's best. Where the gap's interval includes zero, the "
+        f"borough's best cannot be told apart from the GM best mix with {_n_runs(runs)}.</p>"
+        + _table(
+            [
+                "Borough",
+                "Best mix there",
+                "Shares",
+                LABELS.get(metric, metric),
+                "Gain over the GM best mix",
+                "Mixes within noise",
+            ],
+            rows,
+            numeric=(3, 4, 5),
+        )
+    )
 
 
-def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
-                       notes: dict[str, Any] | None = None) -> Path:
+def write_sweep_report(
+    result: dict[str, pd.DataFrame], out: Path, command: str, notes: dict[str, Any] | None = None
+) -> Path:
     """Write the tables, plots and ``report.html`` of a funding-mix sweep into ``out``.
 
     Args:
@@ -1054,10 +1259,9 @@ def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
     mixes, impacts = result["mixes"], result["impacts"]
     attribution = result.get("attribution")
     strands = _share_columns(mixes)
-    objective = str(mixes["objective"].iloc[0]) if len(mixes) and "objective" in mixes else \
-        "extra_person_years_in_work"
+    objective = str(mixes["objective"].iloc[0]) if len(mixes) and "objective" in mixes else "extra_person_years_in_work"
     frontier_cols = [c for c in mixes.columns if c.startswith("frontier_")]
-    frontier = [c[len("frontier_"):] for c in frontier_cols]
+    frontier = [c[len("frontier_") :] for c in frontier_cols]
     comparator = str(impacts.scenario.iloc[0]) if len(impacts) else "the comparator"
     runs = _runs(result)
     rep = result["replicates"]
@@ -1076,16 +1280,21 @@ def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
     def stats(scenario: str, metric: str) -> dict[str, Any]:
         return _summarise(_gm_values(gm, scenario, metric))
 
-    body = _header(f"Funding-mix sweep: which split of the budget gives the most {label.lower()}?",
-                   "gmsim ensemble report")
+    body = _header(
+        f"Funding-mix sweep: which split of the budget gives the most {label.lower()}?", "gmsim ensemble report"
+    )
     body.append("<h2>What was swept</h2>")
     budget_key, budget = _note(notes, "budget")
     grid_key, grid = _note(notes, "step", "sample")
-    facts = [("Strands whose shares vary", ", ".join(f"{titles.get(s, s)} ({s})" for s in strands)),
-             ("Total budget", fmt(budget, "x_gbp") + " a year" if _finite(budget) else str(budget or "not stated")),
-             ("Shares tried", _grid_text(grid_key, grid)),
-             ("Mixes", f"{len(mixes):,}"), ("Compared with", comparator),
-             ("Objective (maximised)", label), ("Frontier measures", " vs ".join(LABELS.get(f, f) for f in frontier))]
+    facts = [
+        ("Strands whose shares vary", ", ".join(f"{titles.get(s, s)} ({s})" for s in strands)),
+        ("Total budget", fmt(budget, "x_gbp") + " a year" if _finite(budget) else str(budget or "not stated")),
+        ("Shares tried", _grid_text(grid_key, grid)),
+        ("Mixes", f"{len(mixes):,}"),
+        ("Compared with", comparator),
+        ("Objective (maximised)", label),
+        ("Frontier measures", " vs ".join(LABELS.get(f, f) for f in frontier)),
+    ]
     body.append(_table(["What", "Value"], facts))
     body.append(_table(["Setting", "Value"], _settings(result, notes, {budget_key, grid_key} - {None})))
 
@@ -1102,19 +1311,31 @@ def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
             f"</b> ({_esc(_shares_text(best, strands))}): {_interval_cell(s_best, objective, runs, False)} vs "
             f"{_esc(comparator)}.</p><p>{len(near) - 1:,} other mix{'es are' if len(near) != 2 else ' is'} within "
             f"noise of it (the 95% CI of the difference from the best includes zero): with {_n_runs(runs)} they "
-            "cannot be told apart from the best and should be treated as equally good.</p></div>")
+            "cannot be told apart from the best and should be treated as equally good.</p></div>"
+        )
         shown = near.head(30)
         rows, classes = [], []
         for _, r in shown.iterrows():
             s = stats(str(r.scenario), objective)
             gap = {"mean": r.gap_to_best, "low": r.gap_low, "high": r.gap_high, "runs": s["runs"]}
-            rows.append([r.scenario, *[f"{100 * float(r[f'share_{st}']):.0f}%" for st in strands],
-                         _interval_cell(s, objective, runs),
-                         "best" if bool(r.best) else _interval_cell(gap, objective, runs, False)])
+            rows.append(
+                [
+                    r.scenario,
+                    *[f"{100 * float(r[f'share_{st}']):.0f}%" for st in strands],
+                    _interval_cell(s, objective, runs),
+                    "best" if bool(r.best) else _interval_cell(gap, objective, runs, False),
+                ]
+            )
             classes.append("best" if bool(r.best) else "")
         body.append("<h3>Mixes within noise of the best</h3>")
-        body.append(_table(["Mix", *[f"{st} share" for st in strands], label, "Gap to the best"], rows,
-                           numeric=range(1, len(strands) + 3), row_classes=classes))
+        body.append(
+            _table(
+                ["Mix", *[f"{st} share" for st in strands], label, "Gap to the best"],
+                rows,
+                numeric=range(1, len(strands) + 3),
+                row_classes=classes,
+            )
+        )
         if len(near) > len(shown):
             body.append(f'<p class="note">&hellip; and {len(near) - len(shown):,} more (see mixes.csv).</p>')
         body.append(f"<h3>The best mix against {_esc(comparator)}</h3>")
@@ -1123,40 +1344,66 @@ def write_sweep_report(result: dict[str, pd.DataFrame], out: Path, command: str,
         if len(frontier_cols) >= 2 and "on_frontier" in mixes:
             f = mixes[mixes.on_frontier.astype(bool)].sort_values(frontier_cols[0])
             body.append("<h2>Frontier</h2>")
-            body.append('<p class="note">Mixes that no other mix beats on both measures below (comparing means): '
-                        "choosing among them is a trade-off between the two.</p>")
-            rows = [[r.scenario, *[f"{100 * float(r[f'share_{st}']):.0f}%" for st in strands],
-                     *[_interval_cell(stats(str(r.scenario), m), m, runs) for m in frontier[:2]]]
-                    for _, r in f.iterrows()]
-            body.append(_table(["Mix", *[f"{st} share" for st in strands],
-                                *[LABELS.get(m, m) for m in frontier[:2]]], rows,
-                               numeric=range(1, len(strands) + 3),
-                               row_classes=["best" if bool(b) else "" for b in f.best]))
+            body.append(
+                '<p class="note">Mixes that no other mix beats on both measures below (comparing means): '
+                "choosing among them is a trade-off between the two.</p>"
+            )
+            rows = [
+                [
+                    r.scenario,
+                    *[f"{100 * float(r[f'share_{st}']):.0f}%" for st in strands],
+                    *[_interval_cell(stats(str(r.scenario), m), m, runs) for m in frontier[:2]],
+                ]
+                for _, r in f.iterrows()
+            ]
+            body.append(
+                _table(
+                    ["Mix", *[f"{st} share" for st in strands], *[LABELS.get(m, m) for m in frontier[:2]]],
+                    rows,
+                    numeric=range(1, len(strands) + 3),
+                    row_classes=["best" if bool(b) else "" for b in f.best],
+                )
+            )
 
     body.append(_borough_section(result.get("boroughs"), strands, runs, objective))
 
     if attribution is not None and not attribution.empty:
         body.append("<h2>Attribution</h2>")
-        body.append('<p class="note">Each funded strand\'s Shapley value: its average marginal contribution to '
-                    f"the best mix's {_esc(label.lower())} over every order of switching the strands on (from extra "
-                    "runs with some strands switched off, the others keeping their budgets). The values add up to "
-                    "the total. Intervals as elsewhere.</p>")
+        body.append(
+            '<p class="note">Each funded strand\'s Shapley value: its average marginal contribution to '
+            f"the best mix's {_esc(label.lower())} over every order of switching the strands on (from extra "
+            "runs with some strands switched off, the others keeping their budgets). The values add up to "
+            "the total. Intervals as elsewhere.</p>"
+        )
         total = attribution[attribution.strand == "total"]
         total_mean = float(total["mean"].iloc[0]) if len(total) else math.nan
         rows = []
         for _, r in attribution.iterrows():
-            share = (f"{100 * r['mean'] / total_mean:.0f}%" if _finite(total_mean) and total_mean != 0
-                     and _finite(r["mean"]) else "n/a")
+            share = (
+                f"{100 * r['mean'] / total_mean:.0f}%"
+                if _finite(total_mean) and total_mean != 0 and _finite(r["mean"])
+                else "n/a"
+            )
             name = "Total (the swept strands together)" if r.strand == "total" else titles.get(r.strand, r.strand)
-            rows.append([name,
-                         f"{100 * float(r.share_of_budget):.0f}%", _interval_cell(r.to_dict(), objective, runs),
-                         share])
-        body.append(_table(["Strand", "Share of budget", f"Attributed {label.lower()}", "Share of total"], rows,
-                           numeric=(1, 2, 3), row_classes=["best" if s == "total" else "" for s in attribution.strand]))
+            rows.append(
+                [name, f"{100 * float(r.share_of_budget):.0f}%", _interval_cell(r.to_dict(), objective, runs), share]
+            )
+        body.append(
+            _table(
+                ["Strand", "Share of budget", f"Attributed {label.lower()}", "Share of total"],
+                rows,
+                numeric=(1, 2, 3),
+                row_classes=["best" if s == "total" else "" for s in attribution.strand],
+            )
+        )
 
     body.append("<h2>Plots</h2>")
-    captions = {"mix_grid": "The mix space", "frontier": "Frontier", "attribution": "Attribution of the best mix",
-                "objective": f"{label} of every mix"}
+    captions = {
+        "mix_grid": "The mix space",
+        "frontier": "Frontier",
+        "attribution": "Attribution of the best mix",
+        "objective": f"{label} of every mix",
+    }
     for key, path in pngs.items():
         body.append(f"<h3>{_esc(captions[key])}</h3>{_img(path, captions[key])}")
     present = list(dict.fromkeys([*strands, *_strands_in(impacts, list(dict.fromkeys(impacts.scenario)))]))

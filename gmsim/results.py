@@ -27,9 +27,7 @@ from . import codes
 from .dynamics.hazard import band_of
 
 N_HEALTH = 1 + (len(codes.CONDITIONS) - 1) * (len(codes.SEVERITIES) - 1)
-HEALTH_LABELS = [("none", "none")] + [
-    (c, s) for c in codes.CONDITIONS[1:] for s in codes.SEVERITIES[1:]
-]
+HEALTH_LABELS = [("none", "none")] + [(c, s) for c in codes.CONDITIONS[1:] for s in codes.SEVERITIES[1:]]
 COHORT_LAG = 15
 _SPELL_LOWER = np.array([0, 6, 12, 24, 60], dtype=np.int64)
 _N_B = len(codes.BOROUGHS)
@@ -42,14 +40,32 @@ _AR_TO_OOW = codes.T["at_risk_to_out_of_work"]
 
 _N_STATES, _N_SPELLS = len(codes.STATES), len(codes.SPELL_BANDS) + 1
 # Health category (0 none, then condition x severity) of each (condition, severity) pair.
-_HEALTH = np.array([[0 if sev == 0 else 1 + (cond - 1) * 3 + (sev - 1) for sev in range(len(codes.SEVERITIES))]
-                    for cond in range(len(codes.CONDITIONS))], dtype=np.int64).reshape(-1)
+_HEALTH = np.array(
+    [
+        [0 if sev == 0 else 1 + (cond - 1) * 3 + (sev - 1) for sev in range(len(codes.SEVERITIES))]
+        for cond in range(len(codes.CONDITIONS))
+    ],
+    dtype=np.int64,
+).reshape(-1)
 _N_SEV = len(codes.SEVERITIES)
 
 
 @njit(cache=True)
-def _tally_chunk(borough, state, severity, condition, benefit, months_in_state, labour_event, health_event,
-                 exit_event, exit_borough, health_claim_start, claim_from_work, month):
+def _tally_chunk(
+    borough,
+    state,
+    severity,
+    condition,
+    benefit,
+    months_in_state,
+    labour_event,
+    health_event,
+    exit_event,
+    exit_borough,
+    health_claim_start,
+    claim_from_work,
+    month,
+):
     """Counts of one contiguous chunk of people, as flat arrays (stock, spells, flows, cohort)."""
     stock = np.zeros(_N_B * _N_STATES * N_HEALTH, dtype=np.int64)
     spells = np.zeros(_N_B * _N_SPELLS, dtype=np.int64)
@@ -81,8 +97,26 @@ def _tally_chunk(borough, state, severity, condition, benefit, months_in_state, 
 
 
 @njit(cache=True, parallel=True)
-def _tally(borough, state, severity, condition, benefit, months_in_state, labour_event, health_event, exit_event,
-           exit_borough, health_claim_start, claim_from_work, month, chunks, stock, spells, flows, cohort):
+def _tally(
+    borough,
+    state,
+    severity,
+    condition,
+    benefit,
+    months_in_state,
+    labour_event,
+    health_event,
+    exit_event,
+    exit_borough,
+    health_claim_start,
+    claim_from_work,
+    month,
+    chunks,
+    stock,
+    spells,
+    flows,
+    cohort,
+):
     n = state.shape[0]
     size = (n + chunks - 1) // chunks
     # Each chunk is counted by a serial function on slices (which compiles to faster code than the body of a
@@ -94,10 +128,21 @@ def _tally(borough, state, severity, condition, benefit, months_in_state, labour
     for c in prange(chunks):
         lo = c * size
         hi = min(n, lo + size)
-        st, sp, fl, co = _tally_chunk(borough[lo:hi], state[lo:hi], severity[lo:hi], condition[lo:hi],
-                                      benefit[lo:hi], months_in_state[lo:hi], labour_event[lo:hi],
-                                      health_event[lo:hi], exit_event[lo:hi], exit_borough[lo:hi],
-                                      health_claim_start[lo:hi], claim_from_work[lo:hi], month)
+        st, sp, fl, co = _tally_chunk(
+            borough[lo:hi],
+            state[lo:hi],
+            severity[lo:hi],
+            condition[lo:hi],
+            benefit[lo:hi],
+            months_in_state[lo:hi],
+            labour_event[lo:hi],
+            health_event[lo:hi],
+            exit_event[lo:hi],
+            exit_borough[lo:hi],
+            health_claim_start[lo:hi],
+            claim_from_work[lo:hi],
+            month,
+        )
         c_stock[c] = st
         c_spells[c] = sp
         c_flows[c] = fl
@@ -108,8 +153,7 @@ def _tally(borough, state, severity, condition, benefit, months_in_state, labour
     cohort += c_cohort.sum(axis=0).reshape(cohort.shape)
 
 
-def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.ndarray,
-          cohort: np.ndarray) -> None:
+def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.ndarray, cohort: np.ndarray) -> None:
     """Count one month into zeroed arrays.
 
     Args:
@@ -120,24 +164,62 @@ def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.n
         flows: (flow, borough) counts of this month's events (exits by the borough of the person who left).
         cohort: (from work 0/1, employed 0/1) counts of claims that began ``COHORT_LAG`` months ago.
     """
-    _tally(p.borough, p.state, p.severity, p.condition, p.benefit, p.months_in_state, p.labour_event,
-           p.health_event, p.exit_event, p.exit_borough, p.health_claim_start, p.claim_from_work, month,
-           2 * get_num_threads(), stock, spells, flows, cohort)
+    _tally(
+        p.borough,
+        p.state,
+        p.severity,
+        p.condition,
+        p.benefit,
+        p.months_in_state,
+        p.labour_event,
+        p.health_event,
+        p.exit_event,
+        p.exit_borough,
+        p.health_claim_start,
+        p.claim_from_work,
+        month,
+        2 * get_num_threads(),
+        stock,
+        spells,
+        flows,
+        cohort,
+    )
 
 
-def tally_at(p: Any, month: int, slots: np.ndarray | None, weight: int, stock: np.ndarray, spells: np.ndarray,
-             flows: np.ndarray, cohort: np.ndarray) -> None:
+def tally_at(
+    p: Any,
+    month: int,
+    slots: np.ndarray | None,
+    weight: int,
+    stock: np.ndarray,
+    spells: np.ndarray,
+    flows: np.ndarray,
+    cohort: np.ndarray,
+) -> None:
     """Add ``weight`` times the counts of the people in ``slots`` to arrays like those of :func:`tally`.
 
     With ``slots`` None, ``p`` holds the arrays of just the people to count. Shared runs use -1 and then 1
     to replace some people's counts in another run's tally by their own.
     """
+
     def rows(a: np.ndarray) -> np.ndarray:
         return a if slots is None else a[slots]
 
-    counts = _tally_chunk(rows(p.borough), rows(p.state), rows(p.severity), rows(p.condition), rows(p.benefit),
-                          rows(p.months_in_state), rows(p.labour_event), rows(p.health_event), rows(p.exit_event),
-                          rows(p.exit_borough), rows(p.health_claim_start), rows(p.claim_from_work), month)
+    counts = _tally_chunk(
+        rows(p.borough),
+        rows(p.state),
+        rows(p.severity),
+        rows(p.condition),
+        rows(p.benefit),
+        rows(p.months_in_state),
+        rows(p.labour_event),
+        rows(p.health_event),
+        rows(p.exit_event),
+        rows(p.exit_borough),
+        rows(p.health_claim_start),
+        rows(p.claim_from_work),
+        month,
+    )
     for total, c in zip((stock, spells, flows, cohort), counts, strict=True):
         total += weight * c.reshape(total.shape)
 
@@ -217,8 +299,10 @@ class Results:
         t = codes.T
         emp = self.stock[first : last + 1, :, : codes.AT_RISK + 1].sum(axis=(1, 2, 3)).mean() / self.scale
         entries = fl[t["out_of_work_to_in_work"]] + fl[t["inactive_to_in_work"]]
-        losses = sum(fl[t[k]] for k in ("in_work_to_out_of_work", "in_work_to_inactive",
-                                         "at_risk_to_out_of_work", "at_risk_to_inactive"))
+        losses = sum(
+            fl[t[k]]
+            for k in ("in_work_to_out_of_work", "in_work_to_inactive", "at_risk_to_out_of_work", "at_risk_to_inactive")
+        )
         co = self.cohort[first : last + 1].sum(axis=0)
         return {
             "job_entries": float(entries),
@@ -226,8 +310,9 @@ class Results:
             "sickness_absence_starts": float(fl[t["in_work_to_at_risk"]]),
             "returns_from_sickness_absence": float(fl[t["at_risk_to_in_work"]]),
             "health_job_losses": float(fl[F_HEALTH_JOB_LOSS]),
-            "health_onsets": float(sum(fl[t[k]] for k in ("onset_mental_health", "onset_musculoskeletal",
-                                                          "onset_other"))),
+            "health_onsets": float(
+                sum(fl[t[k]] for k in ("onset_mental_health", "onset_musculoskeletal", "onset_other"))
+            ),
             "exits_at_65": float(fl[F_AGED_OUT]),
             "deaths": float(fl[F_DIED]),
             "sickness_absence_start_rate": float(fl[t["in_work_to_at_risk"]] / emp) if emp else 0.0,
@@ -263,5 +348,4 @@ class Results:
 
     def borough_rates(self, first: int, last: int) -> pd.Series:
         """Mean employment rate per borough over months ``first..last``."""
-        return pd.Series({b: self.mean_stocks(first, last, k)["employment_rate"]
-                          for k, b in enumerate(codes.BOROUGHS)})
+        return pd.Series({b: self.mean_stocks(first, last, k)["employment_rate"] for k, b in enumerate(codes.BOROUGHS)})

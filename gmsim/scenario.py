@@ -131,7 +131,9 @@ class PopulationSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
     scale: float = _field(
-        1.0, gt=0, le=10,
+        1.0,
+        gt=0,
+        le=10,
         expected="a number > 0 and <= 10",
         description=(
             "Share of the 1,781,000 working-age residents of Greater Manchester simulated: 1.0 is "
@@ -140,7 +142,9 @@ class PopulationSpec(BaseModel):
         ),
     )
     history_sample: int = _field(
-        1000, ge=0, le=_MAX_INT,
+        1000,
+        ge=0,
+        le=_MAX_INT,
         expected="a whole number >= 0",
         description=(
             "How many people (chosen at random at month 0) have their month-by-month pathway of labour "
@@ -171,7 +175,8 @@ class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
     name: str = _field(
-        pattern=_NAME_PATTERN, max_length=100,
+        pattern=_NAME_PATTERN,
+        max_length=100,
         expected="a name of letters, digits, '_', '.' or '-' starting with a letter or digit",
         description=(
             "Required. Identifier of the scenario, used as the name of its results folder: letters, "
@@ -179,11 +184,14 @@ class Scenario(BaseModel):
         ),
     )
     description: str = _field(
-        "", expected="text",
+        "",
+        expected="text",
         description="What the scenario represents, in words. Text; default empty.",
     )
     seed: int = _field(
-        1, ge=0, le=_MAX_INT,
+        1,
+        ge=0,
+        le=_MAX_INT,
         expected="a whole number >= 0",
         description=(
             "Seed of the random number streams: the same scenario with the same seed gives identical "
@@ -191,7 +199,9 @@ class Scenario(BaseModel):
         ),
     )
     months: int = _field(
-        120, ge=1, le=1200,
+        120,
+        ge=1,
+        le=1200,
         expected="a whole number of months from 1 to 1200",
         description="Number of months simulated. Whole number from 1 to 1200; default 120 (10 years).",
     )
@@ -283,8 +293,16 @@ class Scenario(BaseModel):
                 by ``extends:`` that are missing, unreadable, invalid or extend each other in a cycle).
         """
         if not isinstance(data, Mapping):
-            raise ScenarioError([("", f"expected a mapping of scenario keys ({', '.join(_TOP_KEYS)}) at the "
-                                      f"top level, got {_describe(data)}")], path)
+            raise ScenarioError(
+                [
+                    (
+                        "",
+                        f"expected a mapping of scenario keys ({', '.join(_TOP_KEYS)}) at the "
+                        f"top level, got {_describe(data)}",
+                    )
+                ],
+                path,
+            )
         folder = _folder_of(path)
         chain = _read_chain(data, path, folder)
         if len(chain.layers) == 1 and not chain.problems:  # no extends: one file, checked as a whole
@@ -316,8 +334,9 @@ class Scenario(BaseModel):
         problems, files = [], []
         for where in order:
             keys = chain.key_order.get(where, {})
-            for problem in sorted(_dedupe(found.get(where, [])),
-                                  key=lambda p: keys.get(p[0].split(".", 1)[0], len(keys))):
+            for problem in sorted(
+                _dedupe(found.get(where, [])), key=lambda p: keys.get(p[0].split(".", 1)[0], len(keys))
+            ):
                 problems.append(problem)
                 files.append(where)
         raise ScenarioError(problems or [("", "invalid scenario")], path, files if problems else None)
@@ -338,12 +357,14 @@ class Scenario(BaseModel):
         except ValidationError as exc:
             problems = _translate(exc)
         except Exception as exc:  # noqa: BLE001 - a loader must only ever raise ScenarioError
-            problems = [("", f"internal error while validating the scenario: {type(exc).__name__}: "
-                             f"{_truncate(str(exc))}")]
+            problems = [
+                ("", f"internal error while validating the scenario: {type(exc).__name__}: {_truncate(str(exc))}")
+            ]
         # List problems in the order of the file's top-level keys (missing keys last).
         order = {_key_text(k): i for i, k in enumerate(data)}
-        problems = sorted(_dedupe(problems + sink),
-                          key=lambda problem: order.get(problem[0].split(".", 1)[0], len(order)))
+        problems = sorted(
+            _dedupe(problems + sink), key=lambda problem: order.get(problem[0].split(".", 1)[0], len(order))
+        )
         return (scenario if not problems else None), problems
 
     def with_overrides(
@@ -384,8 +405,9 @@ class Scenario(BaseModel):
 
     def content_hash(self) -> str:
         """SHA-256 (hex) of the scenario's canonical JSON: equal content, equal hash; any change, another."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True,
-                               allow_nan=False)
+        canonical = json.dumps(
+            self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+        )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def parameter_set(self) -> ParameterSet:
@@ -434,8 +456,9 @@ def read_scenario_data(path: str | Path) -> dict[str, Any]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        raise fail(f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line} cannot be decoded "
-                   "(save the file as UTF-8)") from None
+        raise fail(
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line} cannot be decoded (save the file as UTF-8)"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.MarkedYAMLError as exc:
@@ -443,8 +466,10 @@ def read_scenario_data(path: str | Path) -> dict[str, Any]:
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-        raise fail(f"malformed YAML at line {line}, column {column}: character {exc.character!r} is not "
-                   f"allowed in YAML ({exc.reason})") from None
+        raise fail(
+            f"malformed YAML at line {line}, column {column}: character {exc.character!r} is not "
+            f"allowed in YAML ({exc.reason})"
+        ) from None
     except RecursionError:
         raise fail("malformed YAML: nested too deeply to read") from None
     except Exception as exc:  # noqa: BLE001 - e.g. ValueError for integers with > 4300 digits
@@ -452,8 +477,9 @@ def read_scenario_data(path: str | Path) -> dict[str, Any]:
     if data is None:
         raise fail("the file is empty: expected a scenario mapping with at least a 'name' key")
     if not isinstance(data, dict):
-        raise fail(f"expected a mapping of scenario keys ({', '.join(_TOP_KEYS)}) at the top level, "
-                   f"got {_describe(data)}")
+        raise fail(
+            f"expected a mapping of scenario keys ({', '.join(_TOP_KEYS)}) at the top level, got {_describe(data)}"
+        )
     return data
 
 
@@ -572,9 +598,10 @@ def _find_parent(value: Any, folder: Path, seen: list[tuple[str, str]]) -> tuple
         real = os.path.realpath(target)
         reals = [r for r, _ in seen]
         if real in reals:
-            cycle = [s for _, s in seen[reals.index(real):]] + [os.path.normpath(target)]
-            return (f"{shown} closes a cycle: {' -> '.join(cycle)} "
-                    "(scenario files must not extend each other in a cycle)")
+            cycle = [s for _, s in seen[reals.index(real) :]] + [os.path.normpath(target)]
+            return (
+                f"{shown} closes a cycle: {' -> '.join(cycle)} (scenario files must not extend each other in a cycle)"
+            )
         if not target.exists():
             return f"no such file {shown} (looked in {looked_in})"
         if target.is_dir():
@@ -606,8 +633,7 @@ def _merge(parent: Mapping[Any, Any], child: Mapping[Any, Any]) -> dict[Any, Any
                 before = merged.get(name)
                 if key == "strands" and isinstance(before, Mapping) and isinstance(setting, Mapping):
                     spec = {**before, **setting}
-                    if isinstance(before.get("parameters"), Mapping) and isinstance(setting.get("parameters"),
-                                                                                    Mapping):
+                    if isinstance(before.get("parameters"), Mapping) and isinstance(setting.get("parameters"), Mapping):
                         spec["parameters"] = {**before["parameters"], **setting["parameters"]}
                     merged[name] = spec
                 else:
@@ -643,8 +669,9 @@ def _check_modules(value: Any, folder: Path) -> tuple[list[str], list[tuple[str,
     """Check and import a ``modules:`` list: the entries as recorded, and one problem per bad entry."""
     if not isinstance(value, list):
         hint = " (write it as a list: [my_package.my_strand])" if isinstance(value, str) else ""
-        return [], [("modules", f"expected a list of Python module names or paths of .py files, "
-                                f"got {_describe(value)}{hint}")]
+        return [], [
+            ("modules", f"expected a list of Python module names or paths of .py files, got {_describe(value)}{hint}")
+        ]
     clean: list[str] = []
     problems = []
     for i, entry in enumerate(value):
@@ -724,8 +751,9 @@ def _check_strands(value: Any) -> tuple[dict[str, StrandSpec], list[tuple[str, s
     try:
         available = registered()
     except Exception as exc:  # noqa: BLE001 - a broken intervention module must not crash the loader
-        return {}, [("strands", f"cannot list the available strands ({type(exc).__name__}: "
-                                f"{_truncate(str(exc), 200)})")]
+        return {}, [
+            ("strands", f"cannot list the available strands ({type(exc).__name__}: {_truncate(str(exc), 200)})")
+        ]
     settings = ", ".join(StrandSpec.model_fields)
     clean: dict[str, StrandSpec] = {}
     problems: list[tuple[str, str]] = []
@@ -785,8 +813,14 @@ def _check_strand_parameters(
             defaults = strand.default_parameters()
             found = strand.check_parameters(plain)
         except Exception as exc:  # noqa: BLE001 - e.g. a researcher's strand without a data file
-            return {}, [*problems, (f"{key}.parameters", f"cannot check the parameters of {strand.name!r} "
-                                                        f"({type(exc).__name__}: {_truncate(str(exc), 200)})")]
+            return {}, [
+                *problems,
+                (
+                    f"{key}.parameters",
+                    f"cannot check the parameters of {strand.name!r} "
+                    f"({type(exc).__name__}: {_truncate(str(exc), 200)})",
+                ),
+            ]
         bad = {name for name, _ in found}
         problems.extend((f"{key}.parameters.{name}", _truncate(str(message), 200)) for name, message in found)
         for name, v in plain.items():
@@ -818,8 +852,9 @@ def _plain_value_problem(name: str, value: Any) -> str | None:
         return None if _fits_float(value) else f"expected a number, got {_describe(value)}"
     if isinstance(value, list):
         for item in value:
-            if not (item is None or isinstance(item, (bool, str, float)) or (isinstance(item, int)
-                                                                             and _fits_float(item))):
+            if not (
+                item is None or isinstance(item, (bool, str, float)) or (isinstance(item, int) and _fits_float(item))
+            ):
                 return f"expected a list of names or numbers, got a list holding {_describe(item)}"
         return None
     return f"expected a number, true/false or a list, got {_describe(value)}"
@@ -856,8 +891,9 @@ def _list_problem(default: Any, value: Any) -> str | None:
 
 def _code_lists() -> list[tuple[str, ...]]:
     """The model's lists of level names (``gmsim.codes``), shortest first."""
-    lists = {tuple(v) for v in vars(codes).values()
-             if isinstance(v, tuple) and v and all(isinstance(x, str) for x in v)}
+    lists = {
+        tuple(v) for v in vars(codes).values() if isinstance(v, tuple) and v and all(isinstance(x, str) for x in v)
+    }
     return sorted(lists, key=lambda levels: (len(levels), levels))
 
 
@@ -884,8 +920,7 @@ def _check_parameters(value: Any) -> tuple[dict[str, float], list[tuple[str, str
     numeric: dict[str, float] = {}
     for name, v in value.items():
         if not isinstance(name, str):
-            problems.append((f"parameters.{_key_text(name)}",
-                             f"parameter names must be text, got {_describe(name)}"))
+            problems.append((f"parameters.{_key_text(name)}", f"parameter names must be text, got {_describe(name)}"))
             continue
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             hint = ""

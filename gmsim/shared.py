@@ -86,8 +86,19 @@ def trunk_key(scenario: Scenario) -> str:
 
 
 @njit(cache=True)
-def _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, health_largest, labour_largest,
-                health_start, labour_start):
+def _could_move(
+    i,
+    state,
+    severity,
+    condition,
+    age_months,
+    health_bound,
+    labour_bound,
+    health_largest,
+    labour_largest,
+    health_start,
+    labour_start,
+):
     """Whether person ``i`` could have a health or labour event this month with multipliers up to those given.
 
     True where their health or labour number is below the thinning bound of their level (docs/model.md,
@@ -96,13 +107,26 @@ def _could_move(i, state, severity, condition, age_months, health_bound, labour_
     labour bound, is the same in both.)
     """
     a = level_a(i, state, severity, condition, age_months)
-    return (draw(health_start, i) < thinning_limit(health_bound[a], health_largest, True)
-            or draw(labour_start, i) < thinning_limit(labour_bound[a], labour_largest, True))
+    return draw(health_start, i) < thinning_limit(health_bound[a], health_largest, True) or draw(
+        labour_start, i
+    ) < thinning_limit(labour_bound[a], labour_largest, True)
 
 
 @njit(cache=True)
-def _may_move(slots, state, severity, condition, age_months, health_bound, labour_bound, health_largest,
-              labour_largest, health_key, labour_key, month):
+def _may_move(
+    slots,
+    state,
+    severity,
+    condition,
+    age_months,
+    health_bound,
+    labour_bound,
+    health_largest,
+    labour_largest,
+    health_key,
+    labour_key,
+    month,
+):
     """Those of ``slots`` who :func:`_could_move`, in their order.
 
     ``health_largest`` bounds every multiplier of a health transition, ``labour_largest[s]`` those of the
@@ -114,16 +138,39 @@ def _may_move(slots, state, severity, condition, age_months, health_bound, labou
     n = 0
     for k in range(slots.shape[0]):
         i = slots[k]
-        if _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, health_largest,
-                       labour_largest[state[i]], health_start, labour_start):
+        if _could_move(
+            i,
+            state,
+            severity,
+            condition,
+            age_months,
+            health_bound,
+            labour_bound,
+            health_largest,
+            labour_largest[state[i]],
+            health_start,
+            labour_start,
+        ):
             out[n] = i
             n += 1
     return out[:n].copy()
 
 
 @njit(cache=True)
-def _movable(employer, state, severity, condition, age_months, health_bound, labour_bound, largest, health_key,
-             labour_key, month, movable):
+def _movable(
+    employer,
+    state,
+    severity,
+    condition,
+    age_months,
+    health_bound,
+    labour_bound,
+    largest,
+    health_key,
+    labour_key,
+    month,
+    movable,
+):
     """Who :func:`_could_move` with multipliers up to ``largest``; returns those employed, ascending.
 
     ``movable`` is a zeroed bit set (uint64 words) to fill for everyone, or an empty array to look at the
@@ -137,8 +184,19 @@ def _movable(employer, state, severity, condition, age_months, health_bound, lab
     for i in range(employer.shape[0]):
         if not everyone and employer[i] < 0:
             continue
-        could = _could_move(i, state, severity, condition, age_months, health_bound, labour_bound, largest, largest,
-                            health_start, labour_start)
+        could = _could_move(
+            i,
+            state,
+            severity,
+            condition,
+            age_months,
+            health_bound,
+            labour_bound,
+            largest,
+            largest,
+            health_start,
+            labour_start,
+        )
         if everyone and could:
             set_bit(movable, i, True)
         if could and employer[i] >= 0:
@@ -233,8 +291,15 @@ class TrunkScreen:
         keep = ~bits_at(referred, self.hits) & ~within(self.hits, d)
         slots = np.concatenate([self.hits[keep], mine[0]])
         order = np.argsort(slots, kind="stable")
-        return Screen(self.eligible, by_borough, slots[order], np.concatenate([self.numbers[keep], mine[1]])[order],
-                      np.concatenate([self.hazards[keep], mine[2]])[order], d, own_eligible)
+        return Screen(
+            self.eligible,
+            by_borough,
+            slots[order],
+            np.concatenate([self.numbers[keep], mine[1]])[order],
+            np.concatenate([self.hazards[keep], mine[2]])[order],
+            d,
+            own_eligible,
+        )
 
 
 class TrunkView:
@@ -259,9 +324,18 @@ class TrunkView:
             :func:`~gmsim.interventions.kernels.by_employer`; None without a bound or a staff table.
     """
 
-    def __init__(self, diverged: np.ndarray, own: People, trunk: People, screens: dict[int, TrunkScreen],
-                 staff_table: np.ndarray | None, staff_total: np.ndarray | None, headcount: np.ndarray | None,
-                 movable_staff: tuple[np.ndarray, np.ndarray] | None, movable: np.ndarray | None) -> None:
+    def __init__(
+        self,
+        diverged: np.ndarray,
+        own: People,
+        trunk: People,
+        screens: dict[int, TrunkScreen],
+        staff_table: np.ndarray | None,
+        staff_total: np.ndarray | None,
+        headcount: np.ndarray | None,
+        movable_staff: tuple[np.ndarray, np.ndarray] | None,
+        movable: np.ndarray | None,
+    ) -> None:
         self.diverged = diverged
         self.own = own
         self.trunk = trunk
@@ -346,8 +420,10 @@ def _gather_differs(a, slots, values, out, differs):
 
 
 # Fields that only demography writes (health, labour, benefits and employer ties leave them as they are).
-_FIXED = tuple(People._fields.index(f) for f in ("person_id", "age_months", "sex", "borough", "skills", "exit_event",
-                                                  "exit_borough"))
+_FIXED = tuple(
+    People._fields.index(f)
+    for f in ("person_id", "age_months", "sex", "borough", "skills", "exit_event", "exit_borough")
+)
 
 _EXIT_EVENT = People._fields.index("exit_event")
 
@@ -384,8 +460,14 @@ def _record_dtype(people: People) -> np.dtype:
     for f in order:
         offsets[f] = at
         at += people[f].dtype.itemsize
-    return np.dtype({"names": list(People._fields), "formats": [a.dtype for a in people], "offsets": offsets,
-                     "itemsize": -(-at // 8) * 8})
+    return np.dtype(
+        {
+            "names": list(People._fields),
+            "formats": [a.dtype for a in people],
+            "offsets": offsets,
+            "itemsize": -(-at // 8) * 8,
+        }
+    )
 
 
 def as_records(people: People) -> np.ndarray:
@@ -453,9 +535,27 @@ def _rows_differ(a, b, out):
 
 
 @njit(cache=True)
-def _pack(records, person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state, benefit,
-          months_on_benefit, employer, health_claim_start, claim_from_work, labour_event, health_event, exit_event,
-          exit_borough):
+def _pack(
+    records,
+    person_id,
+    age_months,
+    sex,
+    borough,
+    skills,
+    condition,
+    severity,
+    state,
+    months_in_state,
+    benefit,
+    months_on_benefit,
+    employer,
+    health_claim_start,
+    claim_from_work,
+    labour_event,
+    health_event,
+    exit_event,
+    exit_borough,
+):
     """Write the people arrays' values into ``records`` (:func:`as_records`), one pass over everyone."""
     for i in range(records.shape[0]):
         r = records[i]
@@ -495,16 +595,18 @@ class SharedRuns:
             records (:meth:`own_people` gives a run's own). Do not step them directly.
     """
 
-    def __init__(self, scenarios: list[Scenario], seed: int, draws: list[dict | None] | None = None,
-                 records: bool | None = None) -> None:
+    def __init__(
+        self, scenarios: list[Scenario], seed: int, draws: list[dict | None] | None = None, records: bool | None = None
+    ) -> None:
         keys = {trunk_key(s) for s in scenarios}
         if len(keys) != 1:
             raise ValueError("shared runs need scenarios that differ only in their interventions")
         draws = draws or [None] * len(scenarios)
         trunk_at = next((k for k, s in enumerate(scenarios) if not s.strands), None)
         if trunk_at is None:
-            bare = Scenario.from_dict({**scenarios[0].to_dict(), "name": "trunk", "strands": {}, "modules": []},
-                                      path="trunk")
+            bare = Scenario.from_dict(
+                {**scenarios[0].to_dict(), "name": "trunk", "strands": {}, "modules": []}, path="trunk"
+            )
             self.trunk = GMModel(bare, rng=seed)
         else:
             self.trunk = GMModel(scenarios[trunk_at], rng=seed, intervention_draws=draws[trunk_at])
@@ -513,28 +615,36 @@ class SharedRuns:
         self._records = as_records(self.trunk.people) if records else None
         # The branches' people: the trunk's arrays, or a copy of them as records (the trunk keeps its arrays,
         # faster for its passes over everyone; the records are written anew after each of its steps).
-        population = (self.trunk.employers,
-                      self.trunk.people if self._records is None else _fields(self._records))
+        population = (self.trunk.employers, self.trunk.people if self._records is None else _fields(self._records))
         self.models: list[GMModel] = []
         for k, scenario in enumerate(scenarios):
             if k == trunk_at:
                 self.models.append(self.trunk)
             else:
-                self.models.append(GMModel(scenario, rng=seed, intervention_draws=draws[k], population=population,
-                                           start_counts=self.trunk.results))
+                self.models.append(
+                    GMModel(
+                        scenario,
+                        rng=seed,
+                        intervention_draws=draws[k],
+                        population=population,
+                        start_counts=self.trunk.results,
+                    )
+                )
         self.branches = [m for m in self.models if m is not self.trunk]
         self._bounds = (health_bounds(self.trunk.tables.kernel), labour_bounds(self.trunk.tables.kernel))
         self._largest = largest_multiplier(self.branches)
-        self._reads_staff = any(iv.reads_staff_table and not iv.switched_off for b in self.branches
-                                for iv in b.interventions)
+        self._reads_staff = any(
+            iv.reads_staff_table and not iv.switched_off for b in self.branches for iv in b.interventions
+        )
         self._month_view: tuple = (None, None, None, None, None)
         # Interventions that screen person by person, by kind and parameters, where two or more branches share one.
         screened: dict[str, list[Intervention]] = {}
         for b in self.branches:
             for iv in b.interventions:
                 if iv.screens_each_person and not iv.switched_off:
-                    key = json.dumps([type(iv).__module__, type(iv).__qualname__, iv.params], sort_keys=True,
-                                     default=str)
+                    key = json.dumps(
+                        [type(iv).__module__, type(iv).__qualname__, iv.params], sort_keys=True, default=str
+                    )
                     screened.setdefault(key, []).append(iv)
         self._screened = [ivs for ivs in screened.values() if len(ivs) > 1]
         self._screens: dict[int, TrunkScreen] = {}
@@ -547,7 +657,8 @@ class SharedRuns:
         if self._records is None:
             self._diverged: dict[int, tuple] = {
                 id(b): (empty, _gather(self.trunk.people, empty), np.zeros((fields, 0), dtype=np.bool_))
-                for b in self.branches}
+                for b in self.branches
+            }
         else:
             self._diverged = {id(b): (empty, self._records[:0].copy()) for b in self.branches}
         self._own: dict[int, tuple] = {}
@@ -562,8 +673,11 @@ class SharedRuns:
         self._pack()
         self._trunk_month()
         leavers = nonzero(trunk.people.exit_event)
-        before, after = ((self._before_labour, self._after_labour) if self._records is None
-                         else (self._before_labour_records, self._after_labour_records))
+        before, after = (
+            (self._before_labour, self._after_labour)
+            if self._records is None
+            else (self._before_labour_records, self._after_labour_records)
+        )
         for b in self.branches:
             before(b, leavers)
         trunk._interventions_before_labour()
@@ -591,17 +705,33 @@ class SharedRuns:
         everyone = len(self.branches) >= MOVABLE_FROM
         if self._largest is not None and (everyone or self._reads_staff):
             movable = bit_set(p.n if everyone else 0)
-            staff = _movable(p.employer, p.state, p.severity, p.condition, p.age_months, self._bounds[0],
-                             self._bounds[1], self._largest, t.streams.key("health"), t.streams.key("labour"), t.month,
-                             movable)
+            staff = _movable(
+                p.employer,
+                p.state,
+                p.severity,
+                p.condition,
+                p.age_months,
+                self._bounds[0],
+                self._bounds[1],
+                self._largest,
+                t.streams.key("health"),
+                t.streams.key("labour"),
+                t.month,
+                movable,
+            )
             movable = movable if everyone else None
         if not self._reads_staff:
             self._month_view = (None, None, None, None, movable)
             return
         table = staff_table(p.employer, p.borough, t.employers.n, len(codes.BOROUGHS))
         grouped = None if staff is None else by_employer(staff, p.employer, t.employers.n)
-        self._month_view = (table, table.sum(axis=0, dtype=np.int64), table.sum(axis=1, dtype=np.int64), grouped,
-                            movable)
+        self._month_view = (
+            table,
+            table.sum(axis=0, dtype=np.int64),
+            table.sum(axis=1, dtype=np.int64),
+            grouped,
+            movable,
+        )
 
     def _before_labour(self, b: GMModel, leavers: np.ndarray) -> None:
         """Phase 2 for branch ``b``: its diverged people's demography, its interventions' steps 1-6."""
@@ -631,8 +761,14 @@ class SharedRuns:
         self._own[id(b)] = (own, gathered, trunk, own_differ)
         _swap(p, slots, values, differ)
 
-    def _steps_1_6(self, b: GMModel, leavers: np.ndarray, slots: np.ndarray, mine: People, theirs: People,
-                   ) -> np.ndarray:
+    def _steps_1_6(
+        self,
+        b: GMModel,
+        leavers: np.ndarray,
+        slots: np.ndarray,
+        mine: People,
+        theirs: People,
+    ) -> np.ndarray:
         """Branch ``b``'s interventions' steps 1-6, its values swapped in; its own people this month, ascending.
 
         ``mine`` and ``theirs`` are its and the trunk's values of its diverged people (``slots``).
@@ -644,13 +780,27 @@ class SharedRuns:
         b.shared = None
         mult = b.hazard_multipliers
         if self._largest is not None and mult.largest > self._largest:
-            raise RuntimeError(f"a multiplier of {mult.largest} exceeds the bound of {self._largest} that "
-                               f"the interventions' largest_ratios give")
-        labour_largest = np.array([mult.largest_of(LABOUR_FIRST[s], LABOUR_FIRST[s + 1])
-                                   for s in range(len(codes.STATES))])
-        touched = _may_move(mult.touched_slots(), p.state, p.severity, p.condition, p.age_months, self._bounds[0],
-                            self._bounds[1], mult.largest_of(HEALTH_FIRST, HEALTH_END), labour_largest,
-                            b.streams.key("health"), b.streams.key("labour"), b.month)
+            raise RuntimeError(
+                f"a multiplier of {mult.largest} exceeds the bound of {self._largest} that "
+                f"the interventions' largest_ratios give"
+            )
+        labour_largest = np.array(
+            [mult.largest_of(LABOUR_FIRST[s], LABOUR_FIRST[s + 1]) for s in range(len(codes.STATES))]
+        )
+        touched = _may_move(
+            mult.touched_slots(),
+            p.state,
+            p.severity,
+            p.condition,
+            p.age_months,
+            self._bounds[0],
+            self._bounds[1],
+            mult.largest_of(HEALTH_FIRST, HEALTH_END),
+            labour_largest,
+            b.streams.key("health"),
+            b.streams.key("labour"),
+            b.month,
+        )
         return merge(slots, touched)
 
     def _step_7(self, b: GMModel, delta: tuple[np.ndarray, ...]) -> None:
@@ -737,4 +887,3 @@ class SharedRuns:
 
     def __repr__(self) -> str:
         return f"SharedRuns({len(self.models)} runs, month {self.trunk.month})"
-

@@ -41,12 +41,30 @@ def load_targets() -> list[Target]:
     for key, t in raw.items():
         if key == "borough_employment_rates":
             continue
-        out.append(Target(key, t["description"].strip(), t["metric"], float(t["value"]),
-                          float(t["tolerance"]), t["unit"], t["source"]))
+        out.append(
+            Target(
+                key,
+                t["description"].strip(),
+                t["metric"],
+                float(t["value"]),
+                float(t["tolerance"]),
+                t["unit"],
+                t["source"],
+            )
+        )
     tb = raw["borough_employment_rates"]
     for b, v in zip(codes.BOROUGHS, borough_employment_targets(), strict=True):
-        out.append(Target(f"employment_rate_{b}", f"Employment rate, {b}", f"employment_rate.{b}",
-                          float(v), float(tb["tolerance"]), "share", f"emp_rate_{b.lower()}_2013"))
+        out.append(
+            Target(
+                f"employment_rate_{b}",
+                f"Employment rate, {b}",
+                f"employment_rate.{b}",
+                float(v),
+                float(tb["tolerance"]),
+                "share",
+                f"emp_rate_{b.lower()}_2013",
+            )
+        )
     return out
 
 

@@ -43,8 +43,9 @@ def assert_share(count: int, n: int, p: float, what: str = "") -> None:
     """Binomial check: count/n is within 4 standard errors of p."""
     se = np.sqrt(p * (1 - p) / n)
     share = count / n
-    assert abs(share - p) <= FOUR_SE * se + 1e-12, \
+    assert abs(share - p) <= FOUR_SE * se + 1e-12, (
         f"{what}: {share:.5f} vs expected {p:.5f} (4 SE = {FOUR_SE * se:.5f})"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -39,8 +39,10 @@ def test_borough_ordering_and_gaps_are_kept(baseline):
 def test_borough_targets_average_to_the_gm_rate():
     assert np.dot(borough_shares(), borough_employment_targets()) == pytest.approx(0.724)
     published = borough_employment_targets()
-    assert np.argsort(published).tolist() == np.argsort(
-        [0.659, 0.778, 0.613, 0.647, 0.627, 0.665, 0.754, 0.687, 0.720, 0.702]).tolist()
+    assert (
+        np.argsort(published).tolist()
+        == np.argsort([0.659, 0.778, 0.613, 0.647, 0.627, 0.665, 0.754, 0.687, 0.720, 0.702]).tolist()
+    )
 
 
 def test_health_stock_has_long_durations_and_is_stable(baseline):
@@ -50,8 +52,11 @@ def test_health_stock_has_long_durations_and_is_stable(baseline):
 
 
 def test_normalised_borough_ratios_have_unit_weighted_geometric_mean():
-    values = {f"{p}.borough.{b}": 1.0 + 0.1 * k for k, b in enumerate(codes.BOROUGHS)
-              for p in ("out_of_work_to_in_work", "inactive_to_in_work")}
+    values = {
+        f"{p}.borough.{b}": 1.0 + 0.1 * k
+        for k, b in enumerate(codes.BOROUGHS)
+        for p in ("out_of_work_to_in_work", "inactive_to_in_work")
+    }
     _normalise_boroughs(values)
     logs = np.log([values[f"out_of_work_to_in_work.borough.{b}"] for b in codes.BOROUGHS])
     assert np.dot(borough_shares(), logs) == pytest.approx(0, abs=1e-12)
@@ -62,5 +67,4 @@ def test_calibration_runs_and_reports():
     assert set(fitted) == {n for f in FITS for n in f.parameters}
     report = fit_report(got)
     assert len(report) == len(load_targets())
-    assert (report["passed"] == ((report["model_value"] - report["target_value"]).abs()
-                               <= report["tolerance"])).all()
+    assert (report["passed"] == ((report["model_value"] - report["target_value"]).abs() <= report["tolerance"])).all()

@@ -14,14 +14,16 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "run_sim.py"), *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_end_to_end_small_scale(tmp_path):
     out = tmp_path / "base"
-    r = run("scenarios/baseline.yaml", "--scale", "0.005", "--months", "24", "--seed", "3", "--out", str(out),
-            "--quiet")
+    r = run(
+        "scenarios/baseline.yaml", "--scale", "0.005", "--months", "24", "--seed", "3", "--out", str(out), "--quiet"
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout == ""
     s = json.loads((out / "summary.json").read_text())
@@ -30,10 +32,21 @@ def test_end_to_end_small_scale(tmp_path):
     assert s["seed"] == 3 and s["months"] == 24 and s["scale"] == 0.005
     assert s["population"] == pytest.approx(1_781_000, rel=0.001)
     for block in (s["final"], s["mean_last_12"], *[b["final"] for b in s["by_borough"].values()]):
-        assert {"in_work", "at_risk", "out_of_work", "out_of_work_health", "inactive_other",
-                "employment_rate"} <= set(block)
-    assert set(s["by_borough"]) == {"Bolton", "Bury", "Manchester", "Oldham", "Rochdale", "Salford",
-                                    "Stockport", "Tameside", "Trafford", "Wigan"}
+        assert {"in_work", "at_risk", "out_of_work", "out_of_work_health", "inactive_other", "employment_rate"} <= set(
+            block
+        )
+    assert set(s["by_borough"]) == {
+        "Bolton",
+        "Bury",
+        "Manchester",
+        "Oldham",
+        "Rochdale",
+        "Salford",
+        "Stockport",
+        "Tameside",
+        "Trafford",
+        "Wigan",
+    }
     assert {"job_entries", "job_losses", "sickness_absence_starts", "health_job_losses"} <= set(s["flows"])
     ts = pd.read_csv(out / "timeseries.csv")
     assert list(ts.columns) == ["month", "borough", "state", "health", "severity", "count"]
@@ -53,27 +66,31 @@ def test_end_to_end_small_scale(tmp_path):
 def test_default_scenario_and_results_folder(tmp_path):
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "scenarios" / "baseline.yaml").write_text(
-        "name: quick\nmonths: 2\npopulation: {scale: 0.001, history_sample: 0}\n")
+        "name: quick\nmonths: 2\npopulation: {scale: 0.001, history_sample: 0}\n"
+    )
     r = run(cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "results" / "quick" / "summary.json").exists()
     assert "quick" in r.stdout
 
 
-@pytest.mark.parametrize("content,args,needle", [
-    (None, [], "no such file"),
-    ("name: x\nmonths: [1\n", [], "line"),
-    ("name: x\nsede: 3\n", [], "did you mean 'seed'"),
-    ("name: x\npopulation: {scale: -1}\n", [], "population.scale"),
-    ("name: x\nparameters: {in_work_to_at_risk.bas: 0.1}\n", [], "in_work_to_at_risk.base"),
-    ("name: x\n", ["--scale", "-2"], "population.scale"),
-    ("name: x\n", ["--months", "abc"], "--months"),
-    ("name: x\n", ["--seed", "-1"], "seed"),
-    ("name: x\nstrands: {work_and_heath: {budget_gbp_per_year: 1}}\n", [], "did you mean 'work_and_health'"),
-    ("name: x\nstrands: {early_help: {budget_gbp_per_year: -5}}\n", [], "budget_gbp_per_year"),
-    ("name: x\nstrands: {in_work: {parameters: {effects.in_work_to_at_risk: 0}}}\n", [], "hazard ratio > 0"),
-    ("name: x\nstrands: {care_and_support: {start_month: 9, end_month: 3}}\n", [], "start_month"),
-])
+@pytest.mark.parametrize(
+    "content,args,needle",
+    [
+        (None, [], "no such file"),
+        ("name: x\nmonths: [1\n", [], "line"),
+        ("name: x\nsede: 3\n", [], "did you mean 'seed'"),
+        ("name: x\npopulation: {scale: -1}\n", [], "population.scale"),
+        ("name: x\nparameters: {in_work_to_at_risk.bas: 0.1}\n", [], "in_work_to_at_risk.base"),
+        ("name: x\n", ["--scale", "-2"], "population.scale"),
+        ("name: x\n", ["--months", "abc"], "--months"),
+        ("name: x\n", ["--seed", "-1"], "seed"),
+        ("name: x\nstrands: {work_and_heath: {budget_gbp_per_year: 1}}\n", [], "did you mean 'work_and_health'"),
+        ("name: x\nstrands: {early_help: {budget_gbp_per_year: -5}}\n", [], "budget_gbp_per_year"),
+        ("name: x\nstrands: {in_work: {parameters: {effects.in_work_to_at_risk: 0}}}\n", [], "hazard ratio > 0"),
+        ("name: x\nstrands: {care_and_support: {start_month: 9, end_month: 3}}\n", [], "start_month"),
+    ],
+)
 def test_bad_input_exits_2_with_one_clear_line(tmp_path, content, args, needle):
     path = tmp_path / "scenario.yaml"
     if content is not None:

@@ -44,8 +44,9 @@ def test_intervals_shrink_as_runs_grow(tmp_path):
     for runs in (3, 12):
         res = compare(paths, runs=runs, out=tmp_path, parameter_uncertainty=False, scale=0.02, months=24, workers=2)
         imp = res["impacts"]
-        row = imp[(imp.scenario == "working_well") & (imp.metric == "extra_person_years_in_work")
-                  & (imp.borough == GM)].iloc[0]
+        row = imp[
+            (imp.scenario == "working_well") & (imp.metric == "extra_person_years_in_work") & (imp.borough == GM)
+        ].iloc[0]
         assert row["low"] <= row["mean"] <= row["high"] and row["runs"] == runs
         widths.append(row["high"] - row["low"])
     assert widths[1] < widths[0]
@@ -67,8 +68,14 @@ def test_parameter_draws_are_shared_and_centred():
 
 
 def test_a_mix_with_one_strand_at_100_percent_matches_that_strand_alone(tmp_path):
-    spec = MixSpec(name="t", base="work_and_health.yaml", baseline="baseline.yaml",
-                   total_budget_gbp_per_year=6e6, strands=["work_and_health", "early_help"], step=0.5)
+    spec = MixSpec(
+        name="t",
+        base="work_and_health.yaml",
+        baseline="baseline.yaml",
+        total_budget_gbp_per_year=6e6,
+        strands=["work_and_health", "early_help"],
+        step=0.5,
+    )
     res = sweep(spec, runs=2, out=tmp_path / "sweep", base_dir=SC, **TINY)
     alone = compare([SC / "baseline.yaml", SC / "work_and_health.yaml"], runs=2, out=tmp_path / "cmp", **TINY)
     for metric in ("extra_person_years_in_work", "extra_job_entries", "spend_gbp"):
@@ -79,9 +86,14 @@ def test_a_mix_with_one_strand_at_100_percent_matches_that_strand_alone(tmp_path
 
 
 def test_attribution_adds_up_to_the_total_effect(tmp_path):
-    spec = MixSpec(name="t2", base="working_well.yaml", baseline="baseline.yaml",
-                   total_budget_gbp_per_year=9e6, strands=["work_and_health", "early_help", "care_and_support"],
-                   step=0.5)
+    spec = MixSpec(
+        name="t2",
+        base="working_well.yaml",
+        baseline="baseline.yaml",
+        total_budget_gbp_per_year=9e6,
+        strands=["work_and_health", "early_help", "care_and_support"],
+        step=0.5,
+    )
     res = sweep(spec, runs=2, out=tmp_path, base_dir=SC, **TINY)
     att = res["attribution"]
     parts = att[~att.strand.isin(["total", "unattributed"])]["mean"].sum()
@@ -91,15 +103,27 @@ def test_attribution_adds_up_to_the_total_effect(tmp_path):
     boroughs, rep = res["boroughs"], res["replicates"]
     assert len(boroughs) == 10 and (boroughs.metric == "extra_person_years_in_work").all()
     for _, b in boroughs.iterrows():
-        vals = rep[(rep.borough == b.borough) & (rep.metric == b.metric) & (rep.strand == "all")
-                   & rep.scenario.isin(res["mixes"].scenario)].groupby("scenario")["value"].mean()
+        vals = (
+            rep[
+                (rep.borough == b.borough)
+                & (rep.metric == b.metric)
+                & (rep.strand == "all")
+                & rep.scenario.isin(res["mixes"].scenario)
+            ]
+            .groupby("scenario")["value"]
+            .mean()
+        )
         assert vals.idxmax() == b.best_mix and b["mean"] == pytest.approx(vals.max())
 
 
 def _frame(values, metric="extra_person_years_in_work", strands=("all",)):
-    rows = [(name, r, metric, borough, strand, v / len(strands))
-            for name, vs in values.items() for r, v in enumerate(vs) for borough in codes.BOROUGHS
-            for strand in strands]
+    rows = [
+        (name, r, metric, borough, strand, v / len(strands))
+        for name, vs in values.items()
+        for r, v in enumerate(vs)
+        for borough in codes.BOROUGHS
+        for strand in strands
+    ]
     return pd.DataFrame(rows, columns=["scenario", "replicate", "metric", "borough", "strand", "value"])
 
 
@@ -122,8 +146,12 @@ def test_best_by_borough_pairs_replicates_and_counts_mixes_within_noise():
 
 def test_shapley_values_of_a_known_game():
     players = ["a", "b"]
-    v = {frozenset(): np.array([0.0]), frozenset("a"): np.array([1.0]), frozenset("b"): np.array([2.0]),
-         frozenset("ab"): np.array([6.0])}
+    v = {
+        frozenset(): np.array([0.0]),
+        frozenset("a"): np.array([1.0]),
+        frozenset("b"): np.array([2.0]),
+        frozenset("ab"): np.array([6.0]),
+    }
     phi = shapley(v, players)
     assert phi["a"][0] == pytest.approx(2.5) and phi["b"][0] == pytest.approx(3.5)
 
@@ -161,8 +189,24 @@ def test_an_interrupted_ensemble_resumes_and_skips_what_finished(tmp_path):
 
 def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
     out = tmp_path / "cmp"
-    cmd = [sys.executable, str(ROOT / "run_sim.py"), "compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"),
-           "--runs", "2", "--scale", "0.004", "--months", "12", "--workers", "2", "--out", str(out), "--quiet"]
+    cmd = [
+        sys.executable,
+        str(ROOT / "run_sim.py"),
+        "compare",
+        str(SC / "baseline.yaml"),
+        str(SC / "in_work.yaml"),
+        "--runs",
+        "2",
+        "--scale",
+        "0.004",
+        "--months",
+        "12",
+        "--workers",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     imp = pd.read_csv(out / "impacts.csv")
@@ -170,29 +214,64 @@ def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
     html = (out / "report.html").read_text()
     assert "in_work" in html and "data:image/png;base64," in html and "http" not in html.split("<body")[0]
     assert len(list((out / "runs").glob("*.npz"))) == 4
-    for args in (["compare", str(SC / "baseline.yaml")], ["compare", str(SC / "baseline.yaml"), "nope.yaml"],
-                 ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--runs", "0"],
-                 ["sweep", str(tmp_path / "missing.yaml")]):
-        r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *args], capture_output=True, text=True,
-                           timeout=120)
+    for args in (
+        ["compare", str(SC / "baseline.yaml")],
+        ["compare", str(SC / "baseline.yaml"), "nope.yaml"],
+        ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--runs", "0"],
+        ["sweep", str(tmp_path / "missing.yaml")],
+    ):
+        r = subprocess.run(
+            [sys.executable, str(ROOT / "run_sim.py"), *args], capture_output=True, text=True, timeout=120
+        )
         assert r.returncode == 2, args
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
 
 
 def test_cli_sweep_writes_a_report_with_the_best_mix_per_borough(tmp_path):
     mix = tmp_path / "mix.yaml"
-    mix.write_text(f"name: tiny_mix\nbase: {SC / 'working_well.yaml'}\nbaseline: {SC / 'baseline.yaml'}\n"
-                   "total_budget_gbp_per_year: 6000000\nstrands: [work_and_health, early_help]\nstep: 0.5\n"
-                   "objective: extra_person_years_in_work\nfrontier: [extra_person_years_in_work, kept_in_work]\n")
+    mix.write_text(
+        f"name: tiny_mix\nbase: {SC / 'working_well.yaml'}\nbaseline: {SC / 'baseline.yaml'}\n"
+        "total_budget_gbp_per_year: 6000000\nstrands: [work_and_health, early_help]\nstep: 0.5\n"
+        "objective: extra_person_years_in_work\nfrontier: [extra_person_years_in_work, kept_in_work]\n"
+    )
     out = tmp_path / "out"
-    r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "sweep", str(mix), "--runs", "2", "--scale",
-                        "0.004", "--months", "12", "--workers", "2", "--out", str(out), "--quiet"],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run_sim.py"),
+            "sweep",
+            str(mix),
+            "--runs",
+            "2",
+            "--scale",
+            "0.004",
+            "--months",
+            "12",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     mixes, boroughs = pd.read_csv(out / "mixes.csv"), pd.read_csv(out / "boroughs.csv")
     assert len(mixes) == 3 and mixes.best.sum() == 1
-    assert list(boroughs.borough) == ["Bolton", "Bury", "Manchester", "Oldham", "Rochdale", "Salford", "Stockport",
-                                      "Tameside", "Trafford", "Wigan"]
+    assert list(boroughs.borough) == [
+        "Bolton",
+        "Bury",
+        "Manchester",
+        "Oldham",
+        "Rochdale",
+        "Salford",
+        "Stockport",
+        "Tameside",
+        "Trafford",
+        "Wigan",
+    ]
     assert set(boroughs.best_mix) <= set(mixes.scenario)
     html = (out / "report.html").read_text()
     for section in ("Best mix", "By borough", "Attribution", "Frontier"):

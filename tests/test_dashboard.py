@@ -26,8 +26,18 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def test_the_sliders_become_the_funded_scenario_and_the_baseline_its_comparator(tmp_path):
-    p = plan(Choices(start="working_well", budgets_m={"early_help": 4.0, "in_work": 0.0}, months="24",
-                     scale="0.01", runs="3", seed="7", parameter_uncertainty=False), SC)
+    p = plan(
+        Choices(
+            start="working_well",
+            budgets_m={"early_help": 4.0, "in_work": 0.0},
+            months="24",
+            scale="0.01",
+            runs="3",
+            seed="7",
+            parameter_uncertainty=False,
+        ),
+        SC,
+    )
     ww = load_scenario(SC / "working_well.yaml")
     assert list(p.scenario.strands) == ["work_and_health", "early_help", "care_and_support"]  # in work at 0: dropped
     assert p.budgets_gbp() == {"work_and_health": 6e6, "early_help": 4e6, "care_and_support": 2e6}
@@ -57,7 +67,8 @@ def test_only_the_strands_come_from_the_start_scenario(tmp_path):
     shutil.copy(SC / "baseline.yaml", tmp_path / "baseline.yaml")
     (tmp_path / "tweaked.yaml").write_text(
         "extends: baseline.yaml\nname: tweaked\nseed: 99\nparameters: {out_of_work_to_in_work.base: 0.01}\n"
-        "strands:\n  early_help: {budget_gbp_per_year: 2000000, parameters: {support_months: 4}}\n")
+        "strands:\n  early_help: {budget_gbp_per_year: 2000000, parameters: {support_months: 4}}\n"
+    )
     p = plan(Choices(start="tweaked", budgets_m={}, months="12", scale="0.01"), tmp_path)
     assert p.scenario.parameters == p.comparator.parameters == {}  # the difference is the strands alone
     assert p.scenario.seed == p.comparator.seed
@@ -68,14 +79,28 @@ def test_only_the_strands_come_from_the_start_scenario(tmp_path):
 
 def test_bad_controls_get_one_message_each_naming_the_control():
     with pytest.raises(DashboardError) as err:
-        plan(Choices(start="nope", budgets_m={"early_help": -1.0, "carers": 1.0}, months="0", scale="2",
-                     runs="abc", seed="-1"), SC)
+        plan(
+            Choices(
+                start="nope",
+                budgets_m={"early_help": -1.0, "carers": 1.0},
+                months="0",
+                scale="2",
+                runs="abc",
+                seed="-1",
+            ),
+            SC,
+        )
     messages = err.value.messages
     assert len(messages) == 7, messages
-    for start in ("Start from: expected one of baseline", "Runs: expected a whole number from 1 to 200, got 'abc'",
-                  "Seed: expected a whole number >= 0, got '-1'", "Months: expected a whole number from 1 to 1,200",
-                  "Scale: expected a number greater than 0 and at most 1, got '2'", "Budgets: expected strands",
-                  "Early help budget: expected GBP 0 to 30 million a year, got -1.0"):
+    for start in (
+        "Start from: expected one of baseline",
+        "Runs: expected a whole number from 1 to 200, got 'abc'",
+        "Seed: expected a whole number >= 0, got '-1'",
+        "Months: expected a whole number from 1 to 1,200",
+        "Scale: expected a number greater than 0 and at most 1, got '2'",
+        "Budgets: expected strands",
+        "Early help budget: expected GBP 0 to 30 million a year, got -1.0",
+    ):
         assert any(m.startswith(start) for m in messages), (start, messages)
     with pytest.raises(DashboardError, match="Scenarios folder: expected"):
         plan(Choices(), SC / "missing")
@@ -86,22 +111,33 @@ def test_a_total_and_shares_give_the_same_scenario_as_the_budgets_they_stand_for
     shares = shares_of(ww)  # 6, 3, 2 and 1 of 12: whole per cent by largest remainder, adding up to 100
     assert shares == {"work_and_health": 50, "early_help": 25, "care_and_support": 17, "in_work": 8}
     assert shares_of({"early_help": 1, "in_work": 1, "care_and_support": 1}) == {
-        "work_and_health": 0, "early_help": 34, "care_and_support": 33, "in_work": 33}  # ties: strand order
-    assert split_total("12", shares) == {"work_and_health": 6, "early_help": 3, "care_and_support": 2.04,
-                                         "in_work": 0.96}
+        "work_and_health": 0,
+        "early_help": 34,
+        "care_and_support": 33,
+        "in_work": 33,
+    }  # ties: strand order
+    assert split_total("12", shares) == {
+        "work_and_health": 6,
+        "early_help": 3,
+        "care_and_support": 2.04,
+        "in_work": 0.96,
+    }
     even = {"work_and_health": 6.0, "early_help": 3.0, "care_and_support": 1.8, "in_work": 1.2}
     assert split_total(" 12 ", shares_of(even)) == even
     by_budget = plan(Choices(start="working_well", budgets_m=even, months="12", scale="0.01"), SC)
-    by_split = plan(Choices(start="working_well", budgets_m=split_total("12", shares_of(even)), months="12",
-                            scale="0.01"), SC)
+    by_split = plan(
+        Choices(start="working_well", budgets_m=split_total("12", shares_of(even)), months="12", scale="0.01"), SC
+    )
     assert by_split.scenario.content_hash() == by_budget.scenario.content_hash()
     half = split_total(24, {"early_help": 60, "in_work": 40})
     assert half == {"work_and_health": 0.0, "early_help": 14.4, "care_and_support": 0.0, "in_work": 9.6}
     assert shares_of({}) == {s: 25.0 for s in ww}  # no budget at all: equal shares
     with pytest.raises(DashboardError) as err:
         split_total("lots", {"early_help": 60, "in_work": 30})
-    assert err.value.messages == ["Total: expected GBP 0 to 120 million a year, got 'lots'",
-                                  "Shares: expected shares from 0 to 100% adding up to 100%, got 90%"]
+    assert err.value.messages == [
+        "Total: expected GBP 0 to 120 million a year, got 'lots'",
+        "Shares: expected shares from 0 to 100% adding up to 100%, got 90%",
+    ]
     with pytest.raises(DashboardError, match="^Shares: .* got 100%$"):
         split_total("12", {"early_help": 150, "in_work": -50})
 
@@ -109,10 +145,17 @@ def test_a_total_and_shares_give_the_same_scenario_as_the_budgets_they_stand_for
 def test_cli_dashboard_rejects_bad_options_with_one_line():
     busy = socket.create_server(("127.0.0.1", 0))
     try:
-        for args, key in ((["--port", "70000"], "--port"), (["--scenarios", str(SC / "missing")], "--scenarios"),
-                          (["--port", str(busy.getsockname()[1])], "--port")):
-            r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "dashboard", *args], capture_output=True,
-                               text=True, timeout=120)
+        for args, key in (
+            (["--port", "70000"], "--port"),
+            (["--scenarios", str(SC / "missing")], "--scenarios"),
+            (["--port", str(busy.getsockname()[1])], "--port"),
+        ):
+            r = subprocess.run(
+                [sys.executable, str(ROOT / "run_sim.py"), "dashboard", *args],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert r.returncode == 2, (args, r.stderr)
             lines = r.stderr.strip().splitlines()
             assert len(lines) == 1 and key in lines[0] and "Traceback" not in r.stderr, r.stderr
@@ -179,9 +222,18 @@ def browser_page():
             raise
         pytest.skip("playwright not installed (pip install -e '.[test]')")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync"])
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         try:
             yield browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         finally:
@@ -195,8 +247,22 @@ class Dashboard:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.command = subprocess.Popen(
-            [sys.executable, str(ROOT / "run_sim.py"), "dashboard", "--port", str(self.port), "--scenarios", str(SC),
-             "--out", str(folder / "store")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=folder)
+            [
+                sys.executable,
+                str(ROOT / "run_sim.py"),
+                "dashboard",
+                "--port",
+                str(self.port),
+                "--scenarios",
+                str(SC),
+                "--out",
+                str(folder / "store"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=folder,
+        )
         _wait_for(self.url, self.command)
 
     def stop(self) -> int:
@@ -257,11 +323,12 @@ def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, bro
     page.locator(".gmsim-budget-early_help [role=slider]").focus()
     for _ in range(4):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function("() => document.querySelector('.gmsim-budget-early_help .gmsim-label')"
-                           ".innerText.includes('4.00')", timeout=20_000)
+    page.wait_for_function(
+        "() => document.querySelector('.gmsim-budget-early_help .gmsim-label').innerText.includes('4.00')",
+        timeout=20_000,
+    )
     assert page.locator(".gmsim-total").inner_text() == "Total £13.00m a year"
-    page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0",
-                           timeout=20_000)
+    page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0", timeout=20_000)
 
     run.click()
     page.locator(".gmsim-progress").wait_for(timeout=60_000)  # a fresh run store: the runs take seconds
@@ -287,19 +354,46 @@ def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, bro
 
     scenario = load_scenario(yaml_path)
     assert scenario.strands["early_help"].budget_gbp_per_year == 4e6
-    assert {"impacts.csv", "replicates.csv", "over_time.csv", "stocks.csv", "report.html",
-            "dashboard.yaml"} <= set(results.namelist())
+    assert {"impacts.csv", "replicates.csv", "over_time.csv", "stocks.csv", "report.html", "dashboard.yaml"} <= set(
+        results.namelist()
+    )
     # the same comparison from the command line gives the same numbers
     out = tmp_path / "cli"
-    r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), "compare", str(SC / "baseline.yaml"),
-                        str(yaml_path), "--runs", "2", "--seed", "7", "--months", "24", "--scale", "0.01",
-                        "--workers", "2", "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "run_sim.py"),
+            "compare",
+            str(SC / "baseline.yaml"),
+            str(yaml_path),
+            "--runs",
+            "2",
+            "--seed",
+            "7",
+            "--months",
+            "24",
+            "--scale",
+            "0.01",
+            "--workers",
+            "2",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stderr
     cli = pd.read_csv(out / "impacts.csv")
     page_impacts = pd.read_csv(io.BytesIO(results.read("impacts.csv")))
     pd.testing.assert_frame_equal(page_impacts, cli)
-    row = cli[(cli.scenario == "dashboard") & (cli.metric == "extra_person_years_in_work")
-              & (cli.borough == "Greater Manchester") & (cli.strand == "all")]
+    row = cli[
+        (cli.scenario == "dashboard")
+        & (cli.metric == "extra_person_years_in_work")
+        & (cli.borough == "Greater Manchester")
+        & (cli.strand == "all")
+    ]
     assert shown == fmt(row["mean"].iloc[0], "extra_person_years_in_work")
 
 
@@ -313,8 +407,10 @@ def test_the_page_splits_a_total_budget_in_shares(dashboard, browser_page):
     assert label.inner_text() == "Work and health: 50% = £6.00m"  # working_well's GBP 12m, carried across
     assert page.locator(".gmsim-share-in_work .gmsim-label").inner_text() == "In work: 8% = £0.96m"
     page.get_by_label("Total budget, £ million a year").fill("24")
-    page.wait_for_function("() => document.querySelector('.gmsim-share-work_and_health .gmsim-label')"
-                           ".innerText.includes('£12.00m')", timeout=20_000)
+    page.wait_for_function(
+        "() => document.querySelector('.gmsim-share-work_and_health .gmsim-label').innerText.includes('£12.00m')",
+        timeout=20_000,
+    )
     # shares that do not add up to 100% are a problem, and nothing can be run
     page.locator(".gmsim-share-early_help [role=slider]").focus()
     page.keyboard.press("ArrowRight")
@@ -347,8 +443,10 @@ def test_a_run_can_be_stopped_from_the_page_and_with_the_server(dashboard, brows
     page.locator(".gmsim-run").click()
 
     def done_between(low: int, high: int) -> str:
-        return ("() => { const m = /([0-9]+) of 20 runs done/.exec(document.body.innerText); "
-                f"return m !== null && +m[1] >= {low} && +m[1] <= {high}; }}")
+        return (
+            "() => { const m = /([0-9]+) of 20 runs done/.exec(document.body.innerText); "
+            f"return m !== null && +m[1] >= {low} && +m[1] <= {high}; }}"
+        )
 
     page.wait_for_function(done_between(1, 19), timeout=120_000)
     # the page's Stop button: the runs under way finish, the rest are not started, the finished ones are kept

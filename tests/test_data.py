@@ -19,7 +19,8 @@ def _sources_in(node):
 
 
 DATA_FILES = ["parameters.yaml", "population.yaml", "targets.yaml"] + [
-    f"interventions/{n}.yaml" for n in ("care_and_support", "work_and_health", "early_help", "in_work")]
+    f"interventions/{n}.yaml" for n in ("care_and_support", "work_and_health", "early_help", "in_work")
+]
 
 
 @pytest.mark.parametrize("filename", DATA_FILES)
@@ -36,12 +37,14 @@ def test_assumptions_say_why():
                 assert node.get("note"), f"{path}: an assumption without a note"
             for k, v in node.items():
                 walk(v, f"{path}.{k}")
+
     for filename in DATA_FILES:
         walk(read_data(filename))
 
 
 def test_sources_match_the_shared_evidence_file():
     from pathlib import Path
+
     shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "evidence.yaml"
     if not shared.exists():
         pytest.skip("shared/data is not beside this checkout")
@@ -77,8 +80,9 @@ def test_calibrated_values_name_real_parameters_and_are_valid():
 
 def test_overrides_are_validated_with_suggestions():
     with pytest.raises(ParameterError) as err:
-        ParameterSet({"in_work_to_at_risk.bsae": 0.1, "benefits.reassessment_rate": -1,
-                      "demography.mortality.16-24": 2})
+        ParameterSet(
+            {"in_work_to_at_risk.bsae": 0.1, "benefits.reassessment_rate": -1, "demography.mortality.16-24": 2}
+        )
     problems = dict(err.value.problems)
     assert "did you mean 'in_work_to_at_risk.base'" in problems["in_work_to_at_risk.bsae"]
     assert ">= 0" in problems["benefits.reassessment_rate"]

@@ -28,9 +28,19 @@ NO_MULT = no_multipliers()
 
 def expected_hazard(t: str, **levels) -> float:
     """Reference hazard from the named parameters (independent of the kernels' packed tables)."""
-    defaults = dict(state="in_work", severity="none", condition="none", age_band="35-49", sex="female",
-                    borough="Bolton", skills="medium", benefit="none", duration_band="0-5",
-                    employer_size="none", occupational_health="no")
+    defaults = dict(
+        state="in_work",
+        severity="none",
+        condition="none",
+        age_band="35-49",
+        sex="female",
+        borough="Bolton",
+        skills="medium",
+        benefit="none",
+        duration_band="0-5",
+        employer_size="none",
+        occupational_health="no",
+    )
     defaults.update(levels)
     h = PARAMS.value(f"{t}.base")
     for dim, level in defaults.items():
@@ -48,8 +58,17 @@ def run_labour(people, mult=NO_MULT, month=1, seed=5):
 
 
 def test_group_tables_reproduce_the_named_parameters():
-    p = make_people(3, state=codes.AT_RISK, severity=codes.COMPLEX, condition=codes.MULTIPLE,
-                    age_months=55 * 12, skills=0, borough=6, months_in_state=8, employer=0)
+    p = make_people(
+        3,
+        state=codes.AT_RISK,
+        severity=codes.COMPLEX,
+        condition=codes.MULTIPLE,
+        age_months=55 * 12,
+        skills=0,
+        borough=6,
+        months_in_state=8,
+        employer=0,
+    )
     groups = tuple(np.zeros(3, np.int16) for _ in range(3))
     hazard_groups(p, EMP_SIZE, EMP_OH, *groups)
     a, b, c = (g[0] for g in groups)
@@ -57,20 +76,35 @@ def test_group_tables_reproduce_the_named_parameters():
     for t in codes.TRANSITIONS:
         ti = codes.T[t]
         got = base[ti] * ga[a, ti] * gb[b, ti] * gc[c, ti]
-        want = expected_hazard(t, state="at_risk", severity="complex", condition="multiple", age_band="50-64",
-                               skills="low", borough="Stockport", duration_band="6-11", employer_size="micro")
+        want = expected_hazard(
+            t,
+            state="at_risk",
+            severity="complex",
+            condition="multiple",
+            age_band="50-64",
+            skills="low",
+            borough="Stockport",
+            duration_band="6-11",
+            employer_size="micro",
+        )
         assert got == pytest.approx(want, rel=1e-12), t
 
 
 @pytest.mark.parametrize("severity", [codes.NO_CONDITION, codes.MODERATE])
 def test_in_work_transitions(severity):
-    p = make_people(N, state=codes.IN_WORK, severity=severity, condition=1 if severity else 0,
-                    employer=1)
+    p = make_people(N, state=codes.IN_WORK, severity=severity, condition=1 if severity else 0, employer=1)
     run_labour(p)
     sev = codes.SEVERITIES[severity]
-    h = {t: expected_hazard(t, severity=sev, condition="mental_health" if severity else "none",
-                            employer_size="large", occupational_health="yes")
-         for t in ("in_work_to_at_risk", "in_work_to_out_of_work", "in_work_to_inactive")}
+    h = {
+        t: expected_hazard(
+            t,
+            severity=sev,
+            condition="mental_health" if severity else "none",
+            employer_size="large",
+            occupational_health="yes",
+        )
+        for t in ("in_work_to_at_risk", "in_work_to_out_of_work", "in_work_to_inactive")
+    }
     for t, prob in competing(h).items():
         assert_share(int((p.labour_event == codes.T[t]).sum()), N, prob, t)
     moved = p.labour_event >= 0
@@ -80,29 +114,51 @@ def test_in_work_transitions(severity):
 
 @pytest.mark.parametrize("months", [2, 8])
 def test_at_risk_transitions_and_end_of_sick_pay(months):
-    p = make_people(N, state=codes.AT_RISK, severity=codes.MODERATE, condition=2, months_in_state=months,
-                    employer=0)
+    p = make_people(N, state=codes.AT_RISK, severity=codes.MODERATE, condition=2, months_in_state=months, employer=0)
     run_labour(p)
     band = "0-5" if months < 6 else "6-11"
-    h = {t: expected_hazard(t, state="at_risk", severity="moderate", condition="musculoskeletal",
-                            duration_band=band, employer_size="micro")
-         for t in ("at_risk_to_in_work", "at_risk_to_out_of_work", "at_risk_to_inactive")}
+    h = {
+        t: expected_hazard(
+            t,
+            state="at_risk",
+            severity="moderate",
+            condition="musculoskeletal",
+            duration_band=band,
+            employer_size="micro",
+        )
+        for t in ("at_risk_to_in_work", "at_risk_to_out_of_work", "at_risk_to_inactive")
+    }
     for t, prob in competing(h).items():
         assert_share(int((p.labour_event == codes.T[t]).sum()), N, prob, t)
 
 
-@pytest.mark.parametrize("benefit,months", [(codes.JOBSEEKER, 3), (codes.LIMITED_CAPABILITY, 30),
-                                            (codes.SUPPORT_GROUP, 70)])
+@pytest.mark.parametrize(
+    "benefit,months", [(codes.JOBSEEKER, 3), (codes.LIMITED_CAPABILITY, 30), (codes.SUPPORT_GROUP, 70)]
+)
 def test_out_of_work_transitions_with_duration_dependence(benefit, months):
-    p = make_people(N, state=codes.OUT_OF_WORK, benefit=benefit, months_in_state=months,
-                    severity=benefit if benefit > 1 else 0, condition=1 if benefit > 1 else 0)
+    p = make_people(
+        N,
+        state=codes.OUT_OF_WORK,
+        benefit=benefit,
+        months_in_state=months,
+        severity=benefit if benefit > 1 else 0,
+        condition=1 if benefit > 1 else 0,
+    )
     run_labour(p)
     sev = codes.SEVERITIES[benefit] if benefit > 1 else "none"
     bands = zip(reversed(codes.DURATION_BANDS), reversed(codes.DURATION_BAND_LOWER_MONTHS), strict=True)
     band = next(b for b, lo in bands if months >= lo)
-    h = {t: expected_hazard(t, state="out_of_work", benefit=codes.BENEFITS[benefit], duration_band=band,
-                            severity=sev, condition="mental_health" if benefit > 1 else "none")
-         for t in ("out_of_work_to_in_work", "out_of_work_to_inactive")}
+    h = {
+        t: expected_hazard(
+            t,
+            state="out_of_work",
+            benefit=codes.BENEFITS[benefit],
+            duration_band=band,
+            severity=sev,
+            condition="mental_health" if benefit > 1 else "none",
+        )
+        for t in ("out_of_work_to_in_work", "out_of_work_to_inactive")
+    }
     for t, prob in competing(h).items():
         assert_share(int((p.labour_event == codes.T[t]).sum()), N, prob, t)
 
@@ -170,8 +226,10 @@ def test_thinning_bounds_hold_for_every_combination_of_levels(process):
     totals = _all_totals(first, count)
     assert np.all(totals.max(axis=(1, 2)) <= bound)
     # ... and is the sum of each transition's largest hazard, so no tighter bound of that form exists.
-    largest = sum(np.where(k < count, _all_totals(first + k, np.minimum(count - k, 1)).max(axis=(1, 2)), 0.0)
-                  for k in range(int(count.max())))
+    largest = sum(
+        np.where(k < count, _all_totals(first + k, np.minimum(count - k, 1)).max(axis=(1, 2)), 0.0)
+        for k in range(int(count.max()))
+    )
     np.testing.assert_allclose(bound, largest, rtol=1e-8)
 
 
@@ -198,9 +256,27 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
         q = make_people(N)
         for name in p._fields:
             getattr(q, name)[:] = getattr(p, name)
-        _labour(q.state, q.months_in_state, q.labour_event, q.severity, q.condition, q.age_months, q.sex, q.borough,
-                q.skills, q.benefit, q.employer, EMP_SIZE, EMP_OH, TABLES.kernel, bound, *mult,
-                Streams(9).key("labour"), 4, *slot_list(None))
+        _labour(
+            q.state,
+            q.months_in_state,
+            q.labour_event,
+            q.severity,
+            q.condition,
+            q.age_months,
+            q.sex,
+            q.borough,
+            q.skills,
+            q.benefit,
+            q.employer,
+            EMP_SIZE,
+            EMP_OH,
+            TABLES.kernel,
+            bound,
+            *mult,
+            Streams(9).key("labour"),
+            4,
+            *slot_list(None),
+        )
         return q
 
     thinned = run(labour_bounds(TABLES.kernel), mult)
@@ -214,8 +290,9 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
 
 
 def test_health_events_and_their_effects():
-    p = make_people(N, state=codes.OUT_OF_WORK, severity=codes.MILD, condition=codes.MUSCULOSKELETAL,
-                    age_months=30 * 12)
+    p = make_people(
+        N, state=codes.OUT_OF_WORK, severity=codes.MILD, condition=codes.MUSCULOSKELETAL, age_months=30 * 12
+    )
     health_step(p, TABLES.kernel, NO_MULT, EMP_SIZE, EMP_OH, Streams(2).key("health"), 1)
     lv = dict(state="out_of_work", severity="mild", condition="musculoskeletal", age_band="25-34")
     names = ("onset_mental_health", "onset_musculoskeletal", "onset_other", "health_worsening", "health_recovery")
@@ -233,18 +310,27 @@ def test_health_events_and_their_effects():
 
 def test_worklessness_raises_mental_health_onset():
     assert expected_hazard("onset_mental_health", state="out_of_work") > expected_hazard("onset_mental_health")
-    assert expected_hazard("health_recovery", state="out_of_work", severity="mild") < \
-        expected_hazard("health_recovery", severity="mild")
+    assert expected_hazard("health_recovery", state="out_of_work", severity="mild") < expected_hazard(
+        "health_recovery", severity="mild"
+    )
 
 
 def test_demography_exits_deaths_and_entrants():
     n = N
     age = np.where(np.arange(n) < 1000, 65 * 12 - 1, 58 * 12).astype(np.int16)
-    p = make_people(n, age_months=age, severity=np.where(np.arange(n) % 2 == 0, codes.COMPLEX, 0),
-                    state=codes.OUT_OF_WORK, benefit=codes.SUPPORT_GROUP, employer=-1, borough=3)
+    p = make_people(
+        n,
+        age_months=age,
+        severity=np.where(np.arange(n) % 2 == 0, codes.COMPLEX, 0),
+        state=codes.OUT_OF_WORK,
+        benefit=codes.SUPPORT_GROUP,
+        employer=-1,
+        borough=3,
+    )
     t = PARAMS.hazard_tables()
-    demography_step(p, t.monthly_mortality, t.mortality_complex_ratio, _entrant_table(),
-                    Streams(4).key("demography"), 3)
+    demography_step(
+        p, t.monthly_mortality, t.mortality_complex_ratio, _entrant_table(), Streams(4).key("demography"), 3
+    )
     # everyone turning 65 leaves (unless they died first this month)
     assert np.all(p.exit_event[:1000] > 0)
     assert np.all(p.age_months[p.exit_event > 0] == 16 * 12)
@@ -258,29 +344,37 @@ def test_demography_exits_deaths_and_entrants():
     q = t.monthly_mortality[3]
     rest = np.arange(n) >= 1000
     complex_ = rest & (np.arange(n) % 2 == 0)
-    assert_share(int((p.exit_event[complex_] == 2).sum()), int(complex_.sum()), q * t.mortality_complex_ratio,
-                 "deaths, complex")
+    assert_share(
+        int((p.exit_event[complex_] == 2).sum()), int(complex_.sum()), q * t.mortality_complex_ratio, "deaths, complex"
+    )
     assert np.all(p.age_months[rest & (p.exit_event == 0)] == 58 * 12 + 1)
 
 
 def test_benefits_follow_health_at_entry_and_reassessment():
-    p = make_people(N, state=codes.OUT_OF_WORK, severity=np.arange(N) % 4,
-                    labour_event=codes.T["at_risk_to_out_of_work"])
+    p = make_people(
+        N, state=codes.OUT_OF_WORK, severity=np.arange(N) % 4, labour_event=codes.T["at_risk_to_out_of_work"]
+    )
     benefits_step(p, PARAMS.value("benefits.reassessment_rate"), Streams(1).key("benefits"), 9)
     assert np.array_equal(p.benefit, np.array(codes.BENEFIT_FOR_SEVERITY)[p.severity])
     health = p.benefit >= codes.LIMITED_CAPABILITY
     assert np.all(p.health_claim_start[health] == 9) and np.all(p.claim_from_work[health] == 1)
     assert np.all(p.health_claim_start[~health] == codes.NO_CLAIM)
     # staying out of work: recovered claimants are moved to jobseeker only when reassessed
-    p = make_people(N, state=codes.OUT_OF_WORK, severity=codes.MILD, benefit=codes.LIMITED_CAPABILITY,
-                    months_on_benefit=10)
+    p = make_people(
+        N, state=codes.OUT_OF_WORK, severity=codes.MILD, benefit=codes.LIMITED_CAPABILITY, months_on_benefit=10
+    )
     rate = PARAMS.value("benefits.reassessment_rate")
     benefits_step(p, rate, Streams(1).key("benefits"), 10)
     assert_share(int((p.benefit == codes.JOBSEEKER).sum()), N, 1 - np.exp(-rate), "reassessed")
     assert np.all(p.months_on_benefit == 11)
     # leaving out of work ends the claim
-    p = make_people(10, state=codes.IN_WORK, benefit=codes.JOBSEEKER, months_on_benefit=4,
-                    labour_event=codes.T["out_of_work_to_in_work"])
+    p = make_people(
+        10,
+        state=codes.IN_WORK,
+        benefit=codes.JOBSEEKER,
+        months_on_benefit=4,
+        labour_event=codes.T["out_of_work_to_in_work"],
+    )
     benefits_step(p, rate, Streams(1).key("benefits"), 10)
     assert np.all(p.benefit == 0) and np.all(p.months_on_benefit == 0)
 
@@ -310,8 +404,14 @@ def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
     rng = np.random.default_rng(11)
     n = 20_000
     p = make_people(n)
-    for name, levels in (("sex", codes.SEXES), ("borough", codes.BOROUGHS), ("skills", codes.SKILLS),
-                         ("condition", codes.CONDITIONS), ("severity", codes.SEVERITIES), ("state", codes.STATES)):
+    for name, levels in (
+        ("sex", codes.SEXES),
+        ("borough", codes.BOROUGHS),
+        ("skills", codes.SKILLS),
+        ("condition", codes.CONDITIONS),
+        ("severity", codes.SEVERITIES),
+        ("state", codes.STATES),
+    ):
         getattr(p, name)[:] = rng.integers(0, len(levels), n)
     p.age_months[:] = rng.integers(16 * 12, 65 * 12, n)
     p.months_in_state[:] = rng.integers(0, 200, n)
@@ -327,8 +427,17 @@ def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
         s = Streams(4)
         t = TABLES
         m = (*mult[:2], mult[2][slots], mult[3]) if compact else mult  # compact arrays: their rows' own index
-        demography_step(q, t.monthly_mortality * 50, t.mortality_complex_ratio, _entrant_table(), s.key("demography"),
-                        7, slots, compact, n)
+        demography_step(
+            q,
+            t.monthly_mortality * 50,
+            t.mortality_complex_ratio,
+            _entrant_table(),
+            s.key("demography"),
+            7,
+            slots,
+            compact,
+            n,
+        )
         health_step(q, TABLES.kernel, m, EMP_SIZE, EMP_OH, s.key("health"), 7, slots, compact)
         labour_step(q, TABLES.kernel, m, EMP_SIZE, EMP_OH, s.key("labour"), 7, slots, compact)
         benefits_step(q, 0.05, s.key("benefits"), 7, slots, compact)

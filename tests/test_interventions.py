@@ -26,8 +26,15 @@ SCALE = 0.01
 
 
 def scenario(strands: dict, months: int = 24, scale: float = SCALE) -> Scenario:
-    return Scenario.from_dict({"name": "t", "months": months, "seed": 5,
-                               "population": {"scale": scale, "history_sample": 50}, "strands": strands})
+    return Scenario.from_dict(
+        {
+            "name": "t",
+            "months": months,
+            "seed": 5,
+            "population": {"scale": scale, "history_sample": 50},
+            "strands": strands,
+        }
+    )
 
 
 def run(strands: dict, months: int = 24, scale: float = SCALE) -> GMModel:
@@ -136,13 +143,12 @@ def test_more_budget_reaches_more_people_until_the_pool_runs_out():
         m = run({"work_and_health": {"budget_gbp_per_year": budget}}, months=24)
         started.append(m.interventions[0].totals()["started"])
     assert all(b >= a for a, b in zip(started, started[1:], strict=False))
-    assert started[1] > 2 * started[0]          # places bind: 4x budget, many more starts
-    assert started[4] < 1.1 * started[3]        # referrals bind: more money buys (almost) nothing
+    assert started[1] > 2 * started[0]  # places bind: 4x budget, many more starts
+    assert started[4] < 1.1 * started[3]  # referrals bind: more money buys (almost) nothing
 
 
 def test_participants_find_work_more_often_than_in_the_baseline():
-    strand = {"work_and_health": {"budget_gbp_per_year": 200e6,
-                                  "parameters": {"effects.out_of_work_to_in_work": 5.0}}}
+    strand = {"work_and_health": {"budget_gbp_per_year": 200e6, "parameters": {"effects.out_of_work_to_in_work": 5.0}}}
     m = run(strand, months=6, scale=0.05)
     base = run({}, months=6, scale=0.05)
     iv = m.interventions[0]
@@ -159,13 +165,27 @@ def test_outcomes_and_summary(everything):
     s = summary(everything)["strands"]
     assert set(s) == set(STRANDS)
     for name, block in s.items():
-        for key in ("eligible", "referred", "waiting", "started", "completed", "job_entries", "sustained_jobs_6m",
-                    "sustained_jobs_12m", "kept_in_work", "spend_gbp", "cost_per_job_entry", "by_borough"):
+        for key in (
+            "eligible",
+            "referred",
+            "waiting",
+            "started",
+            "completed",
+            "job_entries",
+            "sustained_jobs_6m",
+            "sustained_jobs_12m",
+            "kept_in_work",
+            "spend_gbp",
+            "cost_per_job_entry",
+            "by_borough",
+        ):
             assert key in block, (name, key)
         assert block["spend_gbp"] <= block["budget_gbp_per_year"] * everything.month / 12 * 1.0001
         assert block["started"] <= block["referred"] or name == "in_work"
-        assert block["sustained_jobs_12m"] <= block["sustained_jobs_6m"] <= block["job_entries"] + 1e-9 \
+        assert (
+            block["sustained_jobs_12m"] <= block["sustained_jobs_6m"] <= block["job_entries"] + 1e-9
             or name == "in_work"
+        )
     assert s["work_and_health"]["job_entries"] > 0
     assert s["early_help"]["kept_in_work"] > 0
     assert s["in_work"]["employers_enrolled"] > 0
@@ -250,12 +270,17 @@ def test_multiply_each_is_multiply_for_each_transition_in_turn():
             if r != 1.0:
                 one.multiply(t, slots, r)
         each.multiply_each(ratios, slots)
-    for a, b in ((one.values, each.values), (one.index, each.index), (one._owner, each._owner),
-                 (one.touched_slots(), each.touched_slots())):
+    for a, b in (
+        (one.values, each.values),
+        (one.index, each.index),
+        (one._owner, each._owner),
+        (one.touched_slots(), each.touched_slots()),
+    ):
         assert np.array_equal(a, b)
     assert one.used == each.used and one.largest == each.largest > 1
     assert [one.largest_of(t, t + 1) for t in range(len(codes.TRANSITIONS))] == [
-        each.largest_of(t, t + 1) for t in range(len(codes.TRANSITIONS))]
+        each.largest_of(t, t + 1) for t in range(len(codes.TRANSITIONS))
+    ]
     each.multiply_each({"out_of_work_to_in_work": 1.0}, slots)  # only ratios of 1: nothing given out
     assert each.used == one.used
 
@@ -270,9 +295,18 @@ def test_a_researchers_own_intervention_plugs_in():
 
         @classmethod
         def default_parameters(cls):
-            return {"unit_cost_gbp": 100, "support_months": 3, "after_months": 0, "in_work_support_months": 0,
-                    "max_wait_months": 1, "dropout_rate": 0.0, "max_referrals": None, "routes.self.rate": 5.0,
-                    "routes.self.take_up": 1.0, "effects.inactive_to_in_work": 3.0}
+            return {
+                "unit_cost_gbp": 100,
+                "support_months": 3,
+                "after_months": 0,
+                "in_work_support_months": 0,
+                "max_wait_months": 1,
+                "dropout_rate": 0.0,
+                "max_referrals": None,
+                "routes.self.rate": 5.0,
+                "routes.self.take_up": 1.0,
+                "effects.inactive_to_in_work": 3.0,
+            }
 
         def eligible(self, model):
             return model.people.state == codes.INACTIVE
@@ -290,6 +324,7 @@ def test_pilot_cohort_outcomes():
     from pathlib import Path
 
     from gmsim.scenario import load_scenario
+
     sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "working_well_pilot.yaml")
     m = GMModel(sc.with_overrides(scale=0.05))
     m.run(progress=False)
@@ -302,11 +337,13 @@ def test_pilot_cohort_outcomes():
 
 
 def test_a_model_can_run_past_its_planned_months():
-    m = GMModel(scenario({"early_help": {"budget_gbp_per_year": 1e6}, "in_work": {"budget_gbp_per_year": 1e6}},
-                         months=3))
+    m = GMModel(
+        scenario({"early_help": {"budget_gbp_per_year": 1e6}, "in_work": {"budget_gbp_per_year": 1e6}}, months=3)
+    )
     m.run(months=6, progress=False)
     assert m.month == 6 and all(iv.counts.shape[0] > 6 for iv in m.interventions)
     from gmsim.output import summary
+
     assert summary(m)["strands"]["early_help"]["started"] > 0
 
 
@@ -357,9 +394,19 @@ def test_bookkeeping_kernels_match_numpy():
         got_status, got_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
         for quiet in range(6):  # whichever status is counted from the total, and events in every status
             got_status, got_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
-            kernels.staff_counts(table, table.sum(axis=0, dtype=np.int64), emp_status, emp_events, quiet,
-                                 employer[diverged], borough[diverged], args[0][diverged], args[1][diverged],
-                                 got_status, got_event)
+            kernels.staff_counts(
+                table,
+                table.sum(axis=0, dtype=np.int64),
+                emp_status,
+                emp_events,
+                quiet,
+                employer[diverged],
+                borough[diverged],
+                args[0][diverged],
+                args[1][diverged],
+                got_status,
+                got_event,
+            )
             assert np.array_equal(got_status, want_status) and np.array_equal(got_event, want_event)
     movable = np.sort(rng.choice(np.flatnonzero(employer >= 0), 3000, replace=False))
     grouped, offsets = kernels.by_employer(movable, employer, n_emp)
@@ -393,8 +440,10 @@ def test_bookkeeping_kernels_match_numpy():
     # equal weights add up exactly as np.bincount adds them
     for w in (1.0, 80.0, 33.3, 0.1):
         slots = rng.choice(n, 5000)
-        assert np.array_equal(kernels.repeated_sum(w, np.bincount(borough[slots], minlength=10)),
-                              np.bincount(borough[slots], weights=np.full(len(slots), w), minlength=10))
+        assert np.array_equal(
+            kernels.repeated_sum(w, np.bincount(borough[slots], minlength=10)),
+            np.bincount(borough[slots], weights=np.full(len(slots), w), minlength=10),
+        )
     assert [kernels.at_least(v) for v in (12, 12.0, 12.5, -0.5)] == [12, 12, 13, 0]
 
 
@@ -438,9 +487,33 @@ def _check_review_tracked(rng, n, borough):
     got_status, got_month = status.copy(), status_month.copy()
     completed, dropped, stocks = np.zeros(10, np.int64), np.zeros(10, np.int64), np.zeros((6, 10), np.int64)
     *columns, w, s_, a, iws, was_waiting = kernels.review_tracked(
-        tracked, status[tracked], status_month[tracked], borough[tracked], got_status, got_month, leavers, month,
-        float(support), float(after), float(in_work), float(max_wait), p_drop, key, eligible, diverged,
-        diverged_eligible, NONE, WAITING, SUPPORTED, AFTER, IN_WORK_SUPPORT, DONE, completed, dropped, stocks)
+        tracked,
+        status[tracked],
+        status_month[tracked],
+        borough[tracked],
+        got_status,
+        got_month,
+        leavers,
+        month,
+        float(support),
+        float(after),
+        float(in_work),
+        float(max_wait),
+        p_drop,
+        key,
+        eligible,
+        diverged,
+        diverged_eligible,
+        NONE,
+        WAITING,
+        SUPPORTED,
+        AFTER,
+        IN_WORK_SUPPORT,
+        DONE,
+        completed,
+        dropped,
+        stocks,
+    )
     kept = columns[0]
     lists = [kept[at] for at in (w, s_, a, iws)]
     for column, records in zip(columns[1:], (got_status, got_month, borough), strict=True):
@@ -488,9 +561,23 @@ def _check_review_employers(rng):
     status_month = (month - rng.integers(0, 30, n)).astype(np.int16)
     support, after, max_wait, p_drop = 12, 6, 4, 0.25
     got_status, got_month, events = status.copy(), status_month.copy(), np.zeros(n, dtype=np.uint8)
-    waiting, supported = kernels.review_employers(got_status, got_month, month, float(support), float(after),
-                                                  float(max_wait), p_drop, streams.key("d"), WAITING, SUPPORTED,
-                                                  AFTER, DONE, events, 1, 2)
+    waiting, supported = kernels.review_employers(
+        got_status,
+        got_month,
+        month,
+        float(support),
+        float(after),
+        float(max_wait),
+        p_drop,
+        streams.key("d"),
+        WAITING,
+        SUPPORTED,
+        AFTER,
+        DONE,
+        events,
+        1,
+        2,
+    )
     spent = month - status_month.astype(np.int64)
     ending = (status == SUPPORTED) & (spent >= support)
     ended = (status == AFTER) & (spent >= after)

@@ -71,9 +71,11 @@ def test_datacollector_gives_monthly_stocks(small_run):
     df = small_run.datacollector.get_model_vars_dataframe()
     assert len(df) == small_run.month + 1
     assert {"in_work", "out_of_work_health", "employment_rate"} <= set(df.columns)
-    pd.testing.assert_series_equal(df["in_work"].reset_index(drop=True),
-                                   small_run.results.monthly()["in_work"].reset_index(drop=True),
-                                   check_names=False)
+    pd.testing.assert_series_equal(
+        df["in_work"].reset_index(drop=True),
+        small_run.results.monthly()["in_work"].reset_index(drop=True),
+        check_names=False,
+    )
 
 
 def test_common_random_numbers_keep_other_processes_draws():

@@ -31,9 +31,15 @@ def kernel(tmp_path_factory):
     root = tmp_path_factory.mktemp("jupyter")
     spec = root / "kernels" / "gmsim-test"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "gmsim tests", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "gmsim tests",
+                "language": "python",
+            }
+        )
+    )
     return str(root)
 
 
@@ -45,6 +51,7 @@ def test_notebook_runs(path, monkeypatch, kernel):
     monkeypatch.setenv("GMSIM_NOTEBOOK_RUNS", os.environ.get("GMSIM_NOTEBOOK_RUNS", "2"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="gmsim-test",
-                                     resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name="gmsim-test", resources={"metadata": {"path": str(path.parent)}}
+    )
     client.execute()

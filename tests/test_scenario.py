@@ -118,8 +118,9 @@ def test_utf8_bom_and_unicode_description(tmp_path):
 
 
 def test_to_dict_is_json_and_round_trips_through_yaml(tmp_path):
-    s = Scenario.from_dict({"name": "rt", "description": "x: y", "seed": 3,
-                            "parameters": {"benefits.reassessment_rate": 0.02}})
+    s = Scenario.from_dict(
+        {"name": "rt", "description": "x: y", "seed": 3, "parameters": {"benefits.reassessment_rate": 0.02}}
+    )
     d = s.to_dict()
     assert json.loads(json.dumps(d)) == d
     assert set(d) == {"name", "description", "seed", "months", "population", "parameters", "modules", "strands"}
@@ -183,8 +184,7 @@ def test_empty_file(tmp_path, text):
     assert "empty" in message
 
 
-@pytest.mark.parametrize(("text", "shown"), [("- a\n- b\n", "a list"), ("just text\n", "'just text'"),
-                                             ("42\n", "42")])
+@pytest.mark.parametrize(("text", "shown"), [("- a\n- b\n", "a list"), ("just text\n", "'just text'"), ("42\n", "42")])
 def test_top_level_not_a_mapping(tmp_path, text, shown):
     _, message = only_problem(tmp_path, text)
     assert "expected a mapping" in message and shown in message
@@ -260,13 +260,16 @@ def test_wrong_type_or_out_of_range(tmp_path, text, key, fragment):
     assert message.startswith("expected ")
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ("name: a\nseed: true\n", "seed"),
-    ("name: a\nmonths: yes\n", "months"),
-    ("name: a\npopulation: {history_sample: false}\n", "population.history_sample"),
-    ("name: a\npopulation: {scale: true}\n", "population.scale"),
-    ("name: a\nparameters: {benefits.reassessment_rate: true}\n", "parameters.benefits.reassessment_rate"),
-])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("name: a\nseed: true\n", "seed"),
+        ("name: a\nmonths: yes\n", "months"),
+        ("name: a\npopulation: {history_sample: false}\n", "population.history_sample"),
+        ("name: a\npopulation: {scale: true}\n", "population.scale"),
+        ("name: a\nparameters: {benefits.reassessment_rate: true}\n", "parameters.benefits.reassessment_rate"),
+    ],
+)
 def test_booleans_are_not_numbers(tmp_path, text, key):
     got_key, message = only_problem(tmp_path, text)
     assert got_key == key
@@ -281,14 +284,17 @@ def test_unknown_parameter_with_suggestion(tmp_path):
     assert "(did you mean 'out_of_work_to_in_work.base'?)" in message
 
 
-@pytest.mark.parametrize(("name", "value", "fragment"), [
-    ("benefits.reassessment_rate", "-0.1", ">= 0"),
-    ("demography.mortality.16-24", "1.5", "probability"),
-    ("out_of_work_to_in_work.base", ".nan", "finite"),
-    ("out_of_work_to_in_work.base", "fast", "expected a number"),
-    ("out_of_work_to_in_work.base", "[0.1]", "expected a number, got a list"),
-    ("out_of_work_to_in_work.base", "1" + "0" * 400, "expected a number"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("benefits.reassessment_rate", "-0.1", ">= 0"),
+        ("demography.mortality.16-24", "1.5", "probability"),
+        ("out_of_work_to_in_work.base", ".nan", "finite"),
+        ("out_of_work_to_in_work.base", "fast", "expected a number"),
+        ("out_of_work_to_in_work.base", "[0.1]", "expected a number, got a list"),
+        ("out_of_work_to_in_work.base", "1" + "0" * 400, "expected a number"),
+    ],
+)
 def test_invalid_parameter_value(tmp_path, name, value, fragment):
     key, message = only_problem(tmp_path, f"name: a\nparameters:\n  {name}: {value}\n")
     assert key == f"parameters.{name}"
@@ -319,8 +325,13 @@ def test_all_problems_reported_together(tmp_path):
         load_scenario(path)
     keys = [k for k, _ in info.value.problems]
     assert keys == [  # every problem, in the order of the file
-        "name", "sede", "months", "population.scale", "population.histroy_sample",
-        "parameters.out_of_work_to_in_work.bse", "parameters.benefits.reassessment_rate",
+        "name",
+        "sede",
+        "months",
+        "population.scale",
+        "population.histroy_sample",
+        "parameters.out_of_work_to_in_work.bse",
+        "parameters.benefits.reassessment_rate",
         "parameters.in_work_to_at_risk.base",
     ]
     lines = str(info.value).splitlines()
@@ -349,8 +360,13 @@ def test_error_without_path_omits_it():
 
 def test_content_hash_equal_for_equal_content(tmp_path):
     a = load_scenario(write(tmp_path, "name: a\nseed: 2\npopulation: {scale: 1}\n", "a.yaml"))
-    b = load_scenario(write(tmp_path, "# same content, other layout\npopulation:\n  scale: 1.0\n"
-                                      "seed: 2\nname: a\nmonths: 120\n", "b.yaml"))
+    b = load_scenario(
+        write(
+            tmp_path,
+            "# same content, other layout\npopulation:\n  scale: 1.0\nseed: 2\nname: a\nmonths: 120\n",
+            "b.yaml",
+        )
+    )
     assert a.content_hash() == b.content_hash()
     assert len(a.content_hash()) == 64 and all(c in string.hexdigits for c in a.content_hash())
     assert Scenario.default().content_hash() == Scenario.default().content_hash()
@@ -363,11 +379,18 @@ def test_parameter_order_does_not_change_the_hash():
     assert a.content_hash() == b.content_hash()
 
 
-@pytest.mark.parametrize("change", [
-    {"name": "other"}, {"description": "x"}, {"seed": 2}, {"months": 119},
-    {"population": {"scale": 0.5}}, {"population": {"history_sample": 999}},
-    {"parameters": {"out_of_work_to_in_work.base": 0.15}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"name": "other"},
+        {"description": "x"},
+        {"seed": 2},
+        {"months": 119},
+        {"population": {"scale": 0.5}},
+        {"population": {"history_sample": 999}},
+        {"parameters": {"out_of_work_to_in_work.base": 0.15}},
+    ],
+)
 def test_content_hash_changes_with_any_change(change):
     base = Scenario.default()
     changed = Scenario.from_dict({**base.to_dict(), **change})
@@ -386,11 +409,18 @@ def test_with_overrides_replaces_values_and_keeps_the_rest():
     assert s.with_overrides(seed=0).seed == 0
 
 
-@pytest.mark.parametrize(("kwargs", "key"), [
-    ({"seed": -1}, "seed"), ({"months": 0}, "months"), ({"months": 5000}, "months"),
-    ({"scale": 0.0}, "population.scale"), ({"scale": 11.0}, "population.scale"),
-    ({"scale": math.nan}, "population.scale"), ({"seed": True}, "seed"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "key"),
+    [
+        ({"seed": -1}, "seed"),
+        ({"months": 0}, "months"),
+        ({"months": 5000}, "months"),
+        ({"scale": 0.0}, "population.scale"),
+        ({"scale": 11.0}, "population.scale"),
+        ({"scale": math.nan}, "population.scale"),
+        ({"seed": True}, "seed"),
+    ],
+)
 def test_with_overrides_validates(kwargs, key):
     with pytest.raises(ScenarioError) as info:
         Scenario.default().with_overrides(**kwargs)
@@ -451,8 +481,13 @@ def test_strands_block_parses_and_round_trips(tmp_path):
     assert s.strands["in_work"] == StrandSpec()  # nothing under it: every setting at its default
     d = s.to_dict()
     assert json.loads(json.dumps(d)) == d
-    assert d["strands"]["early_help"] == {"budget_gbp_per_year": 3e6, "unit_cost_gbp": None, "start_month": 1,
-                                          "end_month": None, "parameters": {}}
+    assert d["strands"]["early_help"] == {
+        "budget_gbp_per_year": 3e6,
+        "unit_cost_gbp": None,
+        "start_month": 1,
+        "end_month": None,
+        "parameters": {},
+    }
     assert load_scenario(write(tmp_path, s.to_yaml(), "rt.yaml")) == s
     assert Scenario.from_dict(d).content_hash() == s.content_hash()
     assert s.with_overrides(seed=4).strands == s.strands
@@ -462,10 +497,18 @@ def test_strands_change_the_hash_and_equal_numbers_hash_alike():
     base = Scenario.from_dict({"name": "a"})
     funded = Scenario.from_dict({"name": "a", "strands": {"early_help": {"budget_gbp_per_year": 1}}})
     assert base.content_hash() != funded.content_hash()
-    ints = Scenario.from_dict({"name": "a", "strands": {"early_help": {"parameters": {
-        "effects.out_of_work_to_in_work": 2, "support_months": 6.0}}}})
-    floats = Scenario.from_dict({"name": "a", "strands": {"early_help": {"parameters": {
-        "effects.out_of_work_to_in_work": 2.0, "support_months": 6}}}})
+    ints = Scenario.from_dict(
+        {
+            "name": "a",
+            "strands": {"early_help": {"parameters": {"effects.out_of_work_to_in_work": 2, "support_months": 6.0}}},
+        }
+    )
+    floats = Scenario.from_dict(
+        {
+            "name": "a",
+            "strands": {"early_help": {"parameters": {"effects.out_of_work_to_in_work": 2.0, "support_months": 6}}},
+        }
+    )
     assert ints.content_hash() == floats.content_hash()
 
 
@@ -503,17 +546,19 @@ def test_start_after_end(tmp_path):
 
 
 def test_strand_months_may_go_beyond_the_run():
-    s = Scenario.from_dict({"name": "a", "months": 12, "strands": {"in_work": {"start_month": 100,
-                                                                              "end_month": 1200}}})
+    s = Scenario.from_dict({"name": "a", "months": 12, "strands": {"in_work": {"start_month": 100, "end_month": 1200}}})
     assert s.strands["in_work"].start_month == 100
 
 
-@pytest.mark.parametrize(("setting", "fragment"), [
-    ("start_month: 0", "expected a month from 1 to 1200, got 0"),
-    ("end_month: 1201", "expected a month from 1 to 1200, got 1201"),
-    ("start_month: 1.5", "got 1.5"),
-    ("budgt: 3", "unknown key 'budgt' (did you mean 'budget_gbp_per_year'?)"),
-])
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("start_month: 0", "expected a month from 1 to 1200, got 0"),
+        ("end_month: 1201", "expected a month from 1 to 1200, got 1201"),
+        ("start_month: 1.5", "got 1.5"),
+        ("budgt: 3", "unknown key 'budgt' (did you mean 'budget_gbp_per_year'?)"),
+    ],
+)
 def test_invalid_strand_settings(tmp_path, setting, fragment):
     key, message = only_problem(tmp_path, f"name: a\nstrands:\n  in_work: {{{setting}}}\n")
     assert key == f"strands.in_work.{setting.split(':')[0]}"
@@ -528,22 +573,25 @@ def test_unknown_strand_parameter_with_suggestion(tmp_path):
     assert "(did you mean 'effects.out_of_work_to_in_work'?)" in message
 
 
-@pytest.mark.parametrize(("name", "value", "fragment"), [
-    ("effects.out_of_work_to_in_work", "0", "hazard ratio > 0"),
-    ("effects.out_of_work_to_in_work", "-1.5", "hazard ratio > 0"),
-    ("effects.out_of_work_to_in_work", "fast", "expected a number"),
-    ("effects.out_of_work_to_in_work", ".nan", "expected a number"),
-    ("effects.out_of_work_to_in_work", "1" + "0" * 400, "expected a number"),
-    ("effects.out_of_work_to_in_work", "2020-01-01", "(a date)"),
-    ("routes.jobcentre.take_up", "1.5", "share between 0 and 1"),
-    ("routes.jobcentre.rate", "-0.1", ">= 0"),
-    ("support_months", "2.5", "whole number of months"),
-    ("unit_cost_gbp", "0", "expected a number of GBP > 0, got 0"),
-    ("eligibility.benefits", "jobseeker", "expected a list"),
-    ("eligibility.benefits", "[limited_capabilty]", "did you mean 'limited_capability'?"),
-    ("eligibility.benefits", "[3]", "expected a list of names"),
-    ("effects", "{out_of_work_to_in_work: 2}", "'effects.out_of_work_to_in_work'"),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("effects.out_of_work_to_in_work", "0", "hazard ratio > 0"),
+        ("effects.out_of_work_to_in_work", "-1.5", "hazard ratio > 0"),
+        ("effects.out_of_work_to_in_work", "fast", "expected a number"),
+        ("effects.out_of_work_to_in_work", ".nan", "expected a number"),
+        ("effects.out_of_work_to_in_work", "1" + "0" * 400, "expected a number"),
+        ("effects.out_of_work_to_in_work", "2020-01-01", "(a date)"),
+        ("routes.jobcentre.take_up", "1.5", "share between 0 and 1"),
+        ("routes.jobcentre.rate", "-0.1", ">= 0"),
+        ("support_months", "2.5", "whole number of months"),
+        ("unit_cost_gbp", "0", "expected a number of GBP > 0, got 0"),
+        ("eligibility.benefits", "jobseeker", "expected a list"),
+        ("eligibility.benefits", "[limited_capabilty]", "did you mean 'limited_capability'?"),
+        ("eligibility.benefits", "[3]", "expected a list of names"),
+        ("effects", "{out_of_work_to_in_work: 2}", "'effects.out_of_work_to_in_work'"),
+    ],
+)
 def test_invalid_strand_parameter(tmp_path, name, value, fragment):
     text = f"name: a\nstrands:\n  work_and_health:\n    parameters:\n      {name}: {value}\n"
     key, message = only_problem(tmp_path, text)
@@ -553,19 +601,25 @@ def test_invalid_strand_parameter(tmp_path, name, value, fragment):
 
 def test_hazard_ratio_zero_rejected():
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict({"name": "a", "strands": {"early_help": {"parameters": {
-            "effects.at_risk_to_in_work": 0}}}})
-    assert info.value.problems == [("strands.early_help.parameters.effects.at_risk_to_in_work",
-                                    "expected a hazard ratio > 0, got 0")]
+        Scenario.from_dict({"name": "a", "strands": {"early_help": {"parameters": {"effects.at_risk_to_in_work": 0}}}})
+    assert info.value.problems == [
+        ("strands.early_help.parameters.effects.at_risk_to_in_work", "expected a hazard ratio > 0, got 0")
+    ]
 
 
-@pytest.mark.parametrize(("block", "key", "fragment"), [
-    ("strands: [work_and_health]", "strands", "expected a mapping of strand names to their settings, got a list"),
-    ("strands:\n  work_and_health: 6000000", "strands.work_and_health", "expected a mapping of strand settings"),
-    ("strands:\n  3: {}", "strands.3", "strand names must be text"),
-    ("strands:\n  work_and_health: {parameters: [1]}", "strands.work_and_health.parameters",
-     "expected a mapping of parameter names to values, got a list"),
-])
+@pytest.mark.parametrize(
+    ("block", "key", "fragment"),
+    [
+        ("strands: [work_and_health]", "strands", "expected a mapping of strand names to their settings, got a list"),
+        ("strands:\n  work_and_health: 6000000", "strands.work_and_health", "expected a mapping of strand settings"),
+        ("strands:\n  3: {}", "strands.3", "strand names must be text"),
+        (
+            "strands:\n  work_and_health: {parameters: [1]}",
+            "strands.work_and_health.parameters",
+            "expected a mapping of parameter names to values, got a list",
+        ),
+    ],
+)
 def test_strands_of_the_wrong_shape(tmp_path, block, key, fragment):
     got_key, message = only_problem(tmp_path, f"name: a\n{block}\n")
     assert got_key == key
@@ -591,9 +645,14 @@ def test_several_strand_errors_reported_together(tmp_path):
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert [k for k, _ in info.value.problems] == [
-        "months", "strands.work_and_heath", "strands.work_and_health.budget_gbp_per_year",
-        "strands.work_and_health.unit_cost_gbp", "strands.work_and_health.parameters.effects.out_of_work_to_in_wrk",
-        "strands.work_and_health.parameters.effects.health_recovery", "strands.early_help", "parameters.nope",
+        "months",
+        "strands.work_and_heath",
+        "strands.work_and_health.budget_gbp_per_year",
+        "strands.work_and_health.unit_cost_gbp",
+        "strands.work_and_health.parameters.effects.out_of_work_to_in_wrk",
+        "strands.work_and_health.parameters.effects.health_recovery",
+        "strands.early_help",
+        "parameters.nope",
     ]
     lines = str(info.value).splitlines()
     assert len(lines) == 8 and all(line.startswith(f"{path}: ") for line in lines)
@@ -609,7 +668,9 @@ def test_strand_fields_are_documented():
 
 
 def test_extends_merges_a_two_level_chain(tmp_path):
-    write(tmp_path, """
+    write(
+        tmp_path,
+        """
 name: grandparent
 description: the root
 seed: 5
@@ -622,11 +683,18 @@ strands:
     end_month: 24
     parameters: {support_months: 24, max_referrals: 5000}
   early_help: {budget_gbp_per_year: 10}
-""", "grandparent.yaml")
+""",
+        "grandparent.yaml",
+    )
     (tmp_path / "sub").mkdir()
-    write(tmp_path / "sub", "extends: ../grandparent.yaml\nname: parent\nmonths: 36\n"
-                            "population: {history_sample: 20}\n", "parent.yaml")
-    child = write(tmp_path, """
+    write(
+        tmp_path / "sub",
+        "extends: ../grandparent.yaml\nname: parent\nmonths: 36\npopulation: {history_sample: 20}\n",
+        "parent.yaml",
+    )
+    child = write(
+        tmp_path,
+        """
 extends: sub/parent.yaml
 name: child
 parameters: {benefits.reassessment_rate: 0.03}
@@ -635,7 +703,9 @@ strands:
     budget_gbp_per_year: 2000
     parameters: {support_months: 12}
   in_work: {budget_gbp_per_year: 5}
-""", "child.yaml")
+""",
+        "child.yaml",
+    )
     s = load_scenario(child)
     assert (s.name, s.description, s.seed, s.months) == ("child", "the root", 5, 36)
     assert s.population == PopulationSpec(scale=0.5, history_sample=20)
@@ -682,19 +752,23 @@ def test_extends_cycle(tmp_path):
         load_scenario(a)
     [(key, message)] = info.value.problems
     assert key == "extends" and info.value.files == [str(b)]
-    assert message == (f"'a.yaml' closes a cycle: {a} -> {b} -> {a} "
-                       "(scenario files must not extend each other in a cycle)")
+    assert message == (
+        f"'a.yaml' closes a cycle: {a} -> {b} -> {a} (scenario files must not extend each other in a cycle)"
+    )
     self_loop = write(tmp_path, "extends: self.yaml\nname: s\n", "self.yaml")
     with pytest.raises(ScenarioError, match="cycle"):
         load_scenario(self_loop)
 
 
-@pytest.mark.parametrize(("value", "fragment"), [
-    ("3", "expected the path of a scenario file to extend (text), got 3"),
-    ("[a.yaml]", "got a list"),
-    ("''", "(blank text)"),
-    (".", "is a directory"),
-])
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ("3", "expected the path of a scenario file to extend (text), got 3"),
+        ("[a.yaml]", "got a list"),
+        ("''", "(blank text)"),
+        (".", "is a directory"),
+    ],
+)
 def test_extends_of_the_wrong_kind(tmp_path, value, fragment):
     key, message = only_problem(tmp_path, f"name: a\nextends: {value}\n")
     assert key == "extends"
@@ -790,8 +864,10 @@ def dummy_strand(tmp_path):
 def test_modules_import_a_py_file_that_registers_a_strand(tmp_path, monkeypatch, dummy_strand):
     from gmsim.interventions.base import registered
 
-    text = ("name: mine\nmodules: [strands/dummy.py]\nstrands:\n  test_dummy_strand:\n"
-            "    budget_gbp_per_year: 1200\n    parameters: {support_months: 6, effects.out_of_work_to_in_work: 2}\n")
+    text = (
+        "name: mine\nmodules: [strands/dummy.py]\nstrands:\n  test_dummy_strand:\n"
+        "    budget_gbp_per_year: 1200\n    parameters: {support_months: 6, effects.out_of_work_to_in_work: 2}\n"
+    )
     path = write(tmp_path, text)
     monkeypatch.chdir(tmp_path / "strands")  # the path is relative to the scenario's folder, not here
     s = load_scenario(path)
@@ -802,11 +878,20 @@ def test_modules_import_a_py_file_that_registers_a_strand(tmp_path, monkeypatch,
     assert Scenario.from_dict(yaml.safe_load(s.to_yaml())) == s
     assert s.with_overrides(months=3).modules == s.modules
     with pytest.raises(ScenarioError) as info:
-        Scenario.from_dict({"name": "a", "modules": [str(dummy_strand)], "strands": {"test_dummy_strand": {
-            "parameters": {"support_month": 1, "effects.out_of_work_to_in_work": 0}}}})
+        Scenario.from_dict(
+            {
+                "name": "a",
+                "modules": [str(dummy_strand)],
+                "strands": {
+                    "test_dummy_strand": {"parameters": {"support_month": 1, "effects.out_of_work_to_in_work": 0}}
+                },
+            }
+        )
     assert info.value.problems == [
-        ("strands.test_dummy_strand.parameters.support_month",
-         "unknown parameter of test_dummy_strand (did you mean 'support_months'?)"),
+        (
+            "strands.test_dummy_strand.parameters.support_month",
+            "unknown parameter of test_dummy_strand (did you mean 'support_months'?)",
+        ),
         ("strands.test_dummy_strand.parameters.effects.out_of_work_to_in_work", "expected a hazard ratio > 0, got 0"),
     ]
 
@@ -822,27 +907,40 @@ def test_modules_by_dotted_name(tmp_path, monkeypatch, dummy_strand):
     (package / "__init__.py").write_text("", encoding="utf-8")
     (package / "mine.py").write_text(DUMMY_STRAND, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
-    s = Scenario.from_dict({"name": "a", "modules": ["gmsim_test_pkg_7f3a.mine"],
-                            "strands": {"test_dummy_strand": {"budget_gbp_per_year": 1}}})
+    s = Scenario.from_dict(
+        {
+            "name": "a",
+            "modules": ["gmsim_test_pkg_7f3a.mine"],
+            "strands": {"test_dummy_strand": {"budget_gbp_per_year": 1}},
+        }
+    )
     assert s.modules == ["gmsim_test_pkg_7f3a.mine"]
 
 
 def test_parent_modules_are_kept_by_the_child(tmp_path, dummy_strand):
     write(tmp_path, "name: p\nmodules: [strands/dummy.py]\nstrands:\n  test_dummy_strand:\n", "parent.yaml")
     (tmp_path / "other").mkdir()
-    s = load_scenario(write(tmp_path / "other", "extends: ../parent.yaml\nname: c\nmodules: [json]\n"
-                                                "strands:\n  test_dummy_strand: {budget_gbp_per_year: 5}\n"))
+    s = load_scenario(
+        write(
+            tmp_path / "other",
+            "extends: ../parent.yaml\nname: c\nmodules: [json]\n"
+            "strands:\n  test_dummy_strand: {budget_gbp_per_year: 5}\n",
+        )
+    )
     assert s.modules == [str(dummy_strand), "json"]
     assert s.strands["test_dummy_strand"].budget_gbp_per_year == 5
 
 
-@pytest.mark.parametrize(("entry", "fragment"), [
-    ("gmsim_no_such_module_x", "cannot import 'gmsim_no_such_module_x' (ModuleNotFoundError: No module named"),
-    ("missing.py", "no such file 'missing.py' (looked in "),
-    ("3rd.party", "expected a Python module name (like my_package.my_strand) or the path of a .py file"),
-    ("''", "(blank text)"),
-    ("[json]", "got a list"),
-])
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ("gmsim_no_such_module_x", "cannot import 'gmsim_no_such_module_x' (ModuleNotFoundError: No module named"),
+        ("missing.py", "no such file 'missing.py' (looked in "),
+        ("3rd.party", "expected a Python module name (like my_package.my_strand) or the path of a .py file"),
+        ("''", "(blank text)"),
+        ("[json]", "got a list"),
+    ],
+)
 def test_module_import_failure(tmp_path, entry, fragment):
     key, message = only_problem(tmp_path, f"name: a\nmodules: [{entry}]\n")
     assert key == "modules.0"
@@ -853,8 +951,10 @@ def test_module_raising_on_import_is_reported(tmp_path):
     write(tmp_path, "raise RuntimeError('boom')\n", "broken.py")
     write(tmp_path, "import sys\nsys.exit(3)\n", "exits.py")
     problems = problems_of(tmp_path, "name: a\nmodules: [json, broken.py, exits.py]\n")
-    assert problems == [("modules.1", "cannot import 'broken.py' (RuntimeError: boom)"),
-                        ("modules.2", "cannot import 'exits.py' (SystemExit: 3)")]
+    assert problems == [
+        ("modules.1", "cannot import 'broken.py' (RuntimeError: boom)"),
+        ("modules.2", "cannot import 'exits.py' (SystemExit: 3)"),
+    ]
 
 
 def test_modules_must_be_a_list(tmp_path):
@@ -865,32 +965,82 @@ def test_modules_must_be_a_list(tmp_path):
 
 # ---------------------------------------------------------------------------- fuzzing
 
-FIELDS = ["name", "description", "seed", "months", "population", "parameters", "scale", "history_sample",
-          "out_of_work_to_in_work.base", "benefits.reassessment_rate", "demography.mortality.16-24",
-          "extends", "modules", "strands", "work_and_health", "early_help", "budget_gbp_per_year", "unit_cost_gbp",
-          "start_month", "end_month", "effects.out_of_work_to_in_work", "eligibility.benefits", "support_months",
-          "fuzz.yaml", "s.yaml", "json", "x.py"]
+FIELDS = [
+    "name",
+    "description",
+    "seed",
+    "months",
+    "population",
+    "parameters",
+    "scale",
+    "history_sample",
+    "out_of_work_to_in_work.base",
+    "benefits.reassessment_rate",
+    "demography.mortality.16-24",
+    "extends",
+    "modules",
+    "strands",
+    "work_and_health",
+    "early_help",
+    "budget_gbp_per_year",
+    "unit_cost_gbp",
+    "start_month",
+    "end_month",
+    "effects.out_of_work_to_in_work",
+    "eligibility.benefits",
+    "support_months",
+    "fuzz.yaml",
+    "s.yaml",
+    "json",
+    "x.py",
+]
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(), st.integers(min_value=-(10**400), max_value=10**400),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20), st.sampled_from(FIELDS),
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=-(10**400), max_value=10**400),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20),
+    st.sampled_from(FIELDS),
     st.dates(),
 )
-keys = st.one_of(st.sampled_from(FIELDS), st.text(max_size=12), st.integers(), st.booleans(), st.none(),
-                 st.floats(allow_nan=False), st.dates())
+keys = st.one_of(
+    st.sampled_from(FIELDS),
+    st.text(max_size=12),
+    st.integers(),
+    st.booleans(),
+    st.none(),
+    st.floats(allow_nan=False),
+    st.dates(),
+)
 structures = st.recursive(
     scalars,
     lambda children: st.one_of(st.lists(children, max_size=4), st.dictionaries(keys, children, max_size=5)),
     max_leaves=20,
 )
 # Strand blocks: known and unknown names, settings and parameters with random values.
-STRAND_PARAMETERS = ["effects.out_of_work_to_in_work", "eligibility.benefits", "support_months", "max_referrals",
-                     "routes.jobcentre.rate", "routes.gp.take_up", "unit_cost_gbp", "effects", "support_month"]
-strand_values = st.one_of(st.floats(min_value=-2, max_value=30), st.integers(-2, 30), structures,
-                          st.lists(st.sampled_from(["jobseeker", "limited_capability", "support_group", "x"])))
+STRAND_PARAMETERS = [
+    "effects.out_of_work_to_in_work",
+    "eligibility.benefits",
+    "support_months",
+    "max_referrals",
+    "routes.jobcentre.rate",
+    "routes.gp.take_up",
+    "unit_cost_gbp",
+    "effects",
+    "support_month",
+]
+strand_values = st.one_of(
+    st.floats(min_value=-2, max_value=30),
+    st.integers(-2, 30),
+    structures,
+    st.lists(st.sampled_from(["jobseeker", "limited_capability", "support_group", "x"])),
+)
 strand_parameters = st.one_of(
     st.dictionaries(st.sampled_from(STRAND_PARAMETERS), strand_values, min_size=1, max_size=4),
-    st.dictionaries(keys, structures, max_size=3), structures,
+    st.dictionaries(keys, structures, max_size=3),
+    structures,
 )
 strand_fields = {
     "budget_gbp_per_year": st.one_of(st.floats(min_value=-10, max_value=1e7), structures),
@@ -898,23 +1048,32 @@ strand_fields = {
     "start_month": st.one_of(st.integers(-2, 1300), structures),
     "end_month": st.one_of(st.integers(-2, 1300), structures),
 }
-strand_settings = st.one_of(st.fixed_dictionaries({}, optional={**strand_fields, "parameters": strand_parameters}),
-                            st.fixed_dictionaries({"parameters": strand_parameters}, optional=strand_fields))
+strand_settings = st.one_of(
+    st.fixed_dictionaries({}, optional={**strand_fields, "parameters": strand_parameters}),
+    st.fixed_dictionaries({"parameters": strand_parameters}, optional=strand_fields),
+)
 strands = st.one_of(
-    st.dictionaries(st.sampled_from(["work_and_health", "early_help", "in_work", "care_and_support", "work_and_heath"]),
-                    st.one_of(strand_settings, st.none()), min_size=1, max_size=3),
+    st.dictionaries(
+        st.sampled_from(["work_and_health", "early_help", "in_work", "care_and_support", "work_and_heath"]),
+        st.one_of(strand_settings, st.none()),
+        min_size=1,
+        max_size=3,
+    ),
     st.dictionaries(keys, st.one_of(strand_settings, structures), max_size=3),
 )
 # Mostly-valid scenarios with random values in the right places, to reach the deeper checks.
 shaped = st.fixed_dictionaries(
     {"name": st.one_of(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,10}", fullmatch=True), structures)},
     optional={
-        "seed": structures, "months": structures, "description": structures,
-        "population": st.one_of(st.fixed_dictionaries({}, optional={"scale": structures,
-                                                                    "history_sample": structures}),
-                                structures),
+        "seed": structures,
+        "months": structures,
+        "description": structures,
+        "population": st.one_of(
+            st.fixed_dictionaries({}, optional={"scale": structures, "history_sample": structures}), structures
+        ),
         "parameters": st.one_of(st.dictionaries(keys, structures, max_size=4), structures),
-        "extends": structures, "modules": st.one_of(st.lists(structures, max_size=3), structures),
+        "extends": structures,
+        "modules": st.one_of(st.lists(structures, max_size=3), structures),
         "strands": st.one_of(strands, structures),
     },
 )
@@ -948,8 +1107,11 @@ def no_imports(tmp_path, monkeypatch):
 
 
 # GMSIM_FUZZ_EXAMPLES=5000 for a longer hunt; the default keeps the file fast.
-FUZZ = settings(max_examples=int(os.environ.get("GMSIM_FUZZ_EXAMPLES", "200")), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=int(os.environ.get("GMSIM_FUZZ_EXAMPLES", "200")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @FUZZ
@@ -961,9 +1123,11 @@ def test_fuzz_random_bytes(tmp_path, no_imports, data):
 
 
 @FUZZ
-@given(text=st.text(alphabet=st.sampled_from(list("name:sed{}[]-,'\"!&*#|>?%@` \n\t0123.e+") + ["\x00", "é",
-                                                                                           "\ufeff"]),
-                    max_size=80))
+@given(
+    text=st.text(
+        alphabet=st.sampled_from(list("name:sed{}[]-,'\"!&*#|>?%@` \n\t0123.e+") + ["\x00", "é", "\ufeff"]), max_size=80
+    )
+)
 def test_fuzz_yaml_like_text(tmp_path, no_imports, text):
     path = tmp_path / "fuzz.yaml"
     path.write_text(text, encoding="utf-8")

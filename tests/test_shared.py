@@ -29,8 +29,16 @@ def assert_same_run(shared: SharedRuns, k: int, alone: GMModel) -> None:
     for name in ("stock", "spells", "flows", "cohort"):
         assert np.array_equal(getattr(m.results, name), getattr(alone.results, name)), name
     for a, b in zip(m.interventions, alone.interventions, strict=True):
-        for name in ("counts", "cohort", "status", "status_month", "referred_month", "started_month", "job_month",
-                     "flags"):
+        for name in (
+            "counts",
+            "cohort",
+            "status",
+            "status_month",
+            "referred_month",
+            "started_month",
+            "job_month",
+            "flags",
+        ):
             assert np.array_equal(getattr(a, name), getattr(b, name)), f"{a.name}.{name}"
     # The in-work strand marks only the staff whose month its effects could change, and the sampled pathways'.
     staff_bits = sum(1 << iv.index for iv in m.interventions if iv.reads_staff_table)
@@ -111,12 +119,15 @@ def test_runs_match_when_people_die_in_one_and_not_the_other(records):
     # The strands change who has a complex condition; with such conditions made very deadly, some people
     # die in a funded run and not in the baseline (or the other way), and the entrants in their slots differ.
     names = ("baseline", "working_well", "equal_split")
-    scs = [Scenario.from_dict({**s.to_dict(), "parameters": {"demography.mortality_complex_ratio": 200.0}})
-           for s in scenarios(names)]
+    scs = [
+        Scenario.from_dict({**s.to_dict(), "parameters": {"demography.mortality_complex_ratio": 200.0}})
+        for s in scenarios(names)
+    ]
     shared = SharedRuns(scs, SEED, records=records)
     shared.run()
-    entrants_differ = [int((shared.own_people(k).person_id != shared.trunk.people.person_id).sum())
-                       for k in range(1, len(names))]
+    entrants_differ = [
+        int((shared.own_people(k).person_id != shared.trunk.people.person_id).sum()) for k in range(1, len(names))
+    ]
     assert sum(entrants_differ) > 0, entrants_differ
     for k in range(1, len(names)):  # and a run keeps just the people who differ
         mine, trunk = shared.own_people(k), shared.trunk.people
@@ -135,9 +146,17 @@ class _Boost(Intervention):
 
     @classmethod
     def default_parameters(cls):
-        return {"unit_cost_gbp": 100, "support_months": 6, "after_months": 0, "in_work_support_months": 0,
-                "max_wait_months": 2, "dropout_rate": 0.0, "max_referrals": None, "routes.self.rate": 0.5,
-                "routes.self.take_up": 1.0}
+        return {
+            "unit_cost_gbp": 100,
+            "support_months": 6,
+            "after_months": 0,
+            "in_work_support_months": 0,
+            "max_wait_months": 2,
+            "dropout_rate": 0.0,
+            "max_referrals": None,
+            "routes.self.rate": 0.5,
+            "routes.self.take_up": 1.0,
+        }
 
     def eligible(self, model):
         return model.people.state == codes.AT_RISK
@@ -212,7 +231,8 @@ def test_tasks_are_grouped_by_replicate_and_trunk_in_near_equal_parts():
     for g in parts:
         assert len({(t.replicate, t.seed, t.draws, trunk_key(t.scenario)) for t in g}) == 1
     assert sorted((t.replicate, t.scenario.name, t.scenario.months) for g in parts for t in g) == sorted(
-        (t.replicate, t.scenario.name, t.scenario.months) for t in tasks)
+        (t.replicate, t.scenario.name, t.scenario.months) for t in tasks
+    )
     assert [len(g) for g in groups(tasks, size=1)] == [1] * len(tasks)
     # memory bounds a group too: at full scale a funded run needs about 85 MB
     full = [Task(s.with_overrides(scale=1.0), 0, 1, True) for s in scs]

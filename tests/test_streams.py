@@ -50,7 +50,8 @@ def test_stream_key_is_stable():
     assert stream_key(1, "labour") == stream_key(1, "labour")
     assert stream_key(1, "labour") != stream_key(1, "health")
     assert int(stream_key(0, "x")) == int.from_bytes(
-        __import__("hashlib").blake2b(b"gmsim:0:x", digest_size=8).digest(), "little")
+        __import__("hashlib").blake2b(b"gmsim:0:x", digest_size=8).digest(), "little"
+    )
 
 
 def test_uniforms_at_slots_equal_the_full_draw():

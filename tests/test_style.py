@@ -1,18 +1,28 @@
-"""Docstrings and style are enforced by ruff (Google convention, see pyproject.toml)."""
+"""Docstrings, lint and layout are enforced by ruff (Google convention and ``ruff format``; see pyproject.toml)."""
 
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+CHECKED = ["gmsim", "tests", "benchmarks", "run_sim.py"]
 
 
-def test_ruff_is_clean():
-    ruff = shutil.which("ruff") or str(Path(__import__("sys").executable).with_name("ruff"))
+def _ruff() -> str:
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (pip install -e '.[test]')")
-    r = subprocess.run([ruff, "check", "gmsim", "tests", "benchmarks", "run_sim.py"], cwd=ROOT,
-                       capture_output=True, text=True)
+    return ruff
+
+
+def test_ruff_check_is_clean():
+    r = subprocess.run([_ruff(), "check", *CHECKED], cwd=ROOT, capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_code_is_laid_out_by_ruff_format():
+    r = subprocess.run([_ruff(), "format", "--check", *CHECKED], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, "run `ruff format " + " ".join(CHECKED) + "`:\n" + r.stdout + r.stderr

@@ -112,8 +112,7 @@ def entrant_distributions() -> dict[str, np.ndarray]:
     }
 
 
-def synthesise_people(n: int, streams: Streams, employers: Employers,
-                      target_employment: np.ndarray) -> People:
+def synthesise_people(n: int, streams: Streams, employers: Employers, target_employment: np.ndarray) -> People:
     """Create the month-0 population.
 
     Args:
@@ -145,8 +144,9 @@ def synthesise_people(n: int, streams: Streams, employers: Employers,
     # Labour state: shares by work-limiting health, tilted per borough so that employment matches
     # the borough's target and the other states share what is left in their usual proportions.
     init = pop["initial_state"]["value"]
-    groups = np.array([[g["employed"], g["out_of_work"], g["inactive_other"]]
-                       for g in (init["other"], init["work_limiting"])])
+    groups = np.array(
+        [[g["employed"], g["out_of_work"], g["inactive_other"]] for g in (init["other"], init["work_limiting"])]
+    )
     work_limiting = (severity >= codes.MODERATE).astype(np.int64)
     probs = groups[work_limiting].copy()
     gm_rate = float(np.sum(groups[work_limiting, 0]) / n)

@@ -22,11 +22,25 @@ if TYPE_CHECKING:
     from ..model import GMModel
 
 _LABELS = {
-    "sex": codes.SEXES, "borough": codes.BOROUGHS, "skills": codes.SKILLS, "condition": codes.CONDITIONS,
-    "severity": codes.SEVERITIES, "state": codes.STATES, "benefit": codes.BENEFITS,
+    "sex": codes.SEXES,
+    "borough": codes.BOROUGHS,
+    "skills": codes.SKILLS,
+    "condition": codes.CONDITIONS,
+    "severity": codes.SEVERITIES,
+    "state": codes.STATES,
+    "benefit": codes.BENEFITS,
 }
-_RECORDED = ("person_id", "age_months", "state", "months_in_state", "condition", "severity", "benefit",
-             "employer", "participation")
+_RECORDED = (
+    "person_id",
+    "age_months",
+    "state",
+    "months_in_state",
+    "condition",
+    "severity",
+    "benefit",
+    "employer",
+    "participation",
+)
 
 
 class Person:
@@ -87,8 +101,17 @@ class Person:
     def as_dict(self) -> dict[str, Any]:
         """All attributes, labelled."""
         d: dict[str, Any] = {"unique_id": self.unique_id, "slot": self.slot, "age": round(self.age, 2)}
-        for name in ("sex", "borough", "skills", "condition", "severity", "state", "months_in_state",
-                     "benefit", "months_on_benefit"):
+        for name in (
+            "sex",
+            "borough",
+            "skills",
+            "condition",
+            "severity",
+            "state",
+            "months_in_state",
+            "benefit",
+            "months_on_benefit",
+        ):
             d[name] = getattr(self, name)
         e = self._raw("employer")
         d["employer"] = None if e < 0 else e
@@ -128,8 +151,10 @@ class Employer:
         return np.flatnonzero(self.model.people.employer == self.unique_id)
 
     def __repr__(self) -> str:
-        return (f"Employer(unique_id={self.unique_id}, size_band={self.size_band!r}, "
-                f"occupational_health={self.occupational_health}, employees={len(self.employees)})")
+        return (
+            f"Employer(unique_id={self.unique_id}, size_band={self.size_band!r}, "
+            f"occupational_health={self.occupational_health}, employees={len(self.employees)})"
+        )
 
 
 class PathwayRecorder:

@@ -23,8 +23,21 @@ _MAX_MONTHS = np.iinfo(np.int16).max
 
 
 @njit(cache=True, inline="always")
-def _benefits_person(i, slot, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
-                     claim_from_work, reassessment_rate, start, p_reassess, month):
+def _benefits_person(
+    i,
+    slot,
+    state,
+    severity,
+    labour_event,
+    benefit,
+    months_on_benefit,
+    health_claim_start,
+    claim_from_work,
+    reassessment_rate,
+    start,
+    p_reassess,
+    month,
+):
     """The claim this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     ev = labour_event[i]
     if state[i] != _OOW:
@@ -45,28 +58,78 @@ def _benefits_person(i, slot, state, severity, labour_event, benefit, months_on_
 
 
 @njit(cache=True, parallel=True)
-def _benefits(state, severity, labour_event, benefit, months_on_benefit, health_claim_start, claim_from_work,
-              reassessment_rate, key, month, slots, mode):
+def _benefits(
+    state,
+    severity,
+    labour_event,
+    benefit,
+    months_on_benefit,
+    health_claim_start,
+    claim_from_work,
+    reassessment_rate,
+    key,
+    month,
+    slots,
+    mode,
+):
     start = counter_start(key, month, 0)
     p_reassess = 1.0 - np.exp(-reassessment_rate)
     if mode == EVERYONE:
         for i in prange(state.shape[0]):
-            _benefits_person(i, i, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
-                             claim_from_work, reassessment_rate, start, p_reassess, month)
+            _benefits_person(
+                i,
+                i,
+                state,
+                severity,
+                labour_event,
+                benefit,
+                months_on_benefit,
+                health_claim_start,
+                claim_from_work,
+                reassessment_rate,
+                start,
+                p_reassess,
+                month,
+            )
     else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
         compact = mode == COMPACT
         for k in range(slots.shape[0]):
             slot = slots[k]
             row = k if compact else slot
-            _benefits_person(row, slot, state, severity, labour_event, benefit, months_on_benefit, health_claim_start,
-                             claim_from_work, reassessment_rate, start, p_reassess, month)
+            _benefits_person(
+                row,
+                slot,
+                state,
+                severity,
+                labour_event,
+                benefit,
+                months_on_benefit,
+                health_claim_start,
+                claim_from_work,
+                reassessment_rate,
+                start,
+                p_reassess,
+                month,
+            )
 
 
-def benefits_step(p, reassessment_rate: float, key, month: int, slots: np.ndarray | None = None,
-                  compact: bool = False) -> None:
+def benefits_step(
+    p, reassessment_rate: float, key, month: int, slots: np.ndarray | None = None, compact: bool = False
+) -> None:
     """Start, update and end claims in place, after this month's labour moves (of ``slots`` only, if given).
 
     With ``compact``, ``p`` holds just the people of ``slots`` (see :func:`~gmsim.dynamics.hazard.slot_list`).
     """
-    _benefits(p.state, p.severity, p.labour_event, p.benefit, p.months_on_benefit, p.health_claim_start,
-              p.claim_from_work, reassessment_rate, key, month, *slot_list(slots, compact))
+    _benefits(
+        p.state,
+        p.severity,
+        p.labour_event,
+        p.benefit,
+        p.months_on_benefit,
+        p.health_claim_start,
+        p.claim_from_work,
+        reassessment_rate,
+        key,
+        month,
+        *slot_list(slots, compact),
+    )

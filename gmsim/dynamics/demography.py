@@ -29,10 +29,34 @@ def _categorical(u: float, cumulative: np.ndarray) -> int:
 
 
 @njit(cache=True, inline="always")
-def _demography_person(i, slot, person_id, age_months, sex, borough, skills, condition, severity, state,
-                       months_in_state, benefit, months_on_benefit, employer, health_claim_start, claim_from_work,
-                       labour_event, health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants,
-                       n, starts, month):
+def _demography_person(
+    i,
+    slot,
+    person_id,
+    age_months,
+    sex,
+    borough,
+    skills,
+    condition,
+    severity,
+    state,
+    months_in_state,
+    benefit,
+    months_on_benefit,
+    employer,
+    health_claim_start,
+    claim_from_work,
+    labour_event,
+    health_event,
+    exit_event,
+    exit_borough,
+    monthly_mortality,
+    complex_ratio,
+    entrants,
+    n,
+    starts,
+    month,
+):
     """Row ``i``'s month of ageing, exit and entry, with slot ``slot``'s numbers (the loops below run it).
 
     ``starts``: the month's counters of the death, borough, sex, skills, severity and condition numbers.
@@ -70,30 +94,117 @@ def _demography_person(i, slot, person_id, age_months, sex, borough, skills, con
 
 
 @njit(cache=True, parallel=True)
-def _demography(person_id, age_months, sex, borough, skills, condition, severity, state, months_in_state,
-                benefit, months_on_benefit, employer, health_claim_start, claim_from_work, labour_event,
-                health_event, exit_event, exit_borough, monthly_mortality, complex_ratio, entrants, key, month, n,
-                slots, mode):
-    starts = (counter_start(key, month, 0), counter_start(key, month, 1), counter_start(key, month, 2),
-              counter_start(key, month, 3), counter_start(key, month, 4), counter_start(key, month, 5))
+def _demography(
+    person_id,
+    age_months,
+    sex,
+    borough,
+    skills,
+    condition,
+    severity,
+    state,
+    months_in_state,
+    benefit,
+    months_on_benefit,
+    employer,
+    health_claim_start,
+    claim_from_work,
+    labour_event,
+    health_event,
+    exit_event,
+    exit_borough,
+    monthly_mortality,
+    complex_ratio,
+    entrants,
+    key,
+    month,
+    n,
+    slots,
+    mode,
+):
+    starts = (
+        counter_start(key, month, 0),
+        counter_start(key, month, 1),
+        counter_start(key, month, 2),
+        counter_start(key, month, 3),
+        counter_start(key, month, 4),
+        counter_start(key, month, 5),
+    )
     if mode == EVERYONE:
         for i in prange(n):
-            _demography_person(i, i, person_id, age_months, sex, borough, skills, condition, severity, state,
-                               months_in_state, benefit, months_on_benefit, employer, health_claim_start,
-                               claim_from_work, labour_event, health_event, exit_event, exit_borough,
-                               monthly_mortality, complex_ratio, entrants, n, starts, month)
+            _demography_person(
+                i,
+                i,
+                person_id,
+                age_months,
+                sex,
+                borough,
+                skills,
+                condition,
+                severity,
+                state,
+                months_in_state,
+                benefit,
+                months_on_benefit,
+                employer,
+                health_claim_start,
+                claim_from_work,
+                labour_event,
+                health_event,
+                exit_event,
+                exit_borough,
+                monthly_mortality,
+                complex_ratio,
+                entrants,
+                n,
+                starts,
+                month,
+            )
     else:
         compact = mode == COMPACT
         for k in range(slots.shape[0]):
             row = k if compact else slots[k]
-            _demography_person(row, slots[k], person_id, age_months, sex, borough, skills,
-                               condition, severity, state, months_in_state, benefit, months_on_benefit, employer,
-                               health_claim_start, claim_from_work, labour_event, health_event, exit_event,
-                               exit_borough, monthly_mortality, complex_ratio, entrants, n, starts, month)
+            _demography_person(
+                row,
+                slots[k],
+                person_id,
+                age_months,
+                sex,
+                borough,
+                skills,
+                condition,
+                severity,
+                state,
+                months_in_state,
+                benefit,
+                months_on_benefit,
+                employer,
+                health_claim_start,
+                claim_from_work,
+                labour_event,
+                health_event,
+                exit_event,
+                exit_borough,
+                monthly_mortality,
+                complex_ratio,
+                entrants,
+                n,
+                starts,
+                month,
+            )
 
 
-def demography_step(p, monthly_mortality: np.ndarray, complex_ratio: float, entrants: np.ndarray, key,
-                    month: int, slots: np.ndarray | None = None, compact: bool = False, n: int | None = None) -> None:
+def demography_step(
+    p,
+    monthly_mortality: np.ndarray,
+    complex_ratio: float,
+    entrants: np.ndarray,
+    key,
+    month: int,
+    slots: np.ndarray | None = None,
+    compact: bool = False,
+    n: int | None = None,
+) -> None:
     """Age everyone (or ``slots`` only, if given) a month and replace those who leave by entrants, in place.
 
     ``entrants`` holds cumulative distributions, one row each for borough, sex, skills, severity and
@@ -101,5 +212,13 @@ def demography_step(p, monthly_mortality: np.ndarray, complex_ratio: float, entr
     slot ``slots[k]``) and ``n`` is the number of slots in the population (an entrant's person id is made
     from the month, ``n`` and their slot).
     """
-    _demography(*p, monthly_mortality, complex_ratio, entrants, key, month, p.state.shape[0] if n is None else n,
-                *slot_list(slots, compact))
+    _demography(
+        *p,
+        monthly_mortality,
+        complex_ratio,
+        entrants,
+        key,
+        month,
+        p.state.shape[0] if n is None else n,
+        *slot_list(slots, compact),
+    )

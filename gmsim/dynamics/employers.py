@@ -43,8 +43,9 @@ def _employers(state, employer, cumulative, key, month, slots, mode):
             _employers_person(row, slot, state, employer, cumulative, start, last)
 
 
-def employer_step(p, cumulative: np.ndarray, key, month: int, slots: np.ndarray | None = None,
-                  compact: bool = False) -> None:
+def employer_step(
+    p, cumulative: np.ndarray, key, month: int, slots: np.ndarray | None = None, compact: bool = False
+) -> None:
     """Form and break employer ties in place, after this month's labour moves (of ``slots`` only, if given).
 
     With ``compact``, ``p`` holds just the people of ``slots`` (see :func:`~gmsim.dynamics.hazard.slot_list`).

@@ -94,23 +94,52 @@ def level_c(i: int, benefit, months_in_state, employer, emp_size, emp_oh) -> int
 
 
 @njit(cache=True, parallel=True)
-def _hazard_groups(state, severity, condition, age_months, sex, borough, skills, benefit, months_in_state,
-                   employer, emp_size, emp_oh, ga, gb, gc):
+def _hazard_groups(
+    state,
+    severity,
+    condition,
+    age_months,
+    sex,
+    borough,
+    skills,
+    benefit,
+    months_in_state,
+    employer,
+    emp_size,
+    emp_oh,
+    ga,
+    gb,
+    gc,
+):
     for i in prange(state.shape[0]):
         ga[i] = level_a(i, state, severity, condition, age_months)
         gb[i] = level_b(i, sex, borough, skills)
         gc[i] = level_c(i, benefit, months_in_state, employer, emp_size, emp_oh)
 
 
-def hazard_groups(p, emp_size: np.ndarray, emp_oh: np.ndarray, ga: np.ndarray, gb: np.ndarray,
-                  gc: np.ndarray) -> None:
+def hazard_groups(p, emp_size: np.ndarray, emp_oh: np.ndarray, ga: np.ndarray, gb: np.ndarray, gc: np.ndarray) -> None:
     """Write each person's combined level in the three groups of ``codes.HAZARD_GROUPS``.
 
     The processes work the levels out as they go (:func:`level_a`, :func:`level_b`, :func:`level_c`);
     this writes them all at once, for inspection and tests.
     """
-    _hazard_groups(p.state, p.severity, p.condition, p.age_months, p.sex, p.borough, p.skills, p.benefit,
-                   p.months_in_state, p.employer, emp_size, emp_oh, ga, gb, gc)
+    _hazard_groups(
+        p.state,
+        p.severity,
+        p.condition,
+        p.age_months,
+        p.sex,
+        p.borough,
+        p.skills,
+        p.benefit,
+        p.months_in_state,
+        p.employer,
+        emp_size,
+        emp_oh,
+        ga,
+        gb,
+        gc,
+    )
 
 
 @njit(cache=True)
@@ -133,8 +162,12 @@ def multiplier(mult: np.ndarray, rows: np.ndarray, t: int, row: int) -> float:
 
 def no_multipliers() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """The ``(values, rows, index, largest)`` meaning "no intervention changes any hazard"."""
-    return (np.ones((0, 0), dtype=np.float32), np.full(len(codes.TRANSITIONS), -1, dtype=np.int64),
-            np.zeros(0, dtype=np.int32), 1.0)
+    return (
+        np.ones((0, 0), dtype=np.float32),
+        np.full(len(codes.TRANSITIONS), -1, dtype=np.int64),
+        np.zeros(0, dtype=np.int32),
+        1.0,
+    )
 
 
 def kernel_multipliers(multipliers: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:

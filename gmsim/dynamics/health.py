@@ -40,9 +40,31 @@ _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
 
 
 @njit(cache=True, inline="always")
-def _health_person(i, slot, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
-                   employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, index, largest, start,
-                   intervening):
+def _health_person(
+    i,
+    slot,
+    state,
+    condition,
+    severity,
+    age_months,
+    sex,
+    borough,
+    skills,
+    benefit,
+    months_in_state,
+    employer,
+    health_event,
+    emp_size,
+    emp_oh,
+    tables,
+    bound,
+    mult,
+    rows,
+    index,
+    largest,
+    start,
+    intervening,
+):
     """The health event this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     a = level_a(i, state, severity, condition, age_months)
     u = draw(start, slot)
@@ -86,34 +108,120 @@ def _health_person(i, slot, state, condition, severity, age_months, sex, borough
 
 
 @njit(cache=True, parallel=True)
-def _health(state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state, employer,
-            health_event, emp_size, emp_oh, tables, bound, mult, rows, index, largest, key, month, slots, mode):
+def _health(
+    state,
+    condition,
+    severity,
+    age_months,
+    sex,
+    borough,
+    skills,
+    benefit,
+    months_in_state,
+    employer,
+    health_event,
+    emp_size,
+    emp_oh,
+    tables,
+    bound,
+    mult,
+    rows,
+    index,
+    largest,
+    key,
+    month,
+    slots,
+    mode,
+):
     start = counter_start(key, month, 0)
     intervening = index.shape[0] > 0
     if mode == EVERYONE:
         for i in prange(severity.shape[0]):
-            _health_person(i, i, state, condition, severity, age_months, sex, borough, skills, benefit, months_in_state,
-                           employer, health_event, emp_size, emp_oh, tables, bound, mult, rows, index, largest,
-                           start, intervening)
+            _health_person(
+                i,
+                i,
+                state,
+                condition,
+                severity,
+                age_months,
+                sex,
+                borough,
+                skills,
+                benefit,
+                months_in_state,
+                employer,
+                health_event,
+                emp_size,
+                emp_oh,
+                tables,
+                bound,
+                mult,
+                rows,
+                index,
+                largest,
+                start,
+                intervening,
+            )
     else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
         compact = mode == COMPACT
         for k in range(slots.shape[0]):
             slot = slots[k]
             row = k if compact else slot
-            _health_person(row, slot, state, condition, severity, age_months, sex, borough, skills, benefit,
-                           months_in_state, employer, health_event, emp_size, emp_oh, tables, bound, mult, rows,
-                           index, largest, start, intervening)
+            _health_person(
+                row,
+                slot,
+                state,
+                condition,
+                severity,
+                age_months,
+                sex,
+                borough,
+                skills,
+                benefit,
+                months_in_state,
+                employer,
+                health_event,
+                emp_size,
+                emp_oh,
+                tables,
+                bound,
+                mult,
+                rows,
+                index,
+                largest,
+                start,
+                intervening,
+            )
 
 
-def health_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None,
-                compact: bool = False) -> None:
+def health_step(
+    p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None, compact: bool = False
+) -> None:
     """Apply one month of health events in place; ``p.health_event`` records them.
 
     Args are those of :func:`gmsim.dynamics.labour.labour_step` (``key``: the ``health`` stream).
     """
-    _health(p.state, p.condition, p.severity, p.age_months, p.sex, p.borough, p.skills, p.benefit, p.months_in_state,
-            p.employer, p.health_event, emp_size, emp_oh, tables, health_bounds(tables),
-            *kernel_multipliers(multipliers), key, month, *slot_list(slots, compact))
+    _health(
+        p.state,
+        p.condition,
+        p.severity,
+        p.age_months,
+        p.sex,
+        p.borough,
+        p.skills,
+        p.benefit,
+        p.months_in_state,
+        p.employer,
+        p.health_event,
+        emp_size,
+        emp_oh,
+        tables,
+        health_bounds(tables),
+        *kernel_multipliers(multipliers),
+        key,
+        month,
+        *slot_list(slots, compact),
+    )
 
 
 def health_bounds(tables) -> np.ndarray:

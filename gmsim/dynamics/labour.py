@@ -39,9 +39,31 @@ _LAST = codes.N_LABOUR - 1
 
 
 @njit(cache=True, inline="always")
-def _labour_person(i, slot, state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills,
-                   benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, index, largest, start,
-                   intervening):
+def _labour_person(
+    i,
+    slot,
+    state,
+    months_in_state,
+    labour_event,
+    severity,
+    condition,
+    age_months,
+    sex,
+    borough,
+    skills,
+    benefit,
+    employer,
+    emp_size,
+    emp_oh,
+    tables,
+    bound,
+    mult,
+    rows,
+    index,
+    largest,
+    start,
+    intervening,
+):
     """The labour move this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
     a = level_a(i, state, severity, condition, age_months)
     u = draw(start, slot)
@@ -76,27 +98,95 @@ def _labour_person(i, slot, state, months_in_state, labour_event, severity, cond
 
 
 @njit(cache=True, parallel=True)
-def _labour(state, months_in_state, labour_event, severity, condition, age_months, sex, borough, skills, benefit,
-            employer, emp_size, emp_oh, tables, bound, mult, rows, index, largest, key, month, slots, mode):
+def _labour(
+    state,
+    months_in_state,
+    labour_event,
+    severity,
+    condition,
+    age_months,
+    sex,
+    borough,
+    skills,
+    benefit,
+    employer,
+    emp_size,
+    emp_oh,
+    tables,
+    bound,
+    mult,
+    rows,
+    index,
+    largest,
+    key,
+    month,
+    slots,
+    mode,
+):
     start = counter_start(key, month, 0)
     intervening = index.shape[0] > 0
     if mode == EVERYONE:
         for i in prange(state.shape[0]):
-            _labour_person(i, i, state, months_in_state, labour_event, severity, condition, age_months, sex, borough,
-                           skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, index, largest,
-                           start, intervening)
+            _labour_person(
+                i,
+                i,
+                state,
+                months_in_state,
+                labour_event,
+                severity,
+                condition,
+                age_months,
+                sex,
+                borough,
+                skills,
+                benefit,
+                employer,
+                emp_size,
+                emp_oh,
+                tables,
+                bound,
+                mult,
+                rows,
+                index,
+                largest,
+                start,
+                intervening,
+            )
     else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
         compact = mode == COMPACT
         for k in range(slots.shape[0]):
             slot = slots[k]
             row = k if compact else slot
-            _labour_person(row, slot, state, months_in_state, labour_event, severity, condition, age_months, sex,
-                           borough, skills, benefit, employer, emp_size, emp_oh, tables, bound, mult, rows, index,
-                           largest, start, intervening)
+            _labour_person(
+                row,
+                slot,
+                state,
+                months_in_state,
+                labour_event,
+                severity,
+                condition,
+                age_months,
+                sex,
+                borough,
+                skills,
+                benefit,
+                employer,
+                emp_size,
+                emp_oh,
+                tables,
+                bound,
+                mult,
+                rows,
+                index,
+                largest,
+                start,
+                intervening,
+            )
 
 
-def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None,
-                compact: bool = False) -> None:
+def labour_step(
+    p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None, compact: bool = False
+) -> None:
     """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
 
     Args:
@@ -115,9 +205,27 @@ def labour_step(p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.
         compact: ``p`` holds just the people of ``slots``, in that order (see
             :func:`~gmsim.dynamics.hazard.slot_list`).
     """
-    _labour(p.state, p.months_in_state, p.labour_event, p.severity, p.condition, p.age_months, p.sex, p.borough,
-            p.skills, p.benefit, p.employer, emp_size, emp_oh, tables, labour_bounds(tables),
-            *kernel_multipliers(multipliers), key, month, *slot_list(slots, compact))
+    _labour(
+        p.state,
+        p.months_in_state,
+        p.labour_event,
+        p.severity,
+        p.condition,
+        p.age_months,
+        p.sex,
+        p.borough,
+        p.skills,
+        p.benefit,
+        p.employer,
+        emp_size,
+        emp_oh,
+        tables,
+        labour_bounds(tables),
+        *kernel_multipliers(multipliers),
+        key,
+        month,
+        *slot_list(slots, compact),
+    )
 
 
 def labour_bounds(tables) -> np.ndarray:

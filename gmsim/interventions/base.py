@@ -61,14 +61,38 @@ NONE, WAITING, SUPPORTED, IN_WORK_SUPPORT, AFTER, DONE = range(6)
 STATUS = ("none", "waiting", "supported", "in_work_support", "after", "done")
 NEVER = -32768  # month arrays hold this where something has not happened
 # Each per-person record's value for a person it has nothing on.
-_BLANK = {"status": NONE, "status_month": NEVER, "referred_month": NEVER, "started_month": NEVER,
-          "job_month": NEVER, "flags": 0}
-_RECORD_TYPES = {"status": np.int8, "status_month": np.int16, "referred_month": np.int16, "started_month": np.int16,
-                 "job_month": np.int16, "flags": np.int8}
+_BLANK = {
+    "status": NONE,
+    "status_month": NEVER,
+    "referred_month": NEVER,
+    "started_month": NEVER,
+    "job_month": NEVER,
+    "flags": 0,
+}
+_RECORD_TYPES = {
+    "status": np.int8,
+    "status_month": np.int16,
+    "referred_month": np.int16,
+    "started_month": np.int16,
+    "job_month": np.int16,
+    "flags": np.int8,
+}
 
-COUNTERS = ("eligible", "referred", "waiting", "started", "in_support", "completed", "dropped_out",
-            "job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "at_risk_starts", "kept_in_work",
-            "spend_gbp")
+COUNTERS = (
+    "eligible",
+    "referred",
+    "waiting",
+    "started",
+    "in_support",
+    "completed",
+    "dropped_out",
+    "job_entries",
+    "sustained_jobs_6m",
+    "sustained_jobs_12m",
+    "at_risk_starts",
+    "kept_in_work",
+    "spend_gbp",
+)
 STOCK_COUNTERS = ("eligible", "waiting", "in_support")
 COHORT_HORIZONS = (12, 24, 36)
 COHORT_MEASURES = ("referred", "started_job", "in_work", "sustained_12m")
@@ -105,16 +129,23 @@ class StrandSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
-    budget_gbp_per_year: float = Field(0.0, ge=0, description="Annual budget in GBP (>= 0).",
-                                       json_schema_extra={"expected": "a number of GBP >= 0"})
-    unit_cost_gbp: float | None = Field(None, gt=0, description="Cost of one start in GBP (> 0).",
-                                        json_schema_extra={"expected": "a number of GBP > 0"})
-    start_month: int = Field(1, ge=1, le=1200, description="First month funded.",
-                             json_schema_extra={"expected": "a month from 1 to 1200"})
-    end_month: int | None = Field(None, ge=1, le=1200, description="Last month funded.",
-                                  json_schema_extra={"expected": "a month from 1 to 1200"})
-    parameters: dict[str, Any] = Field(default_factory=dict, description="Parameter overrides.",
-                                       json_schema_extra={"expected": "a mapping of parameter names to values"})
+    budget_gbp_per_year: float = Field(
+        0.0, ge=0, description="Annual budget in GBP (>= 0).", json_schema_extra={"expected": "a number of GBP >= 0"}
+    )
+    unit_cost_gbp: float | None = Field(
+        None, gt=0, description="Cost of one start in GBP (> 0).", json_schema_extra={"expected": "a number of GBP > 0"}
+    )
+    start_month: int = Field(
+        1, ge=1, le=1200, description="First month funded.", json_schema_extra={"expected": "a month from 1 to 1200"}
+    )
+    end_month: int | None = Field(
+        None, ge=1, le=1200, description="Last month funded.", json_schema_extra={"expected": "a month from 1 to 1200"}
+    )
+    parameters: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Parameter overrides.",
+        json_schema_extra={"expected": "a mapping of parameter names to values"},
+    )
 
     @model_validator(mode="after")
     def _start_before_end(self) -> StrandSpec:
@@ -124,6 +155,7 @@ class StrandSpec(BaseModel):
 
 
 # ----- parameters --------------------------------------------------------------------------------
+
 
 def _flatten(node: Any, prefix: str = "") -> dict[str, Any]:
     """Dotted names of every leaf value in a data file (a ``value`` key ends a branch)."""
@@ -171,6 +203,7 @@ def check_value(name: str, default: Any, value: Any) -> str | None:
 
 
 # ----- hazard multipliers --------------------------------------------------------------------------
+
 
 class HazardMultipliers:
     """Per-person hazard multipliers for the transitions interventions claim, for the people given one.
@@ -270,8 +303,16 @@ class HazardMultipliers:
         cols = np.array([self._column(t) for t in ratios], dtype=np.int64)
         self._make_room(len(slots))
         top = np.ones(len(cols))
-        self.used = kernels.multiply_cols(self.values, self.index, self._owner, self.used, cols, slots,
-                                          np.array(list(ratios.values()), dtype=np.float32), top)
+        self.used = kernels.multiply_cols(
+            self.values,
+            self.index,
+            self._owner,
+            self.used,
+            cols,
+            slots,
+            np.array(list(ratios.values()), dtype=np.float32),
+            top,
+        )
         self._column_largest[cols] = np.maximum(self._column_largest[cols], top)
         self._mark(slots)
 
@@ -290,8 +331,9 @@ class HazardMultipliers:
         """Grow ``values`` so that ``extra`` more rows can be given out."""
         if self.used + extra > len(self.values):
             size = max(self.used + extra, 2 * len(self.values), 1024)
-            self.values = np.concatenate([self.values[: self.used],
-                                          np.ones((size - self.used, self.values.shape[1]), dtype=np.float32)])
+            self.values = np.concatenate(
+                [self.values[: self.used], np.ones((size - self.used, self.values.shape[1]), dtype=np.float32)]
+            )
             self._owner = np.concatenate([self._owner[: self.used], np.zeros(size - self.used, dtype=np.int64)])
 
     def _mark(self, slots: np.ndarray) -> None:
@@ -300,6 +342,7 @@ class HazardMultipliers:
 
 
 # ----- eligibility and referrals, a month ------------------------------------------------------------
+
 
 class Screen:
     """Who is eligible this month and who is referred, as an intervention's step 3 and 4 use them.
@@ -315,9 +358,16 @@ class Screen:
         diverged_eligible: Their eligibility.
     """
 
-    def __init__(self, eligible: np.ndarray, by_borough: np.ndarray, referred: np.ndarray | None = None,
-                 numbers: np.ndarray | None = None, hazards: np.ndarray | None = None,
-                 diverged: np.ndarray | None = None, diverged_eligible: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        eligible: np.ndarray,
+        by_borough: np.ndarray,
+        referred: np.ndarray | None = None,
+        numbers: np.ndarray | None = None,
+        hazards: np.ndarray | None = None,
+        diverged: np.ndarray | None = None,
+        diverged_eligible: np.ndarray | None = None,
+    ) -> None:
         self.eligible = np.asarray(eligible, dtype=bool)
         self.by_borough = by_borough
         self.referred, self.numbers, self.hazards = referred, numbers, hazards
@@ -334,6 +384,7 @@ class Screen:
 
 
 # ----- the interface --------------------------------------------------------------------------------
+
 
 class Intervention:
     """Base class of an intervention module (see the module docstring for the monthly lifecycle).
@@ -358,8 +409,14 @@ class Intervention:
     #: person, and the parameters: shared runs then screen everyone once a month for all their runs.
     screens_each_person: ClassVar[bool] = False
     #: The per-person records it keeps (docs/model.md); the others are empty arrays.
-    records: ClassVar[tuple[str, ...]] = ("status", "status_month", "referred_month", "started_month", "job_month",
-                                          "flags")
+    records: ClassVar[tuple[str, ...]] = (
+        "status",
+        "status_month",
+        "referred_month",
+        "started_month",
+        "job_month",
+        "flags",
+    )
 
     def __init__(self, model: GMModel, spec: StrandSpec, index: int, draws: dict[str, float] | None = None):
         self.model = model
@@ -384,8 +441,12 @@ class Intervention:
         # and their columns (_columns): status, its month and borough, in the same order. The monthly passes read
         # these in order rather than scattered over everyone's records; status changes go to both (_set).
         self.tracked = np.zeros(0, dtype=np.int64)
-        self._columns = (self.tracked, np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int16),
-                         np.zeros(0, dtype=np.int8))
+        self._columns = (
+            self.tracked,
+            np.zeros(0, dtype=np.int8),
+            np.zeros(0, dtype=np.int16),
+            np.zeros(0, dtype=np.int8),
+        )
         # The tracked by status, listed with the stocks, while the default before_labour applies effects.
         self._status_lists: dict[int, np.ndarray] | None = None
         # Slots referred, started and entering a job, by month (kept while a follow-up can look back to them).
@@ -470,7 +531,7 @@ class Intervention:
     def effect(self, group: str) -> dict[str, float]:
         """``{transition: hazard ratio}`` of one effect group (``effects``, ``after_effects``, ...)."""
         prefix = group + "."
-        return {k[len(prefix):]: float(v) for k, v in self.params.items() if k.startswith(prefix)}
+        return {k[len(prefix) :]: float(v) for k, v in self.params.items() if k.startswith(prefix)}
 
     # ----- what a subclass says ----------------------------------------------------------------------
     def eligible(self, model: GMModel) -> np.ndarray:
@@ -664,12 +725,30 @@ class Intervention:
         # Support ends and the waiting list is reviewed (the done are no longer scanned each month). In-work
         # support starts after the labour step of the job-entry month: it acts from the next month.
         columns = kernels.review_tracked(
-            *self._tracked_columns(), self.status, self.status_month, model.leavers, month,
-            float(par["support_months"]), float(par["after_months"]), float(par["in_work_support_months"] + 1),
-            float(par["max_wait_months"]), 1 - np.exp(-par["dropout_rate"]),
-            model.streams.key(f"strand.{self.name}.dropout"), eligible.eligible, eligible.diverged,
-            eligible.diverged_eligible, NONE, WAITING, SUPPORTED, AFTER, IN_WORK_SUPPORT, DONE, completed,
-            dropped_out, stocks)
+            *self._tracked_columns(),
+            self.status,
+            self.status_month,
+            model.leavers,
+            month,
+            float(par["support_months"]),
+            float(par["after_months"]),
+            float(par["in_work_support_months"] + 1),
+            float(par["max_wait_months"]),
+            1 - np.exp(-par["dropout_rate"]),
+            model.streams.key(f"strand.{self.name}.dropout"),
+            eligible.eligible,
+            eligible.diverged,
+            eligible.diverged_eligible,
+            NONE,
+            WAITING,
+            SUPPORTED,
+            AFTER,
+            IN_WORK_SUPPORT,
+            DONE,
+            completed,
+            dropped_out,
+            stocks,
+        )
         self._columns, (waiting, supported, after, in_work), was_waiting = columns[:4], columns[4:8], columns[8]
         self.tracked = tracked = self._columns[0]
         waited_since = self._columns[2][waiting]
@@ -683,8 +762,15 @@ class Intervention:
         self.apply_effects(model, mult)
         self._status_lists = None
 
-    def _refer_and_start(self, model: GMModel, screen: Screen, waiting: np.ndarray, waited_since: np.ndarray,
-                         stocks: np.ndarray, supported: np.ndarray) -> np.ndarray:
+    def _refer_and_start(
+        self,
+        model: GMModel,
+        screen: Screen,
+        waiting: np.ndarray,
+        waited_since: np.ndarray,
+        stocks: np.ndarray,
+        supported: np.ndarray,
+    ) -> np.ndarray:
         """Steps 4 and 5: this month's referrals join the waiting list, and places go to it in order.
 
         ``waiting`` are the slots on the waiting list, ascending, and ``waited_since`` the month each joined it
@@ -745,8 +831,12 @@ class Intervention:
         candidates = kernels.candidates(eligible, self.referred_month, NEVER, model.people.borough, by_borough)
         return Screen(eligible, by_borough, *(self.draw_referrals(model, candidates) if funded else ()))
 
-    def draw_referrals(self, model: GMModel, candidates: np.ndarray, slots: np.ndarray | None = None,
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def draw_referrals(
+        self,
+        model: GMModel,
+        candidates: np.ndarray,
+        slots: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Which candidates are referred this month: their slots, referral numbers and referral hazards.
 
         Args:
@@ -778,12 +868,33 @@ class Intervention:
         referred = [self._referred_in.get(month - h, none) for h in COHORT_HORIZONS]
         bounds = np.cumsum([0] + [len(r) for r in referred])
         entries = kernels.outcomes(
-            *self._tracked_columns(), self._entered_in.get(month - 6, none), self._entered_in.get(month - 12, none),
-            self._started_in.get(month - 6, none), np.concatenate(referred), bounds, self.status, self.status_month,
-            p.state, p.labour_event, self.job_month, self.flags, self.started_month, self.referred_month, p.borough,
-            month, codes.AT_RISK, _JOB_ENTRY[0], _JOB_ENTRY[1], SUPPORTED, AFTER,
-            IN_WORK_SUPPORT if self.params["in_work_support_months"] > 0 else -1, NEVER,
-            np.array(COHORT_HORIZONS, dtype=np.int64), counts, cohort)
+            *self._tracked_columns(),
+            self._entered_in.get(month - 6, none),
+            self._entered_in.get(month - 12, none),
+            self._started_in.get(month - 6, none),
+            np.concatenate(referred),
+            bounds,
+            self.status,
+            self.status_month,
+            p.state,
+            p.labour_event,
+            self.job_month,
+            self.flags,
+            self.started_month,
+            self.referred_month,
+            p.borough,
+            month,
+            codes.AT_RISK,
+            _JOB_ENTRY[0],
+            _JOB_ENTRY[1],
+            SUPPORTED,
+            AFTER,
+            IN_WORK_SUPPORT if self.params["in_work_support_months"] > 0 else -1,
+            NEVER,
+            np.array(COHORT_HORIZONS, dtype=np.int64),
+            counts,
+            cohort,
+        )
         for k, counter in enumerate(("job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "kept_in_work")):
             self._add(counter, counts[k])
         self.cohort[month] += cohort
@@ -816,7 +927,7 @@ class Intervention:
             n = tot[h, 0]
             out[f"{horizon}m"] = {
                 "referred_observed": float(n / self.model.scale),
-                **{f"share_{m}": (float(tot[h, k] / n) if n else None) for k, m in enumerate(COHORT_MEASURES) if k}
+                **{f"share_{m}": (float(tot[h, k] / n) if n else None) for k, m in enumerate(COHORT_MEASURES) if k},
             }
         return out
 
@@ -826,13 +937,28 @@ def effect_summary(cls: type[Intervention]) -> list[dict[str, Any]]:
     try:
         raw = load_strand_data(cls.name)["parameters"]
     except FileNotFoundError:  # an intervention defined outside gmsim: its parameters as the class gives them
-        return [{"strand": cls.name, "parameter": k, "value": v, "low": None, "high": None, "distribution": None,
-                 "source": "defined in code", "note": ""} for k, v in cls.default_parameters().items()
-                if k.startswith(("effects.", "after_effects.", "in_work_effects."))]
+        return [
+            {
+                "strand": cls.name,
+                "parameter": k,
+                "value": v,
+                "low": None,
+                "high": None,
+                "distribution": None,
+                "source": "defined in code",
+                "note": "",
+            }
+            for k, v in cls.default_parameters().items()
+            if k.startswith(("effects.", "after_effects.", "in_work_effects."))
+        ]
     rows = []
     for group in ("effects", "after_effects", "in_work_effects"):
         for t, spec in (raw.get(group) or {}).items():
-            rows.append({"strand": cls.name, "parameter": f"{group}.{t}", **{k: spec.get(k) for k in
-                         ("value", "low", "high", "distribution", "source", "note")}})
+            rows.append(
+                {
+                    "strand": cls.name,
+                    "parameter": f"{group}.{t}",
+                    **{k: spec.get(k) for k in ("value", "low", "high", "distribution", "source", "note")},
+                }
+            )
     return rows
-

@@ -32,8 +32,13 @@ class CareAndSupport(Intervention):
 
     name = "care_and_support"
     title = "Care and support"
-    claims = ("inactive_to_out_of_work", "out_of_work_to_in_work", "health_worsening", "health_recovery",
-              "in_work_to_out_of_work")
+    claims = (
+        "inactive_to_out_of_work",
+        "out_of_work_to_in_work",
+        "health_worsening",
+        "health_recovery",
+        "in_work_to_out_of_work",
+    )
     screens_each_person = True
 
     def eligible(self, model) -> np.ndarray:

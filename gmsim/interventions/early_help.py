@@ -33,16 +33,27 @@ class EarlyHelp(Intervention):
 
     name = "early_help"
     title = "Early help"
-    claims = ("at_risk_to_in_work", "at_risk_to_out_of_work", "health_recovery", "out_of_work_to_in_work",
-              "in_work_to_at_risk")
+    claims = (
+        "at_risk_to_in_work",
+        "at_risk_to_out_of_work",
+        "health_recovery",
+        "out_of_work_to_in_work",
+        "in_work_to_at_risk",
+    )
     screens_each_person = True
 
     def eligible(self, model) -> np.ndarray:
         """At risk, or newly out of work with a health condition."""
         p, par = model.people, self.params
         out = np.empty(p.n, dtype=bool)
-        _eligible(p.state, p.months_in_state, p.severity, at_least(par["eligibility.max_months_out_of_work"]),
-                  at_least(par["eligibility.min_severity"]), out)
+        _eligible(
+            p.state,
+            p.months_in_state,
+            p.severity,
+            at_least(par["eligibility.max_months_out_of_work"]),
+            at_least(par["eligibility.min_severity"]),
+            out,
+        )
         return out
 
     def route_masks(self, model, eligible: np.ndarray) -> dict[str, np.ndarray]:

@@ -76,16 +76,32 @@ class InWork(Intervention):
         self._clear_records(model.leavers[self.started_month[model.leavers] != NEVER])  # at-risk starters only
         events = np.zeros(emp.n, dtype=np.uint8)
         waiting, supported = kernels.review_employers(
-            self.emp_status, self.emp_status_month, month, float(par["support_months"]), float(par["after_months"]),
-            float(par["max_wait_months"]), 1 - np.exp(-par["dropout_rate"]),
-            model.streams.key(f"strand.{self.name}.dropout"), WAITING, SUPPORTED, AFTER, DONE, events,
-            1 << _COMPLETED, 1 << _DROPPED_OUT)
+            self.emp_status,
+            self.emp_status_month,
+            month,
+            float(par["support_months"]),
+            float(par["after_months"]),
+            float(par["max_wait_months"]),
+            1 - np.exp(-par["dropout_rate"]),
+            model.streams.key(f"strand.{self.name}.dropout"),
+            WAITING,
+            SUPPORTED,
+            AFTER,
+            DONE,
+            events,
+            1 << _COMPLETED,
+            1 << _DROPPED_OUT,
+        )
 
         funded = self.funded(month)
         years = par["support_months"] / 12
         if funded:
-            signed = kernels.sign_ups(np.asarray(self.eligible(model), dtype=bool), self._sign_up_probability,
-                                      model.streams.key(f"strand.{self.name}.sign_up"), month)
+            signed = kernels.sign_ups(
+                np.asarray(self.eligible(model), dtype=bool),
+                self._sign_up_probability,
+                model.streams.key(f"strand.{self.name}.sign_up"),
+                month,
+            )
             if self._referral_cap is not None:  # max_referrals caps employer sign-ups
                 room = max(0, int(round(self._referral_cap * model.scale - self._referrals_so_far)))
                 signed = signed[:room]
@@ -119,15 +135,26 @@ class InWork(Intervention):
             if self._staff is None:
                 self._staff = np.full(p.n, -1, dtype=np.int8)
             self._supported_staff, self._after_staff = kernels.staff_pass(
-                p.employer, self.emp_status, events, p.borough, self._staff, by_status, by_event,
-                SUPPORTED, AFTER)
+                p.employer, self.emp_status, events, p.borough, self._staff, by_status, by_event, SUPPORTED, AFTER
+            )
         else:  # a shared run: counts from the trunk's staff table, and only the staff who could have an event
             d, own_employer = shared.diverged, shared.own.employer  # (their values are the people arrays' now)
-            kernels.staff_counts(shared.staff_table, shared.staff_total, self.emp_status, events, NONE,
-                                 shared.trunk.employer, shared.trunk.borough, own_employer, shared.own.borough,
-                                 by_status, by_event)
+            kernels.staff_counts(
+                shared.staff_table,
+                shared.staff_total,
+                self.emp_status,
+                events,
+                NONE,
+                shared.trunk.employer,
+                shared.trunk.borough,
+                own_employer,
+                shared.own.borough,
+                by_status,
+                by_event,
+            )
             self._supported_staff, self._after_staff = kernels.staff_among(
-                *shared.movable_staff, d, own_employer, self.emp_status, SUPPORTED, AFTER)
+                *shared.movable_staff, d, own_employer, self.emp_status, SUPPORTED, AFTER
+            )
         for k, counter in enumerate(_EVENTS):
             self._add(counter, by_event[k])
         self._add("spend_gbp", kernels.repeated_sum(self.unit_cost * years, by_event[_STARTED]))
@@ -178,6 +205,8 @@ class InWork(Intervention):
     def employer_totals(self) -> dict[str, float]:
         """Employers signed up and enrolled over the run, and supported at the end (GM, real employers)."""
         s = self.model.scale
-        return {"employers_signed_up": float(self.employer_counts[:, 0].sum() / s),
-                "employers_enrolled": float(self.employer_counts[:, 1].sum() / s),
-                "employers_supported_at_end": float(self.employer_counts[self.model.month, 2] / s)}
+        return {
+            "employers_signed_up": float(self.employer_counts[:, 0].sum() / s),
+            "employers_enrolled": float(self.employer_counts[:, 1].sum() / s),
+            "employers_supported_at_end": float(self.employer_counts[self.model.month, 2] / s),
+        }

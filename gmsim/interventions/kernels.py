@@ -33,6 +33,7 @@ def bits(allowed: list[int]) -> int:
 
 # ----- passes over every person ------------------------------------------------------------------
 
+
 @njit(cache=True)
 def nonzero(a):
     """Slots where ``a`` (a mask or int8 codes >= 0) is not zero, ascending (``np.flatnonzero(a)``)."""
@@ -145,6 +146,7 @@ def staff_pass(employer, emp_status, emp_events, borough, staff, status_counts, 
 
 # ----- shared runs: the trunk's staff, corrected for a run's diverged people --------------------------
 
+
 @njit(cache=True)
 def staff_table(employer, borough, n_employers, n_boroughs):
     """Number of each employer's staff living in each borough (int32, employers x boroughs)."""
@@ -155,8 +157,19 @@ def staff_table(employer, borough, n_employers, n_boroughs):
 
 
 @njit(cache=True)
-def staff_counts(table, total, emp_status, emp_events, quiet, trunk_employer, trunk_borough, own_employer,
-                 own_borough, status_counts, event_counts):
+def staff_counts(
+    table,
+    total,
+    emp_status,
+    emp_events,
+    quiet,
+    trunk_employer,
+    trunk_borough,
+    own_employer,
+    own_borough,
+    status_counts,
+    event_counts,
+):
     """Staff counts by employer status and event, as :func:`staff_pass` gives them, from a staff table.
 
     Only the employers not in status ``quiet`` or with an event are read from the table; the staff of
@@ -268,8 +281,15 @@ def _with_diverged(listed, diverged, diverged_employer, emp_status, status):
     return out[:n].copy()
 
 
-def staff_among(grouped: np.ndarray, offsets: np.ndarray, diverged: np.ndarray, diverged_employer: np.ndarray,
-                emp_status: np.ndarray, list_a: int, list_b: int) -> tuple[np.ndarray, np.ndarray]:
+def staff_among(
+    grouped: np.ndarray,
+    offsets: np.ndarray,
+    diverged: np.ndarray,
+    diverged_employer: np.ndarray,
+    emp_status: np.ndarray,
+    list_a: int,
+    list_b: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Of the people in ``grouped`` or ``diverged``, the staff of employers in two statuses.
 
     Only the employers in those statuses are visited, not every slot in ``grouped``.
@@ -287,11 +307,14 @@ def staff_among(grouped: np.ndarray, offsets: np.ndarray, diverged: np.ndarray, 
         Slots of those whose employer is in status ``list_a``, and of those in ``list_b``, ascending.
     """
     # sorted by numpy, several times faster than a sort compiled by numba
-    return tuple(_with_diverged(np.sort(_of_status(grouped, offsets, emp_status, s)), diverged, diverged_employer,
-                                emp_status, s) for s in (list_a, list_b))
+    return tuple(
+        _with_diverged(np.sort(_of_status(grouped, offsets, emp_status, s)), diverged, diverged_employer, emp_status, s)
+        for s in (list_a, list_b)
+    )
 
 
 # ----- passes over the tracked participants --------------------------------------------------------
+
 
 @njit(cache=True)
 def with_status(slots, status, value):
@@ -453,10 +476,34 @@ def set_at(row, slots, value):
 
 
 @njit(cache=True)
-def review_tracked(tracked, tracked_status, tracked_since, tracked_borough, status, status_month, leavers, month,
-                   support_months, after_months, in_work_months, max_wait_months, dropout_probability, dropout_key,
-                   eligible, diverged, diverged_eligible, none, waiting, supported, after, in_work_support, done,
-                   completed, dropped_out, stocks):
+def review_tracked(
+    tracked,
+    tracked_status,
+    tracked_since,
+    tracked_borough,
+    status,
+    status_month,
+    leavers,
+    month,
+    support_months,
+    after_months,
+    in_work_months,
+    max_wait_months,
+    dropout_probability,
+    dropout_key,
+    eligible,
+    diverged,
+    diverged_eligible,
+    none,
+    waiting,
+    supported,
+    after,
+    in_work_support,
+    done,
+    completed,
+    dropped_out,
+    stocks,
+):
     """Steps 2 and 3 of the lifecycle in one pass over the tracked: support ends, the waiting list is reviewed.
 
     ``tracked`` (ascending) comes with each one's status, the month it began and their borough
@@ -526,9 +573,17 @@ def review_tracked(tracked, tracked_status, tracked_since, tracked_borough, stat
             if c != 2:
                 stocks[s, b] += 1
         n += 1
-    return (out[:n].copy(), out_status[:n].copy(), out_since[:n].copy(), out_borough[:n].copy(),
-            lists[0, : listed[0]].copy(), lists[1, : listed[1]].copy(), lists[2, : listed[2]].copy(),
-            lists[3, : listed[3]].copy(), was_waiting)
+    return (
+        out[:n].copy(),
+        out_status[:n].copy(),
+        out_since[:n].copy(),
+        out_borough[:n].copy(),
+        lists[0, : listed[0]].copy(),
+        lists[1, : listed[1]].copy(),
+        lists[2, : listed[2]].copy(),
+        lists[3, : listed[3]].copy(),
+        was_waiting,
+    )
 
 
 @njit(cache=True)
@@ -542,8 +597,12 @@ def insert_tracked(tracked, tracked_status, tracked_since, tracked_borough, slot
     a = b = 0
     for n in range(m + k):
         if b >= k or (a < m and tracked[a] < slots[b]):
-            out[n], out_status[n], out_since[n], out_borough[n] = (tracked[a], tracked_status[a], tracked_since[a],
-                                                                   tracked_borough[a])
+            out[n], out_status[n], out_since[n], out_borough[n] = (
+                tracked[a],
+                tracked_status[a],
+                tracked_since[a],
+                tracked_borough[a],
+            )
             a += 1
         else:
             out[n], out_status[n], out_since[n], out_borough[n] = slots[b], status, since, borough[b]
@@ -552,9 +611,23 @@ def insert_tracked(tracked, tracked_status, tracked_since, tracked_borough, slot
 
 
 @njit(cache=True)
-def review_employers(status, status_month, month, support_months, after_months, max_wait_months,
-                     dropout_probability, dropout_key, waiting, supported, after, done, events, completed_bit,
-                     dropped_bit):
+def review_employers(
+    status,
+    status_month,
+    month,
+    support_months,
+    after_months,
+    max_wait_months,
+    dropout_probability,
+    dropout_key,
+    waiting,
+    supported,
+    after,
+    done,
+    events,
+    completed_bit,
+    dropped_bit,
+):
     """The in-work strand's employers, one pass: support and after-effects end, the waiting list is reviewed.
 
     Supported employers for ``support_months`` move to after-effects (done if ``after_months`` is 0), with
@@ -609,10 +682,37 @@ def sign_ups(eligible, probability, key, month):
 
 
 @njit(cache=True)
-def outcomes(active, active_status, active_since, active_borough, held_6, held_12, kept, cohort_slots, cohort_bounds,
-             status, status_month, state, labour_event, job_month, flags, started_month, referred_month, borough, month,
-             employed_max, job_entry_a, job_entry_b, supported, after, in_work_support, never, horizons, counts,
-             cohort):
+def outcomes(
+    active,
+    active_status,
+    active_since,
+    active_borough,
+    held_6,
+    held_12,
+    kept,
+    cohort_slots,
+    cohort_bounds,
+    status,
+    status_month,
+    state,
+    labour_event,
+    job_month,
+    flags,
+    started_month,
+    referred_month,
+    borough,
+    month,
+    employed_max,
+    job_entry_a,
+    job_entry_b,
+    supported,
+    after,
+    in_work_support,
+    never,
+    horizons,
+    counts,
+    cohort,
+):
     """Step 7 of the lifecycle (see ``Intervention.after_labour``).
 
     Job entries are looked for among the participants; each follow-up among the people it can be due for

@@ -22,8 +22,12 @@ _OOW = codes.OUT_OF_WORK
 @njit(cache=True)
 def _eligible(state, months_in_state, severity, benefit, min_months, min_severity, benefit_bits, out):
     for i in range(state.shape[0]):
-        out[i] = ((state[i] == _OOW) & (months_in_state[i] >= min_months) & (severity[i] >= min_severity)
-                  & (((benefit_bits >> benefit[i]) & 1) == 1))
+        out[i] = (
+            (state[i] == _OOW)
+            & (months_in_state[i] >= min_months)
+            & (severity[i] >= min_severity)
+            & (((benefit_bits >> benefit[i]) & 1) == 1)
+        )
 
 
 @register
@@ -41,6 +45,14 @@ class WorkAndHealth(Intervention):
         out = np.empty(p.n, dtype=bool)
         months = at_least(par["eligibility.min_months_out_of_work"])
         benefits = bits([codes.BENEFITS.index(b) for b in par["eligibility.benefits"]])
-        _eligible(p.state, p.months_in_state, p.severity, p.benefit, months, at_least(par["eligibility.min_severity"]),
-                  benefits, out)
+        _eligible(
+            p.state,
+            p.months_in_state,
+            p.severity,
+            p.benefit,
+            months,
+            at_least(par["eligibility.min_severity"]),
+            benefits,
+            out,
+        )
         return out
