@@ -87,7 +87,7 @@ def _discount(months: int, rate: float) -> np.ndarray:
 
 
 def _spend_by_month(rec: dict[str, Any]) -> np.ndarray:
-    from .interventions.base import COUNTERS
+    from .interventions import COUNTERS
 
     total = np.zeros(len(rec["employed"]))
     for key in (k for k in rec if k.startswith("strand.")):
@@ -113,7 +113,7 @@ def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str
         rows.append((metric, GM, ALL, float(values.sum())))
         rows.extend((metric, b, ALL, float(v)) for b, v in zip(codes.BOROUGHS, values, strict=True))
 
-    from .interventions.base import COUNTERS
+    from .interventions import COUNTERS
 
     for key in (k for k in rec if k.startswith("strand.")):
         strand = key.split(".", 1)[1]
@@ -465,7 +465,7 @@ class MixSpec(BaseModel):
 
 def load_mix(path: str | Path) -> MixSpec:
     """Read and check a sweep file; raises ScenarioError with one line per problem."""
-    from .interventions.base import registered
+    from .interventions import registered
     from .scenario import read_scenario_data
 
     path = Path(path)

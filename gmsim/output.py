@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, codes
-from .interventions.base import COUNTERS, STOCK_COUNTERS
+from .interventions import COUNTERS, STOCK_COUNTERS
 from .model import STOCK_KEYS, GMModel
 from .targets import load_targets
 

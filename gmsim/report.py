@@ -292,7 +292,7 @@ def _settings(
 
 def _strand_titles() -> dict[str, str]:
     try:
-        from .interventions.base import registered
+        from .interventions import registered
 
         return {name: (cls.title or name) for name, cls in registered().items()}
     except Exception:  # noqa: BLE001 - titles are cosmetic
@@ -347,7 +347,7 @@ def _assumptions(strands: Sequence[str], runs: int) -> str:
     titles = _strand_titles()
     effect_rows, missing = [], []
     try:
-        from .interventions.base import effect_summary, registered
+        from .interventions import effect_summary, registered
 
         reg = registered()
     except Exception:  # noqa: BLE001
