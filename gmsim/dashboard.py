@@ -11,6 +11,12 @@ functions, so the numbers on the page are those of
     gmsim compare scenarios/baseline.yaml dashboard.yaml --runs N --seed S --months M --scale X
 
 with ``dashboard.yaml`` the page's "Download scenario".
+
+The strands' controls are declared as data (:class:`StrandControl`, from :func:`strand_controls`): one
+for every intervention in the registry (:func:`gmsim.interventions.registered`), the four Working Well
+strands first and then any a researcher's module registers. A module registers its interventions when it
+is imported, which loading a scenario that names it under ``modules:`` does, so the start scenarios are
+loaded (:func:`start_scenarios`) before the controls are made.
 """
 
 from __future__ import annotations
@@ -23,21 +29,17 @@ import sys
 import tempfile
 import threading
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .interventions import registered
 from .scenario import Scenario, ScenarioError, load_scenario
 
-#: The four Working Well strands, in the order their controls are shown.
-STRANDS = ("work_and_health", "early_help", "care_and_support", "in_work")
-STRAND_TITLES = {
-    "work_and_health": "Work and health",
-    "early_help": "Early help",
-    "care_and_support": "Care and support",
-    "in_work": "In work",
-}
+#: The four Working Well strands (always registered): their controls come first, in this order, then those
+#: of the other registered interventions in the order they were registered.
+WORKING_WELL_STRANDS = ("work_and_health", "early_help", "care_and_support", "in_work")
 #: Highest budget a slider offers, GBP million a year per strand (the working_well total is GBP 12m).
 MAX_BUDGET_M = 30.0
 #: Most replicates the page will run (a full-scale run takes about half a minute a worker).
@@ -46,6 +48,76 @@ MAX_RUNS = 200
 MAX_MONTHS = 1200
 SCENARIO_NAME = "dashboard"
 COMPARATOR_FILE = "baseline.yaml"
+
+
+@dataclass(frozen=True)
+class StrandControl:
+    """One strand's controls, as data: the page draws a budget slider and a share slider from each.
+
+    Attributes:
+        name: The intervention's registered name (its key under a scenario's ``strands:``).
+        title: Its label on the page and in messages: the intervention's ``title``, else its name.
+        modules: The ``modules:`` a scenario funding it lists, so that the funded scenario can be run and
+            read back in another process (empty for the Working Well strands).
+    """
+
+    name: str
+    title: str
+    modules: tuple[str, ...] = ()
+
+
+def strand_controls(starts: Mapping[str, Scenario] | None = None) -> list[StrandControl]:
+    """The strands' controls: one for every registered intervention, in the order the page shows them.
+
+    The Working Well strands come first (:data:`WORKING_WELL_STRANDS`), then the other registered
+    interventions in the order they were registered. A researcher's intervention is registered when its
+    module is imported, so load the scenarios naming its module under ``modules:`` first
+    (:func:`start_scenarios` does).
+
+    Args:
+        starts: The start scenarios, to find the ``modules:`` a researcher's intervention needs: those of the
+            first start scenario that funds it, else those of every start scenario.
+
+    Returns:
+        The controls, one per strand.
+    """
+    available = registered()
+    names = [
+        *(s for s in WORKING_WELL_STRANDS if s in available),
+        *(s for s in available if s not in WORKING_WELL_STRANDS),
+    ]
+    scenarios = list((starts or {}).values())
+    every = tuple(dict.fromkeys(m for sc in scenarios for m in sc.modules))
+    controls = []
+    for name in names:
+        modules: tuple[str, ...] = ()
+        if name not in WORKING_WELL_STRANDS:
+            funding = next((sc for sc in scenarios if name in sc.strands), None)
+            modules = tuple(funding.modules) if funding is not None else every
+        controls.append(StrandControl(name, available[name].title or name, modules))
+    return controls
+
+
+def strand_titles(controls: Sequence[StrandControl] | None = None) -> dict[str, str]:
+    """Each strand's title by name, in the controls' order (default: those of :func:`strand_controls`)."""
+    return {c.name: c.title for c in (strand_controls() if controls is None else controls)}
+
+
+def _names(strands: Sequence[str] | None) -> tuple[str, ...]:
+    """The strands given, or those of every registered intervention in the controls' order."""
+    return tuple(strand_titles()) if strands is None else tuple(strands)
+
+
+def __getattr__(name: str) -> Any:
+    """``STRANDS`` and ``STRAND_TITLES``: the registered strands' names and titles, in the controls' order.
+
+    Computed when read, as the registry grows when researchers' modules are imported.
+    """
+    if name == "STRANDS":
+        return _names(None)
+    if name == "STRAND_TITLES":
+        return strand_titles()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class DashboardError(Exception):
@@ -105,7 +177,8 @@ class Plan:
 
     Attributes:
         comparator: ``baseline.yaml`` with the chosen months and scale.
-        scenario: The comparator with the chosen strands and budgets (named ``dashboard``).
+        scenario: The comparator with the chosen strands and budgets, and the ``modules:`` they need (named
+            ``dashboard``).
         runs: Replicates of each scenario.
         seed: Ensemble seed.
         parameter_uncertainty: Whether effect parameters are drawn in each replicate.
@@ -171,6 +244,9 @@ def default_folder() -> Path:
 def start_scenarios(folder: str | Path) -> dict[str, Scenario]:
     """Scenarios in ``folder`` that the page can start from, by name (files that do not load are skipped).
 
+    Loading them imports the modules they list under ``modules:``, so that the interventions those
+    register are there for :func:`strand_controls`. ``baseline.yaml`` comes first.
+
     Raises:
         DashboardError: If the folder or its ``baseline.yaml`` is missing or invalid.
     """
@@ -187,36 +263,52 @@ def start_scenarios(folder: str | Path) -> dict[str, Scenario]:
             sc = load_scenario(path)
         except ScenarioError:
             continue  # e.g. a sweep file
-        if set(sc.strands) <= set(STRANDS):
-            found.setdefault(sc.name, sc)
+        found.setdefault(sc.name, sc)
     return found
 
 
-def budgets_of(scenario: Scenario) -> dict[str, float]:
-    """A scenario's annual strand budgets in GBP million (0 for strands it does not fund)."""
-    return {s: (scenario.strands[s].budget_gbp_per_year / 1e6 if s in scenario.strands else 0.0) for s in STRANDS}
+def budgets_of(scenario: Scenario, strands: Sequence[str] | None = None) -> dict[str, float]:
+    """A scenario's annual strand budgets in GBP million (0 for strands it does not fund).
+
+    Args:
+        scenario: The scenario.
+        strands: The strands to give (default: every registered one, in the controls' order).
+    """
+    return {
+        s: (scenario.strands[s].budget_gbp_per_year / 1e6 if s in scenario.strands else 0.0) for s in _names(strands)
+    }
 
 
-def shares_of(budgets_m: dict[str, float]) -> dict[str, float]:
+def shares_of(budgets_m: dict[str, float], strands: Sequence[str] | None = None) -> dict[str, float]:
     """Each strand's share of the total of ``budgets_m``, in whole per cent adding up to 100.
 
     The share sliders move in whole per cent, so shares are rounded, by largest remainder so that they
-    still add up to 100 (GBP 2m of 12m becomes 17%). With no budget at all the shares are equal.
+    still add up to 100 (GBP 2m of 12m becomes 17%; ties go to the strand shown first). With no budget at
+    all the shares are equal.
+
+    Args:
+        budgets_m: Annual budget of each strand, GBP million (a strand missing has none).
+        strands: The strands to share among (default: every registered one, in the controls' order).
     """
-    total = sum(budgets_m.get(s, 0.0) for s in STRANDS)
-    exact = {s: (100.0 * budgets_m.get(s, 0.0) / total if total > 0 else 100.0 / len(STRANDS)) for s in STRANDS}
+    names = _names(strands)
+    total = sum(budgets_m.get(s, 0.0) for s in names)
+    exact = {s: (100.0 * budgets_m.get(s, 0.0) / total if total > 0 else 100.0 / len(names)) for s in names}
     whole = {s: math.floor(v + 1e-9) for s, v in exact.items()}
-    for s in sorted(STRANDS, key=lambda s: whole[s] - exact[s])[: 100 - sum(whole.values())]:
+    for s in sorted(names, key=lambda s: whole[s] - exact[s])[: 100 - sum(whole.values())]:
         whole[s] += 1
     return {s: float(v) for s, v in whole.items()}
 
 
-def split_total(total_m: str | float, shares_pct: dict[str, float]) -> dict[str, float]:
+def split_total(
+    total_m: str | float, shares_pct: dict[str, float], strands: Sequence[str] | None = None
+) -> dict[str, float]:
     """Each strand's annual budget (GBP million) from a total and the strands' shares of it.
 
     Args:
-        total_m: Total annual budget, GBP million (text from the page, or a number).
+        total_m: Total annual budget, GBP million (text from the page, or a number), at most
+            :data:`MAX_BUDGET_M` a strand.
         shares_pct: Share of each strand, per cent; the shares must add up to 100.
+        strands: The strands to split among (default: every registered one, in the controls' order).
 
     Returns:
         ``{strand: budget}``, GBP million a year.
@@ -224,23 +316,23 @@ def split_total(total_m: str | float, shares_pct: dict[str, float]) -> dict[str,
     Raises:
         DashboardError: Naming the total or the shares, with what was expected.
     """
+    names = _names(strands)
     problems = []
     try:
         total = float(str(total_m).strip())
-        if not (math.isfinite(total) and 0 <= total <= MAX_BUDGET_M * len(STRANDS)):
+        if not (math.isfinite(total) and 0 <= total <= MAX_BUDGET_M * len(names)):
             raise ValueError
     except ValueError:
         problems.append(
-            f"Total: expected GBP 0 to {MAX_BUDGET_M * len(STRANDS):g} million a year, "
-            f"got {str(total_m).strip()[:30]!r}"
+            f"Total: expected GBP 0 to {MAX_BUDGET_M * len(names):g} million a year, got {str(total_m).strip()[:30]!r}"
         )
         total = None
-    shares = {s: float(shares_pct.get(s, 0.0)) for s in STRANDS}
+    shares = {s: float(shares_pct.get(s, 0.0)) for s in names}
     if any(not (math.isfinite(v) and 0 <= v <= 100) for v in shares.values()) or abs(sum(shares.values()) - 100) > 1e-6:
         problems.append(f"Shares: expected shares from 0 to 100% adding up to 100%, got {sum(shares.values()):g}%")
     if problems:
         raise DashboardError(problems)
-    return {s: round(total * shares[s] / 100, 6) for s in STRANDS}
+    return {s: round(total * shares[s] / 100, 6) for s in names}
 
 
 def _whole(text: str, label: str, low: int, high: int | None, problems: list[str]) -> int | None:
@@ -255,29 +347,36 @@ def _whole(text: str, label: str, low: int, high: int | None, problems: list[str
     return value
 
 
-def _label(key: str) -> str:
+def _label(key: str, titles: dict[str, str]) -> str:
     if key == "months":
         return "Months"
     if key == "population.scale":
         return "Scale"
-    for s in STRANDS:
-        if key.startswith(f"strands.{s}"):
-            return f"{STRAND_TITLES[s]} budget"
+    for s, title in titles.items():
+        if key == f"strands.{s}" or key.startswith(f"strands.{s}."):
+            return f"{title} budget"
     return key or "Scenario"
 
 
-def plan(choices: Choices, folder: str | Path | None = None, starts: dict[str, Scenario] | None = None) -> Plan:
+def plan(
+    choices: Choices,
+    folder: str | Path | None = None,
+    starts: dict[str, Scenario] | None = None,
+    controls: Sequence[StrandControl] | None = None,
+) -> Plan:
     """Check the controls and build the scenarios to compare.
 
     The comparator is ``baseline.yaml`` from the scenarios folder, with the chosen months and scale. The
     funded scenario is the comparator plus the strands: each strand with a budget above 0, its settings
-    taken from the start scenario (or the strand's defaults) and its budget from the slider. Nothing
-    else is taken from the start scenario, so the difference between the two is the strands alone.
+    taken from the start scenario (or the strand's defaults) and its budget from the slider, and the
+    ``modules:`` a researcher's funded intervention needs. Nothing else is taken from the start scenario,
+    so the difference between the two is the strands alone.
 
     Args:
         choices: The controls.
         folder: The scenarios folder (default :func:`default_folder`).
         starts: The scenarios to start from, if already read (default: read ``folder``).
+        controls: The strands' controls (default: :func:`strand_controls` of ``starts``).
 
     Returns:
         The plan to run.
@@ -287,6 +386,8 @@ def plan(choices: Choices, folder: str | Path | None = None, starts: dict[str, S
     """
     folder = Path(folder) if folder is not None else default_folder()
     starts = start_scenarios(folder) if starts is None else starts
+    controls = strand_controls(starts) if controls is None else list(controls)
+    titles = strand_titles(controls)
     problems: list[str] = []
     if choices.start not in starts:
         problems.append(f"Start from: expected one of {', '.join(starts)}, got {choices.start!r}")
@@ -300,41 +401,39 @@ def plan(choices: Choices, folder: str | Path | None = None, starts: dict[str, S
     except ValueError:
         problems.append(f"Scale: expected a number greater than 0 and at most 1, got {str(choices.scale)[:30]!r}")
         scale = None
-    unknown = set(choices.budgets_m) - set(STRANDS)
+    unknown = set(choices.budgets_m) - set(titles)
     if unknown:
-        problems.append(f"Budgets: expected strands among {', '.join(STRANDS)}, got {', '.join(sorted(unknown))}")
+        problems.append(f"Budgets: expected strands among {', '.join(titles)}, got {', '.join(sorted(unknown))}")
     for s, value in choices.budgets_m.items():
-        if s in STRANDS and not (
-            isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= MAX_BUDGET_M
-        ):
-            problems.append(
-                f"{STRAND_TITLES[s]} budget: expected GBP 0 to {MAX_BUDGET_M:g} million a year, got {value!r}"
-            )
+        if s in titles and not (isinstance(value, int | float) and math.isfinite(value) and 0 <= value <= MAX_BUDGET_M):
+            problems.append(f"{titles[s]} budget: expected GBP 0 to {MAX_BUDGET_M:g} million a year, got {value!r}")
     if problems:
         raise DashboardError(problems)
 
     start = starts[choices.start]
-    budgets = {**budgets_of(start), **choices.budgets_m}
+    budgets = {**budgets_of(start, list(titles)), **choices.budgets_m}
     start_strands = start.to_dict()["strands"]
     strands = {}
-    for s in [*start.strands, *(s for s in STRANDS if s not in start.strands)]:
+    for s in [*start.strands, *(s for s in titles if s not in start.strands)]:
         if budgets.get(s, 0) > 0:
             spec = dict(start_strands.get(s, {}))
             spec["budget_gbp_per_year"] = round(budgets[s] * 1e6, 2)
             strands[s] = spec
+    needed = [m for c in controls if c.name in strands for m in c.modules]
     try:
         comparator = load_scenario(folder / COMPARATOR_FILE).with_overrides(months=months, scale=scale)
         data: dict[str, Any] = comparator.to_dict()
         data["name"] = SCENARIO_NAME
+        data["modules"] = list(dict.fromkeys([*data["modules"], *needed]))
         data["strands"] = strands
         data["description"] = (
             f"From the dashboard, strands as in '{start.name}': "
-            + ", ".join(f"{STRAND_TITLES[s]} GBP {budgets.get(s, 0):g}m a year" for s in STRANDS)
+            + ", ".join(f"{title} GBP {budgets.get(s, 0):g}m a year" for s, title in titles.items())
             + "."
         )
         scenario = Scenario.from_dict(data, path=SCENARIO_NAME)
     except ScenarioError as err:
-        raise DashboardError([f"{_label(key)}: {message}" for key, message in err.problems]) from None
+        raise DashboardError([f"{_label(key, titles)}: {message}" for key, message in err.problems]) from None
     try:
         shown = os.path.relpath(folder)
     except ValueError:  # another drive (Windows)

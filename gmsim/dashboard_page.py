@@ -3,12 +3,19 @@
 Served by ``gmsim dashboard`` (see :mod:`gmsim.dashboard`, which holds everything but the drawing). Each
 browser tab has its own controls and results. Runs go to the worker processes of :func:`gmsim.compare`;
 finished runs are kept in the dashboard's run store, so the same choices again are read back at once.
+
+The strands' controls are declared as data: :data:`CONTROLS`, one :class:`gmsim.dashboard.StrandControl`
+for every registered intervention (made after the start scenarios are loaded, so that the modules they
+list have registered theirs), times :data:`SLIDERS`, the sliders each strand gets. One component draws
+them all (:func:`StrandSliders`); nothing is written out strand by strand.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -45,14 +52,19 @@ def _starts() -> tuple[dict[str, Any], list[str]]:
         return {}, err.messages
 
 
-STARTS, STARTUP_PROBLEMS = _starts()
+STARTS, STARTUP_PROBLEMS = _starts()  # first: loading them imports their modules, which register strands
+#: The strands' controls, one per registered intervention, in the order they are shown.
+CONTROLS = db.strand_controls(STARTS)
+NAMES = [c.name for c in CONTROLS]
+TITLES = db.strand_titles(CONTROLS)
 FIRST = "working_well" if "working_well" in STARTS else next(iter(STARTS), "")
 
 start = solara.reactive(FIRST)
-budgets = {s: solara.reactive(db.budgets_of(STARTS[FIRST])[s] if FIRST else 0.0) for s in db.STRANDS}
+_first_budgets = db.budgets_of(STARTS[FIRST], NAMES) if FIRST else dict.fromkeys(NAMES, 0.0)
+budgets = {s: solara.reactive(v) for s, v in _first_budgets.items()}
 split = solara.reactive(False)  # set budgets as a total and each strand's share of it
-total_m = solara.reactive(f"{sum(budgets[s].value for s in db.STRANDS):g}")
-shares = {s: solara.reactive(v) for s, v in db.shares_of({s: budgets[s].value for s in db.STRANDS}).items()}
+total_m = solara.reactive(f"{sum(budgets[s].value for s in NAMES):g}")
+shares = {s: solara.reactive(v) for s, v in db.shares_of({s: budgets[s].value for s in NAMES}, NAMES).items()}
 months = solara.reactive("120")
 scale = solara.reactive("0.1")
 runs = solara.reactive("10")
@@ -70,8 +82,8 @@ log = logging.getLogger("gmsim.dashboard")
 def _budgets() -> dict[str, float]:
     """The strands' budgets, GBP million a year: from the sliders, or from the total and the shares."""
     if split.value:
-        return db.split_total(total_m.value, {s: shares[s].value for s in db.STRANDS})
-    return {s: float(budgets[s].value) for s in db.STRANDS}
+        return db.split_total(total_m.value, {s: shares[s].value for s in NAMES}, NAMES)
+    return {s: float(budgets[s].value) for s in NAMES}
 
 
 def _choices() -> db.Choices:
@@ -88,22 +100,22 @@ def _choices() -> db.Choices:
 
 def _show_as_split(values: dict[str, float]) -> None:
     total_m.value = f"{sum(values.values()):g}"
-    for s, v in db.shares_of(values).items():
+    for s, v in db.shares_of(values, NAMES).items():
         shares[s].value = v
 
 
 def _set_start(name: str) -> None:
     start.value = name
     if name in STARTS:
-        for s, value in db.budgets_of(STARTS[name]).items():
+        for s, value in db.budgets_of(STARTS[name], NAMES).items():
             budgets[s].value = value
-        _show_as_split(db.budgets_of(STARTS[name]))
+        _show_as_split(db.budgets_of(STARTS[name], NAMES))
 
 
 def _set_split(on: bool) -> None:
     """Switch between a budget per strand and a total split in shares, carrying the budgets across."""
     if on:
-        _show_as_split({s: float(budgets[s].value) for s in db.STRANDS})
+        _show_as_split({s: float(budgets[s].value) for s in NAMES})
     else:
         try:  # to the sliders' steps of GBP 0.25m
             for s, value in _budgets().items():
@@ -154,6 +166,70 @@ def _html(tag: str, inner: str, classes: list[str] | None = None) -> None:
     solara.HTML(tag=tag, unsafe_innerHTML=inner, classes=classes or [])
 
 
+def _total() -> float | None:
+    """The total budget typed in, GBP million, or None while it is not a number."""
+    try:
+        return float(total_m.value)
+    except ValueError:
+        return None
+
+
+def _share_label(title: str, share: float) -> str:
+    total = _total()
+    return f"{title}: {share:.0f}%" + (f" = £{total * share / 100:,.2f}m" if total is not None else "")
+
+
+@dataclass(frozen=True)
+class Slider:
+    """A slider every strand gets, as data: what it sets, its range and step, and how it is labelled.
+
+    Attributes:
+        kind: ``budget`` or ``share``; the strand's slider sits in a ``gmsim-<kind>-<strand>`` element.
+        values: The value of each strand it sets, by strand name.
+        high: Its largest value (the smallest is 0).
+        step: Its step.
+        label: The label above it, from the strand's title and the slider's value.
+        total: The line under the sliders, from the sum of their values.
+        total_class: The CSS class of that line.
+    """
+
+    kind: str
+    values: dict[str, solara.Reactive[float]]
+    high: float
+    step: float
+    label: Callable[[str, float], str]
+    total: Callable[[float], str]
+    total_class: str
+
+
+#: The sliders each strand in :data:`CONTROLS` gets: its annual budget, and its share of a total budget.
+SLIDERS = {
+    "budget": Slider(
+        "budget",
+        budgets,
+        db.MAX_BUDGET_M,
+        BUDGET_STEP_M,
+        lambda title, m: f"{title}: £{m:,.2f}m",
+        lambda m: f"Total £{m:,.2f}m a year",
+        "gmsim-total",
+    ),
+    "share": Slider(
+        "share", shares, 100.0, 1.0, _share_label, lambda pct: f"Shares add up to {pct:.0f}%", "gmsim-share-total"
+    ),
+}
+
+
+@solara.component
+def StrandSliders(slider: Slider) -> None:
+    """One of the sliders for each strand in :data:`CONTROLS`, in their order, each labelled with its title."""
+    for control in CONTROLS:
+        value = slider.values[control.name]
+        with solara.Div(classes=[f"gmsim-{slider.kind}-{control.name}"]):
+            _html("div", escape(slider.label(control.title, float(value.value))), ["gmsim-label"])
+            solara.SliderFloat("", value=value, min=0.0, max=slider.high, step=slider.step, thumb_label=False)
+    solara.Text(slider.total(sum(float(v.value) for v in slider.values.values())), classes=[slider.total_class])
+
+
 @solara.component
 def Controls(plan: db.Plan | None) -> None:
     """The sidebar: start scenario, strand budgets, run settings and the Run button."""
@@ -164,18 +240,7 @@ def Controls(plan: db.Plan | None) -> None:
         SplitControls()
     else:
         solara.HTML(tag="b", unsafe_innerHTML="Annual budget of each strand, £ million")
-        for s in db.STRANDS:
-            with solara.Div(classes=[f"gmsim-budget-{s}"]):
-                solara.HTML(
-                    tag="div",
-                    unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: £{float(budgets[s].value):,.2f}m",
-                    classes=["gmsim-label"],
-                )
-                solara.SliderFloat(
-                    "", value=budgets[s], min=0.0, max=db.MAX_BUDGET_M, step=BUDGET_STEP_M, thumb_label=False
-                )
-        total = sum(float(budgets[s].value) for s in db.STRANDS)
-        solara.Text(f"Total £{total:,.2f}m a year", classes=["gmsim-total"])
+        StrandSliders(SLIDERS["budget"])
     solara.InputText("Months", value=months, continuous_update=True)
     solara.InputText("Scale (share of 1,781,000 people)", value=scale, continuous_update=True)
     solara.InputText("Runs (replicates)", value=runs, continuous_update=True)
@@ -200,21 +265,7 @@ def SplitControls() -> None:
     """A total annual budget and each strand's share of it (the shares must add up to 100%)."""
     solara.InputText("Total budget, £ million a year", value=total_m, continuous_update=True)
     solara.HTML(tag="b", unsafe_innerHTML="Share of each strand, %")
-    try:
-        total = float(total_m.value)
-    except ValueError:
-        total = None
-    for s in db.STRANDS:
-        share = float(shares[s].value)
-        money = f" = £{total * share / 100:,.2f}m" if total is not None else ""
-        with solara.Div(classes=[f"gmsim-share-{s}"]):
-            solara.HTML(
-                tag="div", unsafe_innerHTML=f"{db.STRAND_TITLES[s]}: {share:.0f}%{money}", classes=["gmsim-label"]
-            )
-            solara.SliderFloat("", value=shares[s], min=0.0, max=100.0, step=1.0, thumb_label=False)
-    solara.Text(
-        f"Shares add up to {sum(float(shares[s].value) for s in db.STRANDS):.0f}%", classes=["gmsim-share-total"]
-    )
+    StrandSliders(SLIDERS["share"])
 
 
 @solara.component
@@ -223,7 +274,7 @@ def Results(result: db.Outcome) -> None:
     p = result.plan
     tables = result.tables()
     with solara.Column(classes=["gmsim-report"]):
-        funded = ", ".join(f"{db.STRAND_TITLES[s]} £{v / 1e6:g}m" for s, v in p.budgets_gbp().items()) or "no strand"
+        funded = ", ".join(f"{TITLES.get(s, s)} £{v / 1e6:g}m" for s, v in p.budgets_gbp().items()) or "no strand"
         _html("h3", "Impacts against the baseline")
         _html(
             "p",
@@ -266,7 +317,7 @@ def Page() -> None:
     plan = None
     if not problems:
         try:
-            plan = db.plan(_choices(), _folder(), STARTS)
+            plan = db.plan(_choices(), _folder(), STARTS, CONTROLS)
         except db.DashboardError as err:
             problems = err.messages
     with solara.Columns([1, 3]):

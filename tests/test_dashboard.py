@@ -1,5 +1,6 @@
 """The policy dashboard: controls to scenarios, bad input, and the page itself in headless Chromium."""
 
+import contextlib
 import io
 import os
 import shutil
@@ -15,7 +16,21 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gmsim.dashboard import Choices, DashboardError, budgets_of, plan, shares_of, split_total, start_scenarios
+from gmsim import dashboard as db
+from gmsim.dashboard import (
+    WORKING_WELL_STRANDS,
+    Choices,
+    DashboardError,
+    budgets_of,
+    plan,
+    shares_of,
+    split_total,
+    start_scenarios,
+    strand_controls,
+)
+from gmsim.dashboard import run as run_comparison
+from gmsim.interventions import registered
+from gmsim.interventions.base import REGISTRY
 from gmsim.report import fmt
 from gmsim.scenario import load_scenario
 
@@ -23,6 +38,41 @@ ROOT = Path(__file__).resolve().parents[1]
 SC = ROOT / "scenarios"
 SHOTS = Path(os.environ.get("GMSIM_TEST_OUTPUT", ROOT / "test-output"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+# A researcher's own intervention module, written as docs/model.md section 7.4.6 shows (keep the two in step),
+# and a scenario that names the module and funds its intervention.
+OVER_FIFTIES = "test_over_fifties"
+OVER_FIFTIES_PY = '''
+from gmsim import codes
+from gmsim.interventions.base import Intervention, register
+
+
+@register
+class OverFifties(Intervention):
+    """Job-search support for people aged 50-64 out of work."""
+
+    name = "test_over_fifties"
+    title = "Over-50s job search"
+    claims = ("out_of_work_to_in_work",)
+
+    def eligible(self, model):
+        p = model.people
+        return (p.state == codes.OUT_OF_WORK) & (p.age_months >= 50 * 12)
+
+    @classmethod
+    def default_parameters(cls):
+        return {"unit_cost_gbp": 1000.0, "support_months": 6, "after_months": 0,
+                "in_work_support_months": 0, "max_wait_months": 3, "dropout_rate": 0.1,
+                "max_referrals": None, "routes.jobcentre.rate": 0.02, "routes.jobcentre.take_up": 0.8,
+                "effects.out_of_work_to_in_work": 1.2}
+'''
+OVER_FIFTIES_YAML = """\
+name: over_fifties
+extends: baseline.yaml
+modules: [over_fifties.py]
+strands:
+  test_over_fifties: {budget_gbp_per_year: 500000}
+"""
 
 
 def test_the_sliders_become_the_funded_scenario_and_the_baseline_its_comparator(tmp_path):
@@ -75,6 +125,83 @@ def test_only_the_strands_come_from_the_start_scenario(tmp_path):
     assert p.budgets_gbp() == {"early_help": 2e6}
     assert p.scenario.strands["early_help"].parameters == {"support_months": 4}
     assert p.command().startswith(f"gmsim compare {tmp_path.resolve() / 'baseline.yaml'} dashboard.yaml")
+
+
+@pytest.fixture
+def researcher_folder(tmp_path):
+    """A scenarios folder as a researcher has it: baseline, working_well, and their module with its scenario.
+
+    The module's intervention is taken out of the registry afterwards, so that other tests do not see it.
+    """
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    for name in ("baseline.yaml", "working_well.yaml"):
+        shutil.copy(SC / name, folder / name)
+    (folder / "over_fifties.py").write_text(OVER_FIFTIES_PY)
+    (folder / "over_fifties.yaml").write_text(OVER_FIFTIES_YAML)
+    try:
+        yield folder
+    finally:
+        REGISTRY.pop(OVER_FIFTIES, None)
+
+
+def test_the_controls_are_the_registered_strands_working_well_first():
+    controls = strand_controls(start_scenarios(SC))
+    assert [(c.name, c.title, c.modules) for c in controls] == [
+        ("work_and_health", "Work and health", ()),
+        ("early_help", "Early help", ()),
+        ("care_and_support", "Care and support", ()),
+        ("in_work", "In work (employers)", ()),
+    ]
+    assert db.STRANDS == WORKING_WELL_STRANDS
+    assert db.STRAND_TITLES == {c.name: c.title for c in controls}
+
+
+def test_a_researchers_own_intervention_gets_controls_and_can_be_funded(researcher_folder, tmp_path):
+    assert OVER_FIFTIES not in registered()
+    starts = start_scenarios(researcher_folder)  # loading the start scenarios imports the module they name
+    assert list(starts) == ["baseline", "over_fifties", "working_well"]
+    controls = strand_controls(starts)
+    names = [c.name for c in controls]
+    assert names == [*WORKING_WELL_STRANDS, OVER_FIFTIES]  # the Working Well strands first
+    mine = controls[-1]
+    assert (mine.title, mine.modules) == ("Over-50s job search", (str(researcher_folder / "over_fifties.py"),))
+    assert db.STRAND_TITLES[OVER_FIFTIES] == "Over-50s job search"
+    assert budgets_of(starts["over_fifties"]) == {**dict.fromkeys(WORKING_WELL_STRANDS, 0.0), OVER_FIFTIES: 0.5}
+
+    # a budget for it, starting from a scenario that does not name its module: the funded scenario names it
+    choices = Choices(start="working_well", budgets_m={OVER_FIFTIES: 2.0}, months="12", scale="0.01", runs="1")
+    p = plan(choices, researcher_folder, starts, controls)
+    ww = {"work_and_health": 6e6, "early_help": 3e6, "care_and_support": 2e6, "in_work": 1e6}
+    assert p.budgets_gbp() == {**ww, OVER_FIFTIES: 2e6}
+    assert p.scenario.modules == list(mine.modules) and p.comparator.modules == []
+    assert "Over-50s job search GBP 2m a year" in p.scenario.description
+    assert plan(choices, researcher_folder) == p  # the same controls when the dashboard reads the folder itself
+    path = tmp_path / "dashboard.yaml"
+    path.write_text(p.scenario_yaml())
+    assert load_scenario(path).content_hash() == p.scenario.content_hash()
+    # its own scenario as the start: its settings and budget; at 0 it is not funded, nor its module named
+    own = plan(Choices(start="over_fifties", budgets_m={}, months="12", scale="0.01"), researcher_folder, starts)
+    assert own.scenario.strands == starts["over_fifties"].strands and own.scenario.modules == list(mine.modules)
+    none = plan(
+        Choices(start="over_fifties", budgets_m={OVER_FIFTIES: 0.0}, months="12", scale="0.01"), researcher_folder
+    )
+    assert none.scenario.strands == {} and none.scenario.modules == []
+    # a total split in shares, and a bad budget named by its title
+    shares = shares_of({"early_help": 1, OVER_FIFTIES: 3})
+    assert shares == {**dict.fromkeys(WORKING_WELL_STRANDS, 0.0), "early_help": 25, OVER_FIFTIES: 75}
+    assert split_total("8", shares)[OVER_FIFTIES] == 6
+    with pytest.raises(DashboardError) as err:
+        plan(Choices(start="working_well", budgets_m={OVER_FIFTIES: 31.0}), researcher_folder, starts)
+    assert err.value.messages == ["Over-50s job search budget: expected GBP 0 to 30 million a year, got 31.0"]
+
+    # and the comparison runs it, in a worker process
+    outcome = run_comparison(p, tmp_path / "store", workers=1)
+    impacts = outcome.result["impacts"]
+    mine_gm = impacts[(impacts.scenario == "dashboard") & (impacts.borough == "Greater Manchester")]
+    started = mine_gm[(mine_gm.strand == OVER_FIFTIES) & (mine_gm.metric == "started")]
+    assert len(started) == 1 and started["mean"].iloc[0] > 0
+    assert "Over-50s job search" in outcome.tables()["strands"]
 
 
 def test_bad_controls_get_one_message_each_naming_the_control():
@@ -243,7 +370,7 @@ def browser_page():
 class Dashboard:
     """A ``gmsim dashboard`` command on a free loopback port."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, scenarios: Path = SC) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.command = subprocess.Popen(
@@ -254,7 +381,7 @@ class Dashboard:
                 "--port",
                 str(self.port),
                 "--scenarios",
-                str(SC),
+                str(scenarios),
                 "--out",
                 str(folder / "store"),
             ],
@@ -285,10 +412,9 @@ class Dashboard:
         assert _server_processes(self.port) == []
 
 
-@pytest.fixture
-def dashboard(tmp_path, browser_page):
-    """A dashboard server on a free loopback port (listening on loopback only), stopped and checked after."""
-    server = Dashboard(tmp_path)
+@contextlib.contextmanager
+def _serving(server: Dashboard):
+    """A started dashboard (checked to listen on loopback only), stopped and checked after."""
     try:
         assert _listening_addresses(server.port) == {"0100007F"}  # 127.0.0.1 only
         yield server
@@ -296,6 +422,20 @@ def dashboard(tmp_path, browser_page):
         if server.command.poll() is None:
             assert server.stop() == 0
         server.assert_stopped()
+
+
+@pytest.fixture
+def dashboard(tmp_path, browser_page):
+    """A dashboard server on a free loopback port (listening on loopback only), stopped and checked after."""
+    with _serving(Dashboard(tmp_path)) as server:
+        yield server
+
+
+@pytest.fixture
+def researcher_dashboard(researcher_folder, tmp_path, browser_page):
+    """A dashboard server on the scenarios folder of :func:`researcher_folder`."""
+    with _serving(Dashboard(tmp_path, researcher_folder)) as server:
+        yield server
 
 
 def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, browser_page, tmp_path):
@@ -405,7 +545,7 @@ def test_the_page_splits_a_total_budget_in_shares(dashboard, browser_page):
     label = page.locator(".gmsim-share-work_and_health .gmsim-label")
     label.wait_for(timeout=20_000)
     assert label.inner_text() == "Work and health: 50% = £6.00m"  # working_well's GBP 12m, carried across
-    assert page.locator(".gmsim-share-in_work .gmsim-label").inner_text() == "In work: 8% = £0.96m"
+    assert page.locator(".gmsim-share-in_work .gmsim-label").inner_text() == "In work (employers): 8% = £0.96m"
     page.get_by_label("Total budget, £ million a year").fill("24")
     page.wait_for_function(
         "() => document.querySelector('.gmsim-share-work_and_health .gmsim-label').innerText.includes('£12.00m')",
@@ -428,7 +568,7 @@ def test_the_page_splits_a_total_budget_in_shares(dashboard, browser_page):
     page.get_by_text("Split a total budget").click()
     page.locator(".gmsim-total").wait_for(timeout=20_000)
     assert page.locator(".gmsim-budget-care_and_support .gmsim-label").inner_text() == "Care and support: £4.00m"
-    assert page.locator(".gmsim-budget-in_work .gmsim-label").inner_text() == "In work: £2.00m"
+    assert page.locator(".gmsim-budget-in_work .gmsim-label").inner_text() == "In work (employers): £2.00m"
     assert page.locator(".gmsim-total").inner_text() == "Total £24.00m a year"
 
 
@@ -463,3 +603,35 @@ def test_a_run_can_be_stopped_from_the_page_and_with_the_server(dashboard, brows
     assert len(_server_processes(dashboard.port)) >= 2  # the server and the workers it forked
     assert dashboard.stop() == 0
     dashboard.assert_stopped()
+
+
+def test_the_page_has_controls_for_a_researchers_own_intervention(
+    researcher_dashboard, researcher_folder, browser_page, tmp_path
+):
+    page = browser_page
+    page.goto(researcher_dashboard.url)
+    page.wait_for_selector("text=Annual budget of each strand", timeout=60_000)
+    label = page.locator(f".gmsim-budget-{OVER_FIFTIES} .gmsim-label")
+    assert label.inner_text() == "Over-50s job search: £0.00m"  # not funded in working_well, the page's start
+    page.locator(f".gmsim-budget-{OVER_FIFTIES} [role=slider]").focus()
+    for _ in range(2):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        f"() => document.querySelector('.gmsim-budget-{OVER_FIFTIES} .gmsim-label').innerText.includes('0.50')",
+        timeout=20_000,
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.gmsim-total').innerText === 'Total £12.50m a year'", timeout=20_000
+    )
+    page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0", timeout=20_000)
+    assert page.locator(".gmsim-run").is_enabled()
+    with page.expect_download() as got:
+        page.get_by_text("Download scenario").click()
+    got.value.save_as(tmp_path / "dashboard.yaml")
+    funded = load_scenario(tmp_path / "dashboard.yaml")
+    assert funded.strands[OVER_FIFTIES].budget_gbp_per_year == 5e5
+    assert funded.modules == [str(researcher_folder / "over_fifties.py")]
+    page.get_by_text("Split a total budget").click()
+    share = page.locator(f".gmsim-share-{OVER_FIFTIES} .gmsim-label")
+    share.wait_for(timeout=20_000)
+    assert share.inner_text() == "Over-50s job search: 4% = £0.50m"  # GBP 0.5m of 12.5m
