@@ -18,6 +18,7 @@ could move), and a group with deadly complex conditions so that entrants differ 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from pathlib import Path
@@ -110,14 +111,18 @@ def dump(folder: Path, quick: bool) -> None:
             np.savez_compressed(folder / f"{tag}-alone-{s.name}.npz", **_dump_model(m, m.people))
             print("alone", tag, s.name, flush=True)
         for layout in ("arrays", "records"):
-            many = layout == "records"
-            default = shared_module.MOVABLE_FROM
-            shared_module.MOVABLE_FROM = 1 if many else 100
-            try:
-                runs = shared_module.SharedRuns(scs, seed, draws, records=many)
+            many = layout == "records"  # as records, the trunk also finds everyone who could move
+            if "find_movable" in inspect.signature(shared_module.SharedRuns).parameters:
+                runs = shared_module.SharedRuns(scs, seed, draws, records=many, find_movable=many)
                 runs.run()
-            finally:
-                shared_module.MOVABLE_FROM = default
+            else:  # releases before the shared-runs package: a module threshold
+                default = shared_module.MOVABLE_FROM
+                shared_module.MOVABLE_FROM = 1 if many else 100
+                try:
+                    runs = shared_module.SharedRuns(scs, seed, draws, records=many)
+                    runs.run()
+                finally:
+                    shared_module.MOVABLE_FROM = default
             for k, (s, m) in enumerate(zip(scs, runs.models, strict=True)):
                 np.savez_compressed(folder / f"{tag}-{layout}-{s.name}.npz", **_dump_model(m, _people_of(m, runs, k)))
             print("shared", layout, tag, flush=True)

@@ -1,11 +1,12 @@
-"""Where a shared run's time goes: funding mixes advanced together over one trunk (gmsim/shared.py).
+"""Where a shared run's time goes: funding mixes advanced together over one trunk (gmsim/shared/).
 
 Builds the baseline and ``--mixes`` funding mixes of ``scenarios/funding_mix.yaml`` (from ``--first``) at
 ``--scale``, runs them as one group of shared runs on one thread, and reports the time per funded run a
 month, split by step: the trunk's own steps (and what it works out once for all the branches), each
 branch's interventions, exchanging its diverged people's differing values with the trunk's (swap),
 copying its own people's values out (gather), their health and labour, comparing them with the trunk's
-(gather_differs) and writing the differing ones in and back (put_where), the tally corrections. Also how
+(gather_differs) and writing the differing ones in and back (put_where), the tally corrections (each phase
+includes the work the population does around it). Also how
 many people each run has diverged for at the end.
 
     python benchmarks/shared_runs.py [--first 0] [--mixes 5] [--months 120] [--scale 1.0]
@@ -18,6 +19,8 @@ import time
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 from gmsim import shared  # noqa: E402
+from gmsim.population import PHASES  # noqa: E402
+from gmsim.shared import branch as branch_module  # noqa: E402
 from gmsim.comparison import _mix_scenario, load_mix, mix_grid, mix_label  # noqa: E402
 from gmsim.ensemble import parameter_draws  # noqa: E402
 from gmsim.scenario import load_scenario  # noqa: E402
@@ -64,25 +67,13 @@ def main() -> None:
 
     for m in runs.models:
         who = "trunk" if m is runs.trunk else "branch"
-        for step in ("_demography", "_interventions_before_labour", "_health_and_work", "_record"):
-            timed(m, step, f"{who} {step.strip('_')}")
-        for iv in m.interventions:
-            timed(iv, "after_labour", f"branch {iv.name} after_labour")
-    timed(runs, "_trunk_month", "trunk screens, staff table, movable staff")
-    timed(runs, "_pack", "trunk copies its people into the records")
-    for name in (
-        "_gather",
-        "_swap",
-        "_gather_differs",
-        "_put_where",
-        "tally_at",
-        "_may_move",
-        "_swap_rows",
-        "_take",
-        "_put_rows",
-        "_rows_differ",
-    ):
-        timed(shared, name, f"branch {name.strip('_')}")
+        for phase in PHASES:
+            timed(m, phase, f"{who} {phase}")
+    timed(runs.trunk.population, "_prepare_month", "trunk screens, staff table, movable staff")
+    for name in ("swap_where", "put_where", "gather_differs", "swap_rows", "put_rows", "rows_differ", "may_move"):
+        timed(branch_module, name, f"branch {name}")
+    for name in ("tally_some",):
+        timed(branch_module, name, f"branch {name}")
     t0 = time.perf_counter()
     runs.run()
     total = time.perf_counter() - t0

@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gmsim import shared
+from gmsim.shared import runs as shared  # noqa: E402
 from gmsim.comparison import _mix_scenario, load_mix, mix_grid, mix_label
 from gmsim.ensemble import Task, execute
 from gmsim.scenario import load_scenario
@@ -34,7 +34,7 @@ def main():
         "--records-from",
         type=int,
         default=None,
-        help="funded runs from which shared runs hold people as records (gmsim.shared.RECORDS_FROM)",
+        help="funded runs from which shared runs hold people as records (gmsim.shared.runs.RECORDS_FROM)",
     )
     a = ap.parse_args()
     if a.records_from is not None:

@@ -1,25 +1,26 @@
 """GMModel: Greater Manchester's working-age population month by month.
 
-The model owns the people and employer arrays, the parameters, the named random streams and the
-results. ``step()`` advances one month through a fixed lifecycle (see ``docs/model.md``):
+The model owns the people and employer arrays (through its :class:`~gmsim.population.Population`), the
+parameters, the named random streams, the interventions and the results. ``step()`` advances one month
+through a fixed sequence of phases (see ``docs/model.md`` section 3):
 
-1. demography — ageing, exits at 65 and deaths, 16-year-olds entering the freed slots;
-2. interventions — each funded strand refers, starts and supports people and sets their hazard
+1. ``demography`` — ageing, exits at 65 and deaths, 16-year-olds entering the freed slots;
+2. ``intervene`` — each funded intervention refers, starts and supports people and sets their hazard
    multipliers for this month (before health, so that health effects act in the same month);
-3. health — onset, worsening and recovery of long-term conditions;
-4. labour — moves between in work, at risk, out of work and inactive;
-5. benefits — claims start, follow health at reassessment, and end;
-6. employers — ties form on job entry and break on leaving work;
-7. results — interventions count their outcomes (job entries, jobs kept), then one tally of the month.
+3. ``health_and_work`` — health (onset, worsening, recovery), labour moves (in work, at risk, out of
+   work, inactive), benefit claims, and employer ties;
+4. ``follow_up`` — the interventions count their outcomes (job entries, jobs kept);
+5. ``record`` — one tally of the month, the Mesa data collector and the sampled pathways.
 
-Each process is one compiled function over the arrays, drawing from its own named stream, so a change
-to one process never shifts another's random numbers.
+Each process is one compiled function of a person over the arrays, drawing from its own named stream,
+so a change to one process never shifts another's random numbers. Each phase asks the population whom
+to step: everyone, for a run on its own.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mesa
 import numpy as np
@@ -35,15 +36,12 @@ from .dynamics.employers import employer_step
 from .dynamics.health import health_step
 from .dynamics.labour import labour_step
 from .interventions.base import HazardMultipliers, Intervention, registered
-from .interventions.kernels import nonzero
 from .parameters import ParameterSet, read_data
+from .population import PHASES, Population
 from .results import Results
 from .scenario import Scenario, load_scenario
 from .streams import Streams
 from .targets import borough_employment_targets
-
-if TYPE_CHECKING:
-    from .shared import TrunkView
 
 STOCK_KEYS = (
     "population",
@@ -61,6 +59,11 @@ def working_age_population() -> int:
     return int(read_data("population.yaml")["working_age_population"]["value"])
 
 
+def population_size(scale: float) -> int:
+    """Number of person slots a run at ``scale`` simulates (at least one)."""
+    return max(1, round(working_age_population() * scale))
+
+
 class GMModel(mesa.Model):
     """Agent-based model of GM's working-age residents, their health and their work.
 
@@ -75,18 +78,18 @@ class GMModel(mesa.Model):
             values (used by the calibration itself).
         intervention_draws: ``{intervention: {parameter: value}}`` replacing intervention parameters (used
             by ensembles to draw effect sizes from their uncertainty distributions).
-        population: ``(employers, people)`` to use as the starting population instead of synthesising it;
-            the arrays are used, not copied (shared runs, :mod:`gmsim.shared`, give every run the same ones).
-        start_counts: Results whose month 0 holds the counts of ``population`` (shared runs: the trunk's),
-            taken rather than counted again.
+        population: The :class:`~gmsim.population.Population` to step instead of a synthesised one (its
+            arrays are used, not copied; shared runs, :mod:`gmsim.shared`, give each run one of their own).
 
     Attributes:
         scenario: The scenario, with overrides applied.
         seed: The seed every random stream is derived from.
         params: The :class:`~gmsim.parameters.ParameterSet`.
-        people: People arrays (:class:`~gmsim.agents.people.People`).
-        employers: Employer arrays (:class:`~gmsim.agents.employers.Employers`).
-        month: Months run so far (0 = the starting population).
+        population: Whom each phase steps, and what the interventions read of everyone
+            (:class:`~gmsim.population.Population`).
+        people: People arrays (:class:`~gmsim.agents.people.People`), the population's.
+        employers: Employer arrays (:class:`~gmsim.agents.employers.Employers`), the population's.
+        month: Months run so far (0 = the starting population); Mesa's ``steps`` counts the same.
         results: Monthly counts (:class:`~gmsim.results.Results`).
         stocks: Headline stocks at the end of the latest month (people).
         pathways: Recorder of sampled people's pathways, or None.
@@ -109,8 +112,7 @@ class GMModel(mesa.Model):
         parameters: dict[str, float] | None = None,
         calibrated: bool = True,
         intervention_draws: dict[str, dict[str, float]] | None = None,
-        population: tuple[Employers, People] | None = None,
-        start_counts: Results | None = None,
+        population: Population | None = None,
     ) -> None:
         if scenario is None:
             scenario = Scenario.default()
@@ -132,14 +134,18 @@ class GMModel(mesa.Model):
         self.scale = float(scenario.population.scale)
         self.months_planned = int(scenario.months)
 
-        n = max(1, round(working_age_population() * self.scale))
-        self.employers, self.people = population if population is not None else starting_population(n, self.streams)
-        if self.people.n != n:
-            raise ValueError(f"a shared population has {self.people.n} slots, the scenario needs {n}")
+        n = population_size(self.scale)
+        if population is None:
+            employers, people = starting_population(n, self.streams)
+            population = Population(people, employers)
+        if population.n != n:
+            raise ValueError(f"a given population has {population.n} slots, the scenario needs {n}")
+        self.population = population
+        self.people, self.employers = population.people, population.employers
         self._entrants = _entrant_table()
         # Interventions (Working Well strands and researchers' own modules), in scenario order.
         self.participation = np.zeros(n, dtype=np.uint16)  # bit k: took part in interventions[k]
-        self.shared: TrunkView | None = None  # set by shared runs while the interventions take steps 1-6
+        self.leavers = np.zeros(0, dtype=np.int64)  # slots whose person left this month (read by interventions)
         self.interventions: list[Intervention] = []
         available = registered()
         for name, spec in scenario.strands.items():
@@ -151,6 +157,7 @@ class GMModel(mesa.Model):
         self.hazard_multipliers = HazardMultipliers(claimed, n)
 
         self.month = 0
+        self._phase = 0  # the next phase of this month to run (an index into PHASES)
         self.results = Results(self.months_planned, self.scale)
         k = min(int(scenario.population.history_sample), n)
         self.pathways: PathwayRecorder | None = None
@@ -160,75 +167,75 @@ class GMModel(mesa.Model):
         self.datacollector = mesa.DataCollector(
             model_reporters={key: (lambda m, key=key: m.stocks[key]) for key in STOCK_KEYS}
         )
-        if start_counts is not None:
-            if population is None:
-                raise ValueError("start_counts are the counts of a given population")
-            self.results.record_shared(start_counts, 0, ())
-        self._record(counted=start_counts is not None)
+        population.attach(self)
+        self._record_month()
 
-    # ----- the monthly lifecycle ---------------------------------------------------------------
+    # ----- the month ---------------------------------------------------------------------------
     def step(self) -> None:
-        """Advance one month (docs/model.md, section 3)."""
-        self.month += 1
-        self._demography()
-        self._interventions_before_labour()
-        self._health_and_work()
-        for intervention in self.interventions:
-            intervention.after_labour(self)
-        self._record()
+        """Advance one month: demography, the interventions, health and work, follow-up, the month's record.
 
-    def _demography(self, slots: np.ndarray | None = None, people: People | None = None) -> None:
-        """Everyone (or ``slots``) ages a month; leavers are replaced by entrants.
-
-        ``people`` may hold just the people of ``slots``, in that order, to be run instead (shared runs).
+        The phases are :meth:`demography`, :meth:`intervene`, :meth:`health_and_work`, :meth:`follow_up` and
+        :meth:`record`, in that order (``docs/model.md`` section 3). Phases already run this month through
+        :meth:`advance` are not run again.
         """
-        t = self.tables
-        demography_step(
-            self.people if people is None else people,
-            t.monthly_mortality,
-            t.mortality_complex_ratio,
-            self._entrants,
-            self.streams.key("demography"),
-            self.month,
-            slots,
-            people is not None,
-            self.people.n,
-        )
+        self.advance(through="record")
 
-    def _interventions_before_labour(self, leavers: np.ndarray | None = None) -> None:
-        """Leavers' records cleared, last month's multipliers reset, then each intervention's steps 1-6.
+    def advance(self, through: str) -> None:
+        """Run this month's phases up to and including ``through``, those not run yet.
 
-        ``leavers`` (ascending) may be given when already known (shared runs); by default they are found.
+        A new month begins with its first phase. Shared runs (:mod:`gmsim.shared`) run some phases of
+        several models in turn, then each model's ``step`` completes its month.
         """
-        if not self.interventions:
-            self.leavers = np.zeros(0, np.int64)
-        else:
-            self.leavers = nonzero(self.people.exit_event) if leavers is None else leavers
-        self.participation[self.leavers] = 0
-        self.hazard_multipliers.reset()
-        for intervention in self.interventions:
-            intervention.before_labour(self, self.hazard_multipliers)
+        last = PHASES.index(through)
+        while self._phase <= last:
+            if self._phase == 0:
+                self.month += 1
+            getattr(self, PHASES[self._phase])()
+            self._phase += 1
+        if self._phase == len(PHASES):
+            self._phase = 0
 
-    def _health_and_work(self, slots: np.ndarray | None = None, people: People | None = None) -> None:
-        """Health, labour, benefits and employer ties for everyone (or ``slots``), with this month's multipliers.
+    def demography(self) -> None:
+        """Everyone ages a month; people turning 65 or dying leave, and 16-year-olds take their slots."""
+        with self.population.phase("demography") as (people, slots):
+            key = self.streams.key("demography")
+            demography_step(people, self.tables, self._entrants, key, self.month, slots, self.people.n)
 
-        ``people`` may hold just the people of ``slots``, in that order, to be run instead (shared runs).
+    def intervene(self) -> None:
+        """Each intervention in turn refers, starts and supports people, and sets this month's multipliers.
+
+        Leavers' participation is cleared and last month's multipliers reset to 1 first (docs/model.md 7.4).
         """
-        t, e, key, month = self.tables, self.employers, self.streams.key, self.month
-        p, compact = (self.people, False) if people is None else (people, True)
-        mult = self.hazard_multipliers
-        kernel_mult = mult.kernel_args()
-        if compact and len(mult.index):  # compact arrays: each row's multipliers found through its own index
-            kernel_mult = (kernel_mult[0], kernel_mult[1], mult.index[slots], kernel_mult[3])
-        health_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("health"), month, slots, compact)
-        labour_step(p, t.kernel, kernel_mult, e.size_band, e.occupational_health, key("labour"), month, slots, compact)
-        benefits_step(p, t.reassessment_rate, key("benefits"), month, slots, compact)
-        employer_step(p, e.cumulative, key("employers"), month, slots, compact)
+        with self.population.phase("intervene"):
+            self.leavers = self.population.leavers() if self.interventions else np.zeros(0, dtype=np.int64)
+            self.participation[self.leavers] = 0
+            self.hazard_multipliers.reset()
+            for intervention in self.interventions:
+                intervention.before_labour(self, self.hazard_multipliers)
 
-    def _record(self, counted: bool = False) -> None:
-        """Tally the month (unless shared runs have counted it), then stocks, pathways and the data collector."""
-        if not counted:
-            self.results.record(self.people, self.month)
+    def health_and_work(self) -> None:
+        """Health events, labour moves, benefit claims and employer ties, with this month's multipliers."""
+        with self.population.phase("health_and_work") as (people, slots):
+            t, e, key, month = self.tables, self.employers, self.streams.key, self.month
+            multipliers = self.hazard_multipliers.for_kernels(slots)
+            health_step(people, e, t.kernel, multipliers, key("health"), month, slots)
+            labour_step(people, e, t.kernel, multipliers, key("labour"), month, slots)
+            benefits_step(people, t.reassessment_rate, key("benefits"), month, slots)
+            employer_step(people, e, key("employers"), month, slots)
+
+    def follow_up(self) -> None:
+        """Each intervention counts the outcomes of this month's moves (job entries, jobs kept)."""
+        with self.population.phase("follow_up"):
+            for intervention in self.interventions:
+                intervention.after_labour(self)
+
+    def record(self) -> None:
+        """Tally the month, then the headline stocks, the sampled pathways and the data collector."""
+        with self.population.phase("record"):
+            self._record_month()
+
+    def _record_month(self) -> None:
+        self.population.count(self.results, self.month)
         self.stocks = self.results.stocks(self.month)
         if self.pathways is not None:
             self.pathways.record(self)

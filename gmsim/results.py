@@ -51,27 +51,21 @@ _N_SEV = len(codes.SEVERITIES)
 
 
 @njit(cache=True)
-def _tally_chunk(
-    borough,
-    state,
-    severity,
-    condition,
-    benefit,
-    months_in_state,
-    labour_event,
-    health_event,
-    exit_event,
-    exit_borough,
-    health_claim_start,
-    claim_from_work,
-    month,
-):
-    """Counts of one contiguous chunk of people, as flat arrays (stock, spells, flows, cohort)."""
+def _tally_chunk(p, lo, hi, month):
+    """Counts of the people in rows ``lo .. hi - 1`` of ``p``, as flat arrays (stock, spells, flows, cohort)."""
+    borough, state, severity, condition = p.borough, p.state, p.severity, p.condition
+    benefit, months_in_state, labour_event, health_event = p.benefit, p.months_in_state, p.labour_event, p.health_event
+    exit_event, exit_borough, claim_start, from_work = (
+        p.exit_event,
+        p.exit_borough,
+        p.health_claim_start,
+        p.claim_from_work,
+    )
     stock = np.zeros(_N_B * _N_STATES * N_HEALTH, dtype=np.int64)
     spells = np.zeros(_N_B * _N_SPELLS, dtype=np.int64)
     flows = np.zeros(N_FLOWS * _N_B, dtype=np.int64)
     cohort = np.zeros(4, dtype=np.int64)
-    for i in range(state.shape[0]):
+    for i in range(lo, hi):
         b = borough[i]
         s = state[i]
         stock[(b * _N_STATES + s) * N_HEALTH + _HEALTH[condition[i] * _N_SEV + severity[i]]] += 1
@@ -91,58 +85,24 @@ def _tally_chunk(
             flows[hev * _N_B + b] += 1
         if exit_event[i] > 0:
             flows[(N_EVENTS - 1 + exit_event[i]) * _N_B + exit_borough[i]] += 1
-        if health_claim_start[i] == month - COHORT_LAG:
-            cohort[claim_from_work[i] * 2 + (1 if s <= codes.AT_RISK else 0)] += 1
+        if claim_start[i] == month - COHORT_LAG:
+            cohort[from_work[i] * 2 + (1 if s <= codes.AT_RISK else 0)] += 1
     return stock, spells, flows, cohort
 
 
 @njit(cache=True, parallel=True)
-def _tally(
-    borough,
-    state,
-    severity,
-    condition,
-    benefit,
-    months_in_state,
-    labour_event,
-    health_event,
-    exit_event,
-    exit_borough,
-    health_claim_start,
-    claim_from_work,
-    month,
-    chunks,
-    stock,
-    spells,
-    flows,
-    cohort,
-):
-    n = state.shape[0]
+def _tally(p, month, chunks, stock, spells, flows, cohort):
+    n = p.state.shape[0]
     size = (n + chunks - 1) // chunks
-    # Each chunk is counted by a serial function on slices (which compiles to faster code than the body of a
-    # parallel loop) into its own rows; the rows are summed after the parallel loop.
+    # Each chunk is counted by a serial function (which compiles to faster code than the body of a parallel
+    # loop) into its own rows; the rows are summed after the parallel loop.
     c_stock = np.zeros((chunks, stock.size), dtype=np.int64)
     c_spells = np.zeros((chunks, spells.size), dtype=np.int64)
     c_flows = np.zeros((chunks, flows.size), dtype=np.int64)
     c_cohort = np.zeros((chunks, cohort.size), dtype=np.int64)
     for c in prange(chunks):
         lo = c * size
-        hi = min(n, lo + size)
-        st, sp, fl, co = _tally_chunk(
-            borough[lo:hi],
-            state[lo:hi],
-            severity[lo:hi],
-            condition[lo:hi],
-            benefit[lo:hi],
-            months_in_state[lo:hi],
-            labour_event[lo:hi],
-            health_event[lo:hi],
-            exit_event[lo:hi],
-            exit_borough[lo:hi],
-            health_claim_start[lo:hi],
-            claim_from_work[lo:hi],
-            month,
-        )
+        st, sp, fl, co = _tally_chunk(p, lo, min(n, lo + size), month)
         c_stock[c] = st
         c_spells[c] = sp
         c_flows[c] = fl
@@ -164,63 +124,16 @@ def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.n
         flows: (flow, borough) counts of this month's events (exits by the borough of the person who left).
         cohort: (from work 0/1, employed 0/1) counts of claims that began ``COHORT_LAG`` months ago.
     """
-    _tally(
-        p.borough,
-        p.state,
-        p.severity,
-        p.condition,
-        p.benefit,
-        p.months_in_state,
-        p.labour_event,
-        p.health_event,
-        p.exit_event,
-        p.exit_borough,
-        p.health_claim_start,
-        p.claim_from_work,
-        month,
-        2 * get_num_threads(),
-        stock,
-        spells,
-        flows,
-        cohort,
-    )
+    _tally(p, month, 2 * get_num_threads(), stock, spells, flows, cohort)
 
 
-def tally_at(
-    p: Any,
-    month: int,
-    slots: np.ndarray | None,
-    weight: int,
-    stock: np.ndarray,
-    spells: np.ndarray,
-    flows: np.ndarray,
-    cohort: np.ndarray,
-) -> None:
-    """Add ``weight`` times the counts of the people in ``slots`` to arrays like those of :func:`tally`.
+def tally_some(p: Any, month: int, weight: int, counts: tuple[np.ndarray, ...]) -> None:
+    """Add ``weight`` times the counts of the people in ``p`` to ``counts`` (stock, spells, flows, cohort).
 
-    With ``slots`` None, ``p`` holds the arrays of just the people to count. Shared runs use -1 and then 1
-    to replace some people's counts in another run's tally by their own.
+    The arrays are as :func:`tally`'s; ``p`` may hold just some people. With a weight of -1 and then 1, one
+    set of people's counts in a tally can be replaced by another's.
     """
-
-    def rows(a: np.ndarray) -> np.ndarray:
-        return a if slots is None else a[slots]
-
-    counts = _tally_chunk(
-        rows(p.borough),
-        rows(p.state),
-        rows(p.severity),
-        rows(p.condition),
-        rows(p.benefit),
-        rows(p.months_in_state),
-        rows(p.labour_event),
-        rows(p.health_event),
-        rows(p.exit_event),
-        rows(p.exit_borough),
-        rows(p.health_claim_start),
-        rows(p.claim_from_work),
-        month,
-    )
-    for total, c in zip((stock, spells, flows, cohort), counts, strict=True):
+    for total, c in zip(counts, _tally_chunk(p, 0, p.state.shape[0], month), strict=True):
         total += weight * c.reshape(total.shape)
 
 

@@ -1,15 +1,18 @@
 """Each monthly rule against its parameters: exact where the rule is deterministic, otherwise
 statistically (shares within 4 standard errors of the exact competing-risks probability)."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import assert_share, make_people
 
 from gmsim import codes
+from gmsim.agents.employers import Employers
 from gmsim.dynamics.benefits import benefits_step
 from gmsim.dynamics.demography import demography_step
 from gmsim.dynamics.employers import employer_step
-from gmsim.dynamics.hazard import hazard_groups, kernel_multipliers, no_multipliers, slot_list
+from gmsim.dynamics.hazard import dense_multipliers, hazard_groups, no_multipliers
 from gmsim.dynamics.health import health_step
 from gmsim.dynamics.labour import labour_step
 from gmsim.interventions.base import HazardMultipliers
@@ -23,6 +26,7 @@ TABLES = PARAMS.hazard_tables()
 # Two employers: a micro firm without occupational health and a large one with it.
 EMP_SIZE = np.array([1, 4], dtype=np.int8)
 EMP_OH = np.array([0, 1], dtype=np.int8)
+EMPLOYERS = Employers(EMP_SIZE, EMP_OH, np.array([0.4, 0.6]), np.array([0.4, 1.0]))
 NO_MULT = no_multipliers()
 
 
@@ -54,7 +58,7 @@ def competing(hazards: dict[str, float]) -> dict[str, float]:
 
 
 def run_labour(people, mult=NO_MULT, month=1, seed=5):
-    labour_step(people, TABLES.kernel, mult, EMP_SIZE, EMP_OH, Streams(seed).key("labour"), month)
+    labour_step(people, EMPLOYERS, TABLES.kernel, mult, Streams(seed).key("labour"), month)
 
 
 def test_group_tables_reproduce_the_named_parameters():
@@ -70,7 +74,7 @@ def test_group_tables_reproduce_the_named_parameters():
         employer=0,
     )
     groups = tuple(np.zeros(3, np.int16) for _ in range(3))
-    hazard_groups(p, EMP_SIZE, EMP_OH, *groups)
+    hazard_groups(p, EMPLOYERS, *groups)
     a, b, c = (g[0] for g in groups)
     base, ga, gb, gc = TABLES.kernel
     for t in codes.TRANSITIONS:
@@ -178,7 +182,7 @@ def test_multipliers_change_only_their_transition():
     mult = HazardMultipliers(["in_work_to_at_risk", "in_work_to_inactive"], N)
     mult.multiply("in_work_to_at_risk", np.arange(N // 2), 0.0)  # the first half cannot become at risk
     run_labour(base)
-    run_labour(boosted, mult.kernel_args())
+    run_labour(boosted, mult.for_kernels())
     t = codes.T["in_work_to_at_risk"]
     assert (boosted.labour_event[: N // 2] == t).sum() == 0
     assert np.array_equal(base.labour_event[N // 2 :], boosted.labour_event[N // 2 :])
@@ -188,10 +192,10 @@ def test_kernels_read_multipliers_of_touched_people_only():
     people = [make_people(N, state=codes.IN_WORK, severity=codes.MILD, condition=1, employer=0) for _ in range(3)]
     mult = HazardMultipliers(["in_work_to_at_risk"], N)
     mult.multiply("in_work_to_at_risk", np.arange(N // 2), 0.0)
-    run_labour(people[0], mult.kernel_args())
-    run_labour(people[1], (mult.dense(), mult.rows))  # one row per slot; touched worked out from the values
+    run_labour(people[0], mult.for_kernels())
+    run_labour(people[1], dense_multipliers(mult.dense(), mult.rows))  # a row per slot; touched from the values
     untouched = np.zeros(N, dtype=np.uint8)
-    run_labour(people[2], (mult.dense(), mult.rows, untouched))  # as if nobody had a multiplier
+    run_labour(people[2], dense_multipliers(mult.dense(), mult.rows, untouched))  # as if nobody had a multiplier
     assert np.array_equal(people[0].labour_event, people[1].labour_event)
     t = codes.T["in_work_to_at_risk"]
     assert (people[0].labour_event[: N // 2] == t).sum() == 0 < (people[2].labour_event[: N // 2] == t).sum()
@@ -235,7 +239,7 @@ def test_thinning_bounds_hold_for_every_combination_of_levels(process):
 
 @pytest.mark.parametrize("with_multipliers", [False, True])
 def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers):
-    from gmsim.dynamics.labour import _labour, labour_bounds
+    from gmsim.dynamics.labour import _labour_everyone, labour_bounds
 
     rng = np.random.default_rng(3)
     p = make_people(N, state=codes.IN_WORK, employer=1)
@@ -250,33 +254,13 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
         touched = (rng.random(N) < 0.5).astype(np.uint8)
         values = np.where(touched[:, None] == 1, rng.uniform(0.3, 3.0, (N, len(codes.TRANSITIONS))), 1.0)
         values = values.astype(np.float32)
-        mult = kernel_multipliers((values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched))
+        mult = dense_multipliers(values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched)
 
     def run(bound, mult):
         q = make_people(N)
         for name in p._fields:
             getattr(q, name)[:] = getattr(p, name)
-        _labour(
-            q.state,
-            q.months_in_state,
-            q.labour_event,
-            q.severity,
-            q.condition,
-            q.age_months,
-            q.sex,
-            q.borough,
-            q.skills,
-            q.benefit,
-            q.employer,
-            EMP_SIZE,
-            EMP_OH,
-            TABLES.kernel,
-            bound,
-            *mult,
-            Streams(9).key("labour"),
-            4,
-            *slot_list(None),
-        )
+        _labour_everyone(q, EMPLOYERS, TABLES.kernel, bound, mult, Streams(9).key("labour"), 4)
         return q
 
     thinned = run(labour_bounds(TABLES.kernel), mult)
@@ -285,7 +269,7 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
     assert np.array_equal(thinned.months_in_state, full.months_in_state)
     assert (thinned.labour_event >= 0).sum() > 1000  # plenty of moves, of every kind of state
     if with_multipliers:  # the bound must allow for the largest multiplier: without it, moves are lost
-        unscaled = run(labour_bounds(TABLES.kernel), mult[:3] + (1.0,))
+        unscaled = run(labour_bounds(TABLES.kernel), mult._replace(largest=1.0))
         assert (unscaled.labour_event >= 0).sum() < (full.labour_event >= 0).sum()
 
 
@@ -293,7 +277,7 @@ def test_health_events_and_their_effects():
     p = make_people(
         N, state=codes.OUT_OF_WORK, severity=codes.MILD, condition=codes.MUSCULOSKELETAL, age_months=30 * 12
     )
-    health_step(p, TABLES.kernel, NO_MULT, EMP_SIZE, EMP_OH, Streams(2).key("health"), 1)
+    health_step(p, EMPLOYERS, TABLES.kernel, NO_MULT, Streams(2).key("health"), 1)
     lv = dict(state="out_of_work", severity="mild", condition="musculoskeletal", age_band="25-34")
     names = ("onset_mental_health", "onset_musculoskeletal", "onset_other", "health_worsening", "health_recovery")
     probs = competing({t: expected_hazard(t, **lv) for t in names})
@@ -328,9 +312,7 @@ def test_demography_exits_deaths_and_entrants():
         borough=3,
     )
     t = PARAMS.hazard_tables()
-    demography_step(
-        p, t.monthly_mortality, t.mortality_complex_ratio, _entrant_table(), Streams(4).key("demography"), 3
-    )
+    demography_step(p, t, _entrant_table(), Streams(4).key("demography"), 3)
     # everyone turning 65 leaves (unless they died first this month)
     assert np.all(p.exit_event[:1000] > 0)
     assert np.all(p.age_months[p.exit_event > 0] == 16 * 12)
@@ -381,25 +363,24 @@ def test_benefits_follow_health_at_entry_and_reassessment():
 
 def test_employer_ties_form_by_size_and_break_on_leaving_work():
     cumulative = np.array([0.2, 0.5, 1.0])  # three employers holding 20%, 30%, 50% of jobs
+    employers = Employers(np.ones(3, np.int8), np.zeros(3, np.int8), np.diff(cumulative, prepend=0.0), cumulative)
     p = make_people(N, state=codes.IN_WORK, employer=-1)
-    employer_step(p, cumulative, Streams(8).key("employers"), 2)
+    employer_step(p, employers, Streams(8).key("employers"), 2)
     counts = np.bincount(p.employer, minlength=3)
     for k, share in enumerate((0.2, 0.3, 0.5)):
         assert_share(int(counts[k]), N, share, f"employer {k}")
     p.state[: N // 2] = codes.OUT_OF_WORK
     before = p.employer.copy()
-    employer_step(p, cumulative, Streams(8).key("employers"), 3)
+    employer_step(p, employers, Streams(8).key("employers"), 3)
     assert np.all(p.employer[: N // 2] == -1)
     assert np.array_equal(p.employer[N // 2 :], before[N // 2 :])
 
 
-def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
+def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_everyone():
     """A person's month depends only on their own values, numbers and multipliers (shared runs rely on it).
 
-    Demography, health, labour, benefits and employer ties, in a month's order.
-
-    Running the processes over given slots changes just those people, exactly as running everyone does;
-    running them on arrays that hold just those people (compact) gives the same values.
+    Demography, health, labour, benefits and employer ties, in a month's order: run on arrays that hold just
+    some people (each row with its slot), they give those people exactly the values running everyone gives.
     """
     rng = np.random.default_rng(11)
     n = 20_000
@@ -420,43 +401,24 @@ def test_processes_over_some_slots_or_on_just_their_people_match_everyone():
     p.employer[:] = np.where(employed, rng.integers(0, 2, n), -1)
     touched = (rng.random(n) < 0.5).astype(np.uint8)
     values = np.where(touched[:, None] == 1, rng.uniform(0.3, 3.0, (n, len(codes.TRANSITIONS))), 1.0).astype(np.float32)
-    mult = kernel_multipliers((values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched))
-    cumulative = np.array([0.4, 1.0])
+    mult = dense_multipliers(values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched)
+    tables = dataclasses.replace(TABLES, monthly_mortality=TABLES.monthly_mortality * 50)
 
-    def month(q, slots=None, compact=False):
+    def month(q, slots=None):
         s = Streams(4)
-        t = TABLES
-        m = (*mult[:2], mult[2][slots], mult[3]) if compact else mult  # compact arrays: their rows' own index
-        demography_step(
-            q,
-            t.monthly_mortality * 50,
-            t.mortality_complex_ratio,
-            _entrant_table(),
-            s.key("demography"),
-            7,
-            slots,
-            compact,
-            n,
-        )
-        health_step(q, TABLES.kernel, m, EMP_SIZE, EMP_OH, s.key("health"), 7, slots, compact)
-        labour_step(q, TABLES.kernel, m, EMP_SIZE, EMP_OH, s.key("labour"), 7, slots, compact)
-        benefits_step(q, 0.05, s.key("benefits"), 7, slots, compact)
-        employer_step(q, cumulative, s.key("employers"), 7, slots, compact)
+        m = mult if slots is None else mult._replace(row=mult.row[slots])  # the rows' own multipliers
+        demography_step(q, tables, _entrant_table(), s.key("demography"), 7, slots, n)
+        health_step(q, EMPLOYERS, TABLES.kernel, m, s.key("health"), 7, slots)
+        labour_step(q, EMPLOYERS, TABLES.kernel, m, s.key("labour"), 7, slots)
+        benefits_step(q, 0.05, s.key("benefits"), 7, slots)
+        employer_step(q, EMPLOYERS, s.key("employers"), 7, slots)
 
-    def copy(q):
-        return type(q)(*(a.copy() for a in q))
-
-    everyone = copy(p)
+    everyone = p.copy()
     month(everyone)
     slots = np.sort(rng.choice(n, 3000, replace=False))
-    some = copy(p)
+    some = p.take(slots)
     month(some, slots)
-    compact = type(p)(*(a[slots] for a in p))
-    month(compact, slots, compact=True)
-    others = np.setdiff1d(np.arange(n), slots)
-    for name, a, b, c, before in zip(p._fields, everyone, some, compact, p, strict=True):
-        assert np.array_equal(b[slots], a[slots]), name
-        assert np.array_equal(c, a[slots]), name
-        assert np.array_equal(b[others], before[others]), name
+    for name, a, b in zip(p._fields, everyone, some, strict=True):
+        assert np.array_equal(b, a[slots]), name
     assert (everyone.labour_event[slots] >= 0).sum() > 100 and (everyone.health_event[slots] >= 0).sum() > 50
     assert (everyone.exit_event[slots] > 0).sum() > 20  # deaths (mortality raised 50-fold) and 65th birthdays

@@ -308,8 +308,8 @@ def test_a_researchers_own_intervention_plugs_in():
                 "effects.inactive_to_in_work": 3.0,
             }
 
-        def eligible(self, model):
-            return model.people.state == codes.INACTIVE
+        def eligible(self, people):
+            return people.state == codes.INACTIVE
 
     try:
         m = run({"test_everyone_inactive": {"budget_gbp_per_year": 1e9}}, months=6)
@@ -380,50 +380,10 @@ def test_bookkeeping_kernels_match_numpy():
     for k in range(4):
         assert np.array_equal(by_event[k], np.bincount(borough[(events >> k) & 1 == 1], minlength=10))
 
-    # Shared runs: the trunk's staff table, corrected for 50 diverged people, gives staff_pass's counts
-    table = kernels.staff_table(employer, borough, n_emp, 10)
-    assert np.array_equal(table.sum(axis=1), kernels.headcount(employer, n_emp))
-    diverged = np.sort(rng.choice(n, 50, replace=False))
-    theirs = employer.copy()
-    theirs[diverged] = np.where(rng.random(50) < 0.5, -1, rng.integers(0, n_emp, 50))
-    their_borough = borough.copy()
-    their_borough[diverged] = rng.integers(0, 10, 50)
-    for args in ((theirs, their_borough), (employer, borough)):
-        want_status, want_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
-        kernels.staff_pass(*args[:1], emp_status, emp_events, args[1], staff, want_status, want_event, SUPPORTED, 4)
-        got_status, got_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
-        for quiet in range(6):  # whichever status is counted from the total, and events in every status
-            got_status, got_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
-            kernels.staff_counts(
-                table,
-                table.sum(axis=0, dtype=np.int64),
-                emp_status,
-                emp_events,
-                quiet,
-                employer[diverged],
-                borough[diverged],
-                args[0][diverged],
-                args[1][diverged],
-                got_status,
-                got_event,
-            )
-            assert np.array_equal(got_status, want_status) and np.array_equal(got_event, want_event)
-    movable = np.sort(rng.choice(np.flatnonzero(employer >= 0), 3000, replace=False))
-    grouped, offsets = kernels.by_employer(movable, employer, n_emp)
-    for e in range(n_emp):
-        assert np.array_equal(grouped[offsets[e] : offsets[e + 1]], movable[employer[movable] == e])
-    diverged = np.union1d(diverged, movable[:40])  # some of the listed staff diverged too
-    theirs[diverged] = np.where(rng.random(len(diverged)) < 0.3, -1, rng.integers(0, n_emp, len(diverged)))
-    a, b = kernels.staff_among(grouped, offsets, diverged, theirs[diverged], emp_status, SUPPORTED, 4)
-    among = np.union1d(movable, diverged)
-    status_of = np.append(emp_status, np.int8(-1))[theirs[among]]
-    assert np.array_equal(a, among[status_of == SUPPORTED]) and np.array_equal(b, among[status_of == 4])
-    assert len(a) > 100 and len(b) > 100 and np.isin(a, diverged).any()
-
     x, y = np.sort(rng.choice(n, 500, replace=False)), np.sort(rng.choice(n, 300, replace=False))
     y = np.setdiff1d(y, x)
     assert np.array_equal(kernels.merge(x, y), np.union1d(x, y))
-    z = np.sort(rng.choice(n, 400, replace=False))  # overlapping inputs (shared runs' own people): a union
+    z = np.sort(rng.choice(n, 400, replace=False))  # overlapping inputs: a union
     assert np.array_equal(kernels.merge(x, z), np.union1d(x, z))
     assert np.array_equal(kernels.within(x, z), np.isin(x, z)) and kernels.within(x, z).any()
     assert kernels.ascending(x) and not kernels.ascending(z[::-1]) and not kernels.ascending(np.array([1, 1]))

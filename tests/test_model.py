@@ -6,6 +6,7 @@ import pytest
 
 from gmsim import codes
 from gmsim.model import GMModel, working_age_population
+from gmsim.population import Population
 
 
 def test_constructible_with_no_arguments_at_full_scale_and_steps():
@@ -140,15 +141,18 @@ def test_kept_starting_populations_give_the_same_runs(monkeypatch):
     assert len(calls) == 2 and list(model_module._KEPT_POPULATIONS) == [(22, other.people.n)]
 
 
-def test_start_counts_are_taken_for_a_given_population():
+def test_a_model_steps_the_population_it_is_given_and_each_phase_once_a_month():
     first = GMModel(scale=0.005, months=2, rng=5)
-    population = (first.employers, first.people)
-    counted = GMModel(scale=0.005, months=2, rng=5, population=population)
-    taken = GMModel(scale=0.005, months=2, rng=5, population=population, start_counts=first.results)
-    for name in ("stock", "spells", "flows", "cohort"):
-        assert np.array_equal(getattr(taken.results, name)[0], getattr(counted.results, name)[0]), name
-    assert taken.stocks == counted.stocks and taken.results.stock[0].sum() == first.people.n
-    first.results.stock[0] += 1  # a copy is taken, not a view
-    assert taken.results.stock[0].sum() == first.people.n
-    with pytest.raises(ValueError, match="start_counts"):
-        GMModel(scale=0.005, months=2, rng=5, start_counts=first.results)
+    given = Population(first.people.copy(), first.employers)
+    m = GMModel(scale=0.005, months=2, rng=5, population=given)
+    assert m.population is given and m.people is given.people
+    assert np.array_equal(m.results.stock[0], first.results.stock[0])
+    m.advance(through="intervene")  # part of a month ...
+    assert m.month == 1 and m.steps == 0 and m.results.recorded == 1
+    m.step()  # ... which step completes (Mesa counts one step)
+    assert m.month == 1 and m.steps == 1 and m.results.recorded == 2
+    first.step()
+    assert all(np.array_equal(a, b) for a, b in zip(m.people, first.people, strict=True))
+    assert np.array_equal(m.results.stock[1], first.results.stock[1])
+    with pytest.raises(ValueError, match="slots"):
+        GMModel(scale=0.01, months=2, rng=5, population=given)

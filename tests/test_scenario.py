@@ -844,8 +844,8 @@ class DummyStrand(Intervention):
     def uncertain_parameters(cls):
         return {}
 
-    def eligible(self, model):
-        return np.zeros(model.people.n, dtype=bool)
+    def eligible(self, people):
+        return np.zeros(people.n, dtype=bool)
 """
 
 

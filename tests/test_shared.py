@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from gmsim import codes
-from gmsim import shared as shared_module
 from gmsim.ensemble import Task, execute, groups, load_record, parameter_draws
 from gmsim.interventions.base import REGISTRY, SUPPORTED, Intervention, register
 from gmsim.model import GMModel
@@ -41,7 +40,7 @@ def assert_same_run(shared: SharedRuns, k: int, alone: GMModel) -> None:
         ):
             assert np.array_equal(getattr(a, name), getattr(b, name)), f"{a.name}.{name}"
     # The in-work strand marks only the staff whose month its effects could change, and the sampled pathways'.
-    staff_bits = sum(1 << iv.index for iv in m.interventions if iv.reads_staff_table)
+    staff_bits = sum(1 << iv.index for iv in m.interventions if iv.reaches_employers)
     others = np.uint16(~staff_bits & 0xFFFF)
     assert np.array_equal(m.participation & others, alone.participation & others)
     assert not np.any(m.participation & ~alone.participation)
@@ -73,15 +72,11 @@ def shared_and_alone(request, alone_runs):
     """
     scs, draws, alone = alone_runs
     many = request.param == "records"
-    default = shared_module.MOVABLE_FROM
-    shared_module.MOVABLE_FROM = 1 if many else 100
-    try:
-        shared = SharedRuns(scs, SEED, draws, records=many)
-        assert (shared._records is not None) == many
-        shared.run()
-    finally:
-        shared_module.MOVABLE_FROM = default
-    assert (shared._month_view[4] is not None) == many
+    shared = SharedRuns(scs, SEED, draws, records=many, find_movable=many)
+    trunk = shared.trunk.population
+    assert (trunk.records is not None) == many
+    shared.run()
+    assert (trunk.view.movable is not None) == many
     return shared, alone
 
 
@@ -109,9 +104,10 @@ def test_the_trunk_screens_everyone_once_for_runs_with_the_same_strand_and_bound
     shared, _ = shared_and_alone
     # working_well, equal_split, the pilot and care_and_support share strands (the same parameter draws),
     # so the matches above were made from the trunk's screens corrected by each run, and in-work's short lists
-    assert {ivs[0].name for ivs in shared._screened} == {"work_and_health", "early_help", "care_and_support"}
+    trunk = shared.trunk.population
+    assert {ivs[0].name for ivs in trunk.screened} == {"work_and_health", "early_help", "care_and_support"}
     largest = max(b.hazard_multipliers.largest for b in shared.branches)
-    assert 1 < largest <= shared._largest < 3
+    assert 1 < largest <= trunk.largest < 3
 
 
 @pytest.mark.parametrize("records", [False, True], ids=["arrays", "records"])
@@ -158,8 +154,8 @@ class _Boost(Intervention):
             "routes.self.take_up": 1.0,
         }
 
-    def eligible(self, model):
-        return model.people.state == codes.AT_RISK
+    def eligible(self, people):
+        return people.state == codes.AT_RISK
 
     def apply_effects(self, model, mult):
         mult.multiply("at_risk_to_out_of_work", self._with_status(SUPPORTED), 4.0)
@@ -174,7 +170,7 @@ def test_a_module_with_no_bound_on_its_ratios_makes_in_work_list_all_its_staff_a
         boosted = Scenario.from_dict({**iw.to_dict(), "name": "boosted", "strands": strands})
         shared = SharedRuns([base, iw, boosted], SEED, records=records)
         shared.run()
-        assert shared._largest is None
+        assert shared.trunk.population.largest is None
         assert shared.models[2].hazard_multipliers.largest > 3  # beyond any ratio in the strands' data
         for k, s in enumerate((base, iw, boosted)):
             alone = GMModel(s, rng=SEED)
@@ -198,18 +194,26 @@ def test_without_a_bare_scenario_a_trunk_is_made_and_not_returned():
 
 
 def test_many_runs_hold_the_people_as_records(monkeypatch):
-    from gmsim import shared as shared_module
+    from gmsim.shared import runs
 
     scs = scenarios(("baseline", "working_well", "in_work", "early_help"))
-    monkeypatch.setattr(shared_module, "RECORDS_FROM", 3)
+    monkeypatch.setattr(runs, "RECORDS_FROM", 3)
     shared = SharedRuns(scs, SEED)
-    branch = shared.branches[0]
-    assert shared._records is not None and branch.people.state.base is not None  # views of the records
+    branch, records = shared.branches[0], shared.trunk.population.records
+    assert records is not None and branch.people.state.base is not None  # views of the records
     assert all(np.array_equal(a, b) for a, b in zip(branch.people, shared.trunk.people, strict=True))
     branch.people.state[5] = 9
-    assert shared._records["state"][5] == 9 and shared.trunk.people.state.base is None  # the trunk keeps arrays
-    monkeypatch.setattr(shared_module, "RECORDS_FROM", 4)
-    assert SharedRuns(scs, SEED)._records is None
+    assert records["state"][5] == 9 and shared.trunk.people.state.base is None  # the trunk keeps arrays
+    monkeypatch.setattr(runs, "RECORDS_FROM", 4)
+    assert SharedRuns(scs, SEED).trunk.population.records is None
+
+
+def test_every_model_of_shared_runs_keeps_mesa_s_step_count():
+    shared = SharedRuns(scenarios(("baseline", "working_well", "in_work")), SEED)
+    shared.run(5)
+    assert [m.steps for m in shared.models] == [5, 5, 5]
+    assert [m.month for m in shared.models] == [5, 5, 5]
+    assert all(len(m.datacollector.get_model_vars_dataframe()) == 6 for m in shared.models)  # month 0 and five
 
 
 def test_only_runs_that_differ_in_their_interventions_share_a_trunk():
@@ -259,3 +263,55 @@ def test_an_ensemble_gives_the_same_records_shared_or_not(tmp_path):
         ra, rb = load_record(a), load_record(b)
         assert ra["meta"] == rb["meta"]
         assert set(ra) == set(rb) and all(np.array_equal(ra[k], rb[k]) for k in ra if k != "meta")
+
+
+def test_the_trunks_staff_table_corrected_for_a_runs_diverged_people_gives_the_counts_of_its_own_people():
+    from gmsim.interventions import kernels
+    from gmsim.shared import kernels as shared_kernels
+
+    rng = np.random.default_rng(3)
+    n, n_emp = 20_000, 300
+    borough = rng.integers(0, 10, n).astype(np.int8)
+    employer = np.where(rng.random(n) < 0.3, -1, rng.integers(0, n_emp, n)).astype(np.int32)
+    emp_status = rng.integers(0, 6, n_emp).astype(np.int8)
+    emp_events = rng.integers(0, 16, n_emp).astype(np.uint8) * (rng.random(n_emp) < 0.2)
+    staff = np.empty(n, dtype=np.int8)
+    # the trunk's staff table, corrected for 50 diverged people, gives staff_pass's counts
+    table = shared_kernels.staff_table(employer, borough, n_emp, 10)
+    assert np.array_equal(table.sum(axis=1), kernels.headcount(employer, n_emp))
+    diverged = np.sort(rng.choice(n, 50, replace=False))
+    theirs = employer.copy()
+    theirs[diverged] = np.where(rng.random(50) < 0.5, -1, rng.integers(0, n_emp, 50))
+    their_borough = borough.copy()
+    their_borough[diverged] = rng.integers(0, 10, 50)
+    for args in ((theirs, their_borough), (employer, borough)):
+        want_status, want_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
+        kernels.staff_pass(*args[:1], emp_status, emp_events, args[1], staff, want_status, want_event, SUPPORTED, 4)
+        got_status, got_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
+        for quiet in range(6):  # whichever status is counted from the total, and events in every status
+            got_status, got_event = np.zeros((6, 10), dtype=np.int64), np.zeros((4, 10), dtype=np.int64)
+            shared_kernels.staff_counts(
+                table,
+                table.sum(axis=0, dtype=np.int64),
+                emp_status,
+                emp_events,
+                quiet,
+                employer[diverged],
+                borough[diverged],
+                args[0][diverged],
+                args[1][diverged],
+                got_status,
+                got_event,
+            )
+            assert np.array_equal(got_status, want_status) and np.array_equal(got_event, want_event)
+    movable = np.sort(rng.choice(np.flatnonzero(employer >= 0), 3000, replace=False))
+    grouped, offsets = shared_kernels.by_employer(movable, employer, n_emp)
+    for e in range(n_emp):
+        assert np.array_equal(grouped[offsets[e] : offsets[e + 1]], movable[employer[movable] == e])
+    diverged = np.union1d(diverged, movable[:40])  # some of the listed staff diverged too
+    theirs[diverged] = np.where(rng.random(len(diverged)) < 0.3, -1, rng.integers(0, n_emp, len(diverged)))
+    a, b = shared_kernels.staff_among(grouped, offsets, diverged, theirs[diverged], emp_status, SUPPORTED, 4)
+    among = np.union1d(movable, diverged)
+    status_of = np.append(emp_status, np.int8(-1))[theirs[among]]
+    assert np.array_equal(a, among[status_of == SUPPORTED]) and np.array_equal(b, among[status_of == 4])
+    assert len(a) > 100 and len(b) > 100 and np.isin(a, diverged).any()

@@ -78,6 +78,70 @@ class People(NamedTuple):
         """Memory held by the arrays, in bytes."""
         return sum(a.nbytes for a in self)
 
+    @classmethod
+    def blank(cls, n: int) -> People:
+        """``n`` slots, each field at its value for an entrant (``ENTRANT``) or 0 (a placeholder)."""
+        return cls(*(np.full(n, ENTRANT.get(f, 0), dtype=t) for f, t in FIELD_TYPES.items()))
+
+    def copy(self) -> People:
+        """A copy of every array."""
+        return People(*(a.copy() for a in self))
+
+    def take(self, slots: np.ndarray) -> People:
+        """The people of ``slots`` only (row ``k`` is slot ``slots[k]``), copied."""
+        return People(*(a[slots] for a in self))
+
+
+#: The type of each field's array.
+FIELD_TYPES: dict[str, type] = {
+    "person_id": np.int64,
+    "age_months": np.int16,
+    "sex": np.int8,
+    "borough": np.int8,
+    "skills": np.int8,
+    "condition": np.int8,
+    "severity": np.int8,
+    "state": np.int8,
+    "months_in_state": np.int16,
+    "benefit": np.int8,
+    "months_on_benefit": np.int16,
+    "employer": np.int32,
+    "health_claim_start": np.int32,
+    "claim_from_work": np.int8,
+    "labour_event": np.int8,
+    "health_event": np.int8,
+    "exit_event": np.int8,
+    "exit_borough": np.int8,
+}
+assert tuple(FIELD_TYPES) == People._fields, "FIELD_TYPES must list People's fields in order"
+
+#: What a 16-year-old entering a freed slot holds in each field that demography does not draw or set
+#: (it draws borough, sex, skills and health, and sets the id, age and the exit fields): in education
+#: (inactive_other), with no benefit, no claim, no employer and no event this month.
+ENTRANT: dict[str, int] = {
+    "state": codes.INACTIVE,
+    "months_in_state": 0,
+    "benefit": 0,
+    "months_on_benefit": 0,
+    "employer": -1,
+    "health_claim_start": codes.NO_CLAIM,
+    "claim_from_work": 0,
+    "labour_event": -1,
+    "health_event": -1,
+}
+
+#: Fields only demography writes (health, labour, benefits and employer ties leave them as they are).
+DEMOGRAPHIC = ("person_id", "age_months", "sex", "borough", "skills", "exit_event", "exit_borough")
+
+
+def entrant_record() -> np.ndarray:
+    """``ENTRANT`` as an array of one record, fields named and typed as in ``People`` (demography copies it)."""
+    names = list(ENTRANT)
+    record = np.zeros(1, dtype=[(f, FIELD_TYPES[f]) for f in names])
+    for f in names:
+        record[f] = ENTRANT[f]
+    return record
+
 
 def _choice(rng: np.random.Generator, probs: np.ndarray, size: int) -> np.ndarray:
     return rng.choice(len(probs), size=size, p=np.asarray(probs) / np.sum(probs)).astype(np.int8)

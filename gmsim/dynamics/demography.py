@@ -10,14 +10,15 @@ skills and health drawn from the entrant distributions (``data/population.yaml``
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import literal_unroll, njit, prange
 
 from .. import codes
-from ..agents.people import MAX_AGE_MONTHS, MIN_AGE_MONTHS
+from ..agents.people import ENTRANT, MAX_AGE_MONTHS, MIN_AGE_MONTHS, entrant_record
 from ..streams import counter_start, draw
-from .hazard import COMPACT, EVERYONE, band_of, slot_list
+from .hazard import band_of
 
 _AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
+_ENTRANT_FIELDS = tuple(ENTRANT)
 
 
 @njit(cache=True, inline="always")
@@ -28,101 +29,42 @@ def _categorical(u: float, cumulative: np.ndarray) -> int:
     return k
 
 
-@njit(cache=True, inline="always")
-def _demography_person(
-    i,
-    slot,
-    person_id,
-    age_months,
-    sex,
-    borough,
-    skills,
-    condition,
-    severity,
-    state,
-    months_in_state,
-    benefit,
-    months_on_benefit,
-    employer,
-    health_claim_start,
-    claim_from_work,
-    labour_event,
-    health_event,
-    exit_event,
-    exit_borough,
-    monthly_mortality,
-    complex_ratio,
-    entrants,
-    n,
-    starts,
-    month,
-):
+@njit(cache=True)
+def _demography_person(i, slot, p, mortality, complex_ratio, entrants, entrant, n, starts, month):
     """Row ``i``'s month of ageing, exit and entry, with slot ``slot``'s numbers (the loops below run it).
 
-    ``starts``: the month's counters of the death, borough, sex, skills, severity and condition numbers.
+    ``starts``: the month's counters of the death, borough, sex, skills, severity and condition numbers;
+    ``entrant``: one record (an array of one) of the values an entrant starts with in the fields not drawn here.
     """
     s_death, s_borough, s_sex, s_skills, s_severity, s_condition = starts
-    age = age_months[i] + 1
-    q = monthly_mortality[band_of(age, _AGE_BAND_LOWER)]
-    if severity[i] == codes.COMPLEX:
+    age = p.age_months[i] + 1
+    q = mortality[band_of(age, _AGE_BAND_LOWER)]
+    if p.severity[i] == codes.COMPLEX:
         q *= complex_ratio
     died = draw(s_death, slot) < q
     leaves = died or age >= MAX_AGE_MONTHS
     if not leaves:
-        age_months[i] = age
-        exit_event[i] = 0
+        p.age_months[i] = age
+        p.exit_event[i] = 0
     else:
-        exit_event[i] = 2 if died else 1
-        exit_borough[i] = borough[i]
-        person_id[i] = np.int64(month) * n + slot
-        age_months[i] = MIN_AGE_MONTHS
-        borough[i] = _categorical(draw(s_borough, slot), entrants[0])
-        sex[i] = _categorical(draw(s_sex, slot), entrants[1])
-        skills[i] = _categorical(draw(s_skills, slot), entrants[2])
+        p.exit_event[i] = 2 if died else 1
+        p.exit_borough[i] = p.borough[i]
+        p.person_id[i] = np.int64(month) * n + slot
+        p.age_months[i] = MIN_AGE_MONTHS
+        p.borough[i] = _categorical(draw(s_borough, slot), entrants[0])
+        p.sex[i] = _categorical(draw(s_sex, slot), entrants[1])
+        p.skills[i] = _categorical(draw(s_skills, slot), entrants[2])
         sev = _categorical(draw(s_severity, slot), entrants[3])
-        severity[i] = sev
-        condition[i] = 1 + _categorical(draw(s_condition, slot), entrants[4]) if sev > 0 else 0
-        state[i] = codes.INACTIVE
-        months_in_state[i] = 0
-        benefit[i] = 0
-        months_on_benefit[i] = 0
-        employer[i] = -1
-        health_claim_start[i] = codes.NO_CLAIM
-        claim_from_work[i] = 0
-        labour_event[i] = -1
-        health_event[i] = -1
+        p.severity[i] = sev
+        p.condition[i] = 1 + _categorical(draw(s_condition, slot), entrants[4]) if sev > 0 else 0
+        values = entrant[0]
+        for name in literal_unroll(_ENTRANT_FIELDS):
+            getattr(p, name)[i] = values[name]
 
 
-@njit(cache=True, parallel=True)
-def _demography(
-    person_id,
-    age_months,
-    sex,
-    borough,
-    skills,
-    condition,
-    severity,
-    state,
-    months_in_state,
-    benefit,
-    months_on_benefit,
-    employer,
-    health_claim_start,
-    claim_from_work,
-    labour_event,
-    health_event,
-    exit_event,
-    exit_borough,
-    monthly_mortality,
-    complex_ratio,
-    entrants,
-    key,
-    month,
-    n,
-    slots,
-    mode,
-):
-    starts = (
+@njit(cache=True)
+def _starts(key, month):
+    return (
         counter_start(key, month, 0),
         counter_start(key, month, 1),
         counter_start(key, month, 2),
@@ -130,95 +72,49 @@ def _demography(
         counter_start(key, month, 4),
         counter_start(key, month, 5),
     )
-    if mode == EVERYONE:
-        for i in prange(n):
-            _demography_person(
-                i,
-                i,
-                person_id,
-                age_months,
-                sex,
-                borough,
-                skills,
-                condition,
-                severity,
-                state,
-                months_in_state,
-                benefit,
-                months_on_benefit,
-                employer,
-                health_claim_start,
-                claim_from_work,
-                labour_event,
-                health_event,
-                exit_event,
-                exit_borough,
-                monthly_mortality,
-                complex_ratio,
-                entrants,
-                n,
-                starts,
-                month,
-            )
-    else:
-        compact = mode == COMPACT
-        for k in range(slots.shape[0]):
-            row = k if compact else slots[k]
-            _demography_person(
-                row,
-                slots[k],
-                person_id,
-                age_months,
-                sex,
-                borough,
-                skills,
-                condition,
-                severity,
-                state,
-                months_in_state,
-                benefit,
-                months_on_benefit,
-                employer,
-                health_claim_start,
-                claim_from_work,
-                labour_event,
-                health_event,
-                exit_event,
-                exit_borough,
-                monthly_mortality,
-                complex_ratio,
-                entrants,
-                n,
-                starts,
-                month,
-            )
+
+
+@njit(cache=True, parallel=True)
+def _demography_everyone(p, mortality, complex_ratio, entrants, entrant, key, month):
+    starts = _starts(key, month)
+    n = p.state.shape[0]
+    for i in prange(n):
+        _demography_person(i, i, p, mortality, complex_ratio, entrants, entrant, n, starts, month)
+
+
+@njit(cache=True)
+def _demography_some(p, mortality, complex_ratio, entrants, entrant, key, month, n, slots):
+    starts = _starts(key, month)
+    for k in range(slots.shape[0]):
+        _demography_person(k, slots[k], p, mortality, complex_ratio, entrants, entrant, n, starts, month)
+
+
+_ENTRANT = entrant_record()
 
 
 def demography_step(
-    p,
-    monthly_mortality: np.ndarray,
-    complex_ratio: float,
-    entrants: np.ndarray,
-    key,
-    month: int,
-    slots: np.ndarray | None = None,
-    compact: bool = False,
-    n: int | None = None,
+    p, tables, entrants: np.ndarray, key, month: int, slots: np.ndarray | None = None, n: int | None = None
 ) -> None:
-    """Age everyone (or ``slots`` only, if given) a month and replace those who leave by entrants, in place.
+    """Age everyone a month and replace those who leave by entrants, in place.
 
-    ``entrants`` holds cumulative distributions, one row each for borough, sex, skills, severity and
-    condition kind (padded with 1.0). With ``compact``, ``p`` holds just the people of ``slots`` (row k is
-    slot ``slots[k]``) and ``n`` is the number of slots in the population (an entrant's person id is made
-    from the month, ``n`` and their slot).
+    Args:
+        p: People arrays: everyone, or with ``slots`` just the people of those slots (row ``k`` is slot
+            ``slots[k]``).
+        tables: The run's :class:`~gmsim.parameters.HazardTables` (monthly mortality by age band, and its
+            ratio for complex conditions).
+        entrants: Cumulative distributions, one row each for borough, sex, skills, severity and condition kind
+            (padded with 1.0).
+        key: Key of the ``demography`` stream.
+        month: Current month.
+        slots: None when ``p`` holds everyone, else each row's slot.
+        n: The number of slots in the population, when ``p`` holds some of them (an entrant's person id is made
+            from the month, ``n`` and their slot).
     """
-    _demography(
-        *p,
-        monthly_mortality,
-        complex_ratio,
-        entrants,
-        key,
-        month,
-        p.state.shape[0] if n is None else n,
-        *slot_list(slots, compact),
-    )
+    mortality, ratio = tables.monthly_mortality, tables.mortality_complex_ratio
+    if slots is None:
+        _demography_everyone(p, mortality, ratio, entrants, _ENTRANT, key, month)
+    else:
+        slots = np.ascontiguousarray(slots, np.int64)
+        _demography_some(
+            p, mortality, ratio, entrants, _ENTRANT, key, month, p.state.shape[0] if n is None else n, slots
+        )

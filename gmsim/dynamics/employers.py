@@ -12,42 +12,45 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
-from .hazard import COMPACT, EVERYONE, slot_list
 
 _IN_WORK, _AT_RISK = codes.IN_WORK, codes.AT_RISK
 
 
-@njit(cache=True, inline="always")
-def _employers_person(i, slot, state, employer, cumulative, start, last):
-    """The employer tie this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
-    s = state[i]
+@njit(cache=True)
+def _employers_person(i, slot, p, cumulative, start, last):
+    """The employer tie this month of the person in row ``i`` of ``p``, with slot ``slot``'s number."""
+    s = p.state[i]
     employed = s == _IN_WORK or s == _AT_RISK
     if not employed:
-        employer[i] = -1
-    elif employer[i] < 0:
-        employer[i] = min(np.searchsorted(cumulative, draw(start, slot), side="right"), last)
+        p.employer[i] = -1
+    elif p.employer[i] < 0:
+        p.employer[i] = min(np.searchsorted(cumulative, draw(start, slot), side="right"), last)
 
 
 @njit(cache=True, parallel=True)
-def _employers(state, employer, cumulative, key, month, slots, mode):
+def _employers_everyone(p, cumulative, key, month):
     start = counter_start(key, month, 0)
     last = cumulative.shape[0] - 1
-    if mode == EVERYONE:
-        for i in prange(state.shape[0]):
-            _employers_person(i, i, state, employer, cumulative, start, last)
-    else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
-        compact = mode == COMPACT
-        for k in range(slots.shape[0]):
-            slot = slots[k]
-            row = k if compact else slot
-            _employers_person(row, slot, state, employer, cumulative, start, last)
+    for i in prange(p.state.shape[0]):
+        _employers_person(i, i, p, cumulative, start, last)
 
 
-def employer_step(
-    p, cumulative: np.ndarray, key, month: int, slots: np.ndarray | None = None, compact: bool = False
-) -> None:
-    """Form and break employer ties in place, after this month's labour moves (of ``slots`` only, if given).
+@njit(cache=True)
+def _employers_some(p, cumulative, key, month, slots):
+    start = counter_start(key, month, 0)
+    last = cumulative.shape[0] - 1
+    for k in range(slots.shape[0]):
+        _employers_person(k, slots[k], p, cumulative, start, last)
 
-    With ``compact``, ``p`` holds just the people of ``slots`` (see :func:`~gmsim.dynamics.hazard.slot_list`).
+
+def employer_step(p, employers, key, month: int, slots: np.ndarray | None = None) -> None:
+    """Form and break employer ties in place, after this month's labour moves.
+
+    ``p`` holds everyone, or with ``slots`` just the people of those slots (row ``k`` is slot ``slots[k]``;
+    see :func:`~gmsim.dynamics.labour.labour_step`). A new hire's employer is drawn by
+    ``employers.cumulative``.
     """
-    _employers(p.state, p.employer, cumulative, key, month, *slot_list(slots, compact))
+    if slots is None:
+        _employers_everyone(p, employers.cumulative, key, month)
+    else:
+        _employers_some(p, employers.cumulative, key, month, np.ascontiguousarray(slots, np.int64))

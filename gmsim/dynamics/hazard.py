@@ -1,26 +1,26 @@
 """The one hazard function every transition uses: base rate x the person's hazard ratios.
 
 A transition's monthly hazard for person ``i`` is ``base[t]`` times the hazard ratio for each of the
-person's attributes (``codes.DIMENSIONS``), times the interventions' multiplier ``mult[i, rows[t]]`` when any
-intervention is running (the processes apply that last factor). The ratios are multiplied out in advance
-over three groups of dimensions (``codes.HAZARD_GROUPS``), so a hazard costs three table reads: see
-``ParameterSet.hazard_tables()``.
-Each process works out a person's levels from the people arrays as it needs them (:func:`level_a`,
-:func:`level_b`, :func:`level_c`), so a level always reflects the person's state at that moment (labour
-sees this month's health).
+person's attributes (``codes.DIMENSIONS``), times the interventions' multiplier of that transition for the
+person (:class:`Multipliers`) when any intervention is running (the processes apply that last factor).
+The ratios are multiplied out in advance over three groups of dimensions (``codes.HAZARD_GROUPS``), so a
+hazard costs three table reads: see ``ParameterSet.hazard_tables()``. Each process works out a person's
+levels from the people arrays as it needs them (:func:`level_a`, :func:`level_b`, :func:`level_c`), so a
+level always reflects the person's state at that moment (labour sees this month's health).
 
-The compiled loops run in parallel over people (numba ``prange``); every draw is a pure function of
-the person's slot, so results do not depend on the number of threads. Every process runs over everyone,
-or over given slots only, or over arrays holding just the people of given slots (:func:`slot_list`): a
-person's month depends on nobody else, so running some people alone gives them exactly the month they
-would have had (shared runs use this: :mod:`gmsim.shared`). Given slots run in one thread: shared runs
-give a process a few thousand people at a time, and a parallel launch (about 0.2 ms with the fork-safe
-``workqueue`` layer) costs more than it saves. The loops take plain arrays:
-numba can lose writes made through a tuple's fields inside a parallel loop, so each process has a
-small Python wrapper that unpacks the people arrays.
+Every process is one compiled function of a person, run by a loop over the people arrays it is given:
+in parallel (numba ``prange``) over everyone, or in one thread over arrays that hold just some people,
+each row with the slot its random numbers are drawn for (``slots``). A person's month depends on
+nobody else, and every draw is a pure function of the person's slot, so running some people on their own
+gives them exactly the month they would have had among everyone, and results do not depend on the number
+of threads. The kernels take the people and the employers as their named tuples of arrays; inside a
+parallel loop they read them only through the function of a person (numba can lose writes made through a
+tuple's fields in the body of a parallel loop itself).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -39,21 +39,45 @@ assert codes.HAZARD_GROUPS == (
 ), "hazard_groups() must follow codes.HAZARD_GROUPS"
 
 
-_EVERYONE = np.zeros(0, dtype=np.int64)
-# How a process kernel runs (:func:`slot_list`): over everyone; over given slots of the arrays; or over
-# arrays that hold just the people of given slots (row k is slot ``slots[k]``).
-EVERYONE, SLOTS, COMPACT = 0, 1, 2
+class Multipliers(NamedTuple):
+    """This month's intervention hazard multipliers, as the health and labour kernels read them.
 
-
-def slot_list(slots: np.ndarray | None, compact: bool = False) -> tuple[np.ndarray, int]:
-    """``(slots, mode)`` for a kernel: everyone when ``slots`` is None, else those slots (int64).
-
-    With ``compact`` the arrays hold just the people of ``slots``, in that order: a person's values are in
-    their row, and their random numbers and multipliers those of their slot.
+    Attributes:
+        values: Rows of multipliers (float32), one column per transition some intervention claims.
+        columns: Each transition's column in ``values``, or -1 where no intervention claims it (int64,
+            ``len(codes.TRANSITIONS)``).
+        row: For each row of the people arrays a kernel is given, the row of ``values`` holding that
+            person's multipliers, or -1 where all are 1 (int32; empty when no intervention runs).
+        largest: At least every multiplier, and at least 1: a person with a row has hazards summing to at
+            most ``largest`` times the thinning bound (:func:`upper_bounds`).
     """
-    if slots is None:
-        return _EVERYONE, EVERYONE
-    return np.ascontiguousarray(slots, dtype=np.int64), COMPACT if compact else SLOTS
+
+    values: np.ndarray
+    columns: np.ndarray
+    row: np.ndarray
+    largest: float
+
+
+def no_multipliers() -> Multipliers:
+    """The multipliers meaning "no intervention changes any hazard"."""
+    return Multipliers(
+        np.ones((0, 0), dtype=np.float32),
+        np.full(len(codes.TRANSITIONS), -1, dtype=np.int64),
+        np.zeros(0, dtype=np.int32),
+        1.0,
+    )
+
+
+def dense_multipliers(values: np.ndarray, columns: np.ndarray, touched: np.ndarray | None = None) -> Multipliers:
+    """:class:`Multipliers` from one row of ``values`` per person (people x claimed transitions).
+
+    ``touched[i]`` is nonzero where any of person ``i``'s multipliers may differ from 1 (by default,
+    worked out from ``values``); the others get no row.
+    """
+    touched = (values != 1).any(axis=1) if touched is None else touched
+    row = np.where(np.asarray(touched) != 0, np.arange(len(touched)), -1).astype(np.int32)
+    largest = max(1.0, float(values.max())) if values.size else 1.0
+    return Multipliers(values, np.asarray(columns, dtype=np.int64), row, largest)
 
 
 @njit(cache=True)
@@ -72,74 +96,47 @@ def group_a(state: int, severity: int, condition: int, age_band: int) -> int:
 
 
 @njit(cache=True)
-def level_a(i: int, state, severity, condition, age_months) -> int:
-    """Person ``i``'s combined level in the first group, from the people arrays."""
-    return group_a(state[i], severity[i], condition[i], band_of(age_months[i], _AGE_BAND_LOWER))
+def level_a(p, i: int) -> int:
+    """Person ``i``'s combined level in the first group, from the people arrays ``p``."""
+    return group_a(p.state[i], p.severity[i], p.condition[i], band_of(p.age_months[i], _AGE_BAND_LOWER))
 
 
 @njit(cache=True)
-def level_b(i: int, sex, borough, skills) -> int:
+def level_b(p, i: int) -> int:
     """Person ``i``'s combined level in the second group (sex, borough, skills)."""
-    return (np.int64(sex[i]) * _N_BOROUGH + borough[i]) * _N_SKILLS + skills[i]
+    return (np.int64(p.sex[i]) * _N_BOROUGH + p.borough[i]) * _N_SKILLS + p.skills[i]
 
 
 @njit(cache=True)
-def level_c(i: int, benefit, months_in_state, employer, emp_size, emp_oh) -> int:
+def level_c(p, employers, i: int) -> int:
     """Person ``i``'s combined level in the third group; size band and occupational health 0 without an employer."""
-    e = employer[i]
-    size = emp_size[e] if e >= 0 else 0
-    oh = emp_oh[e] if e >= 0 else 0
-    dur = band_of(months_in_state[i], _DURATION_LOWER)
-    return ((np.int64(benefit[i]) * _N_DUR + dur) * _N_SIZE + size) * _N_OH + oh
+    e = p.employer[i]
+    size = employers.size_band[e] if e >= 0 else 0
+    oh = employers.occupational_health[e] if e >= 0 else 0
+    dur = band_of(p.months_in_state[i], _DURATION_LOWER)
+    return ((np.int64(p.benefit[i]) * _N_DUR + dur) * _N_SIZE + size) * _N_OH + oh
+
+
+@njit(cache=True)
+def _levels_of(p, employers, i, ga, gb, gc):
+    ga[i] = level_a(p, i)
+    gb[i] = level_b(p, i)
+    gc[i] = level_c(p, employers, i)
 
 
 @njit(cache=True, parallel=True)
-def _hazard_groups(
-    state,
-    severity,
-    condition,
-    age_months,
-    sex,
-    borough,
-    skills,
-    benefit,
-    months_in_state,
-    employer,
-    emp_size,
-    emp_oh,
-    ga,
-    gb,
-    gc,
-):
-    for i in prange(state.shape[0]):
-        ga[i] = level_a(i, state, severity, condition, age_months)
-        gb[i] = level_b(i, sex, borough, skills)
-        gc[i] = level_c(i, benefit, months_in_state, employer, emp_size, emp_oh)
+def _hazard_groups(p, employers, ga, gb, gc):
+    for i in prange(ga.shape[0]):
+        _levels_of(p, employers, i, ga, gb, gc)
 
 
-def hazard_groups(p, emp_size: np.ndarray, emp_oh: np.ndarray, ga: np.ndarray, gb: np.ndarray, gc: np.ndarray) -> None:
+def hazard_groups(p, employers, ga: np.ndarray, gb: np.ndarray, gc: np.ndarray) -> None:
     """Write each person's combined level in the three groups of ``codes.HAZARD_GROUPS``.
 
     The processes work the levels out as they go (:func:`level_a`, :func:`level_b`, :func:`level_c`);
     this writes them all at once, for inspection and tests.
     """
-    _hazard_groups(
-        p.state,
-        p.severity,
-        p.condition,
-        p.age_months,
-        p.sex,
-        p.borough,
-        p.skills,
-        p.benefit,
-        p.months_in_state,
-        p.employer,
-        emp_size,
-        emp_oh,
-        ga,
-        gb,
-        gc,
-    )
+    _hazard_groups(p, employers, ga, gb, gc)
 
 
 @njit(cache=True)
@@ -154,41 +151,10 @@ def hazard(t: int, a: int, b: int, c: int, tables) -> float:
 
 
 @njit(cache=True)
-def multiplier(mult: np.ndarray, rows: np.ndarray, t: int, row: int) -> float:
-    """Interventions' multiplier of transition ``t`` in row ``row`` of ``mult`` (1 if no intervention claims ``t``)."""
-    c = rows[t]
-    return mult[row, c] if c >= 0 else 1.0
-
-
-def no_multipliers() -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """The ``(values, rows, index, largest)`` meaning "no intervention changes any hazard"."""
-    return (
-        np.ones((0, 0), dtype=np.float32),
-        np.full(len(codes.TRANSITIONS), -1, dtype=np.int64),
-        np.zeros(0, dtype=np.int32),
-        1.0,
-    )
-
-
-def kernel_multipliers(multipliers: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """``(values, rows, index, largest)`` for the kernels, from that or from ``(values, rows[, touched])``.
-
-    ``values`` holds rows of multipliers (float32, one column per claimed transition; ``rows[t]`` is the
-    column of transition ``t`` or -1), and ``index[i]`` the row of the multipliers of the person in row ``i``
-    of the people arrays (their slot; in compact arrays, their row there), or -1 where all are 1: the
-    kernels read the multipliers of those people only (``HazardMultipliers.kernel_args()``).
-    ``largest`` is at least every multiplier and at least 1: a person with a row has hazards summing to at
-    most ``largest`` times the thinning bound (see :func:`upper_bounds`). The other form gives one row per
-    slot (slots x claimed transitions) and, optionally, ``touched[slot]`` nonzero where any of the slot's
-    multipliers may differ from 1 (else worked out from ``values``).
-    """
-    if len(multipliers) == 4:
-        return multipliers
-    values, rows = multipliers[:2]
-    touched = multipliers[2] if len(multipliers) == 3 else (values != 1).any(axis=1)
-    index = np.where(np.asarray(touched) != 0, np.arange(len(touched)), -1).astype(np.int32)
-    largest = max(1.0, float(values.max())) if values.size else 1.0
-    return values, rows, index, largest
+def multiplier(mult, t: int, row: int) -> float:
+    """Interventions' multiplier of transition ``t`` in row ``row`` of ``mult.values`` (1 if none claims ``t``)."""
+    c = mult.columns[t]
+    return mult.values[row, c] if c >= 0 else 1.0
 
 
 def upper_bounds(tables, first: np.ndarray, count: np.ndarray) -> np.ndarray:

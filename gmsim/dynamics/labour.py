@@ -15,16 +15,13 @@ from numba import njit, prange
 from .. import codes
 from ..streams import counter_start, draw
 from .hazard import (
-    COMPACT,
-    EVERYONE,
+    Multipliers,
     hazard,
-    kernel_multipliers,
     level_a,
     level_b,
     level_c,
     multiplier,
     pick,
-    slot_list,
     thinning_limit,
     upper_bounds,
 )
@@ -38,194 +35,77 @@ _MAX_MONTHS = np.iinfo(np.int16).max
 _LAST = codes.N_LABOUR - 1
 
 
-@njit(cache=True, inline="always")
-def _labour_person(
-    i,
-    slot,
-    state,
-    months_in_state,
-    labour_event,
-    severity,
-    condition,
-    age_months,
-    sex,
-    borough,
-    skills,
-    benefit,
-    employer,
-    emp_size,
-    emp_oh,
-    tables,
-    bound,
-    mult,
-    rows,
-    index,
-    largest,
-    start,
-    intervening,
-):
-    """The labour move this month of the person in row ``i`` and slot ``slot`` (the process for one person)."""
-    a = level_a(i, state, severity, condition, age_months)
+@njit(cache=True)
+def _labour_person(i, slot, p, employers, tables, bound, mult, start):
+    """The labour move this month of the person in row ``i`` of ``p``, with slot ``slot``'s number."""
+    a = level_a(p, i)
     u = draw(start, slot)
-    mult_row = index[i] if intervening else -1
+    mult_row = mult.row[i] if mult.row.shape[0] > 0 else -1
     touch = mult_row >= 0
-    if u >= thinning_limit(bound[a], largest, touch):
-        labour_event[i] = -1  # no move possible: see upper_bounds()
-        if months_in_state[i] < _MAX_MONTHS:
-            months_in_state[i] += 1
+    if u >= thinning_limit(bound[a], mult.largest, touch):
+        p.labour_event[i] = -1  # no move possible: see upper_bounds()
+        if p.months_in_state[i] < _MAX_MONTHS:
+            p.months_in_state[i] += 1
         return
-    s = state[i]
+    s = p.state[i]
     first = _FIRST[s]
-    b = level_b(i, sex, borough, skills)
-    c = level_c(i, benefit, months_in_state, employer, emp_size, emp_oh)
+    b = level_b(p, i)
+    c = level_c(p, employers, i)
     h0 = hazard(first, a, b, c, tables)
     h1 = hazard(first + 1, a, b, c, tables)
     h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
     if touch:
-        h0 *= multiplier(mult, rows, first, mult_row)
-        h1 *= multiplier(mult, rows, first + 1, mult_row)
-        h2 *= multiplier(mult, rows, min(first + 2, _LAST), mult_row)
+        h0 *= multiplier(mult, first, mult_row)
+        h1 *= multiplier(mult, first + 1, mult_row)
+        h2 *= multiplier(mult, min(first + 2, _LAST), mult_row)
     k = pick(u, (h0, h1, h2))
     if k < 0:
-        labour_event[i] = -1
-        if months_in_state[i] < _MAX_MONTHS:
-            months_in_state[i] += 1
+        p.labour_event[i] = -1
+        if p.months_in_state[i] < _MAX_MONTHS:
+            p.months_in_state[i] += 1
     else:
         t = first + k
-        labour_event[i] = t
-        state[i] = _TO[t]
-        months_in_state[i] = 0
+        p.labour_event[i] = t
+        p.state[i] = _TO[t]
+        p.months_in_state[i] = 0
 
 
 @njit(cache=True, parallel=True)
-def _labour(
-    state,
-    months_in_state,
-    labour_event,
-    severity,
-    condition,
-    age_months,
-    sex,
-    borough,
-    skills,
-    benefit,
-    employer,
-    emp_size,
-    emp_oh,
-    tables,
-    bound,
-    mult,
-    rows,
-    index,
-    largest,
-    key,
-    month,
-    slots,
-    mode,
-):
+def _labour_everyone(p, employers, tables, bound, mult, key, month):
     start = counter_start(key, month, 0)
-    intervening = index.shape[0] > 0
-    if mode == EVERYONE:
-        for i in prange(state.shape[0]):
-            _labour_person(
-                i,
-                i,
-                state,
-                months_in_state,
-                labour_event,
-                severity,
-                condition,
-                age_months,
-                sex,
-                borough,
-                skills,
-                benefit,
-                employer,
-                emp_size,
-                emp_oh,
-                tables,
-                bound,
-                mult,
-                rows,
-                index,
-                largest,
-                start,
-                intervening,
-            )
-    else:  # given slots: the arrays' rows are those slots, or (compact) hold just their people in order
-        compact = mode == COMPACT
-        for k in range(slots.shape[0]):
-            slot = slots[k]
-            row = k if compact else slot
-            _labour_person(
-                row,
-                slot,
-                state,
-                months_in_state,
-                labour_event,
-                severity,
-                condition,
-                age_months,
-                sex,
-                borough,
-                skills,
-                benefit,
-                employer,
-                emp_size,
-                emp_oh,
-                tables,
-                bound,
-                mult,
-                rows,
-                index,
-                largest,
-                start,
-                intervening,
-            )
+    for i in prange(p.state.shape[0]):
+        _labour_person(i, i, p, employers, tables, bound, mult, start)
+
+
+@njit(cache=True)
+def _labour_some(p, employers, tables, bound, mult, key, month, slots):
+    start = counter_start(key, month, 0)
+    for k in range(slots.shape[0]):
+        _labour_person(k, slots[k], p, employers, tables, bound, mult, start)
 
 
 def labour_step(
-    p, tables, multipliers, emp_size, emp_oh, key, month, slots: np.ndarray | None = None, compact: bool = False
+    p, employers, tables, multipliers: Multipliers, key, month: int, slots: np.ndarray | None = None
 ) -> None:
     """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
 
     Args:
-        p: People arrays.
+        p: People arrays (:class:`~gmsim.agents.people.People`): everyone, or just the people of ``slots``.
+        employers: Employer arrays (:class:`~gmsim.agents.employers.Employers`): size band and occupational
+            health enter the hazards.
         tables: ``HazardTables.kernel``.
-        multipliers: ``(values, rows, index, largest)``: interventions' hazard multipliers, as
-            :func:`~gmsim.dynamics.hazard.kernel_multipliers` gives them (rows of multipliers, one column per
-            claimed transition; each transition's column or -1; each person's row or -1, indexed like ``p``,
-            so by slot unless ``compact``; a number at least as large as every multiplier and 1);
-            ``(values, rows)`` with one row per slot also works.
-        emp_size: Each employer's size band (``Employers.size_band``).
-        emp_oh: Each employer's occupational-health access (``Employers.occupational_health``).
+        multipliers: The interventions' hazard multipliers, a row index for each row of ``p``
+            (:class:`~gmsim.dynamics.hazard.Multipliers`).
         key: Key of the ``labour`` stream.
         month: Current month.
-        slots: Only these people (default: everyone).
-        compact: ``p`` holds just the people of ``slots``, in that order (see
-            :func:`~gmsim.dynamics.hazard.slot_list`).
+        slots: None when ``p`` holds everyone (row ``i`` is slot ``i``); else the slot of each row of ``p``,
+            whose random numbers that row draws.
     """
-    _labour(
-        p.state,
-        p.months_in_state,
-        p.labour_event,
-        p.severity,
-        p.condition,
-        p.age_months,
-        p.sex,
-        p.borough,
-        p.skills,
-        p.benefit,
-        p.employer,
-        emp_size,
-        emp_oh,
-        tables,
-        labour_bounds(tables),
-        *kernel_multipliers(multipliers),
-        key,
-        month,
-        *slot_list(slots, compact),
-    )
+    bound = labour_bounds(tables)
+    if slots is None:
+        _labour_everyone(p, employers, tables, bound, multipliers, key, month)
+    else:
+        _labour_some(p, employers, tables, bound, multipliers, key, month, np.ascontiguousarray(slots, np.int64))
 
 
 def labour_bounds(tables) -> np.ndarray:

@@ -50,6 +50,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .. import codes
+from ..agents.people import People
+from ..dynamics.hazard import Multipliers
 from ..parameters import read_data
 from . import kernels
 
@@ -243,9 +245,13 @@ class HazardMultipliers:
         """Whether each slot has a multiplier written this month (a mask over slots)."""
         return self.index >= 0
 
-    def kernel_args(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """``(values, rows, index, largest)`` as the health and labour kernels take them."""
-        return self.values, self.rows, self.index, self.largest
+    def for_kernels(self, slots: np.ndarray | None = None) -> Multipliers:
+        """This month's multipliers as the health and labour kernels read them.
+
+        With ``slots``, for arrays holding just the people of those slots (row ``k`` is slot ``slots[k]``).
+        """
+        index = self.index if slots is None or not len(self.index) else self.index[slots]
+        return Multipliers(self.values, self.rows, index, self.largest)
 
     def dense(self) -> np.ndarray:
         """Every slot's multipliers (slots x claimed transitions, 1 where none was written), for inspection."""
@@ -353,9 +359,9 @@ class Screen:
         referred: Slots of the eligible never referred before whom a route refers this month, ascending.
         numbers: Their referral numbers.
         hazards: Their referral hazards.
-        diverged: Slots (ascending) whose eligibility is ``diverged_eligible`` rather than ``eligible``'s
-            (shared runs: the people whose values differ from the trunk's, whose screen ``eligible`` is).
-        diverged_eligible: Their eligibility.
+        exceptions: Slots (ascending) whose eligibility is ``exceptions_eligible``, not ``eligible``'s (a
+            population may screen everyone once and give a few people's own eligibility beside it).
+        exceptions_eligible: Their eligibility.
     """
 
     def __init__(
@@ -365,21 +371,21 @@ class Screen:
         referred: np.ndarray | None = None,
         numbers: np.ndarray | None = None,
         hazards: np.ndarray | None = None,
-        diverged: np.ndarray | None = None,
-        diverged_eligible: np.ndarray | None = None,
+        exceptions: np.ndarray | None = None,
+        exceptions_eligible: np.ndarray | None = None,
     ) -> None:
         self.eligible = np.asarray(eligible, dtype=bool)
         self.by_borough = by_borough
         self.referred, self.numbers, self.hazards = referred, numbers, hazards
-        self.diverged = np.zeros(0, dtype=np.int64) if diverged is None else diverged
-        self.diverged_eligible = np.zeros(0, dtype=bool) if diverged_eligible is None else diverged_eligible
+        self.exceptions = np.zeros(0, dtype=np.int64) if exceptions is None else exceptions
+        self.exceptions_eligible = np.zeros(0, dtype=bool) if exceptions_eligible is None else exceptions_eligible
 
     def eligible_at(self, slots: np.ndarray) -> np.ndarray:
         """Whether the people in ``slots`` are eligible."""
         out = self.eligible[slots]
-        if len(self.diverged):
-            at, mine = kernels.locate(self.diverged, slots)
-            out[mine] = self.diverged_eligible[at[mine]]
+        if len(self.exceptions):
+            at, found = kernels.locate(self.exceptions, slots)
+            out[found] = self.exceptions_eligible[at[found]]
         return out
 
 
@@ -404,7 +410,9 @@ class Intervention:
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     claims: ClassVar[tuple[str, ...]] = ()
-    reads_staff_table: ClassVar[bool] = False  # shared runs then give it the trunk's staff table each month
+    #: True when its budget reaches employers and, through them, their staff (the population then counts
+    #: staff by employer for it each month).
+    reaches_employers: ClassVar[bool] = False
     #: True when :meth:`eligible` and :meth:`route_masks` read only the people and employers arrays, person by
     #: person, and the parameters: shared runs then screen everyone once a month for all their runs.
     screens_each_person: ClassVar[bool] = False
@@ -474,6 +482,11 @@ class Intervention:
         return a
 
     @property
+    def referred_bits(self) -> np.ndarray:
+        """Whether each slot has been referred (a bit set of uint64 words; ``kernels.has_bit`` reads it)."""
+        return self._referred_bits
+
+    @property
     def switched_off(self) -> bool:
         """Whether it has no budget: then nobody is ever referred, and its monthly steps have nothing to do."""
         return self.spec.budget_gbp_per_year == 0
@@ -534,30 +547,40 @@ class Intervention:
         return {k[len(prefix) :]: float(v) for k, v in self.params.items() if k.startswith(prefix)}
 
     # ----- what a subclass says ----------------------------------------------------------------------
-    def eligible(self, model: GMModel) -> np.ndarray:
-        """Boolean mask of people who can be referred this month."""
+    def eligible(self, people: People) -> np.ndarray:
+        """Who can be referred this month, and may stay on the waiting list: a mask over ``people``'s rows.
+
+        ``people`` holds everyone, or some people only (one row each); read their attributes from it, and
+        anything else (employers, parameters) from ``self.model`` and ``self.params``.
+        """
         raise NotImplementedError
 
-    def route_masks(self, model: GMModel, eligible: np.ndarray) -> dict[str, np.ndarray]:
-        """Per referral route, the eligible people it can reach (default: all of them)."""
+    def route_masks(self, people: People, eligible: np.ndarray) -> dict[str, np.ndarray]:
+        """Per referral route, the ``eligible`` (a mask over ``people``'s rows) it can reach.
+
+        The default, every route reaching everyone eligible, is never called: an intervention that does
+        not override this method needs no masks.
+        """
         return {route: eligible for route in self.routes()}
 
-    def priority(self, model: GMModel, slots: np.ndarray) -> np.ndarray:
-        """Priority of waiting people (lower starts first); default: all equal."""
-        return np.zeros(len(slots), dtype=np.int64)
+    def priority(self, people: People) -> np.ndarray:
+        """The start order of the people waiting (one row each of ``people``): lower starts first.
+
+        Default: all equal (then the longest waiting start first).
+        """
+        return np.zeros(people.n, dtype=np.int64)
 
     def apply_effects(self, model: GMModel, mult: HazardMultipliers) -> None:
         """Multiply participants' hazards by the intervention's hazard ratios.
 
         ``effects`` apply while supported, ``after_effects`` after support, ``in_work_effects`` during
-        in-work support. In a shared run only the participants who could have a health or labour event this
-        month get them (:meth:`gmsim.shared.TrunkView.could_move`): nobody else's month depends on them.
+        in-work support. The population may leave out participants whose month no multiplier could
+        change (:meth:`gmsim.population.Population.could_change`).
         """
-        shared = model.shared
         for status, group in ((SUPPORTED, "effects"), (AFTER, "after_effects"), (IN_WORK_SUPPORT, "in_work_effects")):
             slots = self._with_status(status)
-            if len(slots) and shared is not None:  # a shared run: only those whose month a multiplier could change
-                slots = shared.could_move(slots)
+            if len(slots):
+                slots = model.population.could_change(slots)
             if len(slots) == 0:
                 continue
             mult.multiply_each(self.effect(group), slots)
@@ -589,10 +612,10 @@ class Intervention:
         """Names of the referral routes in the data file."""
         return sorted({k.split(".")[1] for k in self.params if k.startswith("routes.")})
 
-    def _uniforms(self, what: str, slots: np.ndarray) -> np.ndarray:
+    def _uniforms(self, what: str, slots: np.ndarray, month: int | None = None) -> np.ndarray:
         """This month's numbers of stream ``strand.<name>.<what>`` for ``slots`` (one per slot, used or not)."""
         m = self.model
-        return m.streams.uniforms_at(f"strand.{self.name}.{what}", m.month, slots)
+        return m.streams.uniforms_at(f"strand.{self.name}.{what}", m.month if month is None else month, slots)
 
     def _add(self, counter: str, by_borough: np.ndarray) -> None:
         """Add people (or GBP) by borough to this month's ``counter``."""
@@ -669,7 +692,7 @@ class Intervention:
                 extra = np.zeros((max(month + 1, 2 * a.shape[0]) - a.shape[0],) + a.shape[1:])
                 setattr(self, name, np.concatenate([a, extra]))
 
-    def _route_hazards(self, model: GMModel, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _route_hazards(self, people: People, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The candidates' referral hazards, as a table and each candidate's row in it.
 
         A candidate's hazard is the sum of rate x take-up over the routes that reach them, added in the
@@ -684,9 +707,9 @@ class Intervention:
             masks = None
             names = routes
         else:
-            fresh = np.zeros(model.people.n, dtype=bool)
+            fresh = np.zeros(people.n, dtype=bool)
             fresh[candidates] = True
-            masks = self.route_masks(model, fresh)
+            masks = self.route_masks(people, fresh)
             names = list(masks)
         rates = [par[f"routes.{route}.rate"] * par[f"routes.{route}.take_up"] for route in names]
         if masks is not None and (len(names) > 8 or any(np.asarray(m).dtype != bool for m in masks.values())):
@@ -717,7 +740,7 @@ class Intervention:
         self._forget_leavers(model)
         funded = self.funded(month)
         # Eligibility is screened first: it reads only the people, and the waiting list's review needs it.
-        screen = self._screen(model, funded) if funded or len(self.tracked) else None
+        screen = model.population.screen(self, funded) if funded or len(self.tracked) else None
         completed, dropped_out = (np.zeros(len(codes.BOROUGHS), dtype=np.int64) for _ in range(2))
         stocks = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
         # (Without a screen nobody is tracked, so the review reads no eligibility.)
@@ -737,8 +760,8 @@ class Intervention:
             1 - np.exp(-par["dropout_rate"]),
             model.streams.key(f"strand.{self.name}.dropout"),
             eligible.eligible,
-            eligible.diverged,
-            eligible.diverged_eligible,
+            eligible.exceptions,
+            eligible.exceptions_eligible,
             NONE,
             WAITING,
             SUPPORTED,
@@ -800,7 +823,7 @@ class Intervention:
         waiting = np.concatenate([waiting, referred])
         if places and len(waiting):
             since = np.concatenate([waited_since, np.full(len(referred), month, dtype=waited_since.dtype)])
-            order = np.lexsort((waiting, since, self.priority(model, waiting)))
+            order = np.lexsort((waiting, since, self.priority(p.take(waiting))))
             start = np.sort(waiting[order[:places]])
             self._set(start, SUPPORTED)
             self.started_month[start] = month
@@ -816,37 +839,34 @@ class Intervention:
             supported = kernels.merge(supported, start)
         return supported
 
-    def _screen(self, model: GMModel, funded: bool) -> Screen:
-        """This month's eligibility, the eligible by borough and, if ``funded``, the referrals drawn.
+    def screen_of(self, people: People, funded: bool) -> Screen:
+        """The screen of everyone in ``people`` (every slot): who is eligible and, if ``funded``, who is referred.
 
-        A shared run takes the trunk's screen of everyone and corrects it for its diverged people, when
-        the intervention screens person by person (``screens_each_person``).
+        Gives this month's eligibility, the eligible by borough, and the referrals drawn.
         """
-        shared = model.shared
-        trunk = None if shared is None else shared.screens.get(id(self))
-        if trunk is not None:
-            return trunk.for_branch(self, shared, funded)
-        eligible = self.eligible(model)
+        eligible = self.eligible(people)
         by_borough = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
-        candidates = kernels.candidates(eligible, self.referred_month, NEVER, model.people.borough, by_borough)
-        return Screen(eligible, by_borough, *(self.draw_referrals(model, candidates) if funded else ()))
+        candidates = kernels.candidates(eligible, self.referred_month, NEVER, people.borough, by_borough)
+        return Screen(eligible, by_borough, *(self.draw_referrals(people, candidates) if funded else ()))
 
     def draw_referrals(
         self,
-        model: GMModel,
+        people: People,
         candidates: np.ndarray,
         slots: np.ndarray | None = None,
+        month: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Which candidates are referred this month: their slots, referral numbers and referral hazards.
 
         Args:
-            model: The model, or a stand-in whose people arrays hold just some people.
-            candidates: Rows of ``model.people`` not yet referred and eligible, ascending.
+            people: Everyone, or some people only (one row each).
+            candidates: Rows of ``people`` not yet referred and eligible, ascending.
             slots: Their slots, if the rows are not slots (their referral numbers are their slots').
+            month: The month whose referral numbers are drawn (default: the model's).
         """
         slots = candidates if slots is None else slots
-        table, row = self._route_hazards(model, candidates)
-        u = self._uniforms("referral", slots)
+        table, row = self._route_hazards(people, candidates)
+        u = self._uniforms("referral", slots, month)
         hit = u < (-np.expm1(-table))[row]
         return slots[hit], u[hit], table[row[hit]]
 

@@ -41,9 +41,9 @@ class CareAndSupport(Intervention):
     )
     screens_each_person = True
 
-    def eligible(self, model) -> np.ndarray:
+    def eligible(self, people) -> np.ndarray:
         """Not working, with a complex and enduring condition or in the support group."""
-        p = model.people
+        p = people
         out = np.empty(p.n, dtype=bool)
         _eligible(p.state, p.severity, p.benefit, at_least(self.params["eligibility.min_severity"]), out)
         return out

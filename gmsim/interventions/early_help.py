@@ -42,9 +42,9 @@ class EarlyHelp(Intervention):
     )
     screens_each_person = True
 
-    def eligible(self, model) -> np.ndarray:
+    def eligible(self, people) -> np.ndarray:
         """At risk, or newly out of work with a health condition."""
-        p, par = model.people, self.params
+        p, par = people, self.params
         out = np.empty(p.n, dtype=bool)
         _eligible(
             p.state,
@@ -56,20 +56,21 @@ class EarlyHelp(Intervention):
         )
         return out
 
-    def route_masks(self, model, eligible: np.ndarray) -> dict[str, np.ndarray]:
+    def route_masks(self, people, eligible: np.ndarray) -> dict[str, np.ndarray]:
         """Employers refer only their own staff; GPs and self-referral reach everyone eligible."""
-        masks = super().route_masks(model, eligible)
-        masks["employer"] = eligible & (model.people.employer >= 0)
+        masks = super().route_masks(people, eligible)
+        masks["employer"] = eligible & (people.employer >= 0)
         return masks
 
-    def priority(self, model, slots: np.ndarray) -> np.ndarray:
+    def priority(self, people) -> np.ndarray:
         """Start order: 0 for the priority groups, 1 for others.
 
         The priority groups are employees of micro or small firms or of employers without occupational
         health, and the newly unemployed (no employer); others are employees of larger employers with it.
         """
-        e = model.people.employer[slots]
+        employers = self.model.employers
+        e = people.employer
         has = e >= 0
         first = ~has
-        first[has] = (model.employers.size_band[e[has]] <= 2) | (model.employers.occupational_health[e[has]] == 0)
+        first[has] = (employers.size_band[e[has]] <= 2) | (employers.occupational_health[e[has]] == 0)
         return np.where(first, 0, 1)

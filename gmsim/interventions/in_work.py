@@ -34,7 +34,7 @@ class InWork(Intervention):
     name = "in_work"
     title = "In work (employers)"
     claims = ("in_work_to_at_risk", "at_risk_to_in_work", "at_risk_to_out_of_work")
-    reads_staff_table = True
+    reaches_employers = True
     records = ("started_month", "flags")  # covered employees who became at risk
 
     def __init__(self, model, spec, index, draws=None):
@@ -45,7 +45,6 @@ class InWork(Intervention):
         self.budget_per_month = spec.budget_gbp_per_year / 12 * model.scale  # GBP of simulated employees
         self._carry_gbp = 0.0
         self.employer_counts = np.zeros((model.months_planned + 1, 3))  # signed up, enrolled, supported
-        self._staff: np.ndarray | None = None  # each person's employer's status, or -1 (when run alone)
         self._supported_staff = self._after_staff = np.zeros(0, dtype=np.int64)
         rate = np.array([0.0] + [self.params[f"sign_up_rate.{b}"] for b in _BANDS])[model.employers.size_band]
         self._sign_up_probability = -np.expm1(-rate)  # each employer's, a month
@@ -54,8 +53,8 @@ class InWork(Intervention):
         """Whether sign-ups and enrolments happen in ``month``."""
         return self.start_month <= month <= self.end_month and self.budget_per_month > 0
 
-    def eligible(self, model) -> np.ndarray:
-        """Employers not yet signed up (a mask over employers; the counter ``eligible`` counts their staff)."""
+    def eligible(self, people) -> np.ndarray:
+        """Employers not yet signed up: a mask over employers, not people (``eligible`` counts their staff)."""
         return self.emp_status == NONE
 
     def _set_emp(self, rows: np.ndarray, status: int) -> None:
@@ -66,10 +65,10 @@ class InWork(Intervention):
         """Employers' support ends, drop-outs, sign-ups, enrolments from the budget, effects on employees.
 
         The employers' changes are made first, each marking the employers concerned with an event bit;
-        one pass over the people then gives every person's employer's status (``_staff``) and counts the
-        staff of the employers with each event and in each status.
+        the population then counts the staff of the employers with each event and in each status, and lists
+        the staff of the supported employers and of those in after-effects.
         """
-        month, par, emp, p, shared = model.month, self.params, model.employers, model.people, model.shared
+        month, par, emp = model.month, self.params, model.employers
         self._grow(month)
         if self.switched_off:
             return
@@ -97,7 +96,7 @@ class InWork(Intervention):
         years = par["support_months"] / 12
         if funded:
             signed = kernels.sign_ups(
-                np.asarray(self.eligible(model), dtype=bool),
+                np.asarray(self.eligible(model.people), dtype=bool),
                 self._sign_up_probability,
                 model.streams.key(f"strand.{self.name}.sign_up"),
                 month,
@@ -114,7 +113,7 @@ class InWork(Intervention):
             waiting = kernels.merge(waiting, signed)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
             if len(waiting):
-                headcount = kernels.headcount(p.employer, emp.n) if shared is None else shared.headcount()
+                headcount = model.population.headcount()
                 cost = headcount[waiting] * self.unit_cost * years
             else:
                 cost = np.zeros(0)
@@ -131,30 +130,9 @@ class InWork(Intervention):
 
         by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
         by_event = np.zeros((len(_EVENTS), len(codes.BOROUGHS)), dtype=np.int64)
-        if shared is None or shared.movable_staff is None:
-            if self._staff is None:
-                self._staff = np.full(p.n, -1, dtype=np.int8)
-            self._supported_staff, self._after_staff = kernels.staff_pass(
-                p.employer, self.emp_status, events, p.borough, self._staff, by_status, by_event, SUPPORTED, AFTER
-            )
-        else:  # a shared run: counts from the trunk's staff table, and only the staff who could have an event
-            d, own_employer = shared.diverged, shared.own.employer  # (their values are the people arrays' now)
-            kernels.staff_counts(
-                shared.staff_table,
-                shared.staff_total,
-                self.emp_status,
-                events,
-                NONE,
-                shared.trunk.employer,
-                shared.trunk.borough,
-                own_employer,
-                shared.own.borough,
-                by_status,
-                by_event,
-            )
-            self._supported_staff, self._after_staff = kernels.staff_among(
-                *shared.movable_staff, d, own_employer, self.emp_status, SUPPORTED, AFTER
-            )
+        self._supported_staff, self._after_staff = model.population.staff(
+            self.emp_status, events, by_status, by_event, SUPPORTED, AFTER
+        )
         for k, counter in enumerate(_EVENTS):
             self._add(counter, by_event[k])
         self._add("spend_gbp", kernels.repeated_sum(self.unit_cost * years, by_event[_STARTED]))
@@ -167,9 +145,9 @@ class InWork(Intervention):
     def apply_effects(self, model, mult: HazardMultipliers) -> None:
         """Employees of supported employers get ``effects``, of employers after support ``after_effects``.
 
-        In a shared run the lists hold only the employees who could have a health or labour event this
-        month (nobody else's month depends on a multiplier), so the employees whose participation is
-        marked are those and the sampled pathways' people.
+        The population may list only the employees whose month a multiplier could change
+        (:meth:`gmsim.population.Population.could_change`), so the participation marked is theirs, and that
+        of the sampled pathways' people who work for a supported employer.
         """
         bit = np.uint16(1 << self.index)
         for status, group in ((SUPPORTED, "effects"), (AFTER, "after_effects")):
@@ -177,7 +155,7 @@ class InWork(Intervention):
             if status == SUPPORTED:
                 model.participation[staff] |= bit
             mult.multiply_each(self.effect(group), staff)
-        if model.shared is not None and model.pathways is not None:
+        if model.pathways is not None:
             sampled = model.pathways.slots
             e = model.people.employer[sampled]
             model.participation[sampled[(e >= 0) & (self.emp_status[np.maximum(e, 0)] == SUPPORTED)]] |= bit

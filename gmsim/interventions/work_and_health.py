@@ -39,9 +39,9 @@ class WorkAndHealth(Intervention):
     claims = ("out_of_work_to_in_work", "health_recovery", "in_work_to_out_of_work", "at_risk_to_out_of_work")
     screens_each_person = True
 
-    def eligible(self, model) -> np.ndarray:
+    def eligible(self, people) -> np.ndarray:
         """Out of work a year or more, with a health condition and an eligible benefit."""
-        p, par = model.people, self.params
+        p, par = people, self.params
         out = np.empty(p.n, dtype=bool)
         months = at_least(par["eligibility.min_months_out_of_work"])
         benefits = bits([codes.BENEFITS.index(b) for b in par["eligibility.benefits"]])

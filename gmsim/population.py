@@ -1,0 +1,128 @@
+"""The population a run steps each month: its people and employer arrays, and whom each phase steps.
+
+This is the seam between the model and how its months are computed. Each phase of ``GMModel.step`` asks
+the run's population which people to step (:meth:`Population.phase`) and how to count them
+(:meth:`Population.count`); its interventions ask it what they need to know of everyone this month: who
+left, who is eligible and who is referred (:meth:`Population.screen`), whom a hazard multiplier could
+change (:meth:`Population.could_change`), and who works for which employer (:meth:`Population.headcount`,
+:meth:`Population.staff`).
+
+A run on its own has this class: every phase steps everyone, and every answer is worked out from the
+arrays. Runs that share their work (:mod:`gmsim.shared`) give each run a population of their own, which
+steps fewer people and answers from work done once for all of them. The model, the dynamics and the
+interventions go through these methods only, and never need to know which population they have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .agents.employers import Employers
+from .agents.people import People
+from .interventions import kernels
+
+if TYPE_CHECKING:
+    from .model import GMModel
+    from .results import Results
+
+#: The phases of a month, in order (``GMModel.step``; docs/model.md section 3).
+PHASES = ("demography", "intervene", "health_and_work", "follow_up", "record")
+
+
+class Population:
+    """Everyone in a run's people and employer arrays; every phase steps them all.
+
+    Args:
+        people: The people arrays (used, not copied).
+        employers: The employer arrays.
+
+    Attributes:
+        people: The people arrays every phase and intervention reads.
+        employers: The employer arrays.
+        model: The model this population belongs to (set by the model).
+    """
+
+    def __init__(self, people: People, employers: Employers) -> None:
+        self.people = people
+        self.employers = employers
+        self.model: GMModel | None = None
+        self._staff: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        """Number of person slots."""
+        return self.people.n
+
+    def attach(self, model: GMModel) -> None:
+        """Belong to ``model`` (called once, when the model is built)."""
+        self.model = model
+
+    # ----- the phases ------------------------------------------------------------------------------
+    @contextmanager
+    def phase(self, name: str) -> Iterator[tuple[People, np.ndarray | None]]:
+        """Bracket phase ``name`` (one of :data:`PHASES`) of this month; gives the people it steps.
+
+        Yields:
+            ``(people, slots)``: the arrays to step and each row's slot, or None when they hold everyone
+            (row ``i`` is slot ``i``). Here, always everyone.
+        """
+        yield self.people, None
+
+    def count(self, results: Results, month: int) -> None:
+        """Tally the people as they are at the end of ``month`` into ``results``."""
+        results.record(self.people, month)
+
+    # ----- what interventions read of everyone, this month ----------------------------------------------
+    def leavers(self) -> np.ndarray:
+        """Slots whose person left the population this month (turned 65 or died), ascending."""
+        return kernels.nonzero(self.people.exit_event)
+
+    def screen(self, intervention: Any, funded: bool) -> Any:
+        """``intervention``'s screen of everyone this month: who is eligible and, if ``funded``, who is referred."""
+        return intervention.screen_of(self.people, funded)
+
+    def could_change(self, slots: np.ndarray) -> np.ndarray:
+        """Those of ``slots`` (ascending) whose month a hazard multiplier could change: here, all of them.
+
+        A population may leave out people who can have no health or labour event this month whatever their
+        multipliers (docs/model.md section 7.1); nobody's month then depends on whether they get them.
+        """
+        return slots
+
+    def headcount(self) -> np.ndarray:
+        """Number of people tied to each employer (int64)."""
+        return kernels.headcount(self.people.employer, self.employers.n)
+
+    def staff(
+        self,
+        emp_status: np.ndarray,
+        events: np.ndarray,
+        by_status: np.ndarray,
+        by_event: np.ndarray,
+        first: int,
+        second: int,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Staff counts by their employer's status and events, and the staff of employers in two statuses.
+
+        Args:
+            emp_status: Each employer's status (int8).
+            events: Each employer's events this month, one bit each (uint8).
+            by_status: int64 (status, borough); each employed person is added by their employer's status.
+            by_event: int64 (event bit, borough); each employed person is added for each of their employer's events.
+            first: A status whose employers' staff are listed.
+            second: Another.
+
+        Returns:
+            Slots of the staff of employers in ``first``, and in ``second``, ascending. A population may list
+            only those of them whose month a hazard multiplier could change (:meth:`could_change`).
+        """
+        if self._staff is None:
+            self._staff = np.full(self.n, -1, dtype=np.int8)
+        p = self.people
+        return kernels.staff_pass(
+            p.employer, emp_status, events, p.borough, self._staff, by_status, by_event, first, second
+        )
