@@ -160,7 +160,12 @@ def test_mix_grid_and_summary():
     grid = mix_grid(4, 0.2, None, 1)
     assert len(grid) == 56 and np.allclose(grid.sum(axis=1), 1)
     s = summarise(np.array([1.0, 2.0, 3.0]))
-    assert s["mean"] == 2 and s["low"] < 2 < s["high"] and s["high"] - 2 == pytest.approx(4.303 / np.sqrt(3), rel=1e-3)
+    # half-width t x sd / sqrt(n), with the exact 97.5% quantile of t with 2 df (closed form: 4.302653, tabulated
+    # to 3 decimals as 4.303)
+    t975 = 0.95 * np.sqrt(2 / (4 * 0.975 * 0.025))
+    assert s["mean"] == 2 and s["low"] < 2 < s["high"]
+    assert s["high"] - 2 == pytest.approx(t975 / np.sqrt(3), rel=1e-9)
+    assert s["mean"] - s["low"] == pytest.approx(s["high"] - s["mean"], rel=1e-12)
 
 
 def test_dask_local_cluster_gives_the_same_numbers_as_local_processes(tmp_path):
