@@ -10,6 +10,10 @@
   with their intervals, the assumptions behind the money values and the strands' effects (with sources)
   and the exact command that reproduces it.
 
+The page is laid out by the Jinja2 templates in ``gmsim/templates`` (``base.html`` with the blocks of
+``compare.html`` and ``sweep.html``, the tables in ``macros.html``). This module computes the numbers and
+passes them as plain data (text, lists of rows, dicts); the templates autoescape everything they insert.
+
 Every impact is shown as the mean over replicates with the 95% confidence interval of the mean, plus the
 2.5th-97.5th percentiles of the replicates (see :mod:`gmsim.comparison`). NaN values (e.g. a benefit-cost
 ratio with no spend) are shown as "n/a"; with a single run the intervals collapse to the mean.
@@ -18,7 +22,7 @@ ratio with no spend) are shown as "n/a"; with a single run the intervals collaps
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import math
 import re
 import textwrap
@@ -27,6 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import numpy as np
 import pandas as pd
 
@@ -73,28 +78,30 @@ GROUPS = {
 }
 MINUS = "\u2212"
 
-CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;max-width:1150px;margin:1.5em auto;
-padding:0 1em;color:#1d2530;line-height:1.45}
-h1{font-size:1.6em;margin-bottom:0.2em}h2{margin-top:1.8em;border-bottom:2px solid #dde3ea;padding-bottom:0.15em}
-h3{margin-bottom:0.3em}.meta{color:#5a6572;margin-top:0}
-table{border-collapse:collapse;margin:0.5em 0 1.2em;font-size:0.9em}
-th,td{border:1px solid #cfd6de;padding:4px 8px;vertical-align:top;text-align:left}
-th{background:#eef2f6}td.num{text-align:right;white-space:nowrap}
-tr.best td{background:#fff5e0}.rng{color:#5a6572;font-size:0.85em}
-.note{color:#44505c;font-size:0.92em}.box{background:#f4f7fa;border-left:4px solid #3b6ea5;padding:0.6em 1em}
-img{max-width:100%;border:1px solid #dde3ea;margin:0.3em 0 1em}
-pre{background:#f4f7fa;padding:0.8em;white-space:pre-wrap;word-break:break-all}
-@media print{img,table{page-break-inside:avoid}}
-"""
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    """The report templates (``gmsim/templates``): HTML autoescaped, an undefined name an error."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("gmsim", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["thousands"] = lambda n: f"{n:,}"
+    env.filters["n_runs"] = _n_runs
+    return env
 
 
-class _Html(str):
-    """Text that is already HTML (table cells that are not escaped again)."""
+def _render(template: str, **context: Any) -> str:
+    return _templates().get_template(template).render(**context)
 
 
-def _esc(x: Any) -> str:
-    return html.escape(str(x))
+def _render_tables(tables: Iterable[dict[str, Any]]) -> str:
+    """HTML of tables from :func:`_table`, one per line (what the dashboard shows)."""
+    table = _templates().get_template("macros.html").module.table
+    return "\n".join(str(table(t)) for t in tables)
 
 
 def _n_runs(n: int) -> str:
@@ -193,28 +200,38 @@ def _gm_values(gm: pd.DataFrame, scenario: str, metric: str) -> np.ndarray:
     return total.sort_values("replicate")["value"].to_numpy(dtype=float)
 
 
-def _interval_cell(s: dict[str, Any] | None, metric: str, runs: int, spread: bool = True) -> _Html:
-    """``mean (95% CI low to high)`` and, below it, the 2.5-97.5% range of the replicates."""
+def _interval_cell(s: dict[str, Any] | None, metric: str, runs: int, spread: bool = True) -> dict[str, Any]:
+    """An impact for the ``interval`` macro: ``mean (95% CI low to high)`` and the 2.5-97.5% range of the runs.
+
+    Args:
+        s: The impact's ``mean``, ``low``, ``high``, ``p025``, ``p975`` and ``runs`` (None: no such impact).
+        metric: Its metric name (how the values are formatted).
+        runs: Replicates per scenario (to say when the impact is defined in fewer of them).
+        spread: Show the range of the runs below the interval.
+
+    Returns:
+        ``kind`` ("missing", "undefined" or "value"), ``shown`` ("same", "ci" or "one"), the formatted values
+        and whether the impact is defined in only some runs (``partial``, ``used`` of ``runs``).
+    """
     if s is None:
-        return _Html("&mdash;")
+        return {"kind": "missing"}
     n = int(s.get("runs", 0)) if _finite(s.get("runs")) else 0
     if n == 0 or not _finite(s.get("mean")):
-        return _Html('<span title="not defined in any run (e.g. no spend or no gain)">n/a</span>')
-    out = f"<b>{_esc(fmt(s['mean'], metric))}</b>"
-    if n > 1 and fmt(s["low"], metric) == fmt(s["high"], metric):
-        out += ' <span class="rng">(the same in every run)</span>'
-    elif n > 1:
-        out += f" (95% CI {_esc(fmt(s['low'], metric))} to {_esc(fmt(s['high'], metric))})"
-        if spread:
-            out += (
-                f'<br><span class="rng">runs 2.5&ndash;97.5%: {_esc(fmt(s["p025"], metric))} to '
-                f"{_esc(fmt(s['p975'], metric))}</span>"
-            )
-    else:
-        out += ' <span class="rng">(one run)</span>'
-    if runs and n < runs:
-        out += f'<br><span class="rng">from {n} of {runs} runs (not defined in the others)</span>'
-    return _Html(out)
+        return {"kind": "undefined"}
+    low, high = (fmt(s["low"], metric), fmt(s["high"], metric)) if n > 1 else ("", "")
+    return {
+        "kind": "value",
+        "mean": fmt(s["mean"], metric),
+        "shown": "one" if n == 1 else "same" if low == high else "ci",
+        "low": low,
+        "high": high,
+        "spread": spread,
+        "p025": fmt(s["p025"], metric) if n > 1 and spread else "",
+        "p975": fmt(s["p975"], metric) if n > 1 and spread else "",
+        "partial": bool(runs) and n < runs,
+        "used": n,
+        "runs": runs,
+    }
 
 
 # ----- HTML ----------------------------------------------------------------------------------------
@@ -225,33 +242,31 @@ def _table(
     rows: Iterable[Sequence[Any]],
     numeric: Iterable[int] = (),
     row_classes: Sequence[str] | None = None,
-) -> str:
-    numeric = set(numeric)
-    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
-    body = []
-    for k, row in enumerate(rows):
-        cls = f' class="{row_classes[k]}"' if row_classes and row_classes[k] else ""
-        cells = "".join(
-            ('<td class="num">' if j in numeric else "<td>") + (c if isinstance(c, _Html) else _esc(c)) + "</td>"
-            for j, c in enumerate(row)
-        )
-        body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+) -> dict[str, Any]:
+    """A table for the ``table`` macro.
+
+    Args:
+        headers: The column headings.
+        rows: The rows' cells: text, or impacts from :func:`_interval_cell`.
+        numeric: The indices of the columns aligned right.
+        row_classes: Each row's CSS class ("" for none), e.g. "best".
+
+    Returns:
+        ``headers``, ``rows`` (each with ``cells`` and ``cls``) and ``numeric``.
+    """
+    return {
+        "headers": list(headers),
+        "rows": [{"cells": list(row), "cls": row_classes[k] if row_classes else ""} for k, row in enumerate(rows)],
+        "numeric": sorted(set(numeric)),
+    }
 
 
-def _img(path: Path, alt: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{_esc(alt)}">'
-
-
-def _page(title: str, body: Sequence[str]) -> str:
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
+def _plots(pngs: dict[str, Path], captions: dict[str, str]) -> list[dict[str, str]]:
+    """The plots to embed: each one's caption and its PNG as a base64 data URI."""
+    return [
+        {"caption": captions[key], "src": "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()}
+        for key, path in pngs.items()
+    ]
 
 
 def _norm(key: str) -> str:
@@ -314,11 +329,10 @@ def _transition(name: str) -> str:
     return f"{move} ({GROUPS.get(group, group)})"
 
 
-def _assumptions(strands: Sequence[str], runs: int) -> str:
-    """Unit costs, effect parameters of ``strands``, what the intervals mean, and the sources cited."""
+def _assumptions(strands: Sequence[str], runs: int) -> dict[str, Any]:
+    """Unit costs, effect parameters of ``strands`` and the sources cited, for ``assumptions.html``."""
     from .parameters import read_data
 
-    out = ["<h2>Assumptions</h2>"]
     cited: list[str] = []
     costs = read_data("unit_costs.yaml") or {}
     rows = []
@@ -336,13 +350,7 @@ def _assumptions(strands: Sequence[str], runs: int) -> str:
         source = str(spec.get("source", ""))
         cited.append(source)
         rows.append([spec.get("description", name), shown, rng_text, source, str(spec.get("note", "")).strip()])
-    out.append("<h3>Money values</h3>")
-    out.append(
-        '<p class="note">Fiscal benefit = out-of-work benefit spending avoided plus extra income tax and '
-        "National Insurance, counted only within the simulated months (nothing after the end). Spend and "
-        "benefits are discounted to present values by month.</p>"
-    )
-    out.append(_table(["Value", "Used", "Plausible range", "Source", "Note"], rows))
+    money = _table(["Value", "Used", "Plausible range", "Source", "Note"], rows)
 
     titles = _strand_titles()
     effect_rows, missing = [], []
@@ -370,77 +378,44 @@ def _assumptions(strands: Sequence[str], runs: int) -> str:
                     str(r.get("note") or "").strip(),
                 ]
             )
-    out.append("<h3>Effects of the strands</h3>")
-    out.append(
-        '<p class="note">Hazard ratios on the monthly chance of each move for participants (1.3 = 30% more '
-        "likely, 0.8 = 20% less likely), as in the strands' data files; a scenario may override them. "
-        "With parameter uncertainty on, each run draws every ratio from a log-normal distribution whose "
-        "95% interval is the range shown, the same draw in every scenario of that run.</p>"
+    effects = (
+        _table(["Strand", "Move (when)", "Hazard ratio", "Range (95%)", "Source", "Note"], effect_rows, numeric=(2,))
+        if effect_rows
+        else None
     )
-    if effect_rows:
-        out.append(
-            _table(
-                ["Strand", "Move (when)", "Hazard ratio", "Range (95%)", "Source", "Note"], effect_rows, numeric=(2,)
-            )
-        )
-    if missing:
-        out.append(
-            f'<p class="note">No effect table for: {_esc(", ".join(missing))} (not a registered strand '
-            "in this session).</p>"
-        )
-
-    out.append("<h3>What the intervals mean</h3>")
-    out.append(
-        f"<p>Every scenario was run {runs:,} time{'s' if runs != 1 else ''} (replicates). Each figure is the "
-        "<b>mean</b> over replicates of the difference from the comparator. The bracket gives the <b>95% "
-        "confidence interval of that mean</b> (t distribution): how precisely this many runs pin down the average "
-        "impact; it narrows as runs are added. The smaller line (&ldquo;runs 2.5&ndash;97.5%&rdquo;) is the "
-        "<b>range of the replicates themselves</b>, the spread of outcomes one realisation could show. With "
-        "parameter uncertainty on, each replicate also draws the strands' effect sizes from their ranges above, "
-        "so this range includes what the evidence allows as well as chance; with it off, it reflects chance only. "
-        "With few runs the percentiles are crude (close to the smallest and largest run).</p>"
-        "<p><b>Common random numbers</b>: replicate <i>r</i> uses the same random numbers &mdash; the same "
-        "simulated people and life events, and the same effect-size draws &mdash; in every scenario, so a "
-        "difference between scenarios within a replicate comes from the policy rather than from different luck. "
-        "Ratios (benefit-cost, cost per outcome) are computed within each replicate, then averaged; they are "
-        "n/a where not defined (no spend, or no gain) and unstable when the gain is close to zero.</p>"
-    )
-
     sources = _sources()
-    ids = [c for c in dict.fromkeys(cited) if c and c != "assumption"]
-    if ids:
-        items = []
-        for sid in ids:
-            s = sources.get(sid, {})
-            title = str(s.get("source_title") or s.get("definition") or "")
-            url = str(s.get("source_url") or "")
-            items.append(
-                f"<li><code>{_esc(sid)}</code>: {_esc(title)}"
-                + (f' <span class="rng">{_esc(url)}</span>' if url else "")
-                + "</li>"
-            )
-        out.append(
-            '<h3>Sources</h3><p class="note"><code>assumption</code> marks a value set by judgement '
-            '(the note gives the reasoning).</p><ul class="note">' + "".join(items) + "</ul>"
-        )
-    return "\n".join(out)
+    listed = []
+    for sid in (c for c in dict.fromkeys(cited) if c and c != "assumption"):
+        s = sources.get(sid, {})
+        title = str(s.get("source_title") or s.get("definition") or "")
+        listed.append({"id": sid, "title": title, "url": str(s.get("source_url") or "")})
+    return {"money": money, "effects": effects, "missing": missing, "runs": runs, "sources": listed}
 
 
-def _rerun(command: str, files: Sequence[str]) -> str:
-    return (
-        "<h2>How to rerun</h2><p>From the gmsim project folder (with the same version of gmsim and its data; "
-        "finished runs in <code>runs/</code> next to this report are reused):</p>"
-        f'<pre>{_esc(command)}</pre><p class="note">Files next to this report: '
-        f"{_esc(', '.join(files))}.</p>"
+def _page(template: str, out: Path, command: str, files: Sequence[str], **content: Any) -> Path:
+    """Write ``out/report.html`` from ``template`` (which extends ``base.html``).
+
+    Args:
+        template: ``compare.html`` or ``sweep.html``.
+        out: The report's folder.
+        command: The command line that reproduces the report.
+        files: The files next to the report.
+        **content: What the template's content block shows, plus ``plots`` and ``assumptions``.
+
+    Returns:
+        The path of ``report.html``.
+    """
+    page = out / "report.html"
+    text = _render(
+        template,
+        stamp=time.strftime("%d %B %Y, %H:%M"),
+        version=__version__,
+        command=command,
+        files=files,
+        **content,
     )
-
-
-def _header(title: str, subtitle: str) -> list[str]:
-    stamp = time.strftime("%d %B %Y, %H:%M")
-    return [
-        f"<h1>{_esc(title)}</h1>",
-        f'<p class="meta">{_esc(subtitle)} &middot; produced {_esc(stamp)} by gmsim {_esc(__version__)}</p>',
-    ]
+    page.write_text(text, encoding="utf-8")
+    return page
 
 
 def _verdict(s: dict[str, Any] | None, runs: int) -> str:
@@ -467,12 +442,18 @@ def headline_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int, p
     Returns:
         One or more ``<table>`` elements: mean, 95% CI of the mean and range of runs per measure.
     """
+    return _render_tables(_headline_tables(impacts, scenarios, runs, per_table))
+
+
+def _headline_tables(
+    impacts: pd.DataFrame, scenarios: Sequence[str], runs: int, per_table: int = 3
+) -> list[dict[str, Any]]:
     out = []
     for k in range(0, len(scenarios), per_table):
         chunk = scenarios[k : k + per_table]
         rows = [[LABELS.get(m, m)] + [_interval_cell(_impact(impacts, s, m), m, runs) for s in chunk] for m in HEADLINE]
         out.append(_table(["Measure (Greater Manchester)", *chunk], rows, numeric=range(1, len(chunk) + 1)))
-    return "\n".join(out)
+    return out
 
 
 # ----- plots ---------------------------------------------------------------------------------------
@@ -817,6 +798,10 @@ def borough_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) ->
     Returns:
         A ``<table>`` element.
     """
+    return _render_tables([_borough_table(impacts, scenarios, runs)])
+
+
+def _borough_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> dict[str, Any]:
     metric = "extra_person_years_in_work"
     rows = [
         [b] + [_interval_cell(_impact(impacts, s, metric, b), metric, runs) for s in scenarios]
@@ -841,9 +826,14 @@ def strand_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> 
     Returns:
         A ``<table>`` element, or ``""`` when no scenario funds a strand.
     """
+    table = _strand_table(impacts, scenarios, runs)
+    return _render_tables([table]) if table else ""
+
+
+def _strand_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> dict[str, Any] | None:
     strands = _strands_in(impacts, scenarios)
     if not strands:
-        return ""
+        return None
     titles = _strand_titles()
     rows = [
         [titles.get(st, st), LABELS.get(m, m)]
@@ -882,65 +872,44 @@ def write_compare_report(
     pngs = compare_plots(result, plots)
     files += [f"plots/{p.name}" for p in pngs.values()]
 
-    title = (
-        f"Scenario comparison: {', '.join(others)} vs {comparator}"
-        if others
-        else f"Scenario comparison: {comparator} only"
+    scenarios = _table(
+        ["Scenario", "Role", "Description"],
+        [
+            [s, "comparator" if k == 0 else "compared", str(d or "").strip()]
+            for k, (s, d) in enumerate(zip(sc_table.scenario, sc_table.description, strict=True))
+        ],
     )
-    body = _header(title, "gmsim ensemble report")
-    body.append("<h2>What was compared</h2>")
-    body.append(
-        _table(
-            ["Scenario", "Role", "Description"],
-            [
-                [s, "comparator" if k == 0 else "compared", str(d or "").strip()]
-                for k, (s, d) in enumerate(zip(sc_table.scenario, sc_table.description, strict=True))
-            ],
+    headlines = []
+    for s in others:
+        r = _impact(impacts, s, "extra_person_years_in_work")
+        spend = _impact(impacts, s, "spend_gbp")
+        headlines.append(
+            {
+                "scenario": s,
+                "years": _interval_cell(r, "extra_person_years_in_work", runs, False),
+                "spend": fmt((spend or {}).get("mean"), "spend_gbp"),
+                "verdict": _verdict(r, runs),
+            }
         )
+    return _page(
+        "compare.html",
+        out,
+        command,
+        files,
+        names=names,
+        comparator=comparator,
+        others=others,
+        runs=runs,
+        months=_months(result),
+        scenarios=scenarios,
+        settings=_table(["Setting", "Value"], _settings(result, notes)),
+        headlines=headlines,
+        headline_tables=_headline_tables(impacts, others, runs),
+        borough_table=_borough_table(impacts, others, runs),
+        strand_table=_strand_table(impacts, others, runs),
+        plots=_plots(pngs, PLOT_CAPTIONS),
+        assumptions=_assumptions(_strands_in(impacts, names), runs),
     )
-    body.append(_table(["Setting", "Value"], _settings(result, notes)))
-
-    body.append("<h2>Headline results</h2>")
-    if not others:
-        body.append("<p>Only one scenario was given: there is nothing to compare it with.</p>")
-    else:
-        months = _months(result)
-        items = []
-        for s in others:
-            r = _impact(impacts, s, "extra_person_years_in_work")
-            spend = _impact(impacts, s, "spend_gbp")
-            items.append(
-                f"<li><b>{_esc(s)}</b>: {_interval_cell(r, 'extra_person_years_in_work', runs, False)} "
-                f"extra person-years in work for {_esc(fmt((spend or {}).get('mean'), 'spend_gbp'))} "
-                f"spent &mdash; {_esc(_verdict(r, runs))}.</li>"
-            )
-        body.append('<div class="box"><ul>' + "".join(items) + "</ul></div>")
-        body.append(
-            f'<p class="note">Differences from <b>{_esc(comparator)}</b>, Greater Manchester, over '
-            f"{_esc(months if months is not None else 'the')} months: the mean over {_n_runs(runs)} in bold, "
-            "the 95% confidence interval of the mean in brackets and, below, the range of the middle 95% "
-            "of runs (see &ldquo;What the intervals mean&rdquo;). Money in GBP (spend undiscounted; "
-            "fiscal benefit discounted).</p>"
-        )
-        body.append(headline_table(impacts, others, runs))
-
-        body.append('<h2>By borough</h2><p class="note">Extra person-years in work.</p>')
-        body.append(borough_table(impacts, others, runs))
-        if _strands_in(impacts, others):
-            body.append(
-                '<h2>By strand</h2><p class="note">Gross outcomes counted by each strand\'s own programme '
-                "records (not differences from the comparator): mean with the 95% CI of the mean.</p>"
-            )
-            body.append(strand_table(impacts, others, runs))
-
-    body.append("<h2>Plots</h2>")
-    for key, path in pngs.items():
-        body.append(f"<h3>{_esc(PLOT_CAPTIONS[key])}</h3>{_img(path, PLOT_CAPTIONS[key])}")
-    body.append(_assumptions(_strands_in(impacts, names), runs))
-    body.append(_rerun(command, files))
-    page = out / "report.html"
-    page.write_text(_page(f"gmsim comparison: {', '.join(names)}", body), encoding="utf-8")
-    return page
 
 
 # ----- sweep -----------------------------------------------------------------------------------------
@@ -1189,10 +1158,12 @@ def _grid_text(key: str | None, value: Any) -> str:
     return f"{key}: {value}"
 
 
-def _borough_section(boroughs: pd.DataFrame | None, strands: Sequence[str], runs: int, objective: str) -> str:
+def _borough_section(
+    boroughs: pd.DataFrame | None, strands: Sequence[str], runs: int, objective: str
+) -> dict[str, Any] | None:
     """The best mix in each borough and what the Greater Manchester best mix gives up there."""
     if boroughs is None or boroughs.empty:
-        return ""
+        return None
     metric = str(boroughs.metric.iloc[0])
     gm_best = str(boroughs.gm_best_mix.iloc[0])
     rows = []
@@ -1205,36 +1176,17 @@ def _borough_section(boroughs: pd.DataFrame | None, strands: Sequence[str], runs
                 r.best_mix + (" (the GM best)" if same else ""),
                 _shares_text(r, strands),
                 _interval_cell(r.to_dict() | {"runs": runs}, metric, runs, False),
-                _Html("&mdash;") if same else _interval_cell(gap, metric, runs, False),
+                _interval_cell(None if same else gap, metric, runs, False),
                 f"{int(r.within_noise):,}",
             ]
         )
-    measure = _esc(LABELS.get(metric, metric).lower())
-    why = (
-        ""
-        if metric == objective
-        else " (money is counted for Greater Manchester only, so boroughs are "
-        f"compared on {measure}, what the fiscal benefit is made of)"
-    )
-    return (
-        "<h2>By borough</h2>"
-        f'<p class="note">The mix with the highest mean {measure} in each borough{why}, how much more it gives '
-        f"there than the Greater Manchester best mix <b>{_esc(gm_best)}</b> (paired difference, 95% CI) and how "
-        "many mixes cannot be told apart from the borough's best. Where the gap's interval includes zero, the "
-        f"borough's best cannot be told apart from the GM best mix with {_n_runs(runs)}.</p>"
-        + _table(
-            [
-                "Borough",
-                "Best mix there",
-                "Shares",
-                LABELS.get(metric, metric),
-                "Gain over the GM best mix",
-                "Mixes within noise",
-            ],
-            rows,
-            numeric=(3, 4, 5),
-        )
-    )
+    headers = ["Borough", "Best mix there", "Shares", LABELS.get(metric, metric)]
+    return {
+        "measure": LABELS.get(metric, metric).lower(),
+        "other_measure": metric != objective,
+        "gm_best": gm_best,
+        "table": _table([*headers, "Gain over the GM best mix", "Mixes within noise"], rows, numeric=(3, 4, 5)),
+    }
 
 
 def write_sweep_report(
@@ -1280,10 +1232,6 @@ def write_sweep_report(
     def stats(scenario: str, metric: str) -> dict[str, Any]:
         return _summarise(_gm_values(gm, scenario, metric))
 
-    body = _header(
-        f"Funding-mix sweep: which split of the budget gives the most {label.lower()}?", "gmsim ensemble report"
-    )
-    body.append("<h2>What was swept</h2>")
     budget_key, budget = _note(notes, "budget")
     grid_key, grid = _note(notes, "step", "sample")
     facts = [
@@ -1295,24 +1243,12 @@ def write_sweep_report(
         ("Objective (maximised)", label),
         ("Frontier measures", " vs ".join(LABELS.get(f, f) for f in frontier)),
     ]
-    body.append(_table(["What", "Value"], facts))
-    body.append(_table(["Setting", "Value"], _settings(result, notes, {budget_key, grid_key} - {None})))
 
-    body.append("<h2>Best mix</h2>")
-    if mixes.empty:
-        body.append("<p>No mixes were run.</p>")
-    else:
+    best_mix, frontier_table = None, None
+    if not mixes.empty:
         best_rows = mixes[mixes.best.astype(bool)]
         best = best_rows.iloc[0] if len(best_rows) else mixes.sort_values("mean", ascending=False).iloc[0]
         near = mixes[mixes.within_noise_of_best.astype(bool)].sort_values("mean", ascending=False)
-        s_best = stats(str(best.scenario), objective)
-        body.append(
-            f'<div class="box"><p>The mix with the highest mean {_esc(label.lower())} is <b>{_esc(best.scenario)}'
-            f"</b> ({_esc(_shares_text(best, strands))}): {_interval_cell(s_best, objective, runs, False)} vs "
-            f"{_esc(comparator)}.</p><p>{len(near) - 1:,} other mix{'es are' if len(near) != 2 else ' is'} within "
-            f"noise of it (the 95% CI of the difference from the best includes zero): with {_n_runs(runs)} they "
-            "cannot be told apart from the best and should be treated as equally good.</p></div>"
-        )
         shown = near.head(30)
         rows, classes = [], []
         for _, r in shown.iterrows():
@@ -1327,27 +1263,23 @@ def write_sweep_report(
                 ]
             )
             classes.append("best" if bool(r.best) else "")
-        body.append("<h3>Mixes within noise of the best</h3>")
-        body.append(
-            _table(
+        best_mix = {
+            "scenario": best.scenario,
+            "shares": _shares_text(best, strands),
+            "objective": _interval_cell(stats(str(best.scenario), objective), objective, runs, False),
+            "others": len(near) - 1,
+            "near": _table(
                 ["Mix", *[f"{st} share" for st in strands], label, "Gap to the best"],
                 rows,
                 numeric=range(1, len(strands) + 3),
                 row_classes=classes,
-            )
-        )
-        if len(near) > len(shown):
-            body.append(f'<p class="note">&hellip; and {len(near) - len(shown):,} more (see mixes.csv).</p>')
-        body.append(f"<h3>The best mix against {_esc(comparator)}</h3>")
-        body.append(headline_table(impacts, [str(best.scenario)], runs))
+            ),
+            "not_shown": len(near) - len(shown),
+            "headline_tables": _headline_tables(impacts, [str(best.scenario)], runs),
+        }
 
         if len(frontier_cols) >= 2 and "on_frontier" in mixes:
             f = mixes[mixes.on_frontier.astype(bool)].sort_values(frontier_cols[0])
-            body.append("<h2>Frontier</h2>")
-            body.append(
-                '<p class="note">Mixes that no other mix beats on both measures below (comparing means): '
-                "choosing among them is a trade-off between the two.</p>"
-            )
             rows = [
                 [
                     r.scenario,
@@ -1356,59 +1288,61 @@ def write_sweep_report(
                 ]
                 for _, r in f.iterrows()
             ]
-            body.append(
-                _table(
-                    ["Mix", *[f"{st} share" for st in strands], *[LABELS.get(m, m) for m in frontier[:2]]],
-                    rows,
-                    numeric=range(1, len(strands) + 3),
-                    row_classes=["best" if bool(b) else "" for b in f.best],
-                )
-            )
-
-    body.append(_borough_section(result.get("boroughs"), strands, runs, objective))
-
-    if attribution is not None and not attribution.empty:
-        body.append("<h2>Attribution</h2>")
-        body.append(
-            '<p class="note">Each funded strand\'s Shapley value: its average marginal contribution to '
-            f"the best mix's {_esc(label.lower())} over every order of switching the strands on (from extra "
-            "runs with some strands switched off, the others keeping their budgets). The values add up to "
-            "the total. Intervals as elsewhere.</p>"
-        )
-        total = attribution[attribution.strand == "total"]
-        total_mean = float(total["mean"].iloc[0]) if len(total) else math.nan
-        rows = []
-        for _, r in attribution.iterrows():
-            share = (
-                f"{100 * r['mean'] / total_mean:.0f}%"
-                if _finite(total_mean) and total_mean != 0 and _finite(r["mean"])
-                else "n/a"
-            )
-            name = "Total (the swept strands together)" if r.strand == "total" else titles.get(r.strand, r.strand)
-            rows.append(
-                [name, f"{100 * float(r.share_of_budget):.0f}%", _interval_cell(r.to_dict(), objective, runs), share]
-            )
-        body.append(
-            _table(
-                ["Strand", "Share of budget", f"Attributed {label.lower()}", "Share of total"],
+            frontier_table = _table(
+                ["Mix", *[f"{st} share" for st in strands], *[LABELS.get(m, m) for m in frontier[:2]]],
                 rows,
-                numeric=(1, 2, 3),
-                row_classes=["best" if s == "total" else "" for s in attribution.strand],
+                numeric=range(1, len(strands) + 3),
+                row_classes=["best" if bool(b) else "" for b in f.best],
             )
-        )
 
-    body.append("<h2>Plots</h2>")
     captions = {
         "mix_grid": "The mix space",
         "frontier": "Frontier",
         "attribution": "Attribution of the best mix",
         "objective": f"{label} of every mix",
     }
-    for key, path in pngs.items():
-        body.append(f"<h3>{_esc(captions[key])}</h3>{_img(path, captions[key])}")
     present = list(dict.fromkeys([*strands, *_strands_in(impacts, list(dict.fromkeys(impacts.scenario)))]))
-    body.append(_assumptions(present, runs))
-    body.append(_rerun(command, files))
-    page = out / "report.html"
-    page.write_text(_page(f"gmsim sweep: {label}", body), encoding="utf-8")
-    return page
+    return _page(
+        "sweep.html",
+        out,
+        command,
+        files,
+        label=label,
+        comparator=comparator,
+        runs=runs,
+        facts=_table(["What", "Value"], facts),
+        settings=_table(["Setting", "Value"], _settings(result, notes, {budget_key, grid_key} - {None})),
+        best=best_mix,
+        frontier=frontier_table,
+        boroughs=_borough_section(result.get("boroughs"), strands, runs, objective),
+        attribution=_attribution_table(attribution, objective, runs),
+        plots=_plots(pngs, captions),
+        assumptions=_assumptions(present, runs),
+    )
+
+
+def _attribution_table(attribution: pd.DataFrame | None, objective: str, runs: int) -> dict[str, Any] | None:
+    """Each strand's Shapley value with its share of the total (None without an attribution)."""
+    if attribution is None or attribution.empty:
+        return None
+    titles = _strand_titles()
+    label = LABELS.get(objective, objective)
+    total = attribution[attribution.strand == "total"]
+    total_mean = float(total["mean"].iloc[0]) if len(total) else math.nan
+    rows = []
+    for _, r in attribution.iterrows():
+        share = (
+            f"{100 * r['mean'] / total_mean:.0f}%"
+            if _finite(total_mean) and total_mean != 0 and _finite(r["mean"])
+            else "n/a"
+        )
+        name = "Total (the swept strands together)" if r.strand == "total" else titles.get(r.strand, r.strand)
+        rows.append(
+            [name, f"{100 * float(r.share_of_budget):.0f}%", _interval_cell(r.to_dict(), objective, runs), share]
+        )
+    return _table(
+        ["Strand", "Share of budget", f"Attributed {label.lower()}", "Share of total"],
+        rows,
+        numeric=(1, 2, 3),
+        row_classes=["best" if s == "total" else "" for s in attribution.strand],
+    )

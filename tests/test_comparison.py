@@ -1,5 +1,6 @@
 """Ensembles: common random numbers, intervals, mixes, attribution, executors and resuming."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -192,14 +193,21 @@ def test_an_interrupted_ensemble_resumes_and_skips_what_finished(tmp_path):
     assert Task(changed, 0, 1, False).key != tasks[0].key
 
 
+def _self_contained(html):
+    """No script, and nothing the page would fetch: every src and href is inline (a data URI)."""
+    return "<script" not in html.lower() and not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", html, re.I)
+
+
 def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
     out = tmp_path / "cmp"
+    in_work = tmp_path / "in_work.yaml"  # in_work.yaml with markup in its description: shown as text
+    in_work.write_text(f'extends: {SC / "in_work.yaml"}\ndescription: "<script>alert(1)</script> & <b>co</b>"\n')
     cmd = [
         sys.executable,
         str(ROOT / "run_sim.py"),
         "compare",
         str(SC / "baseline.yaml"),
-        str(SC / "in_work.yaml"),
+        str(in_work),
         "--runs",
         "2",
         "--scale",
@@ -218,6 +226,8 @@ def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
     assert list(imp.columns[:7]) == ["scenario", "metric", "borough", "strand", "mean", "low", "high"]
     html = (out / "report.html").read_text()
     assert "in_work" in html and "data:image/png;base64," in html and "http" not in html.split("<body")[0]
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;</td>" in html
+    assert _self_contained(html)
     assert len(list((out / "runs").glob("*.npz"))) == 4
     for args in (
         ["compare", str(SC / "baseline.yaml")],
@@ -281,3 +291,4 @@ def test_cli_sweep_writes_a_report_with_the_best_mix_per_borough(tmp_path):
     html = (out / "report.html").read_text()
     for section in ("Best mix", "By borough", "Attribution", "Frontier"):
         assert f"<h2>{section}</h2>" in html, section
+    assert _self_contained(html)
