@@ -19,11 +19,11 @@ import time
 os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 from gmsim import shared  # noqa: E402
-from gmsim.population import PHASES  # noqa: E402
-from gmsim.shared import branch as branch_module  # noqa: E402
 from gmsim.comparison import _mix_scenario, load_mix, mix_grid, mix_label  # noqa: E402
 from gmsim.ensemble import parameter_draws  # noqa: E402
+from gmsim.population import PHASES  # noqa: E402
 from gmsim.scenario import load_scenario  # noqa: E402
+from gmsim.shared import branch as branch_module  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

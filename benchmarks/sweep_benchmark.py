@@ -15,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from gmsim.shared import runs as shared  # noqa: E402
 from gmsim.comparison import _mix_scenario, load_mix, mix_grid, mix_label
 from gmsim.ensemble import Task, execute
 from gmsim.scenario import load_scenario
+from gmsim.shared import runs as shared
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -55,8 +55,8 @@ class OverFifties(Intervention):
     title = "Over-50s job search"
     claims = ("out_of_work_to_in_work",)
 
-    def eligible(self, model):
-        p = model.people
+    def eligible(self, people):
+        p = people
         return (p.state == codes.OUT_OF_WORK) & (p.age_months >= 50 * 12)
 
     @classmethod
