@@ -79,6 +79,8 @@ def _dump_model(model, people) -> dict[str, np.ndarray]:
     for iv in model.interventions:
         for name in RECORDS:
             a = getattr(iv, name, None)
+            if a is None and hasattr(iv, "caseload"):  # the records kept by the intervention's caseload
+                a = getattr(iv.caseload, name, None)
             if a is not None:
                 out[f"{iv.name}.{name}"] = np.asarray(a)
     out["participation"] = np.asarray(model.participation)

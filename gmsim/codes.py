@@ -57,6 +57,13 @@ OCCUPATIONAL_HEALTH = ("no", "yes")
 # Out-of-work duration bands reported in the results (months).
 SPELL_BANDS = ("<6m", "6-12m", "1-2y", "2-5y", "5y+")
 
+# A person's status in one intervention (docs/model.md section 7.4): the referred wait, start support, then
+# have after-effects, or in-work support after a job entry, and are done; a waiting person may drop out.
+PARTICIPATION = ("none", "waiting", "supported", "in_work_support", "after", "done")
+NOT_REFERRED, WAITING, SUPPORTED, IN_WORK_SUPPORT, AFTER, DONE = range(6)
+# An intervention's month records hold this where something has not happened.
+NEVER = -32768
+
 # Monthly transitions with a hazard. Labour transitions first (index = destination order within the
 # origin state), then health events.
 TRANSITIONS = (

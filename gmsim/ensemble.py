@@ -87,7 +87,7 @@ def parameter_draws(scenario: Scenario, seed: int) -> dict[str, dict[str, float]
     where central is the scenario's value (its override or the data file's) and ``z`` a standard normal
     number that depends only on the seed, the strand and the parameter: the same in every scenario.
     """
-    from .interventions.base import registered
+    from .interventions import registered
 
     out: dict[str, dict[str, float]] = {}
     streams = Streams(seed)
@@ -162,7 +162,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     :func:`groups` makes them); each record is exactly that of the task run alone. With ``store`` None the
     records' bytes are returned instead (remote workers).
     """
-    from .interventions.base import registered
+    from .interventions import registered
     from .model import GMModel
     from .shared import SharedRuns
 

@@ -35,7 +35,7 @@ from .dynamics.demography import demography_step
 from .dynamics.employers import employer_step
 from .dynamics.health import health_step
 from .dynamics.labour import labour_step
-from .interventions.base import HazardMultipliers, Intervention, registered
+from .interventions import HazardMultipliers, Intervention, registered
 from .parameters import ParameterSet, read_data
 from .population import PHASES, Population
 from .results import Results
@@ -211,7 +211,7 @@ class GMModel(mesa.Model):
             self.participation[self.leavers] = 0
             self.hazard_multipliers.reset()
             for intervention in self.interventions:
-                intervention.before_labour(self, self.hazard_multipliers)
+                intervention.step()
 
     def health_and_work(self) -> None:
         """Health events, labour moves, benefit claims and employer ties, with this month's multipliers."""
@@ -227,7 +227,7 @@ class GMModel(mesa.Model):
         """Each intervention counts the outcomes of this month's moves (job entries, jobs kept)."""
         with self.population.phase("follow_up"):
             for intervention in self.interventions:
-                intervention.after_labour(self)
+                intervention.follow_up()
 
     def record(self) -> None:
         """Tally the month, then the headline stocks, the sampled pathways and the data collector."""

@@ -49,8 +49,7 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from . import codes
-from .interventions.base import Intervention, StrandSpec, registered
+from .interventions import Intervention, StrandSpec, registered
 from .parameters import ParameterError, ParameterSet
 
 __all__ = [
@@ -225,7 +224,7 @@ class Scenario(BaseModel):
         expected="a list of Python module names or paths of .py files",
         description=(
             "Python modules imported (and so run) before the strands are checked, so that interventions "
-            "they register with gmsim.interventions.base.register can be named under 'strands': dotted "
+            "they register with gmsim.interventions.register can be named under 'strands': dotted "
             "module names (importable from sys.path) or paths of .py files relative to the scenario's "
             "folder (recorded as absolute paths). Default [] (none)."
         ),
@@ -236,7 +235,7 @@ class Scenario(BaseModel):
         description=(
             "Funded interventions, {name: settings}: a Working Well strand (care_and_support, "
             "work_and_health, early_help, in_work) or an intervention registered by one of 'modules'; "
-            "settings as gmsim.interventions.base.StrandSpec (budget_gbp_per_year, unit_cost_gbp, "
+            "settings as gmsim.interventions.StrandSpec (budget_gbp_per_year, unit_cost_gbp, "
             "start_month, end_month, parameters). Default {} (none)."
         ),
     )
@@ -810,9 +809,12 @@ def _check_strand_parameters(
     clean: dict[str, Any] = {}
     if strand is not None and plain:
         try:
-            defaults = strand.default_parameters()
             found = strand.check_parameters(plain)
-        except Exception as exc:  # noqa: BLE001 - e.g. a researcher's strand without a data file
+            bad = {name for name, _ in found}
+            valid = {name: v for name, v in plain.items() if name not in bad}
+            # The values as the parameters hold them (3 and 3.0 alike), so that equal scenarios hash alike.
+            names = strand.parameters(valid).names()
+        except Exception as exc:  # noqa: BLE001 - e.g. a researcher's strand whose defaults are invalid
             return {}, [
                 *problems,
                 (
@@ -821,18 +823,8 @@ def _check_strand_parameters(
                     f"({type(exc).__name__}: {_truncate(str(exc), 200)})",
                 ),
             ]
-        bad = {name for name, _ in found}
         problems.extend((f"{key}.parameters.{name}", _truncate(str(message), 200)) for name, message in found)
-        for name, v in plain.items():
-            if name in bad:
-                continue
-            why = _list_problem(defaults.get(name), v)
-            if name == "unit_cost_gbp" and not v > 0:  # the strand divides its budget by it
-                why = f"expected a number of GBP > 0, got {_describe(v)}"
-            if why:
-                problems.append((f"{key}.parameters.{name}", why))
-            else:
-                clean[name] = _like(defaults.get(name), v)
+        clean = {name: names[name] for name in valid}
     # Report in the order the file lists the parameters.
     order = {f"{key}.parameters.{_key_text(name)}": i for i, name in enumerate(value)}
     problems.sort(key=lambda problem: order.get(problem[0], -1))
@@ -866,49 +858,6 @@ def _fits_float(value: int) -> bool:
     except OverflowError:
         return False
     return True
-
-
-def _list_problem(default: Any, value: Any) -> str | None:
-    """Problems with the items of a list parameter (e.g. ``eligibility.benefits``), or None."""
-    if not isinstance(default, list) or not isinstance(value, list) or not default:
-        return None
-    if not all(isinstance(item, str) for item in default):
-        return None
-    for item in value:
-        if not isinstance(item, str):
-            return f"expected a list of names like {default!r}, got a list holding {_describe(item)}"
-    # Names from one of the model's code lists (benefits, states, ...): each must be one of that list.
-    for levels in _code_lists():
-        if set(default) <= set(levels):
-            for item in value:
-                if item not in levels:
-                    match = difflib.get_close_matches(item, levels, n=1, cutoff=0.6)
-                    hint = f"did you mean {match[0]!r}? " if match else ""
-                    return f"unknown name {_key_text(item, quote=True)} ({hint}expected names from {', '.join(levels)})"
-            return None
-    return None
-
-
-def _code_lists() -> list[tuple[str, ...]]:
-    """The model's lists of level names (``gmsim.codes``), shortest first."""
-    lists = {
-        tuple(v) for v in vars(codes).values() if isinstance(v, tuple) and v and all(isinstance(x, str) for x in v)
-    }
-    return sorted(lists, key=lambda levels: (len(levels), levels))
-
-
-def _like(default: Any, value: Any) -> Any:
-    """``value`` as the same kind of number as ``default`` (so that ``3`` and ``3.0`` hash alike)."""
-    if isinstance(value, bool) or isinstance(default, bool):
-        return value
-    if isinstance(default, float) and isinstance(value, int):
-        return float(value)
-    if isinstance(default, int) and isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-# ---------------------------------------------------------------------- validation helpers
 
 
 def _check_parameters(value: Any) -> tuple[dict[str, float], list[tuple[str, str]]]:

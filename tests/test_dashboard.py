@@ -29,8 +29,7 @@ from gmsim.dashboard import (
     strand_controls,
 )
 from gmsim.dashboard import run as run_comparison
-from gmsim.interventions import registered
-from gmsim.interventions.base import REGISTRY
+from gmsim.interventions import REGISTRY, registered
 from gmsim.report import fmt
 from gmsim.scenario import load_scenario
 
@@ -44,7 +43,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 OVER_FIFTIES = "test_over_fifties"
 OVER_FIFTIES_PY = '''
 from gmsim import codes
-from gmsim.interventions.base import Intervention, register
+from gmsim.interventions import Intervention, register
 
 
 @register
@@ -55,16 +54,17 @@ class OverFifties(Intervention):
     title = "Over-50s job search"
     claims = ("out_of_work_to_in_work",)
 
-    def eligible(self, people):
-        p = people
-        return (p.state == codes.OUT_OF_WORK) & (p.age_months >= 50 * 12)
+    defaults = {
+        "unit_cost_gbp": 1000.0,
+        "support_months": 6,
+        "max_wait_months": 3,
+        "dropout_rate": 0.1,
+        "routes": {"jobcentre": {"rate": 0.02, "take_up": 0.8}},
+        "effects": {"out_of_work_to_in_work": {"value": 1.2, "low": 1.0, "high": 1.5, "distribution": "lognormal"}},
+    }
 
-    @classmethod
-    def default_parameters(cls):
-        return {"unit_cost_gbp": 1000.0, "support_months": 6, "after_months": 0,
-                "in_work_support_months": 0, "max_wait_months": 3, "dropout_rate": 0.1,
-                "max_referrals": None, "routes.jobcentre.rate": 0.02, "routes.jobcentre.take_up": 0.8,
-                "effects.out_of_work_to_in_work": 1.2}
+    def eligible(self, people):
+        return (people.state == codes.OUT_OF_WORK) & (people.age_months >= 50 * 12)
 '''
 OVER_FIFTIES_YAML = """\
 name: over_fifties

@@ -15,7 +15,7 @@ from gmsim.dynamics.employers import employer_step
 from gmsim.dynamics.hazard import dense_multipliers, hazard_groups, no_multipliers
 from gmsim.dynamics.health import health_step
 from gmsim.dynamics.labour import labour_step
-from gmsim.interventions.base import HazardMultipliers
+from gmsim.interventions import HazardMultipliers
 from gmsim.model import _entrant_table
 from gmsim.parameters import ParameterSet
 from gmsim.streams import Streams

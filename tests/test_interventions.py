@@ -4,19 +4,8 @@ import numpy as np
 import pytest
 
 from gmsim import codes
-from gmsim.interventions.base import (
-    AFTER,
-    COUNTERS,
-    DONE,
-    IN_WORK_SUPPORT,
-    NEVER,
-    NONE,
-    SUPPORTED,
-    WAITING,
-    HazardMultipliers,
-    Intervention,
-    registered,
-)
+from gmsim.codes import AFTER, DONE, IN_WORK_SUPPORT, NEVER, NOT_REFERRED, SUPPORTED, WAITING
+from gmsim.interventions import COUNTERS, HazardMultipliers, Intervention, registered
 from gmsim.model import GMModel
 from gmsim.output import summary
 from gmsim.scenario import Scenario
@@ -76,11 +65,12 @@ def test_zero_budget_is_identical_to_the_baseline(baseline):
     assert all(iv.totals()["started"] == 0 for iv in m.interventions)
     # Switched off, a strand keeps no per-person records unless asked for them; they are then blank.
     for iv in m.interventions:
-        assert iv.switched_off and "status" not in vars(iv) and "referred_month" not in vars(iv)
+        c = iv.caseload
+        assert iv.switched_off and c._records is None and c._referred_bits is None
         assert not np.any(iv.counts)
-        assert len(iv.status) == (m.people.n if "status" in iv.records else 0) and np.all(iv.status == NONE)
-        assert len(iv.started_month) == m.people.n and np.all(iv.started_month == NEVER)
-        assert "status" in vars(iv)
+        assert len(c.status) == (m.people.n if "status" in iv.records else 0) and np.all(c.status == NOT_REFERRED)
+        assert len(c.started_month) == m.people.n and np.all(c.started_month == NEVER)
+        assert c._records is not None
 
 
 def test_people_never_reached_follow_the_baseline_exactly(baseline, everything):
@@ -124,15 +114,16 @@ def test_waiting_list_is_first_come_first_served_and_bounded():
     iv = m.interventions[0]
     w = iv.counts[:, COUNTERS.index("waiting")].sum(axis=1)
     assert w[6:].min() > 0
-    started = iv.started_month != -32768
-    waited = iv.started_month[started].astype(int) - iv.referred_month[started].astype(int)
-    assert waited.min() >= 0 and waited.max() < iv.params["max_wait_months"]
-    still = np.flatnonzero(iv.status == WAITING)
-    assert np.all(m.month - iv.referred_month[still] < iv.params["max_wait_months"])
+    c = iv.caseload
+    started = c.started_month != -32768
+    waited = c.started_month[started].astype(int) - c.referred_month[started].astype(int)
+    assert waited.min() >= 0 and waited.max() < iv.params.max_wait_months
+    still = np.flatnonzero(c.status == WAITING)
+    assert np.all(m.month - c.referred_month[still] < iv.params.max_wait_months)
     # nobody referred later started while someone referred earlier (still eligible) was waiting then
     starts_by_month = {}
     for slot in np.flatnonzero(started):
-        starts_by_month.setdefault(int(iv.started_month[slot]), []).append(int(iv.referred_month[slot]))
+        starts_by_month.setdefault(int(c.started_month[slot]), []).append(int(c.referred_month[slot]))
     assert starts_by_month and all(len(v) > 0 for v in starts_by_month.values())
     assert iv.counts[:, COUNTERS.index("dropped_out")].sum() > 0
 
@@ -152,7 +143,7 @@ def test_participants_find_work_more_often_than_in_the_baseline():
     m = run(strand, months=6, scale=0.05)
     base = run({}, months=6, scale=0.05)
     iv = m.interventions[0]
-    starters = np.flatnonzero(iv.started_month > 0)
+    starters = np.flatnonzero(iv.caseload.started_month > 0)
     assert len(starters) > 300
     in_work = lambda model: (model.people.state[starters] <= codes.AT_RISK).mean()  # noqa: E731
     assert in_work(m) > in_work(base) + 0.02
@@ -199,27 +190,28 @@ def test_tracked_are_exactly_the_people_taking_part_and_only_the_referred_have_r
     for iv in everything.interventions:
         if iv.name == "in_work":
             continue
+        c = iv.caseload
         # Tracked: everyone taking part, and those who finished this month (dropped from the list next month).
-        taking_part = np.isin(iv.status, [WAITING, SUPPORTED, IN_WORK_SUPPORT, AFTER])
-        finished = (iv.status == DONE) & (iv.status_month == everything.month)
+        taking_part = np.isin(c.status, [WAITING, SUPPORTED, IN_WORK_SUPPORT, AFTER])
+        finished = (c.status == DONE) & (c.status_month == everything.month)
         assert taking_part.sum() > 0 and finished.sum() > 0
-        assert np.array_equal(iv.tracked, np.flatnonzero(taking_part | finished)), iv.name
-        never = iv.referred_month == NEVER
+        assert np.array_equal(c.tracked, np.flatnonzero(taking_part | finished)), iv.name
+        never = c.referred_month == NEVER
         assert never.sum() < p.n
         for name in ("status", "status_month", "started_month", "job_month", "flags"):
-            blank = NONE if name == "status" else NEVER if name.endswith("month") else 0
-            assert (getattr(iv, name)[never] == blank).all(), (iv.name, name)
+            blank = NOT_REFERRED if name == "status" else NEVER if name.endswith("month") else 0
+            assert (getattr(c, name)[never] == blank).all(), (iv.name, name)
         from gmsim.interventions import kernels
 
         # Who has a referral month, also kept as a bit set.
-        assert np.array_equal(kernels.bits_at(iv._referred_bits, np.arange(p.n)), ~never)
+        assert np.array_equal(kernels.bits_at(iv.referred_bits, np.arange(p.n)), ~never)
         # The tracked's columns, kept in step with their records, and made again if ``tracked`` is replaced.
         for replaced in (False, True):
             if replaced:
-                iv.tracked = iv.tracked.copy()
-            t, status, since, borough = iv._tracked_columns()
-            assert t is iv.tracked
-            assert np.array_equal(status, iv.status[t]) and np.array_equal(since, iv.status_month[t])
+                c.tracked = c.tracked.copy()
+            t, status, since, borough = c.columns()
+            assert t is c.tracked
+            assert np.array_equal(status, c.status[t]) and np.array_equal(since, c.status_month[t])
             assert np.array_equal(borough, p.borough[t])
 
 
@@ -286,27 +278,20 @@ def test_multiply_each_is_multiply_for_each_transition_in_turn():
 
 
 def test_a_researchers_own_intervention_plugs_in():
-    from gmsim.interventions.base import REGISTRY, register
+    from gmsim.interventions import REGISTRY, register
 
     @register
     class Everyone(Intervention):
         name = "test_everyone_inactive"
         claims = ("inactive_to_in_work",)
 
-        @classmethod
-        def default_parameters(cls):
-            return {
-                "unit_cost_gbp": 100,
-                "support_months": 3,
-                "after_months": 0,
-                "in_work_support_months": 0,
-                "max_wait_months": 1,
-                "dropout_rate": 0.0,
-                "max_referrals": None,
-                "routes.self.rate": 5.0,
-                "routes.self.take_up": 1.0,
-                "effects.inactive_to_in_work": 3.0,
-            }
+        defaults = {
+            "unit_cost_gbp": 100,
+            "support_months": 3,
+            "max_wait_months": 1,
+            "routes": {"self": {"rate": 5.0, "take_up": 1.0}},
+            "effects": {"inactive_to_in_work": {"value": 3.0}},
+        }
 
         def eligible(self, people):
             return people.state == codes.INACTIVE
@@ -315,7 +300,7 @@ def test_a_researchers_own_intervention_plugs_in():
         m = run({"test_everyone_inactive": {"budget_gbp_per_year": 1e9}}, months=6)
         iv = m.interventions[0]
         assert iv.totals()["started"] > 0 and iv.totals()["job_entries"] > 0
-        assert np.any(iv.status == DONE) or np.any(iv.status == SUPPORTED)
+        assert np.any(iv.caseload.status == DONE) or np.any(iv.caseload.status == SUPPORTED)
     finally:
         REGISTRY.pop("test_everyone_inactive", None)
 
@@ -435,7 +420,7 @@ def _check_review_tracked(rng, n, borough):
 
     month, key = 40, Streams(5).key("strand.test.dropout")
     tracked = np.sort(rng.choice(n, 6000, replace=False))
-    status = np.full(n, NONE, dtype=np.int8)
+    status = np.full(n, NOT_REFERRED, dtype=np.int8)
     status[tracked] = rng.integers(0, 6, len(tracked))
     status_month = np.full(n, NEVER, dtype=np.int16)
     status_month[tracked] = month - rng.integers(0, 15, len(tracked))
@@ -446,30 +431,19 @@ def _check_review_tracked(rng, n, borough):
     support, after, in_work, max_wait, p_drop = 6, 3, 12, 9, 0.2
     got_status, got_month = status.copy(), status_month.copy()
     completed, dropped, stocks = np.zeros(10, np.int64), np.zeros(10, np.int64), np.zeros((6, 10), np.int64)
-    *columns, w, s_, a, iws, was_waiting = kernels.review_tracked(
-        tracked,
-        status[tracked],
-        status_month[tracked],
-        borough[tracked],
-        got_status,
-        got_month,
+    timing = kernels.Timing(float(support), float(after), float(in_work), float(max_wait), p_drop)
+    records = kernels.Records(got_status, got_month, *(np.zeros(0, np.int16),) * 3, np.zeros(0, np.int8))
+    tracked_in = kernels.Tracked(tracked, status[tracked], status_month[tracked], borough[tracked])
+    columns, w, s_, a, iws, was_waiting = kernels.review_tracked(
+        tracked_in,
+        records,
         leavers,
         month,
-        float(support),
-        float(after),
-        float(in_work),
-        float(max_wait),
-        p_drop,
+        timing,
         key,
         eligible,
         diverged,
         diverged_eligible,
-        NONE,
-        WAITING,
-        SUPPORTED,
-        AFTER,
-        IN_WORK_SUPPORT,
-        DONE,
         completed,
         dropped,
         stocks,
@@ -479,7 +453,7 @@ def _check_review_tracked(rng, n, borough):
     for column, records in zip(columns[1:], (got_status, got_month, borough), strict=True):
         assert np.array_equal(column, records[kept])
     fresh = np.sort(rng.choice(np.setdiff1d(np.arange(n), kept), 300, replace=False))
-    grown = kernels.insert_tracked(*columns, fresh, WAITING, month, borough[fresh])
+    grown = kernels.insert_tracked(columns, fresh, WAITING, month, borough[fresh])
     both = np.union1d(kept, fresh)
     assert np.array_equal(grown[0], both) and np.array_equal(grown[3], borough[both])
     new_ones = np.isin(both, fresh)
@@ -487,7 +461,7 @@ def _check_review_tracked(rng, n, borough):
     assert np.array_equal(grown[1][~new_ones], columns[1]) and np.array_equal(grown[2][~new_ones], columns[2])
 
     s, m = status[tracked], status_month[tracked].astype(np.int64)
-    keep = (s != NONE) & (s != DONE) & ~np.isin(tracked, leavers)
+    keep = (s != NOT_REFERRED) & (s != DONE) & ~np.isin(tracked, leavers)
     t, s, spent = tracked[keep], s[keep], month - m[keep]
     assert np.array_equal(kept, t)
     elig = eligible[t]
@@ -521,23 +495,8 @@ def _check_review_employers(rng):
     status_month = (month - rng.integers(0, 30, n)).astype(np.int16)
     support, after, max_wait, p_drop = 12, 6, 4, 0.25
     got_status, got_month, events = status.copy(), status_month.copy(), np.zeros(n, dtype=np.uint8)
-    waiting, supported = kernels.review_employers(
-        got_status,
-        got_month,
-        month,
-        float(support),
-        float(after),
-        float(max_wait),
-        p_drop,
-        streams.key("d"),
-        WAITING,
-        SUPPORTED,
-        AFTER,
-        DONE,
-        events,
-        1,
-        2,
-    )
+    timing = kernels.Timing(float(support), float(after), 0.0, float(max_wait), p_drop)
+    waiting, supported = kernels.review_employers(got_status, got_month, month, timing, streams.key("d"), events, 1, 2)
     spent = month - status_month.astype(np.int64)
     ending = (status == SUPPORTED) & (spent >= support)
     ended = (status == AFTER) & (spent >= after)

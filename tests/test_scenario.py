@@ -825,7 +825,7 @@ def test_shipped_scenarios_load():
 DUMMY_STRAND = """
 import numpy as np
 
-from gmsim.interventions.base import Intervention, register
+from gmsim.interventions import Intervention, register
 
 
 @register
@@ -834,15 +834,13 @@ class DummyStrand(Intervention):
     title = "Test dummy"
     claims = ("out_of_work_to_in_work",)
 
-    @classmethod
-    def default_parameters(cls):
-        return {"unit_cost_gbp": 100, "support_months": 3, "after_months": 0, "in_work_support_months": 0,
-                "max_wait_months": 1, "dropout_rate": 0.0, "max_referrals": None, "routes.self.rate": 0.1,
-                "routes.self.take_up": 1.0, "effects.out_of_work_to_in_work": 1.5}
-
-    @classmethod
-    def uncertain_parameters(cls):
-        return {}
+    defaults = {
+        "unit_cost_gbp": 100,
+        "support_months": 3,
+        "max_wait_months": 1,
+        "routes": {"self": {"rate": 0.1, "take_up": 1.0}},
+        "effects": {"out_of_work_to_in_work": {"value": 1.5}},
+    }
 
     def eligible(self, people):
         return np.zeros(people.n, dtype=bool)
@@ -852,7 +850,7 @@ class DummyStrand(Intervention):
 @pytest.fixture
 def dummy_strand(tmp_path):
     """A .py file registering the intervention 'test_dummy_strand', unregistered afterwards."""
-    from gmsim.interventions.base import REGISTRY
+    from gmsim.interventions import REGISTRY
 
     (tmp_path / "strands").mkdir()
     path = tmp_path / "strands" / "dummy.py"
@@ -862,7 +860,7 @@ def dummy_strand(tmp_path):
 
 
 def test_modules_import_a_py_file_that_registers_a_strand(tmp_path, monkeypatch, dummy_strand):
-    from gmsim.interventions.base import registered
+    from gmsim.interventions import registered
 
     text = (
         "name: mine\nmodules: [strands/dummy.py]\nstrands:\n  test_dummy_strand:\n"

@@ -11,19 +11,35 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from pydantic import BaseModel, ConfigDict
 
 from .. import codes
-from .base import Intervention, register
-from .kernels import at_least
+from .intervention import Intervention, register
+from .parameters import InterventionParameters, Severity
 
 _OOW, _INACTIVE, _SUPPORT_GROUP = codes.OUT_OF_WORK, codes.INACTIVE, codes.SUPPORT_GROUP
 
 
 @njit(cache=True)
-def _eligible(state, severity, benefit, min_severity, out):
+def _eligible(p, min_severity, out):
+    state, severity, benefit = p.state, p.severity, p.benefit
     for i in range(state.shape[0]):
         s = state[i]
         out[i] = ((s == _OOW) | (s == _INACTIVE)) & ((severity[i] >= min_severity) | (benefit[i] == _SUPPORT_GROUP))
+
+
+class Eligibility(BaseModel):
+    """Who care and support is for, besides the ESA support group / UC LCWRA."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_severity: Severity
+
+
+class CareAndSupportParameters(InterventionParameters):
+    """Care and support's parameters: those of every intervention, and who is eligible."""
+
+    eligibility: Eligibility
 
 
 @register
@@ -39,11 +55,11 @@ class CareAndSupport(Intervention):
         "health_recovery",
         "in_work_to_out_of_work",
     )
+    Parameters = CareAndSupportParameters
     screens_each_person = True
 
     def eligible(self, people) -> np.ndarray:
         """Not working, with a complex and enduring condition or in the support group."""
-        p = people
-        out = np.empty(p.n, dtype=bool)
-        _eligible(p.state, p.severity, p.benefit, at_least(self.params["eligibility.min_severity"]), out)
+        out = np.empty(people.n, dtype=bool)
+        _eligible(people, self.params.eligibility.min_severity, out)
         return out

@@ -12,19 +12,36 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from pydantic import BaseModel, ConfigDict
 
 from .. import codes
-from .base import Intervention, register
-from .kernels import at_least
+from .intervention import Intervention, register
+from .parameters import InterventionParameters, Months, Severity
 
 _AT_RISK, _OOW = codes.AT_RISK, codes.OUT_OF_WORK
 
 
 @njit(cache=True)
-def _eligible(state, months_in_state, severity, max_months, min_severity, out):
+def _eligible(p, max_months, min_severity, out):
+    state, months_in_state, severity = p.state, p.months_in_state, p.severity
     for i in range(state.shape[0]):
         s = state[i]
         out[i] = (s == _AT_RISK) | ((s == _OOW) & (months_in_state[i] < max_months) & (severity[i] >= min_severity))
+
+
+class Eligibility(BaseModel):
+    """Who early help is for, besides everyone at risk in work."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_months_out_of_work: Months
+    min_severity: Severity
+
+
+class EarlyHelpParameters(InterventionParameters):
+    """Early help's parameters: those of every intervention, and who is eligible."""
+
+    eligibility: Eligibility
 
 
 @register
@@ -40,20 +57,14 @@ class EarlyHelp(Intervention):
         "out_of_work_to_in_work",
         "in_work_to_at_risk",
     )
+    Parameters = EarlyHelpParameters
     screens_each_person = True
 
     def eligible(self, people) -> np.ndarray:
         """At risk, or newly out of work with a health condition."""
-        p, par = people, self.params
-        out = np.empty(p.n, dtype=bool)
-        _eligible(
-            p.state,
-            p.months_in_state,
-            p.severity,
-            at_least(par["eligibility.max_months_out_of_work"]),
-            at_least(par["eligibility.min_severity"]),
-            out,
-        )
+        rule = self.params.eligibility
+        out = np.empty(people.n, dtype=bool)
+        _eligible(people, rule.max_months_out_of_work, rule.min_severity, out)
         return out
 
     def route_masks(self, people, eligible: np.ndarray) -> dict[str, np.ndarray]:

@@ -15,16 +15,37 @@ employer counts are in ``employer_totals``. Figures and sources: ``data/interven
 from __future__ import annotations
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict
 
 from .. import codes
+from ..codes import AFTER, NEVER, NOT_REFERRED, PARTICIPATION, SUPPORTED, WAITING
 from . import kernels
-from .base import AFTER, DONE, NEVER, NONE, STATUS, SUPPORTED, WAITING, HazardMultipliers, Intervention, register
+from .intervention import Intervention, register
+from .multipliers import HazardMultipliers
+from .parameters import InterventionParameters, NonNegative
 
 _BANDS = codes.EMPLOYER_SIZES[1:]
 _AT_RISK_START = codes.T["in_work_to_at_risk"]
 # An employer's events in a month, one bit each, and the counter of their staff each adds to.
 _EVENTS = ("completed", "dropped_out", "referred", "started")
 _COMPLETED, _DROPPED_OUT, _REFERRED, _STARTED = range(len(_EVENTS))
+
+
+class SignUpRates(BaseModel):
+    """Monthly rate at which employers of each size band sign up (per month)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    micro: NonNegative
+    small: NonNegative
+    medium: NonNegative
+    large: NonNegative
+
+
+class InWorkParameters(InterventionParameters):
+    """The in-work strand's parameters: ``unit_cost_gbp`` is per employee a year of support, and employers sign up."""
+
+    sign_up_rate: SignUpRates
 
 
 @register
@@ -34,6 +55,7 @@ class InWork(Intervention):
     name = "in_work"
     title = "In work (employers)"
     claims = ("in_work_to_at_risk", "at_risk_to_in_work", "at_risk_to_out_of_work")
+    Parameters = InWorkParameters
     reaches_employers = True
     records = ("started_month", "flags")  # covered employees who became at risk
 
@@ -46,7 +68,8 @@ class InWork(Intervention):
         self._carry_gbp = 0.0
         self.employer_counts = np.zeros((model.months_planned + 1, 3))  # signed up, enrolled, supported
         self._supported_staff = self._after_staff = np.zeros(0, dtype=np.int64)
-        rate = np.array([0.0] + [self.params[f"sign_up_rate.{b}"] for b in _BANDS])[model.employers.size_band]
+        rates = self.params.sign_up_rate
+        rate = np.array([0.0] + [getattr(rates, b) for b in _BANDS])[model.employers.size_band]
         self._sign_up_probability = -np.expm1(-rate)  # each employer's, a month
 
     def funded(self, month: int) -> bool:
@@ -55,45 +78,43 @@ class InWork(Intervention):
 
     def eligible(self, people) -> np.ndarray:
         """Employers not yet signed up: a mask over employers, not people (``eligible`` counts their staff)."""
-        return self.emp_status == NONE
+        return self.emp_status == NOT_REFERRED
 
     def _set_emp(self, rows: np.ndarray, status: int) -> None:
         self.emp_status[rows] = status
         self.emp_status_month[rows] = self.model.month
 
-    def before_labour(self, model, mult: HazardMultipliers) -> None:
+    def step(self) -> None:
         """Employers' support ends, drop-outs, sign-ups, enrolments from the budget, effects on employees.
 
         The employers' changes are made first, each marking the employers concerned with an event bit;
         the population then counts the staff of the employers with each event and in each status, and lists
         the staff of the supported employers and of those in after-effects.
         """
+        model, caseload = self.model, self.caseload
         month, par, emp = model.month, self.params, model.employers
-        self._grow(month)
+        caseload.grow(month)
+        if month >= self.employer_counts.shape[0]:
+            extra = max(month + 1, 2 * self.employer_counts.shape[0]) - self.employer_counts.shape[0]
+            self.employer_counts = np.concatenate([self.employer_counts, np.zeros((extra, 3))])
         if self.switched_off:
             return
-        self._clear_records(model.leavers[self.started_month[model.leavers] != NEVER])  # at-risk starters only
+        leavers = model.leavers
+        caseload.clear(leavers[caseload.started_month[leavers] != NEVER])  # at-risk starters only
         events = np.zeros(emp.n, dtype=np.uint8)
         waiting, supported = kernels.review_employers(
             self.emp_status,
             self.emp_status_month,
             month,
-            float(par["support_months"]),
-            float(par["after_months"]),
-            float(par["max_wait_months"]),
-            1 - np.exp(-par["dropout_rate"]),
+            self.timing,
             model.streams.key(f"strand.{self.name}.dropout"),
-            WAITING,
-            SUPPORTED,
-            AFTER,
-            DONE,
             events,
             1 << _COMPLETED,
             1 << _DROPPED_OUT,
         )
 
         funded = self.funded(month)
-        years = par["support_months"] / 12
+        years = par.support_months / 12
         if funded:
             signed = kernels.sign_ups(
                 np.asarray(self.eligible(model.people), dtype=bool),
@@ -101,10 +122,10 @@ class InWork(Intervention):
                 model.streams.key(f"strand.{self.name}.sign_up"),
                 month,
             )
-            if self._referral_cap is not None:  # max_referrals caps employer sign-ups
-                room = max(0, int(round(self._referral_cap * model.scale - self._referrals_so_far)))
+            if self.referral_cap is not None:  # max_referrals caps employer sign-ups
+                room = max(0, int(round(self.referral_cap - caseload.referrals_so_far)))
                 signed = signed[:room]
-            self._referrals_so_far += len(signed)
+            caseload.referrals_so_far += len(signed)
             self.employer_counts[month, 0] += len(signed)
             self._set_emp(signed, WAITING)
             events[signed] |= 1 << _REFERRED
@@ -128,33 +149,34 @@ class InWork(Intervention):
             supported += len(enrol)
         self.employer_counts[month, 2] = supported
 
-        by_status = np.zeros((len(STATUS), len(codes.BOROUGHS)), dtype=np.int64)
+        by_status = np.zeros((len(PARTICIPATION), len(codes.BOROUGHS)), dtype=np.int64)
         by_event = np.zeros((len(_EVENTS), len(codes.BOROUGHS)), dtype=np.int64)
         self._supported_staff, self._after_staff = model.population.staff(
             self.emp_status, events, by_status, by_event, SUPPORTED, AFTER
         )
         for k, counter in enumerate(_EVENTS):
-            self._add(counter, by_event[k])
-        self._add("spend_gbp", kernels.repeated_sum(self.unit_cost * years, by_event[_STARTED]))
+            caseload.add(counter, by_event[k])
+        caseload.add("spend_gbp", kernels.repeated_sum(self.unit_cost * years, by_event[_STARTED]))
         if funded:
-            self._add("eligible", by_status[NONE])
-        self._add("waiting", by_status[WAITING])
-        self._add("in_support", by_status[SUPPORTED])
-        self.apply_effects(model, mult)
+            caseload.add("eligible", by_status[NOT_REFERRED])
+        caseload.add("waiting", by_status[WAITING])
+        caseload.add("in_support", by_status[SUPPORTED])
+        self.apply_effects(model.hazard_multipliers)
 
-    def apply_effects(self, model, mult: HazardMultipliers) -> None:
+    def apply_effects(self, multipliers: HazardMultipliers) -> None:
         """Employees of supported employers get ``effects``, of employers after support ``after_effects``.
 
         The population may list only the employees whose month a multiplier could change
         (:meth:`gmsim.population.Population.could_change`), so the participation marked is theirs, and that
         of the sampled pathways' people who work for a supported employer.
         """
+        model = self.model
         bit = np.uint16(1 << self.index)
         for status, group in ((SUPPORTED, "effects"), (AFTER, "after_effects")):
             staff = self._supported_staff if status == SUPPORTED else self._after_staff
             if status == SUPPORTED:
                 model.participation[staff] |= bit
-            mult.multiply_each(self.effect(group), staff)
+            multipliers.multiply_each(self.params.ratios(group), staff)
         if model.pathways is not None:
             sampled = model.pathways.slots
             e = model.people.employer[sampled]
@@ -164,21 +186,23 @@ class InWork(Intervention):
         """The largest of ``effects`` and ``after_effects`` for each transition (at least 1)."""
         return self._largest_of(("effects", "after_effects"))
 
-    def after_labour(self, model) -> None:
+    def follow_up(self) -> None:
         """Covered employees who became at risk this month; at-risk starters still in work 6 months on."""
         if self.switched_off:
             return
+        model, caseload = self.model, self.caseload
         p = model.people
         staff = self._supported_staff
         new_at_risk = staff[p.labour_event[staff] == _AT_RISK_START]
-        self.started_month[new_at_risk] = model.month
-        self.flags[new_at_risk] |= 1
-        self._count("at_risk_starts", new_at_risk)
-        self.tracked = kernels.merge(self.tracked[self.started_month[self.tracked] >= model.month - 6], new_at_risk)
-        t = self.tracked
-        six_months_ago = (self.started_month[t] == model.month - 6) & ((self.flags[t] & 1) == 1)
+        caseload.started_month[new_at_risk] = model.month
+        caseload.flags[new_at_risk] |= 1
+        caseload.count("at_risk_starts", new_at_risk)
+        tracked = caseload.tracked
+        caseload.tracked = kernels.merge(tracked[caseload.started_month[tracked] >= model.month - 6], new_at_risk)
+        t = caseload.tracked
+        six_months_ago = (caseload.started_month[t] == model.month - 6) & ((caseload.flags[t] & 1) == 1)
         kept = t[six_months_ago & (p.state[t] <= codes.AT_RISK)]
-        self._count("kept_in_work", kept)
+        caseload.count("kept_in_work", kept)
 
     def employer_totals(self) -> dict[str, float]:
         """Employers signed up and enrolled over the run, and supported at the end (GM, real employers)."""

@@ -10,10 +10,16 @@ replaces gives: slot lists in ascending order (or in the order of the input slot
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
+from ..codes import AFTER, AT_RISK, DONE, IN_WORK_SUPPORT, NEVER, NOT_REFERRED, SUPPORTED, WAITING, T
 from ..streams import counter_start, draw
+
+_JOB_ENTRY_A, _JOB_ENTRY_B = T["out_of_work_to_in_work"], T["inactive_to_in_work"]
+_EMPLOYED_MAX = AT_RISK  # states up to this one are employed
 
 INT_MAX = 2**62
 
@@ -306,58 +312,107 @@ def set_at(row, slots, value):
         row[slots[k]] = value
 
 
+class Tracked(NamedTuple):
+    """The people taking part in an intervention, with their columns, read in order rather than scattered.
+
+    Attributes:
+        slots: Their slots, ascending.
+        status: Each one's status (a copy of the records' ``status``, changed with it).
+        since: The month it began (a copy of ``status_month``, changed with it).
+        borough: Their borough.
+    """
+
+    slots: np.ndarray
+    status: np.ndarray
+    since: np.ndarray
+    borough: np.ndarray
+
+
+class Records(NamedTuple):
+    """An intervention's per-person records, one entry a slot (docs/model.md section 7.4).
+
+    Attributes:
+        status: Participation status (``codes.PARTICIPATION``).
+        status_month: Month the status began.
+        referred_month: Month of the referral (``codes.NEVER`` if none).
+        started_month: Month support started.
+        job_month: Month of the latest counted job entry.
+        flags: Bit 0: at risk when support started; bit 1: job held 12 months.
+    """
+
+    status: np.ndarray
+    status_month: np.ndarray
+    referred_month: np.ndarray
+    started_month: np.ndarray
+    job_month: np.ndarray
+    flags: np.ndarray
+
+
+class Timing(NamedTuple):
+    """How long each status lasts, in months, and the monthly chance of leaving the waiting list."""
+
+    support_months: float
+    after_months: float
+    in_work_months: float
+    max_wait_months: float
+    dropout_probability: float
+
+
+class FollowUps(NamedTuple):
+    """The people whose outcomes are due this month (step 7), by the month each follow-up looks back to.
+
+    Attributes:
+        held_6: Slots of the job entries 6 months ago.
+        held_12: Slots of the job entries 12 months ago.
+        kept: Slots of the starts 6 months ago.
+        cohort: Slots of the referrals ``horizons[h]`` months ago, for each h in turn.
+        bounds: Where each horizon's slots begin and end in ``cohort``.
+        horizons: Months after referral at which the cohort is followed up.
+    """
+
+    held_6: np.ndarray
+    held_12: np.ndarray
+    kept: np.ndarray
+    cohort: np.ndarray
+    bounds: np.ndarray
+    horizons: np.ndarray
+
+
 @njit(cache=True)
 def review_tracked(
     tracked,
-    tracked_status,
-    tracked_since,
-    tracked_borough,
-    status,
-    status_month,
+    records,
     leavers,
     month,
-    support_months,
-    after_months,
-    in_work_months,
-    max_wait_months,
-    dropout_probability,
+    timing,
     dropout_key,
     eligible,
-    diverged,
-    diverged_eligible,
-    none,
-    waiting,
-    supported,
-    after,
-    in_work_support,
-    done,
+    exceptions,
+    exceptions_eligible,
     completed,
     dropped_out,
     stocks,
 ):
     """Steps 2 and 3 of the lifecycle in one pass over the tracked: support ends, the waiting list is reviewed.
 
-    ``tracked`` (ascending) comes with each one's status, the month it began and their borough
-    (``tracked_status``, ``tracked_since``, ``tracked_borough``: a copy of ``status[tracked]`` and
-    ``status_month[tracked]``, read in order rather than scattered); changes are written to both.
-
+    ``tracked`` (:class:`Tracked`) are read in order; status changes are written to them and to ``records``.
     The tracked whose person left the population this month (in ``leavers``, ascending) or whose status
-    is none or done are no longer tracked. Of the others, the supported for ``support_months`` move to
-    after-effects (or done if ``after_months`` is 0) and are added by borough to ``completed``; those in
-    after-effects for ``after_months`` and in in-work support for ``in_work_months`` are done (and tracked
-    until next month). A waiting person leaves the list (done, added to ``dropped_out``) if they are no
-    longer eligible, have waited ``max_wait_months``, or their number of the dropout stream
+    is none or done are no longer tracked. Of the others, the supported for ``timing.support_months`` move
+    to after-effects (or done if ``timing.after_months`` is 0) and are added by borough to ``completed``;
+    those in after-effects for ``after_months`` and in in-work support for ``in_work_months`` are done (and
+    tracked until next month). A waiting person leaves the list (done, added to ``dropped_out``) if they are
+    no longer eligible, have waited ``max_wait_months``, or their number of the dropout stream
     (``dropout_key``, this month) is below ``dropout_probability``. Eligibility is ``eligible[slot]``, but
-    ``diverged_eligible[k]`` for the slot ``diverged[k]`` (ascending; shared runs' own values).
+    ``exceptions_eligible[k]`` for the slot ``exceptions[k]`` (ascending).
 
     The waiting, supported and in in-work support afterwards are added by status and borough to ``stocks``.
 
     Returns:
-        The tracked from now on, with their status, its month and their borough; the positions among them
-        of those waiting, supported, in after-effects and in in-work support; and how many were waiting
-        before the review.
+        The tracked from now on (:class:`Tracked`); the positions among them of those waiting, supported, in
+        after-effects and in in-work support; and how many were waiting before the review.
     """
-    m = tracked.shape[0]
+    slots, status_of, since_of, borough_of = tracked
+    m = slots.shape[0]
     out = np.empty(m, dtype=np.int64)
     out_status = np.empty(m, dtype=np.int8)
     out_since = np.empty(m, dtype=np.int16)
@@ -367,37 +422,37 @@ def review_tracked(
     dropout_start = counter_start(dropout_key, month & 0xFFFFFFFF, 0)
     n = left = d = was_waiting = 0
     for j in range(m):
-        i = tracked[j]
+        i = slots[j]
         while left < leavers.shape[0] and leavers[left] < i:
             left += 1
-        s = tracked_status[j]
-        if s == none or s == done or (left < leavers.shape[0] and leavers[left] == i):
+        s = status_of[j]
+        if s == NOT_REFERRED or s == DONE or (left < leavers.shape[0] and leavers[left] == i):
             continue
-        since = tracked_since[j]
-        b = tracked_borough[j]
+        since = since_of[j]
+        b = borough_of[j]
         spent = month - np.int64(since)
-        if s == waiting:
+        if s == WAITING:
             was_waiting += 1
-            while d < diverged.shape[0] and diverged[d] < i:
+            while d < exceptions.shape[0] and exceptions[d] < i:
                 d += 1
-            still = diverged_eligible[d] if d < diverged.shape[0] and diverged[d] == i else eligible[i]
-            if (not still) or spent >= max_wait_months or draw(dropout_start, i) < dropout_probability:
+            still = exceptions_eligible[d] if d < exceptions.shape[0] and exceptions[d] == i else eligible[i]
+            if (not still) or spent >= timing.max_wait_months or draw(dropout_start, i) < timing.dropout_probability:
                 dropped_out[b] += 1
-                s = done
-        elif s == supported and spent >= support_months:
+                s = DONE
+        elif s == SUPPORTED and spent >= timing.support_months:
             completed[b] += 1
-            s = after if after_months > 0 else done
-        elif (s == after and spent >= after_months) or (s == in_work_support and spent >= in_work_months):
-            s = done
-        if s != tracked_status[j]:
+            s = AFTER if timing.after_months > 0 else DONE
+        elif (s == AFTER and spent >= timing.after_months) or (s == IN_WORK_SUPPORT and spent >= timing.in_work_months):
+            s = DONE
+        if s != status_of[j]:
             since = month
-            status[i] = s
-            status_month[i] = month
+            records.status[i] = s
+            records.status_month[i] = month
         out[n] = i
         out_status[n] = s
         out_since[n] = since
         out_borough[n] = b
-        c = 0 if s == waiting else 1 if s == supported else 2 if s == after else 3 if s == in_work_support else -1
+        c = 0 if s == WAITING else 1 if s == SUPPORTED else 2 if s == AFTER else 3 if s == IN_WORK_SUPPORT else -1
         if c >= 0:
             lists[c, listed[c]] = n
             listed[c] += 1
@@ -405,10 +460,7 @@ def review_tracked(
                 stocks[s, b] += 1
         n += 1
     return (
-        out[:n].copy(),
-        out_status[:n].copy(),
-        out_since[:n].copy(),
-        out_borough[:n].copy(),
+        Tracked(out[:n].copy(), out_status[:n].copy(), out_since[:n].copy(), out_borough[:n].copy()),
         lists[0, : listed[0]].copy(),
         lists[1, : listed[1]].copy(),
         lists[2, : listed[2]].copy(),
@@ -418,51 +470,36 @@ def review_tracked(
 
 
 @njit(cache=True)
-def insert_tracked(tracked, tracked_status, tracked_since, tracked_borough, slots, status, since, borough):
-    """``tracked`` and its columns with ``slots`` (ascending, none of them tracked) added in order."""
-    m, k = tracked.shape[0], slots.shape[0]
+def insert_tracked(tracked, slots, status, since, borough):
+    """``tracked`` (:class:`Tracked`) with ``slots`` (ascending, none of them tracked) added in order."""
+    m, k = tracked.slots.shape[0], slots.shape[0]
+    old_slots, old_status, old_since, old_borough = tracked
     out = np.empty(m + k, dtype=np.int64)
     out_status = np.empty(m + k, dtype=np.int8)
     out_since = np.empty(m + k, dtype=np.int16)
     out_borough = np.empty(m + k, dtype=np.int8)
     a = b = 0
     for n in range(m + k):
-        if b >= k or (a < m and tracked[a] < slots[b]):
+        if b >= k or (a < m and old_slots[a] < slots[b]):
             out[n], out_status[n], out_since[n], out_borough[n] = (
-                tracked[a],
-                tracked_status[a],
-                tracked_since[a],
-                tracked_borough[a],
+                old_slots[a],
+                old_status[a],
+                old_since[a],
+                old_borough[a],
             )
             a += 1
         else:
             out[n], out_status[n], out_since[n], out_borough[n] = slots[b], status, since, borough[b]
             b += 1
-    return out, out_status, out_since, out_borough
+    return Tracked(out, out_status, out_since, out_borough)
 
 
 @njit(cache=True)
-def review_employers(
-    status,
-    status_month,
-    month,
-    support_months,
-    after_months,
-    max_wait_months,
-    dropout_probability,
-    dropout_key,
-    waiting,
-    supported,
-    after,
-    done,
-    events,
-    completed_bit,
-    dropped_bit,
-):
+def review_employers(status, status_month, month, timing, dropout_key, events, completed_bit, dropped_bit):
     """The in-work strand's employers, one pass: support and after-effects end, the waiting list is reviewed.
 
-    Supported employers for ``support_months`` move to after-effects (done if ``after_months`` is 0), with
-    event bit ``completed_bit``; those in after-effects for ``after_months`` are done. A waiting employer
+    Supported employers for ``timing.support_months`` move to after-effects (done if ``after_months`` is 0),
+    with event bit ``completed_bit``; those in after-effects for ``after_months`` are done. A waiting employer
     leaves the list (done, event bit ``dropped_bit``) if it has waited ``max_wait_months`` or its number of
     the dropout stream (``dropout_key``, this month) is below ``dropout_probability``. Changed statuses
     take this month.
@@ -475,22 +512,22 @@ def review_employers(
     dropout_start = counter_start(dropout_key, month & 0xFFFFFFFF, 0)
     for e in range(status.shape[0]):
         s = status[e]
-        if s != supported and s != after and s != waiting:
+        if s != SUPPORTED and s != AFTER and s != WAITING:
             continue
         spent = month - np.int64(status_month[e])
-        if s == supported:
-            if spent >= support_months:
-                status[e] = after if after_months > 0 else done
+        if s == SUPPORTED:
+            if spent >= timing.support_months:
+                status[e] = AFTER if timing.after_months > 0 else DONE
                 status_month[e] = month
                 events[e] |= completed_bit
             else:
                 n_supported += 1
-        elif s == after:
-            if spent >= after_months:
-                status[e] = done
+        elif s == AFTER:
+            if spent >= timing.after_months:
+                status[e] = DONE
                 status_month[e] = month
-        elif spent >= max_wait_months or draw(dropout_start, e) < dropout_probability:
-            status[e] = done
+        elif spent >= timing.max_wait_months or draw(dropout_start, e) < timing.dropout_probability:
+            status[e] = DONE
             status_month[e] = month
             events[e] |= dropped_bit
         else:
@@ -513,116 +550,69 @@ def sign_ups(eligible, probability, key, month):
 
 
 @njit(cache=True)
-def outcomes(
-    active,
-    active_status,
-    active_since,
-    active_borough,
-    held_6,
-    held_12,
-    kept,
-    cohort_slots,
-    cohort_bounds,
-    status,
-    status_month,
-    state,
-    labour_event,
-    job_month,
-    flags,
-    started_month,
-    referred_month,
-    borough,
-    month,
-    employed_max,
-    job_entry_a,
-    job_entry_b,
-    supported,
-    after,
-    in_work_support,
-    never,
-    horizons,
-    counts,
-    cohort,
-):
-    """Step 7 of the lifecycle (see ``Intervention.after_labour``).
+def outcomes(tracked, due, records, p, month, in_work_support, counts, cohort):
+    """Step 7 of the lifecycle: job entries, jobs held, people kept in work, the referral cohorts.
 
-    Job entries are looked for among the participants; each follow-up among the people it can be due for
-    (those who entered a job, started or were referred in the month it looks back to), and counted for
-    those whose record still shows that month (a slot's record is cleared when its person leaves).
+    Job entries are looked for among the participants (``tracked``, :class:`Tracked`); each follow-up among
+    the people it can be due for (``due``, :class:`FollowUps`: those who entered a job, started or were
+    referred in the month it looks back to), and counted for those whose record still shows that month (a
+    slot's record is cleared when its person leaves).
 
     Args:
-        active: Participants' slots.
-        active_status: Their status (a copy of ``status[active]``, changed with it).
-        active_since: The month it began (a copy of ``status_month[active]``, changed with it).
-        active_borough: Their borough.
-        held_6: Slots of the job entries 6 months ago.
-        held_12: Slots of the job entries 12 months ago.
-        kept: Slots of the starts 6 months ago.
-        cohort_slots: Slots of the referrals ``horizons[h]`` months ago, for each h in turn.
-        cohort_bounds: Where each horizon's slots begin and end in ``cohort_slots``.
-        status: Status per slot (changed to ``in_work_support`` on a job entry if that is >= 0).
-        status_month: Month the status began (set on a job entry).
-        state: Labour state per person.
-        labour_event: This month's labour transition per person.
-        job_month: Month of the job entry (set on a job entry).
-        flags: Bit 0 at-risk starter, bit 1 job held 12 months (set here).
-        started_month: Month of the start.
-        referred_month: Month of the referral.
-        borough: Borough per person.
+        tracked: The participants; a job entry changes their status and its month here and in ``records``.
+        due: The people each follow-up looks at this month.
+        records: The intervention's records (:class:`Records`); ``job_month`` and ``flags`` are set here.
+        p: The people arrays (their state, this month's labour move and borough are read).
         month: This month.
-        employed_max: Highest labour state code that is employed.
-        job_entry_a: One job-entry transition.
-        job_entry_b: The other.
-        supported: Status code.
-        after: Status code.
-        in_work_support: Status a job entry moves to, or -1 to leave the status as it is.
-        never: The month value of something that has not happened.
-        horizons: Months after referral at which the cohort is followed up.
+        in_work_support: The status a job entry moves to, or -1 to leave the status as it is.
         counts: int64 (4, borough): job entries, jobs held 6 months, held 12 months, kept in work; added to.
         cohort: int64 (horizon, measure): referred, started a job, in work, job held 12 months; added to.
 
     Returns:
-        The slots that entered a job this month, ascending if ``active`` is.
+        The slots that entered a job this month, ascending.
     """
+    state, labour_event, borough = p.state, p.labour_event, p.borough
+    job_month, flags = records.job_month, records.flags
+    active, active_status, active_since, active_borough = tracked
     entries = np.empty(active.shape[0], dtype=np.int64)
     n = 0
     for j in range(active.shape[0]):
         s = active_status[j]
-        if s != supported and s != after:
+        if s != SUPPORTED and s != AFTER:
             continue
         i = active[j]
-        if labour_event[i] == job_entry_a or labour_event[i] == job_entry_b:
+        if labour_event[i] == _JOB_ENTRY_A or labour_event[i] == _JOB_ENTRY_B:
             entries[n] = i
             n += 1
             job_month[i] = month
             counts[0, active_borough[j]] += 1
             if in_work_support >= 0:
-                status[i] = active_status[j] = in_work_support
-                status_month[i] = active_since[j] = month
-    for j in range(held_6.shape[0]):
-        i = held_6[j]
-        if job_month[i] == month - 6 and state[i] <= employed_max:
+                records.status[i] = active_status[j] = in_work_support
+                records.status_month[i] = active_since[j] = month
+    for j in range(due.held_6.shape[0]):
+        i = due.held_6[j]
+        if job_month[i] == month - 6 and state[i] <= _EMPLOYED_MAX:
             counts[1, borough[i]] += 1
-    for j in range(held_12.shape[0]):
-        i = held_12[j]
-        if job_month[i] == month - 12 and state[i] <= employed_max:
+    for j in range(due.held_12.shape[0]):
+        i = due.held_12[j]
+        if job_month[i] == month - 12 and state[i] <= _EMPLOYED_MAX:
             counts[2, borough[i]] += 1
             flags[i] |= 2
-    for j in range(kept.shape[0]):
-        i = kept[j]
-        if started_month[i] == month - 6 and (flags[i] & 1) == 1 and state[i] <= employed_max:
+    for j in range(due.kept.shape[0]):
+        i = due.kept[j]
+        if records.started_month[i] == month - 6 and (flags[i] & 1) == 1 and state[i] <= _EMPLOYED_MAX:
             counts[3, borough[i]] += 1
-    for h in range(horizons.shape[0]):
-        for j in range(cohort_bounds[h], cohort_bounds[h + 1]):
-            i = cohort_slots[j]
-            rm = referred_month[i]
-            if rm != month - horizons[h]:
+    for h in range(due.horizons.shape[0]):
+        for j in range(due.bounds[h], due.bounds[h + 1]):
+            i = due.cohort[j]
+            rm = records.referred_month[i]
+            if rm != month - due.horizons[h]:
                 continue
             jm = job_month[i]
             cohort[h, 0] += 1
-            if jm >= rm and jm != never:
+            if jm >= rm and jm != NEVER:
                 cohort[h, 1] += 1
-            if state[i] <= employed_max:
+            if state[i] <= _EMPLOYED_MAX:
                 cohort[h, 2] += 1
             if (flags[i] & 2) == 2:
                 cohort[h, 3] += 1

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from pydantic import BaseModel, ConfigDict
 
 from .. import codes
-from .base import Intervention, register
-from .kernels import at_least, bits
+from .intervention import Intervention, register
+from .kernels import bits
+from .parameters import Benefits, InterventionParameters, Months, Severity
 
 _OOW = codes.OUT_OF_WORK
 
 
 @njit(cache=True)
-def _eligible(state, months_in_state, severity, benefit, min_months, min_severity, benefit_bits, out):
+def _eligible(p, min_months, min_severity, benefit_bits, out):
+    state, months_in_state, severity, benefit = p.state, p.months_in_state, p.severity, p.benefit
     for i in range(state.shape[0]):
         out[i] = (
             (state[i] == _OOW)
@@ -30,6 +33,22 @@ def _eligible(state, months_in_state, severity, benefit, min_months, min_severit
         )
 
 
+class Eligibility(BaseModel):
+    """Who work and health is for."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_months_out_of_work: Months
+    min_severity: Severity
+    benefits: Benefits
+
+
+class WorkAndHealthParameters(InterventionParameters):
+    """Work and health's parameters: those of every intervention, and who is eligible."""
+
+    eligibility: Eligibility
+
+
 @register
 class WorkAndHealth(Intervention):
     """Key worker, personalised sequenced plan, talking therapies, skills; then in-work support."""
@@ -37,22 +56,13 @@ class WorkAndHealth(Intervention):
     name = "work_and_health"
     title = "Work and health"
     claims = ("out_of_work_to_in_work", "health_recovery", "in_work_to_out_of_work", "at_risk_to_out_of_work")
+    Parameters = WorkAndHealthParameters
     screens_each_person = True
 
     def eligible(self, people) -> np.ndarray:
         """Out of work a year or more, with a health condition and an eligible benefit."""
-        p, par = people, self.params
-        out = np.empty(p.n, dtype=bool)
-        months = at_least(par["eligibility.min_months_out_of_work"])
-        benefits = bits([codes.BENEFITS.index(b) for b in par["eligibility.benefits"]])
-        _eligible(
-            p.state,
-            p.months_in_state,
-            p.severity,
-            p.benefit,
-            months,
-            at_least(par["eligibility.min_severity"]),
-            benefits,
-            out,
-        )
+        rule = self.params.eligibility
+        out = np.empty(people.n, dtype=bool)
+        benefits = bits([codes.BENEFITS.index(b) for b in rule.benefits])
+        _eligible(people, rule.min_months_out_of_work, rule.min_severity, benefits, out)
         return out

@@ -32,9 +32,10 @@ import numpy as np
 
 from .. import codes
 from ..agents.people import DEMOGRAPHIC, People
+from ..codes import NOT_REFERRED
 from ..dynamics.health import HEALTH_END, HEALTH_FIRST
 from ..dynamics.labour import LABOUR_FIRST
-from ..interventions.base import NONE, Screen
+from ..interventions import Screen
 from ..interventions.kernels import merge, within
 from ..population import Population
 from ..results import tally_some
@@ -131,7 +132,7 @@ class Branch(Population):
             view.staff_total,
             emp_status,
             events,
-            NONE,
+            NOT_REFERRED,
             theirs.employer,
             theirs.borough,
             own.employer,

@@ -23,7 +23,7 @@ from ..agents.employers import Employers
 from ..agents.people import People
 from ..dynamics.health import health_bounds
 from ..dynamics.labour import labour_bounds
-from ..interventions.base import Intervention, Screen
+from ..interventions import Intervention, Screen
 from ..interventions.kernels import bit_set, bits_at, count_by_borough, nonzero, within
 from ..population import Population
 from .kernels import by_employer, correct_screen, movable, pack, staff_table
@@ -172,7 +172,7 @@ class Trunk(Population):
         screened: dict[str, list[Intervention]] = {}
         for iv in active:
             if iv.screens_each_person:
-                key = json.dumps([type(iv).__module__, type(iv).__qualname__, iv.params], sort_keys=True, default=str)
+                key = json.dumps([type(iv).__module__, type(iv).__qualname__, iv.params.model_dump(mode="json")])
                 screened.setdefault(key, []).append(iv)
         self.screened = [ivs for ivs in screened.values() if len(ivs) > 1]
 
