@@ -260,7 +260,7 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
         q = make_people(N)
         for name in p._fields:
             getattr(q, name)[:] = getattr(p, name)
-        _labour_everyone(q, EMPLOYERS, TABLES.kernel, bound, mult, Streams(9).key("labour"), 4)
+        _labour_everyone(q, EMPLOYERS, TABLES.kernel, bound, mult, Streams(9).key("labour"), 4, 4)
         return q
 
     thinned = run(labour_bounds(TABLES.kernel), mult)

@@ -14,48 +14,52 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
+from .hazard import chunk_count, chunk_of
 
 _FOR_SEVERITY = np.array(codes.BENEFIT_FOR_SEVERITY, dtype=np.int8)
 _OOW, _LC = codes.OUT_OF_WORK, codes.LIMITED_CAPABILITY
 _FROM_WORK = (codes.T["in_work_to_out_of_work"], codes.T["at_risk_to_out_of_work"])
 _MAX_MONTHS = np.iinfo(np.int16).max
+_NOBODY = np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True)
-def _benefits_person(i, slot, p, start, p_reassess, month):
-    """The claim this month of the person in row ``i`` of ``p``, with slot ``slot``'s number."""
-    ev = p.labour_event[i]
-    if p.state[i] != _OOW:
-        p.benefit[i] = 0
-        p.months_on_benefit[i] = 0
-        return
-    old = p.benefit[i]
-    entered = ev >= 0
-    if entered or draw(start, slot) < p_reassess:
-        p.benefit[i] = _FOR_SEVERITY[p.severity[i]]
-    if entered:
-        p.months_on_benefit[i] = 0
-    elif p.months_on_benefit[i] < _MAX_MONTHS:
-        p.months_on_benefit[i] += 1
-    if p.benefit[i] >= _LC and (entered or old < _LC):
-        p.health_claim_start[i] = month
-        p.claim_from_work[i] = 1 if (ev == _FROM_WORK[0] or ev == _FROM_WORK[1]) else 0
+def _benefits_rows(p, key, p_reassess, month, lo, hi, slots):
+    """The claims this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
+    state, severity, labour_event = p.state, p.severity, p.labour_event
+    benefit, months_on_benefit, claim_start, from_work = (
+        p.benefit,
+        p.months_on_benefit,
+        p.health_claim_start,
+        p.claim_from_work,
+    )
+    start = counter_start(key, month, 0)
+    some = slots.shape[0] > 0
+    for i in range(lo, hi):
+        slot = slots[i] if some else i
+        ev = labour_event[i]
+        if state[i] != _OOW:
+            benefit[i] = 0
+            months_on_benefit[i] = 0
+            continue
+        old = benefit[i]
+        entered = ev >= 0
+        if entered or draw(start, slot) < p_reassess:
+            benefit[i] = _FOR_SEVERITY[severity[i]]
+        if entered:
+            months_on_benefit[i] = 0
+        elif months_on_benefit[i] < _MAX_MONTHS:
+            months_on_benefit[i] += 1
+        if benefit[i] >= _LC and (entered or old < _LC):
+            claim_start[i] = month
+            from_work[i] = 1 if (ev == _FROM_WORK[0] or ev == _FROM_WORK[1]) else 0
 
 
 @njit(cache=True, parallel=True)
-def _benefits_everyone(p, reassessment_rate, key, month):
-    start = counter_start(key, month, 0)
-    p_reassess = 1.0 - np.exp(-reassessment_rate)
-    for i in prange(p.state.shape[0]):
-        _benefits_person(i, i, p, start, p_reassess, month)
-
-
-@njit(cache=True)
-def _benefits_some(p, reassessment_rate, key, month, slots):
-    start = counter_start(key, month, 0)
-    p_reassess = 1.0 - np.exp(-reassessment_rate)
-    for k in range(slots.shape[0]):
-        _benefits_person(k, slots[k], p, start, p_reassess, month)
+def _benefits_everyone(p, key, p_reassess, month, chunks):
+    for c in prange(chunks):
+        lo, hi = chunk_of(p.state.shape[0], chunks, c)
+        _benefits_rows(p, key, p_reassess, month, lo, hi, _NOBODY)
 
 
 def benefits_step(p, reassessment_rate: float, key, month: int, slots: np.ndarray | None = None) -> None:
@@ -64,7 +68,9 @@ def benefits_step(p, reassessment_rate: float, key, month: int, slots: np.ndarra
     ``p`` holds everyone, or with ``slots`` just the people of those slots (row ``k`` is slot ``slots[k]``;
     see :func:`~gmsim.dynamics.labour.labour_step`).
     """
+    p_reassess = 1.0 - np.exp(-reassessment_rate)
     if slots is None:
-        _benefits_everyone(p, reassessment_rate, key, month)
+        _benefits_everyone(p, key, p_reassess, month, chunk_count())
     else:
-        _benefits_some(p, reassessment_rate, key, month, np.ascontiguousarray(slots, np.int64))
+        slots = np.ascontiguousarray(slots, np.int64)
+        _benefits_rows(p, key, p_reassess, month, 0, len(slots), slots)

@@ -15,10 +15,11 @@ from numba import literal_unroll, njit, prange
 from .. import codes
 from ..agents.people import ENTRANT, MAX_AGE_MONTHS, MIN_AGE_MONTHS, entrant_record
 from ..streams import counter_start, draw
-from .hazard import band_of
+from .hazard import band_of, chunk_count, chunk_of
 
 _AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
 _ENTRANT_FIELDS = tuple(ENTRANT)
+_NOBODY = np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True, inline="always")
@@ -30,34 +31,39 @@ def _categorical(u: float, cumulative: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _demography_person(i, slot, p, mortality, complex_ratio, entrants, entrant, n, starts, month):
-    """Row ``i``'s month of ageing, exit and entry, with slot ``slot``'s numbers (the loops below run it).
+def _demography_rows(p, mortality, complex_ratio, entrants, entrant, n, key, month, lo, hi, slots):
+    """Rows ``lo .. hi - 1``'s month of ageing, exit and entry (row ``k``'s slot is ``slots[k]``, or ``k``).
 
-    ``starts``: the month's counters of the death, borough, sex, skills, severity and condition numbers;
-    ``entrant``: one record (an array of one) of the values an entrant starts with in the fields not drawn here.
+    ``entrant``: one record (an array of one) of the values an entrant starts with in the fields not drawn here;
+    ``n``: the number of slots in the population (an entrant's person id is made from the month, ``n`` and
+    their slot).
     """
-    s_death, s_borough, s_sex, s_skills, s_severity, s_condition = starts
-    age = p.age_months[i] + 1
-    q = mortality[band_of(age, _AGE_BAND_LOWER)]
-    if p.severity[i] == codes.COMPLEX:
-        q *= complex_ratio
-    died = draw(s_death, slot) < q
-    leaves = died or age >= MAX_AGE_MONTHS
-    if not leaves:
-        p.age_months[i] = age
-        p.exit_event[i] = 0
-    else:
-        p.exit_event[i] = 2 if died else 1
-        p.exit_borough[i] = p.borough[i]
-        p.person_id[i] = np.int64(month) * n + slot
-        p.age_months[i] = MIN_AGE_MONTHS
-        p.borough[i] = _categorical(draw(s_borough, slot), entrants[0])
-        p.sex[i] = _categorical(draw(s_sex, slot), entrants[1])
-        p.skills[i] = _categorical(draw(s_skills, slot), entrants[2])
+    s_death, s_borough, s_sex, s_skills, s_severity, s_condition = _starts(key, month)
+    person_id, age_months, sex, borough, skills = p.person_id, p.age_months, p.sex, p.borough, p.skills
+    condition, severity, exit_event, exit_borough = p.condition, p.severity, p.exit_event, p.exit_borough
+    values = entrant[0]
+    some = slots.shape[0] > 0
+    for i in range(lo, hi):
+        slot = slots[i] if some else i
+        age = age_months[i] + 1
+        q = mortality[band_of(age, _AGE_BAND_LOWER)]
+        if severity[i] == codes.COMPLEX:
+            q *= complex_ratio
+        died = draw(s_death, slot) < q
+        if not (died or age >= MAX_AGE_MONTHS):
+            age_months[i] = age
+            exit_event[i] = 0
+            continue
+        exit_event[i] = 2 if died else 1
+        exit_borough[i] = borough[i]
+        person_id[i] = np.int64(month) * n + slot
+        age_months[i] = MIN_AGE_MONTHS
+        borough[i] = _categorical(draw(s_borough, slot), entrants[0])
+        sex[i] = _categorical(draw(s_sex, slot), entrants[1])
+        skills[i] = _categorical(draw(s_skills, slot), entrants[2])
         sev = _categorical(draw(s_severity, slot), entrants[3])
-        p.severity[i] = sev
-        p.condition[i] = 1 + _categorical(draw(s_condition, slot), entrants[4]) if sev > 0 else 0
-        values = entrant[0]
+        severity[i] = sev
+        condition[i] = 1 + _categorical(draw(s_condition, slot), entrants[4]) if sev > 0 else 0
         for name in literal_unroll(_ENTRANT_FIELDS):
             getattr(p, name)[i] = values[name]
 
@@ -75,18 +81,11 @@ def _starts(key, month):
 
 
 @njit(cache=True, parallel=True)
-def _demography_everyone(p, mortality, complex_ratio, entrants, entrant, key, month):
-    starts = _starts(key, month)
+def _demography_everyone(p, mortality, complex_ratio, entrants, entrant, key, month, chunks):
     n = p.state.shape[0]
-    for i in prange(n):
-        _demography_person(i, i, p, mortality, complex_ratio, entrants, entrant, n, starts, month)
-
-
-@njit(cache=True)
-def _demography_some(p, mortality, complex_ratio, entrants, entrant, key, month, n, slots):
-    starts = _starts(key, month)
-    for k in range(slots.shape[0]):
-        _demography_person(k, slots[k], p, mortality, complex_ratio, entrants, entrant, n, starts, month)
+    for c in prange(chunks):
+        lo, hi = chunk_of(n, chunks, c)
+        _demography_rows(p, mortality, complex_ratio, entrants, entrant, n, key, month, lo, hi, _NOBODY)
 
 
 _ENTRANT = entrant_record()
@@ -112,9 +111,8 @@ def demography_step(
     """
     mortality, ratio = tables.monthly_mortality, tables.mortality_complex_ratio
     if slots is None:
-        _demography_everyone(p, mortality, ratio, entrants, _ENTRANT, key, month)
+        _demography_everyone(p, mortality, ratio, entrants, _ENTRANT, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        _demography_some(
-            p, mortality, ratio, entrants, _ENTRANT, key, month, p.state.shape[0] if n is None else n, slots
-        )
+        n = p.state.shape[0] if n is None else n
+        _demography_rows(p, mortality, ratio, entrants, _ENTRANT, n, key, month, 0, len(slots), slots)

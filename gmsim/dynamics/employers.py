@@ -12,35 +12,33 @@ from numba import njit, prange
 
 from .. import codes
 from ..streams import counter_start, draw
+from .hazard import chunk_count, chunk_of
 
 _IN_WORK, _AT_RISK = codes.IN_WORK, codes.AT_RISK
+_NOBODY = np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True)
-def _employers_person(i, slot, p, cumulative, start, last):
-    """The employer tie this month of the person in row ``i`` of ``p``, with slot ``slot``'s number."""
-    s = p.state[i]
-    employed = s == _IN_WORK or s == _AT_RISK
-    if not employed:
-        p.employer[i] = -1
-    elif p.employer[i] < 0:
-        p.employer[i] = min(np.searchsorted(cumulative, draw(start, slot), side="right"), last)
+def _employers_rows(p, cumulative, key, month, lo, hi, slots):
+    """The employer ties this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
+    state, employer = p.state, p.employer
+    start = counter_start(key, month, 0)
+    last = cumulative.shape[0] - 1
+    some = slots.shape[0] > 0
+    for i in range(lo, hi):
+        s = state[i]
+        if not (s == _IN_WORK or s == _AT_RISK):
+            employer[i] = -1
+        elif employer[i] < 0:
+            slot = slots[i] if some else i
+            employer[i] = min(np.searchsorted(cumulative, draw(start, slot), side="right"), last)
 
 
 @njit(cache=True, parallel=True)
-def _employers_everyone(p, cumulative, key, month):
-    start = counter_start(key, month, 0)
-    last = cumulative.shape[0] - 1
-    for i in prange(p.state.shape[0]):
-        _employers_person(i, i, p, cumulative, start, last)
-
-
-@njit(cache=True)
-def _employers_some(p, cumulative, key, month, slots):
-    start = counter_start(key, month, 0)
-    last = cumulative.shape[0] - 1
-    for k in range(slots.shape[0]):
-        _employers_person(k, slots[k], p, cumulative, start, last)
+def _employers_everyone(p, cumulative, key, month, chunks):
+    for c in prange(chunks):
+        lo, hi = chunk_of(p.state.shape[0], chunks, c)
+        _employers_rows(p, cumulative, key, month, lo, hi, _NOBODY)
 
 
 def employer_step(p, employers, key, month: int, slots: np.ndarray | None = None) -> None:
@@ -51,6 +49,7 @@ def employer_step(p, employers, key, month: int, slots: np.ndarray | None = None
     ``employers.cumulative``.
     """
     if slots is None:
-        _employers_everyone(p, employers.cumulative, key, month)
+        _employers_everyone(p, employers.cumulative, key, month, chunk_count())
     else:
-        _employers_some(p, employers.cumulative, key, month, np.ascontiguousarray(slots, np.int64))
+        slots = np.ascontiguousarray(slots, np.int64)
+        _employers_rows(p, employers.cumulative, key, month, 0, len(slots), slots)

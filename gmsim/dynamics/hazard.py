@@ -8,14 +8,15 @@ hazard costs three table reads: see ``ParameterSet.hazard_tables()``. Each proce
 levels from the people arrays as it needs them (:func:`level_a`, :func:`level_b`, :func:`level_c`), so a
 level always reflects the person's state at that moment (labour sees this month's health).
 
-Every process is one compiled function of a person, run by a loop over the people arrays it is given:
-in parallel (numba ``prange``) over everyone, or in one thread over arrays that hold just some people,
-each row with the slot its random numbers are drawn for (``slots``). A person's month depends on
-nobody else, and every draw is a pure function of the person's slot, so running some people on their own
-gives them exactly the month they would have had among everyone, and results do not depend on the number
-of threads. The kernels take the people and the employers as their named tuples of arrays; inside a
-parallel loop they read them only through the function of a person (numba can lose writes made through a
-tuple's fields in the body of a parallel loop itself).
+Every process is one compiled loop over rows of the people arrays it is given, doing the process for
+one person at a time: in parallel over everyone (contiguous chunks of rows, a few a thread), or in one
+thread over arrays that hold just some people, each row with the slot its random numbers are drawn for
+(``slots``). A person's month depends on nobody else, and every draw is a pure function of the person's
+slot, so running some people on their own gives them exactly the month they would have had among
+everyone, and results do not depend on the number of threads. The kernels take the people, the employers
+and the multipliers as their named tuples of arrays; the loop over rows is a function of its own, called
+once a chunk (numba can lose writes made through a tuple's fields in the body of a parallel loop, and
+handing a tuple of many arrays to a function once a person is slow).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit, prange
+from numba import get_num_threads, njit, prange
 
 from .. import codes
 
@@ -96,47 +97,71 @@ def group_a(state: int, severity: int, condition: int, age_band: int) -> int:
 
 
 @njit(cache=True)
-def level_a(p, i: int) -> int:
-    """Person ``i``'s combined level in the first group, from the people arrays ``p``."""
-    return group_a(p.state[i], p.severity[i], p.condition[i], band_of(p.age_months[i], _AGE_BAND_LOWER))
+def level_a(state: int, severity: int, condition: int, age_months: int) -> int:
+    """A person's combined level in the first group, from their state, health and age."""
+    return group_a(state, severity, condition, band_of(age_months, _AGE_BAND_LOWER))
 
 
 @njit(cache=True)
-def level_b(p, i: int) -> int:
-    """Person ``i``'s combined level in the second group (sex, borough, skills)."""
-    return (np.int64(p.sex[i]) * _N_BOROUGH + p.borough[i]) * _N_SKILLS + p.skills[i]
+def level_b(sex: int, borough: int, skills: int) -> int:
+    """A person's combined level in the second group (sex, borough, skills)."""
+    return (np.int64(sex) * _N_BOROUGH + borough) * _N_SKILLS + skills
 
 
 @njit(cache=True)
-def level_c(p, employers, i: int) -> int:
-    """Person ``i``'s combined level in the third group; size band and occupational health 0 without an employer."""
-    e = p.employer[i]
-    size = employers.size_band[e] if e >= 0 else 0
-    oh = employers.occupational_health[e] if e >= 0 else 0
-    dur = band_of(p.months_in_state[i], _DURATION_LOWER)
-    return ((np.int64(p.benefit[i]) * _N_DUR + dur) * _N_SIZE + size) * _N_OH + oh
+def level_c(benefit: int, months_in_state: int, employer: int, size_band: np.ndarray, oh_access: np.ndarray) -> int:
+    """A person's combined level in the third group; size band and occupational health 0 without an employer.
+
+    ``size_band`` and ``oh_access`` are the employers' (``Employers.size_band``, ``occupational_health``).
+    """
+    size = size_band[employer] if employer >= 0 else 0
+    oh = oh_access[employer] if employer >= 0 else 0
+    dur = band_of(months_in_state, _DURATION_LOWER)
+    return ((np.int64(benefit) * _N_DUR + dur) * _N_SIZE + size) * _N_OH + oh
 
 
 @njit(cache=True)
-def _levels_of(p, employers, i, ga, gb, gc):
-    ga[i] = level_a(p, i)
-    gb[i] = level_b(p, i)
-    gc[i] = level_c(p, employers, i)
+def levels(p, employers, i: int) -> tuple[int, int, int]:
+    """Row ``i``'s combined levels in the three groups, from the people arrays ``p`` as they are now."""
+    return (
+        level_a(p.state[i], p.severity[i], p.condition[i], p.age_months[i]),
+        level_b(p.sex[i], p.borough[i], p.skills[i]),
+        level_c(p.benefit[i], p.months_in_state[i], p.employer[i], employers.size_band, employers.occupational_health),
+    )
+
+
+@njit(cache=True)
+def _groups_of_rows(p, employers, lo, hi, ga, gb, gc):
+    for i in range(lo, hi):
+        ga[i], gb[i], gc[i] = levels(p, employers, i)
 
 
 @njit(cache=True, parallel=True)
-def _hazard_groups(p, employers, ga, gb, gc):
-    for i in prange(ga.shape[0]):
-        _levels_of(p, employers, i, ga, gb, gc)
+def _hazard_groups(p, employers, ga, gb, gc, chunks):
+    for c in prange(chunks):
+        lo, hi = chunk_of(ga.shape[0], chunks, c)
+        _groups_of_rows(p, employers, lo, hi, ga, gb, gc)
 
 
 def hazard_groups(p, employers, ga: np.ndarray, gb: np.ndarray, gc: np.ndarray) -> None:
     """Write each person's combined level in the three groups of ``codes.HAZARD_GROUPS``.
 
-    The processes work the levels out as they go (:func:`level_a`, :func:`level_b`, :func:`level_c`);
-    this writes them all at once, for inspection and tests.
+    The processes work the levels out as they go; this writes them all at once, for inspection and tests.
     """
-    _hazard_groups(p, employers, ga, gb, gc)
+    _hazard_groups(p, employers, ga, gb, gc, chunk_count())
+
+
+def chunk_count() -> int:
+    """Into how many chunks a parallel loop over everyone splits the rows (two a thread)."""
+    return 2 * get_num_threads()
+
+
+@njit(cache=True)
+def chunk_of(n: int, chunks: int, c: int) -> tuple[int, int]:
+    """Rows ``lo .. hi - 1``: chunk ``c`` of ``chunks`` near-equal, contiguous chunks of ``n`` rows."""
+    size = (n + chunks - 1) // chunks
+    lo = min(n, c * size)
+    return lo, min(n, lo + size)
 
 
 @njit(cache=True)
@@ -151,10 +176,13 @@ def hazard(t: int, a: int, b: int, c: int, tables) -> float:
 
 
 @njit(cache=True)
-def multiplier(mult, t: int, row: int) -> float:
-    """Interventions' multiplier of transition ``t`` in row ``row`` of ``mult.values`` (1 if none claims ``t``)."""
-    c = mult.columns[t]
-    return mult.values[row, c] if c >= 0 else 1.0
+def multiplier(values: np.ndarray, columns: np.ndarray, t: int, row: int) -> float:
+    """Interventions' multiplier of transition ``t`` in row ``row`` of ``values`` (1 if none claims ``t``).
+
+    ``values`` and ``columns`` are those of :class:`Multipliers`.
+    """
+    c = columns[t]
+    return values[row, c] if c >= 0 else 1.0
 
 
 def upper_bounds(tables, first: np.ndarray, count: np.ndarray) -> np.ndarray:

@@ -17,6 +17,8 @@ from .. import codes
 from ..streams import counter_start, draw
 from .hazard import (
     Multipliers,
+    chunk_count,
+    chunk_of,
     hazard,
     level_a,
     level_b,
@@ -26,6 +28,8 @@ from .hazard import (
     thinning_limit,
     upper_bounds,
 )
+
+_NOBODY = np.zeros(0, dtype=np.int64)
 
 _ONSET = codes.T["onset_mental_health"]  # the three onsets, then worsening, then recovery
 _WORSEN = codes.T["health_worsening"]
@@ -37,61 +41,69 @@ _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
 
 
 @njit(cache=True)
-def _health_person(i, slot, p, employers, tables, bound, mult, start):
-    """The health event this month of the person in row ``i`` of ``p``, with slot ``slot``'s number."""
-    a = level_a(p, i)
-    u = draw(start, slot)
-    mult_row = mult.row[i] if mult.row.shape[0] > 0 else -1
-    touch = mult_row >= 0
-    if u >= thinning_limit(bound[a], mult.largest, touch):
-        p.health_event[i] = -1  # no event possible: see upper_bounds()
-        return
-    b = level_b(p, i)
-    c = level_c(p, employers, i)
-    sev = p.severity[i]
-    h_mh = hazard(_ONSET, a, b, c, tables)
-    h_msk = hazard(_ONSET + 1, a, b, c, tables)
-    h_oth = hazard(_ONSET + 2, a, b, c, tables)
-    h_w = hazard(_WORSEN, a, b, c, tables) if _MILD <= sev < _COMPLEX else 0.0
-    h_r = hazard(_RECOVER, a, b, c, tables) if sev >= _MILD else 0.0
-    if touch:
-        h_mh *= multiplier(mult, _ONSET, mult_row)
-        h_msk *= multiplier(mult, _ONSET + 1, mult_row)
-        h_oth *= multiplier(mult, _ONSET + 2, mult_row)
-        h_w *= multiplier(mult, _WORSEN, mult_row)
-        h_r *= multiplier(mult, _RECOVER, mult_row)
-    k = pick(u, (h_mh, h_msk, h_oth, h_w, h_r))
-    if k < 0:
-        p.health_event[i] = -1
-        return
-    p.health_event[i] = _ONSET + k
-    if k < 3:
-        kind = 1 + k
-        if sev == 0:
-            p.condition[i] = kind
-            p.severity[i] = _MILD
-        elif p.condition[i] != kind:
-            p.condition[i] = _MULTIPLE
-    elif k == 3:
-        p.severity[i] = sev + 1
-    else:
-        p.severity[i] = sev - 1
-        if sev == _MILD:
-            p.condition[i] = 0
+def _health_rows(p, employers, tables, bound, mult, key, month, lo, hi, slots):
+    """The health events this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
+    state, severity, condition, age, health_event = p.state, p.severity, p.condition, p.age_months, p.health_event
+    sex, borough, skills, benefit, months, employer = (
+        p.sex,
+        p.borough,
+        p.skills,
+        p.benefit,
+        p.months_in_state,
+        p.employer,
+    )
+    size_band, oh = employers.size_band, employers.occupational_health
+    start = counter_start(key, month, 0)
+    some = slots.shape[0] > 0
+    intervening = mult.row.shape[0] > 0
+    for i in range(lo, hi):
+        slot = slots[i] if some else i
+        a = level_a(state[i], severity[i], condition[i], age[i])
+        u = draw(start, slot)
+        mult_row = mult.row[i] if intervening else -1
+        touch = mult_row >= 0
+        if u >= thinning_limit(bound[a], mult.largest, touch):
+            health_event[i] = -1  # no event possible: see upper_bounds()
+            continue
+        b = level_b(sex[i], borough[i], skills[i])
+        c = level_c(benefit[i], months[i], employer[i], size_band, oh)
+        sev = severity[i]
+        h_mh = hazard(_ONSET, a, b, c, tables)
+        h_msk = hazard(_ONSET + 1, a, b, c, tables)
+        h_oth = hazard(_ONSET + 2, a, b, c, tables)
+        h_w = hazard(_WORSEN, a, b, c, tables) if _MILD <= sev < _COMPLEX else 0.0
+        h_r = hazard(_RECOVER, a, b, c, tables) if sev >= _MILD else 0.0
+        if touch:
+            h_mh *= multiplier(mult.values, mult.columns, _ONSET, mult_row)
+            h_msk *= multiplier(mult.values, mult.columns, _ONSET + 1, mult_row)
+            h_oth *= multiplier(mult.values, mult.columns, _ONSET + 2, mult_row)
+            h_w *= multiplier(mult.values, mult.columns, _WORSEN, mult_row)
+            h_r *= multiplier(mult.values, mult.columns, _RECOVER, mult_row)
+        k = pick(u, (h_mh, h_msk, h_oth, h_w, h_r))
+        if k < 0:
+            health_event[i] = -1
+            continue
+        health_event[i] = _ONSET + k
+        if k < 3:
+            kind = 1 + k
+            if sev == 0:
+                condition[i] = kind
+                severity[i] = _MILD
+            elif condition[i] != kind:
+                condition[i] = _MULTIPLE
+        elif k == 3:
+            severity[i] = sev + 1
+        else:
+            severity[i] = sev - 1
+            if sev == _MILD:
+                condition[i] = 0
 
 
 @njit(cache=True, parallel=True)
-def _health_everyone(p, employers, tables, bound, mult, key, month):
-    start = counter_start(key, month, 0)
-    for i in prange(p.severity.shape[0]):
-        _health_person(i, i, p, employers, tables, bound, mult, start)
-
-
-@njit(cache=True)
-def _health_some(p, employers, tables, bound, mult, key, month, slots):
-    start = counter_start(key, month, 0)
-    for k in range(slots.shape[0]):
-        _health_person(k, slots[k], p, employers, tables, bound, mult, start)
+def _health_everyone(p, employers, tables, bound, mult, key, month, chunks):
+    for c in prange(chunks):
+        lo, hi = chunk_of(p.severity.shape[0], chunks, c)
+        _health_rows(p, employers, tables, bound, mult, key, month, lo, hi, _NOBODY)
 
 
 def health_step(
@@ -103,9 +115,10 @@ def health_step(
     """
     bound = health_bounds(tables)
     if slots is None:
-        _health_everyone(p, employers, tables, bound, multipliers, key, month)
+        _health_everyone(p, employers, tables, bound, multipliers, key, month, chunk_count())
     else:
-        _health_some(p, employers, tables, bound, multipliers, key, month, np.ascontiguousarray(slots, np.int64))
+        slots = np.ascontiguousarray(slots, np.int64)
+        _health_rows(p, employers, tables, bound, multipliers, key, month, 0, len(slots), slots)
 
 
 def health_bounds(tables) -> np.ndarray:

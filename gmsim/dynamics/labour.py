@@ -16,6 +16,8 @@ from .. import codes
 from ..streams import counter_start, draw
 from .hazard import (
     Multipliers,
+    chunk_count,
+    chunk_of,
     hazard,
     level_a,
     level_b,
@@ -25,6 +27,8 @@ from .hazard import (
     thinning_limit,
     upper_bounds,
 )
+
+_NOBODY = np.zeros(0, dtype=np.int64)
 
 # Transitions out of each state are contiguous in codes.TRANSITIONS: first index per state, then end.
 _FIRST = np.array([0, 3, 6, 8, 10], dtype=np.int64)
@@ -36,52 +40,60 @@ _LAST = codes.N_LABOUR - 1
 
 
 @njit(cache=True)
-def _labour_person(i, slot, p, employers, tables, bound, mult, start):
-    """The labour move this month of the person in row ``i`` of ``p``, with slot ``slot``'s number."""
-    a = level_a(p, i)
-    u = draw(start, slot)
-    mult_row = mult.row[i] if mult.row.shape[0] > 0 else -1
-    touch = mult_row >= 0
-    if u >= thinning_limit(bound[a], mult.largest, touch):
-        p.labour_event[i] = -1  # no move possible: see upper_bounds()
-        if p.months_in_state[i] < _MAX_MONTHS:
-            p.months_in_state[i] += 1
-        return
-    s = p.state[i]
-    first = _FIRST[s]
-    b = level_b(p, i)
-    c = level_c(p, employers, i)
-    h0 = hazard(first, a, b, c, tables)
-    h1 = hazard(first + 1, a, b, c, tables)
-    h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
-    if touch:
-        h0 *= multiplier(mult, first, mult_row)
-        h1 *= multiplier(mult, first + 1, mult_row)
-        h2 *= multiplier(mult, min(first + 2, _LAST), mult_row)
-    k = pick(u, (h0, h1, h2))
-    if k < 0:
-        p.labour_event[i] = -1
-        if p.months_in_state[i] < _MAX_MONTHS:
-            p.months_in_state[i] += 1
-    else:
-        t = first + k
-        p.labour_event[i] = t
-        p.state[i] = _TO[t]
-        p.months_in_state[i] = 0
+def _labour_rows(p, employers, tables, bound, mult, key, month, lo, hi, slots):
+    """The labour moves this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
+    state, severity, condition, age, labour_event = p.state, p.severity, p.condition, p.age_months, p.labour_event
+    sex, borough, skills, benefit, months_in_state, employer = (
+        p.sex,
+        p.borough,
+        p.skills,
+        p.benefit,
+        p.months_in_state,
+        p.employer,
+    )
+    size_band, oh = employers.size_band, employers.occupational_health
+    start = counter_start(key, month, 0)
+    some = slots.shape[0] > 0
+    intervening = mult.row.shape[0] > 0
+    for i in range(lo, hi):
+        slot = slots[i] if some else i
+        a = level_a(state[i], severity[i], condition[i], age[i])
+        u = draw(start, slot)
+        mult_row = mult.row[i] if intervening else -1
+        touch = mult_row >= 0
+        if u >= thinning_limit(bound[a], mult.largest, touch):
+            labour_event[i] = -1  # no move possible: see upper_bounds()
+            if months_in_state[i] < _MAX_MONTHS:
+                months_in_state[i] += 1
+            continue
+        s = state[i]
+        first = _FIRST[s]
+        b = level_b(sex[i], borough[i], skills[i])
+        c = level_c(benefit[i], months_in_state[i], employer[i], size_band, oh)
+        h0 = hazard(first, a, b, c, tables)
+        h1 = hazard(first + 1, a, b, c, tables)
+        h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
+        if touch:
+            h0 *= multiplier(mult.values, mult.columns, first, mult_row)
+            h1 *= multiplier(mult.values, mult.columns, first + 1, mult_row)
+            h2 *= multiplier(mult.values, mult.columns, min(first + 2, _LAST), mult_row)
+        k = pick(u, (h0, h1, h2))
+        if k < 0:
+            labour_event[i] = -1
+            if months_in_state[i] < _MAX_MONTHS:
+                months_in_state[i] += 1
+        else:
+            t = first + k
+            labour_event[i] = t
+            state[i] = _TO[t]
+            months_in_state[i] = 0
 
 
 @njit(cache=True, parallel=True)
-def _labour_everyone(p, employers, tables, bound, mult, key, month):
-    start = counter_start(key, month, 0)
-    for i in prange(p.state.shape[0]):
-        _labour_person(i, i, p, employers, tables, bound, mult, start)
-
-
-@njit(cache=True)
-def _labour_some(p, employers, tables, bound, mult, key, month, slots):
-    start = counter_start(key, month, 0)
-    for k in range(slots.shape[0]):
-        _labour_person(k, slots[k], p, employers, tables, bound, mult, start)
+def _labour_everyone(p, employers, tables, bound, mult, key, month, chunks):
+    for c in prange(chunks):
+        lo, hi = chunk_of(p.state.shape[0], chunks, c)
+        _labour_rows(p, employers, tables, bound, mult, key, month, lo, hi, _NOBODY)
 
 
 def labour_step(
@@ -103,9 +115,10 @@ def labour_step(
     """
     bound = labour_bounds(tables)
     if slots is None:
-        _labour_everyone(p, employers, tables, bound, multipliers, key, month)
+        _labour_everyone(p, employers, tables, bound, multipliers, key, month, chunk_count())
     else:
-        _labour_some(p, employers, tables, bound, multipliers, key, month, np.ascontiguousarray(slots, np.int64))
+        slots = np.ascontiguousarray(slots, np.int64)
+        _labour_rows(p, employers, tables, bound, multipliers, key, month, 0, len(slots), slots)
 
 
 def labour_bounds(tables) -> np.ndarray:

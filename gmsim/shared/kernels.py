@@ -21,17 +21,17 @@ _FIELDS = People._fields
 
 
 @njit(cache=True)
-def could_move(p, i, health_bound, labour_bound, health_largest, labour_largest, health_start, labour_start):
-    """Whether person ``i`` could have a health or labour event this month with multipliers up to those given.
+def could_move(a, slot, health_bound, labour_bound, health_largest, labour_largest, health_start, labour_start):
+    """Whether the person in ``slot`` (first hazard group level ``a``) could have an event this month.
 
-    True where their health or labour number is below the thinning bound of their level (docs/model.md,
-    section 7.1) times the largest multiplier of that process's transitions; anyone else has no event
-    either way. (A health event in either run makes them move; without one their level, and so their
-    labour bound, is the same in both.)
+    That is a health or labour event with multipliers up to those given: true where their health or
+    labour number is below the thinning bound of their level (docs/model.md, section 7.1) times the
+    largest multiplier of that process's transitions; anyone else has no event either way. (A health
+    event in either run makes them move; without one their level, and so their labour bound, is the same
+    in both.)
     """
-    a = level_a(p, i)
-    return draw(health_start, i) < thinning_limit(health_bound[a], health_largest, True) or draw(
-        labour_start, i
+    return draw(health_start, slot) < thinning_limit(health_bound[a], health_largest, True) or draw(
+        labour_start, slot
     ) < thinning_limit(labour_bound[a], labour_largest, True)
 
 
@@ -42,14 +42,16 @@ def may_move(slots, p, health_bound, labour_bound, health_largest, labour_larges
     ``health_largest`` bounds every multiplier of a health transition, ``labour_largest[s]`` those of the
     moves out of labour state ``s``.
     """
+    state, severity, condition, age = p.state, p.severity, p.condition, p.age_months
     out = np.empty(slots.shape[0], dtype=np.int64)
     health_start = counter_start(health_key, month, 0)
     labour_start = counter_start(labour_key, month, 0)
     n = 0
     for k in range(slots.shape[0]):
         i = slots[k]
+        a = level_a(state[i], severity[i], condition[i], age[i])
         if could_move(
-            p, i, health_bound, labour_bound, health_largest, labour_largest[p.state[i]], health_start, labour_start
+            a, i, health_bound, labour_bound, health_largest, labour_largest[state[i]], health_start, labour_start
         ):
             out[n] = i
             n += 1
@@ -63,16 +65,17 @@ def movable(p, health_bound, labour_bound, largest, health_key, labour_key, mont
     ``bits`` is a zeroed bit set (uint64 words) to fill for everyone, or an empty array to look at the
     employed only.
     """
+    state, severity, condition, age, employer = p.state, p.severity, p.condition, p.age_months, p.employer
     health_start = counter_start(health_key, month, 0)
     labour_start = counter_start(labour_key, month, 0)
-    employer = p.employer
     everyone = bits.shape[0] > 0
     out = np.empty(employer.shape[0], dtype=np.int64)
     k = 0
     for i in range(employer.shape[0]):
         if not everyone and employer[i] < 0:
             continue
-        could = could_move(p, i, health_bound, labour_bound, largest, largest, health_start, labour_start)
+        a = level_a(state[i], severity[i], condition[i], age[i])
+        could = could_move(a, i, health_bound, labour_bound, largest, largest, health_start, labour_start)
         if everyone and could:
             set_bit(bits, i, True)
         if could and employer[i] >= 0:
