@@ -434,6 +434,10 @@ def load_mix(path: str | Path) -> MixSpec:
         spec = MixSpec.model_validate(data)
     except ValidationError as err:
         raise ScenarioError([(".".join(str(x) for x in e["loc"]), e["msg"]) for e in err.errors()], str(path)) from None
+    try:  # the base scenario's modules register the interventions it funds, researchers' own among them
+        load_scenario(path.parent / spec.base)
+    except ScenarioError:
+        pass  # reported where the sweep loads it
     problems = [(f"strands.{k}", f"unknown strand {s!r}") for k, s in enumerate(spec.strands) if s not in registered()]
     for key, metric in [("objective", spec.objective)] + [(f"frontier.{k}", m) for k, m in enumerate(spec.frontier)]:
         if metric not in OBJECTIVES:

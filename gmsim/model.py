@@ -218,8 +218,8 @@ class GMModel(mesa.Model):
         with self.population.phase("health_and_work") as (people, slots):
             t, e, key, month = self.tables, self.employers, self.streams.key, self.month
             multipliers = self.hazard_multipliers.for_kernels(slots)
-            health_step(people, e, t.kernel, multipliers, key("health"), month, slots)
-            labour_step(people, e, t.kernel, multipliers, key("labour"), month, slots)
+            health_step(people, e, t, multipliers, key("health"), month, slots)
+            labour_step(people, e, t, multipliers, key("labour"), month, slots)
             benefits_step(people, t.reassessment_rate, key("benefits"), month, slots)
             employer_step(people, e, key("employers"), month, slots)
 

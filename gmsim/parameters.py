@@ -17,7 +17,7 @@ import copy
 import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -321,3 +321,17 @@ class HazardTables:
     def kernel(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(base, group_a, group_b, group_c)``, as :func:`gmsim.dynamics.hazard.hazard` takes them."""
         return (self.base, self.group_a, self.group_b, self.group_c)
+
+    @cached_property
+    def health_bound(self) -> np.ndarray:
+        """The health process's thinning bound by level of the first hazard group (worked out once)."""
+        from .dynamics.health import health_bounds
+
+        return health_bounds(self.kernel)
+
+    @cached_property
+    def labour_bound(self) -> np.ndarray:
+        """The labour process's thinning bound by level of the first hazard group (worked out once)."""
+        from .dynamics.labour import labour_bounds
+
+        return labour_bounds(self.kernel)

@@ -58,7 +58,7 @@ def competing(hazards: dict[str, float]) -> dict[str, float]:
 
 
 def run_labour(people, mult=NO_MULT, month=1, seed=5):
-    labour_step(people, EMPLOYERS, TABLES.kernel, mult, Streams(seed).key("labour"), month)
+    labour_step(people, EMPLOYERS, TABLES, mult, Streams(seed).key("labour"), month)
 
 
 def test_group_tables_reproduce_the_named_parameters():
@@ -277,7 +277,7 @@ def test_health_events_and_their_effects():
     p = make_people(
         N, state=codes.OUT_OF_WORK, severity=codes.MILD, condition=codes.MUSCULOSKELETAL, age_months=30 * 12
     )
-    health_step(p, EMPLOYERS, TABLES.kernel, NO_MULT, Streams(2).key("health"), 1)
+    health_step(p, EMPLOYERS, TABLES, NO_MULT, Streams(2).key("health"), 1)
     lv = dict(state="out_of_work", severity="mild", condition="musculoskeletal", age_band="25-34")
     names = ("onset_mental_health", "onset_musculoskeletal", "onset_other", "health_worsening", "health_recovery")
     probs = competing({t: expected_hazard(t, **lv) for t in names})
@@ -408,8 +408,8 @@ def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_
         s = Streams(4)
         m = mult if slots is None else mult._replace(row=mult.row[slots])  # the rows' own multipliers
         demography_step(q, tables, _entrant_table(), s.key("demography"), 7, slots, n)
-        health_step(q, EMPLOYERS, TABLES.kernel, m, s.key("health"), 7, slots)
-        labour_step(q, EMPLOYERS, TABLES.kernel, m, s.key("labour"), 7, slots)
+        health_step(q, EMPLOYERS, tables, m, s.key("health"), 7, slots)
+        labour_step(q, EMPLOYERS, tables, m, s.key("labour"), 7, slots)
         benefits_step(q, 0.05, s.key("benefits"), 7, slots)
         employer_step(q, EMPLOYERS, s.key("employers"), 7, slots)
 

@@ -113,12 +113,11 @@ def health_step(
 
     Args are those of :func:`gmsim.dynamics.labour.labour_step` (``key``: the ``health`` stream).
     """
-    bound = health_bounds(tables)
     if slots is None:
-        _health_everyone(p, employers, tables, bound, multipliers, key, month, chunk_count())
+        _health_everyone(p, employers, tables.kernel, tables.health_bound, multipliers, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        _health_rows(p, employers, tables, bound, multipliers, key, month, 0, len(slots), slots)
+        _health_rows(p, employers, tables.kernel, tables.health_bound, multipliers, key, month, 0, len(slots), slots)
 
 
 def health_bounds(tables) -> np.ndarray:

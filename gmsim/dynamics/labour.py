@@ -105,7 +105,7 @@ def labour_step(
         p: People arrays (:class:`~gmsim.agents.people.People`): everyone, or just the people of ``slots``.
         employers: Employer arrays (:class:`~gmsim.agents.employers.Employers`): size band and occupational
             health enter the hazards.
-        tables: ``HazardTables.kernel``.
+        tables: The run's :class:`~gmsim.parameters.HazardTables` (hazard tables and thinning bounds).
         multipliers: The interventions' hazard multipliers, a row index for each row of ``p``
             (:class:`~gmsim.dynamics.hazard.Multipliers`).
         key: Key of the ``labour`` stream.
@@ -113,12 +113,11 @@ def labour_step(
         slots: None when ``p`` holds everyone (row ``i`` is slot ``i``); else the slot of each row of ``p``,
             whose random numbers that row draws.
     """
-    bound = labour_bounds(tables)
     if slots is None:
-        _labour_everyone(p, employers, tables, bound, multipliers, key, month, chunk_count())
+        _labour_everyone(p, employers, tables.kernel, tables.labour_bound, multipliers, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        _labour_rows(p, employers, tables, bound, multipliers, key, month, 0, len(slots), slots)
+        _labour_rows(p, employers, tables.kernel, tables.labour_bound, multipliers, key, month, 0, len(slots), slots)
 
 
 def labour_bounds(tables) -> np.ndarray:

@@ -7,15 +7,11 @@ ascending order, integer counts), so that a shared run is bit-identical to the r
 from __future__ import annotations
 
 import numpy as np
-from numba import literal_unroll, njit
+from numba import njit
 
-from ..agents.people import People
 from ..dynamics.hazard import level_a, thinning_limit
 from ..interventions.kernels import has_bit, set_bit
 from ..streams import counter_start, draw
-
-_FIELDS = People._fields
-
 
 # ----- who could have an event this month --------------------------------------------------------------
 
@@ -332,15 +328,6 @@ def gather_differs(a, slots, values, out, differs):
 
 
 # ----- exchanging a run's values with the trunk's: records (rows of 8-byte words) --------------------------
-
-
-@njit(cache=True)
-def pack(records, p):
-    """Write the people arrays ``p``'s values into ``records`` (one pass over everyone, every field)."""
-    for i in range(records.shape[0]):
-        r = records[i]
-        for name in literal_unroll(_FIELDS):
-            r[name] = getattr(p, name)[i]
 
 
 @njit(cache=True)

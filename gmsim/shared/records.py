@@ -1,16 +1,21 @@
 """People held as records: a person's values side by side (an array of structures), for shared runs.
 
 A record keeps a person's values in one cache line or two, so copying a run's scattered people out and
-back costs a few times less than from every field's array. The record type is made from the people
-definition (``People``), so a new person field needs no change here.
+back costs a few times less than from every field's array. The record type, and the compiled pass that
+writes people arrays into records, are made from the people definition (``People``), so a new person
+field needs no change here.
 """
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
+
 import numpy as np
+from numba import njit
 
 from ..agents.people import People
-from .kernels import pack, take_rows
+from .kernels import take_rows
 
 
 def record_dtype(people: People) -> np.dtype:
@@ -28,6 +33,30 @@ def record_dtype(people: People) -> np.dtype:
             "itemsize": -(-at // 8) * 8,
         }
     )
+
+
+@cache
+def _pack_kernel():
+    """The compiled pass writing people arrays into records, one record at a time, field by field.
+
+    Written out from ``People``'s fields (a record's fields set by name compile to plain stores, several
+    times faster than a loop over the fields) and cached like every kernel; its name carries a hash of the
+    fields, so a cached pass is never used for other fields.
+    """
+    fields = People._fields
+    name = "pack_" + hashlib.sha256(" ".join(fields).encode()).hexdigest()[:12]
+    lines = [f"def {name}(records, p):"]
+    lines += [f"    {f} = p.{f}" for f in fields]
+    lines += ["    for i in range(records.shape[0]):", "        r = records[i]"]
+    lines += [f"        r.{f} = {f}[i]" for f in fields]
+    namespace: dict = {"__name__": __name__}
+    exec(compile("\n".join(lines), __file__, "exec"), namespace)  # noqa: S102 - code made from People's fields
+    return njit(cache=True)(namespace[name])
+
+
+def pack(records: np.ndarray, people: People) -> None:
+    """Write ``people``'s values into ``records`` (:func:`as_records`'s type), one pass over everyone."""
+    _pack_kernel()(records, people)
 
 
 def as_records(people: People) -> np.ndarray:

@@ -21,13 +21,11 @@ import numpy as np
 from .. import codes
 from ..agents.employers import Employers
 from ..agents.people import People
-from ..dynamics.health import health_bounds
-from ..dynamics.labour import labour_bounds
 from ..interventions import Intervention, Screen
 from ..interventions.kernels import bit_set, bits_at, count_by_borough, nonzero, within
 from ..population import Population
-from .kernels import by_employer, correct_screen, movable, pack, staff_table
-from .records import fields
+from .kernels import by_employer, correct_screen, movable, staff_table
+from .records import fields, pack
 
 if TYPE_CHECKING:
     from ..model import GMModel
@@ -163,7 +161,7 @@ class Trunk(Population):
 
     def serve(self, branches: list[GMModel], find_movable: bool) -> None:
         """Work out each month what ``branches`` read; with ``find_movable``, everyone who could move."""
-        self.bounds = (health_bounds(self.model.tables.kernel), labour_bounds(self.model.tables.kernel))
+        self.bounds = (self.model.tables.health_bound, self.model.tables.labour_bound)
         self.largest = largest_multiplier(branches)
         self._find_movable = find_movable
         active = [iv for b in branches for iv in b.interventions if not iv.switched_off]
