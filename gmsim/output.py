@@ -7,11 +7,13 @@ a failed or interrupted run never leaves a half-written folder and never damages
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import platform
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -213,16 +215,46 @@ def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float, argv:
     """
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as tmp:
-        (tmp / "summary.json").write_text(json.dumps(summary(model), indent=2))
-        model.results.timeseries().to_csv(tmp / "timeseries.csv", index=False)
-        model.results.monthly().round(4).to_csv(tmp / "monthly.csv")
-        if model.interventions:
-            strands_table(model).to_csv(tmp / "strands.csv", index=False)
-        if model.pathways is not None:
-            model.pathways.table().to_csv(tmp / "pathways.csv.gz", index=False)
-        write_plots(model, tmp / "plots")
+        plots = _start_plots(model, tmp / "plots")
+        _write_tables(model, tmp)
+        _finish_plots(plots, model, tmp / "plots")
         (tmp / "manifest.json").write_text(json.dumps(manifest(model, wall_time_s, argv), indent=2))
     return out_dir
+
+
+def _start_plots(model: GMModel, folder: Path) -> Any:
+    """Draw the plots in a forked process while this one writes the tables, or None.
+
+    Only a process with no other threads forks (a command-line run, not a server or a notebook's kernel;
+    a progress bar's monitor aside), on a platform that has fork.
+    """
+    others = [t for t in threading.enumerate() if t is not threading.current_thread() and t.name != "tqdm_monitor"]
+    if "fork" not in multiprocessing.get_all_start_methods() or others:
+        return None
+    process = multiprocessing.get_context("fork").Process(target=write_plots, args=(model, folder), daemon=True)
+    process.start()
+    return process
+
+
+def _finish_plots(process: Any, model: GMModel, folder: Path) -> None:
+    """Wait for the plots (or draw them here, if they were not started elsewhere or failed there)."""
+    if process is not None:
+        process.join()
+        if process.exitcode == 0:
+            return
+    write_plots(model, folder)
+
+
+def _write_tables(model: GMModel, folder: Path) -> None:
+    """summary.json, timeseries.csv, monthly.csv, strands.csv and pathways.csv.gz."""
+    (folder / "summary.json").write_text(json.dumps(summary(model), indent=2))
+    model.results.timeseries().to_csv(folder / "timeseries.csv", index=False)
+    model.results.monthly().round(4).to_csv(folder / "monthly.csv")
+    if model.interventions:
+        strands_table(model).to_csv(folder / "strands.csv", index=False)
+    if model.pathways is not None:
+        gzip = {"method": "gzip", "compresslevel": 6, "mtime": 0}  # the same bytes for the same run
+        model.pathways.table().to_csv(folder / "pathways.csv.gz", index=False, compression=gzip)
 
 
 def write_plots(model: GMModel, folder: Path) -> None:

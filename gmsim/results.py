@@ -53,19 +53,17 @@ _N_SEV = len(codes.SEVERITIES)
 @njit(cache=True)
 def _tally_chunk(p, lo, hi, month):
     """Counts of the people in rows ``lo .. hi - 1`` of ``p``, as flat arrays (stock, spells, flows, cohort)."""
-    borough, state, severity, condition = p.borough, p.state, p.severity, p.condition
-    benefit, months_in_state, labour_event, health_event = p.benefit, p.months_in_state, p.labour_event, p.health_event
-    exit_event, exit_borough, claim_start, from_work = (
-        p.exit_event,
-        p.exit_borough,
-        p.health_claim_start,
-        p.claim_from_work,
-    )
+    # The rows' own views, read from 0 (a loop from 0 over views compiles to faster code than over lo..hi).
+    borough, state, severity, condition = p.borough[lo:hi], p.state[lo:hi], p.severity[lo:hi], p.condition[lo:hi]
+    benefit, months_in_state = p.benefit[lo:hi], p.months_in_state[lo:hi]
+    labour_event, health_event = p.labour_event[lo:hi], p.health_event[lo:hi]
+    exit_event, exit_borough = p.exit_event[lo:hi], p.exit_borough[lo:hi]
+    claim_start, from_work = p.health_claim_start[lo:hi], p.claim_from_work[lo:hi]
     stock = np.zeros(_N_B * _N_STATES * N_HEALTH, dtype=np.int64)
     spells = np.zeros(_N_B * _N_SPELLS, dtype=np.int64)
     flows = np.zeros(N_FLOWS * _N_B, dtype=np.int64)
     cohort = np.zeros(4, dtype=np.int64)
-    for i in range(lo, hi):
+    for i in range(hi - lo):
         b = borough[i]
         s = state[i]
         stock[(b * _N_STATES + s) * N_HEALTH + _HEALTH[condition[i] * _N_SEV + severity[i]]] += 1

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from .. import codes
 from ..parameters import read_data
@@ -91,6 +92,35 @@ class People(NamedTuple):
         """The people of ``slots`` only (row ``k`` is slot ``slots[k]``), copied."""
         return People(*(a[slots] for a in self))
 
+    def rows(self, slots: np.ndarray) -> Rows:
+        """The people of ``slots`` only, each field gathered when first read (:class:`Rows`)."""
+        return Rows(self, slots)
+
+
+class Rows:
+    """Some people's values, one row each, a field gathered when first read (``rows.state`` is ``people.state[slots]``).
+
+    Args:
+        people: Everyone's arrays.
+        slots: The slots of the people, in the order of the rows.
+    """
+
+    def __init__(self, people: People, slots: np.ndarray) -> None:
+        self._people = people
+        self.slots = slots
+
+    @property
+    def n(self) -> int:
+        """Number of rows."""
+        return len(self.slots)
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        if name.startswith("_") or name not in People._fields:
+            raise AttributeError(f"'Rows' object has no attribute {name!r}")
+        values = getattr(self._people, name)[self.slots]
+        setattr(self, name, values)
+        return values
+
 
 #: The type of each field's array.
 FIELD_TYPES: dict[str, type] = {
@@ -149,10 +179,25 @@ def _choice(rng: np.random.Generator, probs: np.ndarray, size: int) -> np.ndarra
 
 def _rows_choice(rng: np.random.Generator, probs: np.ndarray) -> np.ndarray:
     """One categorical draw per row of a (people, categories) probability matrix."""
-    cum = np.cumsum(probs, axis=1)
-    cum /= cum[:, -1:]
-    u = rng.random(len(probs))[:, None]
-    return (u >= cum).sum(axis=1).astype(np.int8)
+    return _categories(np.ascontiguousarray(probs, dtype=np.float64), rng.random(len(probs)))
+
+
+@njit(cache=True)
+def _categories(probs, u):
+    """Row ``i``'s category: how many of its cumulative shares (divided by their total) are at most ``u[i]``."""
+    n, k = probs.shape
+    out = np.empty(n, dtype=np.int8)
+    cum = np.empty(k)
+    for i in range(n):
+        total = 0.0
+        for j in range(k):
+            total += probs[i, j]
+            cum[j] = total
+        count = 0
+        for j in range(k):
+            count += u[i] >= cum[j] / total
+        out[i] = count
+    return out
 
 
 def borough_shares() -> np.ndarray:

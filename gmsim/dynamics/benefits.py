@@ -26,17 +26,13 @@ _NOBODY = np.zeros(0, dtype=np.int64)
 @njit(cache=True)
 def _benefits_rows(p, key, p_reassess, month, lo, hi, slots):
     """The claims this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
-    state, severity, labour_event = p.state, p.severity, p.labour_event
-    benefit, months_on_benefit, claim_start, from_work = (
-        p.benefit,
-        p.months_on_benefit,
-        p.health_claim_start,
-        p.claim_from_work,
-    )
+    state, severity, labour_event = p.state[lo:hi], p.severity[lo:hi], p.labour_event[lo:hi]
+    benefit, months_on_benefit = p.benefit[lo:hi], p.months_on_benefit[lo:hi]
+    claim_start, from_work = p.health_claim_start[lo:hi], p.claim_from_work[lo:hi]
     start = counter_start(key, month, 0)
     some = slots.shape[0] > 0
-    for i in range(lo, hi):
-        slot = slots[i] if some else i
+    for i in range(hi - lo):
+        slot = slots[i] if some else lo + i
         ev = labour_event[i]
         if state[i] != _OOW:
             benefit[i] = 0

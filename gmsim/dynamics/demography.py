@@ -39,12 +39,13 @@ def _demography_rows(p, mortality, complex_ratio, entrants, entrant, n, key, mon
     their slot).
     """
     s_death, s_borough, s_sex, s_skills, s_severity, s_condition = _starts(key, month)
-    person_id, age_months, sex, borough, skills = p.person_id, p.age_months, p.sex, p.borough, p.skills
-    condition, severity, exit_event, exit_borough = p.condition, p.severity, p.exit_event, p.exit_borough
+    person_id, age_months, sex = p.person_id[lo:hi], p.age_months[lo:hi], p.sex[lo:hi]
+    borough, skills, condition, severity = p.borough[lo:hi], p.skills[lo:hi], p.condition[lo:hi], p.severity[lo:hi]
+    exit_event, exit_borough = p.exit_event[lo:hi], p.exit_borough[lo:hi]
     values = entrant[0]
     some = slots.shape[0] > 0
-    for i in range(lo, hi):
-        slot = slots[i] if some else i
+    for i in range(hi - lo):
+        slot = slots[i] if some else lo + i
         age = age_months[i] + 1
         q = mortality[band_of(age, _AGE_BAND_LOWER)]
         if severity[i] == codes.COMPLEX:
@@ -65,7 +66,7 @@ def _demography_rows(p, mortality, complex_ratio, entrants, entrant, n, key, mon
         severity[i] = sev
         condition[i] = 1 + _categorical(draw(s_condition, slot), entrants[4]) if sev > 0 else 0
         for name in literal_unroll(_ENTRANT_FIELDS):
-            getattr(p, name)[i] = values[name]
+            getattr(p, name)[lo + i] = values[name]
 
 
 @njit(cache=True)

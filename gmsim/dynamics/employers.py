@@ -21,16 +21,16 @@ _NOBODY = np.zeros(0, dtype=np.int64)
 @njit(cache=True)
 def _employers_rows(p, cumulative, key, month, lo, hi, slots):
     """The employer ties this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
-    state, employer = p.state, p.employer
+    state, employer = p.state[lo:hi], p.employer[lo:hi]
     start = counter_start(key, month, 0)
     last = cumulative.shape[0] - 1
     some = slots.shape[0] > 0
-    for i in range(lo, hi):
+    for i in range(hi - lo):
         s = state[i]
         if not (s == _IN_WORK or s == _AT_RISK):
             employer[i] = -1
         elif employer[i] < 0:
-            slot = slots[i] if some else i
+            slot = slots[i] if some else lo + i
             employer[i] = min(np.searchsorted(cumulative, draw(start, slot), side="right"), last)
 
 

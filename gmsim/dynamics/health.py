@@ -43,24 +43,20 @@ _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
 @njit(cache=True)
 def _health_rows(p, employers, tables, bound, mult, key, month, lo, hi, slots):
     """The health events this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
-    state, severity, condition, age, health_event = p.state, p.severity, p.condition, p.age_months, p.health_event
-    sex, borough, skills, benefit, months, employer = (
-        p.sex,
-        p.borough,
-        p.skills,
-        p.benefit,
-        p.months_in_state,
-        p.employer,
-    )
+    # The rows' own views, read from 0 (a loop from 0 over views compiles to faster code than over lo..hi).
+    state, severity, condition = p.state[lo:hi], p.severity[lo:hi], p.condition[lo:hi]
+    age, health_event, sex, borough = p.age_months[lo:hi], p.health_event[lo:hi], p.sex[lo:hi], p.borough[lo:hi]
+    skills, benefit, months, employer = p.skills[lo:hi], p.benefit[lo:hi], p.months_in_state[lo:hi], p.employer[lo:hi]
     size_band, oh = employers.size_band, employers.occupational_health
     start = counter_start(key, month, 0)
     some = slots.shape[0] > 0
     intervening = mult.row.shape[0] > 0
-    for i in range(lo, hi):
-        slot = slots[i] if some else i
+    mult_rows = mult.row[lo:hi]
+    for i in range(hi - lo):
+        slot = slots[i] if some else lo + i
         a = level_a(state[i], severity[i], condition[i], age[i])
         u = draw(start, slot)
-        mult_row = mult.row[i] if intervening else -1
+        mult_row = mult_rows[i] if intervening else -1
         touch = mult_row >= 0
         if u >= thinning_limit(bound[a], mult.largest, touch):
             health_event[i] = -1  # no event possible: see upper_bounds()

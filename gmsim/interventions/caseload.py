@@ -373,7 +373,7 @@ class Caseload:
         if not (places and len(waiting)):
             return
         month, p, iv = self.model.month, self.model.people, self.intervention
-        order = np.lexsort((waiting, self._waited_since, iv.priority(p.take(waiting))))
+        order = np.lexsort((waiting, self._waited_since, iv.priority(p.rows(waiting))))
         start = np.sort(waiting[order[:places]])
         self.set_status(start, SUPPORTED)
         self.records.started_month[start] = month

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from ..agents.people import People
+from ..agents.people import People, Rows
 from ..codes import AFTER, IN_WORK_SUPPORT, SUPPORTED
 from .caseload import Caseload
 from .funding import StrandSpec
@@ -154,8 +154,8 @@ class Intervention:
         """
         return {route: eligible for route in self.routes()}
 
-    def priority(self, people: People) -> np.ndarray:
-        """The start order of the people waiting (one row each of ``people``): lower starts first.
+    def priority(self, people: Rows) -> np.ndarray:
+        """The start order of the people waiting (``people``, one row each): lower starts first.
 
         Default: all equal (then the longest waiting start first).
         """
