@@ -232,9 +232,8 @@ def shared_memory(workers: int, dask: str | None = None) -> int:
 
     :data:`SHARED_MEMORY_SHARE` of this machine's memory, shared among the workers (:data:`SHARED_MEMORY`
     where the machine's memory cannot be read, or the workers are a remote Dask cluster's, whose memory
-    this machine cannot know). Larger groups share each trunk among more runs: at full scale a funded
-    run's share of the trunk is about 4 ms a month in a group of 19, 2 ms in one of 57 (whose trunk also
-    finds everyone who could have an event, :data:`gmsim.shared.MOVABLE_FROM`).
+    this machine cannot know). Larger groups share each trunk among more runs, so each run's share of the
+    trunk's work is smaller (docs/performance.md).
     """
     if dask is not None and dask != "local":
         return SHARED_MEMORY

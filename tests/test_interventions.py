@@ -434,19 +434,10 @@ def _check_review_tracked(rng, n, borough):
     timing = kernels.Timing(float(support), float(after), float(in_work), float(max_wait), p_drop)
     records = kernels.Records(got_status, got_month, *(np.zeros(0, np.int16),) * 3, np.zeros(0, np.int8))
     tracked_in = kernels.Tracked(tracked, status[tracked], status_month[tracked], borough[tracked])
+    eligibility = kernels.Eligibility(eligible, diverged, diverged_eligible)
+    counts = kernels.ReviewCounts(completed, dropped, stocks)
     columns, w, s_, a, iws, was_waiting = kernels.review_tracked(
-        tracked_in,
-        records,
-        leavers,
-        month,
-        timing,
-        key,
-        eligible,
-        diverged,
-        diverged_eligible,
-        completed,
-        dropped,
-        stocks,
+        tracked_in, records, leavers, month, timing, key, eligibility, counts
     )
     kept = columns[0]
     lists = [kept[at] for at in (w, s_, a, iws)]

@@ -24,7 +24,7 @@ from .. import codes
 from ..agents.people import People
 from ..codes import AFTER, IN_WORK_SUPPORT, NEVER, NOT_REFERRED, SUPPORTED, WAITING
 from . import kernels
-from .kernels import FollowUps, Records, Timing, Tracked
+from .kernels import Eligibility, FollowUps, Records, ReviewCounts, Timing, Tracked
 
 if TYPE_CHECKING:
     from .intervention import Intervention
@@ -317,9 +317,13 @@ class Caseload:
         In-work support starts after the labour step of the job-entry month, so it acts from the next month.
         The people done are no longer tracked from next month.
         """
-        completed, dropped_out = (np.zeros(_N_BOROUGHS, dtype=np.int64) for _ in range(2))
-        self._stocks = np.zeros((len(codes.PARTICIPATION), _N_BOROUGHS), dtype=np.int64)
-        eligible = Screen.nobody() if screen is None else screen
+        counts = ReviewCounts(
+            np.zeros(_N_BOROUGHS, dtype=np.int64),
+            np.zeros(_N_BOROUGHS, dtype=np.int64),
+            np.zeros((len(codes.PARTICIPATION), _N_BOROUGHS), dtype=np.int64),
+        )
+        screen = Screen.nobody() if screen is None else screen
+        eligibility = Eligibility(screen.eligible, screen.exceptions, screen.exceptions_eligible)
         columns, waiting, supported, after, in_work, self._was_waiting = kernels.review_tracked(
             self.columns(),
             self.records,
@@ -327,20 +331,17 @@ class Caseload:
             self.model.month,
             timing,
             self.model.streams.key(f"strand.{self.intervention.name}.dropout"),
-            eligible.eligible,
-            eligible.exceptions,
-            eligible.exceptions_eligible,
-            completed,
-            dropped_out,
-            self._stocks,
+            eligibility,
+            counts,
         )
+        self._stocks = counts.stocks
         self._columns = columns
         self.tracked = tracked = columns.slots
         self._waited_since = columns.since[waiting]
         self.waiting, self.supported = tracked[waiting], tracked[supported]
         self.after, self.in_work_support = tracked[after], tracked[in_work]
-        self.add("completed", completed)
-        self.add("dropped_out", dropped_out)
+        self.add("completed", counts.completed)
+        self.add("dropped_out", counts.dropped_out)
 
     def refer(self, screen: Screen, cap: float | None) -> None:
         """Step 4: this month's referrals join the waiting list (at most ``cap`` over the run, in slots)."""

@@ -3,8 +3,8 @@
 Eligibility, referral candidates, counts by borough and the employer-to-staff lookups of the in-work
 strand each need a pass over every person, and the rest of the bookkeeping a pass over the participants.
 Each such pass is one compiled loop with no temporary arrays. The loops are serial, and written without
-branches where they can be: these passes are short and limited by memory, and measured on a 2-core
-machine their parallel versions were no faster. Every kernel gives exactly what the numpy expression it
+branches where they can be: these passes are short and limited by memory (docs/performance.md). Every
+kernel gives exactly what the numpy expression it
 replaces gives: slot lists in ascending order (or in the order of the input slots), and integer counts.
 """
 
@@ -358,6 +358,26 @@ class Timing(NamedTuple):
     dropout_probability: float
 
 
+class Eligibility(NamedTuple):
+    """Who is eligible this month: ``eligible[slot]``, but ``exceptions_eligible[k]`` for the slot ``exceptions[k]``.
+
+    ``exceptions`` are ascending (a population may screen everyone once and give a few people's own
+    eligibility beside it).
+    """
+
+    eligible: np.ndarray
+    exceptions: np.ndarray
+    exceptions_eligible: np.ndarray
+
+
+class ReviewCounts(NamedTuple):
+    """What a month's review adds up, by borough: support completed, waiting list left, stocks by status."""
+
+    completed: np.ndarray
+    dropped_out: np.ndarray
+    stocks: np.ndarray
+
+
 class FollowUps(NamedTuple):
     """The people whose outcomes are due this month (step 7), by the month each follow-up looks back to.
 
@@ -379,39 +399,29 @@ class FollowUps(NamedTuple):
 
 
 @njit(cache=True)
-def review_tracked(
-    tracked,
-    records,
-    leavers,
-    month,
-    timing,
-    dropout_key,
-    eligible,
-    exceptions,
-    exceptions_eligible,
-    completed,
-    dropped_out,
-    stocks,
-):
+def review_tracked(tracked, records, leavers, month, timing, dropout_key, eligibility, counts):
     """Steps 2 and 3 of the lifecycle in one pass over the tracked: support ends, the waiting list is reviewed.
 
     ``tracked`` (:class:`Tracked`) are read in order; status changes are written to them and to ``records``.
     The tracked whose person left the population this month (in ``leavers``, ascending) or whose status
     is none or done are no longer tracked. Of the others, the supported for ``timing.support_months`` move
-    to after-effects (or done if ``timing.after_months`` is 0) and are added by borough to ``completed``;
-    those in after-effects for ``after_months`` and in in-work support for ``in_work_months`` are done (and
-    tracked until next month). A waiting person leaves the list (done, added to ``dropped_out``) if they are
-    no longer eligible, have waited ``max_wait_months``, or their number of the dropout stream
-    (``dropout_key``, this month) is below ``dropout_probability``. Eligibility is ``eligible[slot]``, but
-    ``exceptions_eligible[k]`` for the slot ``exceptions[k]`` (ascending).
+    to after-effects (or done if ``timing.after_months`` is 0) and are added by borough to
+    ``counts.completed``; those in after-effects for ``after_months`` and in in-work support for
+    ``in_work_months`` are done (and tracked until next month). A waiting person leaves the list (done,
+    added to ``counts.dropped_out``) if they are no longer eligible (:class:`Eligibility`), have waited
+    ``max_wait_months``, or their number of the dropout stream (``dropout_key``, this month) is below
+    ``dropout_probability``.
 
-    The waiting, supported and in in-work support afterwards are added by status and borough to ``stocks``.
+    The waiting, supported and in in-work support afterwards are added by status and borough to
+    ``counts.stocks`` (:class:`ReviewCounts`).
 
     Returns:
         The tracked from now on (:class:`Tracked`); the positions among them of those waiting, supported, in
         after-effects and in in-work support; and how many were waiting before the review.
     """
     slots, status_of, since_of, borough_of = tracked
+    eligible, exceptions, exceptions_eligible = eligibility
+    completed, dropped_out, stocks = counts
     m = slots.shape[0]
     out = np.empty(m, dtype=np.int64)
     out_status = np.empty(m, dtype=np.int8)
