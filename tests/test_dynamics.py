@@ -422,3 +422,34 @@ def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_
         assert np.array_equal(b, a[slots]), name
     assert (everyone.labour_event[slots] >= 0).sum() > 100 and (everyone.health_event[slots] >= 0).sum() > 50
     assert (everyone.exit_event[slots] > 0).sum() > 20  # deaths (mortality raised 50-fold) and 65th birthdays
+
+
+def test_the_kernels_keep_no_hold_on_the_arrays_they_step():
+    """Arrays of some people, made afresh each month by shared runs, are freed after every process."""
+    import gc
+    import weakref
+
+    from gmsim.shared import records
+
+    p = make_people(3000, state=codes.OUT_OF_WORK, severity=codes.COMPLEX, condition=1, age_months=64 * 12 + 11)
+    slots = np.arange(0, 3000, 2)
+    s = Streams(3)
+    held = []
+    for process in ("demography", "health", "labour", "benefits", "employers"):
+        some = records.take(records.as_records(p), slots)
+        q = records.fields(some)
+        if process == "demography":
+            demography_step(q, TABLES, _entrant_table(), s.key(process), 7, slots, p.n)
+            assert (q.exit_event > 0).all() and (q.state == codes.INACTIVE).all()  # all turned 65: entrants
+        elif process == "health":
+            health_step(q, EMPLOYERS, TABLES, NO_MULT, s.key(process), 7, slots)
+        elif process == "labour":
+            labour_step(q, EMPLOYERS, TABLES, NO_MULT, s.key(process), 7, slots)
+        elif process == "benefits":
+            benefits_step(q, 0.05, s.key(process), 7, slots)
+        else:
+            employer_step(q, EMPLOYERS, s.key(process), 7, slots)
+        held += [(process, field, weakref.ref(a)) for field, a in zip(q._fields, q, strict=True)]
+        del some, q
+    gc.collect()
+    assert [(process, field) for process, field, ref in held if ref() is not None] == []

@@ -11,6 +11,8 @@ benefit. Each figure's source is given in that file.
 
 from __future__ import annotations
 
+import hashlib
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -164,6 +166,37 @@ ENTRANT: dict[str, int] = {
 DEMOGRAPHIC = ("person_id", "age_months", "sex", "borough", "skills", "exit_event", "exit_borough")
 
 
+def written_out(name: str, params: str, lines: list[str], module: str, path: str):
+    """Compile ``def name(params)`` with body ``lines``, code written out from the people definition.
+
+    Kernels that name every field of ``People`` (or of ``ENTRANT``) are written out from those fields here,
+    so that a new field needs no change to them: a record's or an array's field set by name compiles to
+    plain stores, where a loop over the fields is several times slower in numba (and one over ``getattr``
+    leaks references). The function is cached like every kernel, under ``module`` and the file ``path``;
+    its name carries a hash of its code, so a cached version is never used for other fields.
+    """
+    source = [f"def {name}({params}):", *(f"    {line}" for line in lines)]
+    name_hashed = f"{name}_{hashlib.sha256(chr(10).join(source).encode()).hexdigest()[:12]}"
+    source[0] = f"def {name_hashed}({params}):"
+    namespace: dict = {"__name__": module}
+    exec(compile("\n".join(source), path, "exec"), namespace)  # noqa: S102 - code made from the field names
+    return njit(cache=True)(namespace[name_hashed])
+
+
+@cache
+def _entrants_kernel():
+    lines = ["v = values[0]", "exit_event = p.exit_event"]
+    lines += [f"{f} = p.{f}" for f in ENTRANT]
+    lines += ["for i in range(exit_event.shape[0]):", "    if exit_event[i] > 0:"]
+    lines += [f"        {f}[i] = v.{f}" for f in ENTRANT]
+    return written_out("set_entrants", "p, values", lines, __name__, __file__)
+
+
+def set_entrants(people: People) -> None:
+    """Give this month's entrants (``exit_event`` > 0) the values of ``ENTRANT`` in the fields they do not draw."""
+    _entrants_kernel()(people, _ENTRANT_RECORD)
+
+
 def entrant_record() -> np.ndarray:
     """``ENTRANT`` as an array of one record, fields named and typed as in ``People`` (demography copies it)."""
     names = list(ENTRANT)
@@ -171,6 +204,9 @@ def entrant_record() -> np.ndarray:
     for f in names:
         record[f] = ENTRANT[f]
     return record
+
+
+_ENTRANT_RECORD = entrant_record()
 
 
 def _choice(rng: np.random.Generator, probs: np.ndarray, size: int) -> np.ndarray:

@@ -10,15 +10,14 @@ skills and health drawn from the entrant distributions (``data/population.yaml``
 from __future__ import annotations
 
 import numpy as np
-from numba import literal_unroll, njit, prange
+from numba import njit, prange
 
 from .. import codes
-from ..agents.people import ENTRANT, MAX_AGE_MONTHS, MIN_AGE_MONTHS, entrant_record
+from ..agents.people import MAX_AGE_MONTHS, MIN_AGE_MONTHS, set_entrants
 from ..streams import counter_start, draw
 from .hazard import band_of, chunk_count, chunk_of
 
 _AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
-_ENTRANT_FIELDS = tuple(ENTRANT)
 _NOBODY = np.zeros(0, dtype=np.int64)
 
 
@@ -31,10 +30,9 @@ def _categorical(u: float, cumulative: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _demography_rows(p, mortality, complex_ratio, entrants, entrant, n, key, month, lo, hi, slots):
+def _demography_rows(p, mortality, complex_ratio, entrants, n, key, month, lo, hi, slots):
     """Rows ``lo .. hi - 1``'s month of ageing, exit and entry (row ``k``'s slot is ``slots[k]``, or ``k``).
 
-    ``entrant``: one record (an array of one) of the values an entrant starts with in the fields not drawn here;
     ``n``: the number of slots in the population (an entrant's person id is made from the month, ``n`` and
     their slot).
     """
@@ -42,7 +40,6 @@ def _demography_rows(p, mortality, complex_ratio, entrants, entrant, n, key, mon
     person_id, age_months, sex = p.person_id[lo:hi], p.age_months[lo:hi], p.sex[lo:hi]
     borough, skills, condition, severity = p.borough[lo:hi], p.skills[lo:hi], p.condition[lo:hi], p.severity[lo:hi]
     exit_event, exit_borough = p.exit_event[lo:hi], p.exit_borough[lo:hi]
-    values = entrant[0]
     some = slots.shape[0] > 0
     for i in range(hi - lo):
         slot = slots[i] if some else lo + i
@@ -65,8 +62,6 @@ def _demography_rows(p, mortality, complex_ratio, entrants, entrant, n, key, mon
         sev = _categorical(draw(s_severity, slot), entrants[3])
         severity[i] = sev
         condition[i] = 1 + _categorical(draw(s_condition, slot), entrants[4]) if sev > 0 else 0
-        for name in literal_unroll(_ENTRANT_FIELDS):
-            getattr(p, name)[lo + i] = values[name]
 
 
 @njit(cache=True)
@@ -82,14 +77,11 @@ def _starts(key, month):
 
 
 @njit(cache=True, parallel=True)
-def _demography_everyone(p, mortality, complex_ratio, entrants, entrant, key, month, chunks):
+def _demography_everyone(p, mortality, complex_ratio, entrants, key, month, chunks):
     n = p.state.shape[0]
     for c in prange(chunks):
         lo, hi = chunk_of(n, chunks, c)
-        _demography_rows(p, mortality, complex_ratio, entrants, entrant, n, key, month, lo, hi, _NOBODY)
-
-
-_ENTRANT = entrant_record()
+        _demography_rows(p, mortality, complex_ratio, entrants, n, key, month, lo, hi, _NOBODY)
 
 
 def demography_step(
@@ -112,8 +104,9 @@ def demography_step(
     """
     mortality, ratio = tables.monthly_mortality, tables.mortality_complex_ratio
     if slots is None:
-        _demography_everyone(p, mortality, ratio, entrants, _ENTRANT, key, month, chunk_count())
+        _demography_everyone(p, mortality, ratio, entrants, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
         n = p.state.shape[0] if n is None else n
-        _demography_rows(p, mortality, ratio, entrants, _ENTRANT, n, key, month, 0, len(slots), slots)
+        _demography_rows(p, mortality, ratio, entrants, n, key, month, 0, len(slots), slots)
+    set_entrants(p)  # the fields an entrant does not draw

@@ -2,19 +2,17 @@
 
 A record keeps a person's values in one cache line or two, so copying a run's scattered people out and
 back costs a few times less than from every field's array. The record type, and the compiled pass that
-writes people arrays into records, are made from the people definition (``People``), so a new person
-field needs no change here.
+writes people arrays into records (``agents.people.written_out``), are made from the people definition
+(``People``), so a new person field needs no change here.
 """
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 
 import numpy as np
-from numba import njit
 
-from ..agents.people import People
+from ..agents.people import People, written_out
 from .kernels import take_rows
 
 
@@ -37,21 +35,12 @@ def record_dtype(people: People) -> np.dtype:
 
 @cache
 def _pack_kernel():
-    """The compiled pass writing people arrays into records, one record at a time, field by field.
-
-    Written out from ``People``'s fields (a record's fields set by name compile to plain stores, several
-    times faster than a loop over the fields) and cached like every kernel; its name carries a hash of the
-    fields, so a cached pass is never used for other fields.
-    """
+    """The compiled pass writing people arrays into records, one record at a time, field by field."""
     fields = People._fields
-    name = "pack_" + hashlib.sha256(" ".join(fields).encode()).hexdigest()[:12]
-    lines = [f"def {name}(records, p):"]
-    lines += [f"    {f} = p.{f}" for f in fields]
-    lines += ["    for i in range(records.shape[0]):", "        r = records[i]"]
-    lines += [f"        r.{f} = {f}[i]" for f in fields]
-    namespace: dict = {"__name__": __name__}
-    exec(compile("\n".join(lines), __file__, "exec"), namespace)  # noqa: S102 - code made from People's fields
-    return njit(cache=True)(namespace[name])
+    lines = [f"{f} = p.{f}" for f in fields]
+    lines += ["for i in range(records.shape[0]):", "    r = records[i]"]
+    lines += [f"    r.{f} = {f}[i]" for f in fields]
+    return written_out("pack", "records, p", lines, __name__, __file__)
 
 
 def pack(records: np.ndarray, people: People) -> None:
