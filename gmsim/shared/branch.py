@@ -83,6 +83,7 @@ class Branch(Population):
         self.own: People | None = None
         self.trunk_values: People | None = None
         self._delta: tuple[np.ndarray, ...] = ()  # this month's counts less the trunk's (stock, spells, flows, cohort)
+        self._month: tuple | None = None  # this month's own people and their values, from intervene to record
 
     def count(self, results: Results, month: int) -> None:
         """The trunk's tally, with this run's own people's counts in place of the trunk's."""
@@ -251,6 +252,7 @@ class BranchArrays(Branch):
             put_where(a, own, v, where)
         keep = np.flatnonzero(differ.any(axis=0))  # indices, not a mask: much faster to take with
         self.diverged, self._values, self._differ = own[keep], mine.take(keep), differ.take(keep, axis=1)
+        self._month = None
 
     def own_values(self) -> People:
         """The diverged people's own values (one row each, in the order of ``diverged``)."""
@@ -312,6 +314,7 @@ class BranchRecords(Branch):
         put_rows(rec.words(self.trunk.records), own, rec.words(theirs), differ)
         keep = np.flatnonzero(differ)
         self.diverged, self._values = own[keep], rec.take(gathered, keep)
+        self._month = None
 
     def own_values(self) -> People:
         """The diverged people's own values (one row each, in the order of ``diverged``)."""
