@@ -85,6 +85,47 @@ class Branch(Population):
         self._delta: tuple[np.ndarray, ...] = ()  # this month's counts less the trunk's (stock, spells, flows, cohort)
         self._month: tuple | None = None  # this month's own people and their values, from intervene to record
 
+    @contextmanager
+    def phase(self, name: str) -> Iterator[tuple[People, np.ndarray | None]]:
+        """Demography of the diverged, health and work of the own people; the rest with their values swapped in.
+
+        Around them: after demography the diverged people's values are swapped in; after the interventions
+        this month's own people are chosen and the trunk's values swapped back; after health and work the
+        own people's values that differ from the trunk's are written in, and after the record written back.
+        """
+        if name == "demography":
+            yield self.own_values(), self.diverged
+            self._swap_in()
+        elif name == "health_and_work":
+            yield self._own_month()
+            self._write_in()
+        else:
+            yield self.people, None
+            if name == "intervene":
+                self._choose_own()
+            elif name == "record":
+                self._write_back()
+
+    def own_values(self) -> People:
+        """The diverged people's own values (one row each, in the order of ``diverged``)."""
+        raise NotImplementedError
+
+    def _own_month(self) -> tuple[People, np.ndarray]:
+        """This month's own people's values (one row each) and their slots."""
+        raise NotImplementedError
+
+    def _swap_in(self) -> None:
+        raise NotImplementedError
+
+    def _choose_own(self) -> None:
+        raise NotImplementedError
+
+    def _write_in(self) -> None:
+        raise NotImplementedError
+
+    def _write_back(self) -> None:
+        raise NotImplementedError
+
     def count(self, results: Results, month: int) -> None:
         """The trunk's tally, with this run's own people's counts in place of the trunk's."""
         results.record_shared(self.trunk.model.results, month, self._delta)
@@ -182,22 +223,9 @@ class BranchArrays(Branch):
         self._values = self.people.take(empty)  # the diverged people's own values
         self._differ = np.zeros((len(People._fields), 0), dtype=np.bool_)  # which of them differ (field, person)
 
-    @contextmanager
-    def phase(self, name: str) -> Iterator[tuple[People, np.ndarray | None]]:
-        """Demography of the diverged; health and work of the own people; the rest with values swapped in."""
-        if name == "demography":
-            yield self._values, self.diverged
-            self._swap_in()
-        elif name == "health_and_work":
-            own, mine = self._month[:2]
-            yield mine, own
-            self._write_in()
-        else:
-            yield self.people, None
-            if name == "intervene":
-                self._choose_own()
-            elif name == "record":
-                self._write_back()
+    def _own_month(self) -> tuple[People, np.ndarray]:
+        own, mine = self._month[:2]
+        return mine, own
 
     def _swap_in(self) -> None:
         # Ageing is the same in both runs, and this month's exit events are compared; a person who left in
@@ -266,22 +294,9 @@ class BranchRecords(Branch):
         super().__init__(trunk)
         self._values = trunk.records[:0].copy()  # the diverged people's own records
 
-    @contextmanager
-    def phase(self, name: str) -> Iterator[tuple[People, np.ndarray | None]]:
-        """Demography of the diverged; health and work of the own people; the rest with records swapped in."""
-        if name == "demography":
-            yield rec.fields(self._values), self.diverged
-            self._swap_in()
-        elif name == "health_and_work":
-            own, gathered = self._month
-            yield rec.fields(gathered), own
-            self._write_in()
-        else:
-            yield self.people, None
-            if name == "intervene":
-                self._choose_own()
-            elif name == "record":
-                self._write_back()
+    def _own_month(self) -> tuple[People, np.ndarray]:
+        own, gathered = self._month
+        return rec.fields(gathered), own
 
     def _swap_in(self) -> None:
         values = self._values
