@@ -102,6 +102,17 @@ class GMModel(mesa.Model):
         1781000.0
     """
 
+    # Mesa 3.5 gives models a ``scenario`` of its own, and writes ``scenario.model`` when it is set; a
+    # GMModel's scenario is a gmsim Scenario (frozen), kept here.
+    @property
+    def scenario(self) -> Scenario:
+        """The scenario, with overrides applied."""
+        return self._gmsim_scenario
+
+    @scenario.setter
+    def scenario(self, scenario: Any) -> None:
+        self._gmsim_scenario = scenario
+
     def __init__(
         self,
         scenario: Scenario | str | Path | None = None,
