@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from .folders import output_folder_problem
 from .scenario import COMMAND_LINE, ScenarioError, load_scenario
 
 DEFAULT_SCENARIO = Path("scenarios") / "baseline.yaml"
@@ -40,20 +41,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--scale", type=float, help="share of the 1,781,000 people simulated (overrides the scenario)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or report on the terminal")
     return p
-
-
-def _check_out_dir(out: Path) -> str | None:
-    """Why ``out`` cannot take a results folder, or None."""
-    if out.exists() and not out.is_dir():
-        return f"--out: {str(out)!r} is a file; expected a folder (it is replaced whole)"
-    parent = out.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        return f"--out: {str(parent)!r} is a file; expected a folder path"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return f"--out: cannot write in {str(parent)!r}; expected a writable folder"
-    return None
 
 
 def _ensemble_parser(kind: str) -> argparse.ArgumentParser:
@@ -126,7 +113,7 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
         print(str(err), file=sys.stderr)
         return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else Path("results") / name[:120]
-    problem = _check_out_dir(out)
+    problem = output_folder_problem(out, kind)
     if problem:
         print(f"gmsim {kind}: {COMMAND_LINE}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -231,7 +218,7 @@ def _dashboard_main(argv: list[str]) -> int:
     except DashboardError as err:
         return bad(f"--scenarios: {err.messages[0]}")
     out = Path(args.out) if args.out else Path("results") / "dashboard"
-    problem = _check_out_dir(out)
+    problem = output_folder_problem(out, "store")
     if problem:
         return bad(problem)
     try:
@@ -273,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         print(str(err), file=sys.stderr)
         return EXIT_BAD_INPUT
     out = Path(args.out) if args.out else Path("results") / scenario.name
-    problem = _check_out_dir(out)
+    problem = output_folder_problem(out, "run")
     if problem:
         print(f"gmsim: {COMMAND_LINE}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT

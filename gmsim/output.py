@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing
-import os
 import platform
-import shutil
 import sys
-import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -25,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, codes
+from .folders import OutputFolderError, atomic_folder, output_folder_problem
 from .interventions import COUNTERS, STOCK_COUNTERS
 from .model import STOCK_KEYS, GMModel
 from .targets import load_targets
@@ -175,32 +171,6 @@ def manifest(model: GMModel, wall_time_s: float, argv: list[str] | None = None) 
     }
 
 
-@contextmanager
-def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``target`` only if the block finishes without error."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    old = None
-    if target.exists():
-        old = target.parent / f".{target.name}.old-{os.getpid()}"
-        os.replace(target, old)
-    try:
-        os.replace(tmp, target)
-    except BaseException:
-        if old is not None:
-            os.replace(old, target)
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float, argv: list[str] | None = None) -> Path:
     """Write summary.json, timeseries.csv, monthly.csv, manifest.json and plots/ into ``out_dir``.
 
@@ -212,8 +182,15 @@ def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float, argv:
 
     Returns:
         The folder written.
+
+    Raises:
+        OutputFolderError: If ``out_dir`` holds files gmsim did not write, or cannot be replaced whole
+            (:func:`output_folder_problem`); nothing is written.
     """
     out_dir = Path(out_dir)
+    problem = output_folder_problem(out_dir, "run")
+    if problem:
+        raise OutputFolderError(problem)
     with atomic_folder(out_dir) as tmp:
         plots = _start_plots(model, tmp / "plots")
         _write_tables(model, tmp)

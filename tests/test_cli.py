@@ -146,3 +146,45 @@ def test_interrupted_run_writes_nothing(tmp_path, monkeypatch):
     out = tmp_path / "res"
     assert cli.main(["--scale", "0.001", "--out", str(out), "--quiet"]) == 130
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_holding_other_files_is_refused_before_anything_is_simulated(tmp_path):
+    """Issue 21, item 1: ``--out`` deleted a user's unrelated files; compare and sweep replaced plots/."""
+    k = tmp_path / "k"
+    (k / "sub").mkdir(parents=True)
+    (k / "notes.txt").write_text("notes")
+    (k / "sub" / "data.csv").write_text("y")
+    for args in (
+        ["scenarios/baseline.yaml", "--scale", "0.02", "--months", "12"],
+        ["compare", "scenarios/baseline.yaml", "scenarios/in_work.yaml", "--runs", "1", "--scale", "0.002"],
+        ["sweep", "scenarios/funding_mix.yaml", "--runs", "1", "--scale", "0.002", "--months", "2"],
+    ):
+        r = run(*args, "--out", str(k), "--quiet")
+        assert r.returncode == 2, r.stderr
+        assert "holds files gmsim did not write (notes.txt, sub)" in r.stderr and len(r.stderr.splitlines()) == 1
+        assert (k / "notes.txt").read_text() == "notes" and (k / "sub" / "data.csv").read_text() == "y"
+        assert sorted(p.name for p in k.iterdir()) == ["notes.txt", "sub"]
+    mine = tmp_path / "plots_of_mine"
+    (mine / "plots").mkdir(parents=True)
+    (mine / "plots" / "draft.txt").write_text("mine")
+    r = run("compare", "scenarios/baseline.yaml", "scenarios/in_work.yaml", "--out", str(mine), "--quiet")
+    assert r.returncode == 2 and "plots/draft.txt" in r.stderr
+
+
+def test_a_gmsim_results_folder_is_replaced_and_an_empty_one_filled(tmp_path):
+    out = tmp_path / "res"
+    out.mkdir()
+    assert cli.main(["--scale", "0.001", "--months", "2", "--out", str(out), "--quiet"]) == 0
+    assert cli.main(["--scale", "0.001", "--months", "3", "--out", str(out), "--quiet"]) == 0
+    assert json.loads((out / "summary.json").read_text())["months"] == 3
+
+
+def test_the_current_folder_cannot_be_a_run_s_results_folder(tmp_path):
+    """Issue 21, item 4: ``--out .`` failed after the whole simulation (EBUSY) and left a partial folder."""
+    here = tmp_path / "here"
+    here.mkdir()
+    r = run(str(ROOT / "scenarios" / "baseline.yaml"), "--scale", "0.02", "--months", "120", "--out", ".", cwd=here)
+    assert r.returncode == 2 and "the current folder" in r.stderr and len(r.stderr.splitlines()) == 1
+    assert list(here.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["here"]
+    r = run(str(ROOT / "scenarios" / "baseline.yaml"), "--out", "/", cwd=here)
+    assert r.returncode == 2 and "--out" in r.stderr
