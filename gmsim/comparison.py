@@ -233,7 +233,7 @@ def run_ensemble(
     paths = execute(tasks, store, workers=workers, dask=dask, progress=progress, on_progress=on_progress)
     records: dict[str, list[dict[str, Any]]] = {s.name: [] for s in scenarios}
     for task, path in zip(tasks, paths, strict=True):
-        records[task.scenario.name].append(load_record(path))
+        records[task.scenario.name].append(load_record(path, task.key))
     return records
 
 

@@ -9,9 +9,11 @@ every scenario.
 
 Each finished run is written at once to ``<store>/<key>.npz``, where the key hashes the scenario's
 content, the replicate, the seed, whether parameters were drawn, and the code and data of this gmsim
-(so a changed scenario or code version never reuses stale results). Re-running skips finished runs;
-stopping with Ctrl-C loses nothing that had finished. Runs go to local processes
-(``concurrent.futures.ProcessPoolExecutor``) or to a Dask cluster through Dask's standard executor
+(so a changed scenario or code version never reuses stale results). The record's ``meta`` holds that key
+and a checksum of its numbers. Re-running skips finished runs, after checking each: one that is damaged,
+changed or another run's record is recomputed with a one-line warning. Stopping with Ctrl-C loses nothing
+that had finished, and workers end with the process that started them, even one killed outright. Runs go
+to local processes (``concurrent.futures.ProcessPoolExecutor``) or to a Dask cluster through Dask's standard executor
 interface (``Client.get_executor()``); results are bit-identical whatever the executor.
 
 Runs of one replicate that differ only in their interventions (a sweep's mixes and its baseline, say) go
@@ -29,7 +31,9 @@ import json
 import multiprocessing
 import os
 import signal
+import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -189,6 +193,10 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
         record["meta"] = np.array(
             json.dumps(
                 {
+                    "key": task.key,
+                    "checksum": record_checksum(record),
+                    "code": code_hash(),
+                    "draws_on": task.draws,
                     "scenario": task.scenario.name,
                     "scenario_hash": task.scenario.content_hash(),
                     "replicate": task.replicate,
@@ -299,27 +307,81 @@ def run_record(model: Any) -> dict[str, np.ndarray]:
     return out
 
 
-def load_record(path: str | Path) -> dict[str, Any]:
-    """Read a run's record back: arrays plus ``meta`` (a dict)."""
-    with np.load(path) as f:
-        rec = {k: f[k] for k in f.files}
-    rec["meta"] = json.loads(str(rec["meta"]))
+def record_checksum(arrays: dict[str, np.ndarray]) -> str:
+    """SHA-256 of a record's arrays (names, types, shapes and values; ``meta`` left out)."""
+    h = hashlib.sha256()
+    for name in sorted(k for k in arrays if k != "meta"):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(json.dumps([name, a.dtype.str, a.shape]).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+class RecordError(ValueError):
+    """A stored run that cannot be used: unreadable, changed since written, or another run's record."""
+
+
+def load_record(path: str | Path, key: str | None = None) -> dict[str, Any]:
+    """Read a run's record back, checked: arrays plus ``meta`` (a dict).
+
+    Args:
+        path: The record's file.
+        key: The run it must be (:attr:`Task.key`); None to accept any run.
+
+    Raises:
+        RecordError: The file is empty or unreadable, its numbers do not match the checksum written with
+            them, or it is the record of another run than ``key``. The message starts with the path.
+    """
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise RecordError(f"{path}: the file is empty")
+        with np.load(path, allow_pickle=False) as f:
+            rec = {k: f[k] for k in f.files}
+        meta = json.loads(str(rec["meta"]))
+    except RecordError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+        raise RecordError(f"{path}: not a readable run record ({type(e).__name__})") from e
+    if not isinstance(meta, dict) or "checksum" not in meta:
+        raise RecordError(f"{path}: a run record without a checksum (written by an older gmsim)")
+    if meta["checksum"] != record_checksum(rec):
+        raise RecordError(f"{path}: its numbers do not match their checksum (the file was changed)")
+    if key is not None and meta.get("key") != key:
+        raise RecordError(f"{path}: it holds another run ({meta.get('key')})")
+    rec["meta"] = meta
     return rec
 
 
-def _init_worker() -> None:
-    """Set up a worker process: default signals, one numba thread, reuse of starting populations.
+def _usable(path: Path, key: str) -> bool:
+    """Whether a stored run can be reused; a damaged or mismatched one is removed, with a warning."""
+    if not path.exists():
+        return False
+    try:
+        load_record(path, key)
+        return True
+    except RecordError as e:
+        print(f"gmsim: {e}; recomputing it", file=sys.stderr, flush=True)
+        path.unlink(missing_ok=True)
+        return False
+
+
+def _init_worker(parent: int | None = None) -> None:
+    """Set up a worker process: default signals, death with its parent, one numba thread, reuse of populations.
 
     The processes are the parallelism, so each has one numba thread. Tasks come replicate by replicate, so
     a worker's next run usually has the same seed and can copy the starting population it synthesised last.
     A worker forked from a server (the dashboard) would otherwise inherit the server's signal handlers
-    and outlive it.
+    and outlive it; a worker whose parent ``parent`` is killed outright (SIGKILL, so that it could not stop
+    its pool) ends too, rather than hold its memory forever.
     """
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
     except ValueError:  # not the main thread (a Dask worker): its own process manager handles signals
         pass
+    if parent is not None:
+        _die_with(parent)
     from . import model
 
     model.KEEP_POPULATIONS = 2
@@ -329,6 +391,30 @@ def _init_worker() -> None:
         numba.set_num_threads(1)
     except Exception:  # noqa: BLE001 - a worker without numba threads still runs correctly
         pass
+
+
+def _die_with(parent: int) -> None:
+    """End this process when ``parent`` ends: Linux's parent-death signal, else a thread watching the parent."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, signal.SIGTERM, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+                if os.getppid() != parent:  # it died before the signal was asked for
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import threading
+    import time
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="gmsim-parent-watch", daemon=True).start()
 
 
 def _process_context() -> multiprocessing.context.BaseContext:
@@ -401,7 +487,7 @@ def execute(
     store.mkdir(parents=True, exist_ok=True)
     tasks = list(tasks)
     paths = [store / f"{t.key}.npz" for t in tasks]
-    todo = [t for t, p in zip(tasks, paths, strict=True) if not p.exists()]
+    todo = [t for t, p in zip(tasks, paths, strict=True) if not _usable(p, t.key)]
     workers = workers or os.cpu_count() or 1
     done = len(tasks) - len(todo)
     if on_progress:
@@ -420,7 +506,10 @@ def execute(
             dask_exec.executor
             if dask_exec
             else ProcessPoolExecutor(
-                max_workers=min(workers, len(todo)), initializer=_init_worker, mp_context=_process_context()
+                max_workers=min(workers, len(todo)),
+                initializer=_init_worker,
+                initargs=(os.getpid(),),
+                mp_context=_process_context(),
             )
         )
         try:

@@ -1,0 +1,153 @@
+"""The run store: every stored run is checked before it is reused, and a damaged one is recomputed."""
+
+import io
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gmsim.ensemble import Task, execute, load_record
+from gmsim.scenario import load_scenario
+
+SC = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def _tasks(runs=3):
+    scenario = load_scenario(SC / "baseline.yaml").with_overrides(scale=0.004, months=6)
+    return [Task(scenario, r, 1, False) for r in range(runs)]
+
+
+def _arrays(path):
+    rec = load_record(path)
+    return {k: v for k, v in rec.items() if k != "meta"}
+
+
+def _same(a, b):
+    return a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory):
+    """A store of three finished runs, and each run's arrays."""
+    store = tmp_path_factory.mktemp("store")
+    paths = execute(_tasks(), store, workers=1, progress=False)
+    return store, paths, [_arrays(p) for p in paths]
+
+
+def _damage(path, how, other=None):
+    if how == "truncated":
+        os.truncate(path, 1000)
+    elif how == "empty":
+        path.write_bytes(b"")
+    elif how == "another run's record":
+        shutil.copyfile(other, path)
+    elif how == "edited numbers":
+        with np.load(path) as f:
+            rec = {k: f[k] for k in f.files}
+        rec["employed"] = rec["employed"] + 1.0
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **rec)
+        path.write_bytes(buffer.getvalue())
+    elif how == "not a record":
+        path.write_text("hello")
+
+
+@pytest.mark.parametrize("how", ["truncated", "empty", "another run's record", "edited numbers", "not a record"])
+def test_a_damaged_or_mismatched_run_is_recomputed_with_a_one_line_warning(stored, tmp_path, capfd, how):
+    store, paths, arrays = stored
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    copied = [copy / p.name for p in paths]
+    untouched = {p: p.stat().st_mtime_ns for p in (copied[0], copied[2])}
+    _damage(copied[1], how, other=copied[0])
+    capfd.readouterr()
+
+    again = execute(_tasks(), copy, workers=1, progress=False)
+
+    assert again == copied
+    err = capfd.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith(f"gmsim: {copied[1]}: ") and err[0].endswith("; recomputing it")
+    assert _same(_arrays(copied[1]), arrays[1])
+    assert all(p.stat().st_mtime_ns == t for p, t in untouched.items())
+    assert not list(copy.glob(".partial-*"))
+
+
+def test_each_record_carries_its_key_code_and_checksum(stored):
+    _, paths, _ = stored
+    tasks = _tasks()
+    meta = load_record(paths[2])["meta"]
+    assert meta["key"] == tasks[2].key
+    assert meta["replicate"] == 2 and meta["seed"] == 1 and meta["draws_on"] is False
+    assert len(meta["code"]) == 64 and len(meta["checksum"]) == 64
+
+
+def test_reading_a_damaged_record_names_the_file(stored, tmp_path):
+    _, paths, _ = stored
+    bad = tmp_path / paths[0].name
+    shutil.copyfile(paths[0], bad)
+    _damage(bad, "edited numbers")
+    with pytest.raises(ValueError, match=f"{bad}: .*checksum"):
+        load_record(bad)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux's")
+def test_workers_die_with_their_parent(tmp_path):
+    """A sweep killed with SIGKILL leaves no worker behind (they would hold their memory forever)."""
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys\n"
+        "from gmsim.ensemble import Task, execute\n"
+        "from gmsim.scenario import load_scenario\n"
+        f"s = load_scenario({str(SC / 'baseline.yaml')!r}).with_overrides(scale=0.05, months=600)\n"
+        f"execute([Task(s, r, 1, False) for r in range(4)], {str(tmp_path / 'store')!r}, workers=2, progress=False)\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], start_new_session=True)
+    children = []
+    try:
+        for _ in range(600):
+            time.sleep(0.1)
+            children = _children(parent.pid)
+            if len(children) >= 2:
+                break
+        assert len(children) >= 2, "the workers never started"
+        os.kill(parent.pid, signal.SIGKILL)
+        parent.wait()
+        for _ in range(100):
+            alive = [c for c in children if _alive(c)]
+            if not alive:
+                break
+            time.sleep(0.1)
+        assert not alive, f"workers {alive} outlived their parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for c in children:
+            if _alive(c):
+                os.kill(c, signal.SIGKILL)
+
+
+def _children(pid):
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
