@@ -170,7 +170,12 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
             os.replace(item, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    warning = comparison.few_runs_warning(args.runs)
+    if warning:
+        print(f"gmsim {kind}: {warning}", file=sys.stderr)
     if not args.quiet:
+        for line in report.terminal_lines(result):
+            print(line)
         runs = len(list((out / "runs").glob("*.npz")))
         print(f"{name}: {runs} runs in {out / 'runs'}; report: {out / 'report.html'}")
     return 0

@@ -143,8 +143,9 @@ def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str
         "net_present_value_gbp": pv_benefit - pv_spend,
         # Ratios are recomputed from the replicates' means in impacts_from (a ratio of means).
         "benefit_cost_ratio": pv_benefit / pv_spend if pv_spend > 0 else math.nan,
-        "cost_per_extra_person_in_work": spend / extra_end if extra_end != 0 else math.nan,
-        "cost_per_extra_person_year_in_work": spend / extra_years if extra_years != 0 else math.nan,
+        # A cost per outcome is defined only where the outcome rose.
+        "cost_per_extra_person_in_work": spend / extra_end if extra_end > 0 else math.nan,
+        "cost_per_extra_person_year_in_work": spend / extra_years if extra_years > 0 else math.nan,
     }
     rows.extend((metric, GM, ALL, value) for metric, value in money_rows.items())
     return rows
@@ -249,38 +250,83 @@ def impacts_from(records: dict[str, list[dict[str, Any]]], comparator: str) -> t
     groups = replicates.groupby(["scenario", "metric", "borough", "strand"], sort=False)["value"]
     summary = groups.apply(lambda v: pd.Series(summarise(v.to_numpy()))).unstack().reset_index()
     summary["runs"] = summary["runs"].astype(int)
-    # Ratios: the ratio of the replicates' means (a replicate with no gain does not drop out), with a
-    # bootstrap interval over replicates and the percentile range of the per-replicate ratios.
+    # A strand's counts cannot be negative: their intervals stop at zero.
+    counts = summary.metric.isin(STRAND_METRICS) & (summary.strand != ALL)
+    summary.loc[counts, "low"] = summary.loc[counts, "low"].clip(lower=0.0)
+    summary["note"] = ""
+    # Ratios: the ratio of the replicates' means (a replicate with no gain does not drop out), with
+    # Fieller's interval; the percentile range stays that of the per-replicate ratios.
     gm = replicates[(replicates.borough == GM) & (replicates.strand == ALL)]
-    for ratio, (num, den) in RATIOS.items():
+    for ratio, (num, den, den_words) in RATIOS.items():
         for name in records:
             a = gm[(gm.scenario == name) & (gm.metric == num)].sort_values("replicate")["value"].to_numpy()
             b = gm[(gm.scenario == name) & (gm.metric == den)].sort_values("replicate")["value"].to_numpy()
             row = (summary.scenario == name) & (summary.metric == ratio) & (summary.borough == GM)
-            summary.loc[row, ["mean", "low", "high", "runs"]] = _ratio_of_means(a, b)
+            r = ratio_interval(a, b, den_words)
+            summary.loc[row, ["mean", "low", "high", "runs"]] = r["mean"], r["low"], r["high"], r["runs"]
+            summary.loc[row, "note"] = r["note"]
     return replicates, summary
 
 
+#: Each ratio's numerator and denominator metrics, and the denominator in words.
 RATIOS = {
-    "benefit_cost_ratio": ("pv_fiscal_benefit_gbp", "pv_spend_gbp"),
-    "cost_per_extra_person_in_work": ("spend_gbp", "extra_people_in_work_end"),
-    "cost_per_extra_person_year_in_work": ("spend_gbp", "extra_person_years_in_work"),
+    "benefit_cost_ratio": ("pv_fiscal_benefit_gbp", "pv_spend_gbp", "the extra spend"),
+    "cost_per_extra_person_in_work": ("spend_gbp", "extra_people_in_work_end", "the extra people in work at the end"),
+    "cost_per_extra_person_year_in_work": ("spend_gbp", "extra_person_years_in_work", "the extra person-years in work"),
 }
+#: Below this many replicates the report, the dashboard and the terminal warn that intervals are rough.
+FEW_RUNS = 5
 
 
-def _ratio_of_means(num: np.ndarray, den: np.ndarray) -> tuple[float, float, float, int]:
-    """Mean(num) / mean(den) with a 95% bootstrap interval over replicates (NaN where undefined)."""
+def few_runs_warning(runs: int) -> str | None:
+    """The warning shown with results from fewer than :data:`FEW_RUNS` replicates, or None."""
+    if runs >= FEW_RUNS:
+        return None
+    if runs < 2:
+        return "One run per scenario: there are no intervals, and no impact can be told apart from chance."
+    return (
+        f"Only {runs} runs per scenario: intervals from fewer than {FEW_RUNS} runs are wide, rest on the runs "
+        "being near normal, and ratios may have none; use 10 runs or more before relying on them."
+    )
+
+
+def ratio_interval(num: np.ndarray, den: np.ndarray, den_metric: str = "the denominator") -> dict[str, Any]:
+    """Mean(num) / mean(den) over paired replicates, with Fieller's 95% interval (t quantiles).
+
+    Fieller's theorem gives the set of ratios ``rho`` for which ``mean(num) - rho * mean(den)`` is not
+    significantly different from zero, using the replicates' variances and covariance and Student's t
+    with ``n - 1`` degrees of freedom: exact for normal replicates and valid for a few of them, unlike a
+    bootstrap (whose interval from two runs is their minimum and maximum). The interval is finite only
+    when the denominator's own 95% interval excludes zero; otherwise it is reported as undefined.
+
+    Args:
+        num: The numerator in each replicate (e.g. present value of the fiscal benefit).
+        den: The denominator in each replicate (e.g. extra person-years in work), paired with ``num``.
+        den_metric: The denominator's name, for the note.
+
+    Returns:
+        ``mean`` (NaN unless mean(den) > 0: a cost per outcome that fell means nothing), ``low`` and
+        ``high`` (NaN where undefined), ``runs``, and ``note`` saying why an interval is undefined.
+    """
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
     n = len(num)
-    if n == 0 or np.mean(den) <= 0 or np.mean(num) == 0:
-        return math.nan, math.nan, math.nan, n
-    ratio = float(np.mean(num) / np.mean(den))
+    nan = math.nan
+    if n == 0 or not np.mean(den) > 0:
+        return {"mean": nan, "low": nan, "high": nan, "runs": n, "note": f"undefined: {den_metric} is not above zero"}
+    a, b = float(np.mean(num)), float(np.mean(den))
     if n < 2:
-        return ratio, ratio, ratio, n
-    idx = np.random.default_rng(0).integers(0, n, size=(2000, n))
-    d = den[idx].mean(axis=1)
-    boot = np.where(d > 0, num[idx].mean(axis=1) / np.where(d > 0, d, 1), np.nan)
-    boot = boot[~np.isnan(boot)]
-    return ratio, float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5)), n
+        return {"mean": a / b, "low": nan, "high": nan, "runs": n, "note": "one run: no interval"}
+    cov = np.cov(num, den, ddof=1) / n
+    v_aa, v_ab, v_bb = float(cov[0, 0]), float(cov[0, 1]), float(cov[1, 1])
+    t2 = _t975(n - 1) ** 2
+    quad = b * b - t2 * v_bb
+    if quad <= 0:
+        note = f"interval undefined: the 95% CI of {den_metric} includes zero"
+        return {"mean": a / b, "low": nan, "high": nan, "runs": n, "note": note}
+    half = a * b - t2 * v_ab
+    disc = max(half * half - quad * (a * a - t2 * v_aa), 0.0)
+    root = math.sqrt(disc)
+    return {"mean": a / b, "low": (half - root) / quad, "high": (half + root) / quad, "runs": n, "note": ""}
 
 
 def over_time(records: dict[str, list[dict[str, Any]]], comparator: str) -> pd.DataFrame:

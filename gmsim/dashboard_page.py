@@ -24,6 +24,7 @@ import solara
 import solara.lab
 
 from . import dashboard as db
+from .comparison import few_runs_warning
 from .report import PLOT_CAPTIONS
 
 CSS = """
@@ -31,6 +32,7 @@ CSS = """
 .gmsim-report th,.gmsim-report td{border:1px solid #cfd6de;padding:3px 8px;vertical-align:top;text-align:left}
 .gmsim-report th{background:#eef2f6}.gmsim-report td.num{text-align:right;white-space:nowrap}
 .gmsim-report tr.best td{background:#fff5e0}.gmsim-report .rng{color:#5a6572;font-size:0.85em}
+.gmsim-report .zero{color:#8a4b00;font-size:0.85em}
 .gmsim-report img{max-width:100%}
 """
 BUDGET_STEP_M = 0.25  # the budget sliders' step, GBP million
@@ -283,6 +285,9 @@ def Results(result: db.Outcome) -> None:
             "Mean over runs in bold, 95% confidence interval of the mean in brackets, the range of the middle "
             "95% of runs below. People are scaled to Greater Manchester's population.",
         )
+        warning = few_runs_warning(p.runs)
+        if warning:
+            solara.Warning(warning, classes=["gmsim-few-runs"])
         solara.HTML(tag="div", unsafe_innerHTML=tables["headline"], classes=["gmsim-headline"])
         with solara.Row():
             solara.FileDownload(

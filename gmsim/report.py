@@ -218,11 +218,15 @@ def _interval_cell(s: dict[str, Any] | None, metric: str, runs: int, spread: boo
     n = int(s.get("runs", 0)) if _finite(s.get("runs")) else 0
     if n == 0 or not _finite(s.get("mean")):
         return {"kind": "undefined"}
-    low, high = (fmt(s["low"], metric), fmt(s["high"], metric)) if n > 1 else ("", "")
+    bounded = n > 1 and _finite(s.get("low")) and _finite(s.get("high"))
+    low, high = (fmt(s["low"], metric), fmt(s["high"], metric)) if bounded else ("", "")
+    shown = "one" if n == 1 else "no_ci" if not bounded else "same" if low == high else "ci"
     return {
         "kind": "value",
         "mean": fmt(s["mean"], metric),
-        "shown": "one" if n == 1 else "same" if low == high else "ci",
+        "shown": shown,
+        "why": str(s.get("note") or "no interval") if shown == "no_ci" else "",
+        "includes_zero": shown == "ci" and metric not in RATIOS and float(s["low"]) < 0 < float(s["high"]),
         "low": low,
         "high": high,
         "spread": spread,
@@ -400,11 +404,14 @@ def _page(template: str, out: Path, command: str, files: Sequence[str], **conten
         out: The report's folder.
         command: The command line that reproduces the report.
         files: The files next to the report.
-        **content: What the template's content block shows, plus ``plots`` and ``assumptions``.
+        **content: What the template's content block shows, plus ``runs`` (replicates per scenario: below
+            five the page warns that its intervals are rough), ``plots`` and ``assumptions``.
 
     Returns:
         The path of ``report.html``.
     """
+    from .comparison import few_runs_warning
+
     page = out / "report.html"
     text = _render(
         template,
@@ -412,6 +419,7 @@ def _page(template: str, out: Path, command: str, files: Sequence[str], **conten
         version=__version__,
         command=command,
         files=files,
+        few_runs=few_runs_warning(content["runs"]),
         **content,
     )
     page.write_text(text, encoding="utf-8")
@@ -428,6 +436,43 @@ def _verdict(s: dict[str, Any] | None, runs: int) -> str:
     if s["high"] < 0:
         return "clearly below zero"
     return f"the 95% CI includes zero: with {runs} runs it cannot be told apart from no change"
+
+
+def _in_words(s: dict[str, Any] | None, metric: str) -> str:
+    """``mean (95% CI low to high)`` as plain text, or why there is no interval."""
+    if s is None or not _finite(s.get("mean")):
+        return "n/a"
+    text = fmt(s["mean"], metric)
+    if _finite(s.get("low")) and _finite(s.get("high")) and int(s.get("runs", 0)) > 1:
+        return f"{text} (95% CI {fmt(s['low'], metric)} to {fmt(s['high'], metric)})"
+    return f"{text} ({s.get('note') or 'no interval'})" if int(s.get("runs", 0)) > 1 else text
+
+
+def terminal_lines(result: dict[str, pd.DataFrame]) -> list[str]:
+    """The headline of a comparison or sweep for the terminal: each scenario's (or the best mix's) impact.
+
+    Args:
+        result: What :func:`gmsim.compare` or :func:`gmsim.sweep` returns.
+
+    Returns:
+        Lines of text: extra person-years in work, spend and benefit-cost ratio against the comparator, each
+        with its 95% interval (for a sweep, of the best mix only).
+    """
+    impacts = result["impacts"]
+    if "mixes" in result:
+        best = result["mixes"][result["mixes"]["best"].astype(bool)]
+        scenarios = [str(best.scenario.iloc[0])] if len(best) else []
+        prefix = "best mix "
+    else:
+        scenarios = [str(s) for s in _scenario_table(result).scenario][1:]
+        prefix = ""
+    lines = []
+    for name in scenarios:
+        years = _in_words(_impact(impacts, name, "extra_person_years_in_work"), "extra_person_years_in_work")
+        spend = fmt((_impact(impacts, name, "spend_gbp") or {}).get("mean"), "spend_gbp")
+        ratio = _in_words(_impact(impacts, name, "benefit_cost_ratio"), "benefit_cost_ratio")
+        lines.append(f"{prefix}{name}: extra person-years in work {years}; spend {spend}; benefit-cost ratio {ratio}")
+    return lines
 
 
 def headline_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int, per_table: int = 3) -> str:

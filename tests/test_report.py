@@ -140,6 +140,7 @@ def test_interval_cells():
     table = report._render_tables([report._table(["A"], [[report._interval_cell(s, "x", 4)]], numeric=[0])])
     assert table == (
         '<table><thead><tr><th>A</th></tr></thead><tbody><tr><td class="num"><b>1,234</b> (95% CI \u22126 to 2,000)'
+        '<br><span class="zero">cannot be told apart from zero</span>'
         '<br><span class="rng">runs 2.5&ndash;97.5%: 0 to 2,500</span><br><span class="rng">from 3 of 4 runs '
         "(not defined in the others)</span></td></tr></tbody></table>"
     )
@@ -151,6 +152,15 @@ def test_interval_cells():
         str(render(report._interval_cell(one, "spend_gbp", 1)))
         == '<b>£2,000,000</b> <span class="rng">(one run)</span>'
     )
+    nan = float("nan")
+    ratio = {"mean": 16000.0, "low": nan, "high": nan, "p025": 9000, "p975": 30000, "runs": 3}
+    ratio["note"] = "interval undefined: the 95% CI of the extra person-years in work includes zero"
+    assert str(render(report._interval_cell(ratio, "cost_per_extra_person_year_in_work", 3, False))) == (
+        '<b>£16,000</b><br><span class="zero">interval undefined: the 95% CI of the extra person-years in work '
+        "includes zero</span>"
+    )
+    above = {"mean": 3.0, "low": 1.0, "high": 5.0, "p025": 1, "p975": 5, "runs": 3}
+    assert "zero" not in str(render(report._interval_cell(above, "x", 3)))
     same = one | {"runs": 2}
     assert str(render(report._interval_cell(same, "spend_gbp", 2, False))) == (
         '<b>£2,000,000</b> <span class="rng">(the same in every run)</span>'
