@@ -22,6 +22,9 @@ from .scenario import COMMAND_LINE, ScenarioError, load_scenario
 
 DEFAULT_SCENARIO = Path("scenarios") / "baseline.yaml"
 EXIT_BAD_INPUT = 2
+#: Most replicates per scenario, and most worker processes, of ``compare`` and ``sweep``.
+MAX_RUNS = 1000
+MAX_WORKERS = 256
 
 
 class _Parser(argparse.ArgumentParser):
@@ -87,14 +90,20 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
     import tempfile
 
     args = _ensemble_parser(kind).parse_args(argv)
-    for flag, value, ok in (
-        ("--runs", args.runs, args.runs >= 1),
-        ("--workers", args.workers, args.workers is None or args.workers >= 1),
-        ("--seed", args.seed, args.seed >= 0),
+    for flag, value, low, high, why in (
+        (
+            "--runs",
+            args.runs,
+            1,
+            MAX_RUNS,
+            " (every run is kept on disk; 1,000 runs pin a mean down 10 times more tightly than 10)",
+        ),
+        ("--workers", args.workers, 1, MAX_WORKERS, ""),
+        ("--seed", args.seed, 0, 2**63 - 1, ""),
     ):
-        if not ok:
+        if value is not None and not low <= value <= high:
             print(
-                f"gmsim {kind}: {COMMAND_LINE}: {flag}: expected a whole number >= {0 if flag == '--seed' else 1}, "
+                f"gmsim {kind}: {COMMAND_LINE}: {flag}: expected a whole number from {low:,} to {high:,}{why}, "
                 f"got {value}",
                 file=sys.stderr,
             )

@@ -428,13 +428,13 @@ class MixSpec(BaseModel):
         frontier: Two impact metrics whose trade-off is shown (Pareto frontier).
     """
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    description: str = ""
-    base: str
-    baseline: str
-    total_budget_gbp_per_year: float = Field(gt=0)
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
+    description: str = Field("", max_length=10_000)
+    base: str = Field(max_length=4096)
+    baseline: str = Field(max_length=4096)
+    total_budget_gbp_per_year: float = Field(gt=0, le=1e10)
     strands: list[str] = Field(min_length=2)
     step: float | None = Field(0.2, gt=0, le=0.5)
     samples: int | None = Field(None, ge=2, le=10_000)

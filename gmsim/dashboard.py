@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .interventions import registered
-from .scenario import Scenario, ScenarioError, load_scenario
+from .scenario import MIN_SCALE, Scenario, ScenarioError, load_scenario
 
 #: The four Working Well strands (always registered): their controls come first, in this order, then those
 #: of the other registered interventions in the order they were registered.
@@ -396,10 +396,13 @@ def plan(
     months = _whole(choices.months, "Months", 1, MAX_MONTHS, problems)
     try:
         scale: float | None = float(str(choices.scale).strip())
-        if not (math.isfinite(scale) and 0 < scale <= 1):
+        if not (math.isfinite(scale) and MIN_SCALE <= scale <= 1):
             raise ValueError
     except ValueError:
-        problems.append(f"Scale: expected a number greater than 0 and at most 1, got {str(choices.scale)[:30]!r}")
+        problems.append(
+            f"Scale: expected a number from {MIN_SCALE:g} (1,781 people, the fewest that can stand for ten "
+            f"boroughs) to 1, got {str(choices.scale)[:30]!r}"
+        )
         scale = None
     unknown = set(choices.budgets_m) - set(titles)
     if unknown:

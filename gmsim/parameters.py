@@ -203,6 +203,10 @@ def check_value(p: Parameter, value: Any) -> str | None:
     return None
 
 
+#: Unknown names that get a "did you mean" suggestion, so that a file of many unknown names loads quickly.
+MAX_SUGGESTIONS = 20
+
+
 def suggest(name: str, known: Iterator[str] | list[str]) -> str:
     """A ' (did you mean X?)' hint for a misspelt name, or ''."""
     match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
@@ -231,7 +235,9 @@ class ParameterSet(Mapping[str, Parameter]):
         problems = []
         for name, value in (overrides or {}).items():
             if name not in params:
-                problems.append((name, "unknown parameter" + suggest(name, params)))
+                # A suggestion compares with every parameter name: only the first few unknown names get one.
+                hint = suggest(name, params) if len(problems) < MAX_SUGGESTIONS else ""
+                problems.append((name, "unknown parameter" + hint))
                 continue
             why = check_value(params[name], value)
             if why:

@@ -73,8 +73,14 @@ _MODULE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 #: Longest ``extends`` chain followed (a guard against runaway chains; cycles are caught separately).
 _MAX_EXTENDS_DEPTH = 32
-#: Largest file ``extends`` reads, in bytes.
-_MAX_PARENT_BYTES = 10_000_000
+#: Largest scenario file read (its own or one it extends), in bytes: a scenario is a page of settings.
+MAX_FILE_BYTES = 1_000_000
+#: Longest description, in characters (it is copied into every results folder's summary and manifest).
+MAX_DESCRIPTION = 10_000
+#: Fewest and most people whose pathways are recorded.
+MAX_HISTORY_SAMPLE = 10_000
+#: Smallest population scale: 1,781 simulated people, about 180 a borough.
+MIN_SCALE = 0.001
 #: Top-level mappings that ``extends`` merges key by key (every other key is replaced).
 _MERGED_BLOCKS = ("population", "parameters", "strands")
 
@@ -131,23 +137,27 @@ class PopulationSpec(BaseModel):
 
     scale: float = _field(
         1.0,
-        gt=0,
+        ge=MIN_SCALE,
         le=10,
-        expected="a number > 0 and <= 10",
+        expected=f"a number from {MIN_SCALE:g} (1,781 people, the fewest that can stand for ten boroughs) to 10",
         description=(
             "Share of the 1,781,000 working-age residents of Greater Manchester simulated: 1.0 is "
             "everyone (one agent per person), 0.1 a tenth (each agent then stands for 10 people), values "
-            "above 1 oversample. Number > 0 and <= 10; default 1.0."
+            f"above 1 oversample. Number from {MIN_SCALE:g} (1,781 people) to 10; default 1.0."
         ),
     )
     history_sample: int = _field(
         1000,
         ge=0,
-        le=_MAX_INT,
-        expected="a whole number >= 0",
+        le=MAX_HISTORY_SAMPLE,
+        expected=(
+            f"a whole number from 0 to {MAX_HISTORY_SAMPLE:,} (each recorded pathway takes memory for every "
+            "month of the run)"
+        ),
         description=(
             "How many people (chosen at random at month 0) have their month-by-month pathway of labour "
-            "state, health and benefit recorded; 0 records none. Whole number >= 0; default 1000."
+            f"state, health and benefit recorded; 0 records none. Whole number from 0 to {MAX_HISTORY_SAMPLE:,}; "
+            "default 1000."
         ),
     )
 
@@ -184,8 +194,11 @@ class Scenario(BaseModel):
     )
     description: str = _field(
         "",
-        expected="text",
-        description="What the scenario represents, in words. Text; default empty.",
+        max_length=MAX_DESCRIPTION,
+        expected=f"text of at most {MAX_DESCRIPTION:,} characters",
+        description=(
+            f"What the scenario represents, in words. Text of at most {MAX_DESCRIPTION:,} characters; default empty."
+        ),
     )
     seed: int = _field(
         1,
@@ -445,7 +458,12 @@ def read_scenario_data(path: str | Path) -> dict[str, Any]:
             raise fail("is a directory, not a scenario file")
         if not p.exists():
             raise fail("no such file")
-        raw = p.read_bytes()
+        with p.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise fail(
+                f"the file is larger than {MAX_FILE_BYTES:,} bytes; expected a scenario file (a page of settings)"
+            )
     except ScenarioError:
         raise
     except (OSError, ValueError, TypeError) as exc:
@@ -459,7 +477,7 @@ def read_scenario_data(path: str | Path) -> dict[str, Any]:
             f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at line {line} cannot be decoded (save the file as UTF-8)"
         ) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.MarkedYAMLError as exc:
         raise fail(_yaml_message(exc)) from None
     except yaml.reader.ReaderError as exc:
@@ -498,6 +516,48 @@ def load_scenario(path: str | Path) -> Scenario:
     """
     data = read_scenario_data(path)
     return Scenario.from_dict(data, path=str(path))
+
+
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(yaml.MarkedYAMLError):
+    """A key given twice in one mapping (YAML would silently keep the last)."""
+
+
+class _Loader(_SafeLoader):
+    """YAML's safe loader, plus two things a scenario's author expects.
+
+    Numbers in exponent form without a decimal point (``1e6``, ``2.5e+6``) are numbers, as in YAML 1.2
+    (YAML 1.1 reads ``1e6`` as text). A key given twice in one mapping is an error, not a silent choice
+    of the last value.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, yaml.Mark] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                first = seen.get(key)
+            except TypeError:  # an unhashable key: the constructor reports it
+                continue
+            if first is not None:
+                raise _DuplicateKey(
+                    None,
+                    None,
+                    f"key {_key_text(key, quote=True)} is given twice in one mapping (first at line "
+                    f"{first.line + 1}); keep one",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def _yaml_message(exc: yaml.MarkedYAMLError) -> str:
@@ -607,8 +667,8 @@ def _find_parent(value: Any, folder: Path, seen: list[tuple[str, str]]) -> tuple
             return f"{shown} is a directory, not a scenario file (looked in {looked_in})"
         if not target.is_file():
             return f"{shown} is not a regular file (looked in {looked_in})"
-        if target.stat().st_size > _MAX_PARENT_BYTES:
-            return f"{shown} is too large for a scenario file (over {_MAX_PARENT_BYTES:,} bytes)"
+        if target.stat().st_size > MAX_FILE_BYTES:
+            return f"{shown} is too large for a scenario file (over {MAX_FILE_BYTES:,} bytes)"
     except (OSError, ValueError) as exc:
         return f"cannot read {shown}: {_truncate(getattr(exc, 'strerror', None) or str(exc))}"
     return target, real

@@ -304,6 +304,8 @@ def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
         ["compare", str(SC / "baseline.yaml")],
         ["compare", str(SC / "baseline.yaml"), "nope.yaml"],
         ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--runs", "0"],
+        ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--runs", "100000000"],
+        ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--workers", "100000"],
         ["sweep", str(tmp_path / "missing.yaml")],
     ):
         r = subprocess.run(

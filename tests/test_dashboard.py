@@ -224,7 +224,7 @@ def test_bad_controls_get_one_message_each_naming_the_control():
         "Runs: expected a whole number from 1 to 200, got 'abc'",
         "Seed: expected a whole number >= 0, got '-1'",
         "Months: expected a whole number from 1 to 1,200",
-        "Scale: expected a number greater than 0 and at most 1, got '2'",
+        "Scale: expected a number from 0.001 (1,781 people, the fewest that can stand for ten boroughs) to 1, got '2'",
         "Budgets: expected strands",
         "Early help budget: expected GBP 0 to 30 million a year, got -1.0",
     ):

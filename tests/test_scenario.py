@@ -17,6 +17,11 @@ from gmsim.scenario import PopulationSpec, Scenario, ScenarioError, StrandSpec, 
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
+SCALE_RANGE = "expected a number from 0.001 (1,781 people, the fewest that can stand for ten boroughs) to 10"
+BUDGET_RANGE = "expected a number of GBP from 0 to 10,000,000,000 (more than 10 billion a year is a typing error)"
+UNIT_COST_RANGE = (
+    "expected a number of GBP from 1 to 1,000,000 (a start costing under GBP 1 would fund places without limit)"
+)
 
 
 def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
@@ -230,7 +235,11 @@ def test_missing_name(tmp_path):
 @pytest.mark.parametrize(
     ("text", "key", "fragment"),
     [
-        ("name: a\npopulation: {scale: -1}\n", "population.scale", "expected a number > 0 and <= 10, got -1"),
+        (
+            "name: a\npopulation: {scale: -1}\n",
+            "population.scale",
+            SCALE_RANGE + ", got -1",
+        ),
         ("name: a\npopulation:\n  scale: 0\n", "population.scale", "got 0"),
         ("name: a\npopulation:\n  scale: 10.5\n", "population.scale", "got 10.5"),
         ("name: a\npopulation:\n  scale: .nan\n", "population.scale", "got nan"),
@@ -249,7 +258,7 @@ def test_missing_name(tmp_path):
         ("name: a b\n", "name", "got 'a b'"),
         ("name: ../etc\n", "name", "starting with a letter or digit"),
         ("name: 2024\n", "name", "put it in quotes"),
-        ("name: a\ndescription: [x]\n", "description", "expected text, got a list"),
+        ("name: a\ndescription: [x]\n", "description", "expected text of at most 10,000 characters, got a list"),
         ("name: a\nparameters: [1]\n", "parameters", "expected a mapping of parameter names to numbers"),
     ],
 )
@@ -337,7 +346,7 @@ def test_all_problems_reported_together(tmp_path):
     lines = str(info.value).splitlines()
     assert len(lines) == 8
     assert all(line.startswith(f"{path}: ") for line in lines)
-    assert f"{path}: population.scale: expected a number > 0 and <= 10, got -1" in lines
+    assert f"{path}: population.scale: {SCALE_RANGE}, got -1" in lines
     assert f"{path}: sede: unknown key 'sede' (did you mean 'seed'?)" in lines
     assert any("did you mean 'history_sample'" in line for line in lines)
 
@@ -530,14 +539,17 @@ def test_unknown_strand_without_close_match_lists_the_strands(tmp_path):
 
 def test_negative_budget(tmp_path):
     problem = only_problem(tmp_path, "name: a\nstrands:\n  early_help: {budget_gbp_per_year: -5}\n")
-    assert problem == ("strands.early_help.budget_gbp_per_year", "expected a number of GBP >= 0, got -5")
+    assert problem == (
+        "strands.early_help.budget_gbp_per_year",
+        BUDGET_RANGE + ", got -5",
+    )
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "'100'", "true"])
 def test_unit_cost_must_be_positive(tmp_path, value):
     key, message = only_problem(tmp_path, f"name: a\nstrands:\n  early_help: {{unit_cost_gbp: {value}}}\n")
     assert key == "strands.early_help.unit_cost_gbp"
-    assert message.startswith("expected a number of GBP > 0, got ")
+    assert message.startswith(UNIT_COST_RANGE + ", got ")
 
 
 def test_start_after_end(tmp_path):
@@ -585,7 +597,11 @@ def test_unknown_strand_parameter_with_suggestion(tmp_path):
         ("routes.jobcentre.take_up", "1.5", "share between 0 and 1"),
         ("routes.jobcentre.rate", "-0.1", ">= 0"),
         ("support_months", "2.5", "whole number of months"),
-        ("unit_cost_gbp", "0", "expected a number of GBP > 0, got 0"),
+        (
+            "unit_cost_gbp",
+            "0",
+            UNIT_COST_RANGE + ", got 0",
+        ),
         ("eligibility.benefits", "jobseeker", "expected a list"),
         ("eligibility.benefits", "[limited_capabilty]", "did you mean 'limited_capability'?"),
         ("eligibility.benefits", "[3]", "expected a list of names"),
@@ -656,7 +672,7 @@ def test_several_strand_errors_reported_together(tmp_path):
     ]
     lines = str(info.value).splitlines()
     assert len(lines) == 8 and all(line.startswith(f"{path}: ") for line in lines)
-    assert f"{path}: strands.work_and_health.budget_gbp_per_year: expected a number of GBP >= 0, got -1" in lines
+    assert f"{path}: strands.work_and_health.budget_gbp_per_year: {BUDGET_RANGE}, got -1" in lines
 
 
 def test_strand_fields_are_documented():
@@ -785,7 +801,7 @@ def test_errors_in_the_parent_are_reported_with_its_path(tmp_path):
         f"{child}: name: expected a name of letters, digits, '_', '.' or '-' starting with a letter or digit, "
         "got 'bad name'",
         f"{parent}: months: expected a whole number of months from 1 to 1200, got 0",
-        f"{parent}: strands.early_help.budget_gbp_per_year: expected a number of GBP >= 0, got -1",
+        f"{parent}: strands.early_help.budget_gbp_per_year: {BUDGET_RANGE}, got -1",
     ]
     assert info.value.files == [str(child), str(parent), str(parent)]
 
@@ -1143,3 +1159,98 @@ def test_fuzz_structures_through_yaml_and_from_dict(tmp_path, no_imports, data):
     path = tmp_path / "fuzz.yaml"
     path.write_text(text, encoding="utf-8")
     check_outcome(lambda: load_scenario(path))
+
+
+# ---------------------------------------------------------------------- bounds, duplicates and sizes
+
+
+def test_numbers_in_exponent_form_are_numbers(tmp_path):
+    """YAML 1.1 reads 1e6 as text; a scenario's author means a million (as YAML 1.2 does)."""
+    text = (
+        "name: a\nparameters: {out_of_work_to_in_work.base: 5e-2}\n"
+        "strands:\n  early_help: {budget_gbp_per_year: 1e6, unit_cost_gbp: 2.5E+3}\n"
+    )
+    sc = load_scenario(write(tmp_path, text))
+    assert sc.strands["early_help"].budget_gbp_per_year == 1_000_000.0
+    assert sc.strands["early_help"].unit_cost_gbp == 2500.0
+    assert sc.parameters["out_of_work_to_in_work.base"] == 0.05
+    assert load_scenario(write(tmp_path, "name: '1e6'\n")).name == "1e6"  # quoted, it is still text
+
+
+@pytest.mark.parametrize(
+    "text, line, first",
+    [
+        ("name: a\nmonths: 12\npopulation: {scale: 0.1}\nmonths: 24\n", 4, 2),
+        ("name: a\nstrands:\n  early_help:\n    budget_gbp_per_year: 1\n    budget_gbp_per_year: 2\n", 5, 4),
+        ("name: a\nparameters:\n  out_of_work_to_in_work.base: 0.1\n  out_of_work_to_in_work.base: 0.2\n", 4, 3),
+    ],
+)
+def test_a_key_given_twice_is_refused(tmp_path, text, line, first):
+    key, message = only_problem(tmp_path, text)
+    assert key == ""
+    assert message.startswith(f"malformed YAML at line {line}, column ")
+    assert f"is given twice in one mapping (first at line {first}); keep one" in message
+
+
+@pytest.mark.parametrize(
+    "text, key, fragment",
+    [
+        ("name: a\npopulation: {scale: 1.0e-9}\n", "population.scale", "the fewest that can stand for ten boroughs"),
+        ("name: a\npopulation: {history_sample: 1000000}\n", "population.history_sample", "from 0 to 10,000"),
+        ("name: a\nstrands: {early_help: {unit_cost_gbp: 1.0e-300}}\n", "strands.early_help.unit_cost_gbp", "from 1"),
+        (
+            "name: a\nstrands: {early_help: {budget_gbp_per_year: 1.0e+308}}\n",
+            "strands.early_help.budget_gbp_per_year",
+            "typing error",
+        ),
+        (
+            "name: a\nstrands: {early_help: {parameters: {unit_cost_gbp: 0.5}}}\n",
+            "strands.early_help.parameters.unit_cost_gbp",
+            "would fund places without limit",
+        ),
+    ],
+)
+def test_numbers_out_of_their_range_are_refused_with_the_reason(tmp_path, text, key, fragment):
+    got_key, message = only_problem(tmp_path, text)
+    assert got_key == key and fragment in message and "got" in message
+
+
+def test_text_and_file_sizes_are_limited(tmp_path):
+    key, message = only_problem(tmp_path, "name: a\ndescription: " + "x" * 10_001 + "\n")
+    assert key == "description" and message.startswith("expected text of at most 10,000 characters")
+    load_scenario(write(tmp_path, "name: a\ndescription: " + "x" * 10_000 + "\n"))
+    big = write(tmp_path, "name: a\ndescription: " + "x" * 1_000_000 + "\n", "big.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(big)
+    assert info.value.problems == [
+        ("", "the file is larger than 1,000,000 bytes; expected a scenario file (a page of settings)")
+    ]
+
+
+def test_many_unknown_names_are_all_reported_but_only_the_first_get_suggestions(tmp_path):
+    """Each suggestion compares a name with every parameter's; after 20 the loader lists names only."""
+    lines = [f"  out_of_work_to_in_wrk.base{k}: 0.1" for k in range(5000)]
+    problems = problems_of(tmp_path, "name: a\nparameters:\n" + "\n".join(lines) + "\n")
+    assert len(problems) == 5000
+    hinted = [m for _, m in problems if "did you mean" in m]
+    assert len(hinted) == 20 and all(m == "unknown parameter" for _, m in problems[20:])
+
+
+@pytest.mark.parametrize(
+    "change, key, fragment",
+    [
+        ("total_budget_gbp_per_year: 1.0e+308", "total_budget_gbp_per_year", "less than or equal to 10000000000"),
+        ("description: " + "x" * 10_001, "description", "at most 10000 characters"),
+        ("step: 0.5", "", "is given twice in one mapping"),
+    ],
+)
+def test_sweep_files_are_bounded_and_refuse_duplicate_keys(tmp_path, change, key, fragment):
+    from gmsim.comparison import load_mix
+
+    lines = [f"name: m\nbase: {BASELINE}\nbaseline: {BASELINE}", "strands: [work_and_health, early_help]", "step: 0.5"]
+    lines += [change] + ([] if change.startswith("total_") else ["total_budget_gbp_per_year: 6000000"])
+    path = write(tmp_path, "\n".join(lines) + "\n", "mix.yaml")
+    with pytest.raises(ScenarioError) as info:
+        load_mix(path)
+    assert len(info.value.problems) == 1 and info.value.problems[0][0] == key
+    assert fragment in info.value.problems[0][1]

@@ -6,6 +6,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+#: Largest annual budget of one strand (GBP).
+MAX_BUDGET_GBP = 1e10
+#: Cheapest and dearest start (GBP).
+MIN_UNIT_COST_GBP = 1.0
+MAX_UNIT_COST_GBP = 1e6
+
 
 class StrandSpec(BaseModel):
     """How a scenario funds and configures one intervention.
@@ -21,10 +27,23 @@ class StrandSpec(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
     budget_gbp_per_year: float = Field(
-        0.0, ge=0, description="Annual budget in GBP (>= 0).", json_schema_extra={"expected": "a number of GBP >= 0"}
+        0.0,
+        ge=0,
+        le=MAX_BUDGET_GBP,
+        description="Annual budget in GBP, from 0 to 10 billion.",
+        json_schema_extra={
+            "expected": "a number of GBP from 0 to 10,000,000,000 (more than 10 billion a year is a typing error)"
+        },
     )
     unit_cost_gbp: float | None = Field(
-        None, gt=0, description="Cost of one start in GBP (> 0).", json_schema_extra={"expected": "a number of GBP > 0"}
+        None,
+        ge=MIN_UNIT_COST_GBP,
+        le=MAX_UNIT_COST_GBP,
+        description="Cost of one start in GBP, from 1 to 1 million.",
+        json_schema_extra={
+            "expected": "a number of GBP from 1 to 1,000,000 (a start costing under GBP 1 would fund places "
+            "without limit)"
+        },
     )
     start_month: int = Field(
         1, ge=1, le=1200, description="First month funded.", json_schema_extra={"expected": "a month from 1 to 1200"}

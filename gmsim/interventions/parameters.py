@@ -23,6 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .. import codes
 from ..parameters import read_data
+from .funding import MAX_UNIT_COST_GBP, MIN_UNIT_COST_GBP
 
 #: Keys of a data file's entry that describe a figure rather than hold a parameter.
 META = ("value", "unit", "source", "note", "range", "low", "high", "distribution", "description")
@@ -57,8 +58,14 @@ Share = Annotated[float, _checked("a share between 0 and 1", lambda v: 0 <= v <=
 NonNegative = Annotated[float, _checked("a value >= 0", lambda v: v >= 0)]
 #: A whole number of months, 0 or more.
 Months = Annotated[int, _checked("a value >= 0", lambda v: v >= 0, whole=True)]
-#: An amount of money that must be positive (GBP).
-PositiveGbp = Annotated[float, _checked("a number of GBP > 0", lambda v: v > 0)]
+#: The cost of one start (GBP), from 1 to 1 million.
+UnitCostGbp = Annotated[
+    float,
+    _checked(
+        "a number of GBP from 1 to 1,000,000 (a start costing under GBP 1 would fund places without limit)",
+        lambda v: MIN_UNIT_COST_GBP <= v <= MAX_UNIT_COST_GBP,
+    ),
+]
 
 
 def _severity(value: Any) -> int:
@@ -135,7 +142,7 @@ class InterventionParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    unit_cost_gbp: PositiveGbp = _unit("GBP per start", "Cost of one start.")
+    unit_cost_gbp: UnitCostGbp = _unit("GBP per start", "Cost of one start.")
     support_months: Months = _unit("months", "How long a participant is supported.")
     after_months: Months = _unit("months", "How long weaker after-effects last once support ends.", default=0)
     in_work_support_months: Months = _unit("months", "In-work support after a job entry (0: none).", default=0)
@@ -267,7 +274,7 @@ def check_overrides(
     problems: list[tuple[str, str]] = []
     for name, value in overrides.items():
         if name not in known:
-            match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+            match = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6) if len(problems) < 20 else []
             hint = f" (did you mean {match[0]!r}?)" if match else ""
             problems.append((name, f"unknown parameter of {owner}{hint}"))
         else:
