@@ -573,8 +573,9 @@ def sweep(
     Returns:
         ``mixes`` (one row per mix: shares, objective mean/low/high, on the frontier, within noise of the
         best), ``impacts`` (as compare, every mix and metric), ``attribution`` (each strand's Shapley share
-        of the best mix's objective, with intervals), ``over_time`` and ``boroughs`` (the best mix in each
-        borough, see :func:`best_by_borough`).
+        of the best mix's objective, with intervals), ``over_time``, ``boroughs`` (the best mix in each
+        borough, see :func:`best_by_borough`) and ``kept`` (the base scenario's other strands, with the
+        budget each keeps in every mix: their effect and spend are in every mix's impacts).
     """
     if isinstance(mix, MixSpec):
         spec, folder = mix, Path(base_dir or ".")
@@ -642,6 +643,7 @@ def sweep(
         progress,
         objective,
     )
+    kept = {k: v.budget_gbp_per_year for k, v in base.strands.items() if k not in spec.strands}
     return {
         "mixes": table,
         "impacts": impacts,
@@ -649,6 +651,10 @@ def sweep(
         "replicates": replicates,
         "over_time": over_time(records, scs[0].name),
         "boroughs": best_by_borough(replicates, table, spec.objective, best),
+        "kept": pd.DataFrame(
+            {"strand": list(kept), "budget_gbp_per_year": list(kept.values())},
+            columns=["strand", "budget_gbp_per_year"],
+        ),
     }
 
 

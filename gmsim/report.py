@@ -1192,9 +1192,22 @@ def _note(notes: dict[str, Any] | None, *fragments: str) -> tuple[str | None, An
     return None, None
 
 
+def _kept_text(kept: pd.DataFrame | None, titles: dict[str, str]) -> str:
+    """The base scenario's strands outside the sweep that keep a budget in every mix, in words ("" if none)."""
+    if kept is None or kept.empty:
+        return ""
+    funded = kept[kept.budget_gbp_per_year > 0]
+    return ", ".join(
+        f"{titles.get(r.strand, r.strand)} ({r.strand}) {fmt(r.budget_gbp_per_year, 'x_gbp')} a year"
+        for r in funded.itertuples()
+    )
+
+
 def _grid_text(key: str | None, value: Any) -> str:
     if key is None:
         return "not stated"
+    if isinstance(value, str) and not _finite(value):
+        return value
     if "step" in _norm(key) and _finite(value):
         step = float(value)
         return f"every multiple of {100 * step:g}% ({step:g} of the budget)"
@@ -1278,10 +1291,15 @@ def write_sweep_report(
         return _summarise(_gm_values(gm, scenario, metric))
 
     budget_key, budget = _note(notes, "budget")
-    grid_key, grid = _note(notes, "step", "sample")
+    grid_key, grid = _note(notes, "step", "sample", "shares")
+    kept = _kept_text(result.get("kept"), titles)
     facts = [
         ("Strands whose shares vary", ", ".join(f"{titles.get(s, s)} ({s})" for s in strands)),
-        ("Total budget", fmt(budget, "x_gbp") + " a year" if _finite(budget) else str(budget or "not stated")),
+        (
+            "Total budget split across them",
+            fmt(budget, "x_gbp") + " a year" if _finite(budget) else str(budget or "not stated"),
+        ),
+        ("Kept funded in every mix (not split)", kept or "nothing: the swept strands are all the mixes fund"),
         ("Shares tried", _grid_text(grid_key, grid)),
         ("Mixes", f"{len(mixes):,}"),
         ("Compared with", comparator),
@@ -1361,6 +1379,7 @@ def write_sweep_report(
         frontier=frontier_table,
         boroughs=_borough_section(result.get("boroughs"), strands, runs, objective),
         attribution=_attribution_table(attribution, objective, runs),
+        kept=kept,
         plots=_plots(pngs, captions),
         assumptions=_assumptions(present, runs),
     )
@@ -1374,8 +1393,10 @@ def _attribution_table(attribution: pd.DataFrame | None, objective: str, runs: i
     label = LABELS.get(objective, objective)
     total = attribution[attribution.strand == "total"]
     total_mean = float(total["mean"].iloc[0]) if len(total) else math.nan
-    rows = []
+    rows, classes = [], []
     for _, r in attribution.iterrows():
+        if r.strand == "unattributed":
+            continue  # stated below the table: it is not part of the total
         share = (
             f"{100 * r['mean'] / total_mean:.0f}%"
             if _finite(total_mean) and total_mean != 0 and _finite(r["mean"])
@@ -1385,9 +1406,14 @@ def _attribution_table(attribution: pd.DataFrame | None, objective: str, runs: i
         rows.append(
             [name, f"{100 * float(r.share_of_budget):.0f}%", _interval_cell(r.to_dict(), objective, runs), share]
         )
-    return _table(
-        ["Strand", "Share of budget", f"Attributed {label.lower()}", "Share of total"],
-        rows,
-        numeric=(1, 2, 3),
-        row_classes=["best" if s == "total" else "" for s in attribution.strand],
-    )
+        classes.append("best" if r.strand == "total" else "")
+    rest = attribution[attribution.strand == "unattributed"]
+    return {
+        "table": _table(
+            ["Strand", "Share of budget", f"Attributed {label.lower()}", "Share of total"],
+            rows,
+            numeric=(1, 2, 3),
+            row_classes=classes,
+        ),
+        "rest": _interval_cell(rest.iloc[0].to_dict(), objective, runs, False) if len(rest) else None,
+    }

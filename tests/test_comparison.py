@@ -365,3 +365,11 @@ def test_cli_sweep_writes_a_report_with_the_best_mix_per_borough(tmp_path):
     for section in ("Best mix", "By borough", "Attribution", "Frontier"):
         assert f"<h2>{section}</h2>" in html, section
     assert _self_contained(html)
+    # What was split, and what every mix keeps funded from its base (working_well funds four strands).
+    assert "<td>Shares tried</td><td>every 50% step</td>" in html
+    assert "<td>Setting</td>" not in html and html.count("every 50% step") == 1
+    kept = "Care and support (care_and_support) £2,000,000 a year, In work (employers) (in_work) £1,000,000 a year"
+    assert f"<td>Kept funded in every mix (not split)</td><td>{kept}</td>" in html
+    # The effect of what every mix keeps funded is stated apart from the attribution, and not in its total.
+    assert "Not attributed, and not part of the total:" in html and f"keeps funded ({kept})" in html
+    assert "unattributed" not in html.lower()
