@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+from . import __version__
 from .folders import output_folder_problem
 from .scenario import COMMAND_LINE, ScenarioError, load_scenario
 
@@ -36,7 +37,20 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="gmsim",
         description="Run a gmsim scenario: Greater Manchester's working-age population month by month.",
+        usage=(
+            "%(prog)s [SCENARIO.yaml] [options]\n"
+            "       %(prog)s {compare,sweep,dashboard} ... (see %(prog)s COMMAND --help)"
+        ),
+        epilog=(
+            "other commands:\n"
+            "  compare BASELINE.yaml OTHER.yaml ...  compare scenarios with the first, with replicates and intervals\n"
+            "  sweep MIX.yaml                        try every split of a budget across strands; the best mix\n"
+            "  dashboard                             the policy dashboard in a web browser\n"
+            "\nDocumentation: README.md and docs/ (docs/scenarios.md for scenario files)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     p.add_argument("scenario", nargs="?", default=None, help=f"scenario YAML file (default: {DEFAULT_SCENARIO})")
     p.add_argument("--out", metavar="DIR", help="results folder (default: results/<scenario name>/)")
     p.add_argument("--seed", type=int, help="seed of the random streams (overrides the scenario)")

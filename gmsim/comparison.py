@@ -392,7 +392,7 @@ def compare(
         ``impacts`` (scenario, metric, borough, strand, mean, low, high, sd, p025, p975, runs),
         ``replicates`` (one row per run and metric), ``over_time`` (extra people in work by month),
         ``stocks`` (people in work, out of work and out of work because of health by month) and
-        ``scenarios`` (name, description and content hash of each scenario).
+        ``scenarios`` (name, description, content hash, months and population scale each was run with).
     """
     scs = _prepare(scenarios, months, scale)
     out = Path(out) if out else Path("results") / ("compare-" + "-".join(s.name for s in scs))[:120]
@@ -404,7 +404,16 @@ def compare(
         "over_time": over_time(records, scs[0].name),
         "stocks": stocks(records),
         "scenarios": pd.DataFrame(
-            [{"scenario": s.name, "description": s.description, "hash": s.content_hash()} for s in scs]
+            [
+                {
+                    "scenario": s.name,
+                    "description": s.description,
+                    "hash": s.content_hash(),
+                    "months": s.months,
+                    "scale": s.population.scale,
+                }
+                for s in scs
+            ]
         ),
     }
 

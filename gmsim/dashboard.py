@@ -44,6 +44,8 @@ WORKING_WELL_STRANDS = ("work_and_health", "early_help", "care_and_support", "in
 MAX_BUDGET_M = 30.0
 #: Most replicates the page will run (a full-scale run takes about half a minute a worker).
 MAX_RUNS = 200
+#: The heading of the page's result column.
+RESULT_COLUMN = "Your choices vs the baseline"
 #: Longest run the page offers (the scenario schema's own limit).
 MAX_MONTHS = 1200
 SCENARIO_NAME = "dashboard"
@@ -472,7 +474,10 @@ class Outcome:
         """The report's HTML tables: ``headline``, ``boroughs`` and ``strands`` (empty without strands)."""
         from . import report
 
-        impacts, runs, name = self.result["impacts"], self.plan.runs, [self.plan.scenario.name]
+        impacts, runs = self.result["impacts"], self.plan.runs
+        # The page's one column is the user's choices, not the scenario file's name.
+        impacts = impacts.replace({"scenario": {self.plan.scenario.name: RESULT_COLUMN}})
+        name = [RESULT_COLUMN]
         return {
             "headline": report.headline_table(impacts, name, runs),
             "boroughs": report.borough_table(impacts, name, runs),

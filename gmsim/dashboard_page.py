@@ -30,7 +30,8 @@ from .report import PLOT_CAPTIONS
 CSS = """
 .gmsim-report table{border-collapse:collapse;margin:0.4em 0 1em;font-size:0.9em}
 .gmsim-report th,.gmsim-report td{border:1px solid #cfd6de;padding:3px 8px;vertical-align:top;text-align:left}
-.gmsim-report th{background:#eef2f6}.gmsim-report td.num{text-align:right;white-space:nowrap}
+.gmsim-report th{background:#eef2f6}.gmsim-report td.num{text-align:right}
+.gmsim-report td.num b,.gmsim-report .ci{white-space:nowrap}
 .gmsim-report tr.best td{background:#fff5e0}.gmsim-report .rng{color:#5a6572;font-size:0.85em}
 .gmsim-report .zero{color:#8a4b00;font-size:0.85em}
 .gmsim-report img{max-width:100%}
@@ -228,7 +229,14 @@ def StrandSliders(slider: Slider) -> None:
         value = slider.values[control.name]
         with solara.Div(classes=[f"gmsim-{slider.kind}-{control.name}"]):
             _html("div", escape(slider.label(control.title, float(value.value))), ["gmsim-label"])
-            solara.SliderFloat("", value=value, min=0.0, max=slider.high, step=slider.step, thumb_label=False)
+            # The slider shows the value at its nearest step but sets it only when moved, so that an amount
+            # typed between its steps is kept.
+            shown = min(round(float(value.value) / slider.step) * slider.step, slider.high)
+            solara.SliderFloat(
+                "", value=shown, on_value=value.set, min=0.0, max=slider.high, step=slider.step, thumb_label=False
+            )
+            if slider.kind == "budget":  # any amount, not only the slider's steps
+                solara.InputFloat("or type £ million", value=value, classes=[f"gmsim-exact-{control.name}"])
     solara.Text(slider.total(sum(float(v.value) for v in slider.values.values())), classes=[slider.total_class])
 
 

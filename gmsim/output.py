@@ -129,7 +129,11 @@ def strand_summary(iv: Any) -> dict[str, Any]:
 
 
 def strands_table(model: GMModel) -> pd.DataFrame:
-    """Tidy monthly intervention counters: month, strand, borough, measure, value (people or GBP)."""
+    """Tidy monthly intervention counters: month, strand, measure, borough, value (people or GBP).
+
+    Every month, strand, measure and borough has a row, zeros included: a zero is a count of none, not a
+    missing figure.
+    """
     frames = []
     for iv in model.interventions:
         m = model.month + 1
@@ -140,8 +144,7 @@ def strands_table(model: GMModel) -> pd.DataFrame:
         frames.append(pd.DataFrame({"value": values}, index=idx).reset_index())
     if not frames:
         return pd.DataFrame(columns=["month", "strand", "measure", "borough", "value"])
-    df = pd.concat(frames, ignore_index=True)
-    return df[df["value"] != 0].reset_index(drop=True)
+    return pd.concat(frames, ignore_index=True)
 
 
 def _versions() -> dict[str, str]:

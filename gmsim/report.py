@@ -800,6 +800,17 @@ PLOT_CAPTIONS = {
 }
 
 
+def _run_as(row: Any) -> str:
+    """How a scenario was run (months, scale, people), which the command line may have changed from its file."""
+    months, scale = getattr(row, "months", None), getattr(row, "scale", None)
+    if not (_finite(months) and _finite(scale)):
+        return "as in its file"
+    from .parameters import read_data
+
+    people = round(float(read_data("population.yaml")["working_age_population"]["value"]) * float(scale))
+    return f"{int(months)} months at scale {float(scale):g} ({people:,} people)"
+
+
 def _scenario_table(result: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The compared scenarios (comparator first) with their descriptions, from the impacts if not given."""
     table = result.get("scenarios")
@@ -918,10 +929,10 @@ def write_compare_report(
     files += [f"plots/{p.name}" for p in pngs.values()]
 
     scenarios = _table(
-        ["Scenario", "Role", "Description"],
+        ["Scenario", "Role", "Run here as", "Description (from its file)"],
         [
-            [s, "comparator" if k == 0 else "compared", str(d or "").strip()]
-            for k, (s, d) in enumerate(zip(sc_table.scenario, sc_table.description, strict=True))
+            [r.scenario, "comparator" if k == 0 else "compared", _run_as(r), str(r.description or "").strip()]
+            for k, r in enumerate(sc_table.itertuples())
         ],
     )
     headlines = []

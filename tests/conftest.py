@@ -1,6 +1,9 @@
-"""Shared fixtures: small hand-made populations for testing one rule at a time."""
+"""Shared fixtures: small hand-made populations for testing one rule at a time, and a browser page."""
 
 from __future__ import annotations
+
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -9,6 +12,7 @@ from gmsim import codes
 from gmsim.agents.people import People
 
 FOUR_SE = 4.0  # tolerance of statistical tests, in standard errors
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def make_people(n: int, **attrs) -> People:
@@ -53,3 +57,36 @@ def small_run():
     m = GMModel(scale=0.02, months=36, rng=11)
     m.run(progress=False)
     return m
+
+
+@pytest.fixture
+def browser_page():
+    """A page in headless Chromium (skipped without Chromium, unless .ci/run requires it)."""
+    required = os.environ.get("GMSIM_BROWSER_TEST") == "required"
+    if CHROMIUM is None:
+        if required:
+            pytest.fail("Chromium is not installed but the browser test is required (GMSIM_BROWSER_TEST)")
+        pytest.skip("Chromium not installed (Debian: apt-get install chromium); .ci/run installs it")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        if required:
+            raise
+        pytest.skip("playwright not installed (pip install -e '.[test]')")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+        finally:
+            browser.close()

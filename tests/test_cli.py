@@ -188,3 +188,25 @@ def test_the_current_folder_cannot_be_a_run_s_results_folder(tmp_path):
     assert list(here.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["here"]
     r = run(str(ROOT / "scenarios" / "baseline.yaml"), "--out", "/", cwd=here)
     assert r.returncode == 2 and "--out" in r.stderr
+
+
+def test_help_lists_every_command_and_version_is_shown():
+    r = run("--help")
+    assert r.returncode == 0
+    for command in ("compare BASELINE.yaml OTHER.yaml", "sweep MIX.yaml", "dashboard"):
+        assert command in r.stdout, command
+    from gmsim import __version__
+
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.strip() == f"gmsim {__version__}"
+
+
+def test_strands_csv_has_a_row_for_every_count_zeros_included(tmp_path):
+    from gmsim.interventions import COUNTERS
+
+    out = tmp_path / "ww"
+    r = run("scenarios/working_well.yaml", "--scale", "0.002", "--months", "3", "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    df = pd.read_csv(out / "strands.csv")
+    assert len(df) == 4 * 4 * len(COUNTERS) * 10  # months 0-3, four strands, every measure, ten boroughs
+    assert (df.value == 0).any() and df.value.notna().all()

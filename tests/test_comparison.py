@@ -298,6 +298,8 @@ def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
     assert "in_work" in html and "data:image/png;base64," in html and "http" not in html.split("<body")[0]
     assert "<td>&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;co&lt;/b&gt;</td>" in html
     assert '<p class="warn">Only 2 runs per scenario' in html
+    # the scenarios' descriptions say "full scale, 10 years": the report says how they were run here
+    assert html.count("<td>12 months at scale 0.004 (7,124 people)</td>") == 2
     assert _self_contained(html)
     assert len(list((out / "runs").glob("*.npz"))) == 4
     for args in (

@@ -36,7 +36,6 @@ from gmsim.scenario import load_scenario
 ROOT = Path(__file__).resolve().parents[1]
 SC = ROOT / "scenarios"
 SHOTS = Path(os.environ.get("GMSIM_TEST_OUTPUT", ROOT / "test-output"))
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 # A researcher's own intervention module, written as docs/model.md section 7.4.6 shows (keep the two in step),
 # and a scenario that names the module and funds its intervention.
@@ -334,39 +333,6 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
-@pytest.fixture
-def browser_page():
-    """A page in headless Chromium (skipped without Chromium, unless .ci/run requires it)."""
-    required = os.environ.get("GMSIM_BROWSER_TEST") == "required"
-    if CHROMIUM is None:
-        if required:
-            pytest.fail("Chromium is not installed but the browser test is required (GMSIM_BROWSER_TEST)")
-        pytest.skip("Chromium not installed (Debian: apt-get install chromium); .ci/run installs it")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if required:
-            raise
-        pytest.skip("playwright not installed (pip install -e '.[test]')")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        try:
-            yield browser.new_page(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        finally:
-            browser.close()
-
-
 class Dashboard:
     """A ``gmsim dashboard`` command on a free loopback port."""
 
@@ -470,6 +436,17 @@ def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, bro
     # The label and the total are separate widgets: the browser may update one a moment before the other.
     page.wait_for_function("() => !document.querySelector('.gmsim-total').innerText.includes('12.')", timeout=20_000)
     assert page.locator(".gmsim-total").inner_text() == "Total £13.00m a year"
+    # an exact amount, between the slider's steps, typed in
+    exact = page.locator(".gmsim-exact-in_work input")
+    exact.fill("1.37")
+    exact.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('.gmsim-budget-in_work .gmsim-label').innerText.includes('1.37')",
+        timeout=20_000,
+    )
+    page.wait_for_function("() => document.querySelector('.gmsim-total').innerText.includes('13.37')", timeout=20_000)
+    page.wait_for_timeout(2000)  # the slider, at its nearest step (1.25), must not round the amount typed
+    assert page.locator(".gmsim-budget-in_work .gmsim-label").inner_text() == "In work (employers): £1.37m"
     page.wait_for_function("() => document.querySelectorAll('.gmsim-problem').length === 0", timeout=20_000)
 
     run.click()
@@ -480,6 +457,7 @@ def test_the_page_runs_a_comparison_that_matches_the_command_line(dashboard, bro
     )
     shown = row.locator("b").inner_text()
     assert "Only 2 runs per scenario" in page.locator(".gmsim-few-runs").inner_text()  # a warning above them
+    assert page.locator(".gmsim-headline th").nth(1).inner_text() == "Your choices vs the baseline"
     page.locator(".gmsim-progress").wait_for(state="detached", timeout=60_000)
     assert page.locator(".gmsim-report img").count() == 5  # stocks, impacts, boroughs, strands, cost
     page.set_viewport_size({"width": 1400, "height": 5200})  # the page scrolls inside: show it all

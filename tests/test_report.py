@@ -139,7 +139,8 @@ def test_interval_cells():
     s = {"mean": 1234.4, "low": -5.6, "high": 2000, "p025": 0, "p975": 2500, "runs": 3}
     table = report._render_tables([report._table(["A"], [[report._interval_cell(s, "x", 4)]], numeric=[0])])
     assert table == (
-        '<table><thead><tr><th>A</th></tr></thead><tbody><tr><td class="num"><b>1,234</b> (95% CI \u22126 to 2,000)'
+        '<table><thead><tr><th>A</th></tr></thead><tbody><tr><td class="num"><b>1,234</b> '
+        '<span class="ci">(95% CI \u22126 to 2,000)</span>'
         '<br><span class="zero">cannot be told apart from zero</span>'
         '<br><span class="rng">runs 2.5&ndash;97.5%: 0 to 2,500</span><br><span class="rng">from 3 of 4 runs '
         "(not defined in the others)</span></td></tr></tbody></table>"
@@ -165,3 +166,16 @@ def test_interval_cells():
     assert str(render(report._interval_cell(same, "spend_gbp", 2, False))) == (
         '<b>£2,000,000</b> <span class="rng">(the same in every run)</span>'
     )
+
+
+def test_three_compared_scenarios_fit_a_1300_pixel_page(tiny_sweep, tmp_path, browser_page):
+    """The headline table of three scenarios with long money intervals does not overflow the page."""
+    result = _compare_result(tiny_sweep)
+    page = report.write_compare_report(result, tmp_path, "gmsim compare ...", {})
+    browser_page.set_viewport_size({"width": 1300, "height": 900})
+    browser_page.goto(page.as_uri())
+    widths = browser_page.evaluate(
+        "() => [document.documentElement.scrollWidth,"
+        " ...[...document.querySelectorAll('table')].map(t => t.scrollWidth)]"
+    )
+    assert len(widths) > 4 and max(widths) <= 1300, widths
