@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="seed of the random streams (overrides the scenario)")
     p.add_argument("--months", type=int, help="months to run (overrides the scenario)")
     p.add_argument("--scale", type=float, help="share of the 1,781,000 people simulated (overrides the scenario)")
+    p.add_argument("--start", metavar="YYYY-MM", help="the month of month 1 (overrides the scenario)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or report on the terminal")
     return p
 
@@ -95,6 +96,7 @@ def _ensemble_parser(kind: str) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=1, help="ensemble seed (replicate seeds derive from it)")
     p.add_argument("--months", type=int, help="months to run (overrides the scenarios)")
     p.add_argument("--scale", type=float, help="population scale (overrides the scenarios)")
+    p.add_argument("--start", metavar="YYYY-MM", help="the month of month 1 (overrides the scenarios)")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary on the terminal")
     return p
 
@@ -126,7 +128,10 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
 
     try:
         if kind == "compare":
-            scenarios = [load_scenario(p).with_overrides(months=args.months, scale=args.scale) for p in args.scenarios]
+            scenarios = [
+                load_scenario(p).with_overrides(months=args.months, scale=args.scale, start=args.start)
+                for p in args.scenarios
+            ]
             comparison.check_comparable(scenarios)
             name = "compare-" + "-".join(s.name for s in scenarios)
         else:
@@ -149,6 +154,7 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
         out=out,
         months=args.months,
         scale=args.scale,
+        start=args.start,
         progress=not args.quiet,
     )
     command = "gmsim " + " ".join([kind, *argv])
@@ -180,6 +186,7 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
     notes["parameter uncertainty"] = "off" if args.no_parameter_uncertainty else "on"
     notes["months"] = str(args.months or "as in the scenarios")
     notes["scale"] = str(args.scale or "as in the scenarios")
+    notes["start"] = str(args.start or "as in the scenarios")
     tmp = Path(tempfile.mkdtemp(prefix=".report-partial-", dir=out))
     try:
         if kind == "compare":
@@ -283,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     path = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
     try:
-        scenario = load_scenario(path).with_overrides(seed=args.seed, months=args.months, scale=args.scale)
+        scenario = load_scenario(path).with_overrides(
+            seed=args.seed, months=args.months, scale=args.scale, start=args.start
+        )
     except ScenarioError as err:
         print(str(err), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -189,7 +189,7 @@ def _t975(df: int) -> float:
 
 
 def check_comparable(scenarios: Sequence[Scenario]) -> None:
-    """Raise ScenarioError unless the scenarios can be compared (distinct names, same months and scale)."""
+    """Raise ScenarioError unless the scenarios can be compared (distinct names, same months, scale and start)."""
     problems = []
     names = [s.name for s in scenarios]
     if len(scenarios) < 2:
@@ -199,6 +199,7 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
     for key, values in (
         ("months", {s.months for s in scenarios}),
         ("population.scale", {s.population.scale for s in scenarios}),
+        ("start", {s.start for s in scenarios}),
     ):
         if len(values) > 1:
             problems.append(
@@ -208,11 +209,13 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
         raise ScenarioError(problems, "command line")
 
 
-def _prepare(scenarios: Sequence[Scenario | str | Path], months: int | None, scale: float | None) -> list[Scenario]:
+def _prepare(
+    scenarios: Sequence[Scenario | str | Path], months: int | None, scale: float | None, start: str | None = None
+) -> list[Scenario]:
     out = []
     for sc in scenarios:
         s = sc if isinstance(sc, Scenario) else load_scenario(sc)
-        out.append(s.with_overrides(months=months, scale=scale))
+        out.append(s.with_overrides(months=months, scale=scale, start=start))
     check_comparable(out)
     return out
 
@@ -341,6 +344,13 @@ def over_time(records: dict[str, list[dict[str, Any]]], comparator: str) -> pd.D
     return pd.concat(frames, ignore_index=True)
 
 
+def dated(frame: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """``frame`` with a ``date`` column (``YYYY-MM``, from the scenario's calendar) after its ``month``."""
+    labels = np.array(scenario.calendar.labels(int(frame["month"].max()) if len(frame) else 0))
+    frame.insert(frame.columns.get_loc("month") + 1, "date", labels[frame["month"].to_numpy(dtype=np.int64)])
+    return frame
+
+
 STOCKS = {"in_work": "employed", "out_of_work": "out_of_work", "out_of_work_health": "out_of_work_health"}
 
 
@@ -370,6 +380,7 @@ def compare(
     out: str | Path | None = None,
     months: int | None = None,
     scale: float | None = None,
+    start: str | None = None,
     progress: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
@@ -385,6 +396,7 @@ def compare(
         out: Folder for the run store (``out/runs``); default a folder under ``results/``.
         months: Override every scenario's months.
         scale: Override every scenario's population scale.
+        start: Override every scenario's month 1 (``YYYY-MM``).
         progress: Show a progress bar.
         on_progress: Called with (runs finished, runs in all) as runs finish.
 
@@ -394,15 +406,15 @@ def compare(
         ``stocks`` (people in work, out of work and out of work because of health by month) and
         ``scenarios`` (name, description, content hash, months and population scale each was run with).
     """
-    scs = _prepare(scenarios, months, scale)
+    scs = _prepare(scenarios, months, scale, start)
     out = Path(out) if out else Path("results") / ("compare-" + "-".join(s.name for s in scs))[:120]
     records = run_ensemble(scs, runs, seed, parameter_uncertainty, out / "runs", workers, dask, progress, on_progress)
     replicates, impacts = impacts_from(records, scs[0].name)
     return {
         "impacts": impacts,
         "replicates": replicates,
-        "over_time": over_time(records, scs[0].name),
-        "stocks": stocks(records),
+        "over_time": dated(over_time(records, scs[0].name), scs[0]),
+        "stocks": dated(stocks(records), scs[0]),
         "scenarios": pd.DataFrame(
             [
                 {
@@ -411,6 +423,7 @@ def compare(
                     "hash": s.content_hash(),
                     "months": s.months,
                     "scale": s.population.scale,
+                    "start": s.start,
                 }
                 for s in scs
             ]
@@ -516,6 +529,7 @@ def _mix_scenario(base: Scenario, spec: MixSpec, shares: np.ndarray, label: str)
     strands = {k: dict(v) for k, v in data.get("strands", {}).items()}
     for strand, share in zip(spec.strands, shares, strict=True):
         strands.setdefault(strand, {})["budget_gbp_per_year"] = float(round(share * spec.total_budget_gbp_per_year, 2))
+        strands[strand].pop("budget_by_financial_year", None)  # a mix gives each swept strand one budget
     data.update(
         name=label,
         strands=strands,
@@ -561,6 +575,7 @@ def sweep(
     out: str | Path | None = None,
     months: int | None = None,
     scale: float | None = None,
+    start: str | None = None,
     progress: bool = False,
     base_dir: str | Path | None = None,
 ) -> dict[str, pd.DataFrame]:
@@ -576,6 +591,7 @@ def sweep(
         out: Folder for the run store (``out/runs``).
         months: Override the months of every scenario.
         scale: Override the population scale.
+        start: Override month 1 (``YYYY-MM``) of every scenario.
         progress: Show a progress bar.
         base_dir: Folder that ``base`` and ``baseline`` are relative to (default: the sweep file's).
 
@@ -590,8 +606,8 @@ def sweep(
         spec, folder = mix, Path(base_dir or ".")
     else:
         spec, folder = load_mix(mix), Path(base_dir or Path(mix).parent)
-    base = load_scenario(folder / spec.base)
-    comparator = load_scenario(folder / spec.baseline)
+    base = load_scenario(folder / spec.base).with_overrides(start=start)
+    comparator = load_scenario(folder / spec.baseline).with_overrides(start=start)
     grid = mix_grid(len(spec.strands), None if spec.samples else spec.step, spec.samples, seed)
     labels = [mix_label(spec, shares) for shares in grid]
     if len(set(labels)) < len(labels):  # random mixes can round to the same percentages
@@ -652,18 +668,15 @@ def sweep(
         progress,
         objective,
     )
-    kept = {k: v.budget_gbp_per_year for k, v in base.strands.items() if k not in spec.strands}
+    kept = {k: v.budget_text() for k, v in base.strands.items() if k not in spec.strands and not v.unfunded}
     return {
         "mixes": table,
         "impacts": impacts,
         "attribution": attribution,
         "replicates": replicates,
-        "over_time": over_time(records, scs[0].name),
+        "over_time": dated(over_time(records, scs[0].name), scs[0]),
         "boroughs": best_by_borough(replicates, table, spec.objective, best),
-        "kept": pd.DataFrame(
-            {"strand": list(kept), "budget_gbp_per_year": list(kept.values())},
-            columns=["strand", "budget_gbp_per_year"],
-        ),
+        "kept": pd.DataFrame({"strand": list(kept), "budget": list(kept.values())}, columns=["strand", "budget"]),
     }
 
 

@@ -270,14 +270,15 @@ def start_scenarios(folder: str | Path) -> dict[str, Scenario]:
 
 
 def budgets_of(scenario: Scenario, strands: Sequence[str] | None = None) -> dict[str, float]:
-    """A scenario's annual strand budgets in GBP million (0 for strands it does not fund).
+    """A scenario's annual strand budgets in GBP million (0 for strands it does not fund), in its first month.
 
     Args:
         scenario: The scenario.
         strands: The strands to give (default: every registered one, in the controls' order).
     """
+    year = scenario.calendar.date(1).financial_year
     return {
-        s: (scenario.strands[s].budget_gbp_per_year / 1e6 if s in scenario.strands else 0.0) for s in _names(strands)
+        s: (scenario.strands[s].annual_budget(year) / 1e6 if s in scenario.strands else 0.0) for s in _names(strands)
     }
 
 
@@ -423,6 +424,7 @@ def plan(
         if budgets.get(s, 0) > 0:
             spec = dict(start_strands.get(s, {}))
             spec["budget_gbp_per_year"] = round(budgets[s] * 1e6, 2)
+            spec.pop("budget_by_financial_year", None)  # the dashboard sets one budget for the whole run
             strands[s] = spec
     needed = [m for c in controls if c.name in strands for m in c.modules]
     try:

@@ -90,6 +90,8 @@ class GMModel(mesa.Model):
         people: People arrays (:class:`~gmsim.agents.people.People`), the population's.
         employers: Employer arrays (:class:`~gmsim.agents.employers.Employers`), the population's.
         month: Months run so far (0 = the starting population); Mesa's ``steps`` counts the same.
+        calendar: The dates of the months (:class:`~gmsim.dates.Calendar`: month 1 is the scenario's
+            ``start``).
         results: Monthly counts (:class:`~gmsim.results.Results`).
         stocks: Headline stocks at the end of the latest month (people).
         pathways: Recorder of sampled people's pathways, or None.
@@ -144,6 +146,7 @@ class GMModel(mesa.Model):
         self.streams = Streams(seed)
         self.scale = float(scenario.population.scale)
         self.months_planned = int(scenario.months)
+        self.calendar = scenario.calendar
 
         n = population_size(self.scale)
         if population is None:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, codes
+from .dates import date_axis
 from .folders import OutputFolderError, atomic_folder, output_folder_problem
 from .interventions import COUNTERS, STOCK_COUNTERS
 from .model import STOCK_KEYS, GMModel
@@ -69,19 +70,26 @@ def summary(model: GMModel) -> dict[str, Any]:
             "ok": bool(abs(v - t.value) <= t.tolerance),
             "source": t.source,
         }
+    cal = model.calendar
     return {
         "scenario": model.scenario.name,
         "description": model.scenario.description,
         "seed": model.seed,
         "months": m,
+        "start": str(cal.date(1)),
+        "end": str(cal.date(m)),
         "scale": model.scale,
         "people_simulated": model.people.n,
         "population": round(r.stocks(m)["population"], 1),
         "notes": {
             "units": "counts are people (simulated people / scale); rates and shares are fractions",
-            "final": f"end of month {m}",
-            "mean_last_12": f"mean of months {last12}..{m}",
-            "window": f"flows, window means and target checks use months {first}..{last}",
+            "dates": f"month 1 is {cal.date(1).words()}; month 0 is the starting population",
+            "final": f"end of month {m} ({cal.date(m).words()})",
+            "mean_last_12": f"mean of months {last12}..{m} ({cal.date(last12)} to {cal.date(m)})",
+            "window": (
+                f"flows, window means and target checks use months {first}..{last} ({cal.date(first)} to "
+                f"{cal.date(last)})"
+            ),
             "flows": "people a year, mean over the window",
         },
         "final": pick(r.stocks(m)),
@@ -112,6 +120,7 @@ def strand_summary(iv: Any) -> dict[str, Any]:
     out: dict[str, Any] = {
         "title": iv.title,
         "budget_gbp_per_year": iv.spec.budget_gbp_per_year,
+        "budget_by_financial_year": dict(iv.spec.budget_by_financial_year),
         "unit_cost_gbp": iv.unit_cost,
         "funded_months": [iv.start_month, min(iv.end_month, iv.model.month)],
         **{k: (None if v is None else round(v, 1)) for k, v in totals.items()},
@@ -225,16 +234,25 @@ def _finish_plots(process: Any, model: GMModel, folder: Path) -> None:
     write_plots(model, folder)
 
 
+def dated(df: pd.DataFrame, model: GMModel) -> pd.DataFrame:
+    """``df`` with a ``date`` column (``YYYY-MM``) after its ``month`` column (or index)."""
+    if "month" not in df.columns:
+        df = df.reset_index()
+    labels = np.array(model.calendar.labels(max(model.month, int(df["month"].max()) if len(df) else 0)))
+    df.insert(df.columns.get_loc("month") + 1, "date", labels[df["month"].to_numpy(dtype=np.int64)])
+    return df
+
+
 def _write_tables(model: GMModel, folder: Path) -> None:
     """summary.json, timeseries.csv, monthly.csv, strands.csv and pathways.csv.gz."""
     (folder / "summary.json").write_text(json.dumps(summary(model), indent=2))
-    model.results.timeseries().to_csv(folder / "timeseries.csv", index=False)
-    model.results.monthly().round(4).to_csv(folder / "monthly.csv")
+    dated(model.results.timeseries(), model).to_csv(folder / "timeseries.csv", index=False)
+    dated(model.results.monthly().round(4), model).to_csv(folder / "monthly.csv", index=False)
     if model.interventions:
-        strands_table(model).to_csv(folder / "strands.csv", index=False)
+        dated(strands_table(model), model).to_csv(folder / "strands.csv", index=False)
     if model.pathways is not None:
         gzip = {"method": "gzip", "compresslevel": 6, "mtime": 0}  # the same bytes for the same run
-        model.pathways.table().to_csv(folder / "pathways.csv.gz", index=False, compression=gzip)
+        dated(model.pathways.table(), model).to_csv(folder / "pathways.csv.gz", index=False, compression=gzip)
 
 
 def write_plots(model: GMModel, folder: Path) -> None:
@@ -247,10 +265,11 @@ def write_plots(model: GMModel, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     r = model.results
     monthly = r.monthly()
+    when = model.calendar.months_as_dates(np.arange(r.recorded))  # the time axis
     title = f"{model.scenario.name} (seed {model.seed}, scale {model.scale:g})"
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    axes[0].plot(monthly.index, monthly["in_work"] / 1e3, label="in work")
+    axes[0].plot(when, monthly["in_work"] / 1e3, label="in work")
     axes[0].set_ylabel("thousands of people")
     axes[0].set_ylim(0, monthly["in_work"].max() / 1e3 * 1.08)
     axes[0].set_title("In work")
@@ -260,11 +279,11 @@ def write_plots(model: GMModel, folder: Path) -> None:
         ("inactive_other", "inactive (other)"),
         ("at_risk", "at risk (off sick / struggling)"),
     ):
-        axes[1].plot(monthly.index, monthly[key] / 1e3, label=label)
+        axes[1].plot(when, monthly[key] / 1e3, label=label)
     axes[1].set_title("Out of work, inactive and at risk")
     axes[1].legend(fontsize=8)
     for ax in axes:
-        ax.set_xlabel("month")
+        date_axis(ax, model.calendar)
         ax.grid(alpha=0.3)
     fig.suptitle(f"Working-age population by labour state — {title}")
     _save(plt, fig, folder / "stocks.png")
@@ -274,36 +293,37 @@ def write_plots(model: GMModel, folder: Path) -> None:
         [[r.stocks(m, b)["employment_rate"] for b in range(len(codes.BOROUGHS))] for m in range(r.recorded)]
     )
     for b, name in enumerate(codes.BOROUGHS):
-        ax.plot(range(r.recorded), 100 * rates[:, b], label=name)
-    ax.plot(monthly.index, 100 * monthly["employment_rate"], color="black", lw=2.5, label="Greater Manchester")
-    _label(ax, "employment rate, % of 16-64", f"Employment rate by borough — {title}", ncol=2)
+        ax.plot(when, 100 * rates[:, b], label=name)
+    ax.plot(when, 100 * monthly["employment_rate"], color="black", lw=2.5, label="Greater Manchester")
+    _label(ax, "employment rate, % of 16-64", f"Employment rate by borough — {title}", model, ncol=2)
     _save(plt, fig, folder / "employment_by_borough.png")
 
     if model.interventions:
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
         for iv in model.interventions:
             c = iv.counts[: r.recorded].sum(axis=2) / model.scale
-            axes[0].plot(range(r.recorded), c[:, COUNTERS.index("in_support")] / 1e3, label=iv.title)
+            axes[0].plot(when, c[:, COUNTERS.index("in_support")] / 1e3, label=iv.title)
             outcome = "kept_in_work" if iv.name in ("in_work", "early_help") else "job_entries"
             axes[1].plot(
-                range(r.recorded),
+                when,
                 np.cumsum(c[:, COUNTERS.index(outcome)]) / 1e3,
                 label=f"{iv.title}: {outcome.replace('_', ' ')}",
             )
-        _label(axes[0], "thousands of people", "People supported (in-work strand: employees covered)")
-        _label(axes[1], "thousands of people", "Outcomes, cumulative")
+        _label(axes[0], "thousands of people", "People supported (in-work strand: employees covered)", model)
+        _label(axes[1], "thousands of people", "Outcomes, cumulative", model)
         fig.suptitle(f"Working Well strands — {title}")
         _save(plt, fig, folder / "strands.png")
 
     fig, ax = plt.subplots(figsize=(9, 5))
     bands = r.spell_bands()
-    ax.stackplot(bands.index, (bands / 1e3).T.to_numpy(), labels=list(bands.columns))
-    _label(ax, "thousands of people", f"Out of work because of health, by time out of work — {title}", loc="lower left")
+    ax.stackplot(when, (bands / 1e3).T.to_numpy(), labels=list(bands.columns))
+    title = f"Out of work because of health, by time out of work — {title}"
+    _label(ax, "thousands of people", title, model, loc="lower left")
     _save(plt, fig, folder / "out_of_work_by_duration.png")
 
 
-def _label(ax: Any, ylabel: str, title: str, **legend: Any) -> None:
-    ax.set_xlabel("month")
+def _label(ax: Any, ylabel: str, title: str, model: GMModel, **legend: Any) -> None:
+    date_axis(ax, model.calendar)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8, **legend)

@@ -179,6 +179,19 @@ def _months(result: dict[str, pd.DataFrame]) -> int | None:
     return int(ot["month"].max()) if ot is not None and len(ot) else None
 
 
+def _span(result: dict[str, pd.DataFrame]) -> str | None:
+    """The months simulated as dates (``April 2026 to March 2036``), or None without dates."""
+    from .dates import YearMonth
+
+    ot = result.get("over_time")
+    if ot is None or ot.empty or "date" not in ot.columns:
+        return None
+    by_month = ot.drop_duplicates("month").set_index("month")["date"]
+    first, last = by_month.index.min(), by_month.index.max()
+    start = YearMonth.parse(str(by_month[first])).plus(1 - int(first))
+    return f"{start.words()} to {YearMonth.parse(str(by_month[last])).words()}"
+
+
 def _impact(
     impacts: pd.DataFrame, scenario: str, metric: str, borough: str = GM, strand: str = ALL
 ) -> dict[str, Any] | None:
@@ -290,6 +303,9 @@ def _settings(
         "Runs per scenario": f"{runs:,}" + (" (no intervals: one run each)" if runs == 1 else ""),
         "Months simulated": "unknown" if months is None else str(months),
     }
+    span = _span(result)
+    if span:
+        rows["Months simulated"] += f" ({span})"
     seen_uncertainty = False
     for key, value in (notes or {}).items():
         k = _norm(str(key))
@@ -297,7 +313,7 @@ def _settings(
             continue
         if k == "months":
             if months is not None and str(value).strip() != str(months):
-                rows["Months simulated"] = f"{months} ({value})"
+                rows["Months simulated"] = f"{months} ({value}{'; ' + span if span else ''})"
             continue
         if "uncertainty" in k:
             seen_uncertainty = True
@@ -588,6 +604,32 @@ def _grouped_bars(
     ax.grid(axis="y", alpha=0.3)
 
 
+def _calendar_of(frame: pd.DataFrame) -> Any:
+    """The calendar of a frame with ``month`` and ``date`` columns, or None without dates."""
+    from .dates import Calendar, YearMonth
+
+    if "date" not in frame.columns or frame.empty:
+        return None
+    first = frame.loc[frame["month"].idxmin()]
+    return Calendar(YearMonth.parse(str(first["date"])).plus(1 - int(first["month"])))
+
+
+def _time_axis(frame: pd.DataFrame, months: Any) -> np.ndarray:
+    """Where ``months`` go on a time axis: their dates (from ``frame``), or the months without dates."""
+    calendar = _calendar_of(frame)
+    return np.asarray(months, dtype=float) if calendar is None else calendar.months_as_dates(months)
+
+
+def _label_time_axis(ax: Any, frame: pd.DataFrame) -> None:
+    from .dates import date_axis
+
+    calendar = _calendar_of(frame)
+    if calendar is None:
+        ax.set_xlabel("month")
+    else:
+        date_axis(ax, calendar)
+
+
 def _plot_over_time(over: pd.DataFrame, scenarios: Sequence[str], comparator: str, path: Path) -> Path:
     plt = _pyplot()
     cmap = plt.get_cmap("tab10")
@@ -601,8 +643,9 @@ def _plot_over_time(over: pd.DataFrame, scenarios: Sequence[str], comparator: st
         with np.errstate(all="ignore"):
             mean = np.nanmean(v, axis=1)
             lo, hi = np.nanpercentile(v, 2.5, axis=1), np.nanpercentile(v, 97.5, axis=1)
-        ax.fill_between(g.index, lo, hi, color=cmap(j % 10), alpha=0.18, lw=0)
-        ax.plot(g.index, mean, color=cmap(j % 10), lw=2, label=f"{sc}: mean of {v.shape[1]} runs")
+        x = _time_axis(over, g.index)
+        ax.fill_between(x, lo, hi, color=cmap(j % 10), alpha=0.18, lw=0)
+        ax.plot(x, mean, color=cmap(j % 10), lw=2, label=f"{sc}: mean of {v.shape[1]} runs")
         drawn = True
     if not drawn:
         _nothing(ax, "no scenario to compare with the comparator")
@@ -614,8 +657,8 @@ def _plot_over_time(over: pd.DataFrame, scenarios: Sequence[str], comparator: st
         names.append("shaded: 2.5–97.5% of runs")
         ax.legend(handles, names, fontsize=8, loc="best")
         ax.axhline(0, color="#333", lw=0.6)
-        ax.set_xlim(0, over["month"].max())
-        ax.set_xlabel("month")
+        ax.set_xlim(*_time_axis(over, [0, over["month"].max()]))
+        _label_time_axis(ax, over)
         ax.set_ylabel("extra people in work")
         _axis_format(ax)
         ax.grid(alpha=0.3)
@@ -645,17 +688,18 @@ def _plot_stocks(stocks: pd.DataFrame, scenarios: Sequence[str], path: Path) -> 
             if g.empty:
                 continue
             v = g.to_numpy(dtype=float)
+            x = _time_axis(stocks, g.index)
             ax.fill_between(
-                g.index,
+                x,
                 np.percentile(v, 2.5, axis=1),
                 np.percentile(v, 97.5, axis=1),
                 color=cmap(j % 10),
                 alpha=0.18,
                 lw=0,
             )
-            ax.plot(g.index, v.mean(axis=1), color=cmap(j % 10), lw=1.6, ls="--" if j == 0 else "-", label=sc)
+            ax.plot(x, v.mean(axis=1), color=cmap(j % 10), lw=1.6, ls="--" if j == 0 else "-", label=sc)
         ax.set_title(title, fontsize=10)
-        ax.set_xlabel("month")
+        _label_time_axis(ax, stocks)
         _axis_format(ax)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("people")
@@ -957,6 +1001,7 @@ def write_compare_report(
         others=others,
         runs=runs,
         months=_months(result),
+        span=_span(result),
         scenarios=scenarios,
         settings=_table(["Setting", "Value"], _settings(result, notes)),
         headlines=headlines,
@@ -1207,11 +1252,7 @@ def _kept_text(kept: pd.DataFrame | None, titles: dict[str, str]) -> str:
     """The base scenario's strands outside the sweep that keep a budget in every mix, in words ("" if none)."""
     if kept is None or kept.empty:
         return ""
-    funded = kept[kept.budget_gbp_per_year > 0]
-    return ", ".join(
-        f"{titles.get(r.strand, r.strand)} ({r.strand}) {fmt(r.budget_gbp_per_year, 'x_gbp')} a year"
-        for r in funded.itertuples()
-    )
+    return ", ".join(f"{titles.get(r.strand, r.strand)} ({r.strand}) {r.budget}" for r in kept.itertuples())
 
 
 def _grid_text(key: str | None, value: Any) -> str:

@@ -49,6 +49,7 @@ from typing import Any, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from .dates import DEFAULT_START, Calendar, YearMonth
 from .interventions import Intervention, StrandSpec, registered
 from .parameters import ParameterError, ParameterSet
 
@@ -173,6 +174,7 @@ class Scenario(BaseModel):
         name: Identifier of the scenario, also the name of its results folder.
         description: Free text saying what the scenario represents.
         seed: Seed of the random number streams; the same scenario and seed give the same results.
+        start: The calendar month of month 1 (``YYYY-MM``).
         months: Number of months simulated.
         population: Population size and pathway sample.
         parameters: Parameter overrides, ``{dotted parameter name: value}``.
@@ -208,6 +210,14 @@ class Scenario(BaseModel):
         description=(
             "Seed of the random number streams: the same scenario with the same seed gives identical "
             "results. Whole number >= 0; default 1."
+        ),
+    )
+    start: str = _field(
+        DEFAULT_START,
+        expected="a month as YYYY-MM (e.g. 2026-04)",
+        description=(
+            "The calendar month of month 1, YYYY-MM; month 0 is the starting population, at the end of the "
+            f"month before. Default {DEFAULT_START} (April 2026, the first month of financial year 2026-27)."
         ),
     )
     months: int = _field(
@@ -252,6 +262,14 @@ class Scenario(BaseModel):
             "start_month, end_month, parameters). Default {} (none)."
         ),
     )
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _year_month(cls, value: Any) -> Any:
+        # YAML reads 2026-04 as text and 2026-04-01 as a date: either names the month.
+        if isinstance(value, str | _dt.date):
+            return str(YearMonth.parse(value))
+        return value  # not text: the type check reports it
 
     @field_validator("population", "parameters", "modules", "strands", mode="before")
     @classmethod
@@ -380,7 +398,11 @@ class Scenario(BaseModel):
         return (scenario if not problems else None), problems
 
     def with_overrides(
-        self, seed: int | None = None, months: int | None = None, scale: float | None = None
+        self,
+        seed: int | None = None,
+        months: int | None = None,
+        scale: float | None = None,
+        start: str | None = None,
     ) -> Scenario:
         """A copy of the scenario with values given on the command line replacing the file's.
 
@@ -388,13 +410,14 @@ class Scenario(BaseModel):
             seed: New random seed, or None to keep the scenario's.
             months: New number of months, or None to keep the scenario's.
             scale: New population scale, or None to keep the scenario's.
+            start: New month 1 (``YYYY-MM``), or None to keep the scenario's.
 
         Returns:
             The new, validated scenario (this one is unchanged).
 
         Raises:
-            ScenarioError: With path ``"command line"`` and keys ``seed``, ``months`` or
-                ``population.scale`` if a new value is invalid.
+            ScenarioError: With path ``"command line"`` and keys ``seed``, ``months``,
+                ``population.scale`` or ``start`` if a new value is invalid.
         """
         data = self.to_dict()
         if seed is not None:
@@ -403,6 +426,8 @@ class Scenario(BaseModel):
             data["months"] = months
         if scale is not None:
             data["population"]["scale"] = scale
+        if start is not None:
+            data["start"] = start
         return Scenario.from_dict(data, path=COMMAND_LINE)
 
     # ------------------------------------------------------------------ output
@@ -421,6 +446,11 @@ class Scenario(BaseModel):
             self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
         )
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @property
+    def calendar(self) -> Calendar:
+        """The dates of the run's months (month 1 is ``start``)."""
+        return Calendar(YearMonth.parse(self.start))
 
     def parameter_set(self) -> ParameterSet:
         """The full model parameter set: calibrated defaults with this scenario's overrides applied."""

@@ -49,7 +49,7 @@ def test_end_to_end_small_scale(tmp_path):
     }
     assert {"job_entries", "job_losses", "sickness_absence_starts", "health_job_losses"} <= set(s["flows"])
     ts = pd.read_csv(out / "timeseries.csv")
-    assert list(ts.columns) == ["month", "borough", "state", "health", "severity", "count"]
+    assert list(ts.columns) == ["month", "date", "borough", "state", "health", "severity", "count"]
     assert ts.groupby("month")["count"].sum().round().eq(1_781_000).all()
     m = json.loads((out / "manifest.json").read_text())
     assert m["seed"] == 3 and len(m["scenario_hash"]) == 64

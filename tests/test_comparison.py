@@ -370,7 +370,9 @@ def test_cli_sweep_writes_a_report_with_the_best_mix_per_borough(tmp_path):
     # What was split, and what every mix keeps funded from its base (working_well funds four strands).
     assert "<td>Shares tried</td><td>every 50% step</td>" in html
     assert "<td>Setting</td>" not in html and html.count("every 50% step") == 1
-    kept = "Care and support (care_and_support) £2,000,000 a year, In work (employers) (in_work) £1,000,000 a year"
+    kept = (
+        "Care and support (care_and_support) GBP 2,000,000 a year, In work (employers) (in_work) GBP 1,000,000 a year"
+    )
     assert f"<td>Kept funded in every mix (not split)</td><td>{kept}</td>" in html
     # The effect of what every mix keeps funded is stated apart from the attribution, and not in its total.
     assert "Not attributed, and not part of the total:" in html and f"keeps funded ({kept})" in html

@@ -96,7 +96,7 @@ def test_starts_never_exceed_funded_places(everything):
         if iv.name == "in_work":
             continue
         started = iv.counts[:, COUNTERS.index("started")].sum(axis=1) * SCALE  # simulated people
-        funded = np.arange(len(started)) * iv.places_per_month
+        funded = np.arange(len(started)) * iv.places_per_month(1)
         assert np.all(np.cumsum(started) <= funded + 1e-9), iv.name
 
 

@@ -128,7 +128,17 @@ def test_to_dict_is_json_and_round_trips_through_yaml(tmp_path):
     )
     d = s.to_dict()
     assert json.loads(json.dumps(d)) == d
-    assert set(d) == {"name", "description", "seed", "months", "population", "parameters", "modules", "strands"}
+    assert set(d) == {
+        "name",
+        "description",
+        "seed",
+        "start",
+        "months",
+        "population",
+        "parameters",
+        "modules",
+        "strands",
+    }
     assert load_scenario(write(tmp_path, s.to_yaml())) == s
     assert Scenario.from_dict(d) == s
 
@@ -493,6 +503,7 @@ def test_strands_block_parses_and_round_trips(tmp_path):
     assert d["strands"]["early_help"] == {
         "budget_gbp_per_year": 3e6,
         "unit_cost_gbp": None,
+        "budget_by_financial_year": {},
         "start_month": 1,
         "end_month": None,
         "parameters": {},

@@ -64,7 +64,6 @@ class InWork(Intervention):
         e = model.employers.n
         self.emp_status = np.zeros(e, dtype=np.int8)
         self.emp_status_month = np.full(e, NEVER, dtype=np.int16)
-        self.budget_per_month = spec.budget_gbp_per_year / 12 * model.scale  # GBP of simulated employees
         self._carry_gbp = 0.0
         self.employer_counts = np.zeros((model.months_planned + 1, 3))  # signed up, enrolled, supported
         self._supported_staff = self._after_staff = np.zeros(0, dtype=np.int64)
@@ -72,9 +71,13 @@ class InWork(Intervention):
         rate = np.array([0.0] + [getattr(rates, b) for b in _BANDS])[model.employers.size_band]
         self._sign_up_probability = -np.expm1(-rate)  # each employer's, a month
 
+    def budget_per_month(self, month: int) -> float:
+        """The budget of ``month`` (GBP, for simulated employees: scaled with the population)."""
+        return self.annual_budget(month) / 12 * self.model.scale
+
     def funded(self, month: int) -> bool:
         """Whether sign-ups and enrolments happen in ``month``."""
-        return self.start_month <= month <= self.end_month and self.budget_per_month > 0
+        return self.start_month <= month <= self.end_month and self.annual_budget(month) > 0
 
     def eligible(self, people) -> np.ndarray:
         """Employers not yet signed up: a mask over employers, not people (``eligible`` counts their staff)."""
@@ -130,7 +133,7 @@ class InWork(Intervention):
             self._set_emp(signed, WAITING)
             events[signed] |= 1 << _REFERRED
 
-            self._carry_gbp += self.budget_per_month
+            self._carry_gbp += self.budget_per_month(month)
             waiting = kernels.merge(waiting, signed)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
             if len(waiting):
@@ -142,7 +145,7 @@ class InWork(Intervention):
             enrol = waiting[affordable]
             self._carry_gbp -= cost[affordable].sum()
             if not waiting[~affordable].size:
-                self._carry_gbp = min(self._carry_gbp, self.budget_per_month)
+                self._carry_gbp = min(self._carry_gbp, self.budget_per_month(month))
             self._set_emp(enrol, SUPPORTED)
             self.employer_counts[month, 1] += len(enrol)
             events[enrol] |= 1 << _STARTED

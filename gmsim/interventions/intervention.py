@@ -111,7 +111,6 @@ class Intervention:
         self.unit_cost = float(spec.unit_cost_gbp if spec.unit_cost_gbp is not None else self.params.unit_cost_gbp)
         self.start_month = spec.start_month
         self.end_month = spec.end_month if spec.end_month is not None else 10**6
-        self.places_per_month = spec.budget_gbp_per_year / 12 / self.unit_cost * model.scale
         self._carry = 0.0  # places not yet whole, carried to the next month
         cap = self.params.max_referrals
         self.referral_cap = None if cap is None else cap * model.scale  # in slots
@@ -131,11 +130,19 @@ class Intervention:
     @property
     def switched_off(self) -> bool:
         """Whether it has no budget: then nobody is ever referred, and its monthly steps have nothing to do."""
-        return self.spec.budget_gbp_per_year == 0
+        return self.spec.unfunded
+
+    def annual_budget(self, month: int) -> float:
+        """The budget (GBP a year) in force in ``month``: that of the month's financial year."""
+        return self.spec.annual_budget(self.model.calendar.date(month).financial_year)
+
+    def places_per_month(self, month: int) -> float:
+        """Places the budget buys in ``month`` (simulated people: scaled with the population)."""
+        return self.annual_budget(month) / 12 / self.unit_cost * self.model.scale
 
     def funded(self, month: int) -> bool:
         """Whether referrals and starts happen in ``month``."""
-        return self.start_month <= month <= self.end_month and self.places_per_month > 0
+        return self.start_month <= month <= self.end_month and self.annual_budget(month) > 0
 
     # ----- what a subclass says -------------------------------------------------------------------------------
     def eligible(self, people: People) -> np.ndarray:
@@ -222,7 +229,7 @@ class Intervention:
 
     def places(self) -> int:
         """This month's places: the budget's places a month, with the fraction carried over from the last."""
-        self._carry += self.places_per_month
+        self._carry += self.places_per_month(self.model.month)
         places = int(self._carry)
         self._carry -= places
         return places
