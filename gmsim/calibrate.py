@@ -26,7 +26,7 @@ import pandas as pd
 import yaml
 
 from . import codes
-from .model import GMModel
+from .model import BURN_IN_MONTHS, GMModel
 from .output import summary
 from .parameters import ParameterSet, default_parameters
 from .targets import load_targets
@@ -242,7 +242,10 @@ def write(
         "description": "Values fitted by `python -m gmsim.calibrate`; they override parameters.yaml.",
         "fitted_on": time.strftime("%Y-%m-%d"),
         "seed": seed,
-        "run": "baseline, 120 months, targets as means over months 13-120, final iterations at scale 1.0",
+        "run": (
+            f"baseline, 120 months after a {BURN_IN_MONTHS}-month burn-in, targets as means over months 13-120, "
+            "final iterations at scale 1.0"
+        ),
         "values": {k: float(f"{v:.6g}") for k, v in sorted(fitted.items())},
     }
     (data_dir / "calibrated.yaml").write_text(

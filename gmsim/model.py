@@ -54,6 +54,12 @@ STOCK_KEYS = (
 )
 
 
+#: Months simulated before month 1, so that month 1 starts from the model's own steady state rather than
+#: from the synthesised population (whose at-risk stock and recent flows the dynamics revise over the first
+#: year or so: without it, about 9,000 fewer people are in work in the first months than two years on).
+BURN_IN_MONTHS = 24
+
+
 def working_age_population() -> int:
     """GM's working-age population at scale 1.0 (``data/population.yaml``)."""
     return int(read_data("population.yaml")["working_age_population"]["value"])
@@ -80,6 +86,8 @@ class GMModel(mesa.Model):
             by ensembles to draw effect sizes from their uncertainty distributions).
         population: The :class:`~gmsim.population.Population` to step instead of a synthesised one (its
             arrays are used, not copied; shared runs, :mod:`gmsim.shared`, give each run one of their own).
+        burn_in: Months lived before month 1 by a synthesised population (:data:`BURN_IN_MONTHS`; 0 starts
+            from the synthesised people themselves), with the calibrated parameters and ``parameters``.
 
     Attributes:
         scenario: The scenario, with overrides applied.
@@ -92,6 +100,8 @@ class GMModel(mesa.Model):
         month: Months run so far (0 = the starting population); Mesa's ``steps`` counts the same.
         calendar: The dates of the months (:class:`~gmsim.dates.Calendar`: month 1 is the scenario's
             ``start``).
+        burn_in: Months lived before month 1 by its population (for a population it was given, as the
+            ``burn_in`` argument says: shared runs' populations have the default).
         results: Monthly counts (:class:`~gmsim.results.Results`).
         stocks: Headline stocks at the end of the latest month (people).
         pathways: Recorder of sampled people's pathways, or None.
@@ -126,6 +136,7 @@ class GMModel(mesa.Model):
         calibrated: bool = True,
         intervention_draws: dict[str, dict[str, float]] | None = None,
         population: Population | None = None,
+        burn_in: int = BURN_IN_MONTHS,
     ) -> None:
         if scenario is None:
             scenario = Scenario.default()
@@ -150,10 +161,11 @@ class GMModel(mesa.Model):
 
         n = population_size(self.scale)
         if population is None:
-            employers, people = starting_population(n, self.streams)
+            employers, people = starting_population(n, self.streams, burn_in, parameters, calibrated)
             population = Population(people, employers)
         if population.n != n:
             raise ValueError(f"a given population has {population.n} slots, the scenario needs {n}")
+        self.burn_in = int(burn_in)
         self.population = population
         self.people, self.employers = population.people, population.employers
         self._entrants = _entrant_table()
@@ -298,17 +310,31 @@ _KEPT_POPULATIONS: dict[tuple[int, int], tuple[Employers, People]] = {}
 KEEP_POPULATIONS = 0
 
 
-def starting_population(n: int, streams: Streams) -> tuple[Employers, People]:
+def starting_population(
+    n: int,
+    streams: Streams,
+    burn_in: int = BURN_IN_MONTHS,
+    parameters: dict[str, float] | None = None,
+    calibrated: bool = True,
+) -> tuple[Employers, People]:
     """The month-0 employers and people for ``n`` slots and the run's streams (a fresh copy each call).
 
-    Synthesis depends only on the seed and ``n``; with ``KEEP_POPULATIONS`` > 0 the latest populations are
-    kept and copied rather than synthesised again.
+    The people are synthesised from the data (``data/population.yaml``) as of ``burn_in`` months before
+    month 1, then live through those months (:func:`burn_in_months`) with the model's parameters (the
+    calibrated ones, with ``parameters`` over them; never a scenario's own overrides or interventions, which
+    act from month 1), so month 0 is the same in every scenario run with the seed. The result depends only on
+    the seed, ``n``, ``burn_in`` and those parameters; with ``KEEP_POPULATIONS`` > 0 the latest populations
+    are kept and copied rather than made again.
     """
-    key = (streams.seed, n)
+    fixed = tuple(sorted((parameters or {}).items()))
+    key = (streams.seed, n, int(burn_in), fixed, bool(calibrated))
     if key not in _KEPT_POPULATIONS:
         targets = borough_employment_targets()
         employers = synthesise_employers(n * float(targets.mean()), streams)
         people = synthesise_people(n, streams, employers, targets)
+        if burn_in > 0:
+            tables = ParameterSet(dict(fixed), calibrated=calibrated).hazard_tables()
+            burn_in_months(people, employers, tables, streams, int(burn_in))
         if KEEP_POPULATIONS <= 0:
             return employers, people
         while len(_KEPT_POPULATIONS) >= KEEP_POPULATIONS:
@@ -316,6 +342,29 @@ def starting_population(n: int, streams: Streams) -> tuple[Employers, People]:
         _KEPT_POPULATIONS[key] = (employers, people)
     employers, people = _KEPT_POPULATIONS[key]
     return Employers(*(a.copy() for a in employers)), People(*(a.copy() for a in people))
+
+
+def burn_in_months(people: People, employers: Employers, tables: Any, streams: Streams, months: int) -> None:
+    """Live ``months`` months before month 1, in place: demography, health, work, benefits, employer ties.
+
+    The synthesised people become those of month ``-months`` (their ids and claim start months move back
+    with them), and months ``1 - months`` to 0 run as any month does, with no interventions and every
+    hazard multiplier 1. Their random numbers are those of months ``1 - months`` to 0 of the run's streams,
+    which no month of the run itself uses; month 0's events are the last of them.
+    """
+    n = people.n
+    people.person_id[:] -= np.int64(months) * n
+    claimed = people.health_claim_start != codes.NO_CLAIM
+    people.health_claim_start[claimed] -= np.int32(months)
+    entrants = _entrant_table()
+    ones = HazardMultipliers([], n).for_kernels()
+    key = streams.key
+    for month in range(1 - months, 1):
+        demography_step(people, tables, entrants, key("demography"), month, None, n)
+        health_step(people, employers, tables, ones, key("health"), month, None)
+        labour_step(people, employers, tables, ones, key("labour"), month, None)
+        benefits_step(people, tables.reassessment_rate, key("benefits"), month, None)
+        employer_step(people, employers, key("employers"), month, None)
 
 
 def _entrant_table() -> np.ndarray:

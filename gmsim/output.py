@@ -83,7 +83,10 @@ def summary(model: GMModel) -> dict[str, Any]:
         "population": round(r.stocks(m)["population"], 1),
         "notes": {
             "units": "counts are people (simulated people / scale); rates and shares are fractions",
-            "dates": f"month 1 is {cal.date(1).words()}; month 0 is the starting population",
+            "dates": (
+                f"month 1 is {cal.date(1).words()}; month 0 is the starting population, after "
+                f"{model.burn_in} months of burn-in (docs/model.md section 5)"
+            ),
             "final": f"end of month {m} ({cal.date(m).words()})",
             "mean_last_12": f"mean of months {last12}..{m} ({cal.date(last12)} to {cal.date(m)})",
             "window": (

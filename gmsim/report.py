@@ -409,7 +409,16 @@ def _assumptions(strands: Sequence[str], runs: int) -> dict[str, Any]:
         s = sources.get(sid, {})
         title = str(s.get("source_title") or s.get("definition") or "")
         listed.append({"id": sid, "title": title, "url": str(s.get("source_url") or "")})
-    return {"money": money, "effects": effects, "missing": missing, "runs": runs, "sources": listed}
+    from .model import BURN_IN_MONTHS
+
+    return {
+        "money": money,
+        "effects": effects,
+        "missing": missing,
+        "runs": runs,
+        "sources": listed,
+        "burn_in": BURN_IN_MONTHS,
+    }
 
 
 def _page(template: str, out: Path, command: str, files: Sequence[str], **content: Any) -> Path:
