@@ -85,7 +85,10 @@ def test_its_parameters_are_checked_and_overridden_like_a_strand_s(folder):
             "strands.over_fifties.parameters.min_age_year",
             "unknown parameter of over_fifties (did you mean 'min_age_years'?)",
         ),
-        ("strands.over_fifties.parameters.dropout_rate", "expected a value >= 0, got -1"),
+        (
+            "strands.over_fifties.parameters.dropout_rate",
+            "expected a value from 0 to 5 a month (a hazard of 5 is 99.3% a month), got -1",
+        ),
     ]
 
 

@@ -606,7 +606,11 @@ def test_unknown_strand_parameter_with_suggestion(tmp_path):
         ("effects.out_of_work_to_in_work", "1" + "0" * 400, "expected a number"),
         ("effects.out_of_work_to_in_work", "2020-01-01", "(a date)"),
         ("routes.jobcentre.take_up", "1.5", "share between 0 and 1"),
-        ("routes.jobcentre.rate", "-0.1", ">= 0"),
+        ("routes.jobcentre.rate", "-0.1", "from 0 to 5 a month"),
+        ("routes.jobcentre.rate", "7", "from 0 to 5 a month"),
+        ("support_months", "5000", "at most 1200 months"),
+        ("effects.out_of_work_to_in_work", "1.0e+6", "at most 1000"),
+        ("max_referrals", "1.0e+12", "from 0 to 100,000,000"),
         ("support_months", "2.5", "whole number of months"),
         (
             "unit_cost_gbp",
@@ -630,7 +634,10 @@ def test_hazard_ratio_zero_rejected():
     with pytest.raises(ScenarioError) as info:
         Scenario.from_dict({"name": "a", "strands": {"early_help": {"parameters": {"effects.at_risk_to_in_work": 0}}}})
     assert info.value.problems == [
-        ("strands.early_help.parameters.effects.at_risk_to_in_work", "expected a hazard ratio > 0, got 0")
+        (
+            "strands.early_help.parameters.effects.at_risk_to_in_work",
+            "expected a hazard ratio > 0 and at most 1000 (beyond that the move is certain), got 0",
+        )
     ]
 
 
@@ -917,7 +924,10 @@ def test_modules_import_a_py_file_that_registers_a_strand(tmp_path, monkeypatch,
             "strands.test_dummy_strand.parameters.support_month",
             "unknown parameter of test_dummy_strand (did you mean 'support_months'?)",
         ),
-        ("strands.test_dummy_strand.parameters.effects.out_of_work_to_in_work", "expected a hazard ratio > 0, got 0"),
+        (
+            "strands.test_dummy_strand.parameters.effects.out_of_work_to_in_work",
+            "expected a hazard ratio > 0 and at most 1000 (beyond that the move is certain), got 0",
+        ),
     ]
 
 

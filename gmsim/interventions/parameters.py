@@ -51,13 +51,31 @@ def _unit(unit: str, description: str, **default: Any) -> Any:
 
 
 #: A hazard ratio: the factor a transition's monthly hazard is multiplied by (> 0).
-HazardRatio = Annotated[float, _checked("a hazard ratio > 0", lambda v: v > 0)]
+HazardRatio = Annotated[
+    float,
+    _checked(
+        "a hazard ratio > 0 and at most 1000 (beyond that the move is certain)",
+        lambda v: 0 < v <= 1000,
+    ),
+]
 #: A share or probability, from 0 to 1.
 Share = Annotated[float, _checked("a share between 0 and 1", lambda v: 0 <= v <= 1)]
-#: A monthly rate, a count or another quantity that cannot be negative.
-NonNegative = Annotated[float, _checked("a value >= 0", lambda v: v >= 0)]
-#: A whole number of months, 0 or more.
-Months = Annotated[int, _checked("a value >= 0", lambda v: v >= 0, whole=True)]
+#: A monthly rate (hazard), from 0 to 5 (a hazard of 5 a month makes the event 99.3% likely each month).
+NonNegative = Annotated[
+    float,
+    _checked(
+        "a value from 0 to 5 a month (a hazard of 5 is 99.3% a month)",
+        lambda v: 0 <= v <= 5,
+    ),
+]
+#: A number of people (GM people), from 0 to 100 million.
+People = Annotated[
+    float, _checked("a number of people from 0 to 100,000,000 (GM has 1,781,000)", lambda v: 0 <= v <= 1e8)
+]
+#: A whole number of months, from 0 to 1200 (the longest run).
+Months = Annotated[
+    int, _checked("a value >= 0 and at most 1200 months (the longest run)", lambda v: 0 <= v <= 1200, whole=True)
+]
 #: The cost of one start (GBP), from 1 to 1 million.
 UnitCostGbp = Annotated[
     float,
@@ -150,7 +168,7 @@ class InterventionParameters(BaseModel):
     dropout_rate: NonNegative = _unit(
         "per month while waiting", "Monthly hazard of leaving the waiting list.", default=0
     )
-    max_referrals: NonNegative | None = _unit(
+    max_referrals: People | None = _unit(
         "people", "A cap on referrals over the run (GM people); none if null.", default=None
     )
     routes: dict[str, Route] = _unit("", "Referral routes by name.", default_factory=dict)
