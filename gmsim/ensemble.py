@@ -179,7 +179,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     seed = replicate_seed(tasks[0].seed, tasks[0].replicate)
     draws = [parameter_draws(t.scenario, seed) if t.draws else None for t in tasks]
     if len(tasks) == 1:
-        model = GMModel(tasks[0].scenario, rng=seed, intervention_draws=draws[0])
+        model = GMModel(tasks[0].scenario, rng=seed, intervention_draws=draws[0], record_transitions=False)
         model.run(progress=False)
         models = [model]
     else:

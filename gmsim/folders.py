@@ -21,6 +21,7 @@ RESULT_FILES = {
         "summary.json",
         "timeseries.csv",
         "monthly.csv",
+        "transitions.csv",
         "strands.csv",
         "pathways.csv.gz",
         "manifest.json",

@@ -88,6 +88,8 @@ class GMModel(mesa.Model):
             arrays are used, not copied; shared runs, :mod:`gmsim.shared`, give each run one of their own).
         burn_in: Months lived before month 1 by a synthesised population (:data:`BURN_IN_MONTHS`; 0 starts
             from the synthesised people themselves), with the calibrated parameters and ``parameters``.
+        record_transitions: Count each month's moves between labour states by age band, severity, benefit
+            and borough (``results.moves``, a run's ``transitions.csv``); shared runs do without.
 
     Attributes:
         scenario: The scenario, with overrides applied.
@@ -137,6 +139,7 @@ class GMModel(mesa.Model):
         intervention_draws: dict[str, dict[str, float]] | None = None,
         population: Population | None = None,
         burn_in: int = BURN_IN_MONTHS,
+        record_transitions: bool = True,
     ) -> None:
         if scenario is None:
             scenario = Scenario.default()
@@ -184,7 +187,7 @@ class GMModel(mesa.Model):
 
         self.month = 0
         self._phase = 0  # the next phase of this month to run (an index into PHASES)
-        self.results = Results(self.months_planned, self.scale)
+        self.results = Results(self.months_planned, self.scale, moves=record_transitions)
         k = min(int(scenario.population.history_sample), n)
         self.pathways: PathwayRecorder | None = None
         if k > 0:

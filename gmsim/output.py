@@ -94,6 +94,10 @@ def summary(model: GMModel) -> dict[str, Any]:
                 f"{cal.date(last)})"
             ),
             "flows": "people a year, mean over the window",
+            "transition_rates": (
+                "moves between labour states a person-year in the window, by severity (at the end of the month "
+                "moved; person-years by severity at its start) and for all"
+            ),
         },
         "final": pick(r.stocks(m)),
         "mean_last_12": pick(r.mean_stocks(last12, m)),
@@ -109,6 +113,7 @@ def summary(model: GMModel) -> dict[str, Any]:
             for band, x in zip(codes.SPELL_BANDS, r.spells[m, :, :5].sum(axis=0) / model.scale, strict=True)
         },
         "targets": checks,
+        "transition_rates": r.transition_rates(first, last) if m > 0 and r.moves is not None else {},
         "strands": {iv.name: strand_summary(iv) for iv in model.interventions},
     }
 
@@ -247,10 +252,12 @@ def dated(df: pd.DataFrame, model: GMModel) -> pd.DataFrame:
 
 
 def _write_tables(model: GMModel, folder: Path) -> None:
-    """summary.json, timeseries.csv, monthly.csv, strands.csv and pathways.csv.gz."""
+    """summary.json, timeseries.csv, monthly.csv, transitions.csv, strands.csv and pathways.csv.gz."""
     (folder / "summary.json").write_text(json.dumps(summary(model), indent=2))
     dated(model.results.timeseries(), model).to_csv(folder / "timeseries.csv", index=False)
     dated(model.results.monthly().round(4), model).to_csv(folder / "monthly.csv", index=False)
+    if model.results.moves is not None:
+        dated(model.results.transitions(), model).to_csv(folder / "transitions.csv", index=False)
     if model.interventions:
         dated(strands_table(model), model).to_csv(folder / "strands.csv", index=False)
     if model.pathways is not None:

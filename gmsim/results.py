@@ -111,6 +111,37 @@ def _tally(p, month, chunks, stock, spells, flows, cohort):
     cohort += c_cohort.sum(axis=0).reshape(cohort.shape)
 
 
+_AGE_LOWER = np.array([12 * y for y in codes.AGE_BAND_LOWER_YEARS], dtype=np.int64)
+_N_AGE, _N_BENEFIT = len(codes.AGE_BANDS), len(codes.BENEFITS)
+#: The axes of a month's moves between labour states (:attr:`Results.moves`), after the month.
+MOVE_AXES = ("transition", "age_band", "severity", "benefit", "borough")
+
+
+@njit(cache=True)
+def _moves_chunk(p, lo, hi):
+    """This month's moves between labour states of the people in rows ``lo .. hi - 1``, flat."""
+    labour_event, age, severity = p.labour_event[lo:hi], p.age_months[lo:hi], p.severity[lo:hi]
+    benefit, borough = p.benefit[lo:hi], p.borough[lo:hi]
+    out = np.zeros(codes.N_LABOUR * _N_AGE * _N_SEV * _N_BENEFIT * _N_B, dtype=np.int64)
+    for i in range(hi - lo):
+        ev = labour_event[i]
+        if 0 <= ev < codes.N_LABOUR:
+            a = band_of(age[i], _AGE_LOWER)
+            out[(((ev * _N_AGE + a) * _N_SEV + severity[i]) * _N_BENEFIT + benefit[i]) * _N_B + borough[i]] += 1
+    return out
+
+
+@njit(cache=True, parallel=True)
+def _tally_moves(p, chunks, moves):
+    n = p.state.shape[0]
+    size = (n + chunks - 1) // chunks
+    rows = np.zeros((chunks, moves.size), dtype=np.int64)
+    for c in prange(chunks):
+        lo = c * size
+        rows[c] = _moves_chunk(p, lo, min(n, lo + size))
+    moves += rows.sum(axis=0).reshape(moves.shape)
+
+
 def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.ndarray, cohort: np.ndarray) -> None:
     """Count one month into zeroed arrays.
 
@@ -141,15 +172,28 @@ class Results:
     Args:
         months: Number of months to be run (month 0 is the starting population).
         scale: Population scale; counts are divided by it to report people.
+        moves: Also count each month's moves between labour states by age band, severity, benefit and
+            borough (:attr:`moves`; for a run's ``transitions.csv``).
+
+    Attributes:
+        stock: (month, borough, state, health category) people at the end of each month.
+        spells: (month, borough, spell band) out of work on a health benefit by time out of work; band 5
+            holds jobseekers.
+        flows: (month, flow, borough) events of each month.
+        cohort: (month, from work, employed) claims that began ``COHORT_LAG`` months before.
+        moves: (month, labour transition, age band, severity, benefit, borough) moves of each month, by the
+            person's age, severity and benefit at the end of the month; None unless asked for.
     """
 
-    def __init__(self, months: int, scale: float) -> None:
+    def __init__(self, months: int, scale: float, moves: bool = False) -> None:
         self.scale = scale
         m = months + 1
         self.stock = np.zeros((m, _N_B, len(codes.STATES), N_HEALTH), dtype=np.int64)
         self.spells = np.zeros((m, _N_B, len(codes.SPELL_BANDS) + 1), dtype=np.int64)
         self.flows = np.zeros((m, N_FLOWS, _N_B), dtype=np.int64)
         self.cohort = np.zeros((m, 2, 2), dtype=np.int64)
+        shape = (m, codes.N_LABOUR, _N_AGE, _N_SEV, _N_BENEFIT, _N_B)
+        self.moves = np.zeros(shape, dtype=np.int64) if moves else None
         self.recorded = 0
 
     def record(self, people: Any, month: int) -> None:
@@ -157,6 +201,8 @@ class Results:
         if month >= self.stock.shape[0]:
             self._grow(month + 1)
         tally(people, month, self.stock[month], self.spells[month], self.flows[month], self.cohort[month])
+        if self.moves is not None:
+            _tally_moves(people, 2 * get_num_threads(), self.moves[month])
         self.recorded = max(self.recorded, month + 1)
 
     def record_shared(self, trunk: Results, month: int, delta: tuple[np.ndarray, ...]) -> None:
@@ -172,8 +218,10 @@ class Results:
         self.recorded = max(self.recorded, month + 1)
 
     def _grow(self, m: int) -> None:
-        for name in ("stock", "spells", "flows", "cohort"):
+        for name in ("stock", "spells", "flows", "cohort", "moves"):
             a = getattr(self, name)
+            if a is None:
+                continue
             extra = np.zeros((max(m, 2 * a.shape[0]) - a.shape[0],) + a.shape[1:], dtype=a.dtype)
             setattr(self, name, np.concatenate([a, extra]))
 
@@ -233,7 +281,61 @@ class Results:
             "new_claimant_work_15m_not_from_work": float(co[0, 1] / co[0].sum()) if co[0].sum() else 0.0,
         }
 
+    def transition_rates(self, first: int, last: int) -> dict[str, dict[str, float]]:
+        """Moves between labour states a person-year over months ``first..last``, by severity and for all.
+
+        The rate of ``a_to_b`` for a severity is the moves from ``a`` to ``b`` of people with that severity
+        at the end of the month, over the person-years in ``a`` of people with that severity at the start of
+        the month (the end of the month before), times 12. Needs :attr:`moves`.
+        """
+        if self.moves is None:
+            raise ValueError("these results did not count moves (Results(moves=True))")
+        first = max(first, 1)
+        # Severity of each health category: 0 none, then (condition, severity 1..3).
+        severity_of = np.array([0] + [s for _ in codes.CONDITIONS[1:] for s in (1, 2, 3)])
+        at_start = self.stock[first - 1 : last].sum(axis=(0, 1))  # (state, health category)
+        exposure = np.zeros((len(codes.STATES), _N_SEV))
+        for h, sev in enumerate(severity_of):
+            exposure[:, sev] += at_start[:, h]
+        moved = self.moves[first : last + 1].sum(axis=(0, 2, 4, 5))  # (transition, severity)
+        out = {}
+        for t in range(codes.N_LABOUR):
+            origin = codes.LABOUR_FROM[t]
+            rates = {
+                sev: float(12 * moved[t, k] / exposure[origin, k]) if exposure[origin, k] else None
+                for k, sev in enumerate(codes.SEVERITIES)
+            }
+            total = exposure[origin].sum()
+            rates["all"] = float(12 * moved[t].sum() / total) if total else None
+            out[codes.TRANSITIONS[t]] = rates
+        return out
+
     # ----- tables ------------------------------------------------------------------------------
+    def transitions(self) -> pd.DataFrame:
+        """Tidy monthly moves between labour states (people), only the combinations with moves.
+
+        Columns: month, from_state, to_state, age_band, severity, benefit, borough, count; a combination
+        missing from the table had no moves. Needs :attr:`moves`.
+        """
+        if self.moves is None:
+            raise ValueError("these results did not count moves (Results(moves=True))")
+        m = self.recorded
+        counts = self.moves[:m]
+        idx = np.nonzero(counts)
+        month, t, age, sev, ben, b = idx
+        return pd.DataFrame(
+            {
+                "month": month,
+                "from_state": np.array(codes.STATES)[np.array(codes.LABOUR_FROM)[t]],
+                "to_state": np.array(codes.STATES)[np.array(codes.LABOUR_TO)[t]],
+                "age_band": np.array(codes.AGE_BANDS)[age],
+                "severity": np.array(codes.SEVERITIES)[sev],
+                "benefit": np.array(codes.BENEFITS)[ben],
+                "borough": np.array(codes.BOROUGHS)[b],
+                "count": counts[idx] / self.scale,
+            }
+        )
+
     def timeseries(self) -> pd.DataFrame:
         """Tidy monthly counts: month, borough, state, health, severity, count (people)."""
         m = self.recorded

@@ -48,6 +48,10 @@ def test_end_to_end_small_scale(tmp_path):
         "Wigan",
     }
     assert {"job_entries", "job_losses", "sickness_absence_starts", "health_job_losses"} <= set(s["flows"])
+    assert 0 < s["transition_rates"]["inactive_to_in_work"]["all"] < 5
+    moves = pd.read_csv(out / "transitions.csv")  # job entries in the window (months 13-24), a year
+    entries = moves[(moves.month >= 13) & (moves.to_state == "in_work") & (moves.from_state != "at_risk")]
+    assert entries["count"].sum() == pytest.approx(s["flows"]["job_entries"], abs=0.1)
     ts = pd.read_csv(out / "timeseries.csv")
     assert list(ts.columns) == ["month", "date", "borough", "state", "health", "severity", "count"]
     assert ts.groupby("month")["count"].sum().round().eq(1_781_000).all()

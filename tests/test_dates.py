@@ -106,7 +106,7 @@ def test_every_output_is_dated(tmp_path):
     model = GMModel(sc)
     model.run(progress=False)
     out = write_results(model, tmp_path / "run", 1.0)
-    for name in ("timeseries.csv", "monthly.csv", "strands.csv", "pathways.csv.gz"):
+    for name in ("timeseries.csv", "monthly.csv", "transitions.csv", "strands.csv", "pathways.csv.gz"):
         df = pd.read_csv(out / name)
         assert list(df.columns[:2]) == ["month", "date"], name
         assert set(zip(df.month, df.date, strict=True)) == {

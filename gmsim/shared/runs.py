@@ -72,14 +72,20 @@ class SharedRuns:
             trunk_scenario, trunk_draws = scenarios[trunk_at], draws[trunk_at]
         employers, people = starting_population(population_size(trunk_scenario.population.scale), Streams(seed))
         population = Trunk(people, employers, as_records(people) if records else None)
-        self.trunk = GMModel(trunk_scenario, rng=seed, intervention_draws=trunk_draws, population=population)
+        self.trunk = GMModel(
+            trunk_scenario, rng=seed, intervention_draws=trunk_draws, population=population, record_transitions=False
+        )
         self.models: list[GMModel] = []
         for k, scenario in enumerate(scenarios):
             if k == trunk_at:
                 self.models.append(self.trunk)
             else:
                 branch = (BranchRecords if records else BranchArrays)(population)
-                self.models.append(GMModel(scenario, rng=seed, intervention_draws=draws[k], population=branch))
+                self.models.append(
+                    GMModel(
+                        scenario, rng=seed, intervention_draws=draws[k], population=branch, record_transitions=False
+                    )
+                )
         self.branches = [m for m in self.models if m is not self.trunk]
         population.serve(self.branches, find_movable)
 
