@@ -26,6 +26,8 @@ EXIT_BAD_INPUT = 2
 #: Most replicates per scenario, and most worker processes, of ``compare`` and ``sweep``.
 MAX_RUNS = 1000
 MAX_WORKERS = 256
+#: Most runs of one sweep (mixes and the baseline, each ``--runs`` times; the attribution's runs aside).
+MAX_SWEEP_RUNS = 100_000
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,6 +139,15 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
         else:
             spec = comparison.load_mix(args.mix)
             name = spec.name
+            runs = (spec.mixes + 1) * args.runs
+            if runs > MAX_SWEEP_RUNS:
+                print(
+                    f"gmsim sweep: {COMMAND_LINE}: --runs: {spec.mixes:,} mixes and the baseline, {args.runs:,} times "
+                    f"each, make {runs:,} runs; expected at most {MAX_SWEEP_RUNS:,} (a full-scale run takes about a "
+                    "second of two cores): use fewer runs, or a larger step",
+                    file=sys.stderr,
+                )
+                return EXIT_BAD_INPUT
     except ScenarioError as err:
         print(str(err), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import codes
 from .ensemble import Task, execute, load_record
@@ -434,6 +434,10 @@ def compare(
 # ----- sweeps -------------------------------------------------------------------------------------
 
 
+#: Most mixes a sweep runs (each of them --runs times, and the baseline too).
+MAX_MIXES = 5_000
+
+
 class MixSpec(BaseModel):
     """A funding-mix sweep (``scenarios/funding_mix.yaml``).
 
@@ -458,16 +462,24 @@ class MixSpec(BaseModel):
     baseline: str = Field(max_length=4096)
     total_budget_gbp_per_year: float = Field(gt=0, le=1e10)
     strands: list[str] = Field(min_length=2)
-    step: float | None = Field(0.2, gt=0, le=0.5)
-    samples: int | None = Field(None, ge=2, le=10_000)
+    step: float | None = Field(0.2, ge=0.01, le=0.5)
+    samples: int | None = Field(None, ge=2, le=MAX_MIXES)
     objective: str = "extra_person_years_in_work"
     frontier: list[str] = Field(default_factory=lambda: ["extra_person_years_in_work", "kept_in_work"])
 
     @field_validator("step")
     @classmethod
-    def _divides_one(cls, v: float | None) -> float | None:
+    def _divides_one(cls, v: float | None, info: ValidationInfo) -> float | None:
         if v is not None and abs(round(1 / v) * v - 1) > 1e-9:
             raise ValueError(f"step must divide 1 into whole parts (e.g. 0.1, 0.2, 0.25), got {v}")
+        strands = info.data.get("strands")
+        if v is not None and strands:
+            mixes = math.comb(round(1 / v) + len(strands) - 1, len(strands) - 1)
+            if mixes > MAX_MIXES:
+                raise ValueError(
+                    f"a step of {v:g} over {len(strands)} strands makes {mixes:,} mixes; expected at most "
+                    f"{MAX_MIXES:,} (each is run --runs times): use a larger step, or 'samples' of random mixes"
+                )
         return v
 
     @field_validator("strands")
@@ -490,6 +502,13 @@ class MixSpec(BaseModel):
             raise ValueError("expected a grid 'step' or a number of random 'samples'")
         return self
 
+    @property
+    def mixes(self) -> int:
+        """The number of mixes the sweep runs."""
+        if self.samples is not None:
+            return self.samples
+        return math.comb(round(1 / self.step) + len(self.strands) - 1, len(self.strands) - 1)
+
 
 def load_mix(path: str | Path) -> MixSpec:
     """Read and check a sweep file; raises ScenarioError with one line per problem."""
@@ -501,7 +520,8 @@ def load_mix(path: str | Path) -> MixSpec:
     try:
         spec = MixSpec.model_validate(data)
     except ValidationError as err:
-        raise ScenarioError([(".".join(str(x) for x in e["loc"]), e["msg"]) for e in err.errors()], str(path)) from None
+        problems = [(".".join(str(x) for x in e["loc"]), e["msg"].removeprefix("Value error, ")) for e in err.errors()]
+        raise ScenarioError(problems, str(path)) from None
     try:  # the base scenario's modules register the interventions it funds, researchers' own among them
         load_scenario(path.parent / spec.base)
     except ScenarioError:

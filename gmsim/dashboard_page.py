@@ -246,6 +246,16 @@ def Controls(plan: db.Plan | None) -> None:
     solara.Select("Start from", values=list(STARTS), value=start.value, on_value=_set_start)
     with solara.Div(classes=["gmsim-split"]):
         solara.Checkbox(label="Split a total budget", value=split.value, on_value=_set_split)
+    chosen = STARTS.get(start.value)
+    scheduled = [
+        TITLES.get(n, n) for n, spec in (chosen.strands if chosen else {}).items() if spec.budget_by_financial_year
+    ]
+    if scheduled:
+        solara.Info(
+            f"{start.value} changes the budget of {', '.join(scheduled)} by financial year; here each strand has "
+            "one budget for the whole run (its first year's, to start with).",
+            classes=["gmsim-schedule-note"],
+        )
     if split.value:
         SplitControls()
     else:

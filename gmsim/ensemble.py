@@ -33,7 +33,6 @@ import os
 import signal
 import sys
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -336,12 +335,15 @@ def load_record(path: str | Path, key: str | None = None) -> dict[str, Any]:
     try:
         if path.stat().st_size == 0:
             raise RecordError(f"{path}: the file is empty")
-        with np.load(path, allow_pickle=False) as f:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise RecordError(f"{path}: not a run record (one array, not an archive of them)")
+        with loaded as f:
             rec = {k: f[k] for k in f.files}
         meta = json.loads(str(rec["meta"]))
     except RecordError:
         raise
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+    except Exception as e:  # noqa: BLE001 - damage shows as any of zlib, zipfile, numpy or json's errors
         raise RecordError(f"{path}: not a readable run record ({type(e).__name__})") from e
     if not isinstance(meta, dict) or "checksum" not in meta:
         raise RecordError(f"{path}: a run record without a checksum (written by an older gmsim)")

@@ -78,8 +78,9 @@ _MAX_EXTENDS_DEPTH = 32
 MAX_FILE_BYTES = 1_000_000
 #: Longest description, in characters (it is copied into every results folder's summary and manifest).
 MAX_DESCRIPTION = 10_000
-#: Fewest and most people whose pathways are recorded.
+#: Most people whose pathways are recorded, and most person-months recorded (about 540 MB).
 MAX_HISTORY_SAMPLE = 10_000
+MAX_PATHWAY_MONTHS = 1_200_000
 #: Smallest population scale: 1,781 simulated people, about 180 a borough.
 MIN_SCALE = 0.001
 #: Top-level mappings that ``extends`` merges key by key (every other key is replaced).
@@ -384,6 +385,16 @@ class Scenario(BaseModel):
         scenario = None
         try:
             scenario = cls.model_validate(data, context={"problems": sink, "folder": folder})
+            sampled = scenario.population.history_sample * scenario.months
+            if sampled > MAX_PATHWAY_MONTHS:
+                problems.append(
+                    (
+                        "population.history_sample",
+                        f"expected at most {MAX_PATHWAY_MONTHS:,} recorded person-months (history_sample x months, "
+                        f"about 450 bytes of memory each), got {scenario.population.history_sample:,} x "
+                        f"{scenario.months:,} = {sampled:,}",
+                    )
+                )
         except ValidationError as exc:
             problems = _translate(exc)
         except Exception as exc:  # noqa: BLE001 - a loader must only ever raise ScenarioError

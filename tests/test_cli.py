@@ -1,6 +1,7 @@
 """run_sim.py end to end at small scale, bad input, and atomic result folders."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -192,6 +193,18 @@ def test_the_current_folder_cannot_be_a_run_s_results_folder(tmp_path):
     assert list(here.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["here"]
     r = run(str(ROOT / "scenarios" / "baseline.yaml"), "--out", "/", cwd=here)
     assert r.returncode == 2 and "--out" in r.stderr
+
+
+def test_a_mount_point_cannot_be_a_run_s_results_folder(tmp_path, monkeypatch):
+    """A mount point cannot be replaced whole (rename fails with EBUSY): refused before anything runs."""
+    from gmsim import folders
+
+    mounted = tmp_path / "disk"
+    mounted.mkdir()
+    monkeypatch.setattr(folders.os.path, "ismount", lambda p: os.path.realpath(p) == str(mounted.resolve()))
+    problem = folders.output_folder_problem(mounted, "run")
+    assert problem is not None and "is a mount point" in problem
+    assert folders.output_folder_problem(mounted / "results", "run") is None  # a new folder on it is fine
 
 
 def test_help_lists_every_command_and_version_is_shown():

@@ -302,12 +302,18 @@ def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
     assert html.count("<td>12 months at scale 0.004 (7,124 people)</td>") == 2
     assert _self_contained(html)
     assert len(list((out / "runs").glob("*.npz"))) == 4
+    big = tmp_path / "big.yaml"
+    big.write_text(
+        f"name: big\nbase: {SC / 'working_well.yaml'}\nbaseline: {SC / 'baseline.yaml'}\n"
+        "total_budget_gbp_per_year: 6000000\nstrands: [work_and_health, early_help]\nstep: null\nsamples: 200\n"
+    )
     for args in (
         ["compare", str(SC / "baseline.yaml")],
         ["compare", str(SC / "baseline.yaml"), "nope.yaml"],
         ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--runs", "0"],
         ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--runs", "100000000"],
         ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--workers", "100000"],
+        ["sweep", str(big), "--runs", "1000"],  # 201 x 1,000 runs: too many
         ["sweep", str(tmp_path / "missing.yaml")],
     ):
         r = subprocess.run(

@@ -112,6 +112,15 @@ def test_a_start_scenario_keeps_its_strand_settings_and_budgets():
     assert empty.scenario.strands == {}
 
 
+def test_a_start_scenario_with_a_budget_schedule_gives_its_first_year_s_budget_for_the_whole_run():
+    starts = start_scenarios(SC)
+    doubled = starts["double_early_help"]
+    assert budgets_of(doubled)["early_help"] == 3.0  # 2026-27, its first year
+    p = plan(Choices(start="double_early_help", budgets_m=budgets_of(doubled), months="24", scale="0.01"), SC)
+    assert p.scenario.strands["early_help"].budget_by_financial_year == {}
+    assert p.budgets_gbp()["early_help"] == 3e6
+
+
 def test_only_the_strands_come_from_the_start_scenario(tmp_path):
     shutil.copy(SC / "baseline.yaml", tmp_path / "baseline.yaml")
     (tmp_path / "tweaked.yaml").write_text(

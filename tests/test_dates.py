@@ -129,3 +129,19 @@ def test_the_shipped_example_doubles_early_help_for_five_years():
     )
     assert sc.start == base.start == "2026-04"
     assert extra.sum() / 12 == 15e6 and set(np.unique(years[extra > 0])) == {2027, 2028, 2029, 2030, 2031}
+
+
+@pytest.mark.parametrize("strand", ["in_work", "early_help"])
+def test_no_financial_year_spends_more_than_its_budget_after_a_cut(strand):
+    """Money left of the old budget lapses when the budget changes, so a cut year keeps to its budget.
+
+    (The in-work strand saves up across months to enrol an employer whose staff cost more than a month's
+    budget; before, its savings from a GBP 4m year were spent in the GBP 0.2m year after, 2.5 times over.)
+    """
+    strands = {strand: {"budget_gbp_per_year": 4e6, "budget_by_financial_year": {"2027-28": 2e5}}}
+    sc = Scenario.from_dict({"name": "cut", "months": 24, "population": {"scale": 0.01}, "strands": strands})
+    model = GMModel(sc)
+    model.run(progress=False)
+    spend = _spend_by_financial_year(model, strand)
+    assert spend[2027] <= 2e5 + 1e-6
+    assert spend[2027] > 0 and spend[2026] > 1e6

@@ -56,9 +56,20 @@ def _damage(path, how, other=None):
         path.write_bytes(buffer.getvalue())
     elif how == "not a record":
         path.write_text("hello")
+    elif how == "flipped bytes":  # inside the compressed numbers: zlib's error, not zipfile's
+        data = bytearray(path.read_bytes())
+        for k in range(100, 400, 7):
+            data[k] ^= 0xFF
+        path.write_bytes(bytes(data))
+    elif how == "one array":
+        with path.open("wb") as f:
+            np.save(f, np.arange(3))
 
 
-@pytest.mark.parametrize("how", ["truncated", "empty", "another run's record", "edited numbers", "not a record"])
+@pytest.mark.parametrize(
+    "how",
+    ["truncated", "empty", "another run's record", "edited numbers", "not a record", "flipped bytes", "one array"],
+)
 def test_a_damaged_or_mismatched_run_is_recomputed_with_a_one_line_warning(stored, tmp_path, capfd, how):
     store, paths, arrays = stored
     copy = tmp_path / "store"

@@ -1275,3 +1275,38 @@ def test_sweep_files_are_bounded_and_refuse_duplicate_keys(tmp_path, change, key
         load_mix(path)
     assert len(info.value.problems) == 1 and info.value.problems[0][0] == key
     assert fragment in info.value.problems[0][1]
+
+
+@pytest.mark.parametrize(
+    "grid, fragment",
+    [
+        ("step: 0.0001", "greater than or equal to 0.01"),
+        ("step: 0.01", "a step of 0.01 over 4 strands makes 176,851 mixes; expected at most 5,000"),
+        ("samples: 100000", "less than or equal to 5000"),
+    ],
+)
+def test_a_sweep_of_too_many_mixes_is_refused_at_once(tmp_path, grid, fragment):
+    from gmsim.comparison import load_mix
+
+    strands = "[work_and_health, early_help, care_and_support, in_work]"
+    text = f"name: m\nbase: {BASELINE}\nbaseline: {BASELINE}\ntotal_budget_gbp_per_year: 1\nstrands: {strands}\n"
+    with pytest.raises(ScenarioError) as info:
+        load_mix(write(tmp_path, text + grid + ("\nstep: null\n" if "samples" in grid else "\n"), "mix.yaml"))
+    ((key, message),) = info.value.problems
+    assert key == grid.split(":")[0] and fragment in message
+
+
+def test_the_pathways_recorded_are_bounded_in_person_months():
+    """10,000 pathways over 1,200 months would take about 5 GB; the bound is 1.2 million person-months."""
+    with pytest.raises(ScenarioError) as info:
+        Scenario.from_dict({"name": "a", "months": 1200, "population": {"history_sample": 10_000}})
+    assert info.value.problems == [
+        (
+            "population.history_sample",
+            "expected at most 1,200,000 recorded person-months (history_sample x months, about 450 bytes of memory "
+            "each), got 10,000 x 1,200 = 12,000,000",
+        )
+    ]
+    assert Scenario.from_dict({"name": "a", "months": 1200, "population": {"history_sample": 1000}}).months == 1200
+    with pytest.raises(ScenarioError, match="command line: population.history_sample: expected at most 1,200,000"):
+        Scenario.from_dict({"name": "a", "population": {"history_sample": 10_000}}).with_overrides(months=240)

@@ -133,7 +133,7 @@ class InWork(Intervention):
             self._set_emp(signed, WAITING)
             events[signed] |= 1 << _REFERRED
 
-            self._carry_gbp += self.budget_per_month(month)
+            self._carry_gbp = self.lapse_on_budget_change(self._carry_gbp, month) + self.budget_per_month(month)
             waiting = kernels.merge(waiting, signed)
             waiting = waiting[np.lexsort((waiting, self.emp_status_month[waiting]))]
             if len(waiting):

@@ -112,6 +112,7 @@ class Intervention:
         self.start_month = spec.start_month
         self.end_month = spec.end_month if spec.end_month is not None else 10**6
         self._carry = 0.0  # places not yet whole, carried to the next month
+        self._carry_budget: float | None = None  # the annual budget the carry was saved from
         cap = self.params.max_referrals
         self.referral_cap = None if cap is None else cap * model.scale  # in slots
         p = self.params
@@ -227,9 +228,22 @@ class Intervention:
         caseload.count_stocks(screen.by_borough if funded or caseload.screened_waiting else None)
         self.apply_effects(self.model.hazard_multipliers)
 
+    def lapse_on_budget_change(self, carry: float, month: int) -> float:
+        """``carry`` (what is left of earlier months' budget), or 0 if ``month``'s annual budget is new.
+
+        When a strand's annual budget changes (a schedule's new financial year), what was left of the old
+        budget lapses, so that no year spends more than its own budget.
+        """
+        budget = self.annual_budget(month)
+        if budget != self._carry_budget:
+            self._carry_budget = budget
+            return 0.0
+        return carry
+
     def places(self) -> int:
         """This month's places: the budget's places a month, with the fraction carried over from the last."""
-        self._carry += self.places_per_month(self.model.month)
+        month = self.model.month
+        self._carry = self.lapse_on_budget_change(self._carry, month) + self.places_per_month(month)
         places = int(self._carry)
         self._carry -= places
         return places
