@@ -45,6 +45,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import __version__, codes
+from .results import INACTIVE_CLAIMANTS, JOBSEEKERS
 from .scenario import Scenario
 from .streams import Streams
 
@@ -296,8 +297,9 @@ def run_record(model: Any) -> dict[str, np.ndarray]:
     t = codes.T
     out = {
         "employed": stock[:, :, codes.IN_WORK].sum(axis=2) + stock[:, :, codes.AT_RISK].sum(axis=2),
-        "out_of_work": stock[:, :, codes.OUT_OF_WORK].sum(axis=2),
-        "out_of_work_health": r.spells[:m, :, :5].sum(axis=2) / s,
+        # Out of work: looking for work, or inactive and claiming a health-related benefit (gmsim.results).
+        "out_of_work": stock[:, :, codes.OUT_OF_WORK].sum(axis=2) + r.spells[:m, :, INACTIVE_CLAIMANTS] / s,
+        "out_of_work_health": r.spells[:m, :, :JOBSEEKERS].sum(axis=2) / s,
         "job_entries": (r.flows[:m, t["out_of_work_to_in_work"]] + r.flows[:m, t["inactive_to_in_work"]]) / s,
         "population": stock.sum(axis=(2, 3)),
     }

@@ -30,7 +30,7 @@ from . import codes
 from .agents.employers import Employers, synthesise_employers
 from .agents.people import People, entrant_distributions, synthesise_people
 from .agents.views import Employer, PathwayRecorder, Person
-from .dynamics.benefits import benefits_step
+from .dynamics.benefits import benefits_step, settle_claims
 from .dynamics.demography import demography_step
 from .dynamics.employers import employer_step
 from .dynamics.health import health_step
@@ -50,14 +50,17 @@ STOCK_KEYS = (
     "out_of_work",
     "out_of_work_health",
     "inactive_other",
+    "looking_for_work",
+    "inactive_claiming_health",
     "employment_rate",
 )
 
 
 #: Months simulated before month 1, so that month 1 starts from the model's own steady state rather than
-#: from the synthesised population (whose at-risk stock and recent flows the dynamics revise over the first
-#: year or so: without it, about 9,000 fewer people are in work in the first months than two years on).
-BURN_IN_MONTHS = 24
+#: from the synthesised population. The slowest processes set its length: health-related claims that last
+#: years, held in and out of the labour force, and people's fixed dispositions to claim. After 24 months the
+#: people in work still rose by about 20,000 over a 120-month run; after 120 months, by about 6,500.
+BURN_IN_MONTHS = 120
 
 
 def working_age_population() -> int:
@@ -249,7 +252,7 @@ class GMModel(mesa.Model):
             multipliers = self.hazard_multipliers.for_kernels(slots)
             health_step(people, e, t, multipliers, key("health"), month, slots)
             labour_step(people, e, t, multipliers, key("labour"), month, slots)
-            benefits_step(people, t.reassessment_rate, key("benefits"), month, slots)
+            benefits_step(people, t, key("benefits"), month, slots)
             employer_step(people, e, key("employers"), month, slots)
 
     def follow_up(self) -> None:
@@ -335,9 +338,11 @@ def starting_population(
         targets = borough_employment_targets()
         employers = synthesise_employers(n * float(targets.mean()), streams)
         people = synthesise_people(n, streams, employers, targets)
+        tables = ParameterSet(dict(fixed), calibrated=calibrated).hazard_tables()
         if burn_in > 0:
-            tables = ParameterSet(dict(fixed), calibrated=calibrated).hazard_tables()
             burn_in_months(people, employers, tables, streams, int(burn_in))
+        else:
+            settle_claims(people, tables, streams.key("benefits"))
         if KEEP_POPULATIONS <= 0:
             return employers, people
         while len(_KEPT_POPULATIONS) >= KEEP_POPULATIONS:
@@ -351,14 +356,17 @@ def burn_in_months(people: People, employers: Employers, tables: Any, streams: S
     """Live ``months`` months before month 1, in place: demography, health, work, benefits, employer ties.
 
     The synthesised people become those of month ``-months`` (their ids and claim start months move back
-    with them), and months ``1 - months`` to 0 run as any month does, with no interventions and every
-    hazard multiplier 1. Their random numbers are those of months ``1 - months`` to 0 of the run's streams,
-    which no month of the run itself uses; month 0's events are the last of them.
+    with them, and who of them claims a health-related benefit is then settled by their ids:
+    :func:`~gmsim.dynamics.benefits.settle_claims`), and months ``1 - months`` to 0 run as any month does,
+    with no interventions and every hazard multiplier 1. Their random numbers are those of months
+    ``1 - months`` to 0 of the run's streams, which no month of the run itself uses; month 0's events are
+    the last of them.
     """
     n = people.n
     people.person_id[:] -= np.int64(months) * n
     claimed = people.health_claim_start != codes.NO_CLAIM
     people.health_claim_start[claimed] -= np.int32(months)
+    settle_claims(people, tables, streams.key("benefits"))
     entrants = _entrant_table()
     ones = HazardMultipliers([], n).for_kernels()
     key = streams.key
@@ -366,7 +374,7 @@ def burn_in_months(people: People, employers: Employers, tables: Any, streams: S
         demography_step(people, tables, entrants, key("demography"), month, None, n)
         health_step(people, employers, tables, ones, key("health"), month, None)
         labour_step(people, employers, tables, ones, key("labour"), month, None)
-        benefits_step(people, tables.reassessment_rate, key("benefits"), month, None)
+        benefits_step(people, tables, key("benefits"), month, None)
         employer_step(people, employers, key("employers"), month, None)
 
 

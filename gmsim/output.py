@@ -24,6 +24,7 @@ from .dates import date_axis
 from .folders import OutputFolderError, atomic_folder, output_folder_problem
 from .interventions import COUNTERS, STOCK_COUNTERS
 from .model import STOCK_KEYS, GMModel
+from .results import JOBSEEKERS
 from .targets import load_targets
 
 SUMMARY_KEYS = STOCK_KEYS[1:] + ("long_spell_share", "work_limiting_prevalence")
@@ -33,6 +34,7 @@ FLOW_KEYS = (
     "sickness_absence_starts",
     "returns_from_sickness_absence",
     "health_job_losses",
+    "sickness_absence_job_loss_share",
     "health_onsets",
     "exits_at_65",
     "deaths",
@@ -106,11 +108,11 @@ def summary(model: GMModel) -> dict[str, Any]:
             b: {"final": pick(r.stocks(m, k)), "mean_last_12": pick(r.mean_stocks(last12, m, k))}
             for k, b in enumerate(codes.BOROUGHS)
         },
-        "flows": {k: round(flows[k], 1) for k in FLOW_KEYS} if flows else {},
+        "flows": {k: round(flows[k], 4 if k.endswith("share") else 1) for k in FLOW_KEYS} if flows else {},
         "cohorts": {k: round(v, 4) for k, v in flows.items() if k.startswith("new_claimant")},
         "out_of_work_health_by_duration": {
             band: round(float(x), 1)
-            for band, x in zip(codes.SPELL_BANDS, r.spells[m, :, :5].sum(axis=0) / model.scale, strict=True)
+            for band, x in zip(codes.SPELL_BANDS, r.spells[m, :, :JOBSEEKERS].sum(axis=0) / model.scale, strict=True)
         },
         "targets": checks,
         "transition_rates": r.transition_rates(first, last) if m > 0 and r.moves is not None else {},

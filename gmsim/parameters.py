@@ -8,7 +8,7 @@ dotted name:
 * ``<transition>.<dimension>.<level>`` — a hazard ratio (every transition has every dimension; levels not
   listed in the data file are 1.0, "no effect");
 * ``demography.mortality.<age band>``, ``demography.mortality_complex_ratio``,
-  ``benefits.reassessment_rate``.
+  ``benefits.reassessment_rate``, ``benefits.first_assessment_rate``, ``benefits.health_claim_take_up``.
 """
 
 from __future__ import annotations
@@ -152,6 +152,8 @@ def _flatten_defaults() -> dict[str, Parameter]:
     for group, key, kind in (
         ("demography", "mortality_complex_ratio", "ratio"),
         ("benefits", "reassessment_rate", "rate"),
+        ("benefits", "first_assessment_rate", "rate"),
+        ("benefits", "health_claim_take_up", "probability"),
     ):
         spec = raw[group][key]
         lo, hi = spec.get("range", (None, None))
@@ -163,7 +165,7 @@ def _flatten_defaults() -> dict[str, Parameter]:
             hi,
             spec["source"],
             spec["description"].strip(),
-            False,
+            bool(spec.get("calibrated", False)),
             kind,
         )
     return out
@@ -299,6 +301,8 @@ class ParameterSet(Mapping[str, Parameter]):
             monthly_mortality=1.0 - (1.0 - mortality) ** (1 / 12),
             mortality_complex_ratio=self.value("demography.mortality_complex_ratio"),
             reassessment_rate=self.value("benefits.reassessment_rate"),
+            first_assessment_rate=self.value("benefits.first_assessment_rate"),
+            health_claim_take_up=self.value("benefits.health_claim_take_up"),
         )
 
 
@@ -313,6 +317,9 @@ class HazardTables:
         monthly_mortality: Monthly probability of death per age band.
         mortality_complex_ratio: Mortality ratio for complex and enduring conditions.
         reassessment_rate: Monthly hazard of a benefit reassessment.
+        first_assessment_rate: Monthly hazard of an assessment for a claimant whose health does not
+            qualify them for their health-related benefit.
+        health_claim_take_up: Chance that a person who may claim a health-related benefit in inactivity does.
     """
 
     base: np.ndarray
@@ -322,6 +329,8 @@ class HazardTables:
     monthly_mortality: np.ndarray
     mortality_complex_ratio: float
     reassessment_rate: float
+    first_assessment_rate: float
+    health_claim_take_up: float
 
     @property
     def kernel(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -341,3 +350,64 @@ class HazardTables:
         from .dynamics.labour import labour_bounds
 
         return labour_bounds(self.kernel)
+
+
+def parameter_table() -> list[str]:
+    """The rows of docs/model.md section 8.1: every entry of ``parameters.yaml`` with its fitted values.
+
+    One row per base rate, factor table or demography and benefits figure: value(s), unit, range (a
+    table's as multiples of each ratio), source (evidence id and title, or the assumption's first
+    sentence), which values are fitted and the fitted values (``calibrated.yaml``).
+    """
+    raw = read_data("parameters.yaml")
+    titles = {e["id"]: str(e.get("source_title") or e.get("definition") or "") for e in read_data("sources.yaml")}
+    fitted = calibrated_values()
+
+    def num(v: float) -> str:
+        return f"{v:.4g}"
+
+    def source(spec: dict) -> str:
+        note = " ".join(str(spec.get("note", "")).split())
+        if spec["source"] == "assumption":
+            first = note.split(". ")[0].rstrip(".")
+            return f"assumption: {first[:160]}{'…' if len(first) > 160 else ''}."
+        partly = "; partly assumed (see note)" if "assumption" in note else ""
+        return f"`{spec['source']}` ({titles.get(spec['source'], '')}){partly}"
+
+    def row(name: str, values: str, spec: dict, rng: str, cal: str, fit: str) -> str:
+        return f"| `{name}` | {values} | {spec['unit']} | {rng} | {source(spec)} | {cal} | {fit} |"
+
+    rows = ["| parameter | value(s) | unit | range | source | calibrated | fitted |", "|---|---|---|---|---|:---:|---|"]
+    for t in codes.TRANSITIONS:
+        spec = raw["transitions"][t]
+        base = spec["base"]
+        cal = "yes" if base.get("calibrated") else "no"
+        fit = num(fitted[f"{t}.base"]) if f"{t}.base" in fitted else ""
+        rng = f"{num(base['range'][0])}–{num(base['range'][1])}" if "range" in base else "-"
+        rows.append(row(f"{t}.base", num(base["value"]), base, rng, cal, fit))
+        for dim, table in (spec.get("factors") or {}).items():
+            values = table["value"]
+            shown = "; ".join(f"{k}: {num(v)}" for k, v in values.items())
+            if len(set(values.values())) == 1 and len(values) == len(codes.DIMENSIONS[dim]):
+                shown = f"{num(next(iter(values.values())))} for every level"
+            c = table.get("calibrated", [])
+            levels = list(codes.DIMENSIONS[dim]) if c == "all" else list(c)
+            cal = "all levels" if c == "all" else (", ".join(c) if c else "no")
+            fit = "; ".join(f"{lv}: {num(fitted[f'{t}.{dim}.{lv}'])}" for lv in levels if f"{t}.{dim}.{lv}" in fitted)
+            rng = f"×{num(table['range'][0])}–{num(table['range'][1])}" if "range" in table else "-"
+            rows.append(row(f"{t}.{dim}", shown, table, rng, cal, fit))
+    mort = raw["demography"]["mortality"]
+    shown = "; ".join(f"{k}: {num(v)}" for k, v in mort["value"].items())
+    rows.append(row("demography.mortality", shown, mort, f"×{num(mort['range'][0])}–{num(mort['range'][1])}", "no", ""))
+    for group, key in (
+        ("demography", "mortality_complex_ratio"),
+        ("benefits", "reassessment_rate"),
+        ("benefits", "first_assessment_rate"),
+        ("benefits", "health_claim_take_up"),
+    ):
+        spec = raw[group][key]
+        name = f"{group}.{key}"
+        cal = "yes" if spec.get("calibrated") else "no"
+        fit = num(fitted[name]) if name in fitted else ""
+        rows.append(row(name, num(spec["value"]), spec, f"{num(spec['range'][0])}–{num(spec['range'][1])}", cal, fit))
+    return rows

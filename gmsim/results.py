@@ -5,11 +5,18 @@ Each month one compiled pass over the people counts them by borough, labour stat
 reported in people (divided by the population scale). The summary measures the calibration targets
 use are defined here, once:
 
-* ``out_of_work_health``: out of work and on a health-related benefit (limited capability or support group);
+* ``out_of_work_health``: claimants of a health-related benefit (limited capability or support group),
+  whether looking for work or economically inactive: "out of work because of health";
+* ``out_of_work``: out of work: looking for work (the ``out_of_work`` state, where everyone claims) or
+  economically inactive and claiming a health-related benefit; ``looking_for_work`` is the state alone;
+  ``inactive_other`` the inactive who do not claim;
 * ``employment_rate``: (in work + at risk) / population;
-* ``long_spell_share``: share of ``out_of_work_health`` out of work for 5 years or more;
+* ``long_spell_share``: share of ``out_of_work_health`` whose health-related claim began 5 years or more ago;
 * ``sickness_absence_start_rate``: in_work to at_risk moves a year / people employed;
-* ``health_job_loss_rate``: at_risk to out_of_work moves onto a health-related benefit a year / employed;
+* ``health_job_loss_rate``: moves from work (in work or at risk) onto a health-related benefit, whether
+  out of work or inactive, a year / people employed;
+* ``sickness_absence_job_loss_share``: of the spells of sickness absence that end, the share that end in
+  leaving work (out of work or inactive) rather than in a return;
 * ``new_claimant_work_15m``: of people whose health-related claim began 15 months earlier, the share
   employed now;
 * ``work_limiting_prevalence``: share with a moderate or complex condition.
@@ -35,10 +42,17 @@ N_EVENTS = len(codes.TRANSITIONS)
 # Extra flow rows after the transitions: exits at 65, deaths, health job losses, job entries.
 F_AGED_OUT, F_DIED, F_HEALTH_JOB_LOSS = N_EVENTS, N_EVENTS + 1, N_EVENTS + 2
 N_FLOWS = N_EVENTS + 3
-_AR_TO_OOW = codes.T["at_risk_to_out_of_work"]
+# The moves that leave work (from in work or at risk into out of work or inactivity).
+_LEFT_WORK = np.array(
+    [codes.LABOUR_FROM[t] <= codes.AT_RISK and codes.LABOUR_TO[t] >= codes.OUT_OF_WORK for t in range(codes.N_LABOUR)]
+)
+_LEFT_WORK_LAST = codes.N_LABOUR - 1
 
-
-_N_STATES, _N_SPELLS = len(codes.STATES), len(codes.SPELL_BANDS) + 1
+#: Columns of a month's claimant counts by borough (:attr:`Results.spells`): health-related claimants by
+#: the time since their claim began (``codes.SPELL_BANDS``), then jobseekers, then the health-related
+#: claimants who are economically inactive (a part of the first five columns).
+JOBSEEKERS, INACTIVE_CLAIMANTS = len(codes.SPELL_BANDS), len(codes.SPELL_BANDS) + 1
+_N_STATES, _N_SPELLS = len(codes.STATES), len(codes.SPELL_BANDS) + 2
 # Health category (0 none, then condition x severity) of each (condition, severity) pair.
 _HEALTH = np.array(
     [
@@ -55,7 +69,7 @@ def _tally_chunk(p, lo, hi, month):
     """Counts of the people in rows ``lo .. hi - 1`` of ``p``, as flat arrays (stock, spells, flows, cohort)."""
     # The rows' own views, read from 0 (a loop from 0 over views compiles to faster code than over lo..hi).
     borough, state, severity, condition = p.borough[lo:hi], p.state[lo:hi], p.severity[lo:hi], p.condition[lo:hi]
-    benefit, months_in_state = p.benefit[lo:hi], p.months_in_state[lo:hi]
+    benefit = p.benefit[lo:hi]
     labour_event, health_event = p.labour_event[lo:hi], p.health_event[lo:hi]
     exit_event, exit_borough = p.exit_event[lo:hi], p.exit_borough[lo:hi]
     claim_start, from_work = p.health_claim_start[lo:hi], p.claim_from_work[lo:hi]
@@ -67,16 +81,16 @@ def _tally_chunk(p, lo, hi, month):
         b = borough[i]
         s = state[i]
         stock[(b * _N_STATES + s) * N_HEALTH + _HEALTH[condition[i] * _N_SEV + severity[i]]] += 1
-        if s == codes.OUT_OF_WORK:
-            if benefit[i] >= codes.LIMITED_CAPABILITY:
-                band = band_of(months_in_state[i], _SPELL_LOWER)
-            else:
-                band = 5
-            spells[b * _N_SPELLS + band] += 1
+        if benefit[i] >= codes.LIMITED_CAPABILITY:
+            spells[b * _N_SPELLS + band_of(month - claim_start[i], _SPELL_LOWER)] += 1
+            if s == codes.INACTIVE:
+                spells[b * _N_SPELLS + INACTIVE_CLAIMANTS] += 1
+        elif benefit[i] > 0:
+            spells[b * _N_SPELLS + JOBSEEKERS] += 1
         ev = labour_event[i]
         if ev >= 0:
             flows[ev * _N_B + b] += 1
-            if ev == _AR_TO_OOW and benefit[i] >= codes.LIMITED_CAPABILITY:
+            if ev <= _LEFT_WORK_LAST and _LEFT_WORK[ev] and benefit[i] >= codes.LIMITED_CAPABILITY:
                 flows[F_HEALTH_JOB_LOSS * _N_B + b] += 1
         hev = health_event[i]
         if hev >= 0:
@@ -149,7 +163,7 @@ def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.n
         p: People arrays.
         month: Current month.
         stock: (borough, state, health category) counts.
-        spells: (borough, spell band) counts of out_of_work on a health benefit; band 5 holds jobseekers.
+        spells: (borough, column) counts of claimants (see :data:`INACTIVE_CLAIMANTS`).
         flows: (flow, borough) counts of this month's events (exits by the borough of the person who left).
         cohort: (from work 0/1, employed 0/1) counts of claims that began ``COHORT_LAG`` months ago.
     """
@@ -177,8 +191,8 @@ class Results:
 
     Attributes:
         stock: (month, borough, state, health category) people at the end of each month.
-        spells: (month, borough, spell band) out of work on a health benefit by time out of work; band 5
-            holds jobseekers.
+        spells: (month, borough, column) claimants: of a health-related benefit by time since their claim
+            began (``codes.SPELL_BANDS``), then jobseekers, then health-related claimants who are inactive.
         flows: (month, flow, borough) events of each month.
         cohort: (month, from work, employed) claims that began ``COHORT_LAG`` months before.
         moves: (month, labour transition, age band, severity, benefit, borough) moves of each month, by the
@@ -189,7 +203,7 @@ class Results:
         self.scale = scale
         m = months + 1
         self.stock = np.zeros((m, _N_B, len(codes.STATES), N_HEALTH), dtype=np.int64)
-        self.spells = np.zeros((m, _N_B, len(codes.SPELL_BANDS) + 1), dtype=np.int64)
+        self.spells = np.zeros((m, _N_B, _N_SPELLS), dtype=np.int64)
         self.flows = np.zeros((m, N_FLOWS, _N_B), dtype=np.int64)
         self.cohort = np.zeros((m, 2, 2), dtype=np.int64)
         shape = (m, codes.N_LABOUR, _N_AGE, _N_SEV, _N_BENEFIT, _N_B)
@@ -232,18 +246,21 @@ class Results:
         sp = self.spells[month] if borough is None else self.spells[month, borough : borough + 1]
         by_state = st.sum(axis=(0, 2))
         pop = by_state.sum()
-        oow_health = sp[:, :5].sum()
+        oow_health = sp[:, :JOBSEEKERS].sum()
+        inactive_claimants = sp[:, INACTIVE_CLAIMANTS].sum()
         work_limiting = sum(st[:, :, 1 + c * 3 + sv].sum() for c in range(4) for sv in (1, 2))
         f = 1.0 / self.scale
         return {
             "population": pop * f,
             "in_work": by_state[codes.IN_WORK] * f,
             "at_risk": by_state[codes.AT_RISK] * f,
-            "out_of_work": by_state[codes.OUT_OF_WORK] * f,
+            "out_of_work": (by_state[codes.OUT_OF_WORK] + inactive_claimants) * f,
             "out_of_work_health": oow_health * f,
-            "inactive_other": by_state[codes.INACTIVE] * f,
+            "inactive_other": (by_state[codes.INACTIVE] - inactive_claimants) * f,
+            "looking_for_work": by_state[codes.OUT_OF_WORK] * f,
+            "inactive_claiming_health": inactive_claimants * f,
             "employment_rate": (by_state[codes.IN_WORK] + by_state[codes.AT_RISK]) / pop if pop else 0.0,
-            "long_spell_share": sp[:, 4].sum() / oow_health if oow_health else 0.0,
+            "long_spell_share": sp[:, JOBSEEKERS - 1].sum() / oow_health if oow_health else 0.0,
             "work_limiting_prevalence": work_limiting / pop if pop else 0.0,
         }
 
@@ -263,6 +280,7 @@ class Results:
             for k in ("in_work_to_out_of_work", "in_work_to_inactive", "at_risk_to_out_of_work", "at_risk_to_inactive")
         )
         co = self.cohort[first : last + 1].sum(axis=0)
+        left = fl[t["at_risk_to_out_of_work"]] + fl[t["at_risk_to_inactive"]]
         return {
             "job_entries": float(entries),
             "job_losses": float(losses),
@@ -276,6 +294,9 @@ class Results:
             "deaths": float(fl[F_DIED]),
             "sickness_absence_start_rate": float(fl[t["in_work_to_at_risk"]] / emp) if emp else 0.0,
             "health_job_loss_rate": float(fl[F_HEALTH_JOB_LOSS] / emp) if emp else 0.0,
+            "sickness_absence_job_loss_share": float(left / (left + fl[t["at_risk_to_in_work"]]))
+            if left + fl[t["at_risk_to_in_work"]]
+            else 0.0,
             "new_claimant_work_15m": float(co[:, 1].sum() / co.sum()) if co.sum() else 0.0,
             "new_claimant_work_15m_from_work": float(co[1, 1] / co[1].sum()) if co[1].sum() else 0.0,
             "new_claimant_work_15m_not_from_work": float(co[0, 1] / co[0].sum()) if co[0].sum() else 0.0,
@@ -355,8 +376,8 @@ class Results:
         return pd.DataFrame([self.stocks(m) for m in range(self.recorded)]).rename_axis("month")
 
     def spell_bands(self) -> pd.DataFrame:
-        """Out of work because of health by time out of work, one row per month (people)."""
-        sp = self.spells[: self.recorded, :, :5].sum(axis=1) / self.scale
+        """Claimants of a health-related benefit by time since their claim began, one row per month (people)."""
+        sp = self.spells[: self.recorded, :, :JOBSEEKERS].sum(axis=1) / self.scale
         return pd.DataFrame(sp, columns=list(codes.SPELL_BANDS)).rename_axis("month")
 
     def borough_rates(self, first: int, last: int) -> pd.Series:

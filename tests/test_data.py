@@ -50,6 +50,9 @@ def test_sources_match_the_shared_evidence_file():
         pytest.skip("shared/data is not beside this checkout")
     evidence = {e["id"]: e for e in yaml.safe_load(shared.read_text())}
     for e in read_data("sources.yaml"):
+        if "collected_by" in e:  # found after the shared file was compiled: must say where and how sure
+            assert e["id"] not in evidence and e["source_url"].startswith("http") and e["confidence"], e["id"]
+            continue
         assert e["id"] in evidence
         assert e["source_url"] == evidence[e["id"]]["source_url"]
         assert e["value"] == evidence[e["id"]]["value"]
@@ -107,3 +110,15 @@ def test_population_data_add_up():
         assert sum(group.values()) == pytest.approx(1, abs=1e-3)
     shares = [e["employment_share"] for e in pop["employers"]["value"].values()]
     assert sum(shares) == pytest.approx(1)
+
+
+def test_the_parameter_table_in_the_model_description_is_the_data_files():
+    """docs/model.md section 8.1 lists parameters.yaml and calibrated.yaml as they are (parameter_table())."""
+    from pathlib import Path
+
+    from gmsim.parameters import parameter_table
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "model.md").read_text()
+    section = doc.split("### 8.1 Monthly dynamics", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    assert rows == parameter_table(), "regenerate the table with gmsim.parameters.parameter_table()"

@@ -9,7 +9,7 @@ from conftest import assert_share, make_people
 
 from gmsim import codes
 from gmsim.agents.employers import Employers
-from gmsim.dynamics.benefits import benefits_step
+from gmsim.dynamics.benefits import PROPENSITY_INDEX, benefits_step, settle_claims
 from gmsim.dynamics.demography import demography_step
 from gmsim.dynamics.employers import employer_step
 from gmsim.dynamics.hazard import dense_multipliers, hazard_groups, no_multipliers
@@ -332,24 +332,50 @@ def test_demography_exits_deaths_and_entrants():
     assert np.all(p.age_months[rest & (p.exit_event == 0)] == 58 * 12 + 1)
 
 
-def test_benefits_follow_health_at_entry_and_reassessment():
+def claims_health(seed: int, n: int) -> np.ndarray:
+    """Whether each of people ``0 .. n - 1`` (their person ids) claims a health-related benefit they qualify for."""
+    propensity = Streams(seed).uniforms("benefits", 0, n, index=PROPENSITY_INDEX)
+    return propensity < TABLES.health_claim_take_up
+
+
+def test_claims_follow_health_and_the_disposition_to_claim_when_looking_for_work():
+    key, claims = Streams(1).key("benefits"), claims_health(1, N)
+    assert_share(int(claims.sum()), N, TABLES.health_claim_take_up, "disposition to claim")
+    # from sickness absence into looking for work: a mild condition claims limited capability pending assessment
     p = make_people(
         N, state=codes.OUT_OF_WORK, severity=np.arange(N) % 4, labour_event=codes.T["at_risk_to_out_of_work"]
     )
-    benefits_step(p, PARAMS.value("benefits.reassessment_rate"), Streams(1).key("benefits"), 9)
-    assert np.array_equal(p.benefit, np.array(codes.BENEFIT_FOR_SEVERITY)[p.severity])
-    health = p.benefit >= codes.LIMITED_CAPABILITY
-    assert np.all(p.health_claim_start[health] == 9) and np.all(p.claim_from_work[health] == 1)
-    assert np.all(p.health_claim_start[~health] == codes.NO_CLAIM)
-    # staying out of work: recovered claimants are moved to jobseeker only when reassessed
+    benefits_step(p, TABLES, key, 9)
+    health = np.array([codes.JOBSEEKER, codes.LIMITED_CAPABILITY, codes.LIMITED_CAPABILITY, codes.SUPPORT_GROUP])
+    expected = np.where(claims & (p.severity > 0), health[p.severity], codes.JOBSEEKER)
+    assert np.array_equal(p.benefit, expected)
+    on_health = p.benefit >= codes.LIMITED_CAPABILITY
+    assert np.all(p.health_claim_start[on_health] == 9) and np.all(p.claim_from_work[on_health] == 1)
+    assert np.all(p.health_claim_start[~on_health] == codes.NO_CLAIM)
+    # straight from work or from inactivity, the claim is what health qualifies for (mild: a jobseeker's)
+    p = make_people(
+        N, state=codes.OUT_OF_WORK, severity=np.arange(N) % 4, labour_event=codes.T["in_work_to_out_of_work"]
+    )
+    benefits_step(p, TABLES, key, 9)
+    qualifies = np.array(codes.BENEFIT_FOR_SEVERITY)[p.severity]
+    assert np.array_equal(p.benefit, np.where(claims, qualifies, codes.JOBSEEKER))
+    # staying out of work: a claimant whose health does not qualify is assessed at the first-assessment rate
     p = make_people(
         N, state=codes.OUT_OF_WORK, severity=codes.MILD, benefit=codes.LIMITED_CAPABILITY, months_on_benefit=10
     )
-    rate = PARAMS.value("benefits.reassessment_rate")
-    benefits_step(p, rate, Streams(1).key("benefits"), 10)
-    assert_share(int((p.benefit == codes.JOBSEEKER).sum()), N, 1 - np.exp(-rate), "reassessed")
+    benefits_step(p, TABLES, key, 10)
+    assert_share(int((p.benefit == codes.JOBSEEKER).sum()), N, 1 - np.exp(-TABLES.first_assessment_rate), "first")
     assert np.all(p.months_on_benefit == 11)
-    # leaving out of work ends the claim
+    # ... and one whose health qualifies at the reassessment rate, which re-grades to their health
+    p = make_people(
+        N, state=codes.OUT_OF_WORK, severity=codes.COMPLEX, benefit=codes.LIMITED_CAPABILITY, months_on_benefit=10
+    )
+    benefits_step(p, TABLES, key, 10)
+    assessed = p.benefit != codes.LIMITED_CAPABILITY
+    assert_share(int(assessed.sum()), N, 1 - np.exp(-TABLES.reassessment_rate), "reassessed")
+    assert np.array_equal(p.benefit[assessed], np.where(claims[assessed], codes.SUPPORT_GROUP, codes.JOBSEEKER))
+    assert np.all(p.health_claim_start == codes.NO_CLAIM)  # still the same health-related claim
+    # going back to work ends the claim
     p = make_people(
         10,
         state=codes.IN_WORK,
@@ -357,8 +383,68 @@ def test_benefits_follow_health_at_entry_and_reassessment():
         months_on_benefit=4,
         labour_event=codes.T["out_of_work_to_in_work"],
     )
-    benefits_step(p, rate, Streams(1).key("benefits"), 10)
+    benefits_step(p, TABLES, key, 10)
     assert np.all(p.benefit == 0) and np.all(p.months_on_benefit == 0)
+
+
+def test_health_related_claims_are_held_in_inactivity():
+    key, claims = Streams(2).key("benefits"), claims_health(2, N)
+    # leaving work for inactivity: a work-limiting condition claims, by disposition
+    p = make_people(N, state=codes.INACTIVE, severity=np.arange(N) % 4, labour_event=codes.T["in_work_to_inactive"])
+    benefits_step(p, TABLES, key, 5)
+    qualifies = np.array([0, 0, codes.LIMITED_CAPABILITY, codes.SUPPORT_GROUP])[p.severity]
+    assert np.array_equal(p.benefit, np.where(claims, qualifies, 0))
+    claimed = p.benefit > 0
+    assert np.all(p.health_claim_start[claimed] == 5) and np.all(p.claim_from_work[claimed] == 1)
+    # leaving sickness absence for inactivity with a mild condition: limited capability pending assessment
+    p = make_people(N, state=codes.INACTIVE, severity=codes.MILD, labour_event=codes.T["at_risk_to_inactive"])
+    benefits_step(p, TABLES, key, 5)
+    assert np.array_equal(p.benefit, np.where(claims, codes.LIMITED_CAPABILITY, 0))
+    # a health-related claim carries over from looking for work into inactivity; a jobseeker's claim ends
+    kept = np.arange(N) % 2 == 0
+    p = make_people(
+        N,
+        state=codes.INACTIVE,
+        severity=codes.COMPLEX,
+        benefit=np.where(kept, codes.SUPPORT_GROUP, codes.JOBSEEKER),
+        months_on_benefit=30,
+        health_claim_start=-30,
+        labour_event=codes.T["out_of_work_to_inactive"],
+    )
+    benefits_step(p, TABLES, key, 0)
+    assert np.all(p.benefit[kept] == codes.SUPPORT_GROUP) and np.all(p.months_on_benefit[kept] == 31)
+    assert np.all(p.health_claim_start[kept] == -30)
+    # the former jobseekers' condition is complex: those disposed to claim start a health-related claim
+    assert np.array_equal(p.benefit[~kept], np.where(claims[~kept], codes.SUPPORT_GROUP, 0))
+    assert np.all(p.health_claim_start[~kept & claims] == 0) and np.all(p.months_on_benefit[~kept] == 0)
+    # a condition becoming work-limiting while inactive: a claim by disposition, none otherwise
+    worse = np.arange(N) % 2 == 0
+    p = make_people(
+        N, state=codes.INACTIVE, severity=codes.MODERATE, health_event=np.where(worse, codes.T["health_worsening"], -1)
+    )
+    benefits_step(p, TABLES, key, 3)
+    assert np.array_equal(p.benefit, np.where(worse & claims, codes.LIMITED_CAPABILITY, 0))
+    assert np.all(p.claim_from_work == 0)
+    # an inactive claimant found fit for work at an assessment loses the claim
+    p = make_people(N, state=codes.INACTIVE, severity=codes.MILD, benefit=codes.LIMITED_CAPABILITY, months_on_benefit=3)
+    benefits_step(p, TABLES, key, 3)
+    assert_share(int((p.benefit == 0).sum()), N, 1 - np.exp(-TABLES.first_assessment_rate), "found fit")
+
+
+def test_synthesised_claims_are_settled_by_disposition():
+    p = make_people(
+        N,
+        state=np.where(np.arange(N) % 2 == 0, codes.OUT_OF_WORK, codes.INACTIVE),
+        severity=codes.COMPLEX,
+        benefit=codes.SUPPORT_GROUP,
+        months_on_benefit=20,
+        health_claim_start=-20,
+    )
+    settle_claims(p, TABLES, Streams(3).key("benefits"))
+    claims, looking = claims_health(3, N), np.arange(N) % 2 == 0
+    assert np.array_equal(p.benefit, np.where(claims, codes.SUPPORT_GROUP, np.where(looking, codes.JOBSEEKER, 0)))
+    assert np.all(p.health_claim_start[~claims] == codes.NO_CLAIM) and np.all(p.health_claim_start[claims] == -20)
+    assert np.all(p.months_on_benefit[~claims & ~looking] == 0) and np.all(p.months_on_benefit[looking] == 20)
 
 
 def test_employer_ties_form_by_size_and_break_on_leaving_work():
@@ -410,7 +496,7 @@ def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_
         demography_step(q, tables, _entrant_table(), s.key("demography"), 7, slots, n)
         health_step(q, EMPLOYERS, tables, m, s.key("health"), 7, slots)
         labour_step(q, EMPLOYERS, tables, m, s.key("labour"), 7, slots)
-        benefits_step(q, 0.05, s.key("benefits"), 7, slots)
+        benefits_step(q, tables, s.key("benefits"), 7, slots)
         employer_step(q, EMPLOYERS, s.key("employers"), 7, slots)
 
     everyone = p.copy()
@@ -446,7 +532,7 @@ def test_the_kernels_keep_no_hold_on_the_arrays_they_step():
         elif process == "labour":
             labour_step(q, EMPLOYERS, TABLES, NO_MULT, s.key(process), 7, slots)
         elif process == "benefits":
-            benefits_step(q, 0.05, s.key(process), 7, slots)
+            benefits_step(q, TABLES, s.key(process), 7, slots)
         else:
             employer_step(q, EMPLOYERS, s.key(process), 7, slots)
         held += [(process, field, weakref.ref(a)) for field, a in zip(q._fields, q, strict=True)]

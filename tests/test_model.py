@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from gmsim import codes
-from gmsim.model import GMModel, working_age_population
+from gmsim.model import BURN_IN_MONTHS, GMModel, working_age_population
 from gmsim.population import Population
 from gmsim.scenario import Scenario
 
@@ -54,8 +54,13 @@ def test_ages_stay_working_age_and_employer_ties_match_states(small_run):
     assert p.age_months.min() >= 16 * 12 and p.age_months.max() < 65 * 12
     employed = (p.state == codes.IN_WORK) | (p.state == codes.AT_RISK)
     assert np.all(p.employer[employed] >= 0) and np.all(p.employer[~employed] == -1)
-    oow = p.state == codes.OUT_OF_WORK
-    assert np.all(p.benefit[oow] > 0) and np.all(p.benefit[~oow] == 0)
+    # everyone looking for work claims; the inactive hold health-related benefits only; nobody in work claims
+    oow, inactive = p.state == codes.OUT_OF_WORK, p.state == codes.INACTIVE
+    assert np.all(p.benefit[oow] > 0) and np.all(p.benefit[employed] == 0)
+    assert set(np.unique(p.benefit[inactive])) == {codes.NO_BENEFIT, codes.LIMITED_CAPABILITY, codes.SUPPORT_GROUP}
+    # an inactive claimant's condition qualifies, or did (a claim waits for its next assessment)
+    claimants = inactive & (p.benefit > 0)
+    assert (p.severity[claimants] >= codes.MODERATE).mean() > 0.9
 
 
 def test_flows_match_the_state_changes_they_count():
@@ -165,13 +170,15 @@ def test_a_model_steps_the_population_it_is_given_and_each_phase_once_a_month():
 
 
 def test_month_one_starts_from_the_model_s_steady_state():
-    """After the burn-in, the first months' stocks are those of year three; without it they are not.
+    """After the burn-in, the first months' stocks are near those of year three; without it they are not.
 
-    The synthesised population starts with too many people at risk (off sick or struggling) and too few in
-    work for the model's own dynamics, which settle them over the first year or so. Four seeds at scale 0.1
+    The synthesised population starts with too many people at risk (off sick or struggling) and too many in
+    work for the model's own dynamics, which settle them over the first years. Four seeds at scale 0.1
     (178,100 people); gaps are the mean of months 0-6 less that of months 25-36, in GM people. The seed-to-seed
-    standard deviation of a gap is about 300 for at risk and 1,000 for in work, so the standard error of the
-    mean of four is about 150 and 500; the tolerances are 4 standard errors.
+    standard deviation of a gap is about 300 for at risk and 1,200 for in work, so the standard error of the
+    mean of four is about 150 and 600; tolerances are 4 standard errors. After the burn-in the people in work
+    still rise slowly (about 1,500 a year over the first years: the claims in inactivity and the claimants'
+    ages settle over decades, docs/model.md section 5), so their gap is about -3,600.
     """
 
     def gaps(burn_in):
@@ -184,10 +191,10 @@ def test_month_one_starts_from_the_model_s_steady_state():
             in_work.append(d.in_work[0:7].mean() - d.in_work[25:37].mean())
         return float(np.mean(at_risk)), float(np.mean(in_work))
 
-    at_risk, in_work = gaps(24)
-    assert abs(at_risk) < 600 and abs(in_work) < 2_000
-    at_risk, in_work = gaps(0)
-    assert at_risk > 1_500 and in_work < -1_500
+    at_risk, in_work = gaps(BURN_IN_MONTHS)
+    assert abs(at_risk) < 600 and -3_600 - 2_400 < in_work < -3_600 + 2_400
+    at_risk_0, in_work_0 = gaps(0)
+    assert at_risk_0 > 1_500 and in_work_0 > 4_000
 
 
 def test_the_burn_in_gives_every_scenario_the_same_month_0_and_keeps_ids_unique():
@@ -198,7 +205,7 @@ def test_the_burn_in_gives_every_scenario_the_same_month_0_and_keeps_ids_unique(
     assert all(np.array_equal(x, y) for x, y in zip(a.people, b.people, strict=True))
     assert np.array_equal(a.results.stock[0], b.results.stock[0])
     n = a.people.n
-    assert a.people.person_id.min() >= -24 * n and len(np.unique(a.people.person_id)) == n
+    assert a.people.person_id.min() >= -BURN_IN_MONTHS * n and len(np.unique(a.people.person_id)) == n
     a.run(progress=False)
     assert len(np.unique(a.people.person_id)) == n and a.people.person_id.max() < 3 * n
     fresh = GMModel(scale=0.005, months=2, rng=4, burn_in=0)  # the synthesised people themselves

@@ -307,9 +307,13 @@ def synthesise_people(n: int, streams: Streams, employers: Employers, target_emp
     adult_months = (age_months - MIN_AGE_MONTHS).astype(np.int64)
     months = rng.integers(0, 121, size=n)
     oow = state == codes.OUT_OF_WORK
-    benefit = np.zeros(n, dtype=np.int8)
-    benefit[oow] = np.array(codes.BENEFIT_FOR_SEVERITY, dtype=np.int8)[severity[oow]]
-    health_claim = oow & (benefit >= codes.LIMITED_CAPABILITY)
+    qualifies = np.array(codes.BENEFIT_FOR_SEVERITY, dtype=np.int8)[severity]
+    benefit = np.where(oow, qualifies, 0).astype(np.int8)
+    # Inactive people with a work-limiting condition hold the health-related benefit too; who of them (and of
+    # those looking for work) actually claims is settled once their ids are final (benefits.settle_claims).
+    inactive_claim = (state == codes.INACTIVE) & (qualifies >= codes.LIMITED_CAPABILITY)
+    benefit[inactive_claim] = qualifies[inactive_claim]
+    health_claim = benefit >= codes.LIMITED_CAPABILITY
     bands = pop["initial_duration_health"]["value"]
     edges = [tuple(int(x) for x in k.split("-")) for k in bands]
     band = _choice(rng, np.array(list(bands.values())), n)
@@ -321,7 +325,7 @@ def synthesise_people(n: int, streams: Streams, employers: Employers, target_emp
     months = np.where(jobseeker, rng.geometric(1 / (mean_js + 1), size=n) - 1, months)
     months = np.minimum(months, adult_months)
     months_in_state = months.astype(np.int16)
-    months_on_benefit = np.where(oow, months_in_state, 0).astype(np.int16)
+    months_on_benefit = np.where(benefit > 0, months_in_state, 0).astype(np.int16)
 
     employed = (state == codes.IN_WORK) | (state == codes.AT_RISK)
     employer = np.full(n, -1, dtype=np.int32)
