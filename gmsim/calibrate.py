@@ -28,7 +28,7 @@ import yaml
 from . import codes
 from .model import BURN_IN_MONTHS, GMModel
 from .output import summary
-from .parameters import ParameterSet, calibrated_values, default_parameters
+from .parameters import ParameterSet, calibrated_values, default_parameters, parameter_table
 from .targets import load_targets
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -272,7 +272,7 @@ def write(
     data_dir: Path = DATA_DIR,
     docs_dir: Path = DOCS_DIR,
 ) -> None:
-    """Write calibrated.yaml, fit_report.csv and docs/calibration.md."""
+    """Write calibrated.yaml, fit_report.csv, docs/calibration.md and the table of docs/model.md section 8.1."""
     ParameterSet(fitted, calibrated=False)  # refuse to write anything invalid
     meta = {
         "description": "Values fitted by `python -m gmsim.calibrate`; they override parameters.yaml.",
@@ -327,12 +327,16 @@ def write(
         f"{extra.get('inactive_moderate', float('nan')):.3f} |",
         f"| ... with a complex condition | `lfs_health_inactive_into_work_2014` | 0.036 | "
         f"{extra.get('inactive_complex', float('nan')):.3f} |",
-        "",
+        *_borough_checks(extra),
         "RR774's split by previous work status is flatter in the model: nothing ties job entry to recent work or "
         "to a former employer, so the difference comes only from the two groups' composition (docs/model.md "
         "section 10). The caseload share is from the IB/SDA caseload of 2008, before ESA and UC added newer "
         "claims. The LFS figure is a share in work a year on (not a rate a person-year) for everyone inactive "
-        "because of ill health, most of whom have a moderate or complex condition in gmsim's terms.",
+        "because of ill health, most of whom have a moderate or complex condition in gmsim's terms. The Census "
+        "counts residents aged 16 and over who are inactive because long-term sick or disabled, in March 2021 "
+        "(during furlough); the model's are the inactive aged 16-64 with a moderate or complex condition. The "
+        "employment rates by age are UK figures for 2013 (DWP), the only ones found; GM's are not published in a "
+        "readable form.",
         "",
         "## Fitted values",
         "",
@@ -351,10 +355,81 @@ def write(
         else:
             rng, inside = f"{d.low:.4g} - {d.high:.4g}", ("yes" if d.low <= v <= d.high else "**no**")
         lines.append(f"| `{k}` | {d.value:.4g} | {rng} | {v:.4g} | {inside} |")
+    write_parameter_table(docs_dir / "model.md")
     doc = docs_dir / "calibration.md"
     kept = doc.read_text().partition(KEEP_MARKER) if doc.exists() else ("", "", "")
     tail = [KEEP_MARKER + kept[2].rstrip("\n")] if kept[1] else []
     doc.write_text("\n".join(lines + [""] + tail) + "\n")
+
+
+#: Census 2021: residents 16+ economically inactive because long-term sick or disabled, by borough
+#: (evidence ids c21_ltsd_<borough>), and the UK employment rates by age (2013).
+CENSUS_LONG_TERM_SICK = {
+    "Bolton": 12638,
+    "Bury": 7258,
+    "Manchester": 25709,
+    "Oldham": 10553,
+    "Rochdale": 10344,
+    "Salford": 12153,
+    "Stockport": 9920,
+    "Tameside": 10420,
+    "Trafford": 6920,
+    "Wigan": 14514,
+}
+
+
+def _borough_checks(extra: dict) -> list[str]:
+    """Rows of the checks table: inactive with a work-limiting condition by borough, employment by age."""
+    rows = []
+    model = extra.get("inactive_work_limiting", {})
+    for b in codes.BOROUGHS:
+        got = model.get(b, float("nan"))
+        rows.append(
+            f"| inactive because of a work-limiting condition, {b} | `c21_ltsd_{b.lower()}` | "
+            f"{CENSUS_LONG_TERM_SICK[b]:,} | {got:,.0f} |"
+        )
+    total = sum(model.values()) if model else float("nan")
+    rows.append(
+        f"| ... Greater Manchester | `c21_ltsd_gm_total` | {sum(CENSUS_LONG_TERM_SICK.values()):,} | {total:,.0f} |"
+    )
+    by_age = extra.get("employment_by_age", {})
+    for band, published in (("25-49", 0.81), ("50-64", 0.67)):
+        rows.append(
+            f"| employment rate aged {band} (end of run) | `gm_employment_rate_by_age_band_aps` (UK 2013) | "
+            f"{published} | {by_age.get(band, float('nan')):.3f} |"
+        )
+    return [*rows, ""]
+
+
+def employment_by_age(model: GMModel) -> dict[str, float]:
+    """Employment rate (in work or at risk) of the people at the end of a run, for ages 16-24, 25-49, 50-64."""
+    p = model.people
+    years = p.age_months // 12
+    employed = p.state <= codes.AT_RISK
+    out = {}
+    for band, (lo, hi) in {"16-24": (16, 24), "25-49": (25, 49), "50-64": (50, 64)}.items():
+        mine = (years >= lo) & (years <= hi)
+        out[band] = float(employed[mine].mean())
+    return out
+
+
+def inactive_work_limiting(model: GMModel, first: int, last: int) -> dict[str, float]:
+    """Mean people inactive with a moderate or complex condition by borough over months ``first..last``."""
+    r = model.results
+    stock = r.stock[first : last + 1, :, codes.INACTIVE].mean(axis=0) / r.scale  # (borough, health category)
+    severity = np.array([0] + [sv for _ in codes.CONDITIONS[1:] for sv in (1, 2, 3)])
+    limiting = severity >= codes.MODERATE
+    return {b: float(stock[k, limiting].sum()) for k, b in enumerate(codes.BOROUGHS)}
+
+
+def write_parameter_table(model_md: Path) -> None:
+    """Rewrite the table of docs/model.md section 8.1 from the data files (``parameter_table()``)."""
+    if not model_md.exists():
+        return
+    text = model_md.read_text()
+    start = text.index("| parameter | value(s) | unit | range | source | calibrated | fitted |")
+    end = text.index("\n\n", start)
+    model_md.write_text(text[:start] + "\n".join(parameter_table()) + text[end:])
 
 
 def _num(v: float) -> str:
@@ -395,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
             "long_spell_share": s["window"]["long_spell_share"],
             "inactive_moderate": entry["moderate"],
             "inactive_complex": entry["complex"],
+            "inactive_work_limiting": inactive_work_limiting(model, 13, 120),
+            "employment_by_age": employment_by_age(model),
         },
     )
     print(report.to_string(index=False))

@@ -28,10 +28,10 @@ from tqdm.auto import tqdm
 
 from . import codes
 from .agents.employers import Employers, synthesise_employers
-from .agents.people import People, entrant_distributions, synthesise_people
+from .agents.people import People, synthesise_people
 from .agents.views import Employer, PathwayRecorder, Person
 from .dynamics.benefits import benefits_step, settle_claims
-from .dynamics.demography import demography_step
+from .dynamics.demography import Newcomers, demography_step, newcomers
 from .dynamics.employers import employer_step
 from .dynamics.health import health_step
 from .dynamics.labour import labour_step
@@ -378,15 +378,8 @@ def burn_in_months(people: People, employers: Employers, tables: Any, streams: S
         employer_step(people, employers, key("employers"), month, None)
 
 
-def _entrant_table() -> np.ndarray:
-    d = entrant_distributions()
-    rows = [d["borough"], np.array([d["female"], 1 - d["female"]]), d["skills"], d["severity"], d["condition"]]
-    table = np.ones((len(rows), codes.MAX_LEVELS))
-    for r, probs in enumerate(rows):
-        c = np.cumsum(probs / np.sum(probs))
-        c[-1] = 1.0
-        table[r, : len(c)] = c
-    return table
+def _entrant_table() -> Newcomers:
+    return newcomers()
 
 
 def run(scenario: Scenario | str | Path | None = None, *, progress: bool | None = False, **options: Any) -> GMModel:

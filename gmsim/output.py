@@ -38,6 +38,7 @@ FLOW_KEYS = (
     "health_onsets",
     "exits_at_65",
     "deaths",
+    "moves_away",
 )
 
 

@@ -39,9 +39,10 @@ COHORT_LAG = 15
 _SPELL_LOWER = np.array([0, 6, 12, 24, 60], dtype=np.int64)
 _N_B = len(codes.BOROUGHS)
 N_EVENTS = len(codes.TRANSITIONS)
-# Extra flow rows after the transitions: exits at 65, deaths, health job losses, job entries.
-F_AGED_OUT, F_DIED, F_HEALTH_JOB_LOSS = N_EVENTS, N_EVENTS + 1, N_EVENTS + 2
-N_FLOWS = N_EVENTS + 3
+# Extra flow rows after the transitions: exits at 65, deaths, moves away (exit_event 1, 2, 3), health job
+# losses.
+F_AGED_OUT, F_DIED, F_MOVED_AWAY, F_HEALTH_JOB_LOSS = N_EVENTS, N_EVENTS + 1, N_EVENTS + 2, N_EVENTS + 3
+N_FLOWS = N_EVENTS + 4
 # The moves that leave work (from in work or at risk into out of work or inactivity).
 _LEFT_WORK = np.array(
     [codes.LABOUR_FROM[t] <= codes.AT_RISK and codes.LABOUR_TO[t] >= codes.OUT_OF_WORK for t in range(codes.N_LABOUR)]
@@ -292,6 +293,7 @@ class Results:
             ),
             "exits_at_65": float(fl[F_AGED_OUT]),
             "deaths": float(fl[F_DIED]),
+            "moves_away": float(fl[F_MOVED_AWAY]),
             "sickness_absence_start_rate": float(fl[t["in_work_to_at_risk"]] / emp) if emp else 0.0,
             "health_job_loss_rate": float(fl[F_HEALTH_JOB_LOSS] / emp) if emp else 0.0,
             "sickness_absence_job_loss_share": float(left / (left + fl[t["at_risk_to_in_work"]]))

@@ -9,15 +9,16 @@ from conftest import assert_share, make_people
 
 from gmsim import codes
 from gmsim.agents.employers import Employers
+from gmsim.agents.people import age_structure, migration
 from gmsim.dynamics.benefits import PROPENSITY_INDEX, benefits_step, settle_claims
-from gmsim.dynamics.demography import demography_step
+from gmsim.dynamics.demography import DIED, MOVED_AWAY, demography_step
 from gmsim.dynamics.employers import employer_step
 from gmsim.dynamics.hazard import dense_multipliers, hazard_groups, no_multipliers
 from gmsim.dynamics.health import health_step
 from gmsim.dynamics.labour import labour_step
 from gmsim.interventions import HazardMultipliers
 from gmsim.model import _entrant_table
-from gmsim.parameters import ParameterSet
+from gmsim.parameters import ParameterSet, read_data
 from gmsim.streams import Streams
 
 N = 100_000
@@ -299,7 +300,7 @@ def test_worklessness_raises_mental_health_onset():
     )
 
 
-def test_demography_exits_deaths_and_entrants():
+def test_demography_exits_deaths_moves_and_newcomers():
     n = N
     age = np.where(np.arange(n) < 1000, 65 * 12 - 1, 58 * 12).astype(np.int16)
     p = make_people(
@@ -311,25 +312,59 @@ def test_demography_exits_deaths_and_entrants():
         employer=-1,
         borough=3,
     )
-    t = PARAMS.hazard_tables()
-    demography_step(p, t, _entrant_table(), Streams(4).key("demography"), 3)
+    t, new = PARAMS.hazard_tables(), _entrant_table()
+    demography_step(p, t, new, Streams(4).key("demography"), 3)
+    left = p.exit_event > 0
     # everyone turning 65 leaves (unless they died first this month)
     assert np.all(p.exit_event[:1000] > 0)
-    assert np.all(p.age_months[p.exit_event > 0] == 16 * 12)
-    assert np.all(p.state[p.exit_event > 0] == codes.INACTIVE)
-    assert np.all(p.benefit[p.exit_event > 0] == 0)
+    assert np.all(p.state[left] <= codes.INACTIVE) and np.all(p.benefit[left] == 0) and np.all(p.employer[left] == -1)
     assert len(np.unique(p.person_id)) == n
-    assert np.all(p.exit_borough[p.exit_event > 0] == 3)  # exits are counted where the leaver lived
-    # entrants' boroughs follow the Census shares, not the leaver's
-    assert len(np.unique(p.borough[p.exit_event > 0])) > 5
+    assert np.all(p.exit_borough[left] == 3)  # exits are counted where the leaver lived
+    # newcomers' boroughs follow the arrivals, not the leaver's; 16-year-olds arrive in education
+    assert len(np.unique(p.borough[left])) > 5
+    young = left & (p.age_months == 16 * 12)
+    assert np.all(p.state[young] == codes.INACTIVE) and young.sum() > 0
     # deaths at 58: monthly probability from the 50-64 band, x ratio for complex conditions
     q = t.monthly_mortality[3]
     rest = np.arange(n) >= 1000
     complex_ = rest & (np.arange(n) % 2 == 0)
     assert_share(
-        int((p.exit_event[complex_] == 2).sum()), int(complex_.sum()), q * t.mortality_complex_ratio, "deaths, complex"
+        int((p.exit_event[complex_] == DIED).sum()), int(complex_.sum()), q * t.mortality_complex_ratio, "deaths"
     )
-    assert np.all(p.age_months[rest & (p.exit_event == 0)] == 58 * 12 + 1)
+    # moves away at 58 in Oldham: the hazard that keeps Oldham's age structure (nobody else died)
+    others = rest & (np.arange(n) % 2 == 1)
+    hazard = new.move_away[3, 58 - 16]
+    moved = int((p.exit_event[others] == MOVED_AWAY).sum())
+    assert_share(moved, int(others.sum()) - int((p.exit_event[others] == DIED).sum()), 1 - np.exp(-hazard), "moves")
+    assert np.all(p.age_months[rest & ~left] == 58 * 12 + 1)
+
+
+def test_newcomers_arrive_as_the_census_age_structure_needs():
+    """Arrivals by borough and age, and who arrives in work, follow the tables (4 standard errors)."""
+    p = make_people(N, age_months=65 * 12 - 1, borough=0)  # everyone turns 65: N newcomers
+    new = _entrant_table()
+    demography_step(p, PARAMS.hazard_tables(), new, Streams(5).key("demography"), 2)
+    _, arrivals = migration()
+    shares = arrivals.sum(axis=1) / arrivals.sum()
+    for b in (codes.BOROUGHS.index("Manchester"), codes.BOROUGHS.index("Wigan")):
+        assert_share(int((p.borough == b).sum()), N, shares[b], codes.BOROUGHS[b])
+    assert_share(int((p.age_months == 16 * 12).sum()), N, arrivals[:, 0].sum() / arrivals.sum(), "16-year-olds")
+    movers = p.age_months > 16 * 12
+    healthy = movers & (p.severity < codes.MODERATE)
+    assert_share(int((p.state[healthy] == codes.IN_WORK).sum()), int(healthy.sum()), new.employed[0], "arrive in work")
+    assert np.all(p.state[~movers] == codes.INACTIVE)
+
+
+def test_migration_balances_in_every_borough():
+    """Arrivals a year equal the departures and the 65th birthdays a year, borough by borough."""
+    n = age_structure()
+    hazard, arrivals = migration()
+    departures = (n[:, :-1] * (1 - np.exp(-12 * hazard[:, :-1]))).sum(axis=1)
+    assert np.allclose(arrivals.sum(axis=1), departures + n[:, -1])
+    census = read_data("population.yaml")["age"]["value"]
+    for k, b in enumerate(codes.BOROUGHS):
+        assert n[k].sum() == pytest.approx(sum(census[b].values()))
+        assert n[k, 20 - 16 : 25 - 16].sum() == pytest.approx(census[b]["20-24"])
 
 
 def claims_health(seed: int, n: int) -> np.ndarray:
@@ -526,7 +561,7 @@ def test_the_kernels_keep_no_hold_on_the_arrays_they_step():
         q = records.fields(some)
         if process == "demography":
             demography_step(q, TABLES, _entrant_table(), s.key(process), 7, slots, p.n)
-            assert (q.exit_event > 0).all() and (q.state == codes.INACTIVE).all()  # all turned 65: entrants
+            assert (q.exit_event > 0).all() and np.isin(q.state, (codes.IN_WORK, codes.INACTIVE)).all()  # newcomers
         elif process == "health":
             health_step(q, EMPLOYERS, TABLES, NO_MULT, s.key(process), 7, slots)
         elif process == "labour":

@@ -48,7 +48,7 @@ class People(NamedTuple):
         claim_from_work: 1 if that claim began straight from work (at_risk or in_work).
         labour_event: This month's labour transition (index into ``codes.TRANSITIONS``), -1 if none.
         health_event: This month's health event (index into ``codes.TRANSITIONS``), -1 if none.
-        exit_event: This month's demographic exit: 0 none, 1 turned 65, 2 died (slot now a new entrant).
+        exit_event: This month's demographic exit: 0 none, 1 turned 65, 2 died, 3 moved away (slot now a newcomer's).
         exit_borough: Borough of the person who left the slot this month (valid where ``exit_event`` > 0).
     """
 
@@ -243,17 +243,70 @@ def borough_shares() -> np.ndarray:
     return c / c.sum()
 
 
+#: Single years of age of the working-age population.
+AGE_YEARS = np.arange(MIN_AGE_MONTHS // 12, MAX_AGE_MONTHS // 12)
+
+
+def age_structure() -> np.ndarray:
+    """People per single year of age 16-64 in each borough (boroughs x 49), from the Census bands.
+
+    Within each band of ``population.yaml``'s ``age``, people per year of age are interpolated linearly
+    between the bands' midpoints (flat beyond the first and last) and rescaled to the band's count.
+    """
+    raw = read_data("population.yaml")["age"]["value"]
+    out = np.zeros((len(codes.BOROUGHS), len(AGE_YEARS)))
+    for k, b in enumerate(codes.BOROUGHS):
+        edges = [tuple(int(x) for x in band.split("-")) for band in raw[b]]
+        counts = np.array(list(raw[b].values()), dtype=float)
+        mids = np.array([(lo + hi + 1) / 2 for lo, hi in edges])
+        density = counts / np.array([hi - lo + 1 for lo, hi in edges])
+        per_year = np.interp(AGE_YEARS + 0.5, mids, density)
+        for (lo, hi), count in zip(edges, counts, strict=True):
+            band = (AGE_YEARS >= lo) & (AGE_YEARS <= hi)
+            per_year[band] *= count / per_year[band].sum()
+        out[k] = per_year
+    return out
+
+
+def migration() -> tuple[np.ndarray, np.ndarray]:
+    """The net migration by borough and age that keeps :func:`age_structure` steady.
+
+    With ``n(a)`` people of age ``a`` in a borough, a steady structure needs ``n(a) - n(a - 1)`` more people
+    of age ``a`` a year than reach it from ``a - 1``: where that is positive, people move in at age ``a``;
+    where negative, people of age ``a - 1`` move away at the rate that leaves ``n(a)`` of them a year on.
+
+    Returns:
+        ``(hazard, arrivals)``: the monthly hazard of moving away at each age (boroughs x 49), and the
+        yearly arrivals at each age (boroughs x 49): 16-year-olds in the first column, people moving in
+        in the others. Arrivals balance the departures and the exits at 65 in every borough.
+    """
+    n = age_structure()
+    change = np.diff(n, axis=1)  # n(a) - n(a - 1), a = 17..64
+    hazard = np.zeros_like(n)
+    hazard[:, :-1] = -np.log1p(-np.maximum(0.0, -change) / n[:, :-1]) / 12
+    arrivals = np.zeros_like(n)
+    arrivals[:, 0] = n[:, 0]
+    arrivals[:, 1:] = np.maximum(0.0, change)
+    return hazard, arrivals
+
+
 def entrant_distributions() -> dict[str, np.ndarray]:
-    """Distributions that 16-year-old entrants draw from (borough, sex, skills, severity, condition)."""
+    """What people entering a freed slot draw from: who arrives, and their sex, skills, health and work.
+
+    ``arrivals`` are yearly arrivals by borough and age (:func:`migration`); ``severity`` is by age band
+    (the month-0 health shares); ``employed`` is the chance that someone moving in (not a 16-year-old)
+    arrives in work, by work-limiting health (no, yes), from the month-0 state shares.
+    """
     pop = read_data("population.yaml")
-    young = pop["health"]["value"][codes.AGE_BANDS[0]]
     ctype = pop["condition_type"]["value"]
+    init = pop["initial_state"]["value"]
     return {
-        "borough": borough_shares(),
+        "arrivals": migration()[1],
         "female": np.array(pop["sex_female_share"]["value"]),
         "skills": np.array([pop["skills"]["value"][s] for s in codes.SKILLS]),
-        "severity": np.array([young[s] for s in codes.SEVERITIES]),
+        "severity": np.array([[pop["health"]["value"][b][s] for s in codes.SEVERITIES] for b in codes.AGE_BANDS]),
         "condition": np.array([ctype[c] for c in codes.CONDITIONS[1:]]),
+        "employed": np.array([init["other"]["employed"], init["work_limiting"]["employed"]]),
     }
 
 
@@ -274,7 +327,14 @@ def synthesise_people(n: int, streams: Streams, employers: Employers, target_emp
     rng = streams.generator("synthesis.people")
 
     borough = _choice(rng, borough_shares(), n)
-    age_months = rng.integers(MIN_AGE_MONTHS, MAX_AGE_MONTHS, size=n).astype(np.int16)
+    ages = age_structure()
+    cumulative = np.cumsum(ages / ages.sum(axis=1, keepdims=True), axis=1)
+    u, year = rng.random(n), np.zeros(n, dtype=np.int64)
+    for k in range(len(codes.BOROUGHS)):
+        mine = borough == k
+        year[mine] = np.searchsorted(cumulative[k], u[mine], side="right")
+    year = np.minimum(year, len(AGE_YEARS) - 1)
+    age_months = (AGE_YEARS[year] * 12 + rng.integers(0, 12, size=n)).astype(np.int16)
     sex = (rng.random(n) >= pop["sex_female_share"]["value"]).astype(np.int8)
     skills = _choice(rng, np.array([pop["skills"]["value"][s] for s in codes.SKILLS]), n)
 

@@ -1,24 +1,75 @@
-"""Demography: ageing, exits at 65 and deaths, and 16-year-olds entering the freed slots.
+"""Demography: ageing, exits at 65, deaths and moves away, and newcomers taking the freed slots.
 
-Everyone ages a month. People who turn 65 leave the working-age population, and people die with the
-monthly probability for their age band (higher with a complex condition; ``demography.*`` parameters).
-A 16-year-old takes each freed slot, so the population stays at its published size: borough, sex,
-skills and health drawn from the entrant distributions (``data/population.yaml``), in education
-(inactive_other), with no benefit and no employer. Policy does not change demography.
+Everyone ages a month. People who turn 65 leave the working-age population; people die with the monthly
+probability for their age band (higher with a complex condition; ``demography.*`` parameters); and people
+move away from GM with the monthly hazard for their borough and age that, with the arrivals, keeps each
+borough's Census 2021 age structure (``agents.people.migration``). A newcomer takes each freed slot, so the
+population stays at its published size: a 16-year-old or someone moving in, their borough and age drawn
+from the arrivals, sex, skills and health from the entrant distributions (``data/population.yaml``; health
+by age band). A 16-year-old is in education (inactive_other); someone moving in arrives in work with the
+month-0 employment share for their health, or else inactive. Newcomers have no benefit and no employer
+(the employer step ties those in work). Policy does not change demography.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
 
 from .. import codes
-from ..agents.people import MAX_AGE_MONTHS, MIN_AGE_MONTHS, set_entrants
+from ..agents.people import AGE_YEARS, MAX_AGE_MONTHS, MIN_AGE_MONTHS, entrant_distributions, migration, set_entrants
 from ..streams import counter_start, draw
 from .hazard import band_of, chunk_count, chunk_of
 
 _AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
+_N_AGES = len(AGE_YEARS)
 _NOBODY = np.zeros(0, dtype=np.int64)
+#: ``exit_event`` codes: 1 turned 65, 2 died, 3 moved away.
+AGED_OUT, DIED, MOVED_AWAY = 1, 2, 3
+
+
+class Newcomers(NamedTuple):
+    """Who leaves by moving away and who takes a freed slot, as the demography kernel reads them.
+
+    Attributes:
+        move_away: Monthly hazard of moving away by borough and year of age (boroughs x 49).
+        arrivals: Cumulative shares of arrivals over (borough, year of age), flattened borough-major; the
+            first year of age (16) is a 16-year-old entrant, the others people moving in.
+        traits: Cumulative shares, one row each for sex, skills and condition kind (padded with 1.0).
+        severity: Cumulative shares of severity by age band (age bands x severities).
+        employed: Chance that someone moving in arrives in work, without and with a work-limiting condition.
+    """
+
+    move_away: np.ndarray
+    arrivals: np.ndarray
+    traits: np.ndarray
+    severity: np.ndarray
+    employed: np.ndarray
+
+
+def _cumulative(probs: np.ndarray) -> np.ndarray:
+    c = np.cumsum(probs / np.sum(probs))
+    c[-1] = 1.0
+    return c
+
+
+def newcomers() -> Newcomers:
+    """The :class:`Newcomers` tables from ``data/population.yaml``."""
+    d = entrant_distributions()
+    rows = [np.array([d["female"], 1 - d["female"]]), d["skills"], d["condition"]]
+    traits = np.ones((len(rows), codes.MAX_LEVELS))
+    for r, probs in enumerate(rows):
+        c = _cumulative(probs)
+        traits[r, : len(c)] = c
+    return Newcomers(
+        move_away=np.ascontiguousarray(migration()[0]),
+        arrivals=_cumulative(d["arrivals"].reshape(-1)),
+        traits=traits,
+        severity=np.array([_cumulative(row) for row in d["severity"]]),
+        employed=d["employed"].astype(np.float64),
+    )
 
 
 @njit(cache=True, inline="always")
@@ -30,13 +81,25 @@ def _categorical(u: float, cumulative: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _demography_rows(p, mortality, complex_ratio, entrants, n, key, month, lo, hi, slots):
+def _search(u: float, cumulative: np.ndarray) -> int:
+    lo, hi = 0, cumulative.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if u >= cumulative[mid]:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
+def _demography_rows(p, mortality, complex_ratio, new, n, key, month, lo, hi, slots):
     """Rows ``lo .. hi - 1``'s month of ageing, exit and entry (row ``k``'s slot is ``slots[k]``, or ``k``).
 
-    ``n``: the number of slots in the population (an entrant's person id is made from the month, ``n`` and
+    ``n``: the number of slots in the population (a newcomer's person id is made from the month, ``n`` and
     their slot).
     """
-    s_death, s_borough, s_sex, s_skills, s_severity, s_condition = _starts(key, month)
+    s_death, s_arrival, s_sex, s_skills, s_severity, s_condition, s_move, s_month = _starts(key, month)
     person_id, age_months, sex = p.person_id[lo:hi], p.age_months[lo:hi], p.sex[lo:hi]
     borough, skills, condition, severity = p.borough[lo:hi], p.skills[lo:hi], p.condition[lo:hi], p.severity[lo:hi]
     exit_event, exit_borough = p.exit_event[lo:hi], p.exit_borough[lo:hi]
@@ -47,21 +110,31 @@ def _demography_rows(p, mortality, complex_ratio, entrants, n, key, month, lo, h
         q = mortality[band_of(age, _AGE_BAND_LOWER)]
         if severity[i] == codes.COMPLEX:
             q *= complex_ratio
-        died = draw(s_death, slot) < q
-        if not (died or age >= MAX_AGE_MONTHS):
+        if draw(s_death, slot) < q:
+            event = DIED
+        elif age >= MAX_AGE_MONTHS:
+            event = AGED_OUT
+        elif draw(s_move, slot) < new.move_away[borough[i], age // 12 - MIN_AGE_MONTHS // 12]:
+            event = MOVED_AWAY
+        else:
             age_months[i] = age
             exit_event[i] = 0
             continue
-        exit_event[i] = 2 if died else 1
+        exit_event[i] = event
         exit_borough[i] = borough[i]
         person_id[i] = np.int64(month) * n + slot
-        age_months[i] = MIN_AGE_MONTHS
-        borough[i] = _categorical(draw(s_borough, slot), entrants[0])
-        sex[i] = _categorical(draw(s_sex, slot), entrants[1])
-        skills[i] = _categorical(draw(s_skills, slot), entrants[2])
-        sev = _categorical(draw(s_severity, slot), entrants[3])
+        where = _search(draw(s_arrival, slot), new.arrivals)
+        borough[i] = where // _N_AGES
+        year = where % _N_AGES
+        if year == 0:
+            age_months[i] = MIN_AGE_MONTHS
+        else:
+            age_months[i] = MIN_AGE_MONTHS + 12 * year + min(11, int(draw(s_month, slot) * 12))
+        sex[i] = _categorical(draw(s_sex, slot), new.traits[0])
+        skills[i] = _categorical(draw(s_skills, slot), new.traits[1])
+        sev = _categorical(draw(s_severity, slot), new.severity[band_of(age_months[i], _AGE_BAND_LOWER)])
         severity[i] = sev
-        condition[i] = 1 + _categorical(draw(s_condition, slot), entrants[4]) if sev > 0 else 0
+        condition[i] = 1 + _categorical(draw(s_condition, slot), new.traits[2]) if sev > 0 else 0
 
 
 @njit(cache=True)
@@ -73,40 +146,69 @@ def _starts(key, month):
         counter_start(key, month, 3),
         counter_start(key, month, 4),
         counter_start(key, month, 5),
+        counter_start(key, month, 6),
+        counter_start(key, month, 7),
     )
 
 
+@njit(cache=True)
+def _arrivals_rows(p, employed, key, month, lo, hi, slots):
+    """Newcomers moving in (older than 16) arrive in work with the chance for their health, else inactive."""
+    s_work = counter_start(key, month, 8)
+    state, exit_event, age_months, severity = (
+        p.state[lo:hi],
+        p.exit_event[lo:hi],
+        p.age_months[lo:hi],
+        p.severity[lo:hi],
+    )
+    some = slots.shape[0] > 0
+    for i in range(hi - lo):
+        if exit_event[i] > 0 and age_months[i] > MIN_AGE_MONTHS:
+            slot = slots[i] if some else lo + i
+            if draw(s_work, slot) < employed[1 if severity[i] >= codes.MODERATE else 0]:
+                state[i] = codes.IN_WORK
+
+
 @njit(cache=True, parallel=True)
-def _demography_everyone(p, mortality, complex_ratio, entrants, key, month, chunks):
+def _demography_everyone(p, mortality, complex_ratio, new, key, month, chunks):
     n = p.state.shape[0]
     for c in prange(chunks):
         lo, hi = chunk_of(n, chunks, c)
-        _demography_rows(p, mortality, complex_ratio, entrants, n, key, month, lo, hi, _NOBODY)
+        _demography_rows(p, mortality, complex_ratio, new, n, key, month, lo, hi, _NOBODY)
+
+
+@njit(cache=True, parallel=True)
+def _arrivals_everyone(p, employed, key, month, chunks):
+    for c in prange(chunks):
+        lo, hi = chunk_of(p.state.shape[0], chunks, c)
+        _arrivals_rows(p, employed, key, month, lo, hi, _NOBODY)
 
 
 def demography_step(
-    p, tables, entrants: np.ndarray, key, month: int, slots: np.ndarray | None = None, n: int | None = None
+    p, tables, new: Newcomers, key, month: int, slots: np.ndarray | None = None, n: int | None = None
 ) -> None:
-    """Age everyone a month and replace those who leave by entrants, in place.
+    """Age everyone a month and give the slots of those who leave to newcomers, in place.
 
     Args:
         p: People arrays: everyone, or with ``slots`` just the people of those slots (row ``k`` is slot
             ``slots[k]``).
         tables: The run's :class:`~gmsim.parameters.HazardTables` (monthly mortality by age band, and its
             ratio for complex conditions).
-        entrants: Cumulative distributions, one row each for borough, sex, skills, severity and condition kind
-            (padded with 1.0).
+        new: Who moves away and who arrives (:func:`newcomers`).
         key: Key of the ``demography`` stream.
         month: Current month.
         slots: None when ``p`` holds everyone, else each row's slot.
-        n: The number of slots in the population, when ``p`` holds some of them (an entrant's person id is made
-            from the month, ``n`` and their slot).
+        n: The number of slots in the population, when ``p`` holds some of them (a newcomer's person id is
+            made from the month, ``n`` and their slot).
     """
     mortality, ratio = tables.monthly_mortality, tables.mortality_complex_ratio
     if slots is None:
-        _demography_everyone(p, mortality, ratio, entrants, key, month, chunk_count())
+        _demography_everyone(p, mortality, ratio, new, key, month, chunk_count())
+        set_entrants(p)  # the fields a newcomer does not draw
+        _arrivals_everyone(p, new.employed, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
         n = p.state.shape[0] if n is None else n
-        _demography_rows(p, mortality, ratio, entrants, n, key, month, 0, len(slots), slots)
-    set_entrants(p)  # the fields an entrant does not draw
+        _demography_rows(p, mortality, ratio, new, n, key, month, 0, len(slots), slots)
+        set_entrants(p)
+        _arrivals_rows(p, new.employed, key, month, 0, len(slots), slots)
