@@ -59,7 +59,7 @@ STOCK_KEYS = (
 #: Months simulated before month 1, so that month 1 starts from the model's own steady state rather than
 #: from the synthesised population. The slowest processes set its length: health-related claims that last
 #: years, held in and out of the labour force, and people's fixed dispositions to claim. After 24 months the
-#: people in work still rose by about 20,000 over a 120-month run; after 120 months, by about 6,500.
+#: people in work still rose by about 20,000 over a 120-month run; after 120 months, by about 3,000.
 BURN_IN_MONTHS = 120
 
 

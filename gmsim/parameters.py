@@ -8,7 +8,8 @@ dotted name:
 * ``<transition>.<dimension>.<level>`` — a hazard ratio (every transition has every dimension; levels not
   listed in the data file are 1.0, "no effect");
 * ``demography.mortality.<age band>``, ``demography.mortality_complex_ratio``,
-  ``benefits.reassessment_rate``, ``benefits.first_assessment_rate``, ``benefits.health_claim_take_up``.
+  ``benefits.reassessment_rate``, ``benefits.first_assessment_rate``, ``benefits.health_claim_take_up``,
+  ``labour.job_readiness_sd``.
 """
 
 from __future__ import annotations
@@ -154,6 +155,7 @@ def _flatten_defaults() -> dict[str, Parameter]:
         ("benefits", "reassessment_rate", "rate"),
         ("benefits", "first_assessment_rate", "rate"),
         ("benefits", "health_claim_take_up", "probability"),
+        ("labour", "job_readiness_sd", "ratio"),
     ):
         spec = raw[group][key]
         lo, hi = spec.get("range", (None, None))
@@ -303,6 +305,7 @@ class ParameterSet(Mapping[str, Parameter]):
             reassessment_rate=self.value("benefits.reassessment_rate"),
             first_assessment_rate=self.value("benefits.first_assessment_rate"),
             health_claim_take_up=self.value("benefits.health_claim_take_up"),
+            job_readiness_sd=self.value("labour.job_readiness_sd"),
         )
 
 
@@ -319,7 +322,8 @@ class HazardTables:
         reassessment_rate: Monthly hazard of a benefit reassessment.
         first_assessment_rate: Monthly hazard of an assessment for a claimant whose health does not
             qualify them for their health-related benefit.
-        health_claim_take_up: Chance that a person who may claim a health-related benefit in inactivity does.
+        health_claim_take_up: Share of people qualifying for a health-related benefit who claim it.
+        job_readiness_sd: Log-scale standard deviation of people's job readiness (a factor on job entry).
     """
 
     base: np.ndarray
@@ -331,6 +335,7 @@ class HazardTables:
     reassessment_rate: float
     first_assessment_rate: float
     health_claim_take_up: float
+    job_readiness_sd: float
 
     @property
     def kernel(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -349,7 +354,7 @@ class HazardTables:
         """The labour process's thinning bound by level of the first hazard group (worked out once)."""
         from .dynamics.labour import labour_bounds
 
-        return labour_bounds(self.kernel)
+        return labour_bounds(self.kernel, self.job_readiness_sd)
 
 
 def parameter_table() -> list[str]:
@@ -404,6 +409,7 @@ def parameter_table() -> list[str]:
         ("benefits", "reassessment_rate"),
         ("benefits", "first_assessment_rate"),
         ("benefits", "health_claim_take_up"),
+        ("labour", "job_readiness_sd"),
     ):
         spec = raw[group][key]
         name = f"{group}.{key}"

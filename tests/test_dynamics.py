@@ -15,7 +15,7 @@ from gmsim.dynamics.demography import DIED, MOVED_AWAY, demography_step
 from gmsim.dynamics.employers import employer_step
 from gmsim.dynamics.hazard import dense_multipliers, hazard_groups, no_multipliers
 from gmsim.dynamics.health import health_step
-from gmsim.dynamics.labour import labour_step
+from gmsim.dynamics.labour import READINESS_CAP, job_readiness, labour_step
 from gmsim.interventions import HazardMultipliers
 from gmsim.model import _entrant_table
 from gmsim.parameters import ParameterSet, read_data
@@ -164,8 +164,27 @@ def test_out_of_work_transitions_with_duration_dependence(benefit, months):
         )
         for t in ("out_of_work_to_in_work", "out_of_work_to_inactive")
     }
-    for t, prob in competing(h).items():
+    # job entry is multiplied by each person's job readiness: the expected shares average over people
+    ready = job_readiness(p.person_id, Streams(5).key("labour"), TABLES.job_readiness_sd)
+    entry, other = h["out_of_work_to_in_work"] * ready, h["out_of_work_to_inactive"]
+    total = entry + other
+    for t, hazard in (("out_of_work_to_in_work", entry), ("out_of_work_to_inactive", other)):
+        prob = float(np.mean((1 - np.exp(-total)) * hazard / total))
         assert_share(int((p.labour_event == codes.T[t]).sum()), N, prob, t)
+    # the more job-ready enter work more often
+    moved = p.labour_event == codes.T["out_of_work_to_in_work"]
+    assert ready[moved].mean() > ready[~moved].mean()
+
+
+def test_job_readiness_is_lognormal_with_mean_one_and_fixed_for_a_person():
+    sd = 0.5
+    z = job_readiness(np.arange(N), Streams(6).key("labour"), sd)
+    se = np.sqrt((np.exp(sd**2) - 1) / N)
+    assert abs(z.mean() - 1) < 4 * se
+    assert np.log(z).std() == pytest.approx(sd, rel=0.02)
+    assert np.array_equal(z, job_readiness(np.arange(N), Streams(6).key("labour"), sd))
+    assert np.all(job_readiness(np.arange(10), Streams(6).key("labour"), 0.0) == 1.0)
+    assert z.max() <= np.exp(sd * READINESS_CAP - sd**2 / 2)
 
 
 def test_duration_dependence_lowers_job_entry():
@@ -257,20 +276,24 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
         values = values.astype(np.float32)
         mult = dense_multipliers(values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched)
 
+    sd = 1.0  # a wide spread of job readiness, so that the bound's allowance for it matters
+
     def run(bound, mult):
         q = make_people(N)
         for name in p._fields:
             getattr(q, name)[:] = getattr(p, name)
-        _labour_everyone(q, EMPLOYERS, TABLES.kernel, bound, mult, Streams(9).key("labour"), 4, 4)
+        _labour_everyone(q, EMPLOYERS, TABLES.kernel, bound, mult, sd, Streams(9).key("labour"), 4, 4)
         return q
 
-    thinned = run(labour_bounds(TABLES.kernel), mult)
+    thinned = run(labour_bounds(TABLES.kernel, sd), mult)
     full = run(np.full(TABLES.group_a.shape[0], np.inf), mult)
     assert np.array_equal(thinned.labour_event, full.labour_event)
     assert np.array_equal(thinned.months_in_state, full.months_in_state)
     assert (thinned.labour_event >= 0).sum() > 1000  # plenty of moves, of every kind of state
-    if with_multipliers:  # the bound must allow for the largest multiplier: without it, moves are lost
-        unscaled = run(labour_bounds(TABLES.kernel), mult._replace(largest=1.0))
+    # the bound must allow for the most job-ready: without it, job entries are lost
+    assert (run(labour_bounds(TABLES.kernel), mult).labour_event >= 0).sum() < (full.labour_event >= 0).sum()
+    if with_multipliers:  # ... and for the largest multiplier
+        unscaled = run(labour_bounds(TABLES.kernel, sd), mult._replace(largest=1.0))
         assert (unscaled.labour_event >= 0).sum() < (full.labour_event >= 0).sum()
 
 

@@ -504,3 +504,32 @@ def _check_review_employers(rng):
     drawn = streams.uniforms_at("s", month, np.arange(n))
     assert np.array_equal(signed, np.flatnonzero(eligible & (drawn < probability)))
     assert len(signed) > 100
+
+
+@pytest.mark.parametrize("selection", [0.0, 1.0])
+def test_a_voluntary_route_recruits_the_more_job_ready(selection):
+    """A route's selection power tilts its referrals towards job readiness; 0 refers regardless of it."""
+    from gmsim.dynamics.labour import job_readiness
+
+    m = GMModel(scenario({"work_and_health": {"budget_gbp_per_year": 1e6}}, months=1, scale=0.1))
+    iv = m.interventions[0]
+    iv.params = iv.params.model_copy(
+        update={
+            "routes": {
+                k: r.model_copy(update={"rate": 0.5, "selection": selection}) for k, r in iv.params.routes.items()
+            }
+        }
+    )
+    people = m.people
+    candidates = np.flatnonzero(iv.eligible(people))
+    referred, _, hazards = iv.caseload.draw_referrals(people, candidates)
+    ready = job_readiness(people.person_id, m.streams.key("labour"), m.tables.job_readiness_sd)
+    # the referral hazard is each route's rate x take-up x readiness^selection, summed over the routes
+    rate = sum(r.rate * r.take_up for r in iv.params.routes.values())
+    np.testing.assert_allclose(hazards, rate * ready[referred] ** selection)
+    gap = ready[referred].mean() - ready[candidates].mean()
+    se = ready[candidates].std() / np.sqrt(len(referred))
+    if selection:
+        assert gap > 4 * se
+    else:
+        assert abs(gap) < 4 * se

@@ -23,6 +23,7 @@ import numpy as np
 from .. import codes
 from ..agents.people import People
 from ..codes import AFTER, IN_WORK_SUPPORT, NEVER, NOT_REFERRED, SUPPORTED, WAITING
+from ..dynamics.labour import job_readiness
 from . import kernels
 from .kernels import Eligibility, FollowUps, Records, ReviewCounts, Timing, Tracked
 
@@ -274,12 +275,12 @@ class Caseload:
     def _route_hazards(self, people: People, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The candidates' referral hazards, as a table and each candidate's row in it.
 
-        A candidate's hazard is the sum of rate x take-up over the routes that reach them, added in the
-        order of the routes' masks. With a yes/no mask for each route it depends only on which routes reach
-        them: row ``k`` of the table is then the sum over the routes in bit set ``k``, added in that order
-        (a route that does not reach someone adds 0, which changes no sum). Other masks give one row per
-        candidate. Without masks (the intervention does not override ``route_masks``) every route reaches
-        everyone eligible.
+        A candidate's hazard is the sum of rate x take-up (x job readiness to the route's ``selection``) over
+        the routes that reach them, added in the order of the routes' masks. With a yes/no mask for each route
+        and no selection it depends only on which routes reach them: row ``k`` of the table is then the sum
+        over the routes in bit set ``k``, added in that order (a route that does not reach someone adds 0,
+        which changes no sum). Other masks, or a route that selects, give one row per candidate. Without masks
+        (the intervention does not override ``route_masks``) every route reaches everyone eligible.
         """
         iv = self.intervention
         routes = iv.routes()
@@ -292,10 +293,16 @@ class Caseload:
             masks = iv.route_masks(people, fresh)
             names = list(masks)
         rates = [iv.params.routes[route].rate * iv.params.routes[route].take_up for route in names]
-        if masks is not None and (len(names) > 8 or any(np.asarray(m).dtype != bool for m in masks.values())):
+        powers = [iv.params.routes[route].selection for route in names]
+        selects = any(power != 0 for power in powers)
+        if selects or (
+            masks is not None and (len(names) > 8 or any(np.asarray(m).dtype != bool for m in masks.values()))
+        ):
+            ready = self._job_readiness(people, candidates) if selects else None
             hazard = np.zeros(len(candidates))
-            for mask, rate in zip(masks.values(), rates, strict=True):
-                hazard += mask[candidates] * rate
+            for r, rate in enumerate(rates):
+                reach = 1.0 if masks is None else list(masks.values())[r][candidates]
+                hazard += reach * (rate * ready ** powers[r] if powers[r] != 0 else rate)
             return hazard, np.arange(len(candidates))
         table = np.zeros(1 << len(rates))
         for k in range(len(table)):
@@ -310,6 +317,11 @@ class Caseload:
         for r, mask in enumerate(masks.values()):
             row |= mask[candidates].astype(np.int64) << r
         return table, row
+
+    def _job_readiness(self, people: People, candidates: np.ndarray) -> np.ndarray:
+        """The candidates' job readiness, as the labour process uses it (:mod:`gmsim.dynamics.labour`)."""
+        model = self.model
+        return job_readiness(people.person_id[candidates], model.streams.key("labour"), model.tables.job_readiness_sd)
 
     def review(self, screen: Screen | None, timing: Timing) -> None:
         """Steps 2 and 3: support ends, and the waiting list is reviewed (one pass over the tracked).

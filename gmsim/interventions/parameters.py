@@ -68,6 +68,10 @@ NonNegative = Annotated[
         lambda v: 0 <= v <= 5,
     ),
 ]
+#: The power of job readiness a referral route selects on, from -3 to 3 (0: no selection).
+Selection = Annotated[
+    float, _checked("a power from -3 to 3 (0: no selection on job readiness)", lambda v: -3 <= v <= 3)
+]
 #: A number of people (GM people), from 0 to 100 million.
 People = Annotated[
     float, _checked("a number of people from 0 to 100,000,000 (GM has 1,781,000)", lambda v: 0 <= v <= 1e8)
@@ -124,6 +128,13 @@ class Route(BaseModel):
 
     rate: NonNegative = _unit("per month of eligibility", "Monthly referral hazard of an eligible person it reaches.")
     take_up: Share = _unit("share", "Share of its referrals who accept and join the waiting list.")
+    selection: Selection = _unit(
+        "power of job readiness",
+        "How the route selects on job readiness: a person's referral hazard is multiplied by their job readiness "
+        "to this power. 0 refers regardless of it (a mandatory route); 1 in proportion to it (a voluntary route "
+        "that recruits the more job-ready).",
+        default=0.0,
+    )
 
 
 class Effect(BaseModel):
