@@ -35,6 +35,7 @@ from .dynamics.demography import Newcomers, demography_step, newcomers
 from .dynamics.employers import employer_step
 from .dynamics.health import health_step
 from .dynamics.labour import labour_step
+from .dynamics.readiness import assign_readiness
 from .interventions import HazardMultipliers, Intervention, registered
 from .parameters import ParameterSet, read_data
 from .population import PHASES, Population
@@ -343,6 +344,7 @@ def starting_population(
             burn_in_months(people, employers, tables, streams, int(burn_in))
         else:
             settle_claims(people, tables, streams.key("benefits"))
+            assign_readiness(people, tables.job_readiness_sd, streams.key("demography"))
         if KEEP_POPULATIONS <= 0:
             return employers, people
         while len(_KEPT_POPULATIONS) >= KEEP_POPULATIONS:
@@ -367,6 +369,7 @@ def burn_in_months(people: People, employers: Employers, tables: Any, streams: S
     claimed = people.health_claim_start != codes.NO_CLAIM
     people.health_claim_start[claimed] -= np.int32(months)
     settle_claims(people, tables, streams.key("benefits"))
+    assign_readiness(people, tables.job_readiness_sd, streams.key("demography"))
     entrants = _entrant_table()
     ones = HazardMultipliers([], n).for_kernels()
     key = streams.key

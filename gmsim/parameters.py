@@ -55,7 +55,7 @@ class Parameter:
         description: What it stands for.
         calibrated: Whether ``gmsim.calibrate`` fits it.
         kind: ``rate`` (>= 0 per month), ``ratio`` (> 0 multiplier, 0 allowed for structural zeros),
-            or ``probability`` (0..1).
+            ``probability`` (0..1) or ``spread`` (a standard deviation, 0..3).
     """
 
     name: str
@@ -155,7 +155,7 @@ def _flatten_defaults() -> dict[str, Parameter]:
         ("benefits", "reassessment_rate", "rate"),
         ("benefits", "first_assessment_rate", "rate"),
         ("benefits", "health_claim_take_up", "probability"),
-        ("labour", "job_readiness_sd", "ratio"),
+        ("labour", "job_readiness_sd", "spread"),
     ):
         spec = raw[group][key]
         lo, hi = spec.get("range", (None, None))
@@ -204,6 +204,8 @@ def check_value(p: Parameter, value: Any) -> str | None:
         return f"expected a monthly hazard below 5 ({p.unit}), got {value!r}"
     if p.kind == "ratio" and v > 1000:
         return f"expected a hazard ratio below 1000, got {value!r}"
+    if p.kind == "spread" and v > 3:
+        return f"expected a standard deviation from 0 to 3 ({p.unit}), got {value!r}"
     return None
 
 
@@ -350,11 +352,11 @@ class HazardTables:
         return health_bounds(self.kernel)
 
     @cached_property
-    def labour_bound(self) -> np.ndarray:
-        """The labour process's thinning bound by level of the first hazard group (worked out once)."""
-        from .dynamics.labour import labour_bounds
+    def labour_split_bound(self) -> np.ndarray:
+        """The labour bound without and of job entry, by level (worked out once; ``split_labour_bounds``)."""
+        from .dynamics.labour import split_labour_bounds
 
-        return labour_bounds(self.kernel, self.job_readiness_sd)
+        return split_labour_bounds(self.kernel)
 
 
 def parameter_table() -> list[str]:

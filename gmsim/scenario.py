@@ -239,7 +239,7 @@ class Scenario(BaseModel):
         description=(
             "Parameter overrides, {dotted name: number}, replacing the calibrated values: "
             "'<transition>.base', '<transition>.<dimension>.<level>', 'demography.mortality.<age band>', "
-            "'demography.mortality_complex_ratio', 'benefits.reassessment_rate'. Checked against "
+            "'demography.mortality_complex_ratio', 'benefits.<name>', 'labour.job_readiness_sd'. Checked against "
             "gmsim.parameters.ParameterSet. Default {} (none)."
         ),
     )

@@ -15,7 +15,8 @@ from gmsim.dynamics.demography import DIED, MOVED_AWAY, demography_step
 from gmsim.dynamics.employers import employer_step
 from gmsim.dynamics.hazard import dense_multipliers, hazard_groups, no_multipliers
 from gmsim.dynamics.health import health_step
-from gmsim.dynamics.labour import READINESS_CAP, job_readiness, labour_step
+from gmsim.dynamics.labour import labour_step
+from gmsim.dynamics.readiness import READINESS_CAP, job_readiness
 from gmsim.interventions import HazardMultipliers
 from gmsim.model import _entrant_table
 from gmsim.parameters import ParameterSet, read_data
@@ -149,6 +150,7 @@ def test_out_of_work_transitions_with_duration_dependence(benefit, months):
         severity=benefit if benefit > 1 else 0,
         condition=1 if benefit > 1 else 0,
     )
+    p.job_readiness[:] = job_readiness(p.person_id, Streams(5).key("demography"), TABLES.job_readiness_sd)
     run_labour(p)
     sev = codes.SEVERITIES[benefit] if benefit > 1 else "none"
     bands = zip(reversed(codes.DURATION_BANDS), reversed(codes.DURATION_BAND_LOWER_MONTHS), strict=True)
@@ -165,7 +167,7 @@ def test_out_of_work_transitions_with_duration_dependence(benefit, months):
         for t in ("out_of_work_to_in_work", "out_of_work_to_inactive")
     }
     # job entry is multiplied by each person's job readiness: the expected shares average over people
-    ready = job_readiness(p.person_id, Streams(5).key("labour"), TABLES.job_readiness_sd)
+    ready = p.job_readiness.astype(np.float64)
     entry, other = h["out_of_work_to_in_work"] * ready, h["out_of_work_to_inactive"]
     total = entry + other
     for t, hazard in (("out_of_work_to_in_work", entry), ("out_of_work_to_inactive", other)):
@@ -178,12 +180,12 @@ def test_out_of_work_transitions_with_duration_dependence(benefit, months):
 
 def test_job_readiness_is_lognormal_with_mean_one_and_fixed_for_a_person():
     sd = 0.5
-    z = job_readiness(np.arange(N), Streams(6).key("labour"), sd)
+    z = job_readiness(np.arange(N), Streams(6).key("demography"), sd).astype(np.float64)
     se = np.sqrt((np.exp(sd**2) - 1) / N)
     assert abs(z.mean() - 1) < 4 * se
     assert np.log(z).std() == pytest.approx(sd, rel=0.02)
-    assert np.array_equal(z, job_readiness(np.arange(N), Streams(6).key("labour"), sd))
-    assert np.all(job_readiness(np.arange(10), Streams(6).key("labour"), 0.0) == 1.0)
+    assert np.array_equal(z, job_readiness(np.arange(N), Streams(6).key("demography"), sd))
+    assert np.all(job_readiness(np.arange(10), Streams(6).key("demography"), 0.0) == 1.0)
     assert z.max() <= np.exp(sd * READINESS_CAP - sd**2 / 2)
 
 
@@ -259,7 +261,7 @@ def test_thinning_bounds_hold_for_every_combination_of_levels(process):
 
 @pytest.mark.parametrize("with_multipliers", [False, True])
 def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers):
-    from gmsim.dynamics.labour import _labour_everyone, labour_bounds
+    from gmsim.dynamics.labour import _labour_everyone, labour_bounds, split_labour_bounds
 
     rng = np.random.default_rng(3)
     p = make_people(N, state=codes.IN_WORK, employer=1)
@@ -276,24 +278,27 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
         values = values.astype(np.float32)
         mult = dense_multipliers(values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched)
 
-    sd = 1.0  # a wide spread of job readiness, so that the bound's allowance for it matters
+    # a wide spread of job readiness, so that the bound's allowance for it matters
+    p.job_readiness[:] = job_readiness(p.person_id, Streams(8).key("demography"), 1.0)
 
     def run(bound, mult):
         q = make_people(N)
         for name in p._fields:
             getattr(q, name)[:] = getattr(p, name)
-        _labour_everyone(q, EMPLOYERS, TABLES.kernel, bound, mult, sd, Streams(9).key("labour"), 4, 4)
+        _labour_everyone(q, EMPLOYERS, TABLES.kernel, bound, mult, Streams(9).key("labour"), 4, 4)
         return q
 
-    thinned = run(labour_bounds(TABLES.kernel, sd), mult)
-    full = run(np.full(TABLES.group_a.shape[0], np.inf), mult)
+    levels = TABLES.group_a.shape[0]
+    thinned = run(split_labour_bounds(TABLES.kernel), mult)
+    full = run(np.full((2, levels), np.inf), mult)
     assert np.array_equal(thinned.labour_event, full.labour_event)
     assert np.array_equal(thinned.months_in_state, full.months_in_state)
     assert (thinned.labour_event >= 0).sum() > 1000  # plenty of moves, of every kind of state
-    # the bound must allow for the most job-ready: without it, job entries are lost
-    assert (run(labour_bounds(TABLES.kernel), mult).labour_event >= 0).sum() < (full.labour_event >= 0).sum()
+    # the bound must allow for each person's job readiness: without it, job entries are lost
+    blind = np.stack([labour_bounds(TABLES.kernel), np.zeros(levels)])
+    assert (run(blind, mult).labour_event >= 0).sum() < (full.labour_event >= 0).sum()
     if with_multipliers:  # ... and for the largest multiplier
-        unscaled = run(labour_bounds(TABLES.kernel, sd), mult._replace(largest=1.0))
+        unscaled = run(split_labour_bounds(TABLES.kernel), mult._replace(largest=1.0))
         assert (unscaled.labour_event >= 0).sum() < (full.labour_event >= 0).sum()
 
 

@@ -509,8 +509,6 @@ def _check_review_employers(rng):
 @pytest.mark.parametrize("selection", [0.0, 1.0])
 def test_a_voluntary_route_recruits_the_more_job_ready(selection):
     """A route's selection power tilts its referrals towards job readiness; 0 refers regardless of it."""
-    from gmsim.dynamics.labour import job_readiness
-
     m = GMModel(scenario({"work_and_health": {"budget_gbp_per_year": 1e6}}, months=1, scale=0.1))
     iv = m.interventions[0]
     iv.params = iv.params.model_copy(
@@ -523,7 +521,7 @@ def test_a_voluntary_route_recruits_the_more_job_ready(selection):
     people = m.people
     candidates = np.flatnonzero(iv.eligible(people))
     referred, _, hazards = iv.caseload.draw_referrals(people, candidates)
-    ready = job_readiness(people.person_id, m.streams.key("labour"), m.tables.job_readiness_sd)
+    ready = people.job_readiness.astype(np.float64)
     # the referral hazard is each route's rate x take-up x readiness^selection, summed over the routes
     rate = sum(r.rate * r.take_up for r in iv.params.routes.values())
     np.testing.assert_allclose(hazards, rate * ready[referred] ** selection)

@@ -215,11 +215,13 @@ def test_the_longer_people_are_out_of_work_the_less_job_ready_they_are():
 
     Month 0 at scale 0.1 (after the burn-in): about 16,000 people looking for work.
     """
-    from gmsim.dynamics.labour import job_readiness
+    from gmsim.dynamics.readiness import job_readiness
 
     m = GMModel(scale=0.1, months=1, rng=3)
     p = m.people
-    ready = job_readiness(p.person_id, m.streams.key("labour"), m.tables.job_readiness_sd)
+    ready = p.job_readiness.astype(np.float64)
+    # each person's is that of their id (a newcomer's drawn in demography, the synthesised people's at the start)
+    assert np.array_equal(p.job_readiness, job_readiness(p.person_id, m.streams.key("demography"), 0.5))
     out = p.state == codes.OUT_OF_WORK
     short, long = out & (p.months_in_state < 6), out & (p.months_in_state >= 24)
     se = ready[out].std() * np.sqrt(1 / short.sum() + 1 / long.sum())

@@ -1310,3 +1310,14 @@ def test_the_pathways_recorded_are_bounded_in_person_months():
     assert Scenario.from_dict({"name": "a", "months": 1200, "population": {"history_sample": 1000}}).months == 1200
     with pytest.raises(ScenarioError, match="command line: population.history_sample: expected at most 1,200,000"):
         Scenario.from_dict({"name": "a", "population": {"history_sample": 10_000}}).with_overrides(months=240)
+
+
+def test_a_job_readiness_spread_beyond_3_is_refused():
+    with pytest.raises(Exception, match="standard deviation from 0 to 3"):
+        Scenario.from_dict({"name": "x", "parameters": {"labour.job_readiness_sd": 5}}).parameter_set()
+    assert (
+        Scenario.from_dict({"name": "x", "parameters": {"labour.job_readiness_sd": 0}})
+        .parameter_set()
+        .value("labour.job_readiness_sd")
+        == 0
+    )

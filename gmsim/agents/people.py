@@ -36,6 +36,7 @@ class People(NamedTuple):
         sex: Index into ``codes.SEXES``.
         borough: Index into ``codes.BOROUGHS``.
         skills: Index into ``codes.SKILLS``.
+        job_readiness: Fixed factor on the person's job entry, mean 1 (:mod:`gmsim.dynamics.readiness`).
         condition: Index into ``codes.CONDITIONS`` (kind of long-term health condition).
         severity: Index into ``codes.SEVERITIES``.
         state: Index into ``codes.STATES`` (labour state).
@@ -57,6 +58,7 @@ class People(NamedTuple):
     sex: np.ndarray
     borough: np.ndarray
     skills: np.ndarray
+    job_readiness: np.ndarray
     condition: np.ndarray
     severity: np.ndarray
     state: np.ndarray
@@ -83,8 +85,9 @@ class People(NamedTuple):
 
     @classmethod
     def blank(cls, n: int) -> People:
-        """``n`` slots, each field at its value for an entrant (``ENTRANT``) or 0 (a placeholder)."""
-        return cls(*(np.full(n, ENTRANT.get(f, 0), dtype=t) for f, t in FIELD_TYPES.items()))
+        """``n`` slots, each field at its value for an entrant (``ENTRANT``), job readiness 1, or 0 (a placeholder)."""
+        blank = {**ENTRANT, "job_readiness": 1.0}
+        return cls(*(np.full(n, blank.get(f, 0), dtype=t) for f, t in FIELD_TYPES.items()))
 
     def copy(self) -> People:
         """A copy of every array."""
@@ -131,6 +134,7 @@ FIELD_TYPES: dict[str, type] = {
     "sex": np.int8,
     "borough": np.int8,
     "skills": np.int8,
+    "job_readiness": np.float32,
     "condition": np.int8,
     "severity": np.int8,
     "state": np.int8,
@@ -148,7 +152,7 @@ FIELD_TYPES: dict[str, type] = {
 assert tuple(FIELD_TYPES) == People._fields, "FIELD_TYPES must list People's fields in order"
 
 #: What a 16-year-old entering a freed slot holds in each field that demography does not draw or set
-#: (it draws borough, sex, skills and health, and sets the id, age and the exit fields): in education
+#: (it draws borough, age, sex, skills, health and job readiness, and sets the id and the exit fields): in education
 #: (inactive_other), with no benefit, no claim, no employer and no event this month.
 ENTRANT: dict[str, int] = {
     "state": codes.INACTIVE,
@@ -163,7 +167,7 @@ ENTRANT: dict[str, int] = {
 }
 
 #: Fields only demography writes (health, labour, benefits and employer ties leave them as they are).
-DEMOGRAPHIC = ("person_id", "age_months", "sex", "borough", "skills", "exit_event", "exit_borough")
+DEMOGRAPHIC = ("person_id", "age_months", "sex", "borough", "skills", "job_readiness", "exit_event", "exit_borough")
 
 
 def written_out(name: str, params: str, lines: list[str], module: str, path: str):
@@ -398,6 +402,7 @@ def synthesise_people(n: int, streams: Streams, employers: Employers, target_emp
         sex=sex,
         borough=borough,
         skills=skills,
+        job_readiness=np.ones(n, dtype=np.float32),  # set once the ids are final (readiness.assign_readiness)
         condition=condition,
         severity=severity.astype(np.int8),
         state=state,

@@ -6,8 +6,9 @@ move away from GM with the monthly hazard for their borough and age that, with t
 borough's Census 2021 age structure (``agents.people.migration``). A newcomer takes each freed slot, so the
 population stays at its published size: a 16-year-old or someone moving in, their borough and age drawn
 from the arrivals, sex, skills and health from the entrant distributions (``data/population.yaml``; health
-by age band). A 16-year-old is in education (inactive_other); someone moving in arrives in work with the
-month-0 employment share for their health, or else inactive. Newcomers have no benefit and no employer
+by age band), and a job readiness from their new person id (:mod:`gmsim.dynamics.readiness`). A
+16-year-old is in education (inactive_other); someone moving in arrives in work with the month-0
+employment share for their health, or else inactive. Newcomers have no benefit and no employer
 (the employer step ties those in work). Policy does not change demography.
 """
 
@@ -22,6 +23,7 @@ from .. import codes
 from ..agents.people import AGE_YEARS, MAX_AGE_MONTHS, MIN_AGE_MONTHS, entrant_distributions, migration, set_entrants
 from ..streams import counter_start, draw
 from .hazard import band_of, chunk_count, chunk_of
+from .readiness import READINESS_INDEX, readiness
 
 _AGE_BAND_LOWER = np.array(codes.AGE_BAND_LOWER_YEARS, dtype=np.int64) * 12
 _N_AGES = len(AGE_YEARS)
@@ -93,7 +95,7 @@ def _search(u: float, cumulative: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _demography_rows(p, mortality, complex_ratio, new, n, key, month, lo, hi, slots):
+def _demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi, slots):
     """Rows ``lo .. hi - 1``'s month of ageing, exit and entry (row ``k``'s slot is ``slots[k]``, or ``k``).
 
     ``n``: the number of slots in the population (a newcomer's person id is made from the month, ``n`` and
@@ -102,7 +104,8 @@ def _demography_rows(p, mortality, complex_ratio, new, n, key, month, lo, hi, sl
     s_death, s_arrival, s_sex, s_skills, s_severity, s_condition, s_move, s_month = _starts(key, month)
     person_id, age_months, sex = p.person_id[lo:hi], p.age_months[lo:hi], p.sex[lo:hi]
     borough, skills, condition, severity = p.borough[lo:hi], p.skills[lo:hi], p.condition[lo:hi], p.severity[lo:hi]
-    exit_event, exit_borough = p.exit_event[lo:hi], p.exit_borough[lo:hi]
+    exit_event, exit_borough, job_readiness = p.exit_event[lo:hi], p.exit_borough[lo:hi], p.job_readiness[lo:hi]
+    s_ready = counter_start(key, 0, READINESS_INDEX)
     some = slots.shape[0] > 0
     for i in range(hi - lo):
         slot = slots[i] if some else lo + i
@@ -123,6 +126,7 @@ def _demography_rows(p, mortality, complex_ratio, new, n, key, month, lo, hi, sl
         exit_event[i] = event
         exit_borough[i] = borough[i]
         person_id[i] = np.int64(month) * n + slot
+        job_readiness[i] = readiness(s_ready, person_id[i], sd)
         where = _search(draw(s_arrival, slot), new.arrivals)
         borough[i] = where // _N_AGES
         year = where % _N_AGES
@@ -170,11 +174,11 @@ def _arrivals_rows(p, employed, key, month, lo, hi, slots):
 
 
 @njit(cache=True, parallel=True)
-def _demography_everyone(p, mortality, complex_ratio, new, key, month, chunks):
+def _demography_everyone(p, mortality, complex_ratio, sd, new, key, month, chunks):
     n = p.state.shape[0]
     for c in prange(chunks):
         lo, hi = chunk_of(n, chunks, c)
-        _demography_rows(p, mortality, complex_ratio, new, n, key, month, lo, hi, _NOBODY)
+        _demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi, _NOBODY)
 
 
 @njit(cache=True, parallel=True)
@@ -192,8 +196,8 @@ def demography_step(
     Args:
         p: People arrays: everyone, or with ``slots`` just the people of those slots (row ``k`` is slot
             ``slots[k]``).
-        tables: The run's :class:`~gmsim.parameters.HazardTables` (monthly mortality by age band, and its
-            ratio for complex conditions).
+        tables: The run's :class:`~gmsim.parameters.HazardTables` (monthly mortality by age band, its ratio
+            for complex conditions, and the spread of job readiness).
         new: Who moves away and who arrives (:func:`newcomers`).
         key: Key of the ``demography`` stream.
         month: Current month.
@@ -201,14 +205,14 @@ def demography_step(
         n: The number of slots in the population, when ``p`` holds some of them (a newcomer's person id is
             made from the month, ``n`` and their slot).
     """
-    mortality, ratio = tables.monthly_mortality, tables.mortality_complex_ratio
+    mortality, ratio, sd = tables.monthly_mortality, tables.mortality_complex_ratio, tables.job_readiness_sd
     if slots is None:
-        _demography_everyone(p, mortality, ratio, new, key, month, chunk_count())
+        _demography_everyone(p, mortality, ratio, sd, new, key, month, chunk_count())
         set_entrants(p)  # the fields a newcomer does not draw
         _arrivals_everyone(p, new.employed, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
         n = p.state.shape[0] if n is None else n
-        _demography_rows(p, mortality, ratio, new, n, key, month, 0, len(slots), slots)
+        _demography_rows(p, mortality, ratio, sd, new, n, key, month, 0, len(slots), slots)
         set_entrants(p)
         _arrivals_rows(p, new.employed, key, month, 0, len(slots), slots)

@@ -23,7 +23,6 @@ import numpy as np
 from .. import codes
 from ..agents.people import People
 from ..codes import AFTER, IN_WORK_SUPPORT, NEVER, NOT_REFERRED, SUPPORTED, WAITING
-from ..dynamics.labour import job_readiness
 from . import kernels
 from .kernels import Eligibility, FollowUps, Records, ReviewCounts, Timing, Tracked
 
@@ -298,7 +297,7 @@ class Caseload:
         if selects or (
             masks is not None and (len(names) > 8 or any(np.asarray(m).dtype != bool for m in masks.values()))
         ):
-            ready = self._job_readiness(people, candidates) if selects else None
+            ready = people.job_readiness[candidates].astype(np.float64) if selects else None
             hazard = np.zeros(len(candidates))
             for r, rate in enumerate(rates):
                 reach = 1.0 if masks is None else list(masks.values())[r][candidates]
@@ -317,11 +316,6 @@ class Caseload:
         for r, mask in enumerate(masks.values()):
             row |= mask[candidates].astype(np.int64) << r
         return table, row
-
-    def _job_readiness(self, people: People, candidates: np.ndarray) -> np.ndarray:
-        """The candidates' job readiness, as the labour process uses it (:mod:`gmsim.dynamics.labour`)."""
-        model = self.model
-        return job_readiness(people.person_id[candidates], model.streams.key("labour"), model.tables.job_readiness_sd)
 
     def review(self, screen: Screen | None, timing: Timing) -> None:
         """Steps 2 and 3: support ends, and the waiting list is reviewed (one pass over the tracked).

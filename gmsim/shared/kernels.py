@@ -17,18 +17,18 @@ from ..streams import counter_start, draw
 
 
 @njit(cache=True)
-def could_move(a, slot, health_bound, labour_bound, health_largest, labour_largest, health_start, labour_start):
+def could_move(a, slot, ready, health_bound, labour_bound, health_largest, labour_largest, health_start, labour_start):
     """Whether the person in ``slot`` (first hazard group level ``a``) could have an event this month.
 
     That is a health or labour event with multipliers up to those given: true where their health or
-    labour number is below the thinning bound of their level (docs/model.md, section 7.1) times the
-    largest multiplier of that process's transitions; anyone else has no event either way. (A health
-    event in either run makes them move; without one their level, and so their labour bound, is the same
-    in both.)
+    labour number is below the thinning bound of their level (docs/model.md, section 7.1; for labour, the
+    split bound with their job readiness ``ready``) times the largest multiplier of that process's
+    transitions; anyone else has no event either way. (A health event in either run makes them move;
+    without one their level, and so their labour bound, is the same in both.)
     """
     return draw(health_start, slot) < thinning_limit(health_bound[a], health_largest, True) or draw(
         labour_start, slot
-    ) < thinning_limit(labour_bound[a], labour_largest, True)
+    ) < thinning_limit(labour_bound[0, a] + labour_bound[1, a] * ready, labour_largest, True)
 
 
 @njit(cache=True)
@@ -38,7 +38,7 @@ def may_move(slots, p, health_bound, labour_bound, health_largest, labour_larges
     ``health_largest`` bounds every multiplier of a health transition, ``labour_largest[s]`` those of the
     moves out of labour state ``s``.
     """
-    state, severity, condition, age = p.state, p.severity, p.condition, p.age_months
+    state, severity, condition, age, ready = p.state, p.severity, p.condition, p.age_months, p.job_readiness
     out = np.empty(slots.shape[0], dtype=np.int64)
     health_start = counter_start(health_key, month, 0)
     labour_start = counter_start(labour_key, month, 0)
@@ -47,7 +47,15 @@ def may_move(slots, p, health_bound, labour_bound, health_largest, labour_larges
         i = slots[k]
         a = level_a(state[i], severity[i], condition[i], age[i])
         if could_move(
-            a, i, health_bound, labour_bound, health_largest, labour_largest[state[i]], health_start, labour_start
+            a,
+            i,
+            ready[i],
+            health_bound,
+            labour_bound,
+            health_largest,
+            labour_largest[state[i]],
+            health_start,
+            labour_start,
         ):
             out[n] = i
             n += 1
@@ -62,6 +70,7 @@ def movable(p, health_bound, labour_bound, largest, health_key, labour_key, mont
     employed only.
     """
     state, severity, condition, age, employer = p.state, p.severity, p.condition, p.age_months, p.employer
+    ready = p.job_readiness
     health_start = counter_start(health_key, month, 0)
     labour_start = counter_start(labour_key, month, 0)
     everyone = bits.shape[0] > 0
@@ -71,7 +80,7 @@ def movable(p, health_bound, labour_bound, largest, health_key, labour_key, mont
         if not everyone and employer[i] < 0:
             continue
         a = level_a(state[i], severity[i], condition[i], age[i])
-        could = could_move(a, i, health_bound, labour_bound, largest, largest, health_start, labour_start)
+        could = could_move(a, i, ready[i], health_bound, labour_bound, largest, largest, health_start, labour_start)
         if everyone and could:
             set_bit(bits, i, True)
         if could and employer[i] >= 0:

@@ -161,7 +161,7 @@ class Trunk(Population):
 
     def serve(self, branches: list[GMModel], find_movable: bool) -> None:
         """Work out each month what ``branches`` read; with ``find_movable``, everyone who could move."""
-        self.bounds = (self.model.tables.health_bound, self.model.tables.labour_bound)
+        self.bounds = (self.model.tables.health_bound, self.model.tables.labour_split_bound)
         self.largest = largest_multiplier(branches)
         self._find_movable = find_movable
         active = [iv for b in branches for iv in b.interventions if not iv.switched_off]
