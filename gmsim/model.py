@@ -26,7 +26,7 @@ import mesa
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import codes
+from . import codes, stored_populations
 from .agents.employers import Employers, synthesise_employers
 from .agents.people import People, synthesise_people
 from .agents.views import Employer, PathwayRecorder, Person
@@ -331,20 +331,28 @@ def starting_population(
     calibrated ones, with ``parameters`` over them; never a scenario's own overrides or interventions, which
     act from month 1), so month 0 is the same in every scenario run with the seed. The result depends only on
     the seed, ``n``, ``burn_in`` and those parameters; with ``KEEP_POPULATIONS`` > 0 the latest populations
-    are kept and copied rather than made again.
+    are kept in memory and copied rather than made again, and large ones are kept on disk for other
+    processes and later runs (:mod:`gmsim.stored_populations`).
     """
     fixed = tuple(sorted((parameters or {}).items()))
     key = (streams.seed, n, int(burn_in), fixed, bool(calibrated))
     if key not in _KEPT_POPULATIONS:
-        targets = borough_employment_targets()
-        employers = synthesise_employers(n * float(targets.mean()), streams)
-        people = synthesise_people(n, streams, employers, targets)
-        tables = ParameterSet(dict(fixed), calibrated=calibrated).hazard_tables()
-        if burn_in > 0:
-            burn_in_months(people, employers, tables, streams, int(burn_in))
+        stored = stored_populations.path_for(key)
+        kept = stored_populations.load(stored) if stored is not None else None
+        if kept is not None:
+            employers, people = kept
         else:
-            settle_claims(people, tables, streams.key("benefits"))
-            assign_readiness(people, tables.job_readiness_sd, streams.key("demography"))
+            targets = borough_employment_targets()
+            employers = synthesise_employers(n * float(targets.mean()), streams)
+            people = synthesise_people(n, streams, employers, targets)
+            tables = ParameterSet(dict(fixed), calibrated=calibrated).hazard_tables()
+            if burn_in > 0:
+                burn_in_months(people, employers, tables, streams, int(burn_in))
+            else:
+                settle_claims(people, tables, streams.key("benefits"))
+                assign_readiness(people, tables.job_readiness_sd, streams.key("demography"))
+            if stored is not None:
+                stored_populations.save_in_background(stored, employers, people)
         if KEEP_POPULATIONS <= 0:
             return employers, people
         while len(_KEPT_POPULATIONS) >= KEEP_POPULATIONS:

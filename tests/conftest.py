@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 
 import numpy as np
 import pytest
@@ -12,6 +13,9 @@ from gmsim import codes
 from gmsim.agents.people import People
 
 FOUR_SE = 4.0  # tolerance of statistical tests, in standard errors
+
+# Populations kept on disk by the tests' runs go to a folder of the test session, not the user's cache.
+os.environ["GMSIM_CACHE_DIR"] = tempfile.mkdtemp(prefix="gmsim-test-cache-")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 

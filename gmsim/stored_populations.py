@@ -1,0 +1,116 @@
+"""Burnt-in starting populations kept on disk, so that runs of the same seed and scale share the burn-in.
+
+A run's month-0 population (``model.starting_population``) depends only on the seed, the number of slots,
+the burn-in's length, the parameters it was burnt in with and gmsim's code and data. It takes a few
+seconds to make at full scale, so it is kept in a file named by a hash of all of them: the workers of a
+sweep, and later runs with the same seed, read it instead of making it again. A file is read only if its
+arrays match the checksum written with them; one that does not (cut short, edited, from another version)
+is deleted with a one-line warning and the population made again. Only populations of at least
+``MIN_SLOTS`` slots are kept; small ones are quicker to make than to read. A population is written in a
+thread of its own while the run goes on.
+
+The folder is ``$GMSIM_CACHE_DIR`` if set (``off`` keeps nothing), else ``$XDG_CACHE_HOME/gmsim`` or
+``~/.cache/gmsim``; at most ``MAX_FILES`` populations are kept there, the oldest removed first.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .agents.employers import Employers
+from .agents.people import People
+
+#: Populations with fewer slots are not kept (a tenth of full scale takes well under a second to make).
+MIN_SLOTS = 500_000
+#: The most populations kept in the folder (about 20 MB each at full scale).
+MAX_FILES = 20
+
+
+def folder() -> Path | None:
+    """Where populations are kept, or None if they are not."""
+    chosen = os.environ.get("GMSIM_CACHE_DIR")
+    if chosen is not None:
+        return None if chosen.strip().lower() in ("", "off", "none", "0") else Path(chosen) / "populations"
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "gmsim" / "populations"
+
+
+def path_for(key: tuple[Any, ...]) -> Path | None:
+    """The file of the population with ``key`` (seed, slots, burn-in, parameters, calibrated), or None."""
+    where = folder()
+    if where is None or key[1] < MIN_SLOTS:
+        return None
+    from .ensemble import code_hash
+
+    digest = hashlib.sha256(json.dumps([repr(key), code_hash()]).encode()).hexdigest()[:32]
+    return where / f"population-{digest}.npz"
+
+
+def _checksum(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def load(path: Path) -> tuple[Employers, People] | None:
+    """The population kept in ``path``, or None if there is none or it fails its checksum (then removed)."""
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files if k != "checksum"}
+            checksum = str(f["checksum"])
+        if checksum != _checksum(arrays):
+            raise ValueError("its arrays do not match their checksum")
+        employers = Employers(*(arrays[f"employers.{k}"] for k in Employers._fields))
+        people = People(*(arrays[f"people.{k}"] for k in People._fields))
+    except Exception as e:  # noqa: BLE001 - any damage means: make it again
+        print(f"gmsim: {path}: {e}; making the population again", file=sys.stderr)
+        path.unlink(missing_ok=True)
+        return None
+    return employers, people
+
+
+def save(path: Path, employers: Employers, people: People) -> None:
+    """Keep a population in ``path`` (written whole or not at all), removing the oldest beyond ``MAX_FILES``."""
+    arrays = {f"employers.{k}": v for k, v in employers._asdict().items()}
+    arrays.update({f"people.{k}": v for k, v in people._asdict().items()})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez_compressed(f, checksum=np.array(_checksum(arrays)), **arrays)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+        kept = sorted(path.parent.glob("population-*.npz"), key=lambda p: p.stat().st_mtime)
+        for old in kept[:-MAX_FILES]:
+            old.unlink(missing_ok=True)
+    except OSError as e:  # a full or read-only disk costs the next run the burn-in, nothing more
+        print(f"gmsim: could not keep the population in {path.parent}: {e}", file=sys.stderr)
+
+
+def save_in_background(path: Path, employers: Employers, people: People) -> threading.Thread:
+    """:func:`save` copies of the arrays in a thread of their own, while the run goes on.
+
+    Compressing a full-scale population takes a few seconds, which the run's first months hide; the thread
+    is not a daemon, so the process waits for it before it ends and never leaves half a file.
+    """
+    copies = (Employers(*(a.copy() for a in employers)), People(*(a.copy() for a in people)))
+    thread = threading.Thread(target=save, args=(path, *copies), name="gmsim-keep-population")
+    thread.start()
+    return thread

@@ -1,0 +1,66 @@
+"""Burnt-in populations kept on disk: read back exactly, remade when damaged, and never where switched off."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from gmsim import model, stored_populations
+from gmsim.streams import Streams
+
+
+@pytest.fixture
+def small_store(tmp_path, monkeypatch):
+    monkeypatch.setenv("GMSIM_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(stored_populations, "MIN_SLOTS", 1000)
+    monkeypatch.setattr(model, "KEEP_POPULATIONS", 0)
+    return tmp_path / "populations"
+
+
+def make(seed=3, n=2000):
+    made = model.starting_population(n, Streams(seed), burn_in=12)
+    for thread in threading.enumerate():  # the population is written in a thread of its own
+        if thread.name == "gmsim-keep-population":
+            thread.join()
+    return made
+
+
+def same(a, b):
+    return all(np.array_equal(x, y) for x, y in zip((*a[0], *a[1]), (*b[0], *b[1]), strict=True))
+
+
+def test_a_kept_population_is_read_back_exactly(small_store):
+    first = make()
+    files = list(small_store.glob("population-*.npz"))
+    assert len(files) == 1
+    stamp = files[0].stat().st_mtime_ns
+    again = make()
+    assert same(first, again) and files[0].stat().st_mtime_ns == stamp  # read, not made and written again
+    other = make(seed=4)
+    assert not same(first, other) and len(list(small_store.glob("population-*.npz"))) == 2
+
+
+def test_a_damaged_population_is_made_again_with_a_warning(small_store, capsys):
+    first = make()
+    path = next(small_store.glob("population-*.npz"))
+    path.write_bytes(path.read_bytes()[:-100])
+    again = make()
+    assert same(first, again)
+    assert "making the population again" in capsys.readouterr().err
+    assert path.exists()  # and kept again, whole
+
+
+def test_nothing_is_kept_when_switched_off_or_small(tmp_path, monkeypatch):
+    monkeypatch.setattr(model, "KEEP_POPULATIONS", 0)
+    monkeypatch.setenv("GMSIM_CACHE_DIR", "off")
+    assert stored_populations.folder() is None
+    monkeypatch.setenv("GMSIM_CACHE_DIR", str(tmp_path))
+    make(n=500)  # below MIN_SLOTS
+    assert not (tmp_path / "populations").exists()
+
+
+def test_at_most_max_files_are_kept(small_store, monkeypatch):
+    monkeypatch.setattr(stored_populations, "MAX_FILES", 2)
+    for seed in (1, 2, 3):
+        make(seed=seed)
+    assert len(list(small_store.glob("population-*.npz"))) == 2
