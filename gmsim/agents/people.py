@@ -86,7 +86,7 @@ class People(NamedTuple):
     @classmethod
     def blank(cls, n: int) -> People:
         """``n`` slots, each field at its value for an entrant (``ENTRANT``), job readiness 1, or 0 (a placeholder)."""
-        blank = {**ENTRANT, "job_readiness": 1.0}
+        blank = {**ENTRANT, "state": codes.INACTIVE, "job_readiness": 1.0}
         return cls(*(np.full(n, blank.get(f, 0), dtype=t) for f, t in FIELD_TYPES.items()))
 
     def copy(self) -> People:
@@ -151,11 +151,11 @@ FIELD_TYPES: dict[str, type] = {
 }
 assert tuple(FIELD_TYPES) == People._fields, "FIELD_TYPES must list People's fields in order"
 
-#: What a 16-year-old entering a freed slot holds in each field that demography does not draw or set
-#: (it draws borough, age, sex, skills, health and job readiness, and sets the id and the exit fields): in education
-#: (inactive_other), with no benefit, no claim, no employer and no event this month.
+#: What a newcomer taking a freed slot holds in each field that demography does not draw or set (it draws
+#: borough, age, sex, skills, health, job readiness and whether someone moving in arrives in work, and sets
+#: the id, the labour state and the exit fields): no time in state, no benefit, no claim, no employer and no
+#: event this month.
 ENTRANT: dict[str, int] = {
-    "state": codes.INACTIVE,
     "months_in_state": 0,
     "benefit": 0,
     "months_on_benefit": 0,

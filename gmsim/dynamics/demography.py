@@ -36,7 +36,7 @@ class Newcomers(NamedTuple):
     """Who leaves by moving away and who takes a freed slot, as the demography kernel reads them.
 
     Attributes:
-        move_away: Monthly hazard of moving away by borough and year of age (boroughs x 49).
+        move_away: Monthly probability of moving away by borough and year of age (boroughs x 49).
         arrivals: Cumulative shares of arrivals over (borough, year of age), flattened borough-major; the
             first year of age (16) is a 16-year-old entrant, the others people moving in.
         traits: Cumulative shares, one row each for sex, skills and condition kind (padded with 1.0).
@@ -66,7 +66,7 @@ def newcomers() -> Newcomers:
         c = _cumulative(probs)
         traits[r, : len(c)] = c
     return Newcomers(
-        move_away=np.ascontiguousarray(migration()[0]),
+        move_away=np.ascontiguousarray(-np.expm1(-migration()[0])),
         arrivals=_cumulative(d["arrivals"].reshape(-1)),
         traits=traits,
         severity=np.array([_cumulative(row) for row in d["severity"]]),
@@ -101,11 +101,13 @@ def _demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi
     ``n``: the number of slots in the population (a newcomer's person id is made from the month, ``n`` and
     their slot).
     """
-    s_death, s_arrival, s_sex, s_skills, s_severity, s_condition, s_move, s_month = _starts(key, month)
+    s_death, s_arrival, s_sex, s_skills, s_severity, s_condition, s_month = _starts(key, month)
     person_id, age_months, sex = p.person_id[lo:hi], p.age_months[lo:hi], p.sex[lo:hi]
     borough, skills, condition, severity = p.borough[lo:hi], p.skills[lo:hi], p.condition[lo:hi], p.severity[lo:hi]
     exit_event, exit_borough, job_readiness = p.exit_event[lo:hi], p.exit_borough[lo:hi], p.job_readiness[lo:hi]
-    s_ready = counter_start(key, 0, READINESS_INDEX)
+    state = p.state[lo:hi]
+    s_ready, s_work = counter_start(key, 0, READINESS_INDEX), counter_start(key, month, 8)
+    move_away, arrivals, traits, severity_by_band = new.move_away, new.arrivals, new.traits, new.severity
     some = slots.shape[0] > 0
     for i in range(hi - lo):
         slot = slots[i] if some else lo + i
@@ -113,11 +115,12 @@ def _demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi
         q = mortality[band_of(age, _AGE_BAND_LOWER)]
         if severity[i] == codes.COMPLEX:
             q *= complex_ratio
-        if draw(s_death, slot) < q:
+        u = draw(s_death, slot)  # one number decides death and a move away (competing, exclusive)
+        if u < q:
             event = DIED
         elif age >= MAX_AGE_MONTHS:
             event = AGED_OUT
-        elif draw(s_move, slot) < new.move_away[borough[i], age // 12 - MIN_AGE_MONTHS // 12]:
+        elif u < q + move_away[borough[i], age // 12 - MIN_AGE_MONTHS // 12]:
             event = MOVED_AWAY
         else:
             age_months[i] = age
@@ -127,18 +130,21 @@ def _demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi
         exit_borough[i] = borough[i]
         person_id[i] = np.int64(month) * n + slot
         job_readiness[i] = readiness(s_ready, person_id[i], sd)
-        where = _search(draw(s_arrival, slot), new.arrivals)
+        where = _search(draw(s_arrival, slot), arrivals)
         borough[i] = where // _N_AGES
         year = where % _N_AGES
         if year == 0:
             age_months[i] = MIN_AGE_MONTHS
         else:
             age_months[i] = MIN_AGE_MONTHS + 12 * year + min(11, int(draw(s_month, slot) * 12))
-        sex[i] = _categorical(draw(s_sex, slot), new.traits[0])
-        skills[i] = _categorical(draw(s_skills, slot), new.traits[1])
-        sev = _categorical(draw(s_severity, slot), new.severity[band_of(age_months[i], _AGE_BAND_LOWER)])
+        sex[i] = _categorical(draw(s_sex, slot), traits[0])
+        skills[i] = _categorical(draw(s_skills, slot), traits[1])
+        sev = _categorical(draw(s_severity, slot), severity_by_band[band_of(age_months[i], _AGE_BAND_LOWER)])
         severity[i] = sev
-        condition[i] = 1 + _categorical(draw(s_condition, slot), new.traits[2]) if sev > 0 else 0
+        condition[i] = 1 + _categorical(draw(s_condition, slot), traits[2]) if sev > 0 else 0
+        # a 16-year-old is in education; someone moving in arrives in work with the chance for their health
+        mover = year > 0 and draw(s_work, slot) < new.employed[1 if sev >= codes.MODERATE else 0]
+        state[i] = codes.IN_WORK if mover else codes.INACTIVE
 
 
 @njit(cache=True)
@@ -150,27 +156,8 @@ def _starts(key, month):
         counter_start(key, month, 3),
         counter_start(key, month, 4),
         counter_start(key, month, 5),
-        counter_start(key, month, 6),
         counter_start(key, month, 7),
     )
-
-
-@njit(cache=True)
-def _arrivals_rows(p, employed, key, month, lo, hi, slots):
-    """Newcomers moving in (older than 16) arrive in work with the chance for their health, else inactive."""
-    s_work = counter_start(key, month, 8)
-    state, exit_event, age_months, severity = (
-        p.state[lo:hi],
-        p.exit_event[lo:hi],
-        p.age_months[lo:hi],
-        p.severity[lo:hi],
-    )
-    some = slots.shape[0] > 0
-    for i in range(hi - lo):
-        if exit_event[i] > 0 and age_months[i] > MIN_AGE_MONTHS:
-            slot = slots[i] if some else lo + i
-            if draw(s_work, slot) < employed[1 if severity[i] >= codes.MODERATE else 0]:
-                state[i] = codes.IN_WORK
 
 
 @njit(cache=True, parallel=True)
@@ -179,13 +166,6 @@ def _demography_everyone(p, mortality, complex_ratio, sd, new, key, month, chunk
     for c in prange(chunks):
         lo, hi = chunk_of(n, chunks, c)
         _demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi, _NOBODY)
-
-
-@njit(cache=True, parallel=True)
-def _arrivals_everyone(p, employed, key, month, chunks):
-    for c in prange(chunks):
-        lo, hi = chunk_of(p.state.shape[0], chunks, c)
-        _arrivals_rows(p, employed, key, month, lo, hi, _NOBODY)
 
 
 def demography_step(
@@ -209,10 +189,8 @@ def demography_step(
     if slots is None:
         _demography_everyone(p, mortality, ratio, sd, new, key, month, chunk_count())
         set_entrants(p)  # the fields a newcomer does not draw
-        _arrivals_everyone(p, new.employed, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
         n = p.state.shape[0] if n is None else n
         _demography_rows(p, mortality, ratio, sd, new, n, key, month, 0, len(slots), slots)
         set_entrants(p)
-        _arrivals_rows(p, new.employed, key, month, 0, len(slots), slots)
