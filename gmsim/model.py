@@ -338,21 +338,11 @@ def starting_population(
     key = (streams.seed, n, int(burn_in), fixed, bool(calibrated))
     if key not in _KEPT_POPULATIONS:
         stored = stored_populations.path_for(key)
-        kept = stored_populations.load(stored) if stored is not None else None
-        if kept is not None:
-            employers, people = kept
+        make = lambda: _made_population(n, streams, burn_in, fixed, calibrated)  # noqa: E731
+        if stored is None:
+            employers, people = make()
         else:
-            targets = borough_employment_targets()
-            employers = synthesise_employers(n * float(targets.mean()), streams)
-            people = synthesise_people(n, streams, employers, targets)
-            tables = ParameterSet(dict(fixed), calibrated=calibrated).hazard_tables()
-            if burn_in > 0:
-                burn_in_months(people, employers, tables, streams, int(burn_in))
-            else:
-                settle_claims(people, tables, streams.key("benefits"))
-                assign_readiness(people, tables.job_readiness_sd, streams.key("demography"))
-            if stored is not None:
-                stored_populations.save_in_background(stored, employers, people)
+            (employers, people), _ = stored_populations.kept_or_made(stored, make)
         if KEEP_POPULATIONS <= 0:
             return employers, people
         while len(_KEPT_POPULATIONS) >= KEEP_POPULATIONS:
@@ -360,6 +350,22 @@ def starting_population(
         _KEPT_POPULATIONS[key] = (employers, people)
     employers, people = _KEPT_POPULATIONS[key]
     return Employers(*(a.copy() for a in employers)), People(*(a.copy() for a in people))
+
+
+def _made_population(
+    n: int, streams: Streams, burn_in: int, fixed: tuple, calibrated: bool
+) -> tuple[Employers, People]:
+    """A starting population synthesised and burnt in (see :func:`starting_population`)."""
+    targets = borough_employment_targets()
+    employers = synthesise_employers(n * float(targets.mean()), streams)
+    people = synthesise_people(n, streams, employers, targets)
+    tables = ParameterSet(dict(fixed), calibrated=calibrated).hazard_tables()
+    if burn_in > 0:
+        burn_in_months(people, employers, tables, streams, int(burn_in))
+    else:
+        settle_claims(people, tables, streams.key("benefits"))
+        assign_readiness(people, tables.job_readiness_sd, streams.key("demography"))
+    return employers, people
 
 
 def burn_in_months(people: People, employers: Employers, tables: Any, streams: Streams, months: int) -> None:

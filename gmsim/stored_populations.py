@@ -7,7 +7,9 @@ sweep, and later runs with the same seed, read it instead of making it again. A 
 arrays match the checksum written with them; one that does not (cut short, edited, from another version)
 is deleted with a one-line warning and the population made again. Only populations of at least
 ``MIN_SLOTS`` slots are kept; small ones are quicker to make than to read. A population is written in a
-thread of its own while the run goes on.
+thread of its own while the run goes on. Processes that need the same population at the same time (a
+sweep's workers) take turns: one makes it while the others wait for its file (a lock file beside it, where
+the system has ``fcntl``), rather than all making it at once on the same cores.
 
 The folder is ``$GMSIM_CACHE_DIR`` if set (``off`` keeps nothing), else ``$XDG_CACHE_HOME/gmsim`` or
 ``~/.cache/gmsim``; at most ``MAX_FILES`` populations are kept there, the oldest removed first.
@@ -21,6 +23,7 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -104,13 +107,58 @@ def save(path: Path, employers: Employers, people: People) -> None:
         print(f"gmsim: could not keep the population in {path.parent}: {e}", file=sys.stderr)
 
 
-def save_in_background(path: Path, employers: Employers, people: People) -> threading.Thread:
-    """:func:`save` copies of the arrays in a thread of their own, while the run goes on.
+def kept_or_made(
+    path: Path, make: Callable[[], tuple[Employers, People]]
+) -> tuple[tuple[Employers, People], threading.Thread | None]:
+    """The population kept in ``path``, or ``make()``'s, then kept there (the file written in a thread).
 
-    Compressing a full-scale population takes a few seconds, which the run's first months hide; the thread
-    is not a daemon, so the process waits for it before it ends and never leaves half a file.
+    While one process makes and writes a population, others asking for the same one wait for it; the lock
+    is let go once the file is whole, or at once if there is no ``fcntl``.
+
+    Returns:
+        The population, and the thread writing it (None if it was read).
     """
-    copies = (Employers(*(a.copy() for a in employers)), People(*(a.copy() for a in people)))
-    thread = threading.Thread(target=save, args=(path, *copies), name="gmsim-keep-population")
+    lock = _lock(path)
+    try:
+        kept = load(path)
+        if kept is not None:
+            _unlock(lock)
+            return kept, None
+        made = make()
+    except BaseException:
+        _unlock(lock)
+        raise
+    copies = (Employers(*(a.copy() for a in made[0])), People(*(a.copy() for a in made[1])))
+
+    def write() -> None:
+        try:
+            save(path, *copies)
+        finally:
+            _unlock(lock)
+
+    thread = threading.Thread(target=write, name="gmsim-keep-population")
     thread.start()
-    return thread
+    return made, thread
+
+
+def _lock(path: Path) -> Any:
+    try:
+        import fcntl
+    except ImportError:  # no advisory locks here: processes may make the same population at once
+        return None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path.parent / (path.name + ".lock"), "w")  # noqa: SIM115 - held until the file is whole
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    except OSError:
+        return None
+    return handle
+
+
+def _unlock(handle: Any) -> None:
+    if handle is None:
+        return
+    import fcntl
+
+    fcntl.flock(handle, fcntl.LOCK_UN)
+    handle.close()

@@ -1,6 +1,7 @@
 """Burnt-in populations kept on disk: read back exactly, remade when damaged, and never where switched off."""
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -64,3 +65,30 @@ def test_at_most_max_files_are_kept(small_store, monkeypatch):
     for seed in (1, 2, 3):
         make(seed=seed)
     assert len(list(small_store.glob("population-*.npz"))) == 2
+
+
+def test_two_asking_at_once_make_the_population_once(small_store):
+    """While one caller makes and writes a population, another asking for it waits and reads it."""
+    made = []
+    population = make(seed=7)  # the population to hand out (already kept under its own key)
+    path = small_store / "population-test.npz"
+
+    def slow_make():
+        made.append(1)
+        time.sleep(0.5)
+        return population
+
+    got = [None, None]
+
+    def ask(k):
+        got[k], thread = stored_populations.kept_or_made(path, slow_make)
+        if thread is not None:
+            thread.join()
+
+    first = threading.Thread(target=ask, args=(0,))
+    first.start()
+    time.sleep(0.1)  # the first caller holds the lock by now
+    ask(1)
+    first.join()
+    assert len(made) == 1
+    assert same(got[0], population) and same(got[1], population)
