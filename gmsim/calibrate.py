@@ -28,7 +28,7 @@ import yaml
 from . import codes
 from .model import BURN_IN_MONTHS, GMModel
 from .output import summary
-from .parameters import ParameterSet, calibrated_values, default_parameters, parameter_table
+from .parameters import ParameterSet, calibrated_values, default_parameters, parameter_table, read_data
 from .targets import load_targets
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -362,41 +362,25 @@ def write(
     doc.write_text("\n".join(lines + [""] + tail) + "\n")
 
 
-#: Census 2021: residents 16+ economically inactive because long-term sick or disabled, by borough
-#: (evidence ids c21_ltsd_<borough>), and the UK employment rates by age (2013).
-CENSUS_LONG_TERM_SICK = {
-    "Bolton": 12638,
-    "Bury": 7258,
-    "Manchester": 25709,
-    "Oldham": 10553,
-    "Rochdale": 10344,
-    "Salford": 12153,
-    "Stockport": 9920,
-    "Tameside": 10420,
-    "Trafford": 6920,
-    "Wigan": 14514,
-}
-
-
 def _borough_checks(extra: dict) -> list[str]:
     """Rows of the checks table: inactive with a work-limiting condition by borough, employment by age."""
+    checks = read_data("checks.yaml")
+    sick, by_age = checks["long_term_sick_by_borough"], checks["employment_rate_by_age"]
     rows = []
     model = extra.get("inactive_work_limiting", {})
     for b in codes.BOROUGHS:
         got = model.get(b, float("nan"))
         rows.append(
             f"| inactive because of a work-limiting condition, {b} | `c21_ltsd_{b.lower()}` | "
-            f"{CENSUS_LONG_TERM_SICK[b]:,} | {got:,.0f} |"
+            f"{sick['value'][b]:,} | {got:,.0f} |"
         )
     total = sum(model.values()) if model else float("nan")
-    rows.append(
-        f"| ... Greater Manchester | `c21_ltsd_gm_total` | {sum(CENSUS_LONG_TERM_SICK.values()):,} | {total:,.0f} |"
-    )
-    by_age = extra.get("employment_by_age", {})
-    for band, published in (("25-49", 0.81), ("50-64", 0.67)):
+    rows.append(f"| ... Greater Manchester | `{sick['source']}` | {sum(sick['value'].values()):,} | {total:,.0f} |")
+    model_by_age = extra.get("employment_by_age", {})
+    for band, published in by_age["value"].items():
         rows.append(
-            f"| employment rate aged {band} (end of run) | `gm_employment_rate_by_age_band_aps` (UK 2013) | "
-            f"{published} | {by_age.get(band, float('nan')):.3f} |"
+            f"| employment rate aged {band} (end of run) | `{by_age['source']}` (UK 2013) | "
+            f"{published} | {model_by_age.get(band, float('nan')):.3f} |"
         )
     return [*rows, ""]
 

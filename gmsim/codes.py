@@ -87,6 +87,8 @@ T = {name: i for i, name in enumerate(TRANSITIONS)}
 LABOUR_FROM = (IN_WORK, IN_WORK, IN_WORK, AT_RISK, AT_RISK, AT_RISK, OUT_OF_WORK, OUT_OF_WORK, INACTIVE, INACTIVE)
 LABOUR_TO = (AT_RISK, OUT_OF_WORK, INACTIVE, IN_WORK, OUT_OF_WORK, INACTIVE, IN_WORK, INACTIVE, IN_WORK, OUT_OF_WORK)
 N_LABOUR = len(LABOUR_FROM)
+#: For each labour transition, whether it leaves work (from in_work or at_risk into out_of_work or inactivity).
+LEAVES_WORK = tuple(LABOUR_FROM[t] <= AT_RISK and LABOUR_TO[t] >= OUT_OF_WORK for t in range(N_LABOUR))
 
 # The person attributes a hazard can depend on, in the order of the factor tables' first axis.
 DIMENSIONS = {

@@ -43,11 +43,7 @@ N_EVENTS = len(codes.TRANSITIONS)
 # losses.
 F_AGED_OUT, F_DIED, F_MOVED_AWAY, F_HEALTH_JOB_LOSS = N_EVENTS, N_EVENTS + 1, N_EVENTS + 2, N_EVENTS + 3
 N_FLOWS = N_EVENTS + 4
-# The moves that leave work (from in work or at risk into out of work or inactivity).
-_LEFT_WORK = np.array(
-    [codes.LABOUR_FROM[t] <= codes.AT_RISK and codes.LABOUR_TO[t] >= codes.OUT_OF_WORK for t in range(codes.N_LABOUR)]
-)
-_LEFT_WORK_LAST = codes.N_LABOUR - 1
+_LEAVES_WORK = np.array(codes.LEAVES_WORK)
 
 #: Columns of a month's claimant counts by borough (:attr:`Results.spells`): health-related claimants by
 #: the time since their claim began (``codes.SPELL_BANDS``), then jobseekers, then the health-related
@@ -91,7 +87,7 @@ def _tally_chunk(p, lo, hi, month):
         ev = labour_event[i]
         if ev >= 0:
             flows[ev * _N_B + b] += 1
-            if ev <= _LEFT_WORK_LAST and _LEFT_WORK[ev] and benefit[i] >= codes.LIMITED_CAPABILITY:
+            if _LEAVES_WORK[ev] and benefit[i] >= codes.LIMITED_CAPABILITY:
                 flows[F_HEALTH_JOB_LOSS * _N_B + b] += 1
         hev = health_event[i]
         if hev >= 0:

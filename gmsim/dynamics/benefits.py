@@ -34,7 +34,7 @@ _FOR_SEVERITY = np.array(codes.BENEFIT_FOR_SEVERITY, dtype=np.int8)
 _OOW, _INACTIVE, _AT_RISK = codes.OUT_OF_WORK, codes.INACTIVE, codes.AT_RISK
 _LC, _MILD, _JOBSEEKER = codes.LIMITED_CAPABILITY, codes.MILD, codes.JOBSEEKER
 _FROM_SICKNESS = (codes.T["at_risk_to_out_of_work"], codes.T["at_risk_to_inactive"])
-_FROM_WORK = (codes.T["in_work_to_out_of_work"], codes.T["in_work_to_inactive"]) + _FROM_SICKNESS
+_LEAVES_WORK = np.array(codes.LEAVES_WORK)
 _WORSENING = codes.T["health_worsening"]
 _MAX_MONTHS = np.iinfo(np.int16).max
 _NOBODY = np.zeros(0, dtype=np.int64)
@@ -102,8 +102,7 @@ def _benefits_rows(p, key, p_reassess, p_first, take_up, month, lo, hi, slots):
             months_on_benefit[i] += 1
         if new >= _LC and old < _LC:
             claim_start[i] = month
-            came_from_work = ev == _FROM_WORK[0] or ev == _FROM_WORK[1] or ev == _FROM_WORK[2] or ev == _FROM_WORK[3]
-            from_work[i] = 1 if came_from_work else 0
+            from_work[i] = 1 if ev >= 0 and _LEAVES_WORK[ev] else 0
 
 
 @njit(cache=True, parallel=True)

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import codes
-from ..streams import counter_start, draw  # noqa: F401
+from ..streams import counter_start, draw
 from .hazard import (
     Multipliers,
     chunk_count,
@@ -136,9 +136,13 @@ def labour_bounds(tables, largest_readiness: float = 1.0) -> np.ndarray:
     base, *groups = tables
     base = base.copy()
     base[_ENTRY] *= largest_readiness
-    levels = groups[0].shape[0]
+    return upper_bounds((base, *groups), *_moves_of_levels(groups[0].shape[0]))
+
+
+def _moves_of_levels(levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each level of the first hazard group: its state's first labour move and how many it has."""
     state = np.arange(levels) // (levels // len(codes.STATES))
-    return upper_bounds((base, *groups), _FIRST[state], _FIRST[state + 1] - _FIRST[state])
+    return _FIRST[state], _FIRST[state + 1] - _FIRST[state]
 
 
 def split_labour_bounds(tables) -> np.ndarray:
@@ -153,9 +157,7 @@ def split_labour_bounds(tables) -> np.ndarray:
     without, only = base.copy(), np.zeros_like(base)
     without[_ENTRY] = 0.0
     only[_ENTRY] = base[_ENTRY]
-    levels = groups[0].shape[0]
-    state = np.arange(levels) // (levels // len(codes.STATES))
-    first, count = _FIRST[state], _FIRST[state + 1] - _FIRST[state]
+    first, count = _moves_of_levels(groups[0].shape[0])
     return np.ascontiguousarray(
         np.stack([upper_bounds((without, *groups), first, count), upper_bounds((only, *groups), first, count)])
     )

@@ -12,7 +12,7 @@ nothing a policy does can change it. The labour process multiplies job entry by 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ..streams import counter_start, draw
 
@@ -76,13 +76,6 @@ def job_readiness(person_ids: np.ndarray, key, sd: float) -> np.ndarray:
     return out
 
 
-@njit(cache=True, parallel=True)
-def _assign(person_id, key, sd, out):
-    start = counter_start(key, 0, READINESS_INDEX)
-    for i in prange(person_id.shape[0]):
-        out[i] = readiness(start, person_id[i], sd)
-
-
 def assign_readiness(people, sd: float, key) -> None:
     """Give everyone in ``people`` the job readiness of their person id, in place (the starting population)."""
-    _assign(people.person_id, np.uint64(key), float(sd), people.job_readiness)
+    people.job_readiness[:] = job_readiness(people.person_id, key, sd)
