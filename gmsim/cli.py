@@ -93,7 +93,7 @@ def _ensemble_parser(kind: str) -> argparse.ArgumentParser:
     p.add_argument(
         "--no-parameter-uncertainty",
         action="store_true",
-        help="keep effect parameters at their central values in every replicate",
+        help="keep baseline and effect parameters at their central values in every replicate",
     )
     p.add_argument("--seed", type=int, default=1, help="ensemble seed (replicate seeds derive from it)")
     p.add_argument("--months", type=int, help="months to run (overrides the scenarios)")

@@ -1,7 +1,8 @@
 """Compare scenarios and sweep funding mixes, with uncertainty: ``gmsim.compare`` and ``gmsim.sweep``.
 
 Every scenario runs ``runs`` replicates; replicate ``r`` uses the same seed (and, with parameter
-uncertainty, the same effect-parameter draws) in every scenario, so the impact of a scenario in
+uncertainty, the same baseline parameter set from the calibration's posterior and the same effect-parameter
+draws) in every scenario, so the impact of a scenario in
 replicate ``r`` is its run minus the first scenario's run at ``r``. Impacts are summarised over
 replicates by their mean, a 95% confidence interval of the mean (``low``, ``high``; t distribution)
 and the 2.5th-97.5th percentiles of the replicates (``p025``, ``p975``: with parameter uncertainty on,
@@ -390,7 +391,7 @@ def compare(
         scenarios: Scenarios or paths; the first is the comparator (usually the baseline).
         runs: Replicates per scenario.
         seed: Ensemble seed (replicate seeds derive from it; scenarios' own seeds are not used).
-        parameter_uncertainty: Draw effect parameters from their distributions in each replicate.
+        parameter_uncertainty: Draw a baseline parameter set (posterior) and effect parameters in each replicate.
         workers: Local worker processes (default: number of cores).
         dask: None, ``"local"`` or a Dask scheduler address.
         out: Folder for the run store (``out/runs``); default a folder under ``results/``.
@@ -605,7 +606,7 @@ def sweep(
         mix: A sweep file (``MixSpec``) or its path.
         runs: Replicates per mix (as for :func:`compare`).
         seed: Ensemble seed.
-        parameter_uncertainty: Draw effect parameters in each replicate.
+        parameter_uncertainty: Draw a baseline parameter set (posterior) and effect parameters in each replicate.
         workers: Local worker processes.
         dask: None, ``"local"`` or a Dask scheduler address.
         out: Folder for the run store (``out/runs``).

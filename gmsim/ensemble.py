@@ -3,9 +3,10 @@
 A *run* is one scenario at one replicate. Replicate ``r`` has a seed derived from the ensemble's seed
 and ``r`` only, the same in every scenario, so scenarios compared at the same replicate share their
 random numbers (common random numbers) and their differences are not Monte Carlo noise. With parameter
-uncertainty on, replicate ``r`` also draws every intervention effect parameter from its distribution
-(log-normal, 95% interval ``[low, high]`` from ``data/interventions/<name>.yaml``), the same draw in
-every scenario.
+uncertainty on, replicate ``r`` also draws a baseline parameter set from the calibration's posterior
+(``data/posterior.csv``, :func:`baseline_draw`; a scenario's own overrides keep their values) and every
+intervention effect parameter from its distribution (log-normal, 95% interval ``[low, high]`` from
+``data/interventions/<name>.yaml``), the same draws in every scenario.
 
 Each finished run is written at once to ``<store>/<key>.npz``, where the key hashes the scenario's
 content, the replicate, the seed, whether parameters were drawn, and the code and data of this gmsim
@@ -110,6 +111,24 @@ def parameter_draws(scenario: Scenario, seed: int) -> dict[str, dict[str, float]
     return out
 
 
+def baseline_draw(scenario: Scenario, seed: int) -> tuple[int | None, dict[str, float]]:
+    """The baseline parameter set drawn for a replicate with run seed ``seed``: its number and its values.
+
+    One of the calibration's posterior sets (:func:`~gmsim.parameters.posterior_sets`), chosen by a number
+    that depends only on the seed (stream ``draw.baseline``): the same set in every scenario of the
+    replicate, so their differences are still the policy alone. Parameters the scenario sets itself keep
+    its values (they are left out). ``(None, {})`` if no posterior is shipped.
+    """
+    from .parameters import posterior_sets
+
+    sets = posterior_sets()
+    if not sets:
+        return None, {}
+    u = float(Streams(seed).uniforms_at("draw.baseline", 0, np.array([0]))[0])
+    k = min(int(u * len(sets)), len(sets) - 1)
+    return k, {name: v for name, v in sets[k].items() if name not in scenario.parameters}
+
+
 @dataclass(frozen=True)
 class Task:
     """One run to do.
@@ -118,7 +137,7 @@ class Task:
         scenario: The scenario (already with months and scale as wanted).
         replicate: Replicate number.
         seed: The ensemble's seed (the run's own seed is derived from it and ``replicate``).
-        draws: Whether effect parameters are drawn from their uncertainty distributions.
+        draws: Whether baseline and effect parameters are drawn from their uncertainty distributions.
     """
 
     scenario: Scenario
@@ -178,12 +197,16 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
             _import_modules(task.scenario)
     seed = replicate_seed(tasks[0].seed, tasks[0].replicate)
     draws = [parameter_draws(t.scenario, seed) if t.draws else None for t in tasks]
+    # The tasks share their scenarios' parameter overrides (trunk_key), so one draw serves them all.
+    baseline_set, baseline = baseline_draw(tasks[0].scenario, seed) if tasks[0].draws else (None, {})
     if len(tasks) == 1:
-        model = GMModel(tasks[0].scenario, rng=seed, intervention_draws=draws[0], record_transitions=False)
+        model = GMModel(
+            tasks[0].scenario, rng=seed, parameters=baseline, intervention_draws=draws[0], record_transitions=False
+        )
         model.run(progress=False)
         models = [model]
     else:
-        runs = SharedRuns([t.scenario for t in tasks], seed, draws)
+        runs = SharedRuns([t.scenario for t in tasks], seed, draws, parameters=baseline)
         runs.run()
         models = runs.models
         del runs
@@ -203,6 +226,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
                     "seed": task.seed,
                     "run_seed": seed,
                     "draws": d or {},
+                    "baseline_set": baseline_set,
                     "gmsim": __version__,
                     "strands": [iv.name for iv in model.interventions],
                     "scale": model.scale,

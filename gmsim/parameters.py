@@ -189,6 +189,22 @@ def calibrated_values() -> dict[str, float]:
     return {k: float(v) for k, v in (raw or {}).get("values", {}).items()}
 
 
+@cache
+def posterior_sets() -> tuple[dict[str, float], ...]:
+    """The posterior sample of baseline parameter sets (``data/posterior.csv``, from ``python -m gmsim.calibrate``).
+
+    Each set gives a value to every calibrated parameter; ``compare`` and ``sweep`` draw one per replicate
+    (:func:`gmsim.ensemble.baseline_draw`). Empty if the file is missing.
+    """
+    try:
+        text = resources.files(DATA_PACKAGE).joinpath("posterior.csv").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return ()
+    header, *rows = text.strip().splitlines()
+    names = header.split(",")[1:]
+    return tuple({n: float(v) for n, v in zip(names, row.split(",")[1:], strict=True)} for row in rows)
+
+
 def check_value(p: Parameter, value: Any) -> str | None:
     """Why ``value`` cannot be given to parameter ``p``, or None if it can."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):

@@ -5,9 +5,21 @@ import pytest
 
 from gmsim import codes
 from gmsim.agents.people import borough_shares
-from gmsim.calibrate import FITS, _normalise_boroughs, calibrate, fit_report
+from gmsim.calibrate import (
+    COORDINATES,
+    _normalise_boroughs,
+    _to_u,
+    box,
+    calibrate,
+    calibrated_names,
+    coordinates_of,
+    fit_report,
+    prior,
+    values_at,
+)
 from gmsim.model import GMModel
 from gmsim.output import summary
+from gmsim.parameters import default_parameters
 from gmsim.targets import borough_employment_targets, load_targets
 
 
@@ -102,9 +114,83 @@ def test_normalised_borough_ratios_have_unit_weighted_geometric_mean():
     assert np.dot(borough_shares(), logs) == pytest.approx(0, abs=1e-12)
 
 
-def test_calibration_runs_and_reports():
-    fitted, got = calibrate(iterations=2, full_scale_iterations=0, sample_scale=0.002, verbose=False)
-    assert set(fitted) == {n for f in FITS for n in f.parameters}
-    report = fit_report(got)
+def test_calibration_runs_waves_samples_the_posterior_and_reports(tmp_path):
+    from gmsim.parameters import ParameterSet
+
+    cal = calibrate(waves=(30, 12), scale=0.002, draws=20, predictive=4, workers=1, steps=200, progress=False)
+    assert len(cal.sets) == 20 and len(cal.runs) == 4
+    for s in cal.sets:
+        assert set(s) == calibrated_names()
+        ParameterSet(s, calibrated=False)
+    assert cal.method["runs_per_wave"] == [30, 12]
+    assert len(cal.method["box_not_ruled_out_after_each_wave"]) == 2
+    report = fit_report(cal.runs[0], cal.runs)
     assert len(report) == len(load_targets())
     assert (report["passed"] == ((report["model_value"] - report["target_value"]).abs() <= report["tolerance"])).all()
+    assert (report["interval_low"] <= report["interval_high"]).all()
+
+
+def test_coordinates_map_to_parameters_and_back():
+    defaults = default_parameters()
+    start = {n: defaults[n].value for n in calibrated_names()}
+    spread = [c.name for c in COORDINATES].index("job_readiness_spread")
+    at_start = coordinates_of(start)  # a factor of 1 on every starting value: 0, but a spread is its value
+    assert at_start[spread] == defaults["labour.job_readiness_sd"].value
+    assert np.allclose(np.delete(at_start, spread), 0)
+    u = np.linspace(-0.3, 0.3, len(COORDINATES))
+    u[spread] = 0.4
+    values = values_at(u)
+    back = values_at(coordinates_of(values))
+    assert all(back[k] == pytest.approx(values[k], rel=1e-9) for k in values)
+    # members of a coordinate move by the same factor
+    onset = [values[n] / defaults[n].value for n in COORDINATES[0].parameters]
+    assert max(onset) == pytest.approx(min(onset))
+
+
+def test_each_prior_has_its_parameters_stated_ranges_as_its_95_percent_interval_and_the_box_covers_it():
+    defaults = default_parameters()
+    priors = [prior(c) for c in COORDINATES]
+    for c, p in zip(COORDINATES, priors, strict=True):
+        members = [defaults[n] for n in c.parameters]
+        if p.kind == "uniform":  # a spread: flat over its range, "none" included
+            assert (p.a, p.b) == (members[0].low, members[0].high)
+            continue
+        lo, hi = p.interval(0.95)
+        lows = [_to_u(m.value, m.kind, m.low) for m in members]
+        highs = [_to_u(m.value, m.kind, m.high) for m in members]
+        assert min(lows) - 1e-6 <= lo <= max(lows) + 1e-6, c.name
+        assert min(highs) - 1e-6 <= hi <= max(highs) + 1e-6, c.name
+    lower, upper = box(np.zeros(len(COORDINATES)), priors)
+    for p, a, b in zip(priors, lower, upper, strict=True):
+        lo, hi = p.interval(0.95) if p.kind == "normal" else (p.a, p.b)
+        assert a <= lo + 1e-12 and b >= hi - 1e-12
+
+
+def test_the_shipped_posterior_has_100_sets_or_more_whose_mean_is_the_calibrated_baseline():
+    from gmsim.parameters import ParameterSet, calibrated_values, posterior_sets
+
+    sets = posterior_sets()
+    assert len(sets) >= 100
+    assert all(set(s) == calibrated_names() for s in sets)
+    for s in sets[:: max(1, len(sets) // 10)]:
+        ParameterSet(s, calibrated=False)
+    cal = calibrated_values()
+    centre = np.mean([coordinates_of(s) for s in sets], axis=0)  # the mean on each coordinate's scale
+    assert np.allclose(coordinates_of(cal), centre, atol=1e-4)
+    for name in calibrated_names():
+        values = np.array([s[name] for s in sets])
+        assert values.min() <= cal[name] <= values.max(), name
+    # the sets differ: the identified coordinates have a spread, the targets' measurement error
+    assert np.std([s["inactive_to_in_work.base"] for s in sets]) > 0
+
+
+def test_the_calibrated_flags_in_parameters_yaml_are_the_calibrations_coordinates():
+    flagged = {name for name, p in default_parameters().items() if p.calibrated}
+    moved_with_a_flagged_one = {
+        "onset_musculoskeletal.base",
+        "onset_other.base",
+        "out_of_work_to_in_work.benefit.support_group",
+    }
+    assert calibrated_names() == flagged | moved_with_a_flagged_one
+    for c in COORDINATES:  # every coordinate has a flagged parameter first, the one the reports show
+        assert c.parameters[0] in flagged, c.name

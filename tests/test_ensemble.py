@@ -162,3 +162,35 @@ def _alive(pid):
     except OSError:
         return False
     return state != "Z"
+
+
+def test_each_replicate_draws_one_posterior_baseline_set_the_same_in_every_scenario(tmp_path):
+    scs = [load_scenario(SC / f"{n}.yaml").with_overrides(scale=0.004, months=6) for n in ("baseline", "in_work")]
+    paths = execute([Task(s, r, 5, True) for r in range(4) for s in scs], tmp_path, workers=1, progress=False)
+    drawn = {}
+    for p in paths:
+        meta = load_record(p)["meta"]
+        drawn.setdefault(meta["replicate"], set()).add(meta["baseline_set"])
+    assert all(len(sets) == 1 for sets in drawn.values())  # the same set in both scenarios of a replicate
+    assert len({next(iter(sets)) for sets in drawn.values()}) > 1  # and not the same for every replicate
+    off = execute([Task(scs[0], 0, 5, False)], tmp_path / "off", workers=1, progress=False)
+    assert load_record(off[0])["meta"]["baseline_set"] is None  # no uncertainty: the posterior mean
+
+
+def test_posterior_sets_are_drawn_evenly_and_a_scenarios_own_values_are_kept():
+    from scipy import stats
+
+    from gmsim.ensemble import baseline_draw, replicate_seed
+    from gmsim.parameters import posterior_sets
+
+    scenario = load_scenario(SC / "baseline.yaml")
+    n, draws = len(posterior_sets()), 4000
+    counts = np.bincount([baseline_draw(scenario, replicate_seed(1, r))[0] for r in range(draws)], minlength=n)
+    # Every set equally likely: a chi-square test of the counts at the 0.1% level.
+    assert stats.chisquare(counts).pvalue > 1e-3
+    from gmsim.scenario import Scenario
+
+    own = Scenario.from_dict({**scenario.to_dict(), "parameters": {"inactive_to_in_work.base": 0.03}}, path="own")
+    k, values = baseline_draw(own, 99)
+    assert "inactive_to_in_work.base" not in values and k == baseline_draw(scenario, 99)[0]
+    assert values == {name: v for name, v in posterior_sets()[k].items() if name != "inactive_to_in_work.base"}

@@ -172,8 +172,9 @@ def test_a_model_steps_the_population_it_is_given_and_each_phase_once_a_month():
 def test_month_one_starts_from_the_model_s_steady_state():
     """After the burn-in, the first months' stocks are those of year three; without it they are not.
 
-    The synthesised population starts with too many people at risk (off sick or struggling) and in work for
-    the model's own dynamics, which settle them over the first years. Four seeds at scale 0.1 (178,100
+    The synthesised population starts with too many people at risk (off sick or struggling), and with
+    thousands too many or too few in work (which, depends on the calibrated parameters), for the model's own
+    dynamics, which settle them over the first years. Four seeds at scale 0.1 (178,100
     people); gaps are the mean of months 0-6 less that of months 25-36, in GM people. The seed-to-seed
     standard deviation of a gap is about 300 for at risk and 1,200 for in work, so the standard error of the
     mean of four is about 150 and 600; the tolerances are 4 standard errors. After the burn-in the people in
@@ -194,7 +195,7 @@ def test_month_one_starts_from_the_model_s_steady_state():
     at_risk, in_work = gaps(BURN_IN_MONTHS)
     assert abs(at_risk) < 600 and abs(in_work + 1_500) < 2_400
     at_risk_0, in_work_0 = gaps(0)
-    assert at_risk_0 > 1_500 and in_work_0 > 1_500
+    assert at_risk_0 > 1_500 and abs(in_work_0) > 1_500
 
 
 def test_the_burn_in_gives_every_scenario_the_same_month_0_and_keeps_ids_unique():
@@ -215,15 +216,17 @@ def test_the_burn_in_gives_every_scenario_the_same_month_0_and_keeps_ids_unique(
 def test_the_longer_people_are_out_of_work_the_less_job_ready_they_are():
     """Dynamic selection: the more job-ready leave worklessness sooner (docs/model.md section 7.5).
 
-    Month 0 at scale 0.1 (after the burn-in): about 16,000 people looking for work.
+    Month 0 at scale 0.1 (after the burn-in): about 20,000 people looking for work. The spread is set to
+    1.0, the top of its range, where the selection shows clearly in a sample this size (at the calibrated
+    spread, about 0.23, the gap between short and long spells is about 0.005, one standard error).
     """
     from gmsim.dynamics.readiness import job_readiness
 
-    m = GMModel(scale=0.1, months=1, rng=3)
+    m = GMModel(scale=0.1, months=1, rng=3, parameters={"labour.job_readiness_sd": 1.0})
     p = m.people
     ready = p.job_readiness.astype(np.float64)
     # each person's is that of their id (a newcomer's drawn in demography, the synthesised people's at the start)
-    assert np.array_equal(p.job_readiness, job_readiness(p.person_id, m.streams.key("demography"), 0.5))
+    assert np.array_equal(p.job_readiness, job_readiness(p.person_id, m.streams.key("demography"), 1.0))
     out = p.state == codes.OUT_OF_WORK
     short, long = out & (p.months_in_state < 6), out & (p.months_in_state >= 24)
     se = ready[out].std() * np.sqrt(1 / short.sum() + 1 / long.sum())

@@ -301,3 +301,19 @@ def test_the_trunks_staff_table_corrected_for_a_runs_diverged_people_gives_the_c
     status_of = np.append(emp_status, np.int8(-1))[theirs[among]]
     assert np.array_equal(a, among[status_of == SUPPORTED]) and np.array_equal(b, among[status_of == 4])
     assert len(a) > 100 and len(b) > 100 and np.isin(a, diverged).any()
+
+
+def test_shared_runs_with_a_posterior_baseline_set_are_each_the_run_on_its_own():
+    from gmsim.parameters import posterior_sets
+
+    baseline = dict(posterior_sets()[7])  # as an ensemble's replicate draws it (parameter uncertainty on)
+    scs = [s.with_overrides(months=24) for s in scenarios(("baseline", "working_well", "in_work"))]
+    shared = SharedRuns(scs, SEED, parameters=baseline)
+    shared.run()
+    for k, s in enumerate(scs):
+        alone = GMModel(s, rng=SEED, parameters=baseline)
+        alone.run(progress=False)
+        assert_same_run(shared, k, alone)
+    at_the_mean = GMModel(scs[0], rng=SEED)
+    at_the_mean.run(progress=False)
+    assert not np.array_equal(at_the_mean.results.stock, shared.models[0].results.stock)

@@ -35,6 +35,8 @@ class SharedRuns:
         scenarios: The scenarios to run.
         seed: The runs' seed (as ``GMModel(rng=seed)``).
         draws: Per scenario, ``intervention_draws`` for its model (or None).
+        parameters: Baseline parameter overrides for every run, burn-in included (as ``GMModel(parameters=)``:
+            an ensemble's posterior draw).
         records: Whether the branches hold the people as records (default: with :data:`RECORDS_FROM` or
             more branches).
         find_movable: Whether the trunk finds everyone who could have an event each month (default: with
@@ -56,6 +58,7 @@ class SharedRuns:
         draws: list[dict | None] | None = None,
         records: bool | None = None,
         find_movable: bool | None = None,
+        parameters: dict[str, float] | None = None,
     ) -> None:
         if len({trunk_key(s) for s in scenarios}) != 1:
             raise ValueError("shared runs need scenarios that differ only in their interventions")
@@ -70,10 +73,16 @@ class SharedRuns:
             trunk_scenario, trunk_draws = Scenario.from_dict(bare, path="trunk"), None
         else:
             trunk_scenario, trunk_draws = scenarios[trunk_at], draws[trunk_at]
-        employers, people = starting_population(population_size(trunk_scenario.population.scale), Streams(seed))
+        n = population_size(trunk_scenario.population.scale)
+        employers, people = starting_population(n, Streams(seed), parameters=parameters)
         population = Trunk(people, employers, as_records(people) if records else None)
         self.trunk = GMModel(
-            trunk_scenario, rng=seed, intervention_draws=trunk_draws, population=population, record_transitions=False
+            trunk_scenario,
+            rng=seed,
+            parameters=parameters,
+            intervention_draws=trunk_draws,
+            population=population,
+            record_transitions=False,
         )
         self.models: list[GMModel] = []
         for k, scenario in enumerate(scenarios):
@@ -83,7 +92,12 @@ class SharedRuns:
                 branch = (BranchRecords if records else BranchArrays)(population)
                 self.models.append(
                     GMModel(
-                        scenario, rng=seed, intervention_draws=draws[k], population=branch, record_transitions=False
+                        scenario,
+                        rng=seed,
+                        parameters=parameters,
+                        intervention_draws=draws[k],
+                        population=branch,
+                        record_transitions=False,
                     )
                 )
         self.branches = [m for m in self.models if m is not self.trunk]
