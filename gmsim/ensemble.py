@@ -248,46 +248,6 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     return out
 
 
-def prepare_population(task: Task) -> None:
-    """Make the starting population of ``task``'s replicate and keep it on disk for the runs that need it.
-
-    It is the population :func:`run_tasks` asks for (the replicate's seed, the scenario's scale and the
-    baseline draw); a worker that needs it while it is being made waits for the file
-    (:mod:`gmsim.stored_populations`).
-    """
-    from .model import population_size, starting_population
-
-    seed = replicate_seed(task.seed, task.replicate)
-    _, baseline = baseline_draw(task.scenario, seed) if task.draws else (None, {})
-    starting_population(population_size(task.scenario.population.scale), Streams(seed), parameters=baseline)
-
-
-def _populations_to_prepare(todo: list[Task], workers: int) -> list[Task]:
-    """One task for each starting population the runs will need, if making them first saves time.
-
-    That is when there are several workers and populations large enough to be kept on disk: the workers then
-    make different replicates' populations side by side, instead of reaching each replicate together and
-    one waiting while the other makes it.
-    """
-    from . import stored_populations
-    from .model import population_size
-
-    if workers < 2 or stored_populations.folder() is None:
-        return []
-    first: dict[tuple, Task] = {}
-    for t in todo:
-        if population_size(t.scenario.population.scale) >= stored_populations.MIN_SLOTS:
-            key = (
-                t.seed,
-                t.replicate,
-                t.draws,
-                t.scenario.population.scale,
-                json.dumps(t.scenario.parameters, sort_keys=True),
-            )
-            first.setdefault(key, t)
-    return list(first.values()) if len(first) > 1 else []
-
-
 #: Most runs advanced together as shared runs in one task.
 SHARED_RUNS = 100
 #: Share of this machine's memory that the workers together may give to the runs they advance together. A
@@ -583,10 +543,6 @@ def execute(
         try:
             # Dask workers may not share this disk: they return the records and this process writes them.
             remote = dask_exec is not None
-            # Submitted first, so the workers make the replicates' populations side by side before the runs.
-            preparing = (
-                [] if remote else [pool.submit(prepare_population, t) for t in _populations_to_prepare(todo, workers)]
-            )
             futures = {
                 pool.submit(run_tasks, g, None if remote else str(store.resolve())): g
                 for g in groups(todo, shared, shared_memory(workers, dask))
@@ -601,10 +557,8 @@ def execute(
                     done += len(out)
                     if on_progress:
                         on_progress(done, len(tasks))
-                for f in preparing:
-                    f.result()
             except BaseException:
-                for f in [*preparing, *futures]:
+                for f in futures:
                     f.cancel()
                 raise
         finally:

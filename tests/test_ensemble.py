@@ -194,20 +194,3 @@ def test_posterior_sets_are_drawn_evenly_and_a_scenarios_own_values_are_kept():
     k, values = baseline_draw(own, 99)
     assert "inactive_to_in_work.base" not in values and k == baseline_draw(scenario, 99)[0]
     assert values == {name: v for name, v in posterior_sets()[k].items() if name != "inactive_to_in_work.base"}
-
-
-def test_large_populations_are_made_first_one_a_replicate_and_the_records_are_the_same(tmp_path, monkeypatch):
-    from gmsim import stored_populations
-    from gmsim.ensemble import _populations_to_prepare
-
-    scs = [load_scenario(SC / f"{n}.yaml").with_overrides(scale=0.004, months=4) for n in ("baseline", "in_work")]
-    tasks = [Task(s, r, 8, True) for r in range(3) for s in scs]
-    monkeypatch.setenv("GMSIM_CACHE_DIR", str(tmp_path / "cache"))
-    assert _populations_to_prepare(tasks, 2) == []  # 7,124 slots: quicker to make than to read
-    monkeypatch.setattr(stored_populations, "MIN_SLOTS", 1_000)
-    prepared = _populations_to_prepare(tasks, 2)
-    assert [t.replicate for t in prepared] == [0, 1, 2]
-    assert _populations_to_prepare(tasks, 1) == []
-    two = execute(tasks, tmp_path / "two", workers=2, progress=False)
-    one = execute(tasks, tmp_path / "one", workers=1, progress=False)
-    assert all(_same(_arrays(a), _arrays(b)) for a, b in zip(two, one, strict=True))
