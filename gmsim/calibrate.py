@@ -35,7 +35,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from . import codes
-from .inference import Prior, history_match, implausibility, sample_posterior
+from .inference import Posterior, Prior, history_match, implausibility, sample_posterior
 from .model import BURN_IN_MONTHS, GMModel
 from .output import summary
 from .parameters import (
@@ -321,9 +321,8 @@ def calibrate(
     worst = implausibility(emulators, x, observed, sd).max(axis=1)
     begin = x[worst < 3] if (worst < 3).sum() >= 8 else x[np.argsort(worst)[:64]]
     say(f"sampling the posterior from {len(begin)} runs not ruled out")
-    post = sample_posterior(
-        emulators, observed, sd, priors, lower, upper, begin, draws, seed, steps=steps, progress=progress
-    )
+    posterior = Posterior(emulators, observed, sd, priors, lower, upper)
+    post = sample_posterior(posterior, begin, draws, seed, steps=steps, progress=progress)
     sets = [values_at(p) for p in post.points]
     picked = np.linspace(0, len(sets) - 1, min(predictive, len(sets))).astype(int)
     seeds = [seed * 1_000_000 + 900_000 + int(i) for i in picked]

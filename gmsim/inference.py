@@ -171,27 +171,38 @@ def not_ruled_out(
     return pool[np.argsort(worst)[:n]], share
 
 
-def log_posterior(
-    x: np.ndarray,
-    emulators: list[Emulator],
-    observed: np.ndarray,
-    measurement_sd: np.ndarray,
-    priors: list[Prior],
-    lower: np.ndarray,
-    upper: np.ndarray,
-) -> np.ndarray:
-    """Log posterior density (up to a constant) at each point of ``x``; minus infinity outside the box."""
-    x = np.atleast_2d(x)
-    out = np.zeros(len(x))
-    for k, prior in enumerate(priors):
-        out += prior.logpdf(x[:, k])
-    for j, em in enumerate(emulators):
-        mean, sd = em.predict(x)
-        var = measurement_sd[j] ** 2 + sd**2
-        out += -0.5 * (observed[j] - mean) ** 2 / var - 0.5 * np.log(var)
-    outside = ((x < lower) | (x > upper)).any(axis=1)
-    out[outside | ~np.isfinite(out)] = -np.inf
-    return out
+@dataclass(frozen=True)
+class Posterior:
+    """The emulated posterior: priors, the targets with their measurement error, the emulators and the box.
+
+    Attributes:
+        emulators: One per target.
+        observed: The targets (on the emulators' scale).
+        measurement_sd: Each target's measurement standard deviation (same scale).
+        priors: One per coordinate.
+        lower, upper: The box searched; the posterior is zero outside it.
+    """
+
+    emulators: list[Emulator]
+    observed: np.ndarray
+    measurement_sd: np.ndarray
+    priors: list[Prior]
+    lower: np.ndarray
+    upper: np.ndarray
+
+    def log_density(self, x: np.ndarray) -> np.ndarray:
+        """Log posterior density (up to a constant) at each point of ``x``; minus infinity outside the box."""
+        x = np.atleast_2d(x)
+        out = np.zeros(len(x))
+        for k, prior in enumerate(self.priors):
+            out += prior.logpdf(x[:, k])
+        for j, em in enumerate(self.emulators):
+            mean, sd = em.predict(x)
+            var = self.measurement_sd[j] ** 2 + sd**2
+            out += -0.5 * (self.observed[j] - mean) ** 2 / var - 0.5 * np.log(var)
+        outside = ((x < self.lower) | (x > self.upper)).any(axis=1)
+        out[outside | ~np.isfinite(out)] = -np.inf
+        return out
 
 
 @dataclass
@@ -212,12 +223,7 @@ class PosteriorSample:
 
 
 def sample_posterior(
-    emulators: list[Emulator],
-    observed: np.ndarray,
-    measurement_sd: np.ndarray,
-    priors: list[Prior],
-    lower: np.ndarray,
-    upper: np.ndarray,
+    posterior: Posterior,
     start: np.ndarray,
     draws: int,
     seed: int,
@@ -232,14 +238,10 @@ def sample_posterior(
     import emcee
 
     rng = np.random.default_rng(seed)
-    d = len(priors)
+    lower, upper = posterior.lower, posterior.upper
     begin = start[rng.choice(len(start), size=walkers, replace=len(start) < walkers)]
     begin = np.clip(begin + rng.normal(0, 1e-3, begin.shape) * (upper - lower), lower, upper)
-
-    def log_prob(x: np.ndarray) -> np.ndarray:
-        return log_posterior(x, emulators, observed, measurement_sd, priors, lower, upper)
-
-    sampler = emcee.EnsembleSampler(walkers, d, log_prob, vectorize=True)
+    sampler = emcee.EnsembleSampler(walkers, len(posterior.priors), posterior.log_density, vectorize=True)
     sampler.random_state = np.random.RandomState(seed).get_state()
     sampler.run_mcmc(begin, steps, progress=progress)
     chain = sampler.get_chain(discard=steps // 2, flat=True)

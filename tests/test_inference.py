@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gmsim.inference import CUTOFF, Emulator, Prior, history_match, implausibility, sample_posterior
+from gmsim.inference import CUTOFF, Emulator, Posterior, Prior, history_match, implausibility, sample_posterior
 
 # A linear-Gaussian problem: 3 parameters with standard normal priors, 4 targets y = A theta measured with
 # error; its posterior is normal with a closed form.
@@ -36,7 +36,8 @@ def matched():
 def test_the_posterior_sample_matches_the_exact_posterior(matched):
     x, _, emulators, _, lower, upper = matched
     priors = [Prior("normal", 0.0, 1.0)] * 3
-    post = sample_posterior(emulators, OBSERVED, SD, priors, lower, upper, x, 400, seed=2, steps=1500, progress=False)
+    posterior = Posterior(emulators, OBSERVED, SD, priors, lower, upper)
+    post = sample_posterior(posterior, x, 400, seed=2, steps=1500, progress=False)
     mean, sd = exact_posterior()
     # Tolerance: a quarter of each exact posterior sd for the mean (the emulators' own uncertainty widens the
     # sample a little, and 400 draws of an autocorrelated chain hold ~60 independent ones), 25% for the sd.
