@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -756,14 +757,42 @@ def check_posterior_mean(sets: list[dict[str, float]], seed: int) -> tuple[dict[
     return got, extra
 
 
+def _waves(text: str) -> tuple[int, ...]:
+    try:
+        waves = tuple(int(w) for w in text.split(","))
+    except ValueError:
+        waves = ()
+    if len(waves) < 1 or min(waves) < 10:
+        raise argparse.ArgumentTypeError(
+            f"expected runs per wave as whole numbers of 10 or more, e.g. 300,200,150; got {text!r}"
+        )
+    return waves
+
+
+def _at_least(low: float, kind: type = int) -> Callable[[str], float]:
+    def read(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value >= low:
+            what = "whole number" if kind is int else "number"
+            raise argparse.ArgumentTypeError(f"expected a {what} of at least {low}, got {text!r}")
+        return value
+
+    return read
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Command-line entry point."""
-    p = argparse.ArgumentParser(prog="python -m gmsim.calibrate", description=__doc__.split("\n")[0])
-    p.add_argument("--waves", default="300,200,150", help="runs in each wave of history matching")
-    p.add_argument("--scale", type=float, default=0.1, help="population scale of the calibration's runs")
-    p.add_argument("--draws", type=int, default=200, help="posterior parameter sets to keep")
-    p.add_argument("--predictive", type=int, default=100, help="posterior sets run again for the intervals")
-    p.add_argument("--workers", type=int, default=2)
+    """Command-line entry point: exit status 0 if every target holds, 1 if not, 2 for bad input."""
+    from .cli import _Parser
+
+    p = _Parser(prog="python -m gmsim.calibrate", description=__doc__.split("\n")[0])
+    p.add_argument("--waves", type=_waves, default=(300, 200, 150), help="runs in each wave of history matching")
+    p.add_argument("--scale", type=_at_least(0.001, float), default=0.1, help="population scale of the runs")
+    p.add_argument("--draws", type=_at_least(2), default=200, help="posterior parameter sets to keep")
+    p.add_argument("--predictive", type=_at_least(2), default=100, help="posterior sets run again for intervals")
+    p.add_argument("--workers", type=_at_least(1), default=2)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
         "--runs-file", default="results/calibration/runs.csv", help="where the waves' runs are written (CSV)"
@@ -777,6 +806,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.report_only:
         sets = posterior_sets()
+        if not sets:
+            print(
+                "python -m gmsim.calibrate: gmsim/data/posterior.csv is missing or empty: calibrate first",
+                file=sys.stderr,
+            )
+            return 2
         method = dict((read_data("calibrated.yaml") or {}).get("method", {}))
         picked = np.linspace(0, len(sets) - 1, min(args.predictive, len(sets))).astype(int)
         seeds = [args.seed * 1_000_000 + 900_000 + int(i) for i in picked]
@@ -790,9 +825,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         calibration = Calibration(sets, method, runs)
     else:
-        waves = tuple(int(w) for w in args.waves.split(","))
+        try:
+            import emcee  # noqa: F401
+            import sklearn  # noqa: F401
+        except ImportError as e:
+            print(f"python -m gmsim.calibrate: needs {e.name}: pip install -e '.[calibrate]'", file=sys.stderr)
+            return 2
         calibration = calibrate(
-            waves,
+            args.waves,
             args.scale,
             args.draws,
             args.predictive,

@@ -194,3 +194,20 @@ def test_the_calibrated_flags_in_parameters_yaml_are_the_calibrations_coordinate
     assert calibrated_names() == flagged | moved_with_a_flagged_one
     for c in COORDINATES:  # every coordinate has a flagged parameter first, the one the reports show
         assert c.parameters[0] in flagged, c.name
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["--waves", "300,x"], "--waves: expected runs per wave as whole numbers of 10 or more"),
+        (["--scale", "0"], "--scale: expected a number of at least 0.001"),
+        (["--workers", "none"], "--workers: expected a whole number of at least 1"),
+    ],
+)
+def test_bad_arguments_get_one_line_and_exit_status_2(argv, says, capsys):
+    from gmsim.calibrate import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and len(err.splitlines()) == 1 and says in err
