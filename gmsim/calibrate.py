@@ -638,22 +638,24 @@ def _report_lines(calibration: Calibration, report: pd.DataFrame, seed: int, ext
         "The employment rates by age are UK figures for 2013 (DWP), the only ones found; GM's are not published "
         "in a readable form.",
         "",
-        "## Posterior mean of every calibrated parameter",
+        "## Every calibrated parameter: prior and posterior",
         "",
-        "The range is the plausible range stated in `parameters.yaml`; a posterior mean outside it is explained "
-        "in the section after this generated part.",
+        "The stated range in `parameters.yaml` is the prior's 95% interval (around the starting value); a "
+        "posterior mean outside it is explained in the section after this generated part.",
         "",
-        "| parameter | starting value (parameters.yaml) | stated range | posterior mean | inside range |",
-        "|---|---:|---:|---:|:---:|",
+        "| parameter | starting value (parameters.yaml) | stated range (prior 95%) | posterior mean | posterior 95% "
+        "| mean inside range |",
+        "|---|---:|---:|---:|---:|:---:|",
     ]
     defaults = default_parameters()
     for k, v in sorted(posterior_mean(sets).items()):
         d = defaults[k]
+        lo, hi = np.percentile([s[k] for s in sets], [2.5, 97.5])
         if d.low is None:
             rng, inside = "-", "-"
         else:
             rng, inside = f"{d.low:.4g} - {d.high:.4g}", ("yes" if d.low <= v <= d.high else "**no**")
-        lines.append(f"| `{k}` | {d.value:.4g} | {rng} | {v:.4g} | {inside} |")
+        lines.append(f"| `{k}` | {d.value:.4g} | {rng} | {v:.4g} | {lo:.4g} - {hi:.4g} | {inside} |")
     return lines
 
 
