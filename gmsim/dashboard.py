@@ -161,7 +161,7 @@ class Choices:
         scale: Share of the 1,781,000 people simulated.
         runs: Replicates of each scenario.
         seed: Ensemble seed.
-        parameter_uncertainty: Draw effect parameters from their intervals in each replicate.
+        parameter_uncertainty: Draw a baseline set from the posterior and effect parameters in each replicate.
     """
 
     start: str = "working_well"
@@ -183,7 +183,7 @@ class Plan:
             ``dashboard``).
         runs: Replicates of each scenario.
         seed: Ensemble seed.
-        parameter_uncertainty: Whether effect parameters are drawn in each replicate.
+        parameter_uncertainty: Whether baseline and effect parameters are drawn in each replicate.
         start: Name of the scenario the strands' settings came from.
         folder: The scenarios folder, as the rerun command names it.
     """
