@@ -122,7 +122,7 @@ COORDINATES = (
 )
 
 #: Half-width of the calibration's box around the last fit (on each coordinate's scale); the box also
-#: covers each prior's 95% interval.
+#: covers each prior's 99.7% interval.
 BOX_HALF_WIDTH = 0.3
 
 
@@ -189,10 +189,14 @@ def prior(coordinate: Coordinate) -> Prior:
 
 
 def box(centre: np.ndarray, priors: list[Prior]) -> tuple[np.ndarray, np.ndarray]:
-    """The box the calibration searches: the last fit +- :data:`BOX_HALF_WIDTH`, widened to each prior's 95%."""
+    """The box the calibration searches: the last fit +- :data:`BOX_HALF_WIDTH`, widened to each prior's 99.7%.
+
+    The posterior is zero outside the box, so it reaches three prior standard deviations either way: a
+    posterior pressing on an edge is reported (``draws_at_box_edge``).
+    """
     lower, upper = [], []
     for c, p in zip(centre, priors, strict=True):
-        lo, hi = p.interval(0.95) if p.kind == "normal" else (p.a, p.b)
+        lo, hi = p.interval(0.997) if p.kind == "normal" else (p.a, p.b)
         if p.kind == "uniform":
             lower.append(p.a)
             upper.append(p.b)
@@ -279,7 +283,7 @@ class Calibration:
 
 
 def calibrate(
-    waves: tuple[int, ...] = (300, 200, 150),
+    waves: tuple[int, ...] = (300, 200, 150, 150),
     scale: float = 0.1,
     draws: int = 200,
     predictive: int = 100,
@@ -790,7 +794,7 @@ def main(argv: list[str] | None = None) -> int:
     from .cli import _Parser
 
     p = _Parser(prog="python -m gmsim.calibrate", description=__doc__.split("\n")[0])
-    p.add_argument("--waves", type=_waves, default=(300, 200, 150), help="runs in each wave of history matching")
+    p.add_argument("--waves", type=_waves, default=(300, 200, 150, 150), help="runs in each wave of history matching")
     p.add_argument("--scale", type=_at_least(0.001, float), default=0.1, help="population scale of the runs")
     p.add_argument("--draws", type=_at_least(2), default=200, help="posterior parameter sets to keep")
     p.add_argument("--predictive", type=_at_least(2), default=100, help="posterior sets run again for intervals")
