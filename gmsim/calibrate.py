@@ -36,7 +36,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from . import codes
-from .inference import Posterior, Prior, history_match, implausibility, sample_posterior
+from .inference import CUTOFF, Posterior, Prior, history_match, implausibility, sample_posterior
 from .model import BURN_IN_MONTHS, GMModel
 from .output import summary
 from .parameters import (
@@ -196,11 +196,11 @@ def box(centre: np.ndarray, priors: list[Prior]) -> tuple[np.ndarray, np.ndarray
     """
     lower, upper = [], []
     for c, p in zip(centre, priors, strict=True):
-        lo, hi = p.interval(0.997) if p.kind == "normal" else (p.a, p.b)
-        if p.kind == "uniform":
+        if p.kind == "uniform":  # the prior's own support
             lower.append(p.a)
             upper.append(p.b)
         else:
+            lo, hi = p.interval(0.997)
             lower.append(min(c - BOX_HALF_WIDTH, lo))
             upper.append(max(c + BOX_HALF_WIDTH, hi))
     return np.array(lower), np.array(upper)
@@ -231,20 +231,20 @@ def observed_and_sd() -> tuple[np.ndarray, np.ndarray]:
     return np.array(obs), np.array(sd)
 
 
-#: Figures no target measures, read from every run as checks (docs/calibration.md).
-CHECK_KEYS = ("from_work", "not_from_work", "long_spell_share")
+def _targets_and_checks(s: dict) -> dict[str, float]:
+    """Every target's model value in a run's summary, and the checks every run records (docs/calibration.md)."""
+    out = {k: v["model"] for k, v in s["targets"].items()}
+    out["from_work"] = s["cohorts"]["new_claimant_work_15m_from_work"]
+    out["not_from_work"] = s["cohorts"]["new_claimant_work_15m_not_from_work"]
+    out["long_spell_share"] = s["window"]["long_spell_share"]
+    return out
 
 
 def measure(values: dict[str, float], scale: float, seed: int, months: int = 120) -> dict[str, float]:
     """Run the baseline with ``values`` and return every target's model value (window means) and the checks."""
     model = GMModel(scale=scale, months=months, rng=seed, parameters=values, calibrated=False)
     model.run(progress=False)
-    s = summary(model)
-    out = {k: v["model"] for k, v in s["targets"].items()}
-    out["from_work"] = s["cohorts"]["new_claimant_work_15m_from_work"]
-    out["not_from_work"] = s["cohorts"]["new_claimant_work_15m_not_from_work"]
-    out["long_spell_share"] = s["window"]["long_spell_share"]
-    return out
+    return _targets_and_checks(summary(model))
 
 
 def _measure_task(args: tuple[dict[str, float], float, int]) -> dict[str, float]:
@@ -260,6 +260,15 @@ def run_sets(
         return [measure(*t) for t in tqdm(tasks, desc=what, disable=not progress)]
     with ProcessPoolExecutor(workers) as pool:
         return list(tqdm(pool.map(_measure_task, tasks), total=len(tasks), desc=what, disable=not progress))
+
+
+def predictive_runs(
+    sets: list[dict[str, float]], count: int, scale: float, seed: int, workers: int, progress: bool
+) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """``count`` posterior sets, evenly spaced, run again with new seeds: their numbers and their runs."""
+    picked = np.linspace(0, len(sets) - 1, min(count, len(sets))).astype(int)
+    seeds = [seed * 1_000_000 + 900_000 + int(i) for i in picked]
+    return picked, run_sets([sets[i] for i in picked], scale, seeds, workers, progress, "posterior predictive")
 
 
 def _on_fitting_scale(got: dict[str, float]) -> np.ndarray:
@@ -324,20 +333,16 @@ def calibrate(
         runs_file.parent.mkdir(parents=True, exist_ok=True)
         pd.DataFrame(np.hstack([x, y]), columns=columns).to_csv(runs_file, index=False)
     worst = implausibility(emulators, x, observed, sd).max(axis=1)
-    begin = x[worst < 3] if (worst < 3).sum() >= 8 else x[np.argsort(worst)[:64]]
+    begin = x[worst < CUTOFF] if (worst < CUTOFF).sum() >= 8 else x[np.argsort(worst)[:64]]
     say(f"sampling the posterior from {len(begin)} runs not ruled out")
     posterior = Posterior(emulators, observed, sd, priors, lower, upper)
     post = sample_posterior(posterior, begin, draws, seed, steps=steps, progress=progress)
     sets = [values_at(p) for p in post.points]
-    picked = np.linspace(0, len(sets) - 1, min(predictive, len(sets))).astype(int)
-    seeds = [seed * 1_000_000 + 900_000 + int(i) for i in picked]
-    runs = run_sets([sets[i] for i in picked], scale, seeds, workers, progress, "posterior predictive")
-    predicted = np.column_stack([em.predict(post.points[picked])[0] for em in emulators])
-    got = np.array([_on_fitting_scale(r) for r in runs])
+    picked, runs = predictive_runs(sets, predictive, scale, seed, workers, progress)
+    predicted = [em.predict(post.points[picked]) for em in emulators]
+    mean, spread = np.column_stack([m for m, _ in predicted]), np.column_stack([v for _, v in predicted])
     noise = np.array([em.noise_sd for em in emulators])
-    z = (got - predicted) / np.sqrt(
-        noise**2 + np.column_stack([em.predict(post.points[picked])[1] for em in emulators]) ** 2
-    )
+    z = (np.array([_on_fitting_scale(r) for r in runs]) - mean) / np.sqrt(noise**2 + spread**2)
     at_edge = ((post.points - lower) < 0.02 * (upper - lower)) | ((upper - post.points) < 0.02 * (upper - lower))
     method = {
         "scale": scale,
@@ -750,11 +755,9 @@ def check_posterior_mean(sets: list[dict[str, float]], seed: int) -> tuple[dict[
     model.run(progress=False)
     s = summary(model)
     entry = s["transition_rates"]["inactive_to_in_work"]
-    got = {k: v["model"] for k, v in s["targets"].items()}
+    got = _targets_and_checks(s)
     extra = {
-        "from_work": s["cohorts"]["new_claimant_work_15m_from_work"],
-        "not_from_work": s["cohorts"]["new_claimant_work_15m_not_from_work"],
-        "long_spell_share": s["window"]["long_spell_share"],
+        **{k: got[k] for k in ("from_work", "not_from_work", "long_spell_share")},
         "inactive_moderate": entry["moderate"],
         "inactive_complex": entry["complex"],
         "inactive_work_limiting": inactive_work_limiting(model, 13, 120),
@@ -819,17 +822,10 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         method = dict((read_data("calibrated.yaml") or {}).get("method", {}))
-        picked = np.linspace(0, len(sets) - 1, min(args.predictive, len(sets))).astype(int)
-        seeds = [args.seed * 1_000_000 + 900_000 + int(i) for i in picked]
-        runs = run_sets(
-            [sets[i] for i in picked],
-            method.get("scale", args.scale),
-            seeds,
-            args.workers,
-            True,
-            "posterior predictive",
+        _, runs = predictive_runs(
+            list(sets), args.predictive, method.get("scale", args.scale), args.seed, args.workers, True
         )
-        calibration = Calibration(sets, method, runs)
+        calibration = Calibration(list(sets), method, runs)
     else:
         try:
             import emcee  # noqa: F401
