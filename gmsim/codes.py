@@ -84,6 +84,15 @@ TRANSITIONS = (
     "health_recovery",
 )
 T = {name: i for i, name in enumerate(TRANSITIONS)}
+#: The moves that bring a person closer to work or better health: help works by raising their hazards (a
+#: ratio above 1), and by lowering those of every other move (a ratio below 1).
+IMPROVING = (
+    "at_risk_to_in_work",
+    "out_of_work_to_in_work",
+    "inactive_to_in_work",
+    "inactive_to_out_of_work",
+    "health_recovery",
+)
 LABOUR_FROM = (IN_WORK, IN_WORK, IN_WORK, AT_RISK, AT_RISK, AT_RISK, OUT_OF_WORK, OUT_OF_WORK, INACTIVE, INACTIVE)
 LABOUR_TO = (AT_RISK, OUT_OF_WORK, INACTIVE, IN_WORK, OUT_OF_WORK, INACTIVE, IN_WORK, INACTIVE, IN_WORK, OUT_OF_WORK)
 N_LABOUR = len(LABOUR_FROM)

@@ -17,6 +17,10 @@ Impacts (people unless stated; per borough and for GM):
 * ``fewer_person_years_out_of_work`` — fewer person-years out of work (claiming);
 * per strand (gross, from the programme's own counts): ``started``, ``job_entries``,
   ``sustained_jobs_6m``, ``sustained_jobs_12m``, ``kept_in_work``, ``spend_gbp``;
+* per strand, its referral cohorts against the same people in the run with no strand funded
+  (:mod:`gmsim.evaluation`): ``cohort_<measure>_<h>m`` (the impact per person referred) with its
+  ``_treated``, ``_comparison`` and ``_deadweight`` (the comparison's share of the treated), and
+  ``cohort_followed_<h>m``, at 6, 12, 24 and 36 months after referral;
 * money (GM): ``spend_gbp``, ``pv_spend_gbp``, ``pv_fiscal_benefit_gbp`` (benefit spending avoided plus
   extra tax and NI, ``data/unit_costs.yaml``), ``net_present_value_gbp``, ``benefit_cost_ratio``,
   ``cost_per_extra_person_in_work`` and ``cost_per_extra_person_year_in_work``, discounted at the Green
@@ -38,6 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from . import codes
 from .ensemble import Task, execute, load_record
+from .evaluation import cohort_metrics
 from .parameters import read_data
 from .scenario import Scenario, ScenarioError, load_scenario
 
@@ -123,6 +128,10 @@ def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str
             values = counts[1:, COUNTERS.index(metric)].sum(axis=0)
             rows.append((metric, GM, strand, float(values.sum())))
             rows.extend((metric, b, strand, float(v)) for b, v in zip(codes.BOROUGHS, values, strict=True))
+
+    for key in (k for k in rec if k.startswith("cohort.")):
+        strand = key.split(".", 1)[1]
+        rows.extend((metric, GM, strand, value) for metric, value in cohort_metrics(rec[key]))
 
     # Money is the scenario's extra spend over the comparator's against the fiscal value of the difference.
     spend_monthly = _spend_by_month(rec) - _spend_by_month(base)

@@ -88,27 +88,41 @@ def replicate_seed(seed: int, replicate: int) -> int:
 def parameter_draws(scenario: Scenario, seed: int) -> dict[str, dict[str, float]]:
     """Effect parameters drawn for a replicate with seed ``seed``: ``{strand: {parameter: value}}``.
 
-    Each uncertain effect is ``central x exp(sigma x z)`` with ``sigma = ln(high / low) / (2 x 1.96)``,
-    where central is the scenario's value (its override or the data file's) and ``z`` a standard normal
-    number that depends only on the seed, the strand and the parameter: the same in every scenario.
+    Each uncertain ratio is drawn from its prior (:class:`~gmsim.interventions.parameters.Effect`: median
+    the scenario's value, its override or the data file's, and the stated 95% interval) at a standard normal
+    score ``z = sqrt(r) s c + sqrt(1 - r) e``: ``c`` is common to the strand's ratios and ``e`` the ratio's
+    own, ``r`` the strand's ``effect_correlation`` and ``s`` +1 for a move help makes more likely
+    (:data:`~gmsim.codes.IMPROVING`), -1 for one it makes less likely. So each ratio keeps its prior, and a
+    strand's ratios are correlated ``r`` in the direction of working (or not) on every margin. The numbers
+    depend only on the seed, the strand and the parameter: the same in every scenario.
     """
     from .interventions import registered
+    from .interventions.parameters import EFFECT_GROUPS
 
     out: dict[str, dict[str, float]] = {}
     streams = Streams(seed)
-    normal = NormalDist()
     reg = registered()
     for name, spec in scenario.strands.items():
-        cls = reg[name]
+        params = reg[name].parameters(spec.parameters)
+        rho = params.effect_correlation
+        common = _normal_score(streams, f"draw.{name}.common")
         draws = {}
-        for param, d in cls.uncertain_parameters().items():
-            central = float(spec.parameters.get(param, d["value"]))
-            sigma = np.log(d["high"] / d["low"]) / (2 * 1.959964)
-            u = float(streams.uniforms_at(f"draw.{name}.{param}", 0, np.array([0]))[0])
-            z = normal.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
-            draws[param] = central * float(np.exp(sigma * z))
+        for group in EFFECT_GROUPS:
+            for transition, effect in getattr(params, group).items():
+                if effect.low is None:
+                    continue
+                param = f"{group}.{transition}"
+                sign = 1.0 if transition in codes.IMPROVING else -1.0
+                z = np.sqrt(rho) * sign * common + np.sqrt(1 - rho) * _normal_score(streams, f"draw.{name}.{param}")
+                draws[param] = effect.quantile(float(z))
         out[name] = draws
     return out
+
+
+def _normal_score(streams: Streams, stream: str) -> float:
+    """A standard normal number of stream ``stream`` (month 0, slot 0): the same for the same seed."""
+    u = float(streams.uniforms_at(stream, 0, np.array([0]))[0])
+    return NormalDist().inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
 
 
 def baseline_draw(scenario: Scenario, seed: int) -> tuple[int | None, dict[str, float]]:
@@ -181,9 +195,10 @@ def _import_modules(scenario: Scenario) -> None:
 def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     """Run tasks of one replicate as shared runs (:mod:`gmsim.shared`) and write each record; their paths.
 
-    The tasks must share replicate, seed, parameter draws and :func:`~gmsim.shared.trunk_key` (as
-    :func:`groups` makes them); each record is exactly that of the task run alone. With ``store`` None the
-    records' bytes are returned instead (remote workers).
+    A funded run is always a shared run, even alone: its trunk is the comparator its referral cohorts are
+    evaluated against (:mod:`gmsim.evaluation`). The tasks must share replicate, seed, parameter draws
+    and :func:`~gmsim.shared.trunk_key` (as :func:`groups` makes them); each record is exactly that of the
+    task run alone. With ``store`` None the records' bytes are returned instead (remote workers).
     """
     from .interventions import registered
     from .model import GMModel
@@ -199,7 +214,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     draws = [parameter_draws(t.scenario, seed) if t.draws else None for t in tasks]
     # The tasks share their scenarios' parameter overrides (trunk_key), so one draw serves them all.
     baseline_set, baseline = baseline_draw(tasks[0].scenario, seed) if tasks[0].draws else (None, {})
-    if len(tasks) == 1:
+    if len(tasks) == 1 and not tasks[0].scenario.strands:
         model = GMModel(
             tasks[0].scenario, rng=seed, parameters=baseline, intervention_draws=draws[0], record_transitions=False
         )
@@ -315,7 +330,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def run_record(model: Any) -> dict[str, np.ndarray]:
-    """The monthly series an ensemble needs from one run, in people (by month and borough)."""
+    """The monthly series an ensemble needs from one run, in people (by month and borough).
+
+    With each strand's monthly counters (``strand.<name>``) and, where it was evaluated, its referral
+    cohorts' totals (``cohort.<name>``, :attr:`gmsim.evaluation.CohortImpact.totals` in people).
+    """
     r, m, s = model.results, model.month + 1, model.scale
     stock = r.stock[:m] / s
     t = codes.T
@@ -329,6 +348,8 @@ def run_record(model: Any) -> dict[str, np.ndarray]:
     }
     for iv in model.interventions:
         out[f"strand.{iv.name}"] = iv.counts[:m] / s
+        if iv.impact is not None:
+            out[f"cohort.{iv.name}"] = iv.impact.totals / s
     return out
 
 

@@ -23,6 +23,7 @@ RESULT_FILES = {
         "monthly.csv",
         "transitions.csv",
         "strands.csv",
+        "cohort_impact.csv",
         "pathways.csv.gz",
         "manifest.json",
         "plots",

@@ -99,6 +99,7 @@ class GMModel(mesa.Model):
         scenario: The scenario, with overrides applied.
         seed: The seed every random stream is derived from.
         params: The :class:`~gmsim.parameters.ParameterSet`.
+        parameter_draw: The ``parameters`` it was given (an ensemble's baseline draw), over the scenario's.
         population: Whom each phase steps, and what the interventions read of everyone
             (:class:`~gmsim.population.Population`).
         people: People arrays (:class:`~gmsim.agents.people.People`), the population's.
@@ -159,7 +160,8 @@ class GMModel(mesa.Model):
         super().__init__(rng=seed)
         self.scenario = scenario
         self.seed = seed
-        self.params = ParameterSet({**scenario.parameters, **(parameters or {})}, calibrated=calibrated)
+        self.parameter_draw = dict(parameters or {})
+        self.params = ParameterSet({**scenario.parameters, **self.parameter_draw}, calibrated=calibrated)
         self.tables = self.params.hazard_tables()
         self.streams = Streams(seed)
         self.scale = float(scenario.population.scale)
@@ -400,7 +402,13 @@ def _entrant_table() -> Newcomers:
 
 
 def run(scenario: Scenario | str | Path | None = None, *, progress: bool | None = False, **options: Any) -> GMModel:
-    """Build a :class:`GMModel` for ``scenario`` (options as for ``GMModel``) and run all its months."""
+    """Build a :class:`GMModel` for ``scenario`` (options as for ``GMModel``) and run all its months.
+
+    With strands funded it runs beside its comparator, the scenario with none, so that each strand's
+    referral cohorts are evaluated (:func:`gmsim.evaluation.run_evaluated`).
+    """
+    from .evaluation import run_evaluated
+
     model = GMModel(scenario, **options)
-    model.run(progress=progress)
+    run_evaluated(model, progress=progress)
     return model

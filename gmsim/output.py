@@ -21,6 +21,7 @@ import pandas as pd
 
 from . import __version__, codes
 from .dates import date_axis
+from .evaluation import cohort_impact, cohort_impact_table
 from .folders import OutputFolderError, atomic_folder, output_folder_problem
 from .interventions import COUNTERS, STOCK_COUNTERS
 from .model import STOCK_KEYS, GMModel
@@ -139,7 +140,7 @@ def strand_summary(iv: Any) -> dict[str, Any]:
     if hasattr(iv, "employer_totals"):
         out.update({k: round(v, 1) for k, v in iv.employer_totals().items()})
     else:
-        out["referral_cohort"] = iv.cohort_outcomes()
+        out["cohort_impact"] = cohort_impact(None if iv.impact is None else iv.impact.totals, iv.model.scale)
     by_borough = iv.counts[1 : iv.model.month + 1].sum(axis=0) / iv.model.scale
     out["by_borough"] = {
         b: {name: round(float(by_borough[k, j]), 1) for k, name in enumerate(COUNTERS) if name not in STOCK_COUNTERS}
@@ -255,7 +256,7 @@ def dated(df: pd.DataFrame, model: GMModel) -> pd.DataFrame:
 
 
 def _write_tables(model: GMModel, folder: Path) -> None:
-    """summary.json, timeseries.csv, monthly.csv, transitions.csv, strands.csv and pathways.csv.gz."""
+    """summary.json, timeseries.csv, monthly.csv, transitions.csv, strands.csv, cohort_impact.csv, pathways.csv.gz."""
     (folder / "summary.json").write_text(json.dumps(summary(model), indent=2))
     dated(model.results.timeseries(), model).to_csv(folder / "timeseries.csv", index=False)
     dated(model.results.monthly().round(4), model).to_csv(folder / "monthly.csv", index=False)
@@ -263,6 +264,10 @@ def _write_tables(model: GMModel, folder: Path) -> None:
         dated(model.results.transitions(), model).to_csv(folder / "transitions.csv", index=False)
     if model.interventions:
         dated(strands_table(model), model).to_csv(folder / "strands.csv", index=False)
+        impacts = {iv.name: iv.impact.totals for iv in model.interventions if iv.impact is not None}
+        if impacts:
+            table = pd.DataFrame(cohort_impact_table(impacts, model.scale))
+            table.to_csv(folder / "cohort_impact.csv", index=False)
     if model.pathways is not None:
         gzip = {"method": "gzip", "compresslevel": 6, "mtime": 0}  # the same bytes for the same run
         dated(model.pathways.table(), model).to_csv(folder / "pathways.csv.gz", index=False, compression=gzip)

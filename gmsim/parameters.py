@@ -243,6 +243,9 @@ class ParameterSet(Mapping[str, Parameter]):
         calibrated: Start from the fitted values in ``calibrated.yaml`` (True) or from the raw values
             in ``parameters.yaml`` (False, used by the calibration itself).
 
+    Attributes:
+        calibrated: Whether it starts from the fitted values.
+
     Raises:
         ParameterError: For unknown names (with the nearest valid one) or invalid values; every
             problem is listed.
@@ -269,6 +272,7 @@ class ParameterSet(Mapping[str, Parameter]):
         if problems:
             raise ParameterError(problems)
         self._params = params
+        self.calibrated = bool(calibrated)
 
     def __getitem__(self, name: str) -> Parameter:
         return self._params[name]

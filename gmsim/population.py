@@ -76,6 +76,10 @@ class Population:
         """Tally the people as they are at the end of ``month`` into ``results``."""
         results.record(self.people, month)
 
+    def values_at(self, slots: np.ndarray, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
+        """The values of ``fields`` of the people in ``slots`` at the end of the month just run."""
+        return {f: getattr(self.people, f)[slots] for f in fields}
+
     # ----- what interventions read of everyone, this month ----------------------------------------------
     def leavers(self) -> np.ndarray:
         """Slots whose person left the population this month (turned 65 or died), ascending."""

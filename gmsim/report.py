@@ -135,6 +135,8 @@ def fmt(x: Any, metric: str = "") -> str:
     if not _finite(x):
         return "n/a"
     x = float(x)
+    if metric.startswith("cohort_") and "followed" not in metric:
+        return _cohort_value(x, metric)
     if _is_money(metric) and abs(x) >= 10_000:  # four significant figures: £23,740,000, £99,910
         x = round(x, 3 - int(math.floor(math.log10(abs(x)))))
     if metric in RATIOS:
@@ -939,6 +941,51 @@ def strand_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> 
     return _render_tables([table]) if table else ""
 
 
+def _cohort_value(x: float, metric: str) -> str:
+    """A cohort measure: months and severity to 2 decimals; shares in % (an impact in percentage points)."""
+    impact = not metric.endswith(("_treated", "_comparison", "_deadweight"))
+    if "months" in metric or "severity" in metric:
+        text = f"{abs(x):.2f}"
+    else:
+        text = f"{abs(100 * x):.1f}" + (" pts" if impact else "%")
+    return (MINUS if round(x, 4) < 0 else "+" if impact and round(x, 4) > 0 else "") + text
+
+
+#: The cohort measures and horizons the report shows (all are in ``impacts.csv``).
+COHORT_SHOWN = ("started_work", "job_26_weeks", "in_work", "months_in_work", "months_on_benefit")
+COHORT_HORIZONS_SHOWN = ("12m", "24m")
+
+
+def _cohort_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> dict[str, Any] | None:
+    """Each strand's referral cohorts against the same people with no strand funded, per scenario."""
+    rows = []
+    titles = _strand_titles()
+    for s in scenarios:
+        for st in _strands_in(impacts, [s]):
+            for h in COHORT_HORIZONS_SHOWN:
+                followed = _impact(impacts, s, f"cohort_followed_{h}", GM, st)
+                if not followed or not _finite(followed.get("mean")) or followed["mean"] <= 0:
+                    continue
+                for m in COHORT_SHOWN:
+                    metric = f"cohort_{m}_{h}"
+                    parts = [_impact(impacts, s, f"{metric}{x}", GM, st) for x in ("_treated", "_comparison")]
+                    rows.append(
+                        [
+                            s,
+                            titles.get(st, st),
+                            h.replace("m", " months"),
+                            m.replace("_", " "),
+                            fmt((parts[0] or {}).get("mean"), f"{metric}_treated"),
+                            fmt((parts[1] or {}).get("mean"), f"{metric}_comparison"),
+                            _interval_cell(_impact(impacts, s, metric, GM, st), metric, runs, False),
+                        ]
+                    )
+    if not rows:
+        return None
+    headers = ["Scenario", "Strand", "After referral", "Measure", "Referred", "Anyway", "Impact"]
+    return _table(headers, rows, numeric=range(4, 7))
+
+
 def _strand_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> dict[str, Any] | None:
     strands = _strands_in(impacts, scenarios)
     if not strands:
@@ -1017,6 +1064,7 @@ def write_compare_report(
         headline_tables=_headline_tables(impacts, others, runs),
         borough_table=_borough_table(impacts, others, runs),
         strand_table=_strand_table(impacts, others, runs),
+        cohort_table=_cohort_table(impacts, others, runs),
         plots=_plots(pngs, PLOT_CAPTIONS),
         assumptions=_assumptions(_strands_in(impacts, names), runs),
     )

@@ -122,3 +122,29 @@ def test_the_parameter_table_in_the_model_description_is_the_data_files():
     section = doc.split("### 8.1 Monthly dynamics", 1)[1].split("\n### ", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("|")]
     assert rows == parameter_table(), "regenerate the table with gmsim.parameters.parameter_table()"
+
+
+def test_the_effect_prior_table_in_the_model_description_is_the_data_files():
+    """docs/model.md section 8.4 lists every strand's effect priors as they are (effect_prior_table())."""
+    from pathlib import Path
+
+    from gmsim.interventions.intervention import effect_prior_table
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "model.md").read_text()
+    section = doc.split("### 8.4 Effect priors", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("|")]
+    assert rows == effect_prior_table(), "regenerate the table with effect_prior_table()"
+
+
+def test_every_effect_says_how_its_evidence_was_translated_and_how_well_it_transfers():
+    from gmsim.interventions import registered
+
+    for name in ("care_and_support", "work_and_health", "early_help", "in_work"):
+        params = registered()[name].default_params()
+        for group in ("effects", "after_effects", "in_work_effects"):
+            for t, e in getattr(params, group).items():
+                assert e.translation and e.low is not None, (name, group, t)
+                assert (e.transferability == "none") == (e.source == "assumption"), (name, group, t)
+                # Where the evidence includes null results, or there is none, the prior allows no effect.
+                if e.transferability in ("none", "low"):
+                    assert e.low < 1 < e.high, (name, group, t)

@@ -194,3 +194,74 @@ def test_posterior_sets_are_drawn_evenly_and_a_scenarios_own_values_are_kept():
     k, values = baseline_draw(own, 99)
     assert "inactive_to_in_work.base" not in values and k == baseline_draw(scenario, 99)[0]
     assert values == {name: v for name, v in posterior_sets()[k].items() if name != "inactive_to_in_work.base"}
+
+
+# ----- effect priors: the draws of uncertainty runs -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def effect_draws():
+    """2,000 replicates' effect draws for the four strands (``{strand: {parameter: array}}``)."""
+    from gmsim.ensemble import parameter_draws, replicate_seed
+
+    sc = load_scenario(SC / "working_well.yaml")
+    draws = [parameter_draws(sc, replicate_seed(11, r)) for r in range(2000)]
+    return {s: {p: np.array([d[s][p] for d in draws]) for p in draws[0][s]} for s in draws[0]}
+
+
+def test_each_effect_is_drawn_with_its_stated_median_and_95_percent_interval(effect_draws):
+    from gmsim.interventions import registered
+
+    # Shares of 2,000 draws: each tail's 2.5% within 3 standard errors (0.0035 each), the median's 50% too.
+    se_tail, se_half = np.sqrt(0.025 * 0.975 / 2000), np.sqrt(0.25 / 2000)
+    checked = 0
+    for strand, params in effect_draws.items():
+        spec = registered()[strand].uncertain_parameters()
+        for name, x in params.items():
+            d = spec[name]
+            assert abs((x < d["low"]).mean() - 0.025) < 3 * se_tail, (strand, name)
+            assert abs((x > d["high"]).mean() - 0.025) < 3 * se_tail, (strand, name)
+            assert abs((x < d["value"]).mean() - 0.5) < 3 * se_half, (strand, name)
+            checked += 1
+    assert checked == sum(len(p) for p in effect_draws.values()) >= 18
+
+
+def test_a_strands_effects_are_drawn_with_its_stated_correlation_in_the_direction_of_help(effect_draws):
+    from gmsim import codes
+    from gmsim.interventions import registered
+
+    for strand, params in effect_draws.items():
+        cls = registered()[strand]
+        rho = cls.default_params().effect_correlation
+        spec = cls.uncertain_parameters()
+        scores = {}
+        for name, x in params.items():
+            # Back to each draw's normal score, signed so that a high score helps.
+            d = spec[name]
+            below = x < d["value"]
+            z = np.where(
+                below,
+                np.log(x / d["value"]) / np.log(d["low"] / d["value"]) * -1.959964,
+                np.log(x / d["value"]) / np.log(d["high"] / d["value"]) * 1.959964,
+            )
+            scores[name] = z * (1 if name.split(".", 1)[1] in codes.IMPROVING else -1)
+        names = list(scores)
+        for a in range(len(names)):
+            for b in range(a + 1, len(names)):
+                r = np.corrcoef(scores[names[a]], scores[names[b]])[0, 1]
+                assert abs(r - rho) < 4 * (1 - rho**2) / np.sqrt(2000), (strand, names[a], names[b], r)
+
+
+def test_an_override_moves_the_interval_with_the_value_and_a_value_outside_it_is_refused():
+    from gmsim.interventions import registered
+
+    cls = registered()["work_and_health"]
+    effect = cls.default_params().effects["out_of_work_to_in_work"]
+    moved = cls.parameters({"effects.out_of_work_to_in_work": 2 * effect.value}).effects["out_of_work_to_in_work"]
+    assert moved.low == pytest.approx(2 * effect.low) and moved.high == pytest.approx(2 * effect.high)
+    from gmsim.interventions.parameters import Effect
+
+    with pytest.raises(ValueError, match="low <= value <= high"):
+        Effect(value=1.5, low=0.8, high=1.2)
+    assert Effect(value=1.0, low=0.8, high=1.3).quantile(-1.959964) == pytest.approx(0.8)
+    assert Effect(value=1.0, low=0.8, high=1.3).quantile(1.959964) == pytest.approx(1.3)

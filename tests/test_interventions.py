@@ -305,22 +305,6 @@ def test_a_researchers_own_intervention_plugs_in():
         REGISTRY.pop("test_everyone_inactive", None)
 
 
-def test_pilot_cohort_outcomes():
-    from pathlib import Path
-
-    from gmsim.scenario import load_scenario
-
-    sc = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "working_well_pilot.yaml")
-    m = GMModel(sc.with_overrides(scale=0.05))
-    m.run(progress=False)
-    block = summary(m)["strands"]["work_and_health"]
-    assert block["referred"] == pytest.approx(5000, rel=0.05)
-    cohort = block["referral_cohort"]
-    started = [cohort[h]["share_started_job"] for h in ("12m", "24m", "36m")]
-    assert all(0 < s < 1 for s in started)
-    assert started[0] <= started[1] <= started[2]
-
-
 def test_a_model_can_run_past_its_planned_months():
     m = GMModel(
         scenario({"early_help": {"budget_gbp_per_year": 1e6}, "in_work": {"budget_gbp_per_year": 1e6}}, months=3)

@@ -7,15 +7,13 @@ bookkeeping every intervention shares is its caseload (:mod:`.caseload`), and it
 multipliers (:mod:`.multipliers`).
 """
 
-from .caseload import COHORT_HORIZONS, COHORT_MEASURES, COUNTERS, STOCK_COUNTERS, Caseload, Screen
+from .caseload import COUNTERS, STOCK_COUNTERS, Caseload, Screen
 from .funding import StrandSpec
 from .intervention import REGISTRY, Intervention, effect_summary, register, registered
 from .multipliers import HazardMultipliers
 from .parameters import Effect, InterventionParameters, Route
 
 __all__ = [
-    "COHORT_HORIZONS",
-    "COHORT_MEASURES",
     "COUNTERS",
     "REGISTRY",
     "STOCK_COUNTERS",

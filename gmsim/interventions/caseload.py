@@ -47,9 +47,6 @@ COUNTERS = (
 )
 #: The counters that are monthly stocks (reported as means over months, not sums).
 STOCK_COUNTERS = ("eligible", "waiting", "in_support")
-#: Months after referral at which the referral cohort is followed up, and what is measured then.
-COHORT_HORIZONS = (12, 24, 36)
-COHORT_MEASURES = ("referred", "started_job", "in_work", "sustained_12m")
 
 # Each record's type, and its value for a person it has nothing on.
 _RECORD_TYPES = {
@@ -125,7 +122,6 @@ class Caseload:
     Attributes:
         tracked: Slots of the people taking part, ascending.
         counts: Counters by month, counter (:data:`COUNTERS`) and borough, in simulated people (or GBP).
-        cohort: Referral cohort counts by month, horizon and measure.
         waiting, supported, after, in_work_support: This month's participants in each status (after the
             month's review and starts), ascending.
     """
@@ -138,13 +134,13 @@ class Caseload:
         self._referred_bits: np.ndarray | None = None
         self.tracked = np.zeros(0, dtype=np.int64)
         self._columns = Tracked(self.tracked, *(np.zeros(0, dtype=t) for t in (np.int8, np.int16, np.int8)))
-        # Slots referred, started and entering a job, by month (kept while a follow-up can look back to them).
+        # Slots referred (this month's, for the cohort evaluation), started and entering a job, by month (kept
+        # while a follow-up can look back to them).
         self._referred_in: dict[int, np.ndarray] = {}
         self._started_in: dict[int, np.ndarray] = {}
         self._entered_in: dict[int, np.ndarray] = {}
         m = self.model.months_planned + 1
         self.counts = np.zeros((m, len(COUNTERS), _N_BOROUGHS))
-        self.cohort = np.zeros((m, len(COHORT_HORIZONS), len(COHORT_MEASURES)))
         self.referrals_so_far = 0.0
         empty = np.zeros(0, dtype=np.int64)
         self.waiting = self.supported = self.after = self.in_work_support = empty
@@ -215,11 +211,9 @@ class Caseload:
     # ----- counts -------------------------------------------------------------------------------------------
     def grow(self, month: int) -> None:
         """Make room in the monthly arrays when a model runs past its planned months."""
-        for name in ("counts", "cohort"):
-            a = getattr(self, name)
-            if month >= a.shape[0]:
-                extra = np.zeros((max(month + 1, 2 * a.shape[0]) - a.shape[0],) + a.shape[1:])
-                setattr(self, name, np.concatenate([a, extra]))
+        a = self.counts
+        if month >= a.shape[0]:
+            self.counts = np.concatenate([a, np.zeros((max(month + 1, 2 * a.shape[0]) - a.shape[0],) + a.shape[1:])])
 
     def add(self, counter: str, by_borough: np.ndarray) -> None:
         """Add people (or GBP) by borough to this month's ``counter``."""
@@ -407,33 +401,31 @@ class Caseload:
         """Whether anyone was on the waiting list before this month's review."""
         return self._was_waiting > 0
 
+    def referred_in(self, month: int) -> np.ndarray:
+        """Slots referred in ``month`` (one of the last 36 months), ascending."""
+        return self._referred_in.get(month, np.zeros(0, dtype=np.int64))
+
     def participants(self, status: int) -> np.ndarray:
         """This month's participants in ``status`` (supported, after-effects or in-work support), ascending."""
         return {SUPPORTED: self.supported, AFTER: self.after, IN_WORK_SUPPORT: self.in_work_support}[status]
 
     # ----- a month: step 7 ---------------------------------------------------------------------------------
     def follow_up(self, in_work_support: bool) -> None:
-        """Step 7: this month's job entries (then in-work support, if any), jobs held, kept in work, cohorts."""
+        """Step 7: this month's job entries (then in-work support, if any), jobs held, kept in work."""
         p, month = self.model.people, self.model.month
         none = np.zeros(0, dtype=np.int64)
         counts = np.zeros((4, _N_BOROUGHS), dtype=np.int64)
-        cohort = np.zeros((len(COHORT_HORIZONS), len(COHORT_MEASURES)), dtype=np.int64)
-        referred = [self._referred_in.get(month - h, none) for h in COHORT_HORIZONS]
         due = FollowUps(
             self._entered_in.get(month - 6, none),
             self._entered_in.get(month - 12, none),
             self._started_in.get(month - 6, none),
-            np.concatenate(referred),
-            np.cumsum([0] + [len(r) for r in referred]),
-            np.array(COHORT_HORIZONS, dtype=np.int64),
         )
         code = IN_WORK_SUPPORT if in_work_support else -1
-        entries = kernels.outcomes(self.columns(), due, self.records, p, month, code, counts, cohort)
+        entries = kernels.outcomes(self.columns(), due, self.records, p, month, code, counts)
         for k, counter in enumerate(("job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "kept_in_work")):
             self.add(counter, counts[k])
-        self.cohort[month] += cohort
         self._entered_in[month] = entries
-        for index, keep in ((self._referred_in, max(COHORT_HORIZONS)), (self._started_in, 6), (self._entered_in, 12)):
+        for index, keep in ((self._referred_in, 1), (self._started_in, 6), (self._entered_in, 12)):
             for m in [m for m in index if m <= month - keep]:
                 del index[m]
 
@@ -447,20 +439,4 @@ class Caseload:
             col = c[:, k]
             out[name] = float(col.mean() if name in STOCK_COUNTERS else col.sum())
         out["cost_per_job_entry"] = out["spend_gbp"] / out["job_entries"] if out["job_entries"] else None
-        return out
-
-    def cohort_outcomes(self) -> dict[str, dict[str, float | None]]:
-        """Referral cohort outcomes, pooled over referral months.
-
-        At 12, 24 and 36 months after referral: the share who had started a job, the share in work, and
-        the share whose job had been held 12 months.
-        """
-        out = {}
-        tot = self.cohort.sum(axis=0)
-        for h, horizon in enumerate(COHORT_HORIZONS):
-            n = tot[h, 0]
-            out[f"{horizon}m"] = {
-                "referred_observed": float(n / self.model.scale),
-                **{f"share_{m}": (float(tot[h, k] / n) if n else None) for k, m in enumerate(COHORT_MEASURES) if k},
-            }
         return out

@@ -22,6 +22,7 @@ changes anybody else's random numbers, and one with no budget changes nothing at
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,9 +34,18 @@ from .caseload import Caseload
 from .funding import StrandSpec
 from .kernels import Timing
 from .multipliers import HazardMultipliers
-from .parameters import EFFECT_GROUPS, InterventionParameters, check_overrides, data_file, defaults_from
+from .parameters import (
+    EFFECT_GROUPS,
+    Z975,
+    Effect,
+    InterventionParameters,
+    check_overrides,
+    data_file,
+    defaults_from,
+)
 
 if TYPE_CHECKING:
+    from ..evaluation import CohortImpact
     from ..model import GMModel
 
 REGISTRY: dict[str, type[Intervention]] = {}
@@ -75,6 +85,8 @@ class Intervention:
     Attributes:
         params: Its parameters (:attr:`Parameters`), read by attribute.
         caseload: Its participants, their records and its monthly counts (:class:`Caseload`).
+        impact: Its referral cohorts followed beside a comparator run
+            (:class:`~gmsim.evaluation.CohortImpact`), or None where it runs without one.
     """
 
     name: ClassVar[str] = ""
@@ -124,6 +136,7 @@ class Intervention:
             1 - np.exp(-p.dropout_rate),
         )
         self.caseload = Caseload(self, self.records)
+        self.impact: CohortImpact | None = None
         if not self.switched_off:
             self.caseload.records  # noqa: B018 - made now, not in the first month's step
             self.caseload.referred_bits  # noqa: B018
@@ -251,8 +264,8 @@ class Intervention:
     def follow_up(self) -> None:
         """Step 7, after health and work: this month's outcomes of its participants.
 
-        Job entries (then in-work support), jobs held 6 and 12 months on, at-risk starters kept in work, and
-        the referral cohorts' outcomes.
+        Job entries (then in-work support), jobs held 6 and 12 months on, at-risk starters kept in work.
+        (The referral cohorts are followed by :mod:`gmsim.evaluation`, beside a comparator run.)
         """
         if not self.switched_off:
             self.caseload.follow_up(self.params.in_work_support_months > 0)
@@ -292,18 +305,9 @@ class Intervention:
         """Counters by month, counter and borough (:data:`~gmsim.interventions.caseload.COUNTERS`)."""
         return self.caseload.counts
 
-    @property
-    def cohort(self) -> np.ndarray:
-        """Referral cohort counts by month, horizon and measure."""
-        return self.caseload.cohort
-
     def totals(self, first: int = 1, last: int | None = None) -> dict[str, Any]:
         """Counters over months ``first..last`` in people (stocks as monthly means), GM."""
         return self.caseload.totals(first, last)
-
-    def cohort_outcomes(self) -> dict[str, dict[str, float | None]]:
-        """Referral cohort outcomes, pooled over referral months (:meth:`Caseload.cohort_outcomes`)."""
-        return self.caseload.cohort_outcomes()
 
     # ----- parameters -----------------------------------------------------------------------------------------
     @classmethod
@@ -389,3 +393,45 @@ def effect_summary(cls: type[Intervention]) -> list[dict[str, Any]]:
         for group in EFFECT_GROUPS
         for t, e in getattr(params, group).items()
     ]
+
+
+def help_probability(effect: Effect, transition: str) -> float | None:
+    """The prior probability that a ratio helps: above 1 for a move help should make likelier, else below."""
+    if effect.low is None or effect.high is None or effect.low == effect.high:
+        return None
+    from statistics import NormalDist
+
+    from ..codes import IMPROVING
+
+    if effect.value == 1:
+        z_one = 0.0
+    else:
+        end = effect.low if effect.value > 1 else effect.high
+        z_one = Z975 * math.log(1 / effect.value) / abs(math.log(end / effect.value))
+    below = NormalDist().cdf(z_one)
+    return 1 - below if transition in IMPROVING else below
+
+
+def effect_prior_table() -> list[str]:
+    """The rows of docs/model.md section 8.4: every shipped strand's effect priors, from the data files.
+
+    One row per hazard ratio: its median and 95% interval, the prior probability that it helps, the
+    strand's correlation, the source (evidence id), the transferability judgement and the translation.
+    """
+    from . import registered
+
+    rows = [
+        "| strand | ratio | median | 95% interval | P(helps) | source | transferability | translation |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name in ("care_and_support", "work_and_health", "early_help", "in_work"):
+        params = registered()[name].default_params()
+        for group in EFFECT_GROUPS:
+            for transition, e in getattr(params, group).items():
+                p = help_probability(e, transition)
+                rows.append(
+                    f"| `{name}` (r = {params.effect_correlation:g}) | `{group}.{transition}` | {e.value:g} | "
+                    f"{e.low:g}–{e.high:g} | {'' if p is None else f'{100 * p:.0f}%'} | `{e.source}` | "
+                    f"{e.transferability} | {' '.join(e.translation.split())} |"
+                )
+    return rows

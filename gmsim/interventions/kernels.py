@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from ..codes import AFTER, AT_RISK, DONE, IN_WORK_SUPPORT, NEVER, NOT_REFERRED, SUPPORTED, WAITING, T
+from ..codes import AFTER, AT_RISK, DONE, IN_WORK_SUPPORT, NOT_REFERRED, SUPPORTED, WAITING, T
 from ..streams import counter_start, draw
 
 _JOB_ENTRY_A, _JOB_ENTRY_B = T["out_of_work_to_in_work"], T["inactive_to_in_work"]
@@ -385,17 +385,11 @@ class FollowUps(NamedTuple):
         held_6: Slots of the job entries 6 months ago.
         held_12: Slots of the job entries 12 months ago.
         kept: Slots of the starts 6 months ago.
-        cohort: Slots of the referrals ``horizons[h]`` months ago, for each h in turn.
-        bounds: Where each horizon's slots begin and end in ``cohort``.
-        horizons: Months after referral at which the cohort is followed up.
     """
 
     held_6: np.ndarray
     held_12: np.ndarray
     kept: np.ndarray
-    cohort: np.ndarray
-    bounds: np.ndarray
-    horizons: np.ndarray
 
 
 @njit(cache=True)
@@ -560,12 +554,12 @@ def sign_ups(eligible, probability, key, month):
 
 
 @njit(cache=True)
-def outcomes(tracked, due, records, p, month, in_work_support, counts, cohort):
-    """Step 7 of the lifecycle: job entries, jobs held, people kept in work, the referral cohorts.
+def outcomes(tracked, due, records, p, month, in_work_support, counts):
+    """Step 7 of the lifecycle: job entries, jobs held, people kept in work.
 
     Job entries are looked for among the participants (``tracked``, :class:`Tracked`); each follow-up among
-    the people it can be due for (``due``, :class:`FollowUps`: those who entered a job, started or were
-    referred in the month it looks back to), and counted for those whose record still shows that month (a
+    the people it can be due for (``due``, :class:`FollowUps`: those who entered a job or started in the
+    month it looks back to), and counted for those whose record still shows that month (a
     slot's record is cleared when its person leaves).
 
     Args:
@@ -576,7 +570,6 @@ def outcomes(tracked, due, records, p, month, in_work_support, counts, cohort):
         month: This month.
         in_work_support: The status a job entry moves to, or -1 to leave the status as it is.
         counts: int64 (4, borough): job entries, jobs held 6 months, held 12 months, kept in work; added to.
-        cohort: int64 (horizon, measure): referred, started a job, in work, job held 12 months; added to.
 
     Returns:
         The slots that entered a job this month, ascending.
@@ -612,20 +605,6 @@ def outcomes(tracked, due, records, p, month, in_work_support, counts, cohort):
         i = due.kept[j]
         if records.started_month[i] == month - 6 and (flags[i] & 1) == 1 and state[i] <= _EMPLOYED_MAX:
             counts[3, borough[i]] += 1
-    for h in range(due.horizons.shape[0]):
-        for j in range(due.bounds[h], due.bounds[h + 1]):
-            i = due.cohort[j]
-            rm = records.referred_month[i]
-            if rm != month - due.horizons[h]:
-                continue
-            jm = job_month[i]
-            cohort[h, 0] += 1
-            if jm >= rm and jm != NEVER:
-                cohort[h, 1] += 1
-            if state[i] <= _EMPLOYED_MAX:
-                cohort[h, 2] += 1
-            if (flags[i] & 2) == 2:
-                cohort[h, 3] += 1
     return entries[:n].copy()
 
 

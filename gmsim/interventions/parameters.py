@@ -19,12 +19,14 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from .. import codes
 from ..parameters import read_data
 from .funding import MAX_UNIT_COST_GBP, MIN_UNIT_COST_GBP
 
+#: The standard normal's 97.5th percentile: a 95% interval's ends are this many standard deviations out.
+Z975 = 1.959963984540054
 #: Keys of a data file's entry that describe a figure rather than hold a parameter.
 META = ("value", "unit", "source", "note", "range", "low", "high", "distribution", "description")
 
@@ -138,16 +140,25 @@ class Route(BaseModel):
 
 
 class Effect(BaseModel):
-    """A hazard ratio and its evidence: the value used, and the 95% interval uncertainty runs draw from.
+    """A hazard ratio, the evidence behind it, and the prior uncertainty runs draw it from.
+
+    The prior (``distribution: lognormal``) has ``value`` as its median and ``[low, high]`` as its 95%
+    interval: the log-ratio is normal on each side of ``log(value)``, with the spread that puts 2.5% below
+    ``low`` and 2.5% above ``high`` (a split log-normal; the ordinary log-normal when ``value`` is the
+    interval's geometric midpoint). An interval that spans 1 gives weight to no effect and to harm.
 
     Attributes:
-        value: The ratio runs use (> 0): 1 is no effect.
+        value: The ratio runs use (> 0): 1 is no effect; the prior's median.
         low: Lower end of the 95% interval, or None if the ratio is not uncertain.
         high: Upper end of the 95% interval.
-        distribution: The distribution the interval is of (``lognormal``).
+        distribution: The prior the interval is of (``lognormal``, as above).
         unit: What the ratio applies to (e.g. ``hazard ratio while supported``).
         source: Evidence id (``data/sources.yaml``, ``shared/data/evidence.yaml``) or ``assumption``.
-        note: How the evidence was translated into this ratio.
+        note: What the evidence found.
+        translation: How the evidence's outcome measure became a monthly hazard ratio.
+        transferability: How well the evidence carries over to this strand in GM (``high``: GM's own
+            evaluation or a UK trial of the same service; ``moderate``: a similar service or population;
+            ``low``: a different service, population or country; ``none``: no evidence, a judgement).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -159,6 +170,23 @@ class Effect(BaseModel):
     unit: str = "hazard ratio"
     source: str = "assumption"
     note: str = ""
+    translation: str = ""
+    transferability: Literal["high", "moderate", "low", "none"] = "none"
+
+    @model_validator(mode="after")
+    def _interval_holds_value(self) -> Effect:
+        if (self.low is None) != (self.high is None):
+            raise ValueError("expected both low and high (a 95% interval), or neither")
+        if self.low is not None and not self.low <= self.value <= self.high:
+            raise ValueError(f"expected low <= value <= high, got {self.low} <= {self.value} <= {self.high}")
+        return self
+
+    def quantile(self, z: float) -> float:
+        """The ratio at standard normal score ``z`` of the prior (``value`` at 0, ``low`` at -1.96)."""
+        if self.low is None or self.high is None or z == 0:
+            return self.value
+        end = self.low if z < 0 else self.high
+        return self.value * math.exp(abs(z) * math.log(end / self.value) / Z975)
 
 
 class InterventionParameters(BaseModel):
@@ -188,6 +216,12 @@ class InterventionParameters(BaseModel):
         "hazard ratio", "Ratios by transition after support.", default_factory=dict
     )
     in_work_effects: dict[str, Effect] = _unit("hazard ratio", "Ratios during in-work support.", default_factory=dict)
+    effect_correlation: Share = _unit(
+        "correlation",
+        "Correlation of the normal scores its ratios are drawn with, each signed so that a high score helps: "
+        "a service that works on one margin tends to work on the others.",
+        default=0.0,
+    )
 
     def ratios(self, group: str) -> dict[str, float]:
         """``{transition: hazard ratio}`` of one effect group (``effects``, ``after_effects``, ``in_work_effects``)."""
@@ -273,15 +307,28 @@ def _flatten(model: BaseModel, prefix: str = "") -> dict[str, Any]:
 
 
 def _set(raw: dict[str, Any], name: str, value: Any) -> None:
-    """Set dotted ``name`` in ``raw`` (plain data of a parameters model); an effect's name sets its ratio."""
+    """Set dotted ``name`` in ``raw`` (plain data of a parameters model); an effect's name sets its ratio.
+
+    An effect's interval moves with its ratio: its ends keep their ratio to the value (a scenario that
+    doubles a ratio doubles its uncertainty's ends too).
+    """
     *path, last = name.split(".")
     node = raw
     for k in path:
         node = node[k]
     if isinstance(node.get(last), Mapping) and "value" in node[last]:
-        node[last] = {**node[last], "value": value}
+        effect = {**node[last], "value": value}
+        old = node[last]["value"]
+        if effect.get("low") is not None and _positive(value) and _positive(old):
+            # (capped at the largest ratio, so that a value out of bounds is the one problem reported)
+            effect["low"], effect["high"] = (min(effect[end] * value / old, 1000.0) for end in ("low", "high"))
+        node[last] = effect
     else:
         node[last] = value
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
 
 
 def check_overrides(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from ..evaluation import follow_cohorts
 from ..model import GMModel, population_size, starting_population
 from ..scenario import Scenario
 from ..streams import Streams
@@ -109,7 +110,8 @@ class SharedRuns:
         The trunk's demography first (after which it works out what the branches read), then each branch's
         demography and interventions, then the rest of the trunk's month (health and work for everyone, and
         its record), then the rest of each branch's (see :mod:`gmsim.shared.branch`). Each model's ``step``
-        completes its month, so Mesa's step counter and clock advance as in a run alone.
+        completes its month, so Mesa's step counter and clock advance as in a run alone. Last, each branch's
+        referral cohorts are followed in it and in the trunk, its comparator (:mod:`gmsim.evaluation`).
         """
         self.trunk.advance(through="demography")
         for b in self.branches:
@@ -117,6 +119,8 @@ class SharedRuns:
         self.trunk.step()
         for b in self.branches:
             b.step()
+        for b in self.branches:
+            follow_cohorts(b, self.trunk)
 
     def run(self, months: int | None = None) -> None:
         """Run ``months`` months (default: the scenarios' months less those already run)."""
