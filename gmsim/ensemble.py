@@ -349,7 +349,7 @@ def run_record(model: Any) -> dict[str, np.ndarray]:
     for iv in model.interventions:
         out[f"strand.{iv.name}"] = iv.counts[:m] / s
         if iv.impact is not None:
-            out[f"cohort.{iv.name}"] = iv.impact.totals / s
+            out[f"cohort.{iv.name}"] = iv.impact.in_people
     return out
 
 

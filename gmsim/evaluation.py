@@ -32,6 +32,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from numba import njit
 
 from . import codes
 
@@ -54,11 +55,16 @@ MEASURES = (
 SIDES = ("treated", "comparison")
 #: The measures that count something the strand aims to raise: their deadweight is the comparison's share.
 DEADWEIGHT_MEASURES = ("started_work", "job_26_weeks", "in_work", "months_in_work")
+#: Up to this population scale every referral is followed; above it, a random sample of them as large
+#: (:func:`sample_share`): at full scale a fifth, still tens of thousands of people a year per strand.
+SAMPLE_SCALE = 0.2
 #: Months in work in a row that make a job lasting 26 weeks.
 SUSTAINED_MONTHS = 6
+_AT_RISK, _NO_BENEFIT = codes.AT_RISK, codes.NO_BENEFIT
 
-_FIELDS = ("state", "labour_event", "benefit", "severity", "exit_event")
-_ENTRIES = np.array([codes.T["out_of_work_to_in_work"], codes.T["inactive_to_in_work"]], dtype=np.int8)
+_ENTRY_A, _ENTRY_B = codes.T["out_of_work_to_in_work"], codes.T["inactive_to_in_work"]
+# A member's flags: started work (bit 0 in the run, 1 in the comparator), a job lasting 26 weeks (bits 2, 3).
+_STARTED, _SUSTAINED = 1, 4
 
 
 class CohortImpact:
@@ -69,66 +75,168 @@ class CohortImpact:
             (:data:`SIDES`), in simulated people (``followed``, the shares' counts) or person-months.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, scale: float = 1.0) -> None:
         self.totals = np.zeros((len(HORIZONS), len(MEASURES), len(SIDES)))
+        self.share = sample_share(scale)
+        self._people_per_member = 1 / (scale * self.share)
+        self._n = 0  # members followed; their columns are the first _n of each array
         self._slots = np.zeros(0, dtype=np.int64)
         self._referred = np.zeros(0, dtype=np.int16)
-        self._started = np.zeros((2, 0), dtype=np.bool_)
-        self._run = np.zeros((2, 0), dtype=np.int16)  # months in work in a row
-        self._sustained = np.zeros((2, 0), dtype=np.bool_)
-        self._in_work = np.zeros((2, 0), dtype=np.int16)
-        self._on_benefit = np.zeros((2, 0), dtype=np.int16)
+        self._flags = np.zeros(0, dtype=np.uint8)
+        self._run = np.zeros((2, 0), dtype=np.int16)  # months in work in a row, in each run
+        self._months = np.zeros((4, 0), dtype=np.int16)  # months in work (run, comparator), on benefit (same)
 
-    def follow(self, month: int, referred: np.ndarray, treated: dict, comparison: dict) -> None:
+    def follow(self, month: int, referred: np.ndarray, treated: Values, comparison: Values) -> None:
         """Add ``month``'s referrals and follow every cohort through ``month``.
 
         Args:
             month: The month just run.
             referred: Slots the strand referred this month.
-            treated: The run's end-of-month values (:data:`_FIELDS`) of the slots :meth:`slots_after` gave.
-            comparison: The comparator's values of the same slots.
+            treated: The run's end-of-month values (:meth:`gmsim.population.Population.month_values`).
+            comparison: The comparator's.
         """
-        k = len(referred)
-        if k:
-            self._slots = np.concatenate([self._slots, referred])
-            self._referred = np.concatenate([self._referred, np.full(k, month, dtype=np.int16)])
-            for name in ("_started", "_run", "_sustained", "_in_work", "_on_benefit"):
+        k, n = len(referred), self._n
+        if n + k > len(self._slots):
+            size = max(n + k, 2 * len(self._slots), 64)
+            for name in ("_slots", "_referred", "_flags", "_run", "_months"):
                 old = getattr(self, name)
-                setattr(self, name, np.concatenate([old, np.zeros((2, k), dtype=old.dtype)], axis=1))
-        if not len(self._slots):
-            return
-        stayed = np.ones(len(self._slots), dtype=np.bool_)
-        employed = np.empty((2, len(self._slots)), dtype=np.bool_)
-        for side, values in enumerate((treated, comparison)):
-            stayed &= values["exit_event"] == 0
-            employed[side] = values["state"] <= codes.AT_RISK
-            self._started[side] |= np.isin(values["labour_event"], _ENTRIES)
-            self._run[side] = np.where(employed[side], self._run[side] + 1, 0)
-            self._sustained[side] |= self._run[side] >= SUSTAINED_MONTHS
-            self._in_work[side] += employed[side]
-            self._on_benefit[side] += values["benefit"] != codes.NO_BENEFIT
-        age = month - self._referred.astype(np.int64) + 1  # months followed
-        for h, horizon in enumerate(HORIZONS):
-            due = stayed & (age == horizon)
-            if not due.any():
-                continue
-            t = self.totals[h]
-            for side, values in enumerate((treated, comparison)):
-                t[0, side] += due.sum()
-                t[1, side] += self._started[side, due].sum()
-                t[2, side] += self._sustained[side, due].sum()
-                t[3, side] += employed[side, due].sum()
-                t[4, side] += self._in_work[side, due].sum()
-                t[5, side] += self._on_benefit[side, due].sum()
-                t[6, side] += values["severity"][due].astype(np.int64).sum()
-        keep = np.flatnonzero(stayed & (age < max(HORIZONS)))
-        self._slots, self._referred = self._slots[keep], self._referred[keep]
-        for name in ("_started", "_run", "_sustained", "_in_work", "_on_benefit"):
-            setattr(self, name, getattr(self, name)[:, keep])
+                grown = np.zeros((*old.shape[:-1], size), dtype=old.dtype)
+                grown[..., :n] = old[..., :n]
+                setattr(self, name, grown)
+        self._slots[n : n + k] = referred
+        self._referred[n : n + k] = month
+        self._flags[n : n + k] = 0
+        self._run[:, n : n + k] = 0
+        self._months[:, n : n + k] = 0
+        self._n = _follow(
+            n + k,
+            self._slots,
+            self._referred,
+            self._flags,
+            self._run,
+            self._months,
+            month,
+            np.array(HORIZONS, dtype=np.int64),
+            self.totals,
+            _columns(treated),
+            _columns(comparison),
+        )
 
-    def slots_after(self, referred: np.ndarray) -> np.ndarray:
-        """The slots :meth:`follow` needs values of once ``referred`` have joined (in that order)."""
-        return np.concatenate([self._slots, referred])
+    @property
+    def in_people(self) -> np.ndarray:
+        """:attr:`totals` in GM people: scaled up for the population's scale and the share followed."""
+        return self.totals * self._people_per_member
+
+    @property
+    def slots(self) -> np.ndarray:
+        """The slots of the people followed now (cohorts referred in the last 36 months), by referral."""
+        return self._slots[: self._n]
+
+
+#: A run's people at the end of a month: arrays, the slots whose values are held apart in order, and those
+#: values (:meth:`gmsim.population.Population.month_values`).
+Values = tuple
+
+
+_FIELDS = ("state", "labour_event", "benefit", "severity", "exit_event")
+
+
+def _columns(values: Values) -> tuple[np.ndarray, ...]:
+    """The fields the evaluation reads, from ``(people, apart, own)``: people's, ``apart``, own's."""
+    people, apart, own = values
+    return (*(getattr(people, f) for f in _FIELDS), apart, *(getattr(own, f) for f in _FIELDS))
+
+
+@njit(cache=True, inline="always")
+def _row_apart(apart, i):
+    """The row of slot ``i`` in ``apart`` (ascending), or -1 (a binary search: numba's np.searchsorted allocates)."""
+    lo, hi = 0, apart.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if apart[mid] < i:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < apart.shape[0] and apart[lo] == i else -1
+
+
+@njit(cache=True)
+def _follow(n, slots, referred, flags, run, months, month, horizons, totals, t, c):
+    """One month of the members ``0 .. n - 1`` in the run (columns ``t``) and the comparator (``c``).
+
+    Updates their flags and counts, adds those at a horizon to ``totals``, and keeps in place (first) those
+    still followed: neither left the population in either run nor past the last horizon. Returns how many.
+    """
+    longest = horizons[-1]
+    ts, te, tb, tv, tx, ta, tos, toe, tob, tov, tox = t
+    cs, ce, cb, cv, cx, ca, cos, coe, cob, cov, cox = c
+    kept = 0
+    for j in range(n):
+        i = slots[j]
+        # Each person's state, labour move, benefit, severity and exit this month, in each run.
+        k = _row_apart(ta, i)
+        if k >= 0:
+            s0, e0, b0, v0, x0 = tos[k], toe[k], tob[k], tov[k], tox[k]
+        else:
+            s0, e0, b0, v0, x0 = ts[i], te[i], tb[i], tv[i], tx[i]
+        k = _row_apart(ca, i)
+        if k >= 0:
+            s1, e1, b1, v1, x1 = cos[k], coe[k], cob[k], cov[k], cox[k]
+        else:
+            s1, e1, b1, v1, x1 = cs[i], ce[i], cb[i], cv[i], cx[i]
+        if x0 != 0 or x1 != 0:
+            continue
+        w0, w1 = s0 <= _AT_RISK, s1 <= _AT_RISK
+        if e0 == _ENTRY_A or e0 == _ENTRY_B:
+            flags[j] |= _STARTED
+        if e1 == _ENTRY_A or e1 == _ENTRY_B:
+            flags[j] |= _STARTED << 1
+        run[0, j] = run[0, j] + 1 if w0 else 0
+        run[1, j] = run[1, j] + 1 if w1 else 0
+        if run[0, j] >= SUSTAINED_MONTHS:
+            flags[j] |= _SUSTAINED
+        if run[1, j] >= SUSTAINED_MONTHS:
+            flags[j] |= _SUSTAINED << 1
+        months[0, j] += w0
+        months[1, j] += w1
+        months[2, j] += b0 != _NO_BENEFIT
+        months[3, j] += b1 != _NO_BENEFIT
+        age = month - referred[j] + 1
+        for h in range(horizons.shape[0]):
+            if age == horizons[h]:
+                f = flags[j]
+                totals[h, 0, 0] += 1
+                totals[h, 0, 1] += 1
+                totals[h, 1, 0] += (f & _STARTED) != 0
+                totals[h, 1, 1] += (f & (_STARTED << 1)) != 0
+                totals[h, 2, 0] += (f & _SUSTAINED) != 0
+                totals[h, 2, 1] += (f & (_SUSTAINED << 1)) != 0
+                totals[h, 3, 0] += w0
+                totals[h, 3, 1] += w1
+                totals[h, 4, 0] += months[0, j]
+                totals[h, 4, 1] += months[1, j]
+                totals[h, 5, 0] += months[2, j]
+                totals[h, 5, 1] += months[3, j]
+                totals[h, 6, 0] += v0
+                totals[h, 6, 1] += v1
+        if age < longest:
+            slots[kept] = i
+            referred[kept] = referred[j]
+            flags[kept] = flags[j]
+            run[0, kept], run[1, kept] = run[0, j], run[1, j]
+            for m in range(4):
+                months[m, kept] = months[m, j]
+            kept += 1
+    return kept
+
+
+def sample_share(scale: float) -> float:
+    """The share of referrals followed in a run at ``scale``: all up to :data:`SAMPLE_SCALE`, then fewer.
+
+    A run at scale 1 follows a random fifth of each strand's referrals (tens of thousands a year), chosen
+    by slot (stream ``evaluation.sample``), so the same people in every run of a replicate.
+    """
+    return min(1.0, SAMPLE_SCALE / scale)
 
 
 def follow_cohorts(model: GMModel, comparator: GMModel) -> None:
@@ -138,23 +246,23 @@ def follow_cohorts(model: GMModel, comparator: GMModel) -> None:
     strand funded. Called once a month, after both have completed it.
     """
     month = model.month
+    treated = comparison = None
     for iv in model.interventions:
         if iv.switched_off:
             continue
         if iv.impact is None:
-            iv.impact = CohortImpact()
+            iv.impact = CohortImpact(model.scale)
         referred = iv.caseload.referred_in(month)
-        slots = iv.impact.slots_after(referred)
-        if len(slots):
-            treated = model.population.values_at(slots, _FIELDS)
-            comparison = comparator.population.values_at(slots, _FIELDS)
-        else:
-            treated = comparison = {}
-        iv.impact.follow(month, referred, treated, comparison)
+        if iv.impact.share < 1 and len(referred):
+            referred = referred[model.streams.uniforms_at("evaluation.sample", 0, referred) < iv.impact.share]
+        if len(referred) or iv.impact._n:
+            if treated is None:
+                treated, comparison = model.population.month_values(), comparator.population.month_values()
+            iv.impact.follow(month, referred, treated, comparison)
 
 
-def cohort_impact(totals: np.ndarray | None, scale: float) -> dict[str, Any] | None:
-    """The cohort impact in words from :attr:`CohortImpact.totals` of a run at ``scale``.
+def cohort_impact(totals: np.ndarray | None) -> dict[str, Any] | None:
+    """The cohort impact in words from a run's cohort totals in people (:attr:`CohortImpact.in_people`).
 
     Returns:
         Per horizon (``"12m"``), ``followed`` (people of the cohorts measured, scaled to GM) and for each other
@@ -168,7 +276,7 @@ def cohort_impact(totals: np.ndarray | None, scale: float) -> dict[str, Any] | N
     out: dict[str, Any] = {}
     for h, horizon in enumerate(HORIZONS):
         n = float(totals[h, 0, 0])
-        entry: dict[str, Any] = {"followed": n / scale}
+        entry: dict[str, Any] = {"followed": n}
         for k, measure in enumerate(MEASURES[1:], start=1):
             if n == 0:
                 entry[measure] = dict.fromkeys(("treated", "comparison", "impact", "deadweight"))
@@ -184,11 +292,11 @@ def cohort_impact(totals: np.ndarray | None, scale: float) -> dict[str, Any] | N
     return out
 
 
-def cohort_impact_table(impacts: dict[str, np.ndarray], scale: float) -> list[dict[str, Any]]:
-    """Tidy rows of :func:`cohort_impact` by strand: strand, horizon (months), measure, followed and the sides."""
+def cohort_impact_table(impacts: dict[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Tidy rows of :func:`cohort_impact` by strand (totals in people): strand, horizon, measure, followed, sides."""
     rows = []
     for strand, totals in impacts.items():
-        for horizon, entry in (cohort_impact(totals, scale) or {}).items():
+        for horizon, entry in (cohort_impact(totals) or {}).items():
             for measure in MEASURES[1:]:
                 rows.append(
                     {
@@ -210,7 +318,7 @@ def cohort_metrics(totals: np.ndarray) -> list[tuple[str, float]]:
     was followed or a deadweight is not defined.
     """
     out: list[tuple[str, float]] = []
-    for horizon, entry in (cohort_impact(totals, 1.0) or {}).items():
+    for horizon, entry in (cohort_impact(totals) or {}).items():
         out.append((f"cohort_followed_{horizon}", entry["followed"]))
         for measure in MEASURES[1:]:
             for part in ("impact", "treated", "comparison", "deadweight"):

@@ -140,7 +140,7 @@ def strand_summary(iv: Any) -> dict[str, Any]:
     if hasattr(iv, "employer_totals"):
         out.update({k: round(v, 1) for k, v in iv.employer_totals().items()})
     else:
-        out["cohort_impact"] = cohort_impact(None if iv.impact is None else iv.impact.totals, iv.model.scale)
+        out["cohort_impact"] = cohort_impact(None if iv.impact is None else iv.impact.in_people)
     by_borough = iv.counts[1 : iv.model.month + 1].sum(axis=0) / iv.model.scale
     out["by_borough"] = {
         b: {name: round(float(by_borough[k, j]), 1) for k, name in enumerate(COUNTERS) if name not in STOCK_COUNTERS}
@@ -264,9 +264,9 @@ def _write_tables(model: GMModel, folder: Path) -> None:
         dated(model.results.transitions(), model).to_csv(folder / "transitions.csv", index=False)
     if model.interventions:
         dated(strands_table(model), model).to_csv(folder / "strands.csv", index=False)
-        impacts = {iv.name: iv.impact.totals for iv in model.interventions if iv.impact is not None}
+        impacts = {iv.name: iv.impact.in_people for iv in model.interventions if iv.impact is not None}
         if impacts:
-            table = pd.DataFrame(cohort_impact_table(impacts, model.scale))
+            table = pd.DataFrame(cohort_impact_table(impacts))
             table.to_csv(folder / "cohort_impact.csv", index=False)
     if model.pathways is not None:
         gzip = {"method": "gzip", "compresslevel": 6, "mtime": 0}  # the same bytes for the same run

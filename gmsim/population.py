@@ -51,6 +51,7 @@ class Population:
         self.employers = employers
         self.model: GMModel | None = None
         self._staff: np.ndarray | None = None
+        self._nobody_apart: tuple[np.ndarray, People] | None = None
 
     @property
     def n(self) -> int:
@@ -76,9 +77,16 @@ class Population:
         """Tally the people as they are at the end of ``month`` into ``results``."""
         results.record(self.people, month)
 
-    def values_at(self, slots: np.ndarray, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
-        """The values of ``fields`` of the people in ``slots`` at the end of the month just run."""
-        return {f: getattr(self.people, f)[slots] for f in fields}
+    def month_values(self) -> tuple[People, np.ndarray, People]:
+        """Everyone's values at the end of the month just run, as ``(people, apart, own)``.
+
+        A person in slot ``i`` has the values of ``own`` row ``k`` if ``apart[k] == i`` (``apart`` ascending),
+        else those of ``people`` row ``i``. Here nobody is apart.
+        """
+        if self._nobody_apart is None:
+            nobody = np.zeros(0, dtype=np.int64)
+            self._nobody_apart = (nobody, self.people.take(nobody))
+        return (self.people, *self._nobody_apart)
 
     # ----- what interventions read of everyone, this month ----------------------------------------------
     def leavers(self) -> np.ndarray:

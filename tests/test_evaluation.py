@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from gmsim import codes
+from gmsim.agents.people import People
 from gmsim.cli import main
 from gmsim.evaluation import HORIZONS, MEASURES, CohortImpact, cohort_impact, comparator_of, run_evaluated
 from gmsim.model import GMModel
@@ -45,13 +46,13 @@ def test_a_strand_with_no_effect_has_exactly_no_impact_on_its_cohort():
     totals = m.interventions[0].impact.totals
     assert totals[0, 0, 0] > 100  # people followed 6 months
     assert np.array_equal(totals[..., 0], totals[..., 1])
-    ci = cohort_impact(totals, m.scale)
+    ci = cohort_impact(m.interventions[0].impact.in_people)
     assert all(ci[f"{h}m"]["started_work"]["impact"] == 0 for h in HORIZONS if ci[f"{h}m"]["followed"])
 
 
 def test_an_effect_on_job_entry_shows_as_more_starts_and_less_deadweight_than_one():
     m = evaluated(work_and_health({"out_of_work_to_in_work": 3.0, "health_recovery": 1.0}))
-    ci = cohort_impact(m.interventions[0].impact.totals, m.scale)["12m"]
+    ci = cohort_impact(m.interventions[0].impact.in_people)["12m"]
     started = ci["started_work"]
     assert started["treated"] > started["comparison"] > 0
     assert started["deadweight"] == pytest.approx(started["comparison"] / started["treated"])
@@ -90,8 +91,18 @@ def test_shared_runs_evaluate_each_funded_run_against_their_trunk_as_a_pair_does
             assert np.array_equal(a.impact.totals, b.impact.totals), a.name
 
 
+def month_values(values: dict[str, list[int]], slots: list[int], n: int = 30):
+    """``Population.month_values()`` of a made-up run: the given values at ``slots``, a blank person elsewhere."""
+    people = People.blank(n)
+    people.exit_event[:] = 0
+    for field, column in values.items():
+        getattr(people, field)[slots] = column
+    nobody = np.zeros(0, dtype=np.int64)
+    return people, nobody, people.take(nobody)
+
+
 def test_following_a_cohort_counts_each_measure_as_defined():
-    # Two people referred in month 1, followed for 6 months in a made-up run and comparator.
+    # Two people (slots 10 and 20) referred in month 1, followed for 6 months in a made-up run and comparator.
     impact = CohortImpact()
     employed = {  # (treated, comparison) labour states month by month
         0: ([2, 0, 0, 0, 0, 0], [2, 2, 0, 0, 0, 0]),
@@ -101,20 +112,18 @@ def test_following_a_cohort_counts_each_measure_as_defined():
     for month in range(1, 7):
         sides = []
         for side in (0, 1):
-            state = np.array([employed[p][side][month - 1] for p in (0, 1)], dtype=np.int8)
-            before = np.array([employed[p][side][month - 2] if month > 1 else 2 for p in (0, 1)])
-            sides.append(
-                {
-                    "state": state,
-                    "labour_event": np.where((before == 2) & (state == 0), entry, -1).astype(np.int8),
-                    "benefit": np.where(state == 2, codes.JOBSEEKER, codes.NO_BENEFIT).astype(np.int8),
-                    "severity": np.array([1, 2], dtype=np.int8),
-                    "exit_event": np.zeros(2, dtype=np.int8),
-                }
-            )
+            state = [employed[p][side][month - 1] for p in (0, 1)]
+            before = [employed[p][side][month - 2] if month > 1 else 2 for p in (0, 1)]
+            values = {
+                "state": state,
+                "labour_event": [entry if (b == 2 and s == 0) else -1 for b, s in zip(before, state, strict=True)],
+                "benefit": [codes.JOBSEEKER if s == 2 else codes.NO_BENEFIT for s in state],
+                "severity": [1, 2],
+            }
+            sides.append(month_values(values, [10, 20]))
         referred = np.array([10, 20]) if month == 1 else np.zeros(0, dtype=np.int64)
-        assert np.array_equal(impact.slots_after(referred), [10, 20])
         impact.follow(month, referred, *sides)
+        assert impact.slots.tolist() == ([10, 20] if month < 6 else [10, 20])
     t = dict(zip(MEASURES, impact.totals[HORIZONS.index(6)], strict=True))
     # Treated: person 0 starts in month 2 (5 months in work), person 1 in month 1 and works all 6.
     # Comparison: person 0 starts in month 3 (4 months), person 1 in month 1 and loses the job in month 6.
@@ -129,17 +138,25 @@ def test_following_a_cohort_counts_each_measure_as_defined():
 
 def test_someone_who_leaves_in_either_run_is_followed_no_further():
     impact = CohortImpact()
-    values = {
-        "state": np.array([0, 0], dtype=np.int8),
-        "labour_event": np.array([-1, -1], dtype=np.int8),
-        "benefit": np.zeros(2, dtype=np.int8),
-        "severity": np.zeros(2, dtype=np.int8),
-        "exit_event": np.array([0, 0], dtype=np.int8),
-    }
-    left = {**values, "exit_event": np.array([0, 2], dtype=np.int8)}
-    impact.follow(1, np.array([1, 2]), values, values)
-    impact.follow(2, np.zeros(0, dtype=np.int64), values, left)
-    assert impact.slots_after(np.zeros(0, dtype=np.int64)).tolist() == [1]
+    stay = month_values({"state": [0, 0]}, [1, 2])
+    left = month_values({"state": [0, 0], "exit_event": [0, 2]}, [1, 2])
+    impact.follow(1, np.array([1, 2]), stay, stay)
+    impact.follow(2, np.zeros(0, dtype=np.int64), stay, left)
+    assert impact.slots.tolist() == [1]
+
+
+def test_a_person_held_apart_has_their_own_values():
+    # A shared run's branch holds its diverged people apart from the trunk's arrays.
+    impact = CohortImpact()
+    trunk = month_values({"state": [2, 2], "labour_event": [-1, -1]}, [3, 7])
+    people, _, _ = trunk
+    own = people.take(np.array([7]))
+    own.state[0], own.labour_event[0] = 0, codes.T["out_of_work_to_in_work"]
+    impact.follow(1, np.array([3, 7]), (people, np.array([7]), own), trunk)
+    for month in range(2, 7):
+        impact.follow(month, np.zeros(0, dtype=np.int64), (people, np.array([7]), own), trunk)
+    t = dict(zip(MEASURES, impact.totals[HORIZONS.index(6)], strict=True))
+    assert t["started_work"].tolist() == [1, 0] and t["months_in_work"].tolist() == [6, 0]
 
 
 def test_a_run_writes_its_cohort_impact_to_summary_json_and_a_table(tmp_path):
@@ -178,3 +195,18 @@ def test_the_pilot_reproduces_rr946_no_gain_in_early_job_starts_and_a_gain_in_jo
     assert abs(started["impact"]) < 0.01
     assert 0.03 < started["comparison"] < 0.07  # RR946's 4.7%
     assert ci["24m"]["job_26_weeks"]["impact"] > 0 and ci["36m"]["job_26_weeks"]["impact"] > 0
+
+
+def test_a_large_run_follows_a_sample_of_referrals_the_same_in_every_run_and_counts_them_in_people():
+    from gmsim.evaluation import SAMPLE_SCALE, sample_share
+
+    assert sample_share(0.05) == sample_share(SAMPLE_SCALE) == 1 and sample_share(1.0) == pytest.approx(0.2)
+    sc = work_and_health({"out_of_work_to_in_work": 1.5}, months=8, scale=0.5)
+    m = evaluated(sc)
+    iv = m.interventions[0]
+    followed = cohort_impact(iv.impact.in_people)["6m"]["followed"]
+    referred_by_month_3 = iv.counts[1:4, 1].sum() / m.scale  # counter 1: referred (people)
+    assert iv.impact.share == pytest.approx(0.4)
+    # a 40% sample of the first three months' referrals, scaled up: within 5 binomial standard errors
+    n = referred_by_month_3 * m.scale
+    assert abs(followed - referred_by_month_3) < 5 * np.sqrt(n * 0.4 * 0.6) / (0.4 * m.scale)

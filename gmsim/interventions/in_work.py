@@ -4,9 +4,15 @@ The budget reaches employers, not people. Employers sign up at a monthly rate by
 (``sign_up_rate.<band>``; large and public-sector employers lead through the good employer charter and
 social value in procurement) and wait for a place; each month's budget enrols waiting employers in the
 order they signed up, an employer costing ``unit_cost_gbp`` per employee per year of support, paid at
-enrolment (new hires during support are covered at no extra cost). For ``support_months`` (24) every
-employee of an enrolled employer is less likely to become at risk and, once at risk, more likely to
-return and less likely to lose the job; weaker ``after_effects`` follow for ``after_months``.
+enrolment (new hires during support are covered at no extra cost). For ``support_months`` (24) the
+employees of an enrolled employer who *use* the service (``usage``) are less likely to become at risk
+and, once at risk, more likely to return and less likely to lose the job; weaker ``after_effects``
+follow for ``after_months``. Whether an employee uses it is their own fixed number (stream
+``strand.in_work.usage``) against the usage share: ``usage.in_work`` of covered employees in work (EAP
+usage, about 12% a year), ``usage.off_sick`` of those off sick (occupational-health and return-to-work
+support), the first a subset of the second. Where the employer already gave access to occupational
+health, only ``usage.with_occupational_health`` of each ratio's effect remains (on the log scale):
+the strand adds less to what the employer already had.
 
 Counts are of people (employees of the employers concerned) so that they can be split by borough; the
 employer counts are in ``employer_totals``. Figures and sources: ``data/interventions/in_work.yaml``.
@@ -22,7 +28,7 @@ from ..codes import AFTER, NEVER, NOT_REFERRED, PARTICIPATION, SUPPORTED, WAITIN
 from . import kernels
 from .intervention import Intervention, register
 from .multipliers import HazardMultipliers
-from .parameters import InterventionParameters, NonNegative
+from .parameters import InterventionParameters, NonNegative, Share
 
 _BANDS = codes.EMPLOYER_SIZES[1:]
 _AT_RISK_START = codes.T["in_work_to_at_risk"]
@@ -42,10 +48,21 @@ class SignUpRates(BaseModel):
     large: NonNegative
 
 
+class Usage(BaseModel):
+    """Who of an enrolled employer's staff the service reaches (shares)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    in_work: Share
+    off_sick: Share
+    with_occupational_health: Share
+
+
 class InWorkParameters(InterventionParameters):
     """The in-work strand's parameters: ``unit_cost_gbp`` is per employee a year of support, and employers sign up."""
 
     sign_up_rate: SignUpRates
+    usage: Usage
 
 
 @register
@@ -167,19 +184,36 @@ class InWork(Intervention):
         self.apply_effects(model.hazard_multipliers)
 
     def apply_effects(self, multipliers: HazardMultipliers) -> None:
-        """Employees of supported employers get ``effects``, of employers after support ``after_effects``.
+        """Users among the employees of supported employers get ``effects``; after support, ``after_effects``.
+
+        A ratio for a move from in work reaches the users among staff in work (``usage.in_work``); one for a
+        move from off sick, the users among staff off sick (``usage.off_sick``). Where the employer already
+        gave access to occupational health, the ratio is raised to ``usage.with_occupational_health``.
 
         The population may list only the employees whose month a multiplier could change
-        (:meth:`gmsim.population.Population.could_change`), so the participation marked is theirs, and that
-        of the sampled pathways' people who work for a supported employer.
+        (:meth:`gmsim.population.Population.could_change`), so the participation marked is theirs (the staff
+        covered, users or not), and that of the sampled pathways' people who work for a supported employer.
         """
         model = self.model
         bit = np.uint16(1 << self.index)
+        usage = self.params.usage
         for status, group in ((SUPPORTED, "effects"), (AFTER, "after_effects")):
             staff = self._supported_staff if status == SUPPORTED else self._after_staff
             if status == SUPPORTED:
                 model.participation[staff] |= bit
-            multipliers.multiply_each(self.params.ratios(group), staff)
+            ratios = {t: r for t, r in self.params.ratios(group).items() if r != 1.0}
+            if not ratios or not len(staff):
+                continue
+            number = model.streams.uniforms_at(f"strand.{self.name}.usage", 0, staff)
+            employer = model.people.employer[staff]
+            has_oh = model.employers.occupational_health[np.maximum(employer, 0)] == 1
+            power = np.where(has_oh, usage.with_occupational_health, 1.0)
+            for transition, ratio in ratios.items():
+                t = codes.T[transition]
+                from_work = t < codes.N_LABOUR and codes.LABOUR_FROM[t] == codes.IN_WORK
+                share = usage.in_work if from_work else usage.off_sick
+                users = number < share
+                multipliers.multiply(transition, staff[users], ratio ** power[users])
         if model.pathways is not None:
             sampled = model.pathways.slots
             e = model.people.employer[sampled]

@@ -110,18 +110,9 @@ class Branch(Population):
         """The diverged people's own values (one row each, in the order of ``diverged``)."""
         raise NotImplementedError
 
-    def values_at(self, slots: np.ndarray, fields: tuple[str, ...]) -> dict[str, np.ndarray]:
-        """The trunk's values at ``slots``, with this run's own where it has diverged (after its month only)."""
-        out = {f: getattr(self.trunk.people, f)[slots] for f in fields}
-        d = self.diverged
-        if len(d) and len(slots):
-            at = np.minimum(np.searchsorted(d, slots), len(d) - 1)
-            own = d[at] == slots
-            if own.any():
-                values = self.own_values()
-                for f in fields:
-                    out[f][own] = getattr(values, f)[at[own]]
-        return out
+    def month_values(self) -> tuple[People, np.ndarray, People]:
+        """The trunk's people with this run's diverged people apart (after its month only; see the base class)."""
+        return self.trunk.people, self.diverged, self.own_values()
 
     def _own_month(self) -> tuple[People, np.ndarray]:
         """This month's own people's values (one row each) and their slots."""
