@@ -21,8 +21,9 @@ Impacts (people unless stated; per borough and for GM):
   (:mod:`gmsim.evaluation`): ``cohort_<measure>_<h>m`` (the impact per person referred) with its
   ``_treated``, ``_comparison`` and ``_deadweight`` (the comparison's share of the treated), and
   ``cohort_followed_<h>m``, at 6, 12, 24 and 36 months after referral;
-* money (GM): ``spend_gbp``, ``pv_spend_gbp``, ``pv_fiscal_benefit_gbp`` (benefit spending avoided plus
-  extra tax and NI, ``data/unit_costs.yaml``), ``net_present_value_gbp``, ``benefit_cost_ratio``,
+* money (GM, :mod:`gmsim.appraisal`): ``spend_gbp``, ``pv_spend_gbp``; ``pv_cost_gbp`` (the spend raised for
+  optimism bias, with lapsed referrals' costs); from three perspectives, fiscal, economic and social,
+  ``<perspective>_benefit_pv``, ``npv_<perspective>`` and ``bcr_<perspective>``;
   ``cost_per_extra_person_in_work`` and ``cost_per_extra_person_year_in_work``, discounted at the Green
   Book rate.
 """
@@ -41,9 +42,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from . import codes
+from .appraisal import PERSPECTIVES, appraise, discount, drawn_values, unit_values
+from .decision import decision_table, evppi_table
 from .ensemble import Task, execute, load_record
 from .evaluation import cohort_metrics
-from .parameters import read_data
 from .scenario import Scenario, ScenarioError, load_scenario
 
 GM = "Greater Manchester"
@@ -67,29 +69,44 @@ OBJECTIVES = (
     "sustained_jobs_6m",
     "sustained_jobs_12m",
     "kept_in_work",
-    "pv_fiscal_benefit_gbp",
-    "net_present_value_gbp",
+    "fiscal_benefit_pv",
+    "economic_benefit_pv",
+    "social_benefit_pv",
+    "npv_fiscal",
+    "npv_economic",
+    "npv_social",
 )
 MONEY_METRICS = (
     "spend_gbp",
     "pv_spend_gbp",
-    "pv_fiscal_benefit_gbp",
-    "net_present_value_gbp",
-    "benefit_cost_ratio",
+    "pv_cost_gbp",
+    "fiscal_benefit_pv",
+    "economic_benefit_pv",
+    "social_benefit_pv",
+    "npv_fiscal",
+    "npv_economic",
+    "npv_social",
+    "bcr_fiscal",
+    "bcr_economic",
+    "bcr_social",
     "cost_per_extra_person_in_work",
     "cost_per_extra_person_year_in_work",
 )
 
 
-def money_values() -> dict[str, float]:
-    """Discount rate and fiscal unit values from ``data/unit_costs.yaml``."""
-    raw = read_data("unit_costs.yaml")
-    return {k: float(v["value"]) for k, v in raw.items()}
+def _lapsed_strands(rec: dict[str, Any]) -> tuple[str, ...]:
+    """The strands of a record whose lapsed referrals cost money: those that refer people, not employers."""
+    from .interventions import registered
+
+    reg = registered()
+    names = [k.split(".", 1)[1] for k in rec if k.startswith("strand.")]
+    return tuple(n for n in names if n in reg and not reg[n].reaches_employers)
 
 
-def _discount(months: int, rate: float) -> np.ndarray:
-    """Discount factors of months 1..months: (1 + rate)^(-month / 12)."""
-    return (1 + rate) ** (-np.arange(1, months + 1) / 12)
+def replicate_values(rec: dict[str, Any]) -> dict[str, float]:
+    """The appraisal's unit values for a run's replicate: drawn if its parameters were, else central."""
+    meta = rec.get("meta") or {}
+    return drawn_values(int(meta["run_seed"]) if meta.get("draws_on") and "run_seed" in meta else None)
 
 
 def _spend_by_month(rec: dict[str, Any]) -> np.ndarray:
@@ -102,7 +119,10 @@ def _spend_by_month(rec: dict[str, Any]) -> np.ndarray:
 
 
 def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str, float]) -> list[tuple]:
-    """``(metric, borough, strand, value)`` rows of one scenario's run against the comparator's run."""
+    """``(metric, borough, strand, value)`` rows of one scenario's run against the comparator's run.
+
+    ``money`` are the appraisal's unit values for the replicate (:func:`gmsim.appraisal.drawn_values`).
+    """
     rows: list[tuple] = []
     d_emp = rec["employed"] - base["employed"]  # (months + 1, boroughs)
     d_oow = rec["out_of_work"] - base["out_of_work"]
@@ -133,26 +153,18 @@ def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str
         strand = key.split(".", 1)[1]
         rows.extend((metric, GM, strand, value) for metric, value in cohort_metrics(rec[key]))
 
-    # Money is the scenario's extra spend over the comparator's against the fiscal value of the difference.
+    # Money: the extra spend, and the appraisal's present values from three perspectives (gmsim.appraisal).
     spend_monthly = _spend_by_month(rec) - _spend_by_month(base)
-
-    disc = _discount(len(d_emp) - 1, money["discount_rate"])
     spend = float(spend_monthly[1:].sum())
-    pv_spend = float((spend_monthly[1:] * disc).sum())
-    fiscal_monthly = (
-        d_emp[1:].sum(axis=1) * money["tax_ni_per_worker_year"]
-        - d_oow[1:].sum(axis=1) * money["benefit_saving_per_claimant_year"]
-    ) / 12
-    pv_benefit = float((fiscal_monthly * disc).sum())
+    pv_spend = float((spend_monthly[1:] * discount(len(spend_monthly) - 1, money["discount_rate"])).sum())
     extra_end = float(d_emp[-1].sum())
     extra_years = float(d_emp[1:].sum() / 12)
     money_rows = {
         "spend_gbp": spend,
         "pv_spend_gbp": pv_spend,
-        "pv_fiscal_benefit_gbp": pv_benefit,
-        "net_present_value_gbp": pv_benefit - pv_spend,
+        **appraise(rec, base, money, _lapsed_strands(rec)),
         # Ratios are recomputed from the replicates' means in impacts_from (a ratio of means).
-        "benefit_cost_ratio": pv_benefit / pv_spend if pv_spend > 0 else math.nan,
+        **{f"bcr_{p}": math.nan for p in PERSPECTIVES},
         # A cost per outcome is defined only where the outcome rose.
         "cost_per_extra_person_in_work": spend / extra_end if extra_end > 0 else math.nan,
         "cost_per_extra_person_year_in_work": spend / extra_years if extra_years > 0 else math.nan,
@@ -253,11 +265,10 @@ def run_ensemble(
 
 def impacts_from(records: dict[str, list[dict[str, Any]]], comparator: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(replicates, impacts): per-replicate rows and their summary, every scenario against ``comparator``."""
-    money = money_values()
     rows = []
     for name, recs in records.items():
         for r, (rec, base) in enumerate(zip(recs, records[comparator], strict=True)):
-            for metric, borough, strand, value in replicate_metrics(rec, base, money):
+            for metric, borough, strand, value in replicate_metrics(rec, base, replicate_values(base)):
                 rows.append((name, r, metric, borough, strand, value))
     replicates = pd.DataFrame(rows, columns=["scenario", "replicate", "metric", "borough", "strand", "value"])
     groups = replicates.groupby(["scenario", "metric", "borough", "strand"], sort=False)["value"]
@@ -283,7 +294,7 @@ def impacts_from(records: dict[str, list[dict[str, Any]]], comparator: str) -> t
 
 #: Each ratio's numerator and denominator metrics, and the denominator in words.
 RATIOS = {
-    "benefit_cost_ratio": ("pv_fiscal_benefit_gbp", "pv_spend_gbp", "the extra spend"),
+    **{f"bcr_{p}": (f"{p}_benefit_pv", "pv_cost_gbp", "the cost") for p in PERSPECTIVES},
     "cost_per_extra_person_in_work": ("spend_gbp", "extra_people_in_work_end", "the extra people in work at the end"),
     "cost_per_extra_person_year_in_work": ("spend_gbp", "extra_person_years_in_work", "the extra person-years in work"),
 }
@@ -627,7 +638,10 @@ def sweep(
 
     Returns:
         ``mixes`` (one row per mix: shares, objective mean/low/high, on the frontier, within noise of the
-        best), ``impacts`` (as compare, every mix and metric), ``attribution`` (each strand's Shapley share
+        best), ``decision`` (each mix's probability of being best and expected loss,
+        :func:`gmsim.decision.decision_table`), ``evppi`` (the value of learning each uncertain input,
+        :func:`gmsim.decision.evppi_table`), ``impacts`` (as compare, every mix and metric), ``attribution``
+        (each strand's Shapley share
         of the best mix's objective, with intervals), ``over_time``, ``boroughs`` (the best mix in each
         borough, see :func:`best_by_borough`) and ``kept`` (the base scenario's other strands, with the
         budget each keeps in every mix: their effect and spend are in every mix's impacts).
@@ -699,8 +713,17 @@ def sweep(
         objective,
     )
     kept = {k: v.budget_text() for k, v in base.strands.items() if k not in spec.strands and not v.unfunded}
+    mix_names = [sc.name for sc in scs[1:]]
+    decision = decision_table({n: objective[n] for n in mix_names})
+    decision.insert(1, "objective", spec.objective)
+    inputs, input_groups = uncertain_inputs(records, scs[0].name)
+    npv = _metric_by_replicate(gm, "npv_social")
+    evppi = evppi_table({n: objective[n] for n in mix_names}, {n: npv[n] for n in mix_names}, inputs, input_groups)
+    evppi.insert(1, "objective", spec.objective)
     return {
         "mixes": table,
+        "decision": decision,
+        "evppi": evppi,
         "impacts": impacts,
         "attribution": attribution,
         "replicates": replicates,
@@ -708,6 +731,36 @@ def sweep(
         "boroughs": best_by_borough(replicates, table, spec.objective, best),
         "kept": pd.DataFrame({"strand": list(kept), "budget": list(kept.values())}, columns=["strand", "budget"]),
     }
+
+
+def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) -> tuple[pd.DataFrame, dict]:
+    """The uncertain inputs each replicate drew, one row per replicate, and their groups.
+
+    Each strand's effect ratios (the same in every scenario of a replicate: the first scenario with the
+    strand gives them), the appraisal's uncertain unit values, and, standing for the baseline parameter set
+    drawn from the calibration's posterior, the people in work at the end of the comparator's run. Empty
+    without parameter uncertainty.
+    """
+    base = records[comparator]
+    if not base or not base[0]["meta"].get("draws_on"):
+        return pd.DataFrame(index=range(len(base))), {}
+    rows, groups = [], {}
+    money = [k for k, v in unit_values().items() if v.low is not None]
+    for r in range(len(base)):
+        row: dict[str, float] = {}
+        for recs in records.values():
+            for strand, draws in recs[r]["meta"].get("draws", {}).items():
+                for param, value in draws.items():
+                    name = f"{strand}: {param}"
+                    row.setdefault(name, float(value))
+                    groups.setdefault(f"{strand}: every effect", set()).add(name)
+        drawn = replicate_values(base[r])
+        for k in money:
+            row[f"unit value: {k}"] = drawn[k]
+            groups.setdefault("unit values of the appraisal", set()).add(f"unit value: {k}")
+        row["baseline: people in work at the end (posterior set)"] = float(base[r]["employed"][-1].sum())
+        rows.append(row)
+    return pd.DataFrame(rows), {k: sorted(v) for k, v in groups.items()}
 
 
 def best_by_borough(replicates: pd.DataFrame, mixes: pd.DataFrame, objective: str, gm_best: str) -> pd.DataFrame:

@@ -46,7 +46,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import __version__, codes
-from .results import INACTIVE_CLAIMANTS, JOBSEEKERS
+from .results import HEALTH_LABELS, INACTIVE_CLAIMANTS, JOBSEEKERS, SUPPORT_GROUP
 from .scenario import Scenario
 from .streams import Streams
 
@@ -329,6 +329,11 @@ def _write_atomic(path: Path, data: bytes) -> None:
             os.remove(tmp)
 
 
+#: The severity (index into ``codes.SEVERITIES``) of each health category of the results' stocks.
+HEALTH_SEVERITY = tuple(codes.SEVERITIES.index(sev) for _, sev in HEALTH_LABELS)
+_OF_SEVERITY = [[h for h, sev in enumerate(HEALTH_SEVERITY) if sev == k] for k in range(len(codes.SEVERITIES))]
+
+
 def run_record(model: Any) -> dict[str, np.ndarray]:
     """The monthly series an ensemble needs from one run, in people (by month and borough).
 
@@ -345,6 +350,17 @@ def run_record(model: Any) -> dict[str, np.ndarray]:
         "out_of_work_health": r.spells[:m, :, :JOBSEEKERS].sum(axis=2) / s,
         "job_entries": (r.flows[:m, t["out_of_work_to_in_work"]] + r.flows[:m, t["inactive_to_in_work"]]) / s,
         "population": stock.sum(axis=(2, 3)),
+        # For the appraisal (gmsim.appraisal): claimants by benefit, people off sick, and people by severity (GM).
+        "jobseekers": r.spells[:m, :, JOBSEEKERS] / s,
+        "support_group": r.spells[:m, :, SUPPORT_GROUP] / s,
+        "at_risk": stock[:, :, codes.AT_RISK].sum(axis=2),
+        "by_severity": np.stack(
+            [
+                stock[..., [h for h, sev in enumerate(HEALTH_SEVERITY) if sev == k]].sum(axis=(1, 2, 3))
+                for k in range(4)
+            ],
+            axis=1,
+        ),
     }
     for iv in model.interventions:
         out[f"strand.{iv.name}"] = iv.counts[:m] / s

@@ -32,6 +32,8 @@ RESULT_FILES = {
     "sweep": {
         "report.html",
         "mixes.csv",
+        "decision.csv",
+        "evppi.csv",
         "impacts.csv",
         "attribution.csv",
         "boroughs.csv",

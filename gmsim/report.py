@@ -48,9 +48,16 @@ LABELS = {
     "fewer_person_years_out_of_work": "Fewer person-years out of work",
     "spend_gbp": "Total spend",
     "pv_spend_gbp": "Spend (present value)",
-    "pv_fiscal_benefit_gbp": "Fiscal benefit (present value)",
-    "net_present_value_gbp": "Net present value",
-    "benefit_cost_ratio": "Benefit-cost ratio (PV benefit / PV spend)",
+    "pv_cost_gbp": "Cost (present value, with optimism bias and lapsed referrals)",
+    "fiscal_benefit_pv": "Fiscal benefit (present value: benefits, tax, NHS)",
+    "economic_benefit_pv": "Economic benefit (present value: earnings, absence costs)",
+    "social_benefit_pv": "Social benefit (present value: economic, health, wellbeing)",
+    "npv_fiscal": "Net present value, fiscal",
+    "npv_economic": "Net present value, economic",
+    "npv_social": "Net present value, social",
+    "bcr_fiscal": "Benefit-cost ratio, fiscal",
+    "bcr_economic": "Benefit-cost ratio, economic",
+    "bcr_social": "Benefit-cost ratio, social",
     "cost_per_extra_person_in_work": "Cost per extra person in work at the end",
     "cost_per_extra_person_year_in_work": "Cost per extra person-year in work",
     "started": "Started support",
@@ -64,12 +71,13 @@ HEADLINE = (
     "extra_people_in_work_end",
     "fewer_out_of_work_health_end",
     "spend_gbp",
-    "pv_fiscal_benefit_gbp",
-    "benefit_cost_ratio",
+    "bcr_fiscal",
+    "bcr_economic",
+    "bcr_social",
     "cost_per_extra_person_year_in_work",
 )
 STRAND_TABLE = ("started", "job_entries", "sustained_jobs_12m", "kept_in_work", "spend_gbp")
-RATIOS = ("benefit_cost_ratio",)
+RATIOS = ("bcr_fiscal", "bcr_economic", "bcr_social")
 STAT_COLUMNS = ("mean", "low", "high", "sd", "p025", "p975")
 GROUPS = {
     "effects": "while supported",
@@ -119,7 +127,7 @@ def _finite(x: Any) -> bool:
 
 
 def _is_money(metric: str) -> bool:
-    return metric.endswith("_gbp") or metric.startswith("cost_per")
+    return metric.endswith(("_gbp", "_pv")) or metric.startswith(("cost_per", "npv_"))
 
 
 def fmt(x: Any, metric: str = "") -> str:
@@ -353,26 +361,27 @@ def _transition(name: str) -> str:
 
 def _assumptions(strands: Sequence[str], runs: int) -> dict[str, Any]:
     """Unit costs, effect parameters of ``strands`` and the sources cited, for ``assumptions.html``."""
-    from .parameters import read_data
+    from .appraisal import price_base_year, unit_values
 
     cited: list[str] = []
-    costs = read_data("unit_costs.yaml") or {}
     rows = []
-    for name, spec in costs.items():
-        unit = str(spec.get("unit", ""))
-        value, rng = spec.get("value"), spec.get("range") or ["", ""]
+    year = price_base_year()
+
+    def shown(x: float | None, unit: str) -> str:
+        if x is None:
+            return ""
         if "GBP" in unit:
-            shown = f"{fmt(value, 'x_gbp')} {unit.replace('GBP', '').strip()}"
-            rng_text = f"{fmt(rng[0], 'x_gbp')} to {fmt(rng[1], 'x_gbp')}" if len(rng) == 2 else ""
-        elif name == "discount_rate":
-            shown = f"{100 * float(value):g}% {unit}"
-            rng_text = f"{100 * float(rng[0]):g}% to {100 * float(rng[1]):g}%" if len(rng) == 2 else ""
-        else:
-            shown, rng_text = f"{value} {unit}", " to ".join(str(x) for x in rng)
-        source = str(spec.get("source", ""))
-        cited.append(source)
-        rows.append([spec.get("description", name), shown, rng_text, source, str(spec.get("note", "")).strip()])
-    money = _table(["Value", "Used", "Plausible range", "Source", "Note"], rows)
+            return f"{fmt(x, 'x_gbp')} {unit.replace('GBP', '').strip()}"
+        return f"{x:.4g} {unit}"
+
+    for v in unit_values().values():
+        cited.append(v.source)
+        stated = (
+            f" (stated in {v.price_year} prices)" if v.price_year and v.price_year != year and "GBP" in v.unit else ""
+        )
+        rng_text = f"{shown(v.low, v.unit)} to {shown(v.high, v.unit)}" if v.low is not None else "fixed"
+        rows.append([v.description or v.name, shown(v.value, v.unit) + stated, rng_text, v.source, v.note])
+    money = _table(["Value", f"Used ({year} prices)", "95% range (drawn)", "Source", "Note"], rows)
 
     titles = _strand_titles()
     effect_rows, missing = [], []
@@ -497,8 +506,10 @@ def terminal_lines(result: dict[str, pd.DataFrame]) -> list[str]:
     for name in scenarios:
         years = _in_words(_impact(impacts, name, "extra_person_years_in_work"), "extra_person_years_in_work")
         spend = fmt((_impact(impacts, name, "spend_gbp") or {}).get("mean"), "spend_gbp")
-        ratio = _in_words(_impact(impacts, name, "benefit_cost_ratio"), "benefit_cost_ratio")
-        lines.append(f"{prefix}{name}: extra person-years in work {years}; spend {spend}; benefit-cost ratio {ratio}")
+        ratio = _in_words(_impact(impacts, name, "bcr_social"), "bcr_social")
+        lines.append(
+            f"{prefix}{name}: extra person-years in work {years}; spend {spend}; social benefit-cost ratio {ratio}"
+        )
     return lines
 
 
@@ -774,7 +785,7 @@ def _plot_cost(impacts: pd.DataFrame, scenarios: Sequence[str], path: Path) -> P
     plt = _pyplot()
     cmap = plt.get_cmap("tab10")
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
-    for ax, metric in zip(axes, ("cost_per_extra_person_year_in_work", "benefit_cost_ratio"), strict=True):
+    for ax, metric in zip(axes, ("cost_per_extra_person_year_in_work", "bcr_social"), strict=True):
         if not scenarios:
             _nothing(ax, "no scenario to compare with the comparator")
             continue
@@ -801,7 +812,7 @@ def _plot_cost(impacts: pd.DataFrame, scenarios: Sequence[str], path: Path) -> P
         for xi, m in zip(x, mean, strict=True):
             if not np.isfinite(m):
                 ax.text(xi, 0, "n/a", ha="center", va="bottom", color="#5a6572")
-        if metric == "benefit_cost_ratio":
+        if metric == "bcr_social":
             ax.axhline(1, color="#b22", lw=1, ls="--", label="benefits = costs")
             ax.legend(fontsize=8)
         else:
@@ -831,6 +842,9 @@ def _write_tables(result: dict[str, pd.DataFrame], out: Path, names: Sequence[st
                 df[c] = df[c].round(4)
         elif name == "replicates":
             df = _round_frame(df, ["value"])
+        elif name in ("decision", "evppi"):
+            df = df.round({"mean": 2, "probability_best": 4, "expected_loss": 2, "evppi": 2, "evppi_gbp": 0})
+            df = df.round({"share_of_evpi": 4})
         elif name == "over_time":
             df = df.round({"extra_people_in_work": 2})
         elif name == "stocks":
@@ -1374,7 +1388,9 @@ def write_sweep_report(
     out = Path(out)
     plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
-    files = _write_tables(result, out, ("mixes", "impacts", "attribution", "boroughs", "replicates"))
+    files = _write_tables(
+        result, out, ("mixes", "decision", "evppi", "impacts", "attribution", "boroughs", "replicates")
+    )
     mixes, impacts = result["mixes"], result["impacts"]
     attribution = result.get("attribution")
     strands = _share_columns(mixes)
@@ -1488,10 +1504,47 @@ def write_sweep_report(
         frontier=frontier_table,
         boroughs=_borough_section(result.get("boroughs"), strands, runs, objective),
         attribution=_attribution_table(attribution, objective, runs),
+        decision=_decision_section(result.get("decision"), result.get("evppi"), objective, runs),
         kept=kept,
         plots=_plots(pngs, captions),
         assumptions=_assumptions(present, runs),
     )
+
+
+def _decision_section(
+    decision: pd.DataFrame | None, evppi: pd.DataFrame | None, objective: str, runs: int
+) -> dict[str, Any] | None:
+    """The report's "Which evidence would change the decision": how sure the best mix is, and the EVPPI."""
+    if decision is None or decision.empty:
+        return None
+    top = decision.head(8)
+    table = _table(
+        ["Mix", "Mean", "Probability of being best", "Expected loss against the best"],
+        [
+            [r.scenario, fmt(r.mean, objective), f"{100 * r.probability_best:.0f}%", fmt(r.expected_loss, objective)]
+            for r in top.itertuples()
+        ],
+        numeric=(1, 2, 3),
+    )
+    out: dict[str, Any] = {"decision": table, "mixes": len(decision), "evppi": None, "runs": runs}
+    if evppi is not None and len(evppi) > 1 and np.isfinite(evppi["evppi"].iloc[1:]).any():
+        rest = evppi.iloc[1:]
+        rows = pd.concat([evppi.iloc[:1], rest[np.isfinite(rest["evppi"])].head(12)])
+        out["evppi"] = _table(
+            ["Uncertain input (or group)", "Kind", "EVPPI", "EVPPI, GBP (social NPV)", "Share of EVPI"],
+            [
+                [
+                    r.input,
+                    r.kind,
+                    fmt(r.evppi, objective),
+                    fmt(r.evppi_gbp, "x_gbp"),
+                    "" if not _finite(r.share_of_evpi) else f"{100 * r.share_of_evpi:.0f}%",
+                ]
+                for r in rows.itertuples()
+            ],
+            numeric=(2, 3, 4),
+        )
+    return out
 
 
 def _attribution_table(attribution: pd.DataFrame | None, objective: str, runs: int) -> dict[str, Any] | None:

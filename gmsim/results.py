@@ -47,9 +47,10 @@ _LEAVES_WORK = np.array(codes.LEAVES_WORK)
 
 #: Columns of a month's claimant counts by borough (:attr:`Results.spells`): health-related claimants by
 #: the time since their claim began (``codes.SPELL_BANDS``), then jobseekers, then the health-related
-#: claimants who are economically inactive (a part of the first five columns).
-JOBSEEKERS, INACTIVE_CLAIMANTS = len(codes.SPELL_BANDS), len(codes.SPELL_BANDS) + 1
-_N_STATES, _N_SPELLS = len(codes.STATES), len(codes.SPELL_BANDS) + 2
+#: claimants who are economically inactive, then those in the support group (ESA support group / UC
+#: LCWRA); the last two are parts of the first five columns.
+JOBSEEKERS, INACTIVE_CLAIMANTS, SUPPORT_GROUP = (len(codes.SPELL_BANDS) + k for k in range(3))
+_N_STATES, _N_SPELLS = len(codes.STATES), len(codes.SPELL_BANDS) + 3
 # Health category (0 none, then condition x severity) of each (condition, severity) pair.
 _HEALTH = np.array(
     [
@@ -82,6 +83,8 @@ def _tally_chunk(p, lo, hi, month):
             spells[b * _N_SPELLS + band_of(month - claim_start[i], _SPELL_LOWER)] += 1
             if s == codes.INACTIVE:
                 spells[b * _N_SPELLS + INACTIVE_CLAIMANTS] += 1
+            if benefit[i] == codes.SUPPORT_GROUP:
+                spells[b * _N_SPELLS + SUPPORT_GROUP] += 1
         elif benefit[i] > 0:
             spells[b * _N_SPELLS + JOBSEEKERS] += 1
         ev = labour_event[i]
@@ -189,7 +192,8 @@ class Results:
     Attributes:
         stock: (month, borough, state, health category) people at the end of each month.
         spells: (month, borough, column) claimants: of a health-related benefit by time since their claim
-            began (``codes.SPELL_BANDS``), then jobseekers, then health-related claimants who are inactive.
+            began (``codes.SPELL_BANDS``), then jobseekers, then health-related claimants who are inactive,
+            then those in the support group (:data:`SUPPORT_GROUP`).
         flows: (month, flow, borough) events of each month.
         cohort: (month, from work, employed) claims that began ``COHORT_LAG`` months before.
         moves: (month, labour transition, age band, severity, benefit, borough) moves of each month, by the

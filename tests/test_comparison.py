@@ -145,7 +145,7 @@ def test_best_by_borough_pairs_replicates_and_counts_mixes_within_noise():
     # a strand outcome is judged summed over strands; money falls back to person-years in work
     strands = best_by_borough(_frame(values, "sustained_jobs_12m", ("x", "y")), mixes, "sustained_jobs_12m", "gm")
     assert (strands.metric == "sustained_jobs_12m").all() and strands["mean"].iloc[0] == pytest.approx(26.05)
-    money = best_by_borough(rep, mixes, "net_present_value_gbp", "gm")
+    money = best_by_borough(rep, mixes, "npv_social", "gm")
     assert (money.metric == "extra_person_years_in_work").all() and len(money) == 10
 
 
@@ -376,3 +376,25 @@ def test_cli_sweep_writes_a_report_with_the_best_mix_per_borough(tmp_path):
     # The effect of what every mix keeps funded is stated apart from the attribution, and not in its total.
     assert "Not attributed, and not part of the total:" in html and f"keeps funded ({kept})" in html
     assert "unattributed" not in html.lower()
+
+
+def test_a_sweep_with_uncertainty_writes_its_decision_and_the_value_of_information(tmp_path):
+    spec = MixSpec(
+        name="t3",
+        base="working_well.yaml",
+        baseline="baseline.yaml",
+        total_budget_gbp_per_year=9e6,
+        strands=["work_and_health", "early_help"],
+        step=0.5,
+    )
+    res = sweep(spec, runs=8, out=tmp_path, base_dir=SC, scale=0.002, months=12, workers=2)
+    decision, evppi = res["decision"], res["evppi"]
+    assert set(decision.scenario) == set(res["mixes"].scenario)
+    assert decision.probability_best.sum() == pytest.approx(1.0)
+    assert (decision.expected_loss >= 0).all() and decision.expected_loss.iloc[0] == decision.expected_loss.min()
+    assert evppi.iloc[0].kind == "all" and len(evppi) > 10
+    named = set(evppi.input)
+    assert "early_help: effects.at_risk_to_in_work" in named and "early_help: every effect" in named
+    assert "unit value: earnings_per_worker_year" in named
+    finite = evppi[np.isfinite(evppi.evppi)]
+    assert (finite.evppi >= 0).all() and (finite.evppi <= evppi.iloc[0].evppi + 1e-9).sum() >= 1

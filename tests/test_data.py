@@ -131,7 +131,7 @@ def test_the_effect_prior_table_in_the_model_description_is_the_data_files():
     from gmsim.interventions.intervention import effect_prior_table
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "model.md").read_text()
-    section = doc.split("### 8.4 Effect priors", 1)[1].split("\n## ", 1)[0]
+    section = doc.split("### 8.4 Effect priors", 1)[1].split("\n#", 1)[0]
     rows = [line for line in section.splitlines() if line.startswith("|")]
     assert rows == effect_prior_table(), "regenerate the table with effect_prior_table()"
 

@@ -1,0 +1,50 @@
+"""Decisions under uncertainty: probability of being best, expected loss and the value of information."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gmsim.decision import MIN_REPLICATES, decision_table, evpi, evppi, evppi_table
+
+
+def test_probability_best_and_expected_loss_count_each_replicate_as_a_possible_world():
+    table = decision_table({"a": np.array([3, 1, 2]), "b": np.array([1, 2, 2]), "c": np.array([0, 0, 0])})
+    row = table.set_index("scenario")
+    # replicate 1: a best; 2: b best; 3: a and b tie (half each)
+    assert row.loc["a", "probability_best"] == pytest.approx(0.5)
+    assert row.loc["b", "probability_best"] == pytest.approx(0.5)
+    assert row.loc["c", "probability_best"] == 0
+    assert row.loc["a", "expected_loss"] == pytest.approx(1 / 3)
+    assert row.loc["b", "expected_loss"] == pytest.approx(2 / 3)
+    assert row.loc["c", "expected_loss"] == pytest.approx(7 / 3)
+    assert list(table.scenario) == ["a", "b", "c"]  # least expected loss first
+
+
+def test_evppi_of_the_input_that_decides_is_its_value_and_of_an_irrelevant_one_is_near_zero():
+    # Mix A pays 10 + 5 phi, mix B pays 10: knowing phi first is worth 5 E[max(phi, 0)] = 5 / sqrt(2 pi).
+    rng = np.random.default_rng(3)
+    n = 2000
+    phi, psi = rng.normal(size=n), rng.normal(size=n)
+    values = {"A": 10 + 5 * phi + 0.5 * rng.normal(size=n), "B": np.full(n, 10.0)}
+    exact = 5 / np.sqrt(2 * np.pi)
+    assert evppi(values, phi) == pytest.approx(exact, abs=0.15)
+    assert evppi(values, psi) < 0.1
+    assert evppi(values, np.column_stack([phi, psi])) == pytest.approx(exact, abs=0.15)
+    assert evpi(values) >= evppi(values, phi) - 1e-9  # perfect information is worth at least partial
+    assert np.isnan(evppi({k: v[: MIN_REPLICATES - 1] for k, v in values.items()}, phi[: MIN_REPLICATES - 1]))
+
+
+def test_the_evppi_table_gives_the_evpi_first_then_groups_and_inputs_largest_first():
+    rng = np.random.default_rng(4)
+    n = 400
+    inputs = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n), "fixed": np.ones(n)})
+    values = {"A": 2 * inputs.x.to_numpy(), "B": np.zeros(n)}
+    money = {k: 1000 * v for k, v in values.items()}
+    table = evppi_table(values, money, inputs, {"x and y": ["x", "y"]})
+    assert table.iloc[0].kind == "all" and table.iloc[0].evppi == pytest.approx(evpi(values))
+    assert list(table.input[1:3]) in (["x and y", "x"], ["x", "x and y"])
+    assert "fixed" not in set(table.input)  # an input that never varies has no value of information
+    assert table.set_index("input").loc["x", "evppi_gbp"] == pytest.approx(
+        1000 * table.set_index("input").loc["x", "evppi"]
+    )
+    assert table.set_index("input").loc["x", "share_of_evpi"] == pytest.approx(1.0, abs=0.05)
