@@ -58,6 +58,8 @@ AREA_METRICS = (
     "fewer_person_years_out_of_work",
 )
 STRAND_METRICS = ("started", "job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "kept_in_work", "spend_gbp")
+#: The appraisal's present values (gmsim.appraisal), GBP: each perspective's benefits and net present value.
+APPRAISAL_METRICS = tuple(f"{p}_benefit_pv" for p in PERSPECTIVES) + tuple(f"npv_{p}" for p in PERSPECTIVES)
 # Metrics a sweep can maximise (more is better); costs and spend are reported but not maximised.
 OBJECTIVES = (
     "extra_person_years_in_work",
@@ -69,26 +71,14 @@ OBJECTIVES = (
     "sustained_jobs_6m",
     "sustained_jobs_12m",
     "kept_in_work",
-    "fiscal_benefit_pv",
-    "economic_benefit_pv",
-    "social_benefit_pv",
-    "npv_fiscal",
-    "npv_economic",
-    "npv_social",
+    *APPRAISAL_METRICS,
 )
 MONEY_METRICS = (
     "spend_gbp",
     "pv_spend_gbp",
     "pv_cost_gbp",
-    "fiscal_benefit_pv",
-    "economic_benefit_pv",
-    "social_benefit_pv",
-    "npv_fiscal",
-    "npv_economic",
-    "npv_social",
-    "bcr_fiscal",
-    "bcr_economic",
-    "bcr_social",
+    *APPRAISAL_METRICS,
+    *(f"bcr_{p}" for p in PERSPECTIVES),
     "cost_per_extra_person_in_work",
     "cost_per_extra_person_year_in_work",
 )

@@ -361,21 +361,14 @@ def run_evaluated(model: GMModel, progress: bool | None = None) -> GMModel | Non
 
     With no strand funded it runs alone. Returns the comparator (None if there was none).
     """
-    from tqdm.auto import tqdm
+    from .model import progress_bar
 
     if all(iv.switched_off for iv in model.interventions):
         model.run(progress=progress)
         return None
     comparator = comparator_of(model)
     n = model.months_planned - model.month
-    with tqdm(
-        total=n,
-        unit="month",
-        desc=model.scenario.name,
-        delay=2.0 if progress is None else 0.0,
-        disable=progress is False,
-        leave=False,
-    ) as bar:
+    with progress_bar(n, model.scenario.name, progress) as bar:
         for _ in range(n):
             comparator.step()
             model.step()

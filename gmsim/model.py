@@ -284,15 +284,7 @@ class GMModel(mesa.Model):
             progress: Show a progress bar (None: only if the run takes longer than two seconds).
         """
         n = self.months_planned - self.month if months is None else int(months)
-        bar = tqdm(
-            total=n,
-            unit="month",
-            desc=self.scenario.name,
-            delay=2.0 if progress is None else 0.0,
-            disable=progress is False,
-            leave=False,
-        )
-        with bar:
+        with progress_bar(n, self.scenario.name, progress) as bar:
             for _ in range(n):
                 self.step()
                 bar.update(1)
@@ -399,6 +391,18 @@ def burn_in_months(people: People, employers: Employers, tables: Any, streams: S
 
 def _entrant_table() -> Newcomers:
     return newcomers()
+
+
+def progress_bar(months: int, name: str, progress: bool | None) -> tqdm:
+    """A progress bar of ``months`` months of run ``name`` (``progress`` None: only after two seconds)."""
+    return tqdm(
+        total=months,
+        unit="month",
+        desc=name,
+        delay=2.0 if progress is None else 0.0,
+        disable=progress is False,
+        leave=False,
+    )
 
 
 def run(scenario: Scenario | str | Path | None = None, *, progress: bool | None = False, **options: Any) -> GMModel:

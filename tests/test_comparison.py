@@ -379,13 +379,9 @@ def test_cli_sweep_writes_a_report_with_the_best_mix_per_borough(tmp_path):
 
 
 def test_a_sweep_with_uncertainty_writes_its_decision_and_the_value_of_information(tmp_path):
-    spec = MixSpec(
-        name="t3",
-        base="working_well.yaml",
-        baseline="baseline.yaml",
-        total_budget_gbp_per_year=9e6,
-        strands=["work_and_health", "early_help"],
-        step=0.5,
+    spec = MixSpec.model_validate(
+        {"name": "t3", "base": "working_well.yaml", "baseline": "baseline.yaml", "step": 0.5}
+        | {"total_budget_gbp_per_year": 9e6, "strands": ["work_and_health", "early_help"]}
     )
     res = sweep(spec, runs=8, out=tmp_path, base_dir=SC, scale=0.002, months=12, workers=2)
     decision, evppi = res["decision"], res["evppi"]
