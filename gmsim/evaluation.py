@@ -56,8 +56,10 @@ SIDES = ("treated", "comparison")
 #: The measures that count something the strand aims to raise: their deadweight is the comparison's share.
 DEADWEIGHT_MEASURES = ("started_work", "job_26_weeks", "in_work", "months_in_work")
 #: Up to this population scale every referral is followed; above it, a random sample of them as large
-#: (:func:`sample_share`): at full scale a fifth, still tens of thousands of people a year per strand.
-SAMPLE_SCALE = 0.2
+#: (:func:`sample_share`): at full scale a tenth, still thousands of people a year per strand.
+SAMPLE_SCALE = 0.1
+#: A strand with at most this many referrals over the run (``max_referrals``, GM people) is followed whole.
+WHOLE_COHORT = 50_000
 #: Months in work in a row that make a job lasting 26 weeks.
 SUSTAINED_MONTHS = 6
 _AT_RISK, _NO_BENEFIT = codes.AT_RISK, codes.NO_BENEFIT
@@ -75,9 +77,9 @@ class CohortImpact:
             (:data:`SIDES`), in simulated people (``followed``, the shares' counts) or person-months.
     """
 
-    def __init__(self, scale: float = 1.0) -> None:
+    def __init__(self, scale: float = 1.0, referral_cap: float | None = None) -> None:
         self.totals = np.zeros((len(HORIZONS), len(MEASURES), len(SIDES)))
-        self.share = sample_share(scale)
+        self.share = sample_share(scale, referral_cap)
         self._people_per_member = 1 / (scale * self.share)
         self._n = 0  # members followed; their columns are the first _n of each array
         self._slots = np.zeros(0, dtype=np.int64)
@@ -147,9 +149,23 @@ def _columns(values: Values) -> tuple[np.ndarray, ...]:
     return (*(getattr(people, f) for f in _FIELDS), apart, *(getattr(own, f) for f in _FIELDS))
 
 
+@njit(cache=True)
+def _bits_of(apart):
+    """A bit set of the slots in ``apart`` (one bit a slot, up to the largest), to test membership at once."""
+    bits = np.zeros((apart[-1] >> 6) + 1 if apart.shape[0] else 0, dtype=np.uint64)
+    for i in apart:
+        bits[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+    return bits
+
+
 @njit(cache=True, inline="always")
-def _row_apart(apart, i):
-    """The row of slot ``i`` in ``apart`` (ascending), or -1 (a binary search: numba's np.searchsorted allocates)."""
+def _row_apart(apart, bits, i):
+    """The row of slot ``i`` in ``apart`` (ascending), or -1: a bit test, then a binary search if it is there.
+
+    (numba's np.searchsorted allocates for one value.)
+    """
+    if (i >> 6) >= bits.shape[0] or (bits[i >> 6] >> np.uint64(i & 63)) & np.uint64(1) == 0:
+        return -1
     lo, hi = 0, apart.shape[0]
     while lo < hi:
         mid = (lo + hi) >> 1
@@ -170,20 +186,21 @@ def _follow(n, slots, referred, flags, run, months, month, horizons, totals, t, 
     longest = horizons[-1]
     ts, te, tb, tv, tx, ta, tos, toe, tob, tov, tox = t
     cs, ce, cb, cv, cx, ca, cos, coe, cob, cov, cox = c
+    t_bits, c_bits = _bits_of(ta), _bits_of(ca)
     kept = 0
     for j in range(n):
         i = slots[j]
-        # Each person's state, labour move, benefit, severity and exit this month, in each run.
-        k = _row_apart(ta, i)
-        if k >= 0:
-            s0, e0, b0, v0, x0 = tos[k], toe[k], tob[k], tov[k], tox[k]
+        # Each person's state, labour move, benefit and exit this month in each run (severity at a horizon).
+        k0 = _row_apart(ta, t_bits, i)
+        if k0 >= 0:
+            s0, e0, b0, x0 = tos[k0], toe[k0], tob[k0], tox[k0]
         else:
-            s0, e0, b0, v0, x0 = ts[i], te[i], tb[i], tv[i], tx[i]
-        k = _row_apart(ca, i)
-        if k >= 0:
-            s1, e1, b1, v1, x1 = cos[k], coe[k], cob[k], cov[k], cox[k]
+            s0, e0, b0, x0 = ts[i], te[i], tb[i], tx[i]
+        k1 = _row_apart(ca, c_bits, i)
+        if k1 >= 0:
+            s1, e1, b1, x1 = cos[k1], coe[k1], cob[k1], cox[k1]
         else:
-            s1, e1, b1, v1, x1 = cs[i], ce[i], cb[i], cv[i], cx[i]
+            s1, e1, b1, x1 = cs[i], ce[i], cb[i], cx[i]
         if x0 != 0 or x1 != 0:
             continue
         w0, w1 = s0 <= _AT_RISK, s1 <= _AT_RISK
@@ -217,8 +234,8 @@ def _follow(n, slots, referred, flags, run, months, month, horizons, totals, t, 
                 totals[h, 4, 1] += months[1, j]
                 totals[h, 5, 0] += months[2, j]
                 totals[h, 5, 1] += months[3, j]
-                totals[h, 6, 0] += v0
-                totals[h, 6, 1] += v1
+                totals[h, 6, 0] += tov[k0] if k0 >= 0 else tv[i]
+                totals[h, 6, 1] += cov[k1] if k1 >= 0 else cv[i]
         if age < longest:
             slots[kept] = i
             referred[kept] = referred[j]
@@ -230,12 +247,15 @@ def _follow(n, slots, referred, flags, run, months, month, horizons, totals, t, 
     return kept
 
 
-def sample_share(scale: float) -> float:
-    """The share of referrals followed in a run at ``scale``: all up to :data:`SAMPLE_SCALE`, then fewer.
+def sample_share(scale: float, referral_cap: float | None = None) -> float:
+    """The share of a strand's referrals followed in a run at ``scale``: all up to :data:`SAMPLE_SCALE`.
 
-    A run at scale 1 follows a random fifth of each strand's referrals (tens of thousands a year), chosen
-    by slot (stream ``evaluation.sample``), so the same people in every run of a replicate.
+    Above it fewer: a run at scale 1 follows a random tenth (thousands of people a year), chosen by slot
+    (stream ``evaluation.sample``), so the same people in every run of a replicate. A strand whose
+    referrals are capped at :data:`WHOLE_COHORT` people or fewer (a pilot) is followed whole, at any scale.
     """
+    if referral_cap is not None and referral_cap <= WHOLE_COHORT:
+        return 1.0
     return min(1.0, SAMPLE_SCALE / scale)
 
 
@@ -251,7 +271,7 @@ def follow_cohorts(model: GMModel, comparator: GMModel) -> None:
         if iv.switched_off:
             continue
         if iv.impact is None:
-            iv.impact = CohortImpact(model.scale)
+            iv.impact = CohortImpact(model.scale, iv.params.max_referrals)
         referred = iv.caseload.referred_in(month)
         if iv.impact.share < 1 and len(referred):
             referred = referred[model.streams.uniforms_at("evaluation.sample", 0, referred) < iv.impact.share]

@@ -2,9 +2,10 @@
 
 Eligible: out of work for ``eligibility.min_months_out_of_work`` months or more (12), with a health
 condition (severity >= ``eligibility.min_severity``) and one of ``eligibility.benefits``. Referred by
-Jobcentre or GP; supported for ``support_months`` (15), with a higher job-entry hazard and faster health
-recovery (talking therapies); after a job start, ``in_work_support_months`` (12) of in-work support lower
-the chance of losing the job. Figures and sources: ``data/interventions/work_and_health.yaml``.
+Jobcentre or GP; supported for ``support_months`` (15), with faster health recovery (talking therapies)
+and, in the evidence of GM's own pilot, no change in job entry; after a job start,
+``in_work_support_months`` (12) of in-work support lower the chance of losing the job, whether to look for
+work or to leave the labour market. Figures and sources: ``data/interventions/work_and_health.yaml``.
 """
 
 from __future__ import annotations
@@ -55,7 +56,14 @@ class WorkAndHealth(Intervention):
 
     name = "work_and_health"
     title = "Work and health"
-    claims = ("out_of_work_to_in_work", "health_recovery", "in_work_to_out_of_work", "at_risk_to_out_of_work")
+    claims = (
+        "out_of_work_to_in_work",
+        "health_recovery",
+        "in_work_to_out_of_work",
+        "at_risk_to_out_of_work",
+        "in_work_to_inactive",
+        "at_risk_to_inactive",
+    )
     Parameters = WorkAndHealthParameters
     screens_each_person = True
 
