@@ -708,7 +708,14 @@ def sweep(
     decision.insert(1, "objective", spec.objective)
     inputs, input_groups = uncertain_inputs(records, scs[0].name)
     npv = _metric_by_replicate(gm, "npv_social")
-    evppi = evppi_table({n: objective[n] for n in mix_names}, {n: npv[n] for n in mix_names}, inputs, input_groups)
+    money_inputs = frozenset(c for c in inputs.columns if c.startswith("unit value: "))
+    evppi = evppi_table(
+        {n: objective[n] for n in mix_names},
+        {n: npv[n] for n in mix_names},
+        inputs,
+        input_groups,
+        no_bearing=frozenset() if spec.objective in MONEY_METRICS else money_inputs,
+    )
     evppi.insert(1, "objective", spec.objective)
     return {
         "mixes": table,

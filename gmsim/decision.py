@@ -12,8 +12,9 @@ possible world and the mixes' outcomes in it are comparable. From the mixes' val
 * **EVPPI** (:func:`evppi_table`): the expected value of partial perfect information of an input or a
   group of inputs, ``E_phi[max_m E(v_m | phi)] - max_m E(v_m)``, by the regression method of Strong,
   Oakley & Brennan (2014, Medical Decision Making 34:311): each mix's values are regressed on the inputs
-  ``phi`` across replicates (a polynomial in one input, linear in several), the fitted values stand for
-  ``E(v_m | phi)``. It is what learning those inputs exactly would add to the expected outcome of the
+  ``phi`` across replicates (linear; a cubic in one input from 50 replicates), the fitted values stand for
+  ``E(v_m | phi)``, and what the same fit finds in the inputs shuffled across replicates (noise) is taken
+  off. It is what learning those inputs exactly would add to the expected outcome of the
   decision: an upper bound on what an evaluation of them is worth. With ``phi`` all the inputs it is the
   expected value of perfect information (EVPI), here ``mean_r max_m v[m, r] - max_m mean_r v[m, r]``, which
   also counts the runs' own chance variation and so overstates it.
@@ -30,6 +31,8 @@ import pandas as pd
 
 #: Fewest replicates for an EVPPI estimate.
 MIN_REPLICATES = 8
+#: Shuffles of an input across replicates whose mean EVPPI, what a fit finds in noise, is taken off.
+PERMUTATIONS = 50
 
 
 def decision_table(values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -58,30 +61,40 @@ def decision_table(values: dict[str, np.ndarray]) -> pd.DataFrame:
 
 
 def _basis(x: np.ndarray, replicates: int) -> np.ndarray:
-    """Regressors of inputs ``x`` (replicate, input): a polynomial in one input, linear terms in several."""
+    """Regressors of inputs ``x`` (replicate, input): linear terms; a cubic in one input from 50 replicates."""
     z = (x - x.mean(axis=0)) / np.where(x.std(axis=0) > 0, x.std(axis=0), 1.0)
-    if z.shape[1] == 1:
-        degree = int(min(3, max(1, (replicates - 2) // 4)))
-        return np.column_stack([z[:, 0] ** d for d in range(degree + 1)])
+    if z.shape[1] == 1 and replicates >= 50:
+        return np.column_stack([z[:, 0] ** d for d in range(4)])
     return np.column_stack([np.ones(replicates), z])
 
 
-def evppi(values: dict[str, np.ndarray], inputs: np.ndarray) -> float:
+def _fitted_evppi(v: np.ndarray, basis: np.ndarray) -> float:
+    """``mean_r max_m fit - max_m mean_r fit`` of the mixes' values ``v`` (mix, replicate) fitted on ``basis``."""
+    coef, *_ = np.linalg.lstsq(basis, v.T, rcond=None)
+    fitted = basis @ coef  # (replicate, mix)
+    return float(fitted.max(axis=1).mean() - fitted.mean(axis=0).max())
+
+
+def evppi(values: dict[str, np.ndarray], inputs: np.ndarray) -> tuple[float, float]:
     """The EVPPI of ``inputs`` (replicate, input) for choosing among the mixes of ``values`` (their units).
 
-    NaN with fewer than :data:`MIN_REPLICATES` replicates, or as many regressors as replicates.
+    A fitted curve follows some of the replicates' noise, which looks like information. So the same fit is
+    made on the inputs shuffled across replicates (:data:`PERMUTATIONS` times, a fixed shuffle), whose
+    EVPPI is noise alone, and its mean is taken off (never below 0).
+
+    Returns:
+        The EVPPI and the part taken off as noise; NaN with fewer than :data:`MIN_REPLICATES` replicates, or
+        as many regressors as replicates.
     """
     v = np.array(list(values.values()), dtype=float)
     r = v.shape[1]
     x = np.asarray(inputs, dtype=float).reshape(r, -1)
-    if r < MIN_REPLICATES:
-        return float("nan")
-    basis = _basis(x, r)
-    if basis.shape[1] >= r - 1:
-        return float("nan")
-    coef, *_ = np.linalg.lstsq(basis, v.T, rcond=None)
-    fitted = basis @ coef  # (replicate, mix)
-    return float(max(0.0, fitted.max(axis=1).mean() - fitted.mean(axis=0).max()))
+    basis = _basis(x, r) if r >= MIN_REPLICATES else None
+    if basis is None or basis.shape[1] >= r - 1:
+        return float("nan"), float("nan")
+    shuffles = np.random.default_rng(0)
+    noise = np.mean([_fitted_evppi(v, basis[shuffles.permutation(r)]) for _ in range(PERMUTATIONS)])
+    return max(0.0, _fitted_evppi(v, basis) - float(noise)), float(noise)
 
 
 def evpi(values: dict[str, np.ndarray]) -> float:
@@ -91,7 +104,11 @@ def evpi(values: dict[str, np.ndarray]) -> float:
 
 
 def evppi_table(
-    values: dict[str, np.ndarray], money: dict[str, np.ndarray], inputs: pd.DataFrame, groups: dict[str, list[str]]
+    values: dict[str, np.ndarray],
+    money: dict[str, np.ndarray],
+    inputs: pd.DataFrame,
+    groups: dict[str, list[str]],
+    no_bearing: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """The EVPPI of each input and group of inputs, in the objective's units and in GBP.
 
@@ -100,10 +117,13 @@ def evppi_table(
         money: Per mix, its social net present value in each replicate (GBP): the EVPPI in pounds.
         inputs: One row per replicate, one column per uncertain input (its drawn value).
         groups: Named groups of ``inputs``' columns (e.g. a strand's effects), valued together.
+        no_bearing: Inputs that cannot change the objective (unit values, for an objective that is not
+            money): their EVPPI in its units is 0, not estimated (an estimate would be noise).
 
     Returns:
         ``input``, ``kind`` (``parameter``, ``group`` or ``all``), ``inputs`` (how many), ``evppi``,
-        ``evppi_gbp`` and ``share_of_evpi``, largest first; the EVPI (``all``) first.
+        ``evppi_gbp``, ``noise_taken_off`` (:func:`evppi`) and ``share_of_evpi``, largest first; the EVPI
+        (``all``) first.
     """
     rows = [
         {"input": "all uncertain inputs (EVPI)", "kind": "all", "inputs": inputs.shape[1], "evppi": evpi(values)}
@@ -114,14 +134,12 @@ def evppi_table(
             x = inputs[columns].to_numpy(dtype=float)
             if np.all(x.std(axis=0) == 0):
                 continue
+            (value, noise), (gbp, _) = evppi(values, x), evppi(money, x)
+            if set(columns) <= no_bearing:
+                value, noise = 0.0, 0.0
             rows.append(
-                {
-                    "input": name,
-                    "kind": kind,
-                    "inputs": len(columns),
-                    "evppi": evppi(values, x),
-                    "evppi_gbp": evppi(money, x),
-                }
+                {"input": name, "kind": kind, "inputs": len(columns), "evppi": value, "evppi_gbp": gbp}
+                | {"noise_taken_off": noise}
             )
     table = pd.DataFrame(rows)
     total = rows[0]["evppi"]

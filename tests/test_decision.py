@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gmsim.decision import MIN_REPLICATES, decision_table, evpi, evppi, evppi_table
+from gmsim.decision import MIN_REPLICATES, _basis, _fitted_evppi, decision_table, evpi, evppi, evppi_table
 
 
 def test_probability_best_and_expected_loss_count_each_replicate_as_a_possible_world():
@@ -27,11 +27,24 @@ def test_evppi_of_the_input_that_decides_is_its_value_and_of_an_irrelevant_one_i
     phi, psi = rng.normal(size=n), rng.normal(size=n)
     values = {"A": 10 + 5 * phi + 0.5 * rng.normal(size=n), "B": np.full(n, 10.0)}
     exact = 5 / np.sqrt(2 * np.pi)
-    assert evppi(values, phi) == pytest.approx(exact, abs=0.15)
-    assert evppi(values, psi) < 0.1
-    assert evppi(values, np.column_stack([phi, psi])) == pytest.approx(exact, abs=0.15)
-    assert evpi(values) >= evppi(values, phi) - 1e-9  # perfect information is worth at least partial
-    assert np.isnan(evppi({k: v[: MIN_REPLICATES - 1] for k, v in values.items()}, phi[: MIN_REPLICATES - 1]))
+    assert evppi(values, phi)[0] == pytest.approx(exact, abs=0.15)
+    assert evppi(values, psi)[0] < 0.1
+    assert evppi(values, np.column_stack([phi, psi]))[0] == pytest.approx(exact, abs=0.15)
+    assert evpi(values) >= evppi(values, phi)[0] - 1e-9  # perfect information is worth at least partial
+    assert np.isnan(evppi({k: v[: MIN_REPLICATES - 1] for k, v in values.items()}, phi[: MIN_REPLICATES - 1])[0])
+
+
+def test_with_few_replicates_what_a_fit_finds_in_noise_is_taken_off():
+    # Ten replicates of two mixes whose difference is noise alone: an irrelevant input's raw EVPPI is well
+    # above zero, and the permutation correction takes most of it off.
+    rng = np.random.default_rng(5)
+    raw, corrected = [], []
+    for _ in range(200):
+        values = {"A": rng.normal(size=10), "B": rng.normal(size=10)}
+        x = rng.normal(size=(10, 1))
+        raw.append(_fitted_evppi(np.array(list(values.values())), _basis(x, 10)))
+        corrected.append(evppi(values, x)[0])
+    assert np.mean(corrected) < 0.55 * np.mean(raw)  # (what is kept is the positive half of the noise)
 
 
 def test_the_evppi_table_gives_the_evpi_first_then_groups_and_inputs_largest_first():
@@ -40,10 +53,11 @@ def test_the_evppi_table_gives_the_evpi_first_then_groups_and_inputs_largest_fir
     inputs = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n), "fixed": np.ones(n)})
     values = {"A": 2 * inputs.x.to_numpy(), "B": np.zeros(n)}
     money = {k: 1000 * v for k, v in values.items()}
-    table = evppi_table(values, money, inputs, {"x and y": ["x", "y"]})
+    table = evppi_table(values, money, inputs, {"x and y": ["x", "y"]}, no_bearing=frozenset({"y"}))
     assert table.iloc[0].kind == "all" and table.iloc[0].evppi == pytest.approx(evpi(values))
     assert list(table.input[1:3]) in (["x and y", "x"], ["x", "x and y"])
     assert "fixed" not in set(table.input)  # an input that never varies has no value of information
+    assert table.set_index("input").loc["y", "evppi"] == 0  # cannot change the objective: not estimated
     assert table.set_index("input").loc["x", "evppi_gbp"] == pytest.approx(
         1000 * table.set_index("input").loc["x", "evppi"]
     )
