@@ -93,11 +93,13 @@ def parameter_draws(scenario: Scenario, seed: int) -> dict[str, dict[str, float]
     score ``z = sqrt(r) s c + sqrt(1 - r) e``: ``c`` is common to the strand's ratios and ``e`` the ratio's
     own, ``r`` the strand's ``effect_correlation`` and ``s`` +1 for a move help makes more likely
     (:data:`~gmsim.codes.IMPROVING`), -1 for one it makes less likely. So each ratio keeps its prior, and a
-    strand's ratios are correlated ``r`` in the direction of working (or not) on every margin. The numbers
-    depend only on the seed, the strand and the parameter: the same in every scenario.
+    strand's ratios are correlated ``r`` in the direction of working (or not) on every margin. A strand's
+    unit cost is drawn too, independently, with its data file's value as median and its range as 95%
+    interval, unless the scenario sets it. The numbers depend only on the seed, the strand and the
+    parameter: the same in every scenario.
     """
     from .interventions import registered
-    from .interventions.parameters import EFFECT_GROUPS
+    from .interventions.parameters import EFFECT_GROUPS, split_lognormal
 
     out: dict[str, dict[str, float]] = {}
     streams = Streams(seed)
@@ -115,6 +117,12 @@ def parameter_draws(scenario: Scenario, seed: int) -> dict[str, dict[str, float]
                 sign = 1.0 if transition in codes.IMPROVING else -1.0
                 z = np.sqrt(rho) * sign * common + np.sqrt(1 - rho) * _normal_score(streams, f"draw.{name}.{param}")
                 draws[param] = effect.quantile(float(z))
+        cost = reg[name].provenance().get("unit_cost_gbp", {}).get("range")
+        own = spec.unit_cost_gbp is not None or "unit_cost_gbp" in spec.parameters
+        if cost is not None and not own:
+            # The cost of a start: its value the median, its range the 95% interval (split log-normal).
+            z = _normal_score(streams, f"draw.{name}.unit_cost_gbp")
+            draws["unit_cost_gbp"] = split_lognormal(params.unit_cost_gbp, float(cost[0]), float(cost[1]), z)
         out[name] = draws
     return out
 

@@ -216,14 +216,17 @@ def test_each_effect_is_drawn_with_its_stated_median_and_95_percent_interval(eff
     se_tail, se_half = np.sqrt(0.025 * 0.975 / 2000), np.sqrt(0.25 / 2000)
     checked = 0
     for strand, params in effect_draws.items():
-        spec = registered()[strand].uncertain_parameters()
+        cls = registered()[strand]
+        spec = cls.uncertain_parameters()
+        low, high = cls.provenance()["unit_cost_gbp"]["range"]
+        spec["unit_cost_gbp"] = {"value": cls.default_params().unit_cost_gbp, "low": low, "high": high}
         for name, x in params.items():
             d = spec[name]
             assert abs((x < d["low"]).mean() - 0.025) < 3 * se_tail, (strand, name)
             assert abs((x > d["high"]).mean() - 0.025) < 3 * se_tail, (strand, name)
             assert abs((x < d["value"]).mean() - 0.5) < 3 * se_half, (strand, name)
             checked += 1
-    assert checked == sum(len(p) for p in effect_draws.values()) >= 18
+    assert checked == sum(len(p) for p in effect_draws.values()) >= 18 + 4  # every strand's unit cost too
 
 
 def test_a_strands_effects_are_drawn_with_its_stated_correlation_in_the_direction_of_help(effect_draws):
@@ -235,7 +238,7 @@ def test_a_strands_effects_are_drawn_with_its_stated_correlation_in_the_directio
         rho = cls.default_params().effect_correlation
         spec = cls.uncertain_parameters()
         scores = {}
-        for name, x in params.items():
+        for name, x in ((n, x) for n, x in params.items() if n != "unit_cost_gbp"):  # drawn on its own
             # Back to each draw's normal score, signed so that a high score helps.
             d = spec[name]
             below = x < d["value"]

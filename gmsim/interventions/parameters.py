@@ -183,10 +183,17 @@ class Effect(BaseModel):
 
     def quantile(self, z: float) -> float:
         """The ratio at standard normal score ``z`` of the prior (``value`` at 0, ``low`` at -1.96)."""
-        if self.low is None or self.high is None or z == 0:
+        if self.low is None or self.high is None:
             return self.value
-        end = self.low if z < 0 else self.high
-        return self.value * math.exp(abs(z) * math.log(end / self.value) / Z975)
+        return split_lognormal(self.value, self.low, self.high, z)
+
+
+def split_lognormal(median: float, low: float, high: float, z: float) -> float:
+    """The value at standard normal score ``z`` of a split log-normal with this median and 95% interval."""
+    if z == 0:
+        return median
+    end = low if z < 0 else high
+    return median * math.exp(abs(z) * math.log(end / median) / Z975)
 
 
 class InterventionParameters(BaseModel):
