@@ -733,10 +733,10 @@ def sweep(
 def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) -> tuple[pd.DataFrame, dict]:
     """The uncertain inputs each replicate drew, one row per replicate, and their groups.
 
-    Each strand's effect ratios (the same in every scenario of a replicate: the first scenario with the
-    strand gives them), the appraisal's uncertain unit values, and, standing for the baseline parameter set
-    drawn from the calibration's posterior, the people in work at the end of the comparator's run. Empty
-    without parameter uncertainty.
+    Each strand's effect ratios and unit cost (the same in every scenario of a replicate: the first
+    scenario with the strand gives them), the appraisal's uncertain unit values, and, standing for the
+    baseline parameter set drawn from the calibration's posterior, the people in work at the end of the
+    comparator's run. Empty without parameter uncertainty.
     """
     base = records[comparator]
     if not base or not base[0]["meta"].get("draws_on"):
@@ -750,7 +750,8 @@ def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) 
                 for param, value in draws.items():
                     name = f"{strand}: {param}"
                     row.setdefault(name, float(value))
-                    groups.setdefault(f"{strand}: every effect", set()).add(name)
+                    if param != "unit_cost_gbp":
+                        groups.setdefault(f"{strand}: every effect", set()).add(name)
         drawn = replicate_values(base[r])
         for k in money:
             row[f"unit value: {k}"] = drawn[k]

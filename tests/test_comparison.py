@@ -392,5 +392,6 @@ def test_a_sweep_with_uncertainty_writes_its_decision_and_the_value_of_informati
     named = set(evppi.input)
     assert "early_help: effects.at_risk_to_in_work" in named and "early_help: every effect" in named
     assert "unit value: earnings_per_worker_year" in named
+    assert "early_help: unit_cost_gbp" in named  # a strand's unit cost is drawn, and valued on its own
     finite = evppi[np.isfinite(evppi.evppi)]
     assert (finite.evppi >= 0).all() and (finite.evppi <= evppi.iloc[0].evppi + 1e-9).sum() >= 1
