@@ -25,18 +25,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 
 from . import codes
+from .interventions.parameters import Z975
 from .parameters import read_data
 from .streams import Streams
 
 #: The perspectives, each with its benefits' present value and its own benefit-cost ratio.
 PERSPECTIVES = ("fiscal", "economic", "social")
-_Z975 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ class UnitValue:
         if self.low is None or self.high is None or z == 0:
             return self.value
         end = self.low if z < 0 else self.high
-        return max(0.0, self.value + abs(z) * (end - self.value) / _Z975)
+        return max(0.0, self.value + abs(z) * (end - self.value) / Z975)
 
 
 @functools.cache
@@ -117,15 +116,10 @@ def drawn_values(seed: int | None) -> dict[str, float]:
     values = unit_values()
     if seed is None:
         return {k: v.value for k, v in values.items()}
-    streams, normal = Streams(seed), NormalDist()
-    out = {}
-    for name, v in values.items():
-        if v.low is None:
-            out[name] = v.value
-            continue
-        u = float(streams.uniforms_at(f"draw.money.{name}", 0, np.array([0]))[0])
-        out[name] = v.at(normal.inv_cdf(min(max(u, 1e-12), 1 - 1e-12)))
-    return out
+    streams = Streams(seed)
+    return {
+        name: v.value if v.low is None else v.at(streams.normal_at(f"draw.money.{name}")) for name, v in values.items()
+    }
 
 
 def discount(months: int, rate: float, start: int = 1) -> np.ndarray:

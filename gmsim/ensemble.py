@@ -39,7 +39,6 @@ from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -107,7 +106,7 @@ def parameter_draws(scenario: Scenario, seed: int) -> dict[str, dict[str, float]
     for name, spec in scenario.strands.items():
         params = reg[name].parameters(spec.parameters)
         rho = params.effect_correlation
-        common = _normal_score(streams, f"draw.{name}.common")
+        common = streams.normal_at(f"draw.{name}.common")
         draws = {}
         for group in EFFECT_GROUPS:
             for transition, effect in getattr(params, group).items():
@@ -115,22 +114,16 @@ def parameter_draws(scenario: Scenario, seed: int) -> dict[str, dict[str, float]
                     continue
                 param = f"{group}.{transition}"
                 sign = 1.0 if transition in codes.IMPROVING else -1.0
-                z = np.sqrt(rho) * sign * common + np.sqrt(1 - rho) * _normal_score(streams, f"draw.{name}.{param}")
+                z = np.sqrt(rho) * sign * common + np.sqrt(1 - rho) * streams.normal_at(f"draw.{name}.{param}")
                 draws[param] = effect.quantile(float(z))
         cost = reg[name].provenance().get("unit_cost_gbp", {}).get("range")
         own = spec.unit_cost_gbp is not None or "unit_cost_gbp" in spec.parameters
         if cost is not None and not own:
             # The cost of a start: its value the median, its range the 95% interval (split log-normal).
-            z = _normal_score(streams, f"draw.{name}.unit_cost_gbp")
+            z = streams.normal_at(f"draw.{name}.unit_cost_gbp")
             draws["unit_cost_gbp"] = split_lognormal(params.unit_cost_gbp, float(cost[0]), float(cost[1]), z)
         out[name] = draws
     return out
-
-
-def _normal_score(streams: Streams, stream: str) -> float:
-    """A standard normal number of stream ``stream`` (month 0, slot 0): the same for the same seed."""
-    u = float(streams.uniforms_at(stream, 0, np.array([0]))[0])
-    return NormalDist().inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
 
 
 def baseline_draw(scenario: Scenario, seed: int) -> tuple[int | None, dict[str, float]]:
@@ -337,16 +330,15 @@ def _write_atomic(path: Path, data: bytes) -> None:
             os.remove(tmp)
 
 
-#: The severity (index into ``codes.SEVERITIES``) of each health category of the results' stocks.
-HEALTH_SEVERITY = tuple(codes.SEVERITIES.index(sev) for _, sev in HEALTH_LABELS)
-_OF_SEVERITY = [[h for h, sev in enumerate(HEALTH_SEVERITY) if sev == k] for k in range(len(codes.SEVERITIES))]
+# The health categories of the results' stocks (HEALTH_LABELS) of each severity, in codes.SEVERITIES order.
+_OF_SEVERITY = [[h for h, (_, sev) in enumerate(HEALTH_LABELS) if sev == name] for name in codes.SEVERITIES]
 
 
 def run_record(model: Any) -> dict[str, np.ndarray]:
     """The monthly series an ensemble needs from one run, in people (by month and borough).
 
     With each strand's monthly counters (``strand.<name>``) and, where it was evaluated, its referral
-    cohorts' totals (``cohort.<name>``, :attr:`gmsim.evaluation.CohortImpact.totals` in people).
+    cohorts' totals (``cohort.<name>``, :attr:`gmsim.evaluation.CohortImpact.in_people`).
     """
     r, m, s = model.results, model.month + 1, model.scale
     stock = r.stock[:m] / s
@@ -362,13 +354,7 @@ def run_record(model: Any) -> dict[str, np.ndarray]:
         "jobseekers": r.spells[:m, :, JOBSEEKERS] / s,
         "support_group": r.spells[:m, :, SUPPORT_GROUP] / s,
         "at_risk": stock[:, :, codes.AT_RISK].sum(axis=2),
-        "by_severity": np.stack(
-            [
-                stock[..., [h for h, sev in enumerate(HEALTH_SEVERITY) if sev == k]].sum(axis=(1, 2, 3))
-                for k in range(4)
-            ],
-            axis=1,
-        ),
+        "by_severity": np.stack([stock[..., cats].sum(axis=(1, 2, 3)) for cats in _OF_SEVERITY], axis=1),
     }
     for iv in model.interventions:
         out[f"strand.{iv.name}"] = iv.counts[:m] / s

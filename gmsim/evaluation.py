@@ -88,13 +88,13 @@ class CohortImpact:
         self._run = np.zeros((2, 0), dtype=np.int16)  # months in work in a row, in each run
         self._months = np.zeros((4, 0), dtype=np.int16)  # months in work (run, comparator), on benefit (same)
 
-    def follow(self, month: int, referred: np.ndarray, treated: Values, comparison: Values) -> None:
+    def follow(self, month: int, referred: np.ndarray, treated: tuple, comparison: tuple) -> None:
         """Add ``month``'s referrals and follow every cohort through ``month``.
 
         Args:
             month: The month just run.
             referred: Slots the strand referred this month.
-            treated: The run's end-of-month values (:meth:`gmsim.population.Population.month_values`).
+            treated: The run's end-of-month values, as :func:`columns` gives them.
             comparison: The comparator's.
         """
         k, n = len(referred), self._n
@@ -120,8 +120,8 @@ class CohortImpact:
             month,
             np.array(HORIZONS, dtype=np.int64),
             self.totals,
-            _columns(treated),
-            _columns(comparison),
+            treated,
+            comparison,
         )
 
     @property
@@ -135,18 +135,20 @@ class CohortImpact:
         return self._slots[: self._n]
 
 
-#: A run's people at the end of a month: arrays, the slots whose values are held apart in order, and those
-#: values (:meth:`gmsim.population.Population.month_values`).
-Values = tuple
-
-
 _FIELDS = ("state", "labour_event", "benefit", "severity", "exit_event")
 
 
-def _columns(values: Values) -> tuple[np.ndarray, ...]:
-    """The fields the evaluation reads, from ``(people, apart, own)``: people's, ``apart``, own's."""
+def columns(values: tuple) -> tuple[np.ndarray, ...]:
+    """What the evaluation reads of a run's people at the end of a month, once for all its strands.
+
+    Args:
+        values: ``(people, apart, own)`` (:meth:`gmsim.population.Population.month_values`).
+
+    Returns:
+        The people's fields the evaluation reads, ``apart``, a bit set of ``apart``, and own's fields.
+    """
     people, apart, own = values
-    return (*(getattr(people, f) for f in _FIELDS), apart, *(getattr(own, f) for f in _FIELDS))
+    return (*(getattr(people, f) for f in _FIELDS), apart, _bits_of(apart), *(getattr(own, f) for f in _FIELDS))
 
 
 @njit(cache=True)
@@ -184,9 +186,8 @@ def _follow(n, slots, referred, flags, run, months, month, horizons, totals, t, 
     still followed: neither left the population in either run nor past the last horizon. Returns how many.
     """
     longest = horizons[-1]
-    ts, te, tb, tv, tx, ta, tos, toe, tob, tov, tox = t
-    cs, ce, cb, cv, cx, ca, cos, coe, cob, cov, cox = c
-    t_bits, c_bits = _bits_of(ta), _bits_of(ca)
+    ts, te, tb, tv, tx, ta, t_bits, tos, toe, tob, tov, tox = t
+    cs, ce, cb, cv, cx, ca, c_bits, cos, coe, cob, cov, cox = c
     kept = 0
     for j in range(n):
         i = slots[j]
@@ -275,9 +276,10 @@ def follow_cohorts(model: GMModel, comparator: GMModel) -> None:
         referred = iv.caseload.referred_in(month)
         if iv.impact.share < 1 and len(referred):
             referred = referred[model.streams.uniforms_at("evaluation.sample", 0, referred) < iv.impact.share]
-        if len(referred) or iv.impact._n:
+        if len(referred) or len(iv.impact.slots):
             if treated is None:
-                treated, comparison = model.population.month_values(), comparator.population.month_values()
+                treated = columns(model.population.month_values())
+                comparison = columns(comparator.population.month_values())
             iv.impact.follow(month, referred, treated, comparison)
 
 
@@ -358,13 +360,10 @@ def comparator_of(model: GMModel) -> GMModel:
     from .agents.people import People
     from .model import GMModel
     from .population import Population
-    from .scenario import Scenario
 
     if model.month != 0:
         raise ValueError(f"a comparator starts at month 0; the model has run {model.month} months")
-    data = model.scenario.to_dict()
-    data.update(strands={}, modules=[], population={**data["population"], "history_sample": 0})
-    bare = Scenario.from_dict(data, path="comparator")
+    bare = model.scenario.without_strands("comparator", history_sample=0)
     population = Population(People(*(a.copy() for a in model.people)), Employers(*(a.copy() for a in model.employers)))
     return GMModel(
         bare,

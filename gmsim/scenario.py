@@ -441,6 +441,18 @@ class Scenario(BaseModel):
             data["start"] = start
         return Scenario.from_dict(data, path=COMMAND_LINE)
 
+    def without_strands(self, name: str, history_sample: int | None = None) -> Scenario:
+        """A copy named ``name`` with no strand and no module: the same population, months and parameters.
+
+        Args:
+            name: Its name.
+            history_sample: People whose pathways it records, or None to keep the scenario's.
+        """
+        data = {**self.to_dict(), "name": name, "strands": {}, "modules": []}
+        if history_sample is not None:
+            data["population"] = {**data["population"], "history_sample": history_sample}
+        return Scenario.from_dict(data, path=name)
+
     # ------------------------------------------------------------------ output
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,6 +19,7 @@ SplitMix64 passes BigCrush; ``tests/test_streams.py`` checks uniformity and inde
 from __future__ import annotations
 
 import hashlib
+from statistics import NormalDist
 
 import numpy as np
 from numba import njit, prange
@@ -119,6 +120,11 @@ class Streams:
         out = np.empty(len(slots), dtype=np.float64)
         _fill_at(self.key(name), month & 0xFFFFFFFF, index, slots, out)
         return out
+
+    def normal_at(self, name: str) -> float:
+        """One standard normal number of stream ``name`` (month 0, slot 0): a draw made once per seed."""
+        u = float(self.uniforms_at(name, 0, np.array([0]))[0])
+        return NormalDist().inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
 
     def generator(self, name: str) -> np.random.Generator:
         """A numpy Generator for one-off, non-per-slot randomness (e.g. synthesising employers)."""

@@ -9,7 +9,7 @@ import pytest
 from gmsim import codes
 from gmsim.agents.people import People
 from gmsim.cli import main
-from gmsim.evaluation import HORIZONS, MEASURES, CohortImpact, cohort_impact, comparator_of, run_evaluated
+from gmsim.evaluation import HORIZONS, MEASURES, CohortImpact, cohort_impact, columns, comparator_of, run_evaluated
 from gmsim.model import GMModel
 from gmsim.output import summary
 from gmsim.scenario import Scenario, load_scenario
@@ -98,7 +98,7 @@ def month_values(values: dict[str, list[int]], slots: list[int], n: int = 30):
     for field, column in values.items():
         getattr(people, field)[slots] = column
     nobody = np.zeros(0, dtype=np.int64)
-    return people, nobody, people.take(nobody)
+    return columns((people, nobody, people.take(nobody)))
 
 
 def test_following_a_cohort_counts_each_measure_as_defined():
@@ -149,12 +149,15 @@ def test_a_person_held_apart_has_their_own_values():
     # A shared run's branch holds its diverged people apart from the trunk's arrays.
     impact = CohortImpact()
     trunk = month_values({"state": [2, 2], "labour_event": [-1, -1]}, [3, 7])
-    people, _, _ = trunk
+    people = People.blank(30)
+    people.exit_event[:] = 0
+    people.state[[3, 7]], people.labour_event[[3, 7]] = 2, -1
     own = people.take(np.array([7]))
     own.state[0], own.labour_event[0] = 0, codes.T["out_of_work_to_in_work"]
-    impact.follow(1, np.array([3, 7]), (people, np.array([7]), own), trunk)
+    treated = columns((people, np.array([7]), own))
+    impact.follow(1, np.array([3, 7]), treated, trunk)
     for month in range(2, 7):
-        impact.follow(month, np.zeros(0, dtype=np.int64), (people, np.array([7]), own), trunk)
+        impact.follow(month, np.zeros(0, dtype=np.int64), treated, trunk)
     t = dict(zip(MEASURES, impact.totals[HORIZONS.index(6)], strict=True))
     assert t["started_work"].tolist() == [1, 0] and t["months_in_work"].tolist() == [6, 0]
 

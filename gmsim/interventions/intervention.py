@@ -22,7 +22,6 @@ changes anybody else's random numbers, and one with no budget changes nothing at
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -34,15 +33,7 @@ from .caseload import Caseload
 from .funding import StrandSpec
 from .kernels import Timing
 from .multipliers import HazardMultipliers
-from .parameters import (
-    EFFECT_GROUPS,
-    Z975,
-    Effect,
-    InterventionParameters,
-    check_overrides,
-    data_file,
-    defaults_from,
-)
+from .parameters import EFFECT_GROUPS, Effect, InterventionParameters, check_overrides, data_file, defaults_from
 
 if TYPE_CHECKING:
     from ..evaluation import CohortImpact
@@ -399,16 +390,9 @@ def help_probability(effect: Effect, transition: str) -> float | None:
     """The prior probability that a ratio helps: above 1 for a move help should make likelier, else below."""
     if effect.low is None or effect.high is None or effect.low == effect.high:
         return None
-    from statistics import NormalDist
-
     from ..codes import IMPROVING
 
-    if effect.value == 1:
-        z_one = 0.0
-    else:
-        end = effect.low if effect.value > 1 else effect.high
-        z_one = Z975 * math.log(1 / effect.value) / abs(math.log(end / effect.value))
-    below = NormalDist().cdf(z_one)
+    below = effect.below(1.0)
     return 1 - below if transition in IMPROVING else below
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import math
 from collections.abc import Callable, Mapping
+from statistics import NormalDist
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -186,6 +187,13 @@ class Effect(BaseModel):
         if self.low is None or self.high is None:
             return self.value
         return split_lognormal(self.value, self.low, self.high, z)
+
+    def below(self, ratio: float) -> float:
+        """The prior probability that the ratio is below ``ratio`` (the inverse of :meth:`quantile`)."""
+        if self.low is None or self.high is None or self.low == self.high or ratio == self.value:
+            return 0.5 if ratio == self.value else float(ratio > self.value)
+        end = self.low if ratio < self.value else self.high
+        return NormalDist().cdf(Z975 * math.log(ratio / self.value) / abs(math.log(end / self.value)))
 
 
 def split_lognormal(median: float, low: float, high: float, z: float) -> float:

@@ -70,8 +70,7 @@ class SharedRuns:
         find_movable = funded >= MOVABLE_FROM if find_movable is None else find_movable
 
         if trunk_at is None:
-            bare = {**scenarios[0].to_dict(), "name": "trunk", "strands": {}, "modules": []}
-            trunk_scenario, trunk_draws = Scenario.from_dict(bare, path="trunk"), None
+            trunk_scenario, trunk_draws = scenarios[0].without_strands("trunk"), None
         else:
             trunk_scenario, trunk_draws = scenarios[trunk_at], draws[trunk_at]
         n = population_size(trunk_scenario.population.scale)
