@@ -139,7 +139,7 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
         else:
             spec = comparison.load_mix(args.mix)
             name = spec.name
-            runs = (spec.mixes + 1) * args.runs
+            runs = (spec.mixes + 1) * args.runs * len(spec.economies or [None])
             if runs > MAX_SWEEP_RUNS:
                 print(
                     f"gmsim sweep: {COMMAND_LINE}: --runs: {spec.mixes:,} mixes and the baseline, {args.runs:,} times "
@@ -172,6 +172,10 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
     try:
         if kind == "compare":
             result = comparison.compare(scenarios, **options)
+        elif spec.economies:
+            economies = comparison.sweep_economies(args.mix, **options)
+            by_economy = economies["by_economy"]
+            result = {**by_economy[spec.economies[0]], "robust": economies["robust"]}
         else:
             result = comparison.sweep(args.mix, **options)
     except KeyboardInterrupt:
@@ -203,7 +207,13 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
         if kind == "compare":
             report.write_compare_report(result, tmp, command, notes)
         else:
+            if spec.economies:
+                notes["economy"] = f"{spec.economies[0]} (the others: economies/<name>/report.html)"
             report.write_sweep_report(result, tmp, command, notes)
+            for economy in (spec.economies or [])[1:]:
+                folder = tmp / "economies" / economy
+                folder.mkdir(parents=True)
+                report.write_sweep_report(by_economy[economy], folder, command, {**notes, "economy": economy})
         for item in tmp.iterdir():  # move each finished file into place; an old plots/ folder is replaced whole
             target = out / item.name
             if target.is_dir():

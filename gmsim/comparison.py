@@ -15,6 +15,11 @@ Impacts (people unless stated; per borough and for GM):
 * ``extra_people_in_work_end`` — extra people in work in the last month (net sustained jobs);
 * ``fewer_out_of_work_health_end`` — fewer people out of work because of health in the last month;
 * ``fewer_person_years_out_of_work`` — fewer person-years out of work (claiming);
+* against the run's own comparator (the scenario with no strand funded, the same people and random
+  numbers; :func:`gmsim.evaluation.count_entries_gained`): ``participants_extra_job_entries`` — extra job
+  entries of the people the strands started (gross of displacement, net of deadweight);
+  ``displaced_job_entries`` — job entries everyone else lost, competing with them for vacancies (less any
+  they gained); ``net_job_entries`` — the difference, the strands' net effect on job entries;
 * per strand (gross, from the programme's own counts): ``started``, ``job_entries``,
   ``sustained_jobs_6m``, ``sustained_jobs_12m``, ``kept_in_work``, ``spend_gbp``;
 * per strand, its referral cohorts against the same people in the run with no strand funded
@@ -35,7 +40,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -56,6 +61,9 @@ AREA_METRICS = (
     "extra_people_in_work_end",
     "fewer_out_of_work_health_end",
     "fewer_person_years_out_of_work",
+    "participants_extra_job_entries",
+    "displaced_job_entries",
+    "net_job_entries",
 )
 STRAND_METRICS = ("started", "job_entries", "sustained_jobs_6m", "sustained_jobs_12m", "kept_in_work", "spend_gbp")
 #: The appraisal's present values (gmsim.appraisal), GBP: each perspective's benefits and net present value.
@@ -125,6 +133,15 @@ def replicate_metrics(rec: dict[str, Any], base: dict[str, Any], money: dict[str
         "fewer_out_of_work_health_end": -d_health[-1],
         "fewer_person_years_out_of_work": -d_oow[1:].sum(axis=0) / 12,
     }
+    if "entries_gained.participants" in rec:
+        # Against the run's own comparator (no strand funded), not the first scenario: gross of nothing.
+        gained = rec["entries_gained.participants"][1:].sum(axis=0)
+        others = rec["entries_gained.others"][1:].sum(axis=0)
+        per_borough.update(
+            participants_extra_job_entries=gained,
+            displaced_job_entries=-others,
+            net_job_entries=gained + others,
+        )
     for metric, values in per_borough.items():
         rows.append((metric, GM, ALL, float(values.sum())))
         rows.extend((metric, b, ALL, float(v)) for b, v in zip(codes.BOROUGHS, values, strict=True))
@@ -463,6 +480,9 @@ class MixSpec(BaseModel):
         samples: Number of random mixes (uniform on the simplex) instead of a grid.
         objective: Impact metric to maximise when picking the best mix.
         frontier: Two impact metrics whose trade-off is shown (Pareto frontier).
+        economies: Named economies (``steady``, ``recession``, ``pandemic``: :mod:`gmsim.economy`) to run the
+            whole sweep in, each mix and the baseline in each; then the best mix in each economy and the mix
+            with the least regret across them are reported (:func:`robust_mixes`). None: the scenarios' own.
     """
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
@@ -477,6 +497,14 @@ class MixSpec(BaseModel):
     samples: int | None = Field(None, ge=2, le=MAX_MIXES)
     objective: str = "extra_person_years_in_work"
     frontier: list[str] = Field(default_factory=lambda: ["extra_person_years_in_work", "kept_in_work"])
+    economies: list[Literal["steady", "recession", "pandemic"]] | None = Field(None, min_length=2)
+
+    @field_validator("economies")
+    @classmethod
+    def _economies_once(cls, v: list[str] | None) -> list[str] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError(f"expected each economy once, got {v}")
+        return v
 
     @field_validator("step")
     @classmethod
@@ -609,6 +637,7 @@ def sweep(
     start: str | None = None,
     progress: bool = False,
     base_dir: str | Path | None = None,
+    economy: str | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Run every mix of a fixed budget across strands; report outcomes, frontier, best mix, attribution.
 
@@ -625,6 +654,8 @@ def sweep(
         start: Override month 1 (``YYYY-MM``) of every scenario.
         progress: Show a progress bar.
         base_dir: Folder that ``base`` and ``baseline`` are relative to (default: the sweep file's).
+        economy: A named economy to run the base and the baseline in, instead of their own (one of the sweep
+            file's ``economies``: :func:`sweep_economies` runs them all).
 
     Returns:
         ``mixes`` (one row per mix: shares, objective mean/low/high, on the frontier, within noise of the
@@ -642,6 +673,8 @@ def sweep(
         spec, folder = load_mix(mix), Path(base_dir or Path(mix).parent)
     base = load_scenario(folder / spec.base).with_overrides(start=start)
     comparator = load_scenario(folder / spec.baseline).with_overrides(start=start)
+    if economy is not None:
+        base, comparator = (_in_economy(s, economy) for s in (base, comparator))
     grid = mix_grid(len(spec.strands), None if spec.samples else spec.step, spec.samples, seed)
     labels = [mix_label(spec, shares) for shares in grid]
     if len(set(labels)) < len(labels):  # random mixes can round to the same percentages
@@ -730,6 +763,64 @@ def sweep(
     }
 
 
+def _in_economy(scenario: Scenario, economy: str) -> Scenario:
+    """``scenario`` in the named economy (its other keys kept)."""
+    return Scenario.from_dict({**scenario.to_dict(), "economy": {"shape": economy}}, path=scenario.name)
+
+
+def sweep_economies(mix: str | Path | MixSpec, **options: Any) -> dict[str, Any]:
+    """Run a sweep in each of its file's ``economies``; the mixes' outcomes in each, and the robust mix.
+
+    Args:
+        mix: A sweep file with ``economies`` (``MixSpec``) or its path.
+        **options: As for :func:`sweep` (``runs``, ``seed``, ``out``...): every economy's runs share the
+            run store.
+
+    Returns:
+        ``by_economy`` (each economy's :func:`sweep` result, in the file's order) and ``robust``
+        (:func:`robust_mixes`).
+    """
+    spec = mix if isinstance(mix, MixSpec) else load_mix(mix)
+    if isinstance(mix, MixSpec):
+        options.setdefault("base_dir", ".")
+    elif "base_dir" not in options:
+        options["base_dir"] = Path(mix).parent
+    results = {e: sweep(spec, economy=e, **options) for e in spec.economies or []}
+    return {"by_economy": results, "robust": robust_mixes(results)}
+
+
+def robust_mixes(results: dict[str, dict[str, pd.DataFrame]]) -> pd.DataFrame:
+    """Each mix's objective in each economy, its regret there, and the mix with the least regret.
+
+    A mix's *regret* in an economy is how much less it gives than the best mix of that economy (mean over
+    replicates); its maximum regret is the largest over the economies. The least-regret mix is the one
+    whose maximum regret is smallest (Savage's minimax regret): the choice a policy team can least
+    regret whichever economy comes.
+
+    Returns:
+        One row per mix: its shares, ``mean_<economy>``, ``low_<economy>``, ``high_<economy>``,
+        ``regret_<economy>``, ``best_in`` (the economies where it is best), ``max_regret`` and
+        ``least_regret``.
+    """
+    economies = list(results)
+    first = results[economies[0]]["mixes"]
+    shares = [c for c in first.columns if c.startswith("share_")]
+    table = first[["scenario", *shares]].copy()
+    best_in: dict[str, list[str]] = {name: [] for name in table.scenario}
+    for e in economies:
+        m = results[e]["mixes"].set_index("scenario")
+        table[f"mean_{e}"] = table.scenario.map(m["mean"])
+        table[f"low_{e}"] = table.scenario.map(m["low"])
+        table[f"high_{e}"] = table.scenario.map(m["high"])
+        table[f"regret_{e}"] = table[f"mean_{e}"].max() - table[f"mean_{e}"]
+        best_in[str(table.loc[table[f"mean_{e}"].idxmax(), "scenario"])].append(e)
+    table["best_in"] = table.scenario.map(lambda n: ", ".join(best_in[n]))
+    table["max_regret"] = table[[f"regret_{e}" for e in economies]].max(axis=1)
+    table["least_regret"] = table.max_regret == table.max_regret.min()
+    table.insert(1, "objective", str(first["objective"].iloc[0]) if "objective" in first else "")
+    return table.sort_values("max_regret", kind="stable").reset_index(drop=True)
+
+
 def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) -> tuple[pd.DataFrame, dict]:
     """The uncertain inputs each replicate drew, one row per replicate, and their groups.
 
@@ -757,6 +848,8 @@ def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) 
             row[f"unit value: {k}"] = drawn[k]
             groups.setdefault("unit values of the appraisal", set()).add(f"unit value: {k}")
         row["baseline: people in work at the end (posterior set)"] = float(base[r]["employed"][-1].sum())
+        for name, value in base[r]["meta"].get("labour_market", {}).items():
+            row[f"labour market: {name}"] = float(value)
         rows.append(row)
     return pd.DataFrame(rows), {k: sorted(v) for k, v in groups.items()}
 

@@ -45,6 +45,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import __version__, codes
+from .evaluation import ENTRY_GROUPS
 from .results import HEALTH_LABELS, INACTIVE_CLAIMANTS, JOBSEEKERS, SUPPORT_GROUP
 from .scenario import Scenario
 from .streams import Streams
@@ -132,16 +133,42 @@ def baseline_draw(scenario: Scenario, seed: int) -> tuple[int | None, dict[str, 
     One of the calibration's posterior sets (:func:`~gmsim.parameters.posterior_sets`), chosen by a number
     that depends only on the seed (stream ``draw.baseline``): the same set in every scenario of the
     replicate, so their differences are still the policy alone. Parameters the scenario sets itself keep
-    its values (they are left out). ``(None, {})`` if no posterior is shipped.
+    its values (they are left out). With it, the labour market's uncertain figures
+    (:func:`labour_market_draw`). ``(None, market figures)`` if no posterior is shipped.
     """
     from .parameters import posterior_sets
 
     sets = posterior_sets()
+    market = labour_market_draw(scenario, seed)
     if not sets:
-        return None, {}
+        return None, market
     u = float(Streams(seed).uniforms_at("draw.baseline", 0, np.array([0]))[0])
     k = min(int(u * len(sets)), len(sets) - 1)
-    return k, {name: v for name, v in sets[k].items() if name not in scenario.parameters}
+    return k, {**{name: v for name, v in sets[k].items() if name not in scenario.parameters}, **market}
+
+
+#: The labour market's figures that the calibration does not fit and a replicate draws from their stated ranges.
+DRAWN_MARKET = ("labour_market.tightness", "labour_market.job_loss_elasticity")
+
+
+def labour_market_draw(scenario: Scenario, seed: int) -> dict[str, float]:
+    """The labour market's uncertain figures for a replicate (:data:`DRAWN_MARKET`), from their ranges.
+
+    Each is a split log-normal with its value as median and its range as 95% interval (stream
+    ``draw.market.<name>``, the same in every scenario of the replicate); a figure the scenario sets keeps
+    its value (left out).
+    """
+    from .interventions.parameters import split_lognormal
+    from .parameters import default_parameters
+
+    defaults, streams = default_parameters(), Streams(seed)
+    out = {}
+    for name in DRAWN_MARKET:
+        if name in scenario.parameters:
+            continue
+        p = defaults[name]
+        out[name] = split_lognormal(p.value, p.low, p.high, streams.normal_at(f"draw.market.{name}"))
+    return out
 
 
 @dataclass(frozen=True)
@@ -243,6 +270,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
                     "run_seed": seed,
                     "draws": d or {},
                     "baseline_set": baseline_set,
+                    "labour_market": {k: v for k, v in baseline.items() if k in DRAWN_MARKET},
                     "gmsim": __version__,
                     "strands": [iv.name for iv in model.interventions],
                     "scale": model.scale,
@@ -338,7 +366,9 @@ def run_record(model: Any) -> dict[str, np.ndarray]:
     """The monthly series an ensemble needs from one run, in people (by month and borough).
 
     With each strand's monthly counters (``strand.<name>``) and, where it was evaluated, its referral
-    cohorts' totals (``cohort.<name>``, :attr:`gmsim.evaluation.CohortImpact.in_people`).
+    cohorts' totals (``cohort.<name>``, :attr:`gmsim.evaluation.CohortImpact.in_people`) and the job entries
+    gained against the comparator by participants and by everyone else (``entries_gained.<group>``,
+    :func:`gmsim.evaluation.count_entries_gained`).
     """
     r, m, s = model.results, model.month + 1, model.scale
     stock = r.stock[:m] / s
@@ -356,6 +386,9 @@ def run_record(model: Any) -> dict[str, np.ndarray]:
         "at_risk": stock[:, :, codes.AT_RISK].sum(axis=2),
         "by_severity": np.stack([stock[..., cats].sum(axis=(1, 2, 3)) for cats in _OF_SEVERITY], axis=1),
     }
+    if model.entries_gained is not None:
+        for g, group in enumerate(ENTRY_GROUPS):
+            out[f"entries_gained.{group}"] = model.entries_gained[:m, g] / s
     for iv in model.interventions:
         out[f"strand.{iv.name}"] = iv.counts[:m] / s
         if iv.impact is not None:

@@ -264,9 +264,11 @@ def follow_cohorts(model: GMModel, comparator: GMModel) -> None:
     """Follow ``model``'s referral cohorts through the month just run, in it and in ``comparator``.
 
     Both must have run the same month with the same seed; ``comparator`` is ``model``'s scenario with no
-    strand funded. Called once a month, after both have completed it.
+    strand funded. Called once a month, after both have completed it. The month's job entries of the
+    people the strands helped and of everyone else are compared too (:func:`count_entries_gained`).
     """
     month = model.month
+    count_entries_gained(model, comparator)
     treated = comparison = None
     for iv in model.interventions:
         if iv.switched_off:
@@ -281,6 +283,53 @@ def follow_cohorts(model: GMModel, comparator: GMModel) -> None:
                 treated = columns(model.population.month_values())
                 comparison = columns(comparator.population.month_values())
             iv.impact.follow(month, referred, treated, comparison)
+
+
+#: The two groups whose job entries are compared with the comparator's: people a strand referred and
+#: started (participants), and everyone else (whose change in entries is displacement, or its reverse).
+ENTRY_GROUPS = ("participants", "others")
+
+
+def count_entries_gained(model: GMModel, comparator: GMModel) -> None:
+    """Add the month's job entries in ``model`` less those in ``comparator``, by group and borough.
+
+    A participant is someone a strand with a caseload started (``model.participation``; the in-work
+    strand's help goes through employers and marks nobody here). Everyone else can gain or lose entries
+    only through the labour market, the strands' participants competing for the same vacancies, and
+    through the strands' effects on them at work (fewer job losses, so fewer re-entries later). Kept in
+    ``model.entries_gained`` (month, group, borough; simulated people).
+    """
+    if model.entries_gained is None:
+        model.entries_gained = np.zeros((model.months_planned + 1, len(ENTRY_GROUPS), len(codes.BOROUGHS)), np.int64)
+    people, apart, own = model.population.month_values()
+    c_people, c_apart, c_own = comparator.population.month_values()
+    bits = sum(1 << iv.index for iv in model.interventions if not iv.reaches_employers)
+    # Runs that share the comparator's arrays differ from it only where either keeps people apart.
+    everyone = people.labour_event is not c_people.labour_event
+    slots = np.zeros(0, dtype=np.int64) if everyone else np.union1d(apart, c_apart).astype(np.int64)
+    _entries_gained(
+        people.labour_event, people.borough, apart, _bits_of(apart), own.labour_event, own.borough,
+        c_people.labour_event, c_people.borough, c_apart, _bits_of(c_apart), c_own.labour_event, c_own.borough,
+        model.participation, np.uint16(bits), everyone, slots, model.entries_gained[model.month],
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _entries_gained(
+    te, tb, ta, t_bits, toe, tob, ce, cb, ca, c_bits, coe, cob, participation, bits, everyone, slots, out
+):
+    n = te.shape[0] if everyone else slots.shape[0]
+    for k in range(n):
+        i = k if everyone else slots[k]
+        group = 0 if participation[i] & bits else 1
+        r = _row_apart(ta, t_bits, i)
+        e, b = (toe[r], tob[r]) if r >= 0 else (te[i], tb[i])
+        if e == _ENTRY_A or e == _ENTRY_B:
+            out[group, b] += 1
+        r = _row_apart(ca, c_bits, i)
+        e, b = (coe[r], cob[r]) if r >= 0 else (ce[i], cb[i])
+        if e == _ENTRY_A or e == _ENTRY_B:
+            out[group, b] -= 1
 
 
 def cohort_impact(totals: np.ndarray | None) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ RESULT_FILES = {
         "timeseries.csv",
         "monthly.csv",
         "transitions.csv",
+        "labour_market.csv",
         "strands.csv",
         "cohort_impact.csv",
         "pathways.csv.gz",
@@ -38,10 +39,14 @@ RESULT_FILES = {
         "attribution.csv",
         "boroughs.csv",
         "replicates.csv",
+        "robust.csv",
+        "economies",
         "plots",
         "runs",
     },
 }
+#: The subfolders of a sweep's ``economies`` folder (the named economies, ``gmsim.economy``).
+ECONOMY_FOLDERS = ("steady", "recession", "pandemic")
 # What gmsim writes inside its own subfolders.
 _RESULT_SUFFIXES = {"plots": (".png",), "runs": (".npz",)}
 
@@ -82,6 +87,12 @@ def output_folder_problem(out: str | Path, kind: str = "run") -> str | None:
             continue  # left by an interrupted gmsim command
         if entry.name not in RESULT_FILES[kind]:
             foreign.append(entry.name)
+        elif entry.name == "economies":  # a sweep's reports in its other economies, each a sweep's folder
+            foreign += [
+                f"economies/{e.name}"
+                for e in sorted(entry.iterdir())
+                if not e.is_dir() or e.name not in ECONOMY_FOLDERS or output_folder_problem(e, "sweep")
+            ]
         elif entry.is_dir():
             suffixes = _RESULT_SUFFIXES.get(entry.name, ())
             foreign += [

@@ -8,9 +8,10 @@ through a fixed sequence of phases (see ``docs/model.md`` section 3):
 2. ``intervene`` — each funded intervention refers, starts and supports people and sets their hazard
    multipliers for this month (before health, so that health effects act in the same month);
 3. ``health_and_work`` — health (onset, worsening, recovery), labour moves (in work, at risk, out of
-   work, inactive), benefit claims, and employer ties;
+   work, inactive) in this month's labour market (:mod:`gmsim.market`), benefit claims, and employer ties;
 4. ``follow_up`` — the interventions count their outcomes (job entries, jobs kept);
-5. ``record`` — one tally of the month, the Mesa data collector and the sampled pathways.
+5. ``record`` — one tally of the month, the job seekers' search (which sets next month's chances of work),
+   the Mesa data collector and the sampled pathways.
 
 Each process is one compiled function of a person over the arrays, drawing from its own named stream,
 so a change to one process never shifts another's random numbers. Each phase asks the population whom
@@ -37,6 +38,7 @@ from .dynamics.health import health_step
 from .dynamics.labour import labour_step
 from .dynamics.readiness import assign_readiness
 from .interventions import HazardMultipliers, Intervention, registered
+from .market import LabourMarket
 from .parameters import ParameterSet, read_data
 from .population import PHASES, Population
 from .results import Results
@@ -109,6 +111,8 @@ class GMModel(mesa.Model):
             ``start``).
         burn_in: Months lived before month 1 by its population (for a population it was given, as the
             ``burn_in`` argument says: shared runs' populations have the default).
+        market: The labour market: vacancies, the job seekers' search and this month's job-finding
+            factors (:class:`~gmsim.market.LabourMarket`), in the scenario's economy.
         results: Monthly counts (:class:`~gmsim.results.Results`).
         stocks: Headline stocks at the end of the latest month (people).
         pathways: Recorder of sampled people's pathways, or None.
@@ -180,6 +184,7 @@ class GMModel(mesa.Model):
         self._entrants = _entrant_table()
         # Interventions (Working Well strands and researchers' own modules), in scenario order.
         self.participation = np.zeros(n, dtype=np.uint16)  # bit k: took part in interventions[k]
+        self.entries_gained: np.ndarray | None = None  # job entries less the comparator's (gmsim.evaluation)
         self.leavers = np.zeros(0, dtype=np.int64)  # slots whose person left this month (read by interventions)
         self.interventions: list[Intervention] = []
         available = registered()
@@ -191,6 +196,8 @@ class GMModel(mesa.Model):
         claimed = [t for iv in self.interventions for t in iv.claims]
         self.hazard_multipliers = HazardMultipliers(claimed, n)
 
+        economy = scenario.economy.path(self.months_planned, self.params.value("labour_market.job_loss_elasticity"))
+        self.market = LabourMarket(self.params, economy, self.scale)
         self.month = 0
         self._phase = 0  # the next phase of this month to run (an index into PHASES)
         self.results = Results(self.months_planned, self.scale, moves=record_transitions)
@@ -249,12 +256,16 @@ class GMModel(mesa.Model):
                 intervention.step()
 
     def health_and_work(self) -> None:
-        """Health events, labour moves, benefit claims and employer ties, with this month's multipliers."""
+        """Health events; labour moves in this month's market; benefit claims and employer ties.
+
+        Health comes first, so that a job seeker's search and chance of work reflect this month's health.
+        """
         with self.population.phase("health_and_work") as (people, slots):
             t, e, key, month = self.tables, self.employers, self.streams.key, self.month
+            health_step(people, e, t, self.hazard_multipliers.for_kernels(slots), key("health"), month, slots)
+            people, slots = self.population.after_health(people, slots)
             multipliers = self.hazard_multipliers.for_kernels(slots)
-            health_step(people, e, t, multipliers, key("health"), month, slots)
-            labour_step(people, e, t, multipliers, key("labour"), month, slots)
+            labour_step(people, e, t, multipliers, key("labour"), month, slots, self.market.month(month))
             benefits_step(people, t, key("benefits"), month, slots)
             employer_step(people, e, key("employers"), month, slots)
 
@@ -271,6 +282,7 @@ class GMModel(mesa.Model):
 
     def _record_month(self) -> None:
         self.population.count(self.results, self.month)
+        self.market.observe(self.population.job_search(), self.month)
         self.stocks = self.results.stocks(self.month)
         if self.pathways is not None:
             self.pathways.record(self)

@@ -119,7 +119,81 @@ def summary(model: GMModel) -> dict[str, Any]:
         "targets": checks,
         "transition_rates": r.transition_rates(first, last) if m > 0 and r.moves is not None else {},
         "strands": {iv.name: strand_summary(iv) for iv in model.interventions},
+        "economy": model.scenario.economy.resolved().model_dump(exclude_none=True),
+        "labour_market": labour_market_summary(model, first, last),
     }
+
+
+def labour_market_summary(model: GMModel, first: int, last: int) -> dict[str, Any]:
+    """The labour market in the window (means a month) and, where the run had a comparator, displacement.
+
+    ``job_entries_per_vacancy`` is the month's moves into work from looking for work or inactivity per
+    vacancy open; ``vacancy_fill_rate`` the urn-ball chance that a vacancy is filled in a month.
+    """
+    market, r = model.market, model.results
+    window = slice(max(first, 1), last + 1)
+    t = codes.T
+    entries = (r.flows[window, t["out_of_work_to_in_work"]] + r.flows[window, t["inactive_to_in_work"]]).sum(axis=1)
+    vacancies = market.vacancies[window].sum(axis=1)
+    out: dict[str, Any] = {
+        "vacancies": round(float(vacancies.mean() / model.scale), 1),
+        "job_entries_a_month": round(float(entries.mean() / model.scale), 1),
+        "job_entries_per_vacancy": round(float((entries / vacancies).mean()), 4) if vacancies.size else None,
+        "applications_per_vacancy": round(float(market.applications[window].mean()), 4),
+        "vacancy_fill_rate": round(float(1 - np.exp(-market.applications[window]).mean()), 4),
+        "job_finding_factor": round(float(market.factors[window].mean()), 4),
+        "lowest_job_finding_factor": round(float(market.factors[1 : model.month + 1].min()), 4),
+        "furloughed_peak": round(
+            float(
+                (
+                    market.economy.furloughed[: model.month + 1] * r.stock[: model.month + 1, :, :2].sum(axis=(1, 2, 3))
+                ).max()
+                / model.scale
+            ),
+            1,
+        ),
+    }
+    if model.entries_gained is not None:
+        gained = model.entries_gained[1 : model.month + 1].sum(axis=0) / model.scale
+        participants, others = gained
+        out["displacement"] = {
+            "participants_extra_job_entries": round(float(participants.sum()), 1),
+            "displaced_job_entries": round(float(-others.sum()), 1),
+            "net_job_entries": round(float(gained.sum()), 1),
+            "displaced_share": round(float(-others.sum() / participants.sum()), 4) if participants.sum() > 0 else None,
+            "by_borough": {
+                b: {"participants_extra_job_entries": round(float(p), 1), "displaced_job_entries": round(float(-o), 1)}
+                for b, p, o in zip(codes.BOROUGHS, participants, others, strict=True)
+            },
+        }
+    return out
+
+
+def labour_market_table(model: GMModel) -> pd.DataFrame:
+    """The market month by month and borough: demand, vacancies, applications, fill rate, job-finding factor.
+
+    With a comparator, also the extra job entries of the strands' participants and those displaced from
+    everyone else that month (people).
+    """
+    market, m = model.market, model.month
+    rows = []
+    for month in range(1, m + 1):
+        for b, borough in enumerate(codes.BOROUGHS):
+            row = {
+                "month": month,
+                "borough": borough,
+                "demand": round(float(market.economy.demand[month]), 4),
+                "vacancies": round(float(market.vacancies[month, b] / model.scale), 1),
+                "applications_per_vacancy": round(float(market.applications[month, b]), 4),
+                "vacancy_fill_rate": round(float(1 - np.exp(-market.applications[month, b])), 4),
+                "job_finding_factor": round(float(market.factors[month, b]), 5),
+                "furloughed_share": round(float(market.economy.furloughed[month]), 4),
+            }
+            if model.entries_gained is not None:
+                row["participants_extra_job_entries"] = float(model.entries_gained[month, 0, b] / model.scale)
+                row["displaced_job_entries"] = float(-model.entries_gained[month, 1, b] / model.scale)
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def strand_summary(iv: Any) -> dict[str, Any]:
@@ -256,7 +330,7 @@ def dated(df: pd.DataFrame, model: GMModel) -> pd.DataFrame:
 
 
 def _write_tables(model: GMModel, folder: Path) -> None:
-    """summary.json, timeseries.csv, monthly.csv, transitions.csv, strands.csv, cohort_impact.csv, pathways.csv.gz."""
+    """The run's tables: summary.json and the CSV files (docs: README, "What a run writes")."""
     (folder / "summary.json").write_text(json.dumps(summary(model), indent=2))
     dated(model.results.timeseries(), model).to_csv(folder / "timeseries.csv", index=False)
     dated(model.results.monthly().round(4), model).to_csv(folder / "monthly.csv", index=False)
@@ -268,6 +342,7 @@ def _write_tables(model: GMModel, folder: Path) -> None:
         if impacts:
             table = pd.DataFrame(cohort_impact_table(impacts))
             table.to_csv(folder / "cohort_impact.csv", index=False)
+    dated(labour_market_table(model), model).to_csv(folder / "labour_market.csv", index=False)
     if model.pathways is not None:
         gzip = {"method": "gzip", "compresslevel": 6, "mtime": 0}  # the same bytes for the same run
         dated(model.pathways.table(), model).to_csv(folder / "pathways.csv.gz", index=False, compression=gzip)

@@ -9,7 +9,7 @@ dotted name:
   listed in the data file are 1.0, "no effect");
 * ``demography.mortality.<age band>``, ``demography.mortality_complex_ratio``,
   ``benefits.reassessment_rate``, ``benefits.first_assessment_rate``, ``benefits.health_claim_take_up``,
-  ``labour.job_readiness_sd``.
+  ``labour.job_readiness_sd``, ``labour_market.<name>`` (the demand side: :mod:`gmsim.market`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,18 @@ import yaml
 from . import codes
 
 DATA_PACKAGE = "gmsim.data"
+
+#: The parameters that are one figure each, not a transition's: (group, name, kind).
+SCALAR_PARAMETERS = (
+    ("demography", "mortality_complex_ratio", "ratio"),
+    ("benefits", "reassessment_rate", "rate"),
+    ("benefits", "first_assessment_rate", "rate"),
+    ("benefits", "health_claim_take_up", "probability"),
+    ("labour", "job_readiness_sd", "spread"),
+    ("labour_market", "tightness", "ratio"),
+    ("labour_market", "job_loss_elasticity", "ratio"),
+    ("labour_market", "reference_vacancies", "count"),
+)
 
 
 def read_data(filename: str) -> Any:
@@ -150,13 +162,7 @@ def _flatten_defaults() -> dict[str, Parameter]:
             False,
             "probability",
         )
-    for group, key, kind in (
-        ("demography", "mortality_complex_ratio", "ratio"),
-        ("benefits", "reassessment_rate", "rate"),
-        ("benefits", "first_assessment_rate", "rate"),
-        ("benefits", "health_claim_take_up", "probability"),
-        ("labour", "job_readiness_sd", "spread"),
-    ):
+    for group, key, kind in SCALAR_PARAMETERS:
         spec = raw[group][key]
         lo, hi = spec.get("range", (None, None))
         out[f"{group}.{key}"] = Parameter(
@@ -426,13 +432,7 @@ def parameter_table() -> list[str]:
     mort = raw["demography"]["mortality"]
     shown = "; ".join(f"{k}: {num(v)}" for k, v in mort["value"].items())
     rows.append(row("demography.mortality", shown, mort, f"×{num(mort['range'][0])}–{num(mort['range'][1])}", "no", ""))
-    for group, key in (
-        ("demography", "mortality_complex_ratio"),
-        ("benefits", "reassessment_rate"),
-        ("benefits", "first_assessment_rate"),
-        ("benefits", "health_claim_take_up"),
-        ("labour", "job_readiness_sd"),
-    ):
+    for group, key, _ in SCALAR_PARAMETERS:
         spec = raw[group][key]
         name = f"{group}.{key}"
         cal = "yes" if spec.get("calibrated") else "no"

@@ -1,11 +1,12 @@
 """The population a run steps each month: its people and employer arrays, and whom each phase steps.
 
 This is the seam between the model and how its months are computed. Each phase of ``GMModel.step`` asks
-the run's population which people to step (:meth:`Population.phase`) and how to count them
-(:meth:`Population.count`); its interventions ask it what they need to know of everyone this month: who
-left, who is eligible and who is referred (:meth:`Population.screen`), whom a hazard multiplier could
-change (:meth:`Population.could_change`), and who works for which employer (:meth:`Population.headcount`,
-:meth:`Population.staff`).
+the run's population which people to step (:meth:`Population.phase`, and after their health
+:meth:`Population.after_health`), how to count them (:meth:`Population.count`) and how hard the job
+seekers search (:meth:`Population.job_search`); its interventions ask it what they need to know of
+everyone this month: who left, who is eligible and who is referred (:meth:`Population.screen`), whom a
+hazard multiplier could change (:meth:`Population.could_change`), and who works for which employer
+(:meth:`Population.headcount`, :meth:`Population.staff`).
 
 A run on its own has this class: every phase steps everyone, and every answer is worked out from the
 arrays. Runs that share their work (:mod:`gmsim.shared`) give each run a population of their own, which
@@ -23,6 +24,7 @@ import numpy as np
 
 from .agents.employers import Employers
 from .agents.people import People
+from .dynamics.labour import job_search
 from .interventions import kernels
 
 if TYPE_CHECKING:
@@ -72,6 +74,15 @@ class Population:
             (row ``i`` is slot ``i``). Here, always everyone.
         """
         yield self.people, None
+
+    def after_health(self, people: People, slots: np.ndarray | None) -> tuple[People, np.ndarray | None]:
+        """The people the rest of the health-and-work phase steps, after their health: here, the same."""
+        return people, slots
+
+    def job_search(self) -> np.ndarray:
+        """The job seekers' search by borough at the end of the month (:func:`~gmsim.dynamics.labour.job_search`)."""
+        model = self.model
+        return job_search(self.people, self.employers, model.tables, model.hazard_multipliers.for_kernels())
 
     def count(self, results: Results, month: int) -> None:
         """Tally the people as they are at the end of ``month`` into ``results``."""

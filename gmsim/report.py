@@ -503,6 +503,11 @@ def terminal_lines(result: dict[str, pd.DataFrame]) -> list[str]:
         scenarios = [str(s) for s in _scenario_table(result).scenario][1:]
         prefix = ""
     lines = []
+    robust = result.get("robust")
+    if robust is not None and len(robust):
+        least = robust[robust.least_regret.astype(bool)].iloc[0]
+        best = "; ".join(f"{e}: {r.scenario}" for r in robust.itertuples() for e in str(r.best_in).split(", ") if e)
+        lines.append(f"best mix by economy: {best}; least regret across them: {least.scenario}")
     for name in scenarios:
         years = _in_words(_impact(impacts, name, "extra_person_years_in_work"), "extra_person_years_in_work")
         spend = fmt((_impact(impacts, name, "spend_gbp") or {}).get("mean"), "spend_gbp")
@@ -1389,7 +1394,7 @@ def write_sweep_report(
     plots = out / "plots"
     plots.mkdir(parents=True, exist_ok=True)
     files = _write_tables(
-        result, out, ("mixes", "decision", "evppi", "impacts", "attribution", "boroughs", "replicates")
+        result, out, ("mixes", "decision", "evppi", "impacts", "attribution", "boroughs", "replicates", "robust")
     )
     mixes, impacts = result["mixes"], result["impacts"]
     attribution = result.get("attribution")
@@ -1505,10 +1510,44 @@ def write_sweep_report(
         boroughs=_borough_section(result.get("boroughs"), strands, runs, objective),
         attribution=_attribution_table(attribution, objective, runs),
         decision=_decision_section(result.get("decision"), result.get("evppi"), objective, runs),
+        robust=_robust_section(result.get("robust"), strands, objective),
         kept=kept,
         plots=_plots(pngs, captions),
         assumptions=_assumptions(present, runs),
     )
+
+
+def _robust_section(robust: pd.DataFrame | None, strands: list[str], objective: str) -> dict[str, Any] | None:
+    """The report's "Under each economy": the best mix in each, and the least-regret mix (None without)."""
+    if robust is None or robust.empty:
+        return None
+    economies = [c[len("mean_") :] for c in robust.columns if c.startswith("mean_")]
+    shown = robust[(robust.best_in != "") | robust.least_regret.astype(bool)]
+    shown = pd.concat([shown, robust.head(8)]).drop_duplicates("scenario").sort_values("max_regret", kind="stable")
+    rows = [
+        [
+            r.scenario,
+            *[f"{100 * float(getattr(r, f'share_{st}')):.0f}%" for st in strands],
+            *[fmt(getattr(r, f"mean_{e}"), objective) for e in economies],
+            fmt(r.max_regret, objective),
+            r.best_in or ("least regret" if r.least_regret else ""),
+        ]
+        for r in shown.itertuples()
+    ]
+    least = robust[robust.least_regret.astype(bool)].iloc[0]
+    return {
+        "economies": ", ".join(economies),
+        "first": economies[0],
+        "least": least.scenario,
+        "shares": _shares_text(least, strands),
+        "max_regret": fmt(least.max_regret, objective),
+        "table": _table(
+            ["Mix", *[f"{st} share" for st in strands], *[f"Mean, {e}" for e in economies], "Most regret", "Best in"],
+            rows,
+            numeric=range(1, len(strands) + len(economies) + 2),
+            row_classes=["best" if bool(r.least_regret) else "" for r in shown.itertuples()],
+        ),
+    }
 
 
 def _decision_section(

@@ -50,6 +50,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from .dates import DEFAULT_START, Calendar, YearMonth
+from .economy import Economy
 from .interventions import Intervention, StrandSpec, registered
 from .parameters import ParameterError, ParameterSet
 
@@ -178,6 +179,7 @@ class Scenario(BaseModel):
         start: The calendar month of month 1 (``YYYY-MM``).
         months: Number of months simulated.
         population: Population size and pathway sample.
+        economy: The economy the run is in: labour demand by month and a job-retention scheme.
         parameters: Parameter overrides, ``{dotted parameter name: value}``.
         modules: Python modules imported before the strands are checked (module names, or absolute
             paths of ``.py`` files), so that interventions they register can be named in ``strands``.
@@ -232,6 +234,17 @@ class Scenario(BaseModel):
         default_factory=PopulationSpec,
         expected="a mapping with keys 'scale' and 'history_sample'",
         description="Population size and pathway sample (see PopulationSpec). Mapping; default all defaults.",
+    )
+    economy: Economy = _field(
+        default_factory=Economy,
+        expected="a mapping with keys such as 'shape', 'start_month', 'depth' (see docs/scenarios.md)",
+        description=(
+            "The economy the run is in (gmsim.economy.Economy): 'shape' (steady, recession, pandemic or "
+            "custom), and any of 'start_month', 'depth', 'months_to_trough', 'recovery_months', 'levels' "
+            "(custom), 'inactivity_elasticity' and 'job_retention' ({coverage, months, "
+            "furloughed_per_demand_fall}); figures left out are the shape's (data/economies.yaml). "
+            "Default: steady."
+        ),
     )
     parameters: dict[str, float] = _field(
         default_factory=dict,

@@ -18,9 +18,14 @@ def _sources_in(node):
             yield from _sources_in(v)
 
 
-DATA_FILES = ["parameters.yaml", "population.yaml", "targets.yaml", "checks.yaml"] + [
-    f"interventions/{n}.yaml" for n in ("care_and_support", "work_and_health", "early_help", "in_work")
-]
+DATA_FILES = [
+    "parameters.yaml",
+    "population.yaml",
+    "targets.yaml",
+    "checks.yaml",
+    "economies.yaml",
+    "commuting.yaml",
+] + [f"interventions/{n}.yaml" for n in ("care_and_support", "work_and_health", "early_help", "in_work")]
 
 
 @pytest.mark.parametrize("filename", DATA_FILES)

@@ -261,7 +261,7 @@ def test_thinning_bounds_hold_for_every_combination_of_levels(process):
 
 @pytest.mark.parametrize("with_multipliers", [False, True])
 def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers):
-    from gmsim.dynamics.labour import _labour_everyone, labour_bounds, split_labour_bounds
+    from gmsim.dynamics.labour import Market, _labour_everyone, labour_bounds, split_labour_bounds
 
     rng = np.random.default_rng(3)
     p = make_people(N, state=codes.IN_WORK, employer=1)
@@ -281,11 +281,17 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
     # a wide spread of job readiness, so that the bound's allowance for it matters
     p.job_readiness[:] = job_readiness(p.person_id, Streams(8).key("demography"), 1.0)
 
+    # a market that moves job entry (by borough) and the other moves (the economy) both ways
+    phi = rng.uniform(0.7, 1.4, len(codes.BOROUGHS))
+    economy = np.ones(len(codes.TRANSITIONS))
+    economy[: codes.N_LABOUR] = rng.uniform(0.5, 2.0, codes.N_LABOUR)
+    market = Market(phi, phi.max() * (1 + 1e-9), economy, economy[: codes.N_LABOUR].max() * (1 + 1e-9))
+
     def run(bound, mult):
         q = make_people(N)
         for name in p._fields:
             getattr(q, name)[:] = getattr(p, name)
-        _labour_everyone(q, EMPLOYERS, TABLES.kernel, bound, mult, Streams(9).key("labour"), 4, 4)
+        _labour_everyone(q, EMPLOYERS, TABLES.kernel, bound, mult, market, Streams(9).key("labour"), 4, 4)
         return q
 
     levels = TABLES.group_a.shape[0]

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gmsim.ensemble import Task, execute, load_record
-from gmsim.scenario import load_scenario
+from gmsim.scenario import Scenario, load_scenario
 
 SC = Path(__file__).resolve().parents[1] / "scenarios"
 
@@ -180,7 +180,7 @@ def test_each_replicate_draws_one_posterior_baseline_set_the_same_in_every_scena
 def test_posterior_sets_are_drawn_evenly_and_a_scenarios_own_values_are_kept():
     from scipy import stats
 
-    from gmsim.ensemble import baseline_draw, replicate_seed
+    from gmsim.ensemble import DRAWN_MARKET, baseline_draw, replicate_seed
     from gmsim.parameters import posterior_sets
 
     scenario = load_scenario(SC / "baseline.yaml")
@@ -193,7 +193,27 @@ def test_posterior_sets_are_drawn_evenly_and_a_scenarios_own_values_are_kept():
     own = Scenario.from_dict({**scenario.to_dict(), "parameters": {"inactive_to_in_work.base": 0.03}}, path="own")
     k, values = baseline_draw(own, 99)
     assert "inactive_to_in_work.base" not in values and k == baseline_draw(scenario, 99)[0]
-    assert values == {name: v for name, v in posterior_sets()[k].items() if name != "inactive_to_in_work.base"}
+    posterior = {name: v for name, v in posterior_sets()[k].items() if name != "inactive_to_in_work.base"}
+    assert {name: v for name, v in values.items() if name in posterior} == posterior
+    # and the labour market's uncertain figures, which the calibration does not fit, drawn beside them
+    assert set(values) - set(posterior) == set(DRAWN_MARKET)
+
+
+def test_the_labour_market_figures_are_drawn_from_their_stated_ranges():
+    from gmsim.ensemble import DRAWN_MARKET, labour_market_draw, replicate_seed
+    from gmsim.parameters import default_parameters
+
+    scenario = load_scenario(SC / "baseline.yaml")
+    draws = [labour_market_draw(scenario, replicate_seed(2, r)) for r in range(2000)]
+    for name in DRAWN_MARKET:
+        p = default_parameters()[name]
+        x = np.array([d[name] for d in draws])
+        # median at the value, 2.5% below the low end and 2.5% above the high end (3 standard errors)
+        se = np.sqrt(0.025 * 0.975 / len(x))
+        assert abs((x < p.value).mean() - 0.5) < 3 * np.sqrt(0.25 / len(x)), name
+        assert abs((x < p.low).mean() - 0.025) < 3 * se and abs((x > p.high).mean() - 0.025) < 3 * se, name
+    own = Scenario.from_dict({**scenario.to_dict(), "parameters": {"labour_market.tightness": 1.1}}, path="own")
+    assert "labour_market.tightness" not in labour_market_draw(own, 5)
 
 
 # ----- effect priors: the draws of uncertainty runs -----------------------------------------------------------

@@ -147,9 +147,12 @@ def test_participants_find_work_more_often_than_in_the_baseline():
     assert len(starters) > 300
     in_work = lambda model: (model.people.state[starters] <= codes.AT_RISK).mean()  # noqa: E731
     assert in_work(m) > in_work(base) + 0.02
-    # nobody outside the programme is affected
+    # people outside the programme are affected only through the labour market: the participants compete
+    # with them for vacancies, so a few of them do not find the work they found in the baseline
     outside = m.participation == 0
-    assert np.array_equal(m.people.state[outside], base.people.state[outside])
+    differ = m.people.state[outside] != base.people.state[outside]
+    assert 0 < differ.mean() < 0.005
+    assert (base.people.state[outside][differ] <= codes.AT_RISK).mean() > 0.6
 
 
 def test_outcomes_and_summary(everything):

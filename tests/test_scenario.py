@@ -135,6 +135,7 @@ def test_to_dict_is_json_and_round_trips_through_yaml(tmp_path):
         "start",
         "months",
         "population",
+        "economy",
         "parameters",
         "modules",
         "strands",

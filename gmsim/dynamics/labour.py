@@ -5,13 +5,23 @@ From each state a person faces the hazards of the transitions out of it (``codes
 (duration dependence; for at_risk, the end of statutory sick pay after 28 weeks), benefit, skills,
 borough and the employer's size and occupational health. Job entry (from out of work or inactivity) is
 also multiplied by the person's *job readiness* (``People.job_readiness``, :mod:`gmsim.dynamics.readiness`),
-a fixed, unobserved term with mean 1, so that people who are
-more job-ready leave worklessness sooner and those left behind are, on average, less job-ready (dynamic
-selection). One uniform number from the ``labour`` stream decides whether and where the person moves
-(competing risks). Time in state restarts on a move.
+a fixed, unobserved term with mean 1, so that people who are more job-ready leave worklessness sooner and
+those left behind are, on average, less job-ready (dynamic selection).
+
+Job entry is rationed by labour demand: a job seeker's entry hazard (their *search*, with any
+intervention's multiplier) is multiplied by the job-finding factor of their borough this month
+(:mod:`gmsim.market`), and the other moves by the economy's factors (job loss rises in a downturn). A job
+seeker first meets the market, with a number of their own from the ``labour`` stream (draw index 1): they
+enter work with probability ``1 - exp(-H)``, ``H`` their entry hazard times the factor. Otherwise, and for
+people in work, one number (draw index 0) decides whether and where the person moves among the other
+moves (competing risks). Entry is monotone in the factor, so a run whose factor differs a little from
+another's changes the month of only the few people whose entry number lies between the two thresholds
+(:func:`entry_window`). Time in state restarts on a move.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit, prange
@@ -46,8 +56,17 @@ _OOW, _INACTIVE = codes.OUT_OF_WORK, codes.INACTIVE
 _ENTRY = np.array([codes.T["out_of_work_to_in_work"], codes.T["inactive_to_in_work"]])
 
 
+@njit(cache=True, inline="always")
+def enters(u: float, entry_hazard: float) -> bool:
+    """Whether a job seeker whose entry number is ``u`` enters work at monthly hazard ``entry_hazard``.
+
+    ``1 - exp(-H) <= H``, so most people need no ``exp()``. Monotone in the hazard.
+    """
+    return u < entry_hazard and u < 1.0 - np.exp(-entry_hazard)
+
+
 @njit(cache=True)
-def _labour_rows(p, employers, tables, bound, mult, key, month, lo, hi, slots):
+def _labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, slots):
     """The labour moves this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
     # The rows' own views, read from 0 (a loop from 0 over views compiles to faster code than over lo..hi).
     state, severity, condition = p.state[lo:hi], p.severity[lo:hi], p.condition[lo:hi]
@@ -55,37 +74,48 @@ def _labour_rows(p, employers, tables, bound, mult, key, month, lo, hi, slots):
     skills, benefit, months_in_state = p.skills[lo:hi], p.benefit[lo:hi], p.months_in_state[lo:hi]
     employer, ready = p.employer[lo:hi], p.job_readiness[lo:hi]
     size_band, oh = employers.size_band, employers.occupational_health
+    phi, phi_top, economy, economy_top = market
     start = counter_start(key, month, 0)
+    entry_start = counter_start(key, month, 1)
     some = slots.shape[0] > 0
     intervening = mult.row.shape[0] > 0
     mult_rows = mult.row[lo:hi]
     for i in range(hi - lo):
         slot = slots[i] if some else lo + i
         a = level_a(state[i], severity[i], condition[i], age[i])
-        u = draw(start, slot)
         mult_row = mult_rows[i] if intervening else -1
         touch = mult_row >= 0
-        if u >= thinning_limit(bound[0, a] + bound[1, a] * ready[i], mult.largest, touch):
-            labour_event[i] = -1  # no move possible: see upper_bounds()
-            if months_in_state[i] < _MAX_MONTHS:
-                months_in_state[i] += 1
-            continue
         s = state[i]
         first = _FIRST[s]
-        b = level_b(sex[i], borough[i], skills[i])
-        c = level_c(benefit[i], months_in_state[i], employer[i], size_band, oh)
-        h0 = hazard(first, a, b, c, tables)
-        h1 = hazard(first + 1, a, b, c, tables)
-        h2 = hazard(first + 2, a, b, c, tables) if _FIRST[s + 1] - first == 3 else 0.0
-        if s == _OOW or s == _INACTIVE:
-            h0 *= ready[i]  # job entry is the first move out of both
-        if touch:
-            h0 *= multiplier(mult.values, mult.columns, first, mult_row)
-            h1 *= multiplier(mult.values, mult.columns, first + 1, mult_row)
-            h2 *= multiplier(mult.values, mult.columns, min(first + 2, _LAST), mult_row)
-        k = pick(u, (h0, h1, h2))
+        seeker = s == _OOW or s == _INACTIVE
+        b = c = -1
+        k = -1
+        if seeker:
+            ue = draw(entry_start, slot)
+            if ue < thinning_limit(bound[1, a] * ready[i] * phi_top, mult.largest, touch):
+                b = level_b(sex[i], borough[i], skills[i])
+                c = level_c(benefit[i], months_in_state[i], employer[i], size_band, oh)
+                h0 = hazard(first, a, b, c, tables) * ready[i]
+                if touch:
+                    h0 *= multiplier(mult.values, mult.columns, first, mult_row)
+                if enters(ue, h0 * phi[borough[i]]):
+                    k = 0
         if k < 0:
-            labour_event[i] = -1
+            u = draw(start, slot)
+            if u < thinning_limit(bound[0, a] * economy_top, mult.largest, touch):
+                if b < 0:
+                    b = level_b(sex[i], borough[i], skills[i])
+                    c = level_c(benefit[i], months_in_state[i], employer[i], size_band, oh)
+                h0 = 0.0 if seeker else hazard(first, a, b, c, tables) * economy[first]
+                h1 = hazard(first + 1, a, b, c, tables) * economy[first + 1]
+                h2 = hazard(first + 2, a, b, c, tables) * economy[first + 2] if _FIRST[s + 1] - first == 3 else 0.0
+                if touch:
+                    h0 *= multiplier(mult.values, mult.columns, first, mult_row)
+                    h1 *= multiplier(mult.values, mult.columns, first + 1, mult_row)
+                    h2 *= multiplier(mult.values, mult.columns, min(first + 2, _LAST), mult_row)
+                k = pick(u, (h0, h1, h2))
+        if k < 0:
+            labour_event[i] = -1  # no move (see upper_bounds() for those not even looked at)
             if months_in_state[i] < _MAX_MONTHS:
                 months_in_state[i] += 1
         else:
@@ -96,14 +126,44 @@ def _labour_rows(p, employers, tables, bound, mult, key, month, lo, hi, slots):
 
 
 @njit(cache=True, parallel=True)
-def _labour_everyone(p, employers, tables, bound, mult, key, month, chunks):
+def _labour_everyone(p, employers, tables, bound, mult, market, key, month, chunks):
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
-        _labour_rows(p, employers, tables, bound, mult, key, month, lo, hi, _NOBODY)
+        _labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, _NOBODY)
+
+
+class Market(NamedTuple):
+    """This month's labour market as the labour kernel reads it.
+
+    Attributes:
+        phi: Job-finding factor by borough of residence (float64): each job seeker's entry hazard is
+            multiplied by their borough's (:class:`gmsim.market.LabourMarket`).
+        phi_top: At least every factor of ``phi`` (and of any run whose people these may be; for thinning).
+        economy: The economy's multiplier of each transition's hazard (float64, ``len(codes.TRANSITIONS)``;
+            1 for job entry, which ``phi`` moves).
+        economy_top: At least every factor of ``economy`` of a labour move other than job entry, and 1.
+    """
+
+    phi: np.ndarray
+    phi_top: float
+    economy: np.ndarray
+    economy_top: float
+
+
+def steady_market() -> Market:
+    """The market of a steady economy at its reference tightness: every factor 1."""
+    return Market(np.ones(len(codes.BOROUGHS)), 1.0, np.ones(len(codes.TRANSITIONS)), 1.0)
 
 
 def labour_step(
-    p, employers, tables, multipliers: Multipliers, key, month: int, slots: np.ndarray | None = None
+    p,
+    employers,
+    tables,
+    multipliers: Multipliers,
+    key,
+    month: int,
+    slots: np.ndarray | None = None,
+    market: Market | None = None,
 ) -> None:
     """Apply one month of labour transitions in place; ``p.labour_event`` records who moved where.
 
@@ -118,14 +178,127 @@ def labour_step(
         month: Current month.
         slots: None when ``p`` holds everyone (row ``i`` is slot ``i``); else the slot of each row of ``p``,
             whose random numbers that row draws.
+        market: This month's labour market (:class:`Market`; default :func:`steady_market`).
     """
+    market = steady_market() if market is None else market
+    bound = tables.labour_split_bound
     if slots is None:
-        bound = tables.labour_split_bound
-        _labour_everyone(p, employers, tables.kernel, bound, multipliers, key, month, chunk_count())
+        _labour_everyone(p, employers, tables.kernel, bound, multipliers, market, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        bound = tables.labour_split_bound
-        _labour_rows(p, employers, tables.kernel, bound, multipliers, key, month, 0, len(slots), slots)
+        _labour_rows(p, employers, tables.kernel, bound, multipliers, market, key, month, 0, len(slots), slots)
+
+
+# ----- job search: what the market reads of the job seekers, and who the market could move ------------------
+
+
+@njit(cache=True)
+def _search_rows(p, employers, tables, mult, lo, hi, sign, out):
+    """Add ``sign`` times rows ``lo .. hi - 1``'s quantised search to ``out`` by borough (see :func:`job_search`)."""
+    size_band, oh = employers.size_band, employers.occupational_health
+    intervening = mult.row.shape[0] > 0
+    for i in range(lo, hi):
+        s = p.state[i]
+        if s != _OOW and s != _INACTIVE:
+            continue
+        first = _FIRST[s]
+        a = level_a(s, p.severity[i], p.condition[i], p.age_months[i])
+        b = level_b(p.sex[i], p.borough[i], p.skills[i])
+        c = level_c(p.benefit[i], p.months_in_state[i], p.employer[i], size_band, oh)
+        h = hazard(first, a, b, c, tables) * p.job_readiness[i]
+        if intervening and mult.row[i] >= 0:
+            h *= multiplier(mult.values, mult.columns, first, mult.row[i])
+        out[p.borough[i]] += sign * np.int64(h * SEARCH_QUANTUM)
+
+
+@njit(cache=True, parallel=True)
+def _search_everyone(p, employers, tables, mult, chunks, out):
+    for c in prange(chunks):
+        lo, hi = chunk_of(p.state.shape[0], chunks, c)
+        _search_rows(p, employers, tables, mult, lo, hi, 1, out[c])
+
+
+#: Search is summed in units of 2^-32 of a monthly hazard: whole numbers, so that sums are exact in any order
+#: and a run's total is the same however it is worked out (alone, or as another run's total corrected).
+SEARCH_QUANTUM = float(2**32)
+
+
+def job_search(
+    p, employers, tables, multipliers: Multipliers, sign: int = 1, out: np.ndarray | None = None
+) -> np.ndarray:
+    """The job seekers' search by borough: the sum of their job-entry hazards, multipliers included.
+
+    A job seeker (looking for work or inactive) searches with their entry hazard as the labour kernel works
+    it out before the market's factor (health, age, duration, benefit, job readiness, an intervention's
+    multiplier), in whole units of :data:`SEARCH_QUANTUM`. With ``out``, adds ``sign`` times the rows'
+    search to it (int64 by borough) and returns it; else returns everyone's.
+    """
+    if out is not None:
+        _search_rows(p, employers, tables.kernel, multipliers, 0, p.state.shape[0], sign, out)
+        return out
+    chunks = chunk_count()
+    parts = np.zeros((chunks, len(codes.BOROUGHS)), dtype=np.int64)
+    _search_everyone(p, employers, tables.kernel, multipliers, chunks, parts)
+    return parts.sum(axis=0)
+
+
+@njit(cache=True)
+def _window(p, employers, tables, bound, key, month, phi_lo, phi_hi, top):
+    state, ready, borough = p.state, p.job_readiness, p.borough
+    size_band, oh = employers.size_band, employers.occupational_health
+    start = counter_start(key, month, 1)
+    n = state.shape[0]
+    slots = np.empty(64, dtype=np.int64)
+    entry = np.empty(64, dtype=np.float64)
+    k = 0
+    for i in range(n):
+        s = state[i]
+        if s != _OOW and s != _INACTIVE:
+            continue
+        a = level_a(s, p.severity[i], p.condition[i], p.age_months[i])
+        u = draw(start, i)
+        if u >= bound[1, a] * ready[i] * top:
+            continue
+        first = _FIRST[s]
+        b = level_b(p.sex[i], borough[i], p.skills[i])
+        c = level_c(p.benefit[i], p.months_in_state[i], p.employer[i], size_band, oh)
+        h = hazard(first, a, b, c, tables) * ready[i]
+        if enters(u, h * phi_hi[borough[i]]) and not enters(u, h * phi_lo[borough[i]]):
+            if k == slots.shape[0]:
+                slots = np.concatenate((slots, np.empty(k, dtype=np.int64)))
+                entry = np.concatenate((entry, np.empty(k, dtype=np.float64)))
+            slots[k] = i
+            entry[k] = h
+            k += 1
+    return slots[:k].copy(), entry[:k].copy()
+
+
+def entry_window(p, employers, tables, key, month: int, phi_lo: np.ndarray, phi_hi: np.ndarray):
+    """Job seekers who enter work at their borough's factor ``phi_hi`` but not at ``phi_lo``, as they are now.
+
+    ``p`` holds everyone, with no multipliers, after this month's health. Anyone whose entry differs between
+    two runs with factors inside ``[phi_lo, phi_hi]`` (and the same values and no multiplier) is among them.
+
+    Returns:
+        Their slots (ascending) and their entry hazards before the factor.
+    """
+    top = float(np.max(phi_hi)) * (1 + 1e-9)
+    return _window(p, employers, tables.kernel, tables.labour_split_bound, key, month, phi_lo, phi_hi, top)
+
+
+@njit(cache=True)
+def entry_differs(slots, entry, borough, key, month, phi_a, phi_b):
+    """For each of ``slots`` (with entry hazards ``entry`` and boroughs ``borough``), whether entry differs.
+
+    Between the factors ``phi_a`` and ``phi_b`` (by borough), as the labour kernel tests it.
+    """
+    start = counter_start(key, month, 1)
+    out = np.zeros(slots.shape[0], dtype=np.bool_)
+    for k in range(slots.shape[0]):
+        u = draw(start, slots[k])
+        h = entry[k]
+        out[k] = enters(u, h * phi_a[borough[k]]) != enters(u, h * phi_b[borough[k]])
+    return out
 
 
 def labour_bounds(tables, largest_readiness: float = 1.0) -> np.ndarray:

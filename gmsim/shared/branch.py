@@ -33,8 +33,9 @@ import numpy as np
 from .. import codes
 from ..agents.people import DEMOGRAPHIC, People
 from ..codes import NOT_REFERRED
+from ..dynamics.hazard import no_multipliers
 from ..dynamics.health import HEALTH_END, HEALTH_FIRST
-from ..dynamics.labour import LABOUR_FIRST
+from ..dynamics.labour import LABOUR_FIRST, entry_differs, job_search
 from ..interventions import Screen
 from ..interventions.kernels import merge, within
 from ..population import Population
@@ -210,8 +211,62 @@ class Branch(Population):
             key("health"),
             key("labour"),
             model.month,
+            trunk.market_top,
         )
         return merge(self.diverged, touched)
+
+    def after_health(self, people: People, slots: np.ndarray | None) -> tuple[People, np.ndarray | None]:
+        """Its own people, and those of the trunk's window whose entry differs in this run's market.
+
+        They have the trunk's values after health (their health is the same in both runs: they have no
+        multiplier that could move them, or they would be own people already), and join the own people for
+        the rest of the month.
+        """
+        window = self.trunk.window
+        if window is None:
+            return people, slots
+        candidates, entry, rows, records = window
+        model = self.model
+        trunk_factor, factor = self.trunk.model.market.month(model.month).phi, model.market.month(model.month).phi
+        differs = entry_differs(
+            candidates, entry, rows.borough, model.streams.key("labour"), model.month, trunk_factor, factor
+        )
+        differs &= ~within(candidates, slots)
+        if not differs.any():
+            return people, slots
+        pick = np.flatnonzero(differs)
+        return self._add_rows(candidates[pick], rows.take(pick), None if records is None else rec.take(records, pick))
+
+    def _add_rows(self, slots: np.ndarray, rows: People, records: np.ndarray | None) -> tuple[People, np.ndarray]:
+        """Add people (not own yet, values equal to the trunk's) to this month's own people; the rows to step."""
+        raise NotImplementedError
+
+    def job_search(self) -> np.ndarray:
+        """The trunk's search, corrected for this run's own people and for those with a multiplier.
+
+        A person's search differs from their search in the trunk only if their values differ (they are own
+        people this month) or they have a multiplier; search is in whole units, so the total is exactly the
+        one this run would work out alone.
+        """
+        out = self.trunk.search_now.copy()
+        model = self.model
+        mult, tables, employers = model.hazard_multipliers, model.tables, self.employers
+        own = np.zeros(0, dtype=np.int64)
+        if self._month is not None:
+            own, mine, theirs = self._month_rows()
+            job_search(mine, employers, tables, mult.for_kernels(own), 1, out)
+            job_search(theirs, employers, tables, no_multipliers(), -1, out)
+        touched = mult.touched_slots()
+        extra = touched[~within(touched, own)]
+        if len(extra):
+            rows = self.people.take(extra)
+            job_search(rows, employers, tables, mult.for_kernels(extra), 1, out)
+            job_search(rows, employers, tables, no_multipliers(), -1, out)
+        return out
+
+    def _month_rows(self) -> tuple[np.ndarray, People, People]:
+        """This month's own people after health and work: slots, their values, and the trunk's."""
+        raise NotImplementedError
 
     def _zero_counts(self) -> tuple[np.ndarray, ...]:
         r = self.trunk.model.results
@@ -260,6 +315,20 @@ class BranchArrays(Branch):
         self._month = (own, gathered, trunk, own_differ)
         _swap(p, slots, values, differ)
         self.own = self.trunk_values = None  # read while the interventions take their steps only
+
+    def _add_rows(self, slots: np.ndarray, rows: People, records: np.ndarray | None) -> tuple[People, np.ndarray]:
+        own, mine, trunk, differ = self._month
+        order = np.argsort(np.concatenate([own, slots]), kind="stable")
+        own = np.concatenate([own, slots])[order]
+        mine = People(*(np.concatenate([a, b])[order] for a, b in zip(mine, rows, strict=True)))
+        trunk = [None if t is None else np.concatenate([t, r])[order] for t, r in zip(trunk, rows, strict=True)]
+        differ = np.concatenate([differ, np.zeros((len(differ), len(slots)), dtype=np.bool_)], axis=1)[:, order]
+        self._month = (own, mine, trunk, differ)
+        return mine, own
+
+    def _month_rows(self) -> tuple[np.ndarray, People, People]:
+        own, mine, theirs, _ = self._month
+        return own, mine, theirs
 
     def _write_in(self) -> None:
         p, month = self.people, self.model.month
@@ -314,6 +383,19 @@ class BranchRecords(Branch):
         swap_rows(rec.words(self.trunk.records), self.diverged, rec.words(self._values))
         self._month = (own, gathered)
         self.own = self.trunk_values = None  # read while the interventions take their steps only
+
+    def _add_rows(self, slots: np.ndarray, rows: People, records: np.ndarray | None) -> tuple[People, np.ndarray]:
+        own, gathered = self._month
+        order = np.argsort(np.concatenate([own, slots]), kind="stable")
+        own = np.concatenate([own, slots])[order]
+        rows_now = np.concatenate([rec.words(gathered), rec.words(records)])[order]
+        gathered = rows_now.view(gathered.dtype).reshape(len(own))
+        self._month = (own, gathered)
+        return rec.fields(gathered), own
+
+    def _month_rows(self) -> tuple[np.ndarray, People, People]:
+        own, gathered, theirs, _ = self._month
+        return own, rec.fields(gathered), rec.fields(theirs)
 
     def _write_in(self) -> None:
         records, month = self.trunk.records, self.model.month

@@ -17,45 +17,54 @@ from ..streams import counter_start, draw
 
 
 @njit(cache=True)
-def could_move(a, slot, ready, health_bound, labour_bound, health_largest, labour_largest, health_start, labour_start):
+def could_move(a, slot, ready, health_bound, labour_bound, health_largest, labour_largest, starts, market_top):
     """Whether the person in ``slot`` (first hazard group level ``a``) could have an event this month.
 
-    That is a health or labour event with multipliers up to those given: true where their health or
-    labour number is below the thinning bound of their level (docs/model.md, section 7.1; for labour, the
-    split bound with their job readiness ``ready``) times the largest multiplier of that process's
-    transitions; anyone else has no event either way. (A health event in either run makes them move;
-    without one their level, and so their labour bound, is the same in both.)
+    That is a health or labour event with multipliers up to those given, in any of the runs' markets:
+    true where their health number is below the thinning bound of their level (docs/model.md, section
+    7.1) times the largest multiplier of health's transitions, or a labour number below its bound times
+    the largest multiplier of the labour moves: their entry number (if a job seeker) below the job-entry
+    bound with their job readiness ``ready`` and the largest job-finding factor, or their other number
+    below the bound of the other moves times the economy's largest factor. ``starts`` are the counter
+    starts of health, of labour's other moves and of job entry; ``market_top`` the largest job-finding
+    factor of the runs and the economy's largest factor. Anyone else has no event either way. (A health
+    event in either run makes them move; without one their level, and so their labour bound, is the same
+    in both.)
     """
-    return draw(health_start, slot) < thinning_limit(health_bound[a], health_largest, True) or draw(
-        labour_start, slot
-    ) < thinning_limit(labour_bound[0, a] + labour_bound[1, a] * ready, labour_largest, True)
+    health_start, labour_start, entry_start = starts
+    phi_top, economy_top = market_top
+    if draw(health_start, slot) < thinning_limit(health_bound[a], health_largest, True):
+        return True
+    if draw(labour_start, slot) < thinning_limit(labour_bound[0, a] * economy_top, labour_largest, True):
+        return True
+    return labour_bound[1, a] > 0 and draw(entry_start, slot) < thinning_limit(
+        labour_bound[1, a] * ready * phi_top, labour_largest, True
+    )
 
 
 @njit(cache=True)
-def may_move(slots, p, health_bound, labour_bound, health_largest, labour_largest, health_key, labour_key, month):
+def _starts(health_key, labour_key, month):
+    return counter_start(health_key, month, 0), counter_start(labour_key, month, 0), counter_start(labour_key, month, 1)
+
+
+@njit(cache=True)
+def may_move(
+    slots, p, health_bound, labour_bound, health_largest, labour_largest, health_key, labour_key, month, market_top
+):
     """Those of ``slots`` who :func:`could_move`, in their order.
 
     ``health_largest`` bounds every multiplier of a health transition, ``labour_largest[s]`` those of the
-    moves out of labour state ``s``.
+    moves out of labour state ``s``; ``market_top`` is as :func:`could_move` takes it.
     """
     state, severity, condition, age, ready = p.state, p.severity, p.condition, p.age_months, p.job_readiness
     out = np.empty(slots.shape[0], dtype=np.int64)
-    health_start = counter_start(health_key, month, 0)
-    labour_start = counter_start(labour_key, month, 0)
+    starts = _starts(health_key, labour_key, month)
     n = 0
     for k in range(slots.shape[0]):
         i = slots[k]
         a = level_a(state[i], severity[i], condition[i], age[i])
         if could_move(
-            a,
-            i,
-            ready[i],
-            health_bound,
-            labour_bound,
-            health_largest,
-            labour_largest[state[i]],
-            health_start,
-            labour_start,
+            a, i, ready[i], health_bound, labour_bound, health_largest, labour_largest[state[i]], starts, market_top
         ):
             out[n] = i
             n += 1
@@ -63,7 +72,7 @@ def may_move(slots, p, health_bound, labour_bound, health_largest, labour_larges
 
 
 @njit(cache=True)
-def movable(p, health_bound, labour_bound, largest, health_key, labour_key, month, bits):
+def movable(p, health_bound, labour_bound, largest, health_key, labour_key, month, market_top, bits):
     """Who :func:`could_move` with multipliers up to ``largest``; returns those employed, ascending.
 
     ``bits`` is a zeroed bit set (uint64 words) to fill for everyone, or an empty array to look at the
@@ -71,8 +80,7 @@ def movable(p, health_bound, labour_bound, largest, health_key, labour_key, mont
     """
     state, severity, condition, age, employer = p.state, p.severity, p.condition, p.age_months, p.employer
     ready = p.job_readiness
-    health_start = counter_start(health_key, month, 0)
-    labour_start = counter_start(labour_key, month, 0)
+    starts = _starts(health_key, labour_key, month)
     everyone = bits.shape[0] > 0
     out = np.empty(employer.shape[0], dtype=np.int64)
     k = 0
@@ -80,7 +88,7 @@ def movable(p, health_bound, labour_bound, largest, health_key, labour_key, mont
         if not everyone and employer[i] < 0:
             continue
         a = level_a(state[i], severity[i], condition[i], age[i])
-        could = could_move(a, i, ready[i], health_bound, labour_bound, largest, largest, health_start, labour_start)
+        could = could_move(a, i, ready[i], health_bound, labour_bound, largest, largest, starts, market_top)
         if everyone and could:
             set_bit(bits, i, True)
         if could and employer[i] >= 0:

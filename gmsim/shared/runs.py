@@ -26,7 +26,7 @@ RECORDS_FROM = 12
 def trunk_key(scenario: Scenario) -> str:
     """What runs must have in common to share a trunk: everything but name, description and interventions."""
     d = scenario.to_dict()
-    return json.dumps({k: d[k] for k in ("months", "population", "parameters")}, sort_keys=True)
+    return json.dumps({k: d[k] for k in ("months", "population", "economy", "parameters")}, sort_keys=True)
 
 
 class SharedRuns:

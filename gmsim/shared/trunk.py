@@ -3,9 +3,11 @@
 The trunk's population steps everyone, as a run alone does. After its demography each month it works out,
 once for all the branches, what their interventions would otherwise work out from everyone
 (:class:`MonthView`): the screens of interventions that screen person by person (:class:`TrunkScreen`),
-everyone who could have a health or labour event with the runs' largest multipliers, and the staff of
-each employer by borough. Where the branches hold the people as records, it writes its values into the
-records after its demography and after its health and work.
+everyone who could have a health or labour event with the runs' largest multipliers and job-finding
+factors, and the staff of each employer by borough. After its health it keeps the job seekers whose entry
+the runs' different markets could change (:meth:`Trunk.after_health`), and at the end of the month its
+search, which each branch corrects for its own people. Where the branches hold the people as records, it
+writes its values into the records after its demography and after its health and work.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ import numpy as np
 from .. import codes
 from ..agents.employers import Employers
 from ..agents.people import People
+from ..dynamics.labour import entry_window
 from ..interventions import Intervention, Screen
 from ..interventions.kernels import bit_set, bits_at, count_by_borough, nonzero, within
 from ..population import Population
 from .kernels import by_employer, correct_screen, movable, staff_table
-from .records import fields, pack
+from .records import as_records, fields, pack
 
 if TYPE_CHECKING:
     from ..model import GMModel
@@ -142,6 +145,12 @@ class Trunk(Population):
         screened: The branches' interventions whose screens the trunk makes, in groups of the same kind and
             parameters.
         bounds: The thinning bounds of health and of labour, by level of the first hazard group.
+        runs: The trunk's model and the branches'.
+        phi_lo: This month's lowest job-finding factor of the runs, by borough; ``phi_hi`` the highest.
+        market_top: The runs' largest job-finding factor and the economy's largest factor this month.
+        window: The job seekers whose entry the runs' factors could change this month (slots, entry hazards,
+            values after health, and those as records where the branches hold records), or None.
+        search_now: The trunk's search at the end of the latest month, by borough.
     """
 
     def __init__(self, people: People, employers: Employers, records: np.ndarray | None = None) -> None:
@@ -154,6 +163,11 @@ class Trunk(Population):
         self.screened: list[list[Intervention]] = []
         self._reads_staff = False
         self._find_movable = False
+        self.runs: list[GMModel] = []
+        self.search_now = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
+        self.window: tuple | None = None
+        self.phi_lo = self.phi_hi = np.ones(len(codes.BOROUGHS))
+        self.market_top = (1.0, 1.0)
 
     def branch_people(self) -> People:
         """The people arrays the branches step: the trunk's, or views of the records' fields."""
@@ -162,6 +176,7 @@ class Trunk(Population):
     def serve(self, branches: list[GMModel], find_movable: bool) -> None:
         """Work out each month what ``branches`` read; with ``find_movable``, everyone who could move."""
         self.bounds = (self.model.tables.health_bound, self.model.tables.labour_split_bound)
+        self.runs = [self.model, *branches]
         self.largest = largest_multiplier(branches)
         self._find_movable = find_movable
         active = [iv for b in branches for iv in b.interventions if not iv.switched_off]
@@ -173,6 +188,30 @@ class Trunk(Population):
                 key = json.dumps([type(iv).__module__, type(iv).__qualname__, iv.params.model_dump(mode="json")])
                 screened.setdefault(key, []).append(iv)
         self.screened = [ivs for ivs in screened.values() if len(ivs) > 1]
+
+    def after_health(self, people: People, slots: np.ndarray | None) -> tuple[People, np.ndarray | None]:
+        """Everyone still; first, the job seekers whose entry the runs' markets could change, as they are now.
+
+        Those whose entry number lies between the thresholds of the lowest and the highest of the runs'
+        job-finding factors (:func:`~gmsim.dynamics.labour.entry_window`) are kept with their values after
+        health (:attr:`window`): a branch whose factor differs from the trunk's steps those of them whose
+        entry differs, as its own people.
+        """
+        if len(self.runs) > 1 and np.any(self.phi_lo != self.phi_hi):
+            model = self.model
+            slots_in, entry = entry_window(
+                people, self.employers, model.tables, model.streams.key("labour"), model.month, self.phi_lo, self.phi_hi
+            )
+            rows = people.take(slots_in)
+            self.window = (slots_in, entry, rows, None if self.records is None else as_records(rows))
+        else:
+            self.window = None
+        return people, slots
+
+    def job_search(self) -> np.ndarray:
+        """Everyone's search, kept for the branches to correct (:attr:`search_now`)."""
+        self.search_now = super().job_search()
+        return self.search_now
 
     @contextmanager
     def phase(self, name: str) -> Iterator[tuple[People, np.ndarray | None]]:
@@ -191,11 +230,15 @@ class Trunk(Population):
         for ivs in self.screened:
             screen = TrunkScreen(ivs[0], p, month)
             self.screens.update((id(iv), screen) for iv in ivs)
+        factors = np.array([m.market.month(month).phi for m in self.runs])
+        self.phi_lo, self.phi_hi = factors.min(axis=0), factors.max(axis=0)
+        market = model.market.for_kernel(month, float(self.phi_hi.max()))
+        self.market_top = (market.phi_top, market.economy_top)
         bits = staff = None
         if self.largest is not None and (self._find_movable or self._reads_staff):
             bits = bit_set(p.n if self._find_movable else 0)
             key = model.streams.key
-            staff = movable(p, *self.bounds, self.largest, key("health"), key("labour"), month, bits)
+            staff = movable(p, *self.bounds, self.largest, key("health"), key("labour"), month, self.market_top, bits)
             bits = bits if self._find_movable else None
         if self._reads_staff:
             table = staff_table(p.employer, p.borough, self.employers.n, len(codes.BOROUGHS))

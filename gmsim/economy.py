@@ -1,0 +1,173 @@
+"""The economy a scenario runs in: labour demand month by month, and a job-retention scheme.
+
+A scenario's ``economy:`` block names a shape of demand (``steady``, ``recession``, ``pandemic``, or
+``custom`` levels) and may change any figure of it. Demand ``D`` is the level of job vacancies relative to
+the reference economy the model is calibrated to (1 = steady). It acts in three ways (docs/model.md 7.8):
+
+* vacancies are ``D`` times their reference level, so job seekers' chances of work change through the
+  matching (:mod:`gmsim.market`);
+* job loss (into looking for work, from work or off sick) has its hazard multiplied by ``D`` to the power
+  ``-labour_market.job_loss_elasticity``;
+* in a pandemic-style shock, moves from looking for work into inactivity rise, and from inactivity into
+  looking for work fall, by ``D`` to the power ``-inactivity_elasticity`` and ``inactivity_elasticity``
+  (people who cannot search, or stop); and a job-retention scheme (furlough) keeps a share ``coverage``
+  of the extra job loss on payroll: those people stay in work, not working, and are counted as furloughed.
+
+Each shape's figures and their evidence are in ``data/economies.yaml``; the figures a scenario does not
+give come from there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from . import codes
+from .parameters import read_data
+
+SHAPES = ("steady", "recession", "pandemic", "custom")
+
+
+class JobRetention(BaseModel):
+    """A job-retention scheme (furlough): staff kept on payroll, not working, instead of losing their jobs.
+
+    Figures left out come from the ``pandemic`` shape's scheme in ``data/economies.yaml``.
+
+    Attributes:
+        coverage: Share of the extra job loss that demand would cause which the scheme keeps on payroll.
+        months: Months the scheme runs, from the start of the shock.
+        furloughed_per_demand_fall: Staff furloughed, as a share of people in work, per unit fall in demand.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    coverage: float | None = Field(None, ge=0, le=1, description="Share of demand-driven job loss kept on payroll.")
+    months: int | None = Field(None, ge=1, le=1200, description="Months the scheme runs from the start of the shock.")
+    furloughed_per_demand_fall: float | None = Field(
+        None, ge=0, le=1, description="Share of people in work furloughed per unit fall in demand (0-1)."
+    )
+
+
+class Economy(BaseModel):
+    """A scenario's economy: the shape of labour demand over the run, and a job-retention scheme.
+
+    Figures left out come from the shape's entry in ``data/economies.yaml`` (:func:`shape_defaults`).
+
+    Attributes:
+        shape: ``steady`` (demand 1 throughout), ``recession``, ``pandemic`` or ``custom`` (``levels``).
+        start_month: The model month the shock begins (demand is 1 before it).
+        depth: Fall in demand at the trough, as a share of the reference level.
+        months_to_trough: Months from the start of the shock to the trough (a straight fall).
+        recovery_months: Months from the trough back to the reference level (a straight rise).
+        levels: For ``custom``: demand in each month from ``start_month`` on; the last level holds after.
+        inactivity_elasticity: How moves between looking for work and inactivity respond to demand.
+        job_retention: A job-retention scheme, or None.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
+
+    shape: Literal["steady", "recession", "pandemic", "custom"] = Field(
+        "steady", description="steady, recession, pandemic or custom; default steady."
+    )
+    start_month: int | None = Field(None, ge=1, le=1200, description="Model month the shock begins.")
+    depth: float | None = Field(None, ge=0, le=0.95, description="Fall in demand at the trough (0-0.95).")
+    months_to_trough: int | None = Field(None, ge=1, le=1200, description="Months from the start to the trough.")
+    recovery_months: int | None = Field(None, ge=1, le=1200, description="Months from the trough back to 1.")
+    levels: list[float] | None = Field(None, min_length=1, description="custom: demand by month from start_month.")
+    inactivity_elasticity: float | None = Field(None, ge=-3, le=3, description="Response of moves into inactivity.")
+    job_retention: JobRetention | None = Field(None, description="A job-retention scheme (furlough), or none.")
+
+    @model_validator(mode="after")
+    def _levels_with_custom(self) -> Economy:
+        if (self.shape == "custom") != (self.levels is not None):
+            raise ValueError("'levels' is given with shape 'custom', and only then")
+        if self.levels is not None and min(self.levels) <= 0:
+            raise ValueError("'levels' must all be positive (demand relative to the steady economy)")
+        return self
+
+    def resolved(self) -> Economy:
+        """This economy with every figure it leaves out taken from its shape's defaults."""
+        defaults = shape_defaults(self.shape)
+        given = self.model_dump(exclude_none=True)
+        merged = {**defaults, **given}
+        if "job_retention" in merged:
+            scheme = shape_defaults("pandemic")["job_retention"]
+            merged["job_retention"] = {**scheme, **defaults.get("job_retention", {}), **given.get("job_retention", {})}
+        return Economy.model_validate(merged)
+
+    def path(self, months: int, job_loss_elasticity: float) -> EconomyPath:
+        """The economy month by month over ``months`` months (:class:`EconomyPath`)."""
+        e = self.resolved()
+        t = np.arange(months + 1, dtype=np.float64)  # month 0 .. months
+        demand = np.ones(months + 1)
+        start = float(e.start_month or 1)
+        if e.shape == "custom":
+            levels = np.asarray(e.levels or [1.0], dtype=np.float64)
+            since = (t - start).astype(np.int64)
+            on = since >= 0
+            demand[on] = levels[np.minimum(since[on], len(levels) - 1)]
+        elif e.shape != "steady":
+            fall, rise = float(e.months_to_trough), float(e.recovery_months)
+            since = t - start + 1  # 1 in the first month of the shock
+            falling = (since > 0) & (since <= fall)
+            rising = (since > fall) & (since <= fall + rise)
+            demand[falling] = 1 - e.depth * since[falling] / fall
+            demand[rising] = 1 - e.depth * (1 - (since[rising] - fall) / rise)
+        demand = np.maximum(demand, 0.05)
+        job_loss = demand ** (-job_loss_elasticity)
+        furloughed = np.zeros(months + 1)
+        scheme = e.job_retention
+        if scheme is not None:
+            on = (t >= start) & (t < start + scheme.months)
+            job_loss[on] = 1 + (job_loss[on] - 1) * (1 - scheme.coverage)
+            furloughed[on] = np.clip(scheme.furloughed_per_demand_fall * (1 - demand[on]), 0, 1)
+        inactivity = demand ** (-(e.inactivity_elasticity or 0.0))
+        factors = np.ones((months + 1, len(codes.TRANSITIONS)))
+        for name in ("in_work_to_out_of_work", "at_risk_to_out_of_work"):
+            factors[:, codes.T[name]] = job_loss
+        factors[:, codes.T["out_of_work_to_inactive"]] = inactivity
+        factors[:, codes.T["inactive_to_out_of_work"]] = 1 / inactivity
+        return EconomyPath(demand, factors, furloughed)
+
+
+@dataclass(frozen=True)
+class EconomyPath:
+    """The economy of each month 0 .. months of a run.
+
+    Attributes:
+        demand: Vacancies relative to the reference economy.
+        factors: Each labour transition's hazard multiplier from the economy (month, transition); 1 for the
+            job-entry moves, which the matching moves instead.
+        furloughed: Share of people in work on furlough (kept on payroll, not working).
+    """
+
+    demand: np.ndarray
+    factors: np.ndarray
+    furloughed: np.ndarray
+
+    def extended(self, months: int) -> EconomyPath:
+        """The path over ``months`` months, its last month held after its end (for runs past their plan)."""
+        extra = months + 1 - len(self.demand)
+        if extra <= 0:
+            return self
+        hold = lambda a: np.concatenate([a, np.repeat(a[-1:], extra, axis=0)])  # noqa: E731
+        return EconomyPath(hold(self.demand), hold(self.factors), hold(self.furloughed))
+
+    @property
+    def steady(self) -> bool:
+        """Whether demand is 1 and every factor 1 throughout."""
+        return bool(np.all(self.demand == 1) and np.all(self.factors == 1))
+
+
+def shape_defaults(shape: str) -> dict[str, Any]:
+    """The figures of a named shape of demand (``data/economies.yaml``), as an ``economy:`` block's keys."""
+
+    def values(node: Any) -> Any:
+        if isinstance(node, dict):
+            return node["value"] if "value" in node else {k: values(v) for k, v in node.items() if k != "description"}
+        return node
+
+    return {**values(read_data("economies.yaml")["shapes"][shape]), "shape": shape}

@@ -1,0 +1,150 @@
+"""GM's labour market: vacancies by borough, the job seekers' search, and the chance of work it gives them.
+
+Each borough's workplaces are a market. Each month the job seekers (people looking for work and inactive
+people, who also take jobs) *search*: a seeker's search is their own job-entry hazard before the market,
+so health, time out of work, benefit, job readiness and any intervention's help all count. A borough's
+residents aim their search at the boroughs' markets as they travel to work (``data/commuting.yaml``,
+Census 2021), and each market's vacancies are its share of GM's jobs times the economy's demand
+(:mod:`gmsim.economy`).
+
+Matching is urn-ball (del Rio-Chanona et al. 2021, after Butters 1977): with ``x`` applications per
+vacancy, a vacancy is filled with probability ``1 - exp(-x)``, so a unit of search finds work with
+probability proportional to ``p(x) = (1 - exp(-x)) / x``. Applications are proportional to search, and
+``x`` is ``labour_market.tightness`` (x0) when search and vacancies are at their reference: month 0's
+search, and vacancies in the steady economy. A job seeker's entry hazard is then multiplied by their
+borough's *job-finding factor*, ``sum_m C[b, m] p(x_m) / sum_m C[b, m] p(x0)``: 1 in the reference market,
+lower when vacancies fall or others search harder, higher when vacancies rise or others stop searching.
+
+So help that raises some people's search takes part of their extra jobs from other job seekers
+(displacement), more so the slacker the market: at ``x`` the share is ``1 - x exp(-x) / (1 - exp(-x))``.
+The factor of month ``t`` is set from the search at the end of month ``t - 1`` (applications made over the
+month are answered the next); search is summed in whole units so that a run's total is the same however
+it is worked out (:func:`gmsim.dynamics.labour.job_search`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import codes
+from .dynamics.labour import Market
+from .economy import EconomyPath
+from .parameters import ParameterSet, read_data
+
+
+def commuting() -> np.ndarray:
+    """Residents' job search by borough of residence (rows) and of workplace (columns), rows summing to 1."""
+    data = read_data("commuting.yaml")
+    flows = np.array([data["value"][b.lower()] for b in codes.BOROUGHS], dtype=np.float64)
+    return flows / flows.sum(axis=1, keepdims=True)
+
+
+def jobs_share() -> np.ndarray:
+    """Each borough's share of the jobs held by GM's residents (Census 2021 workplaces)."""
+    data = read_data("commuting.yaml")
+    flows = np.array([data["value"][b.lower()] for b in codes.BOROUGHS], dtype=np.float64)
+    return flows.sum(axis=0) / flows.sum()
+
+
+def job_finding(x: np.ndarray | float) -> np.ndarray:
+    """Urn-ball job-finding per unit of search at ``x`` applications per vacancy: ``(1 - exp(-x)) / x``."""
+    x = np.asarray(x, dtype=np.float64)
+    return -np.expm1(-x) / x
+
+
+def displacement_share(x: np.ndarray | float) -> np.ndarray:
+    """Share of a small rise in one seeker's job entries that comes out of other seekers' at tightness ``x``.
+
+    That is the elasticity of job-finding with respect to vacancies per unit of search,
+    ``1 - x exp(-x) / (1 - exp(-x))``: near 0 in a very tight market, towards 1 in a very slack one.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return 1 - x * np.exp(-x) / -np.expm1(-x)
+
+
+class LabourMarket:
+    """The labour market of one run: this month's job-finding factors, and its history for the outputs.
+
+    Args:
+        params: The run's parameters (``labour_market.*``).
+        economy: The run's economy month by month.
+        scale: The population's scale (vacancies are reported at it).
+
+    Attributes:
+        tightness: Applications per vacancy in the reference market (x0).
+        commuting: Residents' search by borough of residence and of workplace (:func:`commuting`).
+        reference: Month 0's search by borough of residence (whole units), or None before month 0 is seen.
+        search: Search by borough at the end of each month (whole units of 2^-32 of a hazard).
+        factors: The job-finding factor of each month by borough of residence (a month's is set at the end of
+            the month before).
+        applications: Applications per vacancy in each month by workplace borough.
+        vacancies: Vacancies open in each month by workplace borough, in the population's people.
+    """
+
+    def __init__(self, params: ParameterSet, economy: EconomyPath, scale: float) -> None:
+        months = len(economy.demand) - 1
+        n = len(codes.BOROUGHS)
+        self.economy = economy
+        self.tightness = params.value("labour_market.tightness")
+        self.commuting = commuting()
+        self.reference: np.ndarray | None = None
+        self.search = np.zeros((months + 1, n), dtype=np.int64)
+        self.factors = np.ones((months + 1, n))
+        self.applications = np.full((months + 1, n), self.tightness)
+        self._reference_vacancies = params.value("labour_market.reference_vacancies") * scale * jobs_share()
+        self.vacancies = economy.demand[:, None] * self._reference_vacancies[None, :]
+        self._reference_finding = self.commuting @ np.full(n, float(job_finding(self.tightness)))
+
+    def observe(self, search: np.ndarray, month: int) -> None:
+        """Take the search at the end of ``month``; next month's job-finding factors follow from it."""
+        if month >= len(self.search):
+            self._extend(2 * month)
+        self.search[month] = search
+        if self.reference is None:
+            self.reference = search.copy()
+        if month + 1 < len(self.factors):  # else worked out if the run goes on (month())
+            self._set_factors(month + 1)
+
+    def _set_factors(self, month: int) -> None:
+        """The job-finding factors of ``month`` from the search at the end of the month before."""
+        by_market = self.search[month - 1].astype(np.float64) @ self.commuting
+        reference = self.reference.astype(np.float64) @ self.commuting
+        relative = np.divide(by_market, reference, out=np.ones_like(by_market), where=reference > 0)
+        x = np.maximum(self.tightness * relative / self.economy.demand[month], 1e-9)
+        self.applications[month] = x
+        self.factors[month] = (self.commuting @ job_finding(x)) / self._reference_finding
+
+    def _extend(self, months: int) -> None:
+        """Room for ``months`` months (a run going past its planned months: the economy's last month holds)."""
+        extra = months + 1 - len(self.factors)
+        self.economy = self.economy.extended(months)
+        grow = lambda a, fill: np.concatenate([a, np.full((extra, a.shape[1]), fill, dtype=a.dtype)])  # noqa: E731
+        self.search = grow(self.search, 0)
+        self.factors = grow(self.factors, 1.0)
+        self.applications = grow(self.applications, self.tightness)
+        self.vacancies = grow(self.vacancies, 0.0)
+        self.vacancies[-extra:] = self.economy.demand[-extra:, None] * self._reference_vacancies[None, :]
+
+    def month(self, month: int) -> Market:
+        """The market as the labour kernel reads it in ``month`` (this run's factors; see :class:`Market`)."""
+        if month >= len(self.factors):  # a run past its planned months
+            self._extend(2 * month)
+            self._set_factors(month)
+        return self.for_kernel(month, float(self.factors[month].max()))
+
+    def for_kernel(self, month: int, phi_top: float) -> Market:
+        """:class:`Market` of ``month`` with ``phi_top`` at least every factor of the runs whose people it steps."""
+        factors = self.economy.factors[month]
+        labour = factors[: codes.N_LABOUR]
+        return Market(self.factors[month], phi_top * (1 + 1e-9), factors, max(1.0, float(labour.max())) * (1 + 1e-9))
+
+    def summary(self, months: int) -> dict:
+        """The market over months 1 .. ``months``: demand, vacancies, applications and factors (for outputs)."""
+        m = slice(1, months + 1)
+        return {
+            "demand": self.economy.demand[m].tolist(),
+            "vacancies": self.vacancies[m].sum(axis=1).tolist(),
+            "furloughed_share": self.economy.furloughed[m].tolist(),
+            "applications_per_vacancy": self.applications[m].mean(axis=1).tolist(),
+            "job_finding_factor": self.factors[m].mean(axis=1).tolist(),
+        }
