@@ -50,6 +50,8 @@ RESULT_COLUMN = "Your choices vs the baseline"
 MAX_MONTHS = 1200
 SCENARIO_NAME = "dashboard"
 COMPARATOR_FILE = "baseline.yaml"
+#: The economies the page offers, each with the scenario file that is its comparator (no strand funded).
+ECONOMY_FILES = {"steady": COMPARATOR_FILE, "recession": "recession.yaml", "pandemic": "pandemic.yaml"}
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,7 @@ class Choices:
         runs: Replicates of each scenario.
         seed: Ensemble seed.
         parameter_uncertainty: Draw a baseline set from the posterior and effect parameters in each replicate.
+        economy: The economy both scenarios run in (one of :data:`ECONOMY_FILES`).
     """
 
     start: str = "working_well"
@@ -171,6 +174,7 @@ class Choices:
     runs: str = "10"
     seed: str = "1"
     parameter_uncertainty: bool = True
+    economy: str = "steady"
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,7 @@ class Plan:
         parameter_uncertainty: Whether baseline and effect parameters are drawn in each replicate.
         start: Name of the scenario the strands' settings came from.
         folder: The scenarios folder, as the rerun command names it.
+        comparator_file: The comparator's file in that folder (the chosen economy's: :data:`ECONOMY_FILES`).
     """
 
     comparator: Scenario
@@ -195,6 +200,7 @@ class Plan:
     parameter_uncertainty: bool
     start: str
     folder: str = "scenarios"
+    comparator_file: str = COMPARATOR_FILE
 
     def command(self, scenario_file: str = "dashboard.yaml") -> str:
         """The ``gmsim compare`` command line that gives the same numbers as the page.
@@ -208,7 +214,7 @@ class Plan:
         parts = [
             "gmsim",
             "compare",
-            str(Path(self.folder) / COMPARATOR_FILE),
+            str(Path(self.folder) / self.comparator_file),
             scenario_file,
             "--runs",
             str(self.runs),
@@ -227,7 +233,7 @@ class Plan:
         """The funded scenario as a self-contained YAML file, headed by how to rerun the page's comparison."""
         head = [
             "# gmsim scenario downloaded from the dashboard: the page's controls, every value spelled out.",
-            f"# Strands' settings from the scenario '{self.start}', everything else from {COMPARATOR_FILE}.",
+            f"# Strands' settings from the scenario '{self.start}', everything else from {self.comparator_file}.",
             "# To get the page's numbers, from the folder the dashboard was started in:",
             f"#   {self.command()}",
         ]
@@ -369,7 +375,8 @@ def plan(
 ) -> Plan:
     """Check the controls and build the scenarios to compare.
 
-    The comparator is ``baseline.yaml`` from the scenarios folder, with the chosen months and scale. The
+    The comparator is the chosen economy's scenario with no strand funded (``baseline.yaml`` in the steady
+    economy, :data:`ECONOMY_FILES`) from the scenarios folder, with the chosen months and scale. The
     funded scenario is the comparator plus the strands: each strand with a budget above 0, its settings
     taken from the start scenario (or the strand's defaults) and its budget from the slider, and the
     ``modules:`` a researcher's funded intervention needs. Nothing else is taken from the start scenario,
@@ -394,6 +401,11 @@ def plan(
     problems: list[str] = []
     if choices.start not in starts:
         problems.append(f"Start from: expected one of {', '.join(starts)}, got {choices.start!r}")
+    comparator_file = ECONOMY_FILES.get(choices.economy)
+    if comparator_file is None:
+        problems.append(f"Economy: expected one of {', '.join(ECONOMY_FILES)}, got {choices.economy!r}")
+    elif not (folder / comparator_file).is_file():
+        problems.append(f"Economy: expected {folder / comparator_file} (its comparator), not found")
     runs = _whole(choices.runs, "Runs", 1, MAX_RUNS, problems)
     seed = _whole(choices.seed, "Seed", 0, None, problems)
     months = _whole(choices.months, "Months", 1, MAX_MONTHS, problems)
@@ -428,7 +440,7 @@ def plan(
             strands[s] = spec
     needed = [m for c in controls if c.name in strands for m in c.modules]
     try:
-        comparator = load_scenario(folder / COMPARATOR_FILE).with_overrides(months=months, scale=scale)
+        comparator = load_scenario(folder / comparator_file).with_overrides(months=months, scale=scale)
         data: dict[str, Any] = comparator.to_dict()
         data["name"] = SCENARIO_NAME
         data["modules"] = list(dict.fromkeys([*data["modules"], *needed]))
@@ -436,7 +448,7 @@ def plan(
         data["description"] = (
             f"From the dashboard, strands as in '{start.name}': "
             + ", ".join(f"{title} GBP {budgets.get(s, 0):g}m a year" for s, title in titles.items())
-            + "."
+            + f"; in the {choices.economy} economy ({comparator_file})."
         )
         scenario = Scenario.from_dict(data, path=SCENARIO_NAME)
     except ScenarioError as err:
@@ -453,6 +465,7 @@ def plan(
         choices.parameter_uncertainty,
         start.name,
         shown if not shown.startswith("..") else str(folder.resolve()),
+        comparator_file,
     )
 
 

@@ -73,6 +73,7 @@ scale = solara.reactive("0.1")
 runs = solara.reactive("10")
 seed = solara.reactive("1")
 uncertainty = solara.reactive(True)
+economy = solara.reactive("steady")
 done = solara.reactive((0, 0))
 outcome: solara.Reactive[db.Outcome | None] = solara.reactive(None)
 failure = solara.reactive("")
@@ -98,6 +99,7 @@ def _choices() -> db.Choices:
         runs=runs.value,
         seed=seed.value,
         parameter_uncertainty=uncertainty.value,
+        economy=economy.value,
     )
 
 
@@ -261,6 +263,7 @@ def Controls(plan: db.Plan | None) -> None:
     else:
         solara.HTML(tag="b", unsafe_innerHTML="Annual budget of each strand, £ million")
         StrandSliders(SLIDERS["budget"])
+    solara.Select("Economy (both runs)", values=list(db.ECONOMY_FILES), value=economy)
     solara.InputText("Months", value=months, continuous_update=True)
     solara.InputText("Scale (share of 1,781,000 people)", value=scale, continuous_update=True)
     solara.InputText("Runs (replicates)", value=runs, continuous_update=True)

@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit
 
 from . import codes
+from .interventions.kernels import merge
 
 if TYPE_CHECKING:
     from .model import GMModel
@@ -303,33 +304,47 @@ def count_entries_gained(model: GMModel, comparator: GMModel) -> None:
         model.entries_gained = np.zeros((model.months_planned + 1, len(ENTRY_GROUPS), len(codes.BOROUGHS)), np.int64)
     people, apart, own = model.population.month_values()
     c_people, c_apart, c_own = comparator.population.month_values()
-    bits = sum(1 << iv.index for iv in model.interventions if not iv.reaches_employers)
-    # Runs that share the comparator's arrays differ from it only where either keeps people apart.
-    everyone = people.labour_event is not c_people.labour_event
-    slots = np.zeros(0, dtype=np.int64) if everyone else np.union1d(apart, c_apart).astype(np.int64)
-    _entries_gained(
-        people.labour_event, people.borough, apart, _bits_of(apart), own.labour_event, own.borough,
-        c_people.labour_event, c_people.borough, c_apart, _bits_of(c_apart), c_own.labour_event, c_own.borough,
-        model.participation, np.uint16(bits), everyone, slots, model.entries_gained[model.month],
-    )  # fmt: skip
+    bits = np.uint16(sum(1 << iv.index for iv in model.interventions if not iv.reaches_employers))
+    out = model.entries_gained[model.month]
+    if people.labour_event is c_people.labour_event and len(c_apart) == 0:
+        # A branch over its trunk: the two differ only for the people the branch keeps apart.
+        _gained_apart(apart, own.labour_event, own.borough, c_people.labour_event, c_people.borough,
+                      model.participation, bits, out)  # fmt: skip
+    else:
+        everyone = np.arange(people.n) if people.labour_event is not c_people.labour_event else merge(apart, c_apart)
+        _gained(
+            everyone, people.labour_event, people.borough, apart, _bits_of(apart), own.labour_event, own.borough,
+            c_people.labour_event, c_people.borough, c_apart, _bits_of(c_apart), c_own.labour_event, c_own.borough,
+            model.participation, bits, out,
+        )  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def _is_entry(event):
+    return event == _ENTRY_A or event == _ENTRY_B
 
 
 @njit(cache=True)
-def _entries_gained(
-    te, tb, ta, t_bits, toe, tob, ce, cb, ca, c_bits, coe, cob, participation, bits, everyone, slots, out
-):
-    n = te.shape[0] if everyone else slots.shape[0]
-    for k in range(n):
-        i = k if everyone else slots[k]
+def _gained_apart(apart, own_event, own_borough, event, borough, participation, bits, out):
+    """Entries of the people ``apart`` (their own values, row k) less theirs in the arrays, by group and borough."""
+    for k in range(apart.shape[0]):
+        i = apart[k]
+        group = 0 if participation[i] & bits else 1
+        out[group, own_borough[k]] += _is_entry(own_event[k])
+        out[group, borough[i]] -= _is_entry(event[i])
+
+
+@njit(cache=True)
+def _gained(slots, te, tb, ta, t_bits, toe, tob, ce, cb, ca, c_bits, coe, cob, participation, bits, out):
+    """Entries in the run less those in the comparator at ``slots``, each run's people apart read from their rows."""
+    for i in slots:
         group = 0 if participation[i] & bits else 1
         r = _row_apart(ta, t_bits, i)
         e, b = (toe[r], tob[r]) if r >= 0 else (te[i], tb[i])
-        if e == _ENTRY_A or e == _ENTRY_B:
-            out[group, b] += 1
+        out[group, b] += _is_entry(e)
         r = _row_apart(ca, c_bits, i)
         e, b = (coe[r], cob[r]) if r >= 0 else (ce[i], cb[i])
-        if e == _ENTRY_A or e == _ENTRY_B:
-            out[group, b] -= 1
+        out[group, b] -= _is_entry(e)
 
 
 def cohort_impact(totals: np.ndarray | None) -> dict[str, Any] | None:

@@ -65,7 +65,12 @@ LABELS = {
     "sustained_jobs_6m": "Jobs held 6 months",
     "sustained_jobs_12m": "Jobs held 12 months",
     "kept_in_work": "Kept in work (at-risk starters in work 6 months on)",
+    "participants_extra_job_entries": "Participants' extra job entries (gross of displacement)",
+    "displaced_job_entries": "Job entries displaced from everyone else",
+    "net_job_entries": "Net extra job entries",
 }
+#: The measures of the report's "Job entries: gross, displaced and net" (against each run's own comparator).
+ENTRIES_SHOWN = ("participants_extra_job_entries", "displaced_job_entries", "net_job_entries")
 HEADLINE = (
     "extra_person_years_in_work",
     "extra_people_in_work_end",
@@ -975,6 +980,19 @@ COHORT_SHOWN = ("started_work", "job_26_weeks", "in_work", "months_in_work", "mo
 COHORT_HORIZONS_SHOWN = ("12m", "24m")
 
 
+def _entries_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> dict[str, Any] | None:
+    """Each scenario's participants' extra job entries, those displaced from everyone else, and the net."""
+    rows = []
+    for s in scenarios:
+        cells = [_impact(impacts, s, m) for m in ENTRIES_SHOWN]
+        if any(c is None for c in cells):
+            continue
+        rows.append([s, *[_interval_cell(c, m, runs, False) for c, m in zip(cells, ENTRIES_SHOWN, strict=True)]])
+    if not rows:
+        return None
+    return _table(["Scenario", *[LABELS[m] for m in ENTRIES_SHOWN]], rows, numeric=(1, 2, 3))
+
+
 def _cohort_table(impacts: pd.DataFrame, scenarios: Sequence[str], runs: int) -> dict[str, Any] | None:
     """Each strand's referral cohorts against the same people with no strand funded, per scenario."""
     rows = []
@@ -1084,6 +1102,7 @@ def write_compare_report(
         borough_table=_borough_table(impacts, others, runs),
         strand_table=_strand_table(impacts, others, runs),
         cohort_table=_cohort_table(impacts, others, runs),
+        entries_table=_entries_table(impacts, others, runs),
         plots=_plots(pngs, PLOT_CAPTIONS),
         assumptions=_assumptions(_strands_in(impacts, names), runs),
     )

@@ -100,6 +100,18 @@ def test_the_sliders_become_the_funded_scenario_and_the_baseline_its_comparator(
     assert "--runs 3 --seed 7 --months 24 --scale 0.01 --no-parameter-uncertainty" in p.scenario_yaml()
 
 
+def test_the_economy_control_runs_both_scenarios_in_that_economy_against_its_own_comparator():
+    p = plan(Choices(start="working_well", economy="recession", months="24", scale="0.01"), folder=SC)
+    assert p.comparator.name == "recession" and p.comparator_file == "recession.yaml"
+    assert p.comparator.economy.shape == p.scenario.economy.shape == "recession"
+    assert p.scenario.strands and not p.comparator.strands
+    assert "recession.yaml dashboard.yaml" in p.command()
+    assert "recession economy" in p.scenario.description
+    with pytest.raises(DashboardError) as info:
+        plan(Choices(economy="boom"), folder=SC)
+    assert "Economy: expected one of steady, recession, pandemic, got 'boom'" in str(info.value)
+
+
 def test_a_start_scenario_keeps_its_strand_settings_and_budgets():
     starts = start_scenarios(SC)
     assert {"baseline", "working_well", "equal_split", "working_well_pilot"} <= set(starts)

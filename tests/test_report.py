@@ -103,6 +103,9 @@ def test_compare_report_escapes_user_text_and_is_self_contained(tiny_sweep, tmp_
     for section in ("What was compared", "Headline results", "By borough", "By strand", "Plots", "Assumptions"):
         assert f"<h2>{section}</h2>" in html, section
     assert html.count("<img ") == 4 and "<h2>How to rerun</h2>" in html
+    # gross, displaced and net job entries, each funded scenario against its own comparator
+    section = html[html.index("<h2>Job entries: gross, displaced and net</h2>") :]
+    assert "displacement" in section and f"<td>{EVIL_ESCAPED}</td>" in section.split("</table>")[0]
 
 
 def test_sweep_report_escapes_user_text_and_is_self_contained(tiny_sweep, tmp_path):

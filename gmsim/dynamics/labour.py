@@ -43,6 +43,7 @@ from .hazard import (
 )
 
 _NOBODY = np.zeros(0, dtype=np.int64)
+_NO_ROWS = np.zeros(0, dtype=np.bool_)
 
 # Transitions out of each state are contiguous in codes.TRANSITIONS: first index per state, then end.
 _FIRST = np.array([0, 3, 6, 8, 10], dtype=np.int64)
@@ -192,50 +193,91 @@ def labour_step(
 # ----- job search: what the market reads of the job seekers, and who the market could move ------------------
 
 
+#: Search is summed in units of 2^-32 of a monthly hazard: whole numbers, so that sums are exact in any order
+#: and a run's total is the same however it is worked out (alone, or as another run's total corrected).
+SEARCH_QUANTUM = float(2**32)
+
+
 @njit(cache=True)
-def _search_rows(p, employers, tables, mult, lo, hi, sign, out):
-    """Add ``sign`` times rows ``lo .. hi - 1``'s quantised search to ``out`` by borough (see :func:`job_search`)."""
-    size_band, oh = employers.size_band, employers.occupational_health
-    intervening = mult.row.shape[0] > 0
+def _search_rows(p, size_band, oh, tables, mult, lo, hi, use_multipliers, sign, where, out):
+    """Add ``sign`` times the search of rows ``lo .. hi - 1`` (where ``where``, if not empty) to ``out``.
+
+    Whole units, by borough; with the rows' multipliers if ``use_multipliers``.
+    """
+    state, severity, condition, age = p.state, p.severity, p.condition, p.age_months
+    sex, borough, skills, benefit = p.sex, p.borough, p.skills, p.benefit
+    months_in_state, employer, ready = p.months_in_state, p.employer, p.job_readiness
+    multiplied = use_multipliers and mult.row.shape[0] > 0
+    some = where.shape[0] > 0
     for i in range(lo, hi):
+        s = state[i]
+        if (s != _OOW and s != _INACTIVE) or (some and not where[i]):
+            continue
+        first = _FIRST[s]
+        a = level_a(s, severity[i], condition[i], age[i])
+        b = level_b(sex[i], borough[i], skills[i])
+        c = level_c(benefit[i], months_in_state[i], employer[i], size_band, oh)
+        h = hazard(first, a, b, c, tables) * ready[i]
+        if multiplied and mult.row[i] >= 0:
+            h *= multiplier(mult.values, mult.columns, first, mult.row[i])
+        out[borough[i]] += sign * np.int64(h * SEARCH_QUANTUM)
+
+
+@njit(cache=True)
+def _search_multiplied(p, size_band, oh, tables, mult, slots, out):
+    """Add how the multipliers change the search of ``slots`` (rows of everyone's ``p``) to ``out``."""
+    for i in slots:
         s = p.state[i]
-        if s != _OOW and s != _INACTIVE:
+        if (s != _OOW and s != _INACTIVE) or mult.row[i] < 0:
             continue
         first = _FIRST[s]
         a = level_a(s, p.severity[i], p.condition[i], p.age_months[i])
         b = level_b(p.sex[i], p.borough[i], p.skills[i])
         c = level_c(p.benefit[i], p.months_in_state[i], p.employer[i], size_band, oh)
         h = hazard(first, a, b, c, tables) * p.job_readiness[i]
-        if intervening and mult.row[i] >= 0:
-            h *= multiplier(mult.values, mult.columns, first, mult.row[i])
-        out[p.borough[i]] += sign * np.int64(h * SEARCH_QUANTUM)
+        multiplied = h * multiplier(mult.values, mult.columns, first, mult.row[i])
+        out[p.borough[i]] += np.int64(multiplied * SEARCH_QUANTUM) - np.int64(h * SEARCH_QUANTUM)
+
+
+@njit(cache=True)
+def _search_change(mine, theirs, differ, own_mult, p, others, mult, size_band, oh, tables, out):
+    n = differ.shape[0]
+    _search_rows(mine, size_band, oh, tables, own_mult, 0, n, True, 1, differ, out)
+    _search_rows(theirs, size_band, oh, tables, own_mult, 0, n, False, -1, differ, out)
+    _search_multiplied(p, size_band, oh, tables, mult, others, out)
+
+
+def search_change(mine, theirs, differ, own_mult: Multipliers, p, others, mult: Multipliers, employers, tables, out):
+    """Add to ``out`` how a run's search differs from another's whose values and multipliers it shares but these.
+
+    ``mine`` and ``theirs`` hold the two runs' values of some people (rows alike; ``own_mult`` the first run's
+    multipliers of those rows), counted where ``differ``; ``others`` are slots of everyone's ``p`` (values
+    the same in both) whose multipliers ``mult`` (everyone's) only the first run has. Whole units, as
+    :func:`job_search` counts them, so the first run's total is exact.
+    """
+    others = np.ascontiguousarray(others, np.int64)
+    differ = np.ascontiguousarray(differ, np.bool_)
+    e = employers
+    _search_change(
+        mine, theirs, differ, own_mult, p, others, mult, e.size_band, e.occupational_health, tables.kernel, out
+    )
 
 
 @njit(cache=True, parallel=True)
 def _search_everyone(p, employers, tables, mult, chunks, out):
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
-        _search_rows(p, employers, tables, mult, lo, hi, 1, out[c])
+        rows = _NO_ROWS
+        _search_rows(p, employers.size_band, employers.occupational_health, tables, mult, lo, hi, True, 1, rows, out[c])
 
 
-#: Search is summed in units of 2^-32 of a monthly hazard: whole numbers, so that sums are exact in any order
-#: and a run's total is the same however it is worked out (alone, or as another run's total corrected).
-SEARCH_QUANTUM = float(2**32)
-
-
-def job_search(
-    p, employers, tables, multipliers: Multipliers, sign: int = 1, out: np.ndarray | None = None
-) -> np.ndarray:
-    """The job seekers' search by borough: the sum of their job-entry hazards, multipliers included.
+def job_search(p, employers, tables, multipliers: Multipliers) -> np.ndarray:
+    """Everyone's search by borough: the sum of the job seekers' job-entry hazards, multipliers included.
 
     A job seeker (looking for work or inactive) searches with their entry hazard as the labour kernel works
     it out before the market's factor (health, age, duration, benefit, job readiness, an intervention's
-    multiplier), in whole units of :data:`SEARCH_QUANTUM`. With ``out``, adds ``sign`` times the rows'
-    search to it (int64 by borough) and returns it; else returns everyone's.
+    multiplier), in whole units of :data:`SEARCH_QUANTUM` (int64 by borough).
     """
-    if out is not None:
-        _search_rows(p, employers, tables.kernel, multipliers, 0, p.state.shape[0], sign, out)
-        return out
     chunks = chunk_count()
     parts = np.zeros((chunks, len(codes.BOROUGHS)), dtype=np.int64)
     _search_everyone(p, employers, tables.kernel, multipliers, chunks, parts)
@@ -243,34 +285,44 @@ def job_search(
 
 
 @njit(cache=True)
-def _window(p, employers, tables, bound, key, month, phi_lo, phi_hi, top):
-    state, ready, borough = p.state, p.job_readiness, p.borough
-    size_band, oh = employers.size_band, employers.occupational_health
+def _entry_hazard(p, employers, tables, i):
+    """Row ``i``'s job-entry hazard before the market's factor, with no multiplier (``i`` a job seeker)."""
+    s = p.state[i]
+    a = level_a(s, p.severity[i], p.condition[i], p.age_months[i])
+    b = level_b(p.sex[i], p.borough[i], p.skills[i])
+    c = level_c(p.benefit[i], p.months_in_state[i], p.employer[i], employers.size_band, employers.occupational_health)
+    return hazard(_FIRST[s], a, b, c, tables) * p.job_readiness[i]
+
+
+@njit(cache=True)
+def _window_rows(p, employers, tables, bound, key, month, phi_lo, phi_hi, top, lo, hi, mask):
     start = counter_start(key, month, 1)
-    n = state.shape[0]
-    slots = np.empty(64, dtype=np.int64)
-    entry = np.empty(64, dtype=np.float64)
-    k = 0
-    for i in range(n):
-        s = state[i]
+    for i in range(lo, hi):
+        s = p.state[i]
         if s != _OOW and s != _INACTIVE:
             continue
         a = level_a(s, p.severity[i], p.condition[i], p.age_months[i])
         u = draw(start, i)
-        if u >= bound[1, a] * ready[i] * top:
+        if u >= bound[1, a] * p.job_readiness[i] * top:
             continue
-        first = _FIRST[s]
-        b = level_b(p.sex[i], borough[i], p.skills[i])
-        c = level_c(p.benefit[i], p.months_in_state[i], p.employer[i], size_band, oh)
-        h = hazard(first, a, b, c, tables) * ready[i]
-        if enters(u, h * phi_hi[borough[i]]) and not enters(u, h * phi_lo[borough[i]]):
-            if k == slots.shape[0]:
-                slots = np.concatenate((slots, np.empty(k, dtype=np.int64)))
-                entry = np.concatenate((entry, np.empty(k, dtype=np.float64)))
-            slots[k] = i
-            entry[k] = h
-            k += 1
-    return slots[:k].copy(), entry[:k].copy()
+        h = _entry_hazard(p, employers, tables, i)
+        b = p.borough[i]
+        mask[i] = enters(u, h * phi_hi[b]) and not enters(u, h * phi_lo[b])
+
+
+@njit(cache=True, parallel=True)
+def _window_everyone(p, employers, tables, bound, key, month, phi_lo, phi_hi, top, chunks, mask):
+    for c in prange(chunks):
+        lo, hi = chunk_of(p.state.shape[0], chunks, c)
+        _window_rows(p, employers, tables, bound, key, month, phi_lo, phi_hi, top, lo, hi, mask)
+
+
+@njit(cache=True)
+def _entry_hazards(p, employers, tables, slots):
+    out = np.empty(slots.shape[0], dtype=np.float64)
+    for k in range(slots.shape[0]):
+        out[k] = _entry_hazard(p, employers, tables, slots[k])
+    return out
 
 
 def entry_window(p, employers, tables, key, month: int, phi_lo: np.ndarray, phi_hi: np.ndarray):
@@ -283,7 +335,11 @@ def entry_window(p, employers, tables, key, month: int, phi_lo: np.ndarray, phi_
         Their slots (ascending) and their entry hazards before the factor.
     """
     top = float(np.max(phi_hi)) * (1 + 1e-9)
-    return _window(p, employers, tables.kernel, tables.labour_split_bound, key, month, phi_lo, phi_hi, top)
+    mask = np.zeros(p.state.shape[0], dtype=np.bool_)
+    bound = tables.labour_split_bound
+    _window_everyone(p, employers, tables.kernel, bound, key, month, phi_lo, phi_hi, top, chunk_count(), mask)
+    slots = np.flatnonzero(mask)
+    return slots, _entry_hazards(p, employers, tables.kernel, slots)
 
 
 @njit(cache=True)

@@ -39,6 +39,7 @@ class HazardMultipliers:
         self._owner = np.zeros(0, dtype=np.int64)  # the slot of each row
         self._column_largest = np.ones(len(names))  # at least every value written in each column this month
         self._touched: list[np.ndarray] = []
+        self._touched_now: np.ndarray | None = None  # touched_slots(), until more are written
 
     @property
     def largest(self) -> float:
@@ -70,6 +71,7 @@ class HazardMultipliers:
         self.values[: self.used] = 1.0
         self.used = 0
         self._touched = []
+        self._touched_now: np.ndarray | None = None
         self._column_largest[:] = 1.0
 
     def largest_of(self, first: int, end: int) -> float:
@@ -79,7 +81,12 @@ class HazardMultipliers:
         return float(self._column_largest[cols].max()) if len(cols) else 1.0
 
     def touched_slots(self) -> np.ndarray:
-        """Slots with a multiplier written this month, ascending."""
+        """Slots with a multiplier written this month, ascending (worked out once until more are written)."""
+        if self._touched_now is None:
+            self._touched_now = self._touched_sorted()
+        return self._touched_now
+
+    def _touched_sorted(self) -> np.ndarray:
         if not self._touched:
             return np.zeros(0, dtype=np.int64)
         if all(map(kernels.ascending, self._touched)):
@@ -148,5 +155,6 @@ class HazardMultipliers:
             self._owner = np.concatenate([self._owner[: self.used], np.zeros(size - self.used, dtype=np.int64)])
 
     def _mark(self, slots: np.ndarray) -> None:
+        self._touched_now = None
         if not any(slots is done for done in self._touched):  # the same list for several transitions
             self._touched.append(slots)

@@ -33,9 +33,8 @@ import numpy as np
 from .. import codes
 from ..agents.people import DEMOGRAPHIC, People
 from ..codes import NOT_REFERRED
-from ..dynamics.hazard import no_multipliers
 from ..dynamics.health import HEALTH_END, HEALTH_FIRST
-from ..dynamics.labour import LABOUR_FIRST, entry_differs, job_search
+from ..dynamics.labour import LABOUR_FIRST, entry_differs, search_change
 from ..interventions import Screen
 from ..interventions.kernels import merge, within
 from ..population import Population
@@ -251,21 +250,21 @@ class Branch(Population):
         out = self.trunk.search_now.copy()
         model = self.model
         mult, tables, employers = model.hazard_multipliers, model.tables, self.employers
-        own = np.zeros(0, dtype=np.int64)
-        if self._month is not None:
-            own, mine, theirs = self._month_rows()
-            job_search(mine, employers, tables, mult.for_kernels(own), 1, out)
-            job_search(theirs, employers, tables, no_multipliers(), -1, out)
-        touched = mult.touched_slots()
-        extra = touched[~within(touched, own)]
-        if len(extra):
-            rows = self.people.take(extra)
-            job_search(rows, employers, tables, mult.for_kernels(extra), 1, out)
-            job_search(rows, employers, tables, no_multipliers(), -1, out)
+        if self._month is None:  # month 0: nobody apart, no multipliers
+            return out
+        own, mine, theirs, differ = self._month_rows()
+        others = np.zeros(0, dtype=np.int64)
+        entry = (codes.T["out_of_work_to_in_work"], codes.T["inactive_to_in_work"])
+        if any(mult.rows[t] >= 0 for t in entry):  # some intervention multiplies job entry
+            touched = mult.touched_slots()
+            others = touched[~within(touched, own[differ])]
+        search_change(
+            mine, theirs, differ, mult.for_kernels(own), self.people, others, mult.for_kernels(), employers, tables, out
+        )
         return out
 
-    def _month_rows(self) -> tuple[np.ndarray, People, People]:
-        """This month's own people after health and work: slots, their values, and the trunk's."""
+    def _month_rows(self) -> tuple[np.ndarray, People, People, np.ndarray]:
+        """This month's own people after health and work: slots, their values, the trunk's, and which differ."""
         raise NotImplementedError
 
     def _zero_counts(self) -> tuple[np.ndarray, ...]:
@@ -326,9 +325,9 @@ class BranchArrays(Branch):
         self._month = (own, mine, trunk, differ)
         return mine, own
 
-    def _month_rows(self) -> tuple[np.ndarray, People, People]:
-        own, mine, theirs, _ = self._month
-        return own, mine, theirs
+    def _month_rows(self) -> tuple[np.ndarray, People, People, np.ndarray]:
+        own, mine, theirs, differ = self._month
+        return own, mine, theirs, differ.any(axis=0)
 
     def _write_in(self) -> None:
         p, month = self.people, self.model.month
@@ -393,9 +392,9 @@ class BranchRecords(Branch):
         self._month = (own, gathered)
         return rec.fields(gathered), own
 
-    def _month_rows(self) -> tuple[np.ndarray, People, People]:
-        own, gathered, theirs, _ = self._month
-        return own, rec.fields(gathered), rec.fields(theirs)
+    def _month_rows(self) -> tuple[np.ndarray, People, People, np.ndarray]:
+        own, gathered, theirs, differ = self._month
+        return own, rec.fields(gathered), rec.fields(theirs), differ
 
     def _write_in(self) -> None:
         records, month = self.trunk.records, self.model.month

@@ -7,16 +7,16 @@ ascending order, integer counts), so that a shared run is bit-identical to the r
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ..dynamics.hazard import level_a, thinning_limit
+from ..dynamics.hazard import chunk_count, chunk_of, level_a, thinning_limit
 from ..interventions.kernels import has_bit, set_bit
 from ..streams import counter_start, draw
 
 # ----- who could have an event this month --------------------------------------------------------------
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def could_move(a, slot, ready, health_bound, labour_bound, health_largest, labour_largest, starts, market_top):
     """Whether the person in ``slot`` (first hazard group level ``a``) could have an event this month.
 
@@ -42,7 +42,7 @@ def could_move(a, slot, ready, health_bound, labour_bound, health_largest, labou
     )
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _starts(health_key, labour_key, month):
     return counter_start(health_key, month, 0), counter_start(labour_key, month, 0), counter_start(labour_key, month, 1)
 
@@ -72,29 +72,56 @@ def may_move(
 
 
 @njit(cache=True)
+def _movable_rows(
+    p, health_bound, labour_bound, largest, health_key, labour_key, month, market_top, everyone, lo, hi, mask
+):
+    state, severity, condition, age, employer = p.state, p.severity, p.condition, p.age_months, p.employer
+    ready = p.job_readiness
+    starts = _starts(health_key, labour_key, month)
+    for i in range(lo, hi):
+        if not everyone and employer[i] < 0:
+            continue
+        a = level_a(state[i], severity[i], condition[i], age[i])
+        mask[i] = could_move(a, i, ready[i], health_bound, labour_bound, largest, largest, starts, market_top)
+
+
+@njit(cache=True, parallel=True)
+def _movable_mask(
+    p, health_bound, labour_bound, largest, health_key, labour_key, month, market_top, everyone, chunks, mask
+):
+    for c in prange(chunks):
+        lo, hi = chunk_of(mask.shape[0], chunks, c)
+        _movable_rows(
+            p, health_bound, labour_bound, largest, health_key, labour_key, month, market_top, everyone, lo, hi, mask
+        )
+
+
+@njit(cache=True)
+def _collect_movable(mask, employer, bits):
+    everyone = bits.shape[0] > 0
+    out = np.empty(employer.shape[0], dtype=np.int64)
+    k = 0
+    for i in range(mask.shape[0]):
+        if mask[i]:
+            if everyone:
+                set_bit(bits, i, True)
+            if employer[i] >= 0:
+                out[k] = i
+                k += 1
+    return out[:k].copy()
+
+
 def movable(p, health_bound, labour_bound, largest, health_key, labour_key, month, market_top, bits):
     """Who :func:`could_move` with multipliers up to ``largest``; returns those employed, ascending.
 
     ``bits`` is a zeroed bit set (uint64 words) to fill for everyone, or an empty array to look at the
-    employed only.
+    employed only. In parallel over chunks of everyone, then gathered in slot order.
     """
-    state, severity, condition, age, employer = p.state, p.severity, p.condition, p.age_months, p.employer
-    ready = p.job_readiness
-    starts = _starts(health_key, labour_key, month)
+    mask = np.zeros(p.state.shape[0], dtype=np.bool_)
     everyone = bits.shape[0] > 0
-    out = np.empty(employer.shape[0], dtype=np.int64)
-    k = 0
-    for i in range(employer.shape[0]):
-        if not everyone and employer[i] < 0:
-            continue
-        a = level_a(state[i], severity[i], condition[i], age[i])
-        could = could_move(a, i, ready[i], health_bound, labour_bound, largest, largest, starts, market_top)
-        if everyone and could:
-            set_bit(bits, i, True)
-        if could and employer[i] >= 0:
-            out[k] = i
-            k += 1
-    return out[:k].copy()
+    args = (p, health_bound, labour_bound, float(largest), health_key, labour_key, month, market_top, everyone)
+    _movable_mask(*args, chunk_count(), mask)
+    return _collect_movable(mask, p.employer, bits)
 
 
 @njit(cache=True)
