@@ -310,6 +310,9 @@ def count_entries_gained(model: GMModel, comparator: GMModel) -> None:
         # A branch over its trunk: the two differ only for the people the branch keeps apart.
         _gained_apart(apart, own.labour_event, own.borough, c_people.labour_event, c_people.borough,
                       model.participation, bits, out)  # fmt: skip
+    elif len(apart) == 0 and len(c_apart) == 0:  # two runs of their own (a run alone beside its comparator)
+        _gained_everyone(people.labour_event, people.borough, c_people.labour_event, c_people.borough,
+                         model.participation, bits, out)  # fmt: skip
     else:
         everyone = np.arange(people.n) if people.labour_event is not c_people.labour_event else merge(apart, c_apart)
         _gained(
@@ -322,6 +325,17 @@ def count_entries_gained(model: GMModel, comparator: GMModel) -> None:
 @njit(cache=True, inline="always")
 def _is_entry(event):
     return event == _ENTRY_A or event == _ENTRY_B
+
+
+@njit(cache=True)
+def _gained_everyone(event, borough, c_event, c_borough, participation, bits, out):
+    """Everyone's entries in the run less theirs in the comparator, by group and borough."""
+    for i in range(event.shape[0]):
+        e, c = _is_entry(event[i]), _is_entry(c_event[i])
+        if e != c:
+            group = 0 if participation[i] & bits else 1
+            out[group, borough[i]] += e
+            out[group, c_borough[i]] -= c
 
 
 @njit(cache=True)
