@@ -323,14 +323,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gmsim: {COMMAND_LINE}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    from .evaluation import run_evaluated  # imported here so that bad input is reported without compiling kernels
-    from .model import GMModel
+    from .model import run  # imported here so that bad input is reported without compiling kernels
     from .output import summary, write_results
 
     started = time.perf_counter()
     try:
-        model = GMModel(scenario)
-        run_evaluated(model, progress=False if args.quiet else None)
+        model = run(scenario, progress=False if args.quiet else None)
         write_results(model, out, time.perf_counter() - started, ["gmsim", *argv])
     except KeyboardInterrupt:
         print("gmsim: interrupted; nothing was written", file=sys.stderr)

@@ -421,10 +421,28 @@ def run(scenario: Scenario | str | Path | None = None, *, progress: bool | None 
     """Build a :class:`GMModel` for ``scenario`` (options as for ``GMModel``) and run all its months.
 
     With strands funded it runs beside its comparator, the scenario with none, so that each strand's
-    referral cohorts are evaluated (:func:`gmsim.evaluation.run_evaluated`).
+    referral cohorts are evaluated and the job entries it displaces counted: as shared runs
+    (:func:`gmsim.evaluation.run_beside_comparator`) where the options allow, else
+    :func:`gmsim.evaluation.run_evaluated`. The results are the same either way.
     """
-    from .evaluation import run_evaluated
+    from .evaluation import run_beside_comparator, run_evaluated
 
+    if scenario is None:
+        scenario = Scenario.default()
+    elif not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    scenario = scenario.with_overrides(scale=options.pop("scale", None), months=options.pop("months", None))
+    rng = options.get("rng")
+    shared = set(options) <= {"rng", "parameters", "intervention_draws", "record_transitions"}
+    if shared and scenario.strands and (rng is None or isinstance(rng, int | np.integer)):
+        return run_beside_comparator(
+            scenario,
+            rng,
+            options.get("parameters"),
+            options.get("intervention_draws"),
+            options.get("record_transitions", True),
+            progress,
+        )
     model = GMModel(scenario, **options)
     run_evaluated(model, progress=progress)
     return model

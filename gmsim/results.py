@@ -171,13 +171,17 @@ def tally(p: Any, month: int, stock: np.ndarray, spells: np.ndarray, flows: np.n
 
 
 def tally_some(p: Any, month: int, weight: int, counts: tuple[np.ndarray, ...]) -> None:
-    """Add ``weight`` times the counts of the people in ``p`` to ``counts`` (stock, spells, flows, cohort).
+    """Add ``weight`` times the counts of the people in ``p`` to ``counts`` (stock, spells, flows, cohort[, moves]).
 
-    The arrays are as :func:`tally`'s; ``p`` may hold just some people. With a weight of -1 and then 1, one
-    set of people's counts in a tally can be replaced by another's.
+    The arrays are as :func:`tally`'s (and a month of :attr:`Results.moves`, if given fifth); ``p`` may hold
+    just some people. With a weight of -1 and then 1, one set of people's counts in a tally can be replaced
+    by another's.
     """
-    for total, c in zip(counts, _tally_chunk(p, 0, p.state.shape[0], month), strict=True):
+    for total, c in zip(counts[:4], _tally_chunk(p, 0, p.state.shape[0], month), strict=True):
         total += weight * c.reshape(total.shape)
+    if len(counts) > 4:
+        moves = counts[4]
+        moves += weight * _moves_chunk(p, 0, p.state.shape[0]).reshape(moves.shape)
 
 
 class Results:
@@ -221,13 +225,14 @@ class Results:
         self.recorded = max(self.recorded, month + 1)
 
     def record_shared(self, trunk: Results, month: int, delta: tuple[np.ndarray, ...]) -> None:
-        """Record ``month`` as ``trunk``'s counts plus ``delta`` (stock, spells, flows, cohort; none: no change).
+        """Record ``month`` as ``trunk``'s counts plus ``delta`` (stock, spells, flows, cohort[, moves]; none: none).
 
-        Used by shared runs.
+        Used by shared runs; moves are recorded where both count them (then ``delta`` has them).
         """
         if month >= self.stock.shape[0]:
             self._grow(month + 1)
-        for k, name in enumerate(("stock", "spells", "flows", "cohort")):
+        names = ("stock", "spells", "flows", "cohort") + (("moves",) if self.moves is not None else ())
+        for k, name in enumerate(names):
             counts = getattr(trunk, name)[month]
             getattr(self, name)[month] = counts + delta[k] if delta else counts
         self.recorded = max(self.recorded, month + 1)

@@ -331,3 +331,25 @@ def test_shared_runs_with_a_posterior_baseline_set_are_each_the_run_on_its_own()
     at_the_mean = GMModel(scs[0], rng=SEED)
     at_the_mean.run(progress=False)
     assert not np.array_equal(at_the_mean.results.stock, shared.models[0].results.stock)
+
+
+def test_a_funded_run_beside_its_comparator_as_shared_runs_is_the_run_alone():
+    from gmsim.evaluation import run_evaluated
+    from gmsim.model import run
+
+    scenario = scenarios(("working_well",))[0]
+    shared = run(scenario, rng=SEED)  # the scenario as a branch over its comparator
+    alone = GMModel(scenario, rng=SEED)
+    run_evaluated(alone, progress=False)
+    assert isinstance(shared.population, type(alone.population))  # its own people once the run ends
+    for name in ("stock", "spells", "flows", "cohort", "moves"):
+        assert np.array_equal(getattr(shared.results, name), getattr(alone.results, name)), name
+    assert shared.results.moves.sum() > 0
+    for field, mine, theirs in zip(alone.people._fields, shared.people, alone.people, strict=True):
+        assert np.array_equal(mine, theirs), field
+    assert np.array_equal(shared.entries_gained, alone.entries_gained)
+    for a, b in zip(shared.interventions, alone.interventions, strict=True):
+        assert np.array_equal(a.counts, b.counts) and np.array_equal(a.impact.totals, b.impact.totals), a.name
+    assert np.array_equal(shared.market.factors, alone.market.factors)
+    for name, rows in shared.pathways.data.items():
+        assert all(np.array_equal(x, y) for x, y in zip(rows, alone.pathways.data[name], strict=True)), name

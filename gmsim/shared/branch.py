@@ -269,7 +269,8 @@ class Branch(Population):
 
     def _zero_counts(self) -> tuple[np.ndarray, ...]:
         r = self.trunk.model.results
-        return tuple(np.zeros_like(a[0]) for a in (r.stock, r.spells, r.flows, r.cohort))
+        counted = (r.stock, r.spells, r.flows, r.cohort) + ((r.moves,) if self.model.results.moves is not None else ())
+        return tuple(np.zeros_like(a[0]) for a in counted)
 
 
 class BranchArrays(Branch):

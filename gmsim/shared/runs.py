@@ -42,6 +42,8 @@ class SharedRuns:
             more branches).
         find_movable: Whether the trunk finds everyone who could have an event each month (default: with
             :data:`MOVABLE_FROM` or more branches). The results are the same either way, for both options.
+        record_transitions: Whether every run counts its moves by age band, severity, benefit and borough
+            (``Results.moves``, a run's ``transitions.csv``); ensembles do without.
 
     Attributes:
         models: One model per scenario, in order. Their results, interventions and pathways are those of
@@ -60,6 +62,7 @@ class SharedRuns:
         records: bool | None = None,
         find_movable: bool | None = None,
         parameters: dict[str, float] | None = None,
+        record_transitions: bool = False,
     ) -> None:
         if len({trunk_key(s) for s in scenarios}) != 1:
             raise ValueError("shared runs need scenarios that differ only in their interventions")
@@ -82,7 +85,7 @@ class SharedRuns:
             parameters=parameters,
             intervention_draws=trunk_draws,
             population=population,
-            record_transitions=False,
+            record_transitions=record_transitions,
         )
         self.models: list[GMModel] = []
         for k, scenario in enumerate(scenarios):
@@ -97,7 +100,7 @@ class SharedRuns:
                         parameters=parameters,
                         intervention_draws=draws[k],
                         population=branch,
-                        record_transitions=False,
+                        record_transitions=record_transitions,
                     )
                 )
         self.branches = [m for m in self.models if m is not self.trunk]
