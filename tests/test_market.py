@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from gmsim import codes
@@ -111,15 +112,17 @@ def test_displacement_is_positive_smaller_than_the_gross_gain_and_larger_in_a_sl
         assert shares["slack"] > shares["steady"] > shares["tight"], shares
 
 
+def _stocks(name: str, months: int) -> tuple[GMModel, pd.DataFrame]:
+    """A scenario run at scale 0.02, and its headline stocks by month."""
+    model = GMModel(load_scenario(SC / f"{name}.yaml").with_overrides(scale=0.02, months=months))
+    model.run(progress=False)
+    return model, model.datacollector.get_model_vars_dataframe()
+
+
 def test_a_recession_raises_unemployment_not_due_to_health_and_it_recovers():
-    base = GMModel(load_scenario(SC / "baseline.yaml").with_overrides(scale=0.02, months=96))
-    base.run(progress=False)
-    rec = GMModel(load_scenario(SC / "recession.yaml").with_overrides(scale=0.02, months=96))
-    rec.run(progress=False)
-    b = base.datacollector.get_model_vars_dataframe()
-    r = rec.datacollector.get_model_vars_dataframe()
+    (_, b), (_, r) = _stocks("baseline", 96), _stocks("recession", 96)
     rise = (r.looking_for_work - b.looking_for_work) / b.looking_for_work
-    # GM's 2008-13 history (docs/model.md 3.4): unemployment up by about half, at its peak three to five
+    # GM's 2008-13 history (docs/model.md 7.8): unemployment up by about half, at its peak three to five
     # years after the start, most of the way back seven years on; employment down about 4 points.
     assert rise.iloc[12] == 0
     assert 0.3 < rise.max() < 0.8
@@ -132,12 +135,7 @@ def test_a_recession_raises_unemployment_not_due_to_health_and_it_recovers():
 
 
 def test_in_a_pandemic_furlough_and_inactivity_carry_most_of_the_shock():
-    base = GMModel(load_scenario(SC / "baseline.yaml").with_overrides(scale=0.02, months=48))
-    base.run(progress=False)
-    pan = GMModel(load_scenario(SC / "pandemic.yaml").with_overrides(scale=0.02, months=48))
-    pan.run(progress=False)
-    b = base.datacollector.get_model_vars_dataframe()
-    p = pan.datacollector.get_model_vars_dataframe()
+    (_, b), (pan, p) = _stocks("baseline", 48), _stocks("pandemic", 48)
     jobs_lost = (b.in_work - p.in_work).max()
     furloughed = (pan.market.economy.furloughed * p.in_work.to_numpy()).max()
     assert furloughed > 5 * jobs_lost  # most of the shock is held on payroll
