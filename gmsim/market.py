@@ -71,6 +71,7 @@ class LabourMarket:
         scale: The population's scale (vacancies are reported at it).
 
     Attributes:
+        economy: The run's economy month by month (:class:`~gmsim.economy.EconomyPath`).
         tightness: Applications per vacancy in the reference market (x0).
         commuting: Residents' search by borough of residence and of workplace (:func:`commuting`).
         reference: Month 0's search by borough of residence (whole units), or None before month 0 is seen.

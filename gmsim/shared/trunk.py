@@ -180,7 +180,8 @@ class Trunk(Population):
         self.largest = largest_multiplier(branches)
         self._find_movable = find_movable
         active = [iv for b in branches for iv in b.interventions if not iv.switched_off]
-        self._reads_staff = any(iv.reaches_employers for iv in active)
+        # The staff table pays for itself when two or more runs read it; one run lists its staff itself.
+        self._reads_staff = sum(iv.reaches_employers for iv in active) > 1
         # Interventions that screen person by person, by kind and parameters, where two or more branches share one.
         screened: dict[str, list[Intervention]] = {}
         for iv in active:
