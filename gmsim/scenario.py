@@ -44,7 +44,8 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
@@ -1035,8 +1036,12 @@ def _model_at(loc: tuple[Any, ...], root: type[BaseModel] = Scenario) -> type[Ba
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             model, i = ann, i + 1
             continue
-        # Mappings / lists of models (``strands: {name: StrandSpec}``): skip the key or index.
         args = [a for a in get_args(ann) if isinstance(a, type) and issubclass(a, BaseModel)]
+        # An optional model (``job_retention: JobRetention | None``): the model itself.
+        if get_origin(ann) in (Union, UnionType) and len(args) == 1:
+            model, i = args[0], i + 1
+            continue
+        # Mappings / lists of models (``strands: {name: StrandSpec}``): skip the key or index.
         if get_origin(ann) is not None and args and i + 1 < len(loc) - 1:
             model, i = args[-1], i + 2
             continue

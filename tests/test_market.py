@@ -67,6 +67,7 @@ def test_the_economy_shapes_fall_to_their_trough_and_recover():
         ({"shape": "recession", "depth": 1.2}, "economy.depth", "less than or equal to 0.95"),
         ({"shape": "custom"}, "economy", "'levels' is given with shape 'custom'"),
         ({"shape": "custom", "levels": [1.0, -0.5]}, "economy", "must all be positive"),
+        ({"shape": "pandemic", "job_retention": {"cover": 1}}, "economy.job_retention.cover", "'coverage'"),
     ],
 )
 def test_a_bad_economy_names_the_file_the_key_and_what_was_expected(tmp_path, economy, key, words):
