@@ -40,7 +40,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from . import codes
 from .appraisal import PERSPECTIVES, appraise, discount, drawn_values, unit_values
 from .decision import decision_table, evppi_table
+from .economy import NamedEconomy
 from .ensemble import Task, execute, load_record
 from .evaluation import cohort_metrics
 from .scenario import Scenario, ScenarioError, load_scenario
@@ -497,7 +498,7 @@ class MixSpec(BaseModel):
     samples: int | None = Field(None, ge=2, le=MAX_MIXES)
     objective: str = "extra_person_years_in_work"
     frontier: list[str] = Field(default_factory=lambda: ["extra_person_years_in_work", "kept_in_work"])
-    economies: list[Literal["steady", "recession", "pandemic"]] | None = Field(None, min_length=2)
+    economies: list[NamedEconomy] | None = Field(None, min_length=2)
 
     @field_validator("economies")
     @classmethod

@@ -20,7 +20,7 @@ give come from there.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -28,7 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from . import codes
 from .parameters import read_data
 
-SHAPES = ("steady", "recession", "pandemic", "custom")
+#: The economies named by a shape of their own (``data/economies.yaml``); ``custom`` gives its levels.
+NamedEconomy = Literal["steady", "recession", "pandemic"]
+NAMED_ECONOMIES: tuple[str, ...] = get_args(NamedEconomy)
 
 
 class JobRetention(BaseModel):
@@ -69,7 +71,7 @@ class Economy(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
-    shape: Literal["steady", "recession", "pandemic", "custom"] = Field(
+    shape: Literal[NamedEconomy, "custom"] = Field(
         "steady", description="steady, recession, pandemic or custom; default steady."
     )
     start_month: int | None = Field(None, ge=1, le=1200, description="Model month the shock begins.")

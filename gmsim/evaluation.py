@@ -35,7 +35,6 @@ import numpy as np
 from numba import njit
 
 from . import codes
-from .interventions.kernels import merge
 
 if TYPE_CHECKING:
     from .model import GMModel
@@ -179,6 +178,12 @@ def _row_apart(apart, bits, i):
     return lo if lo < apart.shape[0] and apart[lo] == i else -1
 
 
+@njit(cache=True, inline="always")
+def _is_entry(event):
+    """Whether a labour event is a move into work from looking for work or inactivity."""
+    return event == _ENTRY_A or event == _ENTRY_B
+
+
 @njit(cache=True)
 def _follow(n, slots, referred, flags, run, months, month, horizons, totals, t, c):
     """One month of the members ``0 .. n - 1`` in the run (columns ``t``) and the comparator (``c``).
@@ -206,9 +211,9 @@ def _follow(n, slots, referred, flags, run, months, month, horizons, totals, t, 
         if x0 != 0 or x1 != 0:
             continue
         w0, w1 = s0 <= _AT_RISK, s1 <= _AT_RISK
-        if e0 == _ENTRY_A or e0 == _ENTRY_B:
+        if _is_entry(e0):
             flags[j] |= _STARTED
-        if e1 == _ENTRY_A or e1 == _ENTRY_B:
+        if _is_entry(e1):
             flags[j] |= _STARTED << 1
         run[0, j] = run[0, j] + 1 if w0 else 0
         run[1, j] = run[1, j] + 1 if w1 else 0
@@ -303,7 +308,7 @@ def count_entries_gained(model: GMModel, comparator: GMModel) -> None:
     if model.entries_gained is None:
         model.entries_gained = np.zeros((model.months_planned + 1, len(ENTRY_GROUPS), len(codes.BOROUGHS)), np.int64)
     people, apart, own = model.population.month_values()
-    c_people, c_apart, c_own = comparator.population.month_values()
+    c_people, c_apart, _ = comparator.population.month_values()
     bits = np.uint16(sum(1 << iv.index for iv in model.interventions if not iv.reaches_employers))
     out = model.entries_gained[model.month]
     if people.labour_event is c_people.labour_event and len(c_apart) == 0:
@@ -314,17 +319,7 @@ def count_entries_gained(model: GMModel, comparator: GMModel) -> None:
         _gained_everyone(people.labour_event, people.borough, c_people.labour_event, c_people.borough,
                          model.participation, bits, out)  # fmt: skip
     else:
-        everyone = np.arange(people.n) if people.labour_event is not c_people.labour_event else merge(apart, c_apart)
-        _gained(
-            everyone, people.labour_event, people.borough, apart, _bits_of(apart), own.labour_event, own.borough,
-            c_people.labour_event, c_people.borough, c_apart, _bits_of(c_apart), c_own.labour_event, c_own.borough,
-            model.participation, bits, out,
-        )  # fmt: skip
-
-
-@njit(cache=True, inline="always")
-def _is_entry(event):
-    return event == _ENTRY_A or event == _ENTRY_B
+        raise ValueError("a comparator is a run of its own, or the trunk of the run's shared runs")
 
 
 @njit(cache=True)
@@ -346,19 +341,6 @@ def _gained_apart(apart, own_event, own_borough, event, borough, participation, 
         group = 0 if participation[i] & bits else 1
         out[group, own_borough[k]] += _is_entry(own_event[k])
         out[group, borough[i]] -= _is_entry(event[i])
-
-
-@njit(cache=True)
-def _gained(slots, te, tb, ta, t_bits, toe, tob, ce, cb, ca, c_bits, coe, cob, participation, bits, out):
-    """Entries in the run less those in the comparator at ``slots``, each run's people apart read from their rows."""
-    for i in slots:
-        group = 0 if participation[i] & bits else 1
-        r = _row_apart(ta, t_bits, i)
-        e, b = (toe[r], tob[r]) if r >= 0 else (te[i], tb[i])
-        out[group, b] += _is_entry(e)
-        r = _row_apart(ca, c_bits, i)
-        e, b = (coe[r], cob[r]) if r >= 0 else (ce[i], cb[i])
-        out[group, b] -= _is_entry(e)
 
 
 def cohort_impact(totals: np.ndarray | None) -> dict[str, Any] | None:

@@ -45,8 +45,6 @@ RESULT_FILES = {
         "runs",
     },
 }
-#: The subfolders of a sweep's ``economies`` folder (the named economies, ``gmsim.economy``).
-ECONOMY_FOLDERS = ("steady", "recession", "pandemic")
 # What gmsim writes inside its own subfolders.
 _RESULT_SUFFIXES = {"plots": (".png",), "runs": (".npz",)}
 
@@ -88,10 +86,12 @@ def output_folder_problem(out: str | Path, kind: str = "run") -> str | None:
         if entry.name not in RESULT_FILES[kind]:
             foreign.append(entry.name)
         elif entry.name == "economies":  # a sweep's reports in its other economies, each a sweep's folder
+            from .economy import NAMED_ECONOMIES
+
             foreign += [
                 f"economies/{e.name}"
                 for e in sorted(entry.iterdir())
-                if not e.is_dir() or e.name not in ECONOMY_FOLDERS or output_folder_problem(e, "sweep")
+                if not e.is_dir() or e.name not in NAMED_ECONOMIES or output_folder_problem(e, "sweep")
             ]
         elif entry.is_dir():
             suffixes = _RESULT_SUFFIXES.get(entry.name, ())

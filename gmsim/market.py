@@ -32,17 +32,21 @@ from .economy import EconomyPath
 from .parameters import ParameterSet, read_data
 
 
+def _flows() -> np.ndarray:
+    """Census 2021 employed residents by borough of residence (rows) and of workplace (columns)."""
+    data = read_data("commuting.yaml")
+    return np.array([data["value"][b.lower()] for b in codes.BOROUGHS], dtype=np.float64)
+
+
 def commuting() -> np.ndarray:
     """Residents' job search by borough of residence (rows) and of workplace (columns), rows summing to 1."""
-    data = read_data("commuting.yaml")
-    flows = np.array([data["value"][b.lower()] for b in codes.BOROUGHS], dtype=np.float64)
+    flows = _flows()
     return flows / flows.sum(axis=1, keepdims=True)
 
 
 def jobs_share() -> np.ndarray:
     """Each borough's share of the jobs held by GM's residents (Census 2021 workplaces)."""
-    data = read_data("commuting.yaml")
-    flows = np.array([data["value"][b.lower()] for b in codes.BOROUGHS], dtype=np.float64)
+    flows = _flows()
     return flows.sum(axis=0) / flows.sum()
 
 

@@ -199,27 +199,31 @@ SEARCH_QUANTUM = float(2**32)
 
 
 @njit(cache=True)
+def _entry_hazard(p, size_band, oh, tables, i):
+    """Row ``i``'s job-entry hazard before the market's factor and any multiplier (``i`` a job seeker)."""
+    s = p.state[i]
+    a = level_a(s, p.severity[i], p.condition[i], p.age_months[i])
+    b = level_b(p.sex[i], p.borough[i], p.skills[i])
+    c = level_c(p.benefit[i], p.months_in_state[i], p.employer[i], size_band, oh)
+    return hazard(_FIRST[s], a, b, c, tables) * p.job_readiness[i]
+
+
+@njit(cache=True)
 def _search_rows(p, size_band, oh, tables, mult, lo, hi, use_multipliers, sign, where, out):
     """Add ``sign`` times the search of rows ``lo .. hi - 1`` (where ``where``, if not empty) to ``out``.
 
     Whole units, by borough; with the rows' multipliers if ``use_multipliers``.
     """
-    state, severity, condition, age = p.state, p.severity, p.condition, p.age_months
-    sex, borough, skills, benefit = p.sex, p.borough, p.skills, p.benefit
-    months_in_state, employer, ready = p.months_in_state, p.employer, p.job_readiness
+    state, borough = p.state, p.borough
     multiplied = use_multipliers and mult.row.shape[0] > 0
     some = where.shape[0] > 0
     for i in range(lo, hi):
         s = state[i]
         if (s != _OOW and s != _INACTIVE) or (some and not where[i]):
             continue
-        first = _FIRST[s]
-        a = level_a(s, severity[i], condition[i], age[i])
-        b = level_b(sex[i], borough[i], skills[i])
-        c = level_c(benefit[i], months_in_state[i], employer[i], size_band, oh)
-        h = hazard(first, a, b, c, tables) * ready[i]
+        h = _entry_hazard(p, size_band, oh, tables, i)
         if multiplied and mult.row[i] >= 0:
-            h *= multiplier(mult.values, mult.columns, first, mult.row[i])
+            h *= multiplier(mult.values, mult.columns, _FIRST[s], mult.row[i])
         out[borough[i]] += sign * np.int64(h * SEARCH_QUANTUM)
 
 
@@ -230,12 +234,8 @@ def _search_multiplied(p, size_band, oh, tables, mult, slots, out):
         s = p.state[i]
         if (s != _OOW and s != _INACTIVE) or mult.row[i] < 0:
             continue
-        first = _FIRST[s]
-        a = level_a(s, p.severity[i], p.condition[i], p.age_months[i])
-        b = level_b(p.sex[i], p.borough[i], p.skills[i])
-        c = level_c(p.benefit[i], p.months_in_state[i], p.employer[i], size_band, oh)
-        h = hazard(first, a, b, c, tables) * p.job_readiness[i]
-        multiplied = h * multiplier(mult.values, mult.columns, first, mult.row[i])
+        h = _entry_hazard(p, size_band, oh, tables, i)
+        multiplied = h * multiplier(mult.values, mult.columns, _FIRST[s], mult.row[i])
         out[p.borough[i]] += np.int64(multiplied * SEARCH_QUANTUM) - np.int64(h * SEARCH_QUANTUM)
 
 
@@ -267,8 +267,8 @@ def search_change(mine, theirs, differ, own_mult: Multipliers, p, others, mult: 
 def _search_everyone(p, employers, tables, mult, chunks, out):
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
-        rows = _NO_ROWS
-        _search_rows(p, employers.size_band, employers.occupational_health, tables, mult, lo, hi, True, 1, rows, out[c])
+        e = employers
+        _search_rows(p, e.size_band, e.occupational_health, tables, mult, lo, hi, True, 1, _NO_ROWS, out[c])
 
 
 def job_search(p, employers, tables, multipliers: Multipliers) -> np.ndarray:
@@ -285,16 +285,6 @@ def job_search(p, employers, tables, multipliers: Multipliers) -> np.ndarray:
 
 
 @njit(cache=True)
-def _entry_hazard(p, employers, tables, i):
-    """Row ``i``'s job-entry hazard before the market's factor, with no multiplier (``i`` a job seeker)."""
-    s = p.state[i]
-    a = level_a(s, p.severity[i], p.condition[i], p.age_months[i])
-    b = level_b(p.sex[i], p.borough[i], p.skills[i])
-    c = level_c(p.benefit[i], p.months_in_state[i], p.employer[i], employers.size_band, employers.occupational_health)
-    return hazard(_FIRST[s], a, b, c, tables) * p.job_readiness[i]
-
-
-@njit(cache=True)
 def _window_rows(p, employers, tables, bound, key, month, phi_lo, phi_hi, top, lo, hi, mask):
     start = counter_start(key, month, 1)
     for i in range(lo, hi):
@@ -305,7 +295,7 @@ def _window_rows(p, employers, tables, bound, key, month, phi_lo, phi_hi, top, l
         u = draw(start, i)
         if u >= bound[1, a] * p.job_readiness[i] * top:
             continue
-        h = _entry_hazard(p, employers, tables, i)
+        h = _entry_hazard(p, employers.size_band, employers.occupational_health, tables, i)
         b = p.borough[i]
         mask[i] = enters(u, h * phi_hi[b]) and not enters(u, h * phi_lo[b])
 
@@ -321,7 +311,7 @@ def _window_everyone(p, employers, tables, bound, key, month, phi_lo, phi_hi, to
 def _entry_hazards(p, employers, tables, slots):
     out = np.empty(slots.shape[0], dtype=np.float64)
     for k in range(slots.shape[0]):
-        out[k] = _entry_hazard(p, employers, tables, slots[k])
+        out[k] = _entry_hazard(p, employers.size_band, employers.occupational_health, tables, slots[k])
     return out
 
 
