@@ -148,7 +148,11 @@ def baseline_draw(scenario: Scenario, seed: int) -> tuple[int | None, dict[str, 
 
 
 #: The labour market's figures that the calibration does not fit and a replicate draws from their stated ranges.
-DRAWN_MARKET = ("labour_market.tightness", "labour_market.job_loss_elasticity")
+DRAWN_MARKET = (
+    "labour_market.tightness",
+    "labour_market.job_loss_elasticity",
+    "labour_market.vacancy_half_life",
+)
 
 
 def labour_market_draw(scenario: Scenario, seed: int) -> dict[str, float]:

@@ -20,6 +20,13 @@ So help that raises some people's search takes part of their extra jobs from oth
 The factor of month ``t`` is set from the search at the end of month ``t - 1`` (applications made over the
 month are answered the next); search is summed in whole units so that a run's total is the same however
 it is worked out (:func:`gmsim.dynamics.labour.job_search`).
+
+Vacancies are not fixed: employers open more where job seekers are easier to find (free entry of
+vacancies, Pissarides 2000). Each market's *capacity* follows its search relative to the reference, with
+a half-life of ``labour_market.vacancy_half_life`` months, so a lasting rise in search (a strand's
+participants looking harder, or more people out of work) is met, over years, by more vacancies, and the
+economy's demand sets applications per vacancy in the long run rather than vacancies themselves:
+vacancies are ``reference x demand x capacity``. Displacement is therefore largest at first and fades.
 """
 
 from __future__ import annotations
@@ -83,7 +90,11 @@ class LabourMarket:
         factors: The job-finding factor of each month by borough of residence (a month's is set at the end of
             the month before).
         applications: Applications per vacancy in each month by workplace borough.
+        capacity: Employers' vacancies in each month by workplace borough relative to the economy's demand:
+            1 at the reference, following the market's search with a half-life of ``vacancy_half_life``.
         vacancies: Vacancies open in each month by workplace borough, in the population's people.
+        vacancy_response: The share of the gap between search and capacity closed in a month,
+            ``1 - 2^(-1 / vacancy_half_life)``.
     """
 
     def __init__(self, params: ParameterSet, economy: EconomyPath, scale: float) -> None:
@@ -96,6 +107,9 @@ class LabourMarket:
         self.search = np.zeros((months + 1, n), dtype=np.int64)
         self.factors = np.ones((months + 1, n))
         self.applications = np.full((months + 1, n), self.tightness)
+        self.capacity = np.ones((months + 1, n))
+        half_life = params.value("labour_market.vacancy_half_life")
+        self.vacancy_response = 1.0 if half_life <= 0 else float(-np.expm1(-np.log(2) / half_life))
         self._reference_vacancies = params.value("labour_market.reference_vacancies") * scale * jobs_share()
         self.vacancies = economy.demand[:, None] * self._reference_vacancies[None, :]
         self._reference_finding = self.commuting @ np.full(n, float(job_finding(self.tightness)))
@@ -115,7 +129,11 @@ class LabourMarket:
         by_market = self.search[month - 1].astype(np.float64) @ self.commuting
         reference = self.reference.astype(np.float64) @ self.commuting
         relative = np.divide(by_market, reference, out=np.ones_like(by_market), where=reference > 0)
-        x = np.maximum(self.tightness * relative / self.economy.demand[month], 1e-9)
+        before, target = self.capacity[month - 1], np.maximum(relative, 1e-9)
+        capacity = target if self.vacancy_response == 1 else before * (target / before) ** self.vacancy_response
+        self.capacity[month] = capacity
+        self.vacancies[month] = self.economy.demand[month] * capacity * self._reference_vacancies
+        x = np.maximum(self.tightness * (relative / capacity) / self.economy.demand[month], 1e-9)
         self.applications[month] = x
         self.factors[month] = (self.commuting @ job_finding(x)) / self._reference_finding
 
@@ -127,6 +145,7 @@ class LabourMarket:
         self.search = grow(self.search, 0)
         self.factors = grow(self.factors, 1.0)
         self.applications = grow(self.applications, self.tightness)
+        self.capacity = grow(self.capacity, 1.0)
         self.vacancies = grow(self.vacancies, 0.0)
         self.vacancies[-extra:] = self.economy.demand[-extra:, None] * self._reference_vacancies[None, :]
 
