@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 from . import codes
 from .inference import CUTOFF, Posterior, Prior, history_match, implausibility, sample_posterior
 from .model import BURN_IN_MONTHS, GMModel
-from .output import summary
+from .output import summary, unemployed_not_for_health
 from .parameters import (
     ParameterSet,
     calibrated_values,
@@ -702,6 +702,22 @@ def _check_rows(extra: dict, runs: list[dict[str, float]]) -> list[str]:
         )
     total = sum(model.values()) if model else float("nan")
     rows.append(f"| ... Greater Manchester | `{sick['source']}` | {sum(sick['value'].values()):,} | {total:,.0f} | - |")
+    per_vacancy, recession = checks["job_entries_per_vacancy"], checks["recession"]
+    rec, low, high = extra.get("recession", {}), *per_vacancy["value"]
+    nan = float("nan")
+    rows += [
+        f"| job entries a month per vacancy (steady economy) | `{per_vacancy['source']}` (UK) | {low} - {high} | "
+        f"{extra.get('job_entries_per_vacancy', nan):.3f} | - |",
+        *(
+            f"| recession: rise in unemployment not due to health, {k} months on | `{recession['source']}` (UK) | "
+            f"{recession['value'][f'unemployment_rise_{k}_months']} | "
+            f"{rec.get(f'unemployment_rise_{k}_months', nan):.3f} | - |"
+            for k in (40, 67, 72)
+        ),
+        f"| ... vacancies per person unemployed not due to health at their lowest, over the steady economy's | "
+        f"`uk_vacancies_per_unemployed_2001_2021` (UK) | {recession['value']['vacancies_per_job_seeker_low']} | "
+        f"{rec.get('vacancies_per_job_seeker_low', nan):.3f} | - |",
+    ]
     model_by_age = extra.get("employment_by_age", {})
     for band, published in by_age["value"].items():
         rows.append(
@@ -762,8 +778,36 @@ def check_posterior_mean(sets: list[dict[str, float]], seed: int) -> tuple[dict[
         "inactive_complex": entry["complex"],
         "inactive_work_limiting": inactive_work_limiting(model, 13, 120),
         "employment_by_age": employment_by_age(model),
+        "job_entries_per_vacancy": s["labour_market"]["job_entries_per_vacancy"],
+        "recession": recession_check(model, fitted, seed),
     }
     return got, extra
+
+
+def recession_check(steady: GMModel, fitted: dict[str, float], seed: int) -> dict[str, float]:
+    """The recession shape run beside ``steady`` (same seed and parameters): what ``checks.yaml`` compares.
+
+    The rise in unemployment not due to health (people looking for work without a health-related claim)
+    40, 67 and 72 months after the downturn began, and the lowest ratio of vacancies per such person to the
+    steady run's.
+    """
+    from .scenario import Scenario
+
+    economy = Scenario.from_dict({"name": "recession", "economy": {"shape": "recession"}})
+    model = GMModel(
+        economy, scale=steady.scale, months=steady.months_planned, rng=seed, parameters=fitted, calibrated=False
+    )
+    model.run(progress=False)
+    unemployed = [unemployed_not_for_health(m) for m in (model, steady)]
+    rise = unemployed[0] / unemployed[1] - 1
+    per_seeker = (model.market.vacancies.sum(axis=1) / unemployed[0]) / (
+        steady.market.vacancies.sum(axis=1) / unemployed[1]
+    )
+    start = model.scenario.economy.resolved().start_month
+    out = {
+        f"unemployment_rise_{k}_months": float(rise[start - 1 + k]) for k in (40, 67, 72) if start - 1 + k < len(rise)
+    }
+    return {**out, "vacancies_per_job_seeker_low": float(per_seeker[1:].min())}
 
 
 def _waves(text: str) -> tuple[int, ...]:

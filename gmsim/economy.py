@@ -6,8 +6,12 @@ the reference economy the model is calibrated to (1 = steady). It acts in three 
 
 * vacancies are ``D`` times their reference level, so job seekers' chances of work change through the
   matching (:mod:`gmsim.market`);
-* job loss (into looking for work, from work or off sick) has its hazard multiplied by ``D`` to the power
-  ``-labour_market.job_loss_elasticity``;
+* job loss (into looking for work, from work or off sick) rises while demand is below the level employers
+  are staffed for: its hazard is multiplied by ``(D / S)`` to the power ``-labour_market.job_loss_elasticity``
+  when ``D < S``, where the staffed level ``S`` follows demand with a half-life of
+  ``labour_market.staffing_half_life`` months (employers shed staff as demand falls, then stop; a long
+  slump keeps unemployment high through few vacancies rather than through lasting job loss, as in
+  2009-12);
 * in a pandemic-style shock, moves from looking for work into inactivity rise, and from inactivity into
   looking for work fall, by ``D`` to the power ``-inactivity_elasticity`` and ``inactivity_elasticity``
   (people who cannot search, or stop); and a job-retention scheme (furlough) keeps a share ``coverage``
@@ -63,7 +67,8 @@ class Economy(BaseModel):
         start_month: The model month the shock begins (demand is 1 before it).
         depth: Fall in demand at the trough, as a share of the reference level.
         months_to_trough: Months from the start of the shock to the trough (a straight fall).
-        recovery_months: Months from the trough back to the reference level (a straight rise).
+        months_at_trough: Months demand stays at the trough before it recovers.
+        recovery_months: Months from the end of the trough back to the reference level (a straight rise).
         levels: For ``custom``: demand in each month from ``start_month`` on; the last level holds after.
         inactivity_elasticity: How moves between looking for work and inactivity respond to demand.
         job_retention: A job-retention scheme, or None.
@@ -77,6 +82,7 @@ class Economy(BaseModel):
     start_month: int | None = Field(None, ge=1, le=1200, description="Model month the shock begins.")
     depth: float | None = Field(None, ge=0, le=0.95, description="Fall in demand at the trough (0-0.95).")
     months_to_trough: int | None = Field(None, ge=1, le=1200, description="Months from the start to the trough.")
+    months_at_trough: int | None = Field(None, ge=0, le=1200, description="Months demand stays at the trough.")
     recovery_months: int | None = Field(None, ge=1, le=1200, description="Months from the trough back to 1.")
     levels: list[float] | None = Field(None, min_length=1, description="custom: demand by month from start_month.")
     inactivity_elasticity: float | None = Field(None, ge=-3, le=3, description="Response of moves into inactivity.")
@@ -100,8 +106,16 @@ class Economy(BaseModel):
             merged["job_retention"] = {**scheme, **defaults.get("job_retention", {}), **given.get("job_retention", {})}
         return Economy.model_validate(merged)
 
-    def path(self, months: int, job_loss_elasticity: float) -> EconomyPath:
-        """The economy month by month over ``months`` months (:class:`EconomyPath`)."""
+    def path(self, months: int, job_loss_elasticity: float, staffing_half_life: float) -> EconomyPath:
+        """The economy month by month over ``months`` months (:class:`EconomyPath`).
+
+        Args:
+            months: Months of the run.
+            job_loss_elasticity: Response of job loss to demand below the staffed level
+                (``labour_market.job_loss_elasticity``).
+            staffing_half_life: Months for the staffed level to close half its gap to demand
+                (``labour_market.staffing_half_life``; 0 closes it at once).
+        """
         e = self.resolved()
         t = np.arange(months + 1, dtype=np.float64)  # month 0 .. months
         demand = np.ones(months + 1)
@@ -112,14 +126,16 @@ class Economy(BaseModel):
             on = since >= 0
             demand[on] = levels[np.minimum(since[on], len(levels) - 1)]
         elif e.shape != "steady":
-            fall, rise = float(e.months_to_trough), float(e.recovery_months)
+            fall, hold, rise = float(e.months_to_trough), float(e.months_at_trough or 0), float(e.recovery_months)
             since = t - start + 1  # 1 in the first month of the shock
             falling = (since > 0) & (since <= fall)
-            rising = (since > fall) & (since <= fall + rise)
+            trough = (since > fall) & (since <= fall + hold)
+            rising = (since > fall + hold) & (since <= fall + hold + rise)
             demand[falling] = 1 - e.depth * since[falling] / fall
-            demand[rising] = 1 - e.depth * (1 - (since[rising] - fall) / rise)
+            demand[trough] = 1 - e.depth
+            demand[rising] = 1 - e.depth * (1 - (since[rising] - fall - hold) / rise)
         demand = np.maximum(demand, 0.05)
-        job_loss = demand ** (-job_loss_elasticity)
+        job_loss = below_staffing(demand, staffing_half_life) ** (-job_loss_elasticity)
         furloughed = np.zeros(months + 1)
         scheme = e.job_retention
         if scheme is not None:
@@ -133,6 +149,20 @@ class Economy(BaseModel):
         factors[:, codes.T["out_of_work_to_inactive"]] = inactivity
         factors[:, codes.T["inactive_to_out_of_work"]] = 1 / inactivity
         return EconomyPath(demand, factors, furloughed)
+
+
+def below_staffing(demand: np.ndarray, half_life: float) -> np.ndarray:
+    """Demand over the level employers are staffed for, at most 1, month by month.
+
+    The staffed level starts at 1 and closes the share ``1 - 2^(-1 / half_life)`` of its gap to demand
+    each month (in logs); demand above it leaves job loss as it is (employers then hire, through vacancies).
+    """
+    response = 1.0 if half_life <= 0 else float(-np.expm1(-np.log(2) / half_life))
+    ratio, staffed = np.ones_like(demand), 1.0
+    for month, level in enumerate(demand):
+        ratio[month] = min(1.0, level / staffed)
+        staffed = level if response == 1 else staffed * (level / staffed) ** response
+    return ratio
 
 
 @dataclass(frozen=True)

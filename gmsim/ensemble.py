@@ -151,6 +151,7 @@ def baseline_draw(scenario: Scenario, seed: int) -> tuple[int | None, dict[str, 
 DRAWN_MARKET = (
     "labour_market.tightness",
     "labour_market.job_loss_elasticity",
+    "labour_market.staffing_half_life",
     "labour_market.vacancy_half_life",
 )
 

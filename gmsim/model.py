@@ -196,7 +196,11 @@ class GMModel(mesa.Model):
         claimed = [t for iv in self.interventions for t in iv.claims]
         self.hazard_multipliers = HazardMultipliers(claimed, n)
 
-        economy = scenario.economy.path(self.months_planned, self.params.value("labour_market.job_loss_elasticity"))
+        economy = scenario.economy.path(
+            self.months_planned,
+            self.params.value("labour_market.job_loss_elasticity"),
+            self.params.value("labour_market.staffing_half_life"),
+        )
         self.market = LabourMarket(self.params, economy, self.scale)
         self.month = 0
         self._phase = 0  # the next phase of this month to run (an index into PHASES)

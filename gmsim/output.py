@@ -124,6 +124,12 @@ def summary(model: GMModel) -> dict[str, Any]:
     }
 
 
+def unemployed_not_for_health(model: GMModel) -> np.ndarray:
+    """People looking for work without a health-related claim, month by month (0 .. the run's last)."""
+    s = model.datacollector.get_model_vars_dataframe()
+    return (s.looking_for_work - (s.out_of_work_health - s.inactive_claiming_health)).to_numpy(dtype=np.float64)
+
+
 def labour_market_summary(model: GMModel, first: int, last: int) -> dict[str, Any]:
     """The labour market in the window (means a month) and, where the run had a comparator, displacement.
 

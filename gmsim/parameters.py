@@ -38,6 +38,7 @@ SCALAR_PARAMETERS = (
     ("labour", "job_readiness_sd", "spread"),
     ("labour_market", "tightness", "ratio"),
     ("labour_market", "job_loss_elasticity", "ratio"),
+    ("labour_market", "staffing_half_life", "count"),
     ("labour_market", "vacancy_half_life", "count"),
     ("labour_market", "reference_vacancies", "count"),
 )

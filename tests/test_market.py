@@ -10,6 +10,7 @@ from gmsim import codes
 from gmsim.economy import Economy
 from gmsim.market import LabourMarket, commuting, displacement_share, job_finding, jobs_share
 from gmsim.model import GMModel, run
+from gmsim.output import unemployed_not_for_health
 from gmsim.parameters import ParameterSet
 from gmsim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -40,23 +41,29 @@ def test_commuting_rows_are_shares_and_most_search_stays_in_the_home_borough():
 
 
 def test_the_economy_shapes_fall_to_their_trough_and_recover():
-    path = Economy(shape="recession").path(96, 1.5)
+    path = Economy(shape="recession").path(120, 1.5, 1e9)
     e = Economy(shape="recession").resolved()
     trough = e.start_month + e.months_to_trough - 1
     assert np.all(path.demand[: e.start_month] == 1)
     assert path.demand.argmin() == trough and np.isclose(path.demand.min(), 1 - e.depth)
-    assert np.isclose(path.demand[trough + e.recovery_months], 1)
+    assert np.all(path.demand[trough : trough + e.months_at_trough + 1] == path.demand.min())
+    assert np.isclose(path.demand[trough + e.months_at_trough + e.recovery_months], 1)
     t = codes.T
+    # Staffing that never adjusts: job loss follows the level of demand.
     assert np.isclose(path.factors[trough, t["in_work_to_out_of_work"]], (1 - e.depth) ** -1.5)
+    # Staffing that adjusts: a burst of job loss while demand falls, over once employers have shed staff.
+    burst = Economy(shape="recession").path(120, 2.5, 6).factors[:, t["in_work_to_out_of_work"]]
+    assert burst.argmax() == trough and 1.8 < burst.max() < 2.2
+    assert burst[trough + 24] < 1.05 and np.all(burst >= 1)
     assert np.all(path.factors[:, t["out_of_work_to_in_work"]] == 1)  # entry moves through the matching
     assert path.furloughed.max() == 0
-    pandemic = Economy(shape="pandemic").path(60, 1.5)
+    pandemic = Economy(shape="pandemic").path(60, 1.5, 1e9)
     scheme = Economy(shape="pandemic").resolved().job_retention
     low = pandemic.demand.argmin()
     # Furlough keeps most of the extra job loss on payroll while the scheme runs.
     assert pandemic.factors[low, t["in_work_to_out_of_work"]] - 1 < 0.2 * (pandemic.demand[low] ** -1.5 - 1)
     assert pandemic.furloughed[low] == pytest.approx(scheme.furloughed_per_demand_fall * (1 - pandemic.demand[low]))
-    assert Economy().path(12, 1.5).steady
+    assert Economy().path(12, 1.5, 6).steady
 
 
 @pytest.mark.parametrize(
@@ -91,7 +98,7 @@ def test_the_steady_market_starts_at_its_reference_and_stays_near_it():
 
 def test_vacancies_follow_a_lasting_rise_in_search_closing_half_the_gap_in_the_half_life():
     params = ParameterSet({"labour_market.vacancy_half_life": 24})
-    market = LabourMarket(params, Economy().path(120, 1.5), scale=1.0)
+    market = LabourMarket(params, Economy().path(120, 1.5, 6), scale=1.0)
     search = np.full(len(codes.BOROUGHS), 10**12, dtype=np.int64)
     market.observe(search, 0)
     for month in range(1, 120):  # one borough's residents search 30% harder from month 1 on
@@ -103,7 +110,7 @@ def test_vacancies_follow_a_lasting_rise_in_search_closing_half_the_gap_in_the_h
     # At first the harder searchers' borough finds work less easily per unit of search; as employers open
     # vacancies its factor returns towards 1 (the economy's demand sets applications per vacancy).
     assert market.factors[2, 2] < 0.96 and abs(market.factors[119, 2] - 1) < 0.01
-    fixed = LabourMarket(ParameterSet({"labour_market.vacancy_half_life": 1e9}), Economy().path(12, 1.5), 1.0)
+    fixed = LabourMarket(ParameterSet({"labour_market.vacancy_half_life": 1e9}), Economy().path(12, 1.5, 6), 1.0)
     fixed.observe(search, 0)
     fixed.observe(search * 2, 1)
     assert np.allclose(fixed.capacity[2], 1) and np.allclose(fixed.vacancies[2], fixed.vacancies[1])
@@ -156,18 +163,20 @@ def _stocks(name: str, months: int) -> tuple[GMModel, pd.DataFrame]:
 
 
 def test_a_recession_raises_unemployment_not_due_to_health_and_it_recovers():
-    (_, b), (_, r) = _stocks("baseline", 96), _stocks("recession", 96)
-    rise = (r.looking_for_work - b.looking_for_work) / b.looking_for_work
-    # GM's 2008-13 history (docs/model.md 7.8): unemployment up by about half, at its peak three to five
-    # years after the start, most of the way back seven years on; employment down about 4 points.
-    assert rise.iloc[12] == 0
-    assert 0.3 < rise.max() < 0.8
-    assert 36 <= rise.idxmax() <= 72
-    assert rise.iloc[96] < 0.5 * rise.max()
+    (bm, b), (rm, r) = _stocks("baseline", 120), _stocks("recession", 120)
+    rise = unemployed_not_for_health(rm) / unemployed_not_for_health(bm) - 1
+    # The UK's 2008-14 history (checks.yaml, recession; docs/model.md 7.8): unemployment up 61% 40 months on,
+    # 38% and 27% at 67 and 72 months; at full scale the model gives 0.60, 0.36 and 0.28. At scale 0.02 a
+    # month's rise varies by about 0.05 (its standard deviation between seeds), hence the tolerance.
+    start = rm.scenario.economy.resolved().start_month - 1
+    assert np.all(rise[: start + 1] == 0)
+    assert 0.4 < rise[start + 40] < 0.8
+    assert 0.1 < rise[start + 72] < rise[start + 40]
+    assert rise[120] < 0.15
     drop = (b.employment_rate - r.employment_rate).max()
-    assert 0.025 < drop < 0.06
+    assert 0.02 < drop < 0.05
     inactive = (r.inactive_other - b.inactive_other) / b.inactive_other
-    assert inactive.abs().max() < 0.1
+    assert inactive.abs().max() < 0.06
 
 
 def test_in_a_pandemic_furlough_and_inactivity_carry_most_of_the_shock():
