@@ -42,6 +42,9 @@ def assert_same_run(shared: SharedRuns, k: int, alone: GMModel) -> None:
     m = shared.models[k]
     for name in ("stock", "spells", "flows", "cohort"):
         assert np.array_equal(getattr(m.results, name), getattr(alone.results, name)), name
+    # The market's state, not only what it led to: a search off by a unit would show here first.
+    for name in ("search", "capacity", "factors", "vacancies"):
+        assert np.array_equal(getattr(m.market, name), getattr(alone.market, name)), name
     for a, b in zip(m.interventions, alone.interventions, strict=True):
         assert np.array_equal(a.counts, b.counts), a.name
         for name, mine, theirs in zip(a.caseload.records._fields, a.caseload.records, b.caseload.records, strict=True):

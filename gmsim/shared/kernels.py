@@ -9,9 +9,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from .. import codes
 from ..dynamics.hazard import chunk_count, chunk_of, level_a, thinning_limit
 from ..interventions.kernels import has_bit, set_bit
 from ..streams import counter_start, draw
+
+_OUT_OF_WORK, _INACTIVE = codes.OUT_OF_WORK, codes.INACTIVE
 
 # ----- who could have an event this month --------------------------------------------------------------
 
@@ -81,6 +84,9 @@ def _movable_rows(
     for i in range(lo, hi):
         if not everyone and employer[i] < 0:
             continue
+        if everyone and (state[i] == _OUT_OF_WORK or state[i] == _INACTIVE):
+            mask[i] = True  # a job seeker's search, multiplied or not, sets next month's market
+            continue
         a = level_a(state[i], severity[i], condition[i], age[i])
         mask[i] = could_move(a, i, ready[i], health_bound, labour_bound, largest, largest, starts, market_top)
 
@@ -115,7 +121,9 @@ def movable(p, health_bound, labour_bound, largest, health_key, labour_key, mont
     """Who :func:`could_move` with multipliers up to ``largest``; returns those employed, ascending.
 
     ``bits`` is a zeroed bit set (uint64 words) to fill for everyone, or an empty array to look at the
-    employed only. In parallel over chunks of everyone, then gathered in slot order.
+    employed only. Every job seeker is in ``bits`` whether or not they could move: their search, with any
+    multiplier on their job entry, sets next month's job-finding factors (:mod:`gmsim.market`). In
+    parallel over chunks of everyone, then gathered in slot order.
     """
     mask = np.zeros(p.state.shape[0], dtype=np.bool_)
     everyone = bits.shape[0] > 0
