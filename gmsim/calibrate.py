@@ -8,7 +8,8 @@ a spread, whose range includes "none"). The targets (``data/targets.yaml``) are 
 each tolerance is read as a 95% interval, so its standard deviation is half the tolerance, on the log
 scale for counts and the logit scale for shares.
 
-The baseline at scale ``--scale`` (120 months after the burn-in, targets as means over months 13-120, a
+The baseline at scale ``--scale`` (120 months after the burn-in; stock targets as means over the last 12
+months, as ``../shared/checks/targets.py`` reads a run, flow targets as means a year over months 13-120; a
 different seed for every run) is history-matched in waves with Gaussian-process emulators and the
 posterior sampled on the last wave's emulators (:mod:`gmsim.inference`). The result:
 
@@ -241,7 +242,7 @@ def _targets_and_checks(s: dict) -> dict[str, float]:
 
 
 def measure(values: dict[str, float], scale: float, seed: int, months: int = 120) -> dict[str, float]:
-    """Run the baseline with ``values`` and return every target's model value (window means) and the checks."""
+    """Run the baseline with ``values`` and return every target's model value (``summary``'s) and the checks."""
     model = GMModel(scale=scale, months=months, rng=seed, parameters=values, calibrated=False)
     model.run(progress=False)
     return _targets_and_checks(summary(model))
@@ -515,7 +516,8 @@ def write(
         "fitted_on": time.strftime("%Y-%m-%d"),
         "seed": seed,
         "run": (
-            f"baseline, 120 months after a {BURN_IN_MONTHS}-month burn-in, targets as means over months 13-120; "
+            f"baseline, 120 months after a {BURN_IN_MONTHS}-month burn-in, stock targets as means over months "
+            "109-120 and flow targets over months 13-120; "
             f"the calibration's runs at scale {calibration.method.get('scale', '?')}, each with its own seed"
         ),
         "posterior": {"file": "posterior.csv", "sets": len(sets)},
@@ -572,7 +574,8 @@ def _report_lines(calibration: Calibration, report: pd.DataFrame, seed: int, ext
         "## Targets",
         "",
         f"*Posterior mean*: the baseline with every parameter at its posterior mean, at full scale (1,781,000 "
-        f"people), seed {seed}, means over months 13-120. *Runs 95%*: the 2.5th-97.5th percentiles of "
+        f"people), seed {seed}: stocks as means over the last 12 months (months 109-120, as the project's "
+        "target check reads a run), flows a year over months 13-120. *Runs 95%*: the 2.5th-97.5th percentiles of "
         f"{len(runs)} posterior sets, each run with its own seed at scale {m.get('scale', '?')} (parameter "
         "uncertainty and the run's own variation, which at that scale is about three times that of a full-scale "
         "run). *Predictive 95%*: the posterior predictive interval of a new measurement of the target, the runs "
@@ -645,7 +648,13 @@ def _report_lines(calibration: Calibration, report: pd.DataFrame, seed: int, ext
         "Census counts residents aged 16 and over who are inactive because long-term sick or disabled, in March "
         "2021 (during furlough); the model's are the inactive aged 16-64 with a moderate or complex condition. "
         "The employment rates by age are UK figures for 2013 (DWP), the only ones found; GM's are not published "
-        "in a readable form.",
+        "in a readable form."
+        " Job entries per vacancy are UK flows over UK vacancies (no GM vacancy count was found). The "
+        "recession's figures are the UK's 2008-14 path, not GM's (whose claimant count was found at three "
+        "dates only), run with the posterior mean and the market's central figures: its shape was set from "
+        "vacancies, its job loss from redundancies and its inactivity response so that inactivity holds, none "
+        "fitted to unemployment, although the inactivity response was chosen with its effect on unemployment "
+        "in view (docs/model.md 7.8).",
         "",
         "## Every calibrated parameter: prior and posterior",
         "",

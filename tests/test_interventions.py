@@ -149,15 +149,17 @@ def test_more_budget_reaches_more_people_until_the_pool_runs_out():
 
 def test_participants_find_work_more_often_than_in_the_baseline():
     strand = {"work_and_health": {"budget_gbp_per_year": 200e6, "parameters": {"effects.out_of_work_to_in_work": 5.0}}}
-    m = run(strand, months=6, scale=0.05)
-    base = run({}, months=6, scale=0.05)
+    m = run(strand, months=12, scale=0.05)
+    base = run({}, months=12, scale=0.05)
     iv = m.interventions[0]
     starters = np.flatnonzero(iv.caseload.started_month > 0)
     assert len(starters) > 300
     in_work = lambda model: (model.people.state[starters] <= codes.AT_RISK).mean()  # noqa: E731
     assert in_work(m) > in_work(base) + 0.02
     # people outside the programme are affected only through the labour market: the participants compete
-    # with them for vacancies, so a few of them do not find the work they found in the baseline
+    # with them for vacancies, so a few of them do not find the work they found in the baseline. About 6 a
+    # half-year are expected at this scale (0.15% lower job-finding for some 3,300 entries): 7 differed after
+    # 12 months at this seed and 19 at seed 6; after 6 months, none at this seed, hence a year.
     outside = m.participation == 0
     differ = m.people.state[outside] != base.people.state[outside]
     assert 0 < differ.mean() < 0.005
