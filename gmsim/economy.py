@@ -2,10 +2,12 @@
 
 A scenario's ``economy:`` block names a shape of demand (``steady``, ``recession``, ``pandemic``, or
 ``custom`` levels) and may change any figure of it. Demand ``D`` is the level of job vacancies relative to
-the reference economy the model is calibrated to (1 = steady). It acts in three ways (docs/model.md 7.8):
+the reference economy the model is calibrated to (1 = steady), were job seekers' search to stay at its
+reference. It acts in three ways (docs/model.md 7.8):
 
-* vacancies are ``D`` times their reference level, so job seekers' chances of work change through the
-  matching (:mod:`gmsim.market`);
+* vacancies are ``D`` times their reference level times each market's capacity, which follows its job
+  seekers' search over years (employers open vacancies where job seekers are easier to find), so job
+  seekers' chances of work change through the matching (:mod:`gmsim.market`);
 * job loss (into looking for work, from work or off sick) rises while demand is below the level employers
   are staffed for: its hazard is multiplied by ``(D / S)`` to the power ``-labour_market.job_loss_elasticity``
   when ``D < S``, where the staffed level ``S`` follows demand with a half-life of
@@ -151,13 +153,18 @@ class Economy(BaseModel):
         return EconomyPath(demand, factors, furloughed)
 
 
+def closed_a_month(half_life: float) -> float:
+    """The share of a gap closed each month by an adjustment with this half-life in months (1 if 0 or less)."""
+    return 1.0 if half_life <= 0 else float(-np.expm1(-np.log(2) / half_life))
+
+
 def below_staffing(demand: np.ndarray, half_life: float) -> np.ndarray:
     """Demand over the level employers are staffed for, at most 1, month by month.
 
     The staffed level starts at 1 and closes the share ``1 - 2^(-1 / half_life)`` of its gap to demand
     each month (in logs); demand above it leaves job loss as it is (employers then hire, through vacancies).
     """
-    response = 1.0 if half_life <= 0 else float(-np.expm1(-np.log(2) / half_life))
+    response = closed_a_month(half_life)
     ratio, staffed = np.ones_like(demand), 1.0
     for month, level in enumerate(demand):
         ratio[month] = min(1.0, level / staffed)

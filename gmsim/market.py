@@ -35,7 +35,7 @@ import numpy as np
 
 from . import codes
 from .dynamics.labour import Market
-from .economy import EconomyPath
+from .economy import EconomyPath, closed_a_month
 from .parameters import ParameterSet, read_data
 
 
@@ -109,7 +109,7 @@ class LabourMarket:
         self.applications = np.full((months + 1, n), self.tightness)
         self.capacity = np.ones((months + 1, n))
         half_life = params.value("labour_market.vacancy_half_life")
-        self.vacancy_response = 1.0 if half_life <= 0 else float(-np.expm1(-np.log(2) / half_life))
+        self.vacancy_response = closed_a_month(half_life)
         self._reference_vacancies = params.value("labour_market.reference_vacancies") * scale * jobs_share()
         self.vacancies = economy.demand[:, None] * self._reference_vacancies[None, :]
         self._reference_finding = self.commuting @ np.full(n, float(job_finding(self.tightness)))
