@@ -158,6 +158,11 @@ def closed_a_month(half_life: float) -> float:
     return 1.0 if half_life <= 0 else float(-np.expm1(-np.log(2) / half_life))
 
 
+def adjusted(level: float | np.ndarray, target: float | np.ndarray, share: float) -> float | np.ndarray:
+    """``level`` moved the ``share`` of its gap to ``target`` in logs (``target`` itself if ``share`` is 1)."""
+    return target if share == 1 else level * (target / level) ** share
+
+
 def below_staffing(demand: np.ndarray, half_life: float) -> np.ndarray:
     """Demand over the level employers are staffed for, at most 1, month by month.
 
@@ -168,7 +173,7 @@ def below_staffing(demand: np.ndarray, half_life: float) -> np.ndarray:
     ratio, staffed = np.ones_like(demand), 1.0
     for month, level in enumerate(demand):
         ratio[month] = min(1.0, level / staffed)
-        staffed = level if response == 1 else staffed * (level / staffed) ** response
+        staffed = adjusted(staffed, level, response)
     return ratio
 
 

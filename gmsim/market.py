@@ -35,7 +35,7 @@ import numpy as np
 
 from . import codes
 from .dynamics.labour import Market
-from .economy import EconomyPath, closed_a_month
+from .economy import EconomyPath, adjusted, closed_a_month
 from .parameters import ParameterSet, read_data
 
 
@@ -92,7 +92,6 @@ class LabourMarket:
         applications: Applications per vacancy in each month by workplace borough.
         capacity: Employers' vacancies in each month by workplace borough relative to the economy's demand:
             1 at the reference, following the market's search with a half-life of ``vacancy_half_life``.
-        vacancies: Vacancies open in each month by workplace borough, in the population's people.
         vacancy_response: The share of the gap between search and capacity closed in a month,
             ``1 - 2^(-1 / vacancy_half_life)``.
     """
@@ -111,7 +110,6 @@ class LabourMarket:
         half_life = params.value("labour_market.vacancy_half_life")
         self.vacancy_response = closed_a_month(half_life)
         self._reference_vacancies = params.value("labour_market.reference_vacancies") * scale * jobs_share()
-        self.vacancies = economy.demand[:, None] * self._reference_vacancies[None, :]
         self._reference_finding = self.commuting @ np.full(n, float(job_finding(self.tightness)))
 
     def observe(self, search: np.ndarray, month: int) -> None:
@@ -129,10 +127,8 @@ class LabourMarket:
         by_market = self.search[month - 1].astype(np.float64) @ self.commuting
         reference = self.reference.astype(np.float64) @ self.commuting
         relative = np.divide(by_market, reference, out=np.ones_like(by_market), where=reference > 0)
-        before, target = self.capacity[month - 1], np.maximum(relative, 1e-9)
-        capacity = target if self.vacancy_response == 1 else before * (target / before) ** self.vacancy_response
+        capacity = adjusted(self.capacity[month - 1], np.maximum(relative, 1e-9), self.vacancy_response)
         self.capacity[month] = capacity
-        self.vacancies[month] = self.economy.demand[month] * capacity * self._reference_vacancies
         x = np.maximum(self.tightness * (relative / capacity) / self.economy.demand[month], 1e-9)
         self.applications[month] = x
         self.factors[month] = (self.commuting @ job_finding(x)) / self._reference_finding
@@ -146,8 +142,14 @@ class LabourMarket:
         self.factors = grow(self.factors, 1.0)
         self.applications = grow(self.applications, self.tightness)
         self.capacity = grow(self.capacity, 1.0)
-        self.vacancies = grow(self.vacancies, 0.0)
-        self.vacancies[-extra:] = self.economy.demand[-extra:, None] * self._reference_vacancies[None, :]
+
+    @property
+    def vacancies(self) -> np.ndarray:
+        """Vacancies open in each month by workplace borough, in the population's people.
+
+        Reference x demand x capacity; months not yet reached are at capacity 1.
+        """
+        return self.economy.demand[:, None] * self.capacity * self._reference_vacancies[None, :]
 
     def month(self, month: int) -> Market:
         """The market as the labour kernel reads it in ``month`` (this run's factors; see :class:`Market`)."""

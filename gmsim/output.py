@@ -184,6 +184,7 @@ def labour_market_table(model: GMModel) -> pd.DataFrame:
     everyone else that month (people).
     """
     market, m = model.market, model.month
+    vacancies = market.vacancies
     rows = []
     for month in range(1, m + 1):
         for b, borough in enumerate(codes.BOROUGHS):
@@ -191,7 +192,7 @@ def labour_market_table(model: GMModel) -> pd.DataFrame:
                 "month": month,
                 "borough": borough,
                 "demand": round(float(market.economy.demand[month]), 4),
-                "vacancies": round(float(market.vacancies[month, b] / model.scale), 1),
+                "vacancies": round(float(vacancies[month, b] / model.scale), 1),
                 "applications_per_vacancy": round(float(market.applications[month, b]), 4),
                 "vacancy_fill_rate": round(float(1 - np.exp(-market.applications[month, b])), 4),
                 "job_finding_factor": round(float(market.factors[month, b]), 5),
