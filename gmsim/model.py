@@ -36,6 +36,7 @@ from .dynamics.demography import Newcomers, demography_step, newcomers
 from .dynamics.employers import employer_step
 from .dynamics.health import health_step
 from .dynamics.labour import labour_step
+from .dynamics.month import month_step
 from .dynamics.readiness import assign_readiness
 from .interventions import HazardMultipliers, Intervention, registered
 from .market import LabourMarket
@@ -181,7 +182,7 @@ class GMModel(mesa.Model):
         self.burn_in = int(burn_in)
         self.population = population
         self.people, self.employers = population.people, population.employers
-        self._entrants = _entrant_table()
+        self.newcomers = _entrant_table()
         # Interventions (Working Well strands and researchers' own modules), in scenario order.
         self.participation = np.zeros(n, dtype=np.uint16)  # bit k: took part in interventions[k]
         self.entries_gained: np.ndarray | None = None  # job entries less the comparator's (gmsim.evaluation)
@@ -222,9 +223,16 @@ class GMModel(mesa.Model):
 
         The phases are :meth:`demography`, :meth:`intervene`, :meth:`health_and_work`, :meth:`follow_up` and
         :meth:`record`, in that order (``docs/model.md`` section 3). Phases already run this month through
-        :meth:`advance` are not run again.
+        :meth:`advance` are not run again. With no interventions nothing between the phases reads more than
+        one person, so a run's population may step the month a block of people at a time, with the same
+        result (:meth:`Population.month_in_blocks <gmsim.population.Population.month_in_blocks>`).
         """
-        self.advance(through="record")
+        if self._phase == 0 and not self.interventions and self.population.in_blocks:
+            self.month += 1
+            self.population.month_in_blocks(self.month)
+            self._record_month()
+        else:
+            self.advance(through="record")
 
     def advance(self, through: str) -> None:
         """Run this month's phases up to and including ``through``, those not run yet.
@@ -245,7 +253,7 @@ class GMModel(mesa.Model):
         """Everyone ages a month; people turning 65 or dying leave, and 16-year-olds take their slots."""
         with self.population.phase("demography") as (people, slots):
             key = self.streams.key("demography")
-            demography_step(people, self.tables, self._entrants, key, self.month, slots, self.people.n)
+            demography_step(people, self.tables, self.newcomers, key, self.month, slots, self.people.n)
 
     def intervene(self) -> None:
         """Each intervention in turn refers, starts and supports people, and sets this month's multipliers.
@@ -395,14 +403,9 @@ def burn_in_months(people: People, employers: Employers, tables: Any, streams: S
     settle_claims(people, tables, streams.key("benefits"))
     assign_readiness(people, tables.job_readiness_sd, streams.key("demography"))
     entrants = _entrant_table()
-    ones = HazardMultipliers([], n).for_kernels()
-    key = streams.key
+    keys = tuple(streams.key(s) for s in ("demography", "health", "labour", "benefits", "employers"))
     for month in range(1 - months, 1):
-        demography_step(people, tables, entrants, key("demography"), month, None, n)
-        health_step(people, employers, tables, ones, key("health"), month, None)
-        labour_step(people, employers, tables, ones, key("labour"), month, None)
-        benefits_step(people, tables, key("benefits"), month, None)
-        employer_step(people, employers, key("employers"), month, None)
+        month_step(people, employers, tables, entrants, keys, month)  # each process in turn, a block at a time
 
 
 def _entrant_table() -> Newcomers:

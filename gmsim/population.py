@@ -22,9 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import codes
 from .agents.employers import Employers
 from .agents.people import People
 from .dynamics.labour import job_search
+from .dynamics.month import Counts, month_step
 from .interventions import kernels
 
 if TYPE_CHECKING:
@@ -48,12 +50,17 @@ class Population:
         model: The model this population belongs to (set by the model).
     """
 
+    #: Whether a month of a run with no interventions may be stepped a block of people at a time
+    #: (:meth:`month_in_blocks`).
+    in_blocks = True
+
     def __init__(self, people: People, employers: Employers) -> None:
         self.people = people
         self.employers = employers
         self.model: GMModel | None = None
         self._staff: np.ndarray | None = None
         self._nobody_apart: tuple[np.ndarray, People] | None = None
+        self._counted: tuple[int, np.ndarray] | None = None  # the month counted in blocks, and its search
 
     @property
     def n(self) -> int:
@@ -79,14 +86,32 @@ class Population:
         """The people the rest of the health-and-work phase steps, after their health: here, the same."""
         return people, slots
 
+    def month_in_blocks(self, month: int) -> None:
+        """Step ``month`` of a run with no interventions, a block of people at a time, and count it.
+
+        Each block goes through demography, health, labour, benefits and employer ties in turn, as the
+        phases step everyone (:mod:`gmsim.dynamics.month`), and is counted; :meth:`count` and
+        :meth:`job_search` then give the month's counts.
+        """
+        model = self.model
+        search = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
+        counts = Counts(*model.results.month_counts(month), search)
+        keys = tuple(model.streams.key(s) for s in ("demography", "health", "labour", "benefits", "employers"))
+        market = model.market.month(month)
+        month_step(self.people, self.employers, model.tables, model.newcomers, keys, month, market, counts)
+        self._counted = (month, search)
+
     def job_search(self) -> np.ndarray:
         """The job seekers' search by borough at the end of the month (:func:`~gmsim.dynamics.labour.job_search`)."""
         model = self.model
+        if self._counted is not None and self._counted[0] == model.month:
+            return self._counted[1]
         return job_search(self.people, self.employers, model.tables, model.hazard_multipliers.for_kernels())
 
     def count(self, results: Results, month: int) -> None:
         """Tally the people as they are at the end of ``month`` into ``results``."""
-        results.record(self.people, month)
+        if self._counted is None or self._counted[0] != month:
+            results.record(self.people, month)
 
     def month_values(self) -> tuple[People, np.ndarray, People]:
         """Everyone's values at the end of the month just run, as ``(people, apart, own)``.

@@ -65,16 +65,23 @@ _N_SEV = len(codes.SEVERITIES)
 @njit(cache=True)
 def _tally_chunk(p, lo, hi, month):
     """Counts of the people in rows ``lo .. hi - 1`` of ``p``, as flat arrays (stock, spells, flows, cohort)."""
+    stock = np.zeros(_N_B * _N_STATES * N_HEALTH, dtype=np.int64)
+    spells = np.zeros(_N_B * _N_SPELLS, dtype=np.int64)
+    flows = np.zeros(N_FLOWS * _N_B, dtype=np.int64)
+    cohort = np.zeros(4, dtype=np.int64)
+    tally_rows(p, lo, hi, month, stock, spells, flows, cohort)
+    return stock, spells, flows, cohort
+
+
+@njit(cache=True)
+def tally_rows(p, lo, hi, month, stock, spells, flows, cohort):
+    """Add the counts of the people in rows ``lo .. hi - 1`` of ``p`` to flat arrays (stock, spells, flows, cohort)."""
     # The rows' own views, read from 0 (a loop from 0 over views compiles to faster code than over lo..hi).
     borough, state, severity, condition = p.borough[lo:hi], p.state[lo:hi], p.severity[lo:hi], p.condition[lo:hi]
     benefit = p.benefit[lo:hi]
     labour_event, health_event = p.labour_event[lo:hi], p.health_event[lo:hi]
     exit_event, exit_borough = p.exit_event[lo:hi], p.exit_borough[lo:hi]
     claim_start, from_work = p.health_claim_start[lo:hi], p.claim_from_work[lo:hi]
-    stock = np.zeros(_N_B * _N_STATES * N_HEALTH, dtype=np.int64)
-    spells = np.zeros(_N_B * _N_SPELLS, dtype=np.int64)
-    flows = np.zeros(N_FLOWS * _N_B, dtype=np.int64)
-    cohort = np.zeros(4, dtype=np.int64)
     for i in range(hi - lo):
         b = borough[i]
         s = state[i]
@@ -99,7 +106,6 @@ def _tally_chunk(p, lo, hi, month):
             flows[(N_EVENTS - 1 + exit_event[i]) * _N_B + exit_borough[i]] += 1
         if claim_start[i] == month - COHORT_LAG:
             cohort[from_work[i] * 2 + (1 if s <= codes.AT_RISK else 0)] += 1
-    return stock, spells, flows, cohort
 
 
 @njit(cache=True, parallel=True)
@@ -114,11 +120,7 @@ def _tally(p, month, chunks, stock, spells, flows, cohort):
     c_cohort = np.zeros((chunks, cohort.size), dtype=np.int64)
     for c in prange(chunks):
         lo = c * size
-        st, sp, fl, co = _tally_chunk(p, lo, min(n, lo + size), month)
-        c_stock[c] = st
-        c_spells[c] = sp
-        c_flows[c] = fl
-        c_cohort[c] = co
+        tally_rows(p, lo, min(n, lo + size), month, c_stock[c], c_spells[c], c_flows[c], c_cohort[c])
     stock += c_stock.sum(axis=0).reshape(stock.shape)
     spells += c_spells.sum(axis=0).reshape(spells.shape)
     flows += c_flows.sum(axis=0).reshape(flows.shape)
@@ -134,15 +136,21 @@ MOVE_AXES = ("transition", "age_band", "severity", "benefit", "borough")
 @njit(cache=True)
 def _moves_chunk(p, lo, hi):
     """This month's moves between labour states of the people in rows ``lo .. hi - 1``, flat."""
+    out = np.zeros(codes.N_LABOUR * _N_AGE * _N_SEV * _N_BENEFIT * _N_B, dtype=np.int64)
+    moves_rows(p, lo, hi, out)
+    return out
+
+
+@njit(cache=True)
+def moves_rows(p, lo, hi, out):
+    """Add this month's moves between labour states of the people in rows ``lo .. hi - 1`` to ``out`` (flat)."""
     labour_event, age, severity = p.labour_event[lo:hi], p.age_months[lo:hi], p.severity[lo:hi]
     benefit, borough = p.benefit[lo:hi], p.borough[lo:hi]
-    out = np.zeros(codes.N_LABOUR * _N_AGE * _N_SEV * _N_BENEFIT * _N_B, dtype=np.int64)
     for i in range(hi - lo):
         ev = labour_event[i]
         if 0 <= ev < codes.N_LABOUR:
             a = band_of(age[i], _AGE_LOWER)
             out[(((ev * _N_AGE + a) * _N_SEV + severity[i]) * _N_BENEFIT + benefit[i]) * _N_B + borough[i]] += 1
-    return out
 
 
 @njit(cache=True, parallel=True)
@@ -152,7 +160,7 @@ def _tally_moves(p, chunks, moves):
     rows = np.zeros((chunks, moves.size), dtype=np.int64)
     for c in prange(chunks):
         lo = c * size
-        rows[c] = _moves_chunk(p, lo, min(n, lo + size))
+        moves_rows(p, lo, min(n, lo + size), rows[c])
     moves += rows.sum(axis=0).reshape(moves.shape)
 
 
@@ -223,6 +231,18 @@ class Results:
         if self.moves is not None:
             _tally_moves(people, 2 * get_num_threads(), self.moves[month])
         self.recorded = max(self.recorded, month + 1)
+
+    def month_counts(self, month: int) -> tuple[np.ndarray, ...]:
+        """``month``'s counts to be added to, flat: stock, spells, flows, cohort and moves (empty if not counted).
+
+        As :meth:`record` fills them (:func:`tally_rows`, :func:`moves_rows`); the month counts as recorded.
+        """
+        if month >= self.stock.shape[0]:
+            self._grow(month + 1)
+        self.recorded = max(self.recorded, month + 1)
+        moves = self.moves[month].reshape(-1) if self.moves is not None else np.zeros(0, dtype=np.int64)
+        return self.stock[month].reshape(-1), self.spells[month].reshape(-1), self.flows[month].reshape(-1), \
+            self.cohort[month].reshape(-1), moves  # fmt: skip
 
     def record_shared(self, trunk: Results, month: int, delta: tuple[np.ndarray, ...]) -> None:
         """Record ``month`` as ``trunk``'s counts plus ``delta`` (stock, spells, flows, cohort[, moves]; none: none).
@@ -351,15 +371,16 @@ class Results:
         counts = self.moves[:m]
         idx = np.nonzero(counts)
         month, t, age, sev, ben, b = idx
+        states = np.array(codes.STATES, dtype=object)  # labels as shared str objects, not one per row
         return pd.DataFrame(
             {
                 "month": month,
-                "from_state": np.array(codes.STATES)[np.array(codes.LABOUR_FROM)[t]],
-                "to_state": np.array(codes.STATES)[np.array(codes.LABOUR_TO)[t]],
-                "age_band": np.array(codes.AGE_BANDS)[age],
-                "severity": np.array(codes.SEVERITIES)[sev],
-                "benefit": np.array(codes.BENEFITS)[ben],
-                "borough": np.array(codes.BOROUGHS)[b],
+                "from_state": states[np.array(codes.LABOUR_FROM)[t]],
+                "to_state": states[np.array(codes.LABOUR_TO)[t]],
+                "age_band": np.array(codes.AGE_BANDS, dtype=object)[age],
+                "severity": np.array(codes.SEVERITIES, dtype=object)[sev],
+                "benefit": np.array(codes.BENEFITS, dtype=object)[ben],
+                "borough": np.array(codes.BOROUGHS, dtype=object)[b],
                 "count": counts[idx] / self.scale,
             }
         )

@@ -15,11 +15,13 @@ from gmsim.dynamics.demography import DIED, MOVED_AWAY, demography_step
 from gmsim.dynamics.employers import employer_step
 from gmsim.dynamics.hazard import dense_multipliers, hazard_groups, no_multipliers
 from gmsim.dynamics.health import health_step
-from gmsim.dynamics.labour import labour_step
+from gmsim.dynamics.labour import Market, job_search, labour_step
+from gmsim.dynamics.month import BLOCK, Counts, month_step
 from gmsim.dynamics.readiness import READINESS_CAP, job_readiness
 from gmsim.interventions import HazardMultipliers
 from gmsim.model import _entrant_table
 from gmsim.parameters import ParameterSet, read_data
+from gmsim.results import Results
 from gmsim.streams import Streams
 
 N = 100_000
@@ -577,6 +579,57 @@ def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_
         assert np.array_equal(b, a[slots]), name
     assert (everyone.labour_event[slots] >= 0).sum() > 100 and (everyone.health_event[slots] >= 0).sum() > 50
     assert (everyone.exit_event[slots] > 0).sum() > 20  # deaths (mortality raised 50-fold) and 65th birthdays
+
+
+def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
+    """``month_step`` (a block of people at a time) gives every value, count and search of the processes in turn."""
+    rng = np.random.default_rng(12)
+    n = 3 * BLOCK + 1234  # blocks and parallel chunks with ragged ends
+    p = make_people(n)
+    for name, levels in (
+        ("sex", codes.SEXES),
+        ("borough", codes.BOROUGHS),
+        ("skills", codes.SKILLS),
+        ("condition", codes.CONDITIONS),
+        ("severity", codes.SEVERITIES),
+        ("state", codes.STATES),
+    ):
+        getattr(p, name)[:] = rng.integers(0, len(levels), n)
+    p.age_months[:] = rng.integers(16 * 12, 65 * 12, n)
+    p.months_in_state[:] = rng.integers(0, 200, n)
+    p.benefit[:] = rng.integers(0, len(codes.BENEFITS), n)
+    p.health_claim_start[:] = np.where(p.benefit >= codes.LIMITED_CAPABILITY, rng.integers(-100, 7, n), codes.NO_CLAIM)
+    p.job_readiness[:] = rng.lognormal(0, 0.3, n)
+    p.employer[:] = np.where(p.state <= codes.AT_RISK, rng.integers(0, 2, n), -1)
+    tables = dataclasses.replace(TABLES, monthly_mortality=TABLES.monthly_mortality * 50)
+    economy = np.ones(len(codes.TRANSITIONS))
+    economy[codes.T["in_work_to_out_of_work"]] = 1.6
+    market = Market(rng.uniform(0.5, 1.5, len(codes.BOROUGHS)), 1.5, economy, 1.6)
+    s = Streams(6)
+    keys = tuple(s.key(k) for k in ("demography", "health", "labour", "benefits", "employers"))
+
+    in_turn = p.copy()
+    for month in (7, 8):
+        demography_step(in_turn, tables, _entrant_table(), keys[0], month, None, n)
+        health_step(in_turn, EMPLOYERS, tables, NO_MULT, keys[1], month, None)
+        labour_step(in_turn, EMPLOYERS, tables, NO_MULT, keys[2], month, None, market)
+        benefits_step(in_turn, tables, keys[3], month, None)
+        employer_step(in_turn, EMPLOYERS, keys[4], month, None)
+    expected = Results(8, 1.0, moves=True)
+    expected.record(in_turn, 8)
+    search = job_search(in_turn, EMPLOYERS, tables, NO_MULT)
+
+    in_blocks = p.copy()
+    month_step(in_blocks, EMPLOYERS, tables, _entrant_table(), keys, 7, market)  # counting nothing
+    counted = Results(8, 1.0, moves=True)
+    counts = Counts(*counted.month_counts(8), np.zeros(len(codes.BOROUGHS), dtype=np.int64))
+    month_step(in_blocks, EMPLOYERS, tables, _entrant_table(), keys, 8, market, counts)
+    for name, a, b in zip(p._fields, in_turn, in_blocks, strict=True):
+        assert np.array_equal(a, b), name
+    for name in ("stock", "spells", "flows", "cohort", "moves"):
+        assert np.array_equal(getattr(expected, name), getattr(counted, name)), name
+    assert np.array_equal(counts.search, search) and search.min() > 0
+    assert (in_turn.labour_event >= 0).sum() > 500 and (in_turn.exit_event > 0).sum() > 100
 
 
 def test_the_kernels_keep_no_hold_on_the_arrays_they_step():

@@ -169,6 +169,31 @@ def test_a_model_steps_the_population_it_is_given_and_each_phase_once_a_month():
         GMModel(scale=0.01, months=2, rng=5, population=given)
 
 
+def test_a_run_with_no_interventions_steps_its_months_in_blocks_with_the_same_results():
+    """Stepped a block of people at a time, a run with no interventions is the run stepped phase by phase.
+
+    In a recession, so that the market's factors move: every person's values, every count, the market and
+    the sampled pathways are the same.
+    """
+    in_blocks = GMModel("scenarios/recession.yaml", scale=0.02, months=30, rng=8)
+    by_phase = GMModel("scenarios/recession.yaml", scale=0.02, months=30, rng=8)
+    by_phase.population.in_blocks = False
+    calls = []
+    original = in_blocks.population.month_in_blocks
+    in_blocks.population.month_in_blocks = lambda month: calls.append(month) or original(month)
+    for m in (in_blocks, by_phase):
+        m.run(progress=False)
+    assert calls == list(range(1, 31))
+    for name, a, b in zip(in_blocks.people._fields, in_blocks.people, by_phase.people, strict=True):
+        assert np.array_equal(a, b), name
+    for name in ("stock", "spells", "flows", "cohort", "moves"):
+        assert np.array_equal(getattr(in_blocks.results, name), getattr(by_phase.results, name)), name
+    for name in ("search", "factors", "capacity", "applications"):
+        assert np.array_equal(getattr(in_blocks.market, name), getattr(by_phase.market, name)), name
+    assert in_blocks.pathways.table().equals(by_phase.pathways.table())
+    assert in_blocks.market.factors[1:31].min() < 0.9  # the recession's market was felt
+
+
 def test_month_one_starts_from_the_model_s_steady_state():
     """After the burn-in, the first months' stocks are those of year three; without it they are not.
 

@@ -12,7 +12,6 @@ benefit. Each figure's source is given in that file.
 from __future__ import annotations
 
 import hashlib
-from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -187,18 +186,22 @@ def written_out(name: str, params: str, lines: list[str], module: str, path: str
     return njit(cache=True)(namespace[name_hashed])
 
 
-@cache
 def _entrants_kernel():
     lines = ["v = values[0]", "exit_event = p.exit_event"]
     lines += [f"{f} = p.{f}" for f in ENTRANT]
-    lines += ["for i in range(exit_event.shape[0]):", "    if exit_event[i] > 0:"]
+    lines += ["for i in range(lo, hi):", "    if exit_event[i] > 0:"]
     lines += [f"        {f}[i] = v.{f}" for f in ENTRANT]
-    return written_out("set_entrants", "p, values", lines, __name__, __file__)
+    return written_out("set_entrants", "p, values, lo, hi", lines, __name__, __file__)
+
+
+#: ``set_entrant_rows(p, values, lo, hi)``: :func:`set_entrants` for rows ``lo .. hi - 1`` (``values``:
+#: :func:`entrant_record`), for compiled code.
+set_entrant_rows = _entrants_kernel()
 
 
 def set_entrants(people: People) -> None:
     """Give this month's entrants (``exit_event`` > 0) the values of ``ENTRANT`` in the fields they do not draw."""
-    _entrants_kernel()(people, _ENTRANT_RECORD)
+    set_entrant_rows(people, ENTRANT_RECORD, 0, people.exit_event.shape[0])
 
 
 def entrant_record() -> np.ndarray:
@@ -210,7 +213,8 @@ def entrant_record() -> np.ndarray:
     return record
 
 
-_ENTRANT_RECORD = entrant_record()
+#: :data:`ENTRANT` as a record array (:func:`entrant_record`), as :func:`set_entrant_rows` takes it.
+ENTRANT_RECORD = entrant_record()
 
 
 def _choice(rng: np.random.Generator, probs: np.ndarray, size: int) -> np.ndarray:

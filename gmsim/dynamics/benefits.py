@@ -59,7 +59,7 @@ def claim_for(state: int, qualifies: int, claims_health: bool) -> int:
 
 
 @njit(cache=True)
-def _benefits_rows(p, key, p_reassess, p_first, take_up, month, lo, hi, slots):
+def benefits_rows(p, key, p_reassess, p_first, take_up, month, lo, hi, slots):
     """The claims this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
     state, severity, labour_event = p.state[lo:hi], p.severity[lo:hi], p.labour_event[lo:hi]
     health_event, person_id = p.health_event[lo:hi], p.person_id[lo:hi]
@@ -109,7 +109,14 @@ def _benefits_rows(p, key, p_reassess, p_first, take_up, month, lo, hi, slots):
 def _benefits_everyone(p, key, p_reassess, p_first, take_up, month, chunks):
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
-        _benefits_rows(p, key, p_reassess, p_first, take_up, month, lo, hi, _NOBODY)
+        benefits_rows(p, key, p_reassess, p_first, take_up, month, lo, hi, _NOBODY)
+
+
+def claim_rates(tables) -> tuple[float, float, float]:
+    """The chances a month of a reassessment and of a first assessment, and the share who claim health benefits."""
+    p_reassess = 1.0 - np.exp(-tables.reassessment_rate)
+    p_first = 1.0 - np.exp(-tables.first_assessment_rate)
+    return p_reassess, p_first, tables.health_claim_take_up
 
 
 def benefits_step(p, tables, key, month: int, slots: np.ndarray | None = None) -> None:
@@ -123,14 +130,12 @@ def benefits_step(p, tables, key, month: int, slots: np.ndarray | None = None) -
         month: Current month.
         slots: None when ``p`` holds everyone, else each row's slot.
     """
-    p_reassess = 1.0 - np.exp(-tables.reassessment_rate)
-    p_first = 1.0 - np.exp(-tables.first_assessment_rate)
-    take_up = tables.health_claim_take_up
+    p_reassess, p_first, take_up = claim_rates(tables)
     if slots is None:
         _benefits_everyone(p, key, p_reassess, p_first, take_up, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        _benefits_rows(p, key, p_reassess, p_first, take_up, month, 0, len(slots), slots)
+        benefits_rows(p, key, p_reassess, p_first, take_up, month, 0, len(slots), slots)
 
 
 @njit(cache=True, parallel=True)

@@ -95,7 +95,7 @@ def _search(u: float, cumulative: np.ndarray) -> int:
 
 
 @njit(cache=True)
-def _demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi, slots):
+def demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi, slots):
     """Rows ``lo .. hi - 1``'s month of ageing, exit and entry (row ``k``'s slot is ``slots[k]``, or ``k``).
 
     ``n``: the number of slots in the population (a newcomer's person id is made from the month, ``n`` and
@@ -165,7 +165,7 @@ def _demography_everyone(p, mortality, complex_ratio, sd, new, key, month, chunk
     n = p.state.shape[0]
     for c in prange(chunks):
         lo, hi = chunk_of(n, chunks, c)
-        _demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi, _NOBODY)
+        demography_rows(p, mortality, complex_ratio, sd, new, n, key, month, lo, hi, _NOBODY)
 
 
 def demography_step(
@@ -192,5 +192,5 @@ def demography_step(
     else:
         slots = np.ascontiguousarray(slots, np.int64)
         n = p.state.shape[0] if n is None else n
-        _demography_rows(p, mortality, ratio, sd, new, n, key, month, 0, len(slots), slots)
+        demography_rows(p, mortality, ratio, sd, new, n, key, month, 0, len(slots), slots)
         set_entrants(p)

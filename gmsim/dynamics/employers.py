@@ -19,26 +19,31 @@ _NOBODY = np.zeros(0, dtype=np.int64)
 
 
 @njit(cache=True)
-def _employers_rows(p, cumulative, key, month, lo, hi, slots):
+def employer_rows(p, cumulative, key, month, lo, hi, slots):
     """The employer ties this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
-    state, employer = p.state[lo:hi], p.employer[lo:hi]
-    start = counter_start(key, month, 0)
+    _ties(p.state[lo:hi], p.employer[lo:hi], cumulative, counter_start(key, month, 0), lo, slots)
+
+
+@njit(cache=True)
+def _ties(state, employer, cumulative, start, lo, slots):
+    # The rows' arrays passed in, and | and & rather than "or" and "and": the loop then compiles without a
+    # branch on each person's state, which the processor cannot predict.
     last = cumulative.shape[0] - 1
     some = slots.shape[0] > 0
-    for i in range(hi - lo):
-        s = state[i]
-        if not (s == _IN_WORK or s == _AT_RISK):
-            employer[i] = -1
-        elif employer[i] < 0:
+    for i in range(state.shape[0]):
+        employed = (state[i] == _IN_WORK) | (state[i] == _AT_RISK)
+        if employed & (employer[i] < 0):
             slot = slots[i] if some else lo + i
             employer[i] = min(np.searchsorted(cumulative, draw(start, slot), side="right"), last)
+        else:
+            employer[i] = employer[i] if employed else -1
 
 
 @njit(cache=True, parallel=True)
 def _employers_everyone(p, cumulative, key, month, chunks):
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
-        _employers_rows(p, cumulative, key, month, lo, hi, _NOBODY)
+        employer_rows(p, cumulative, key, month, lo, hi, _NOBODY)
 
 
 def employer_step(p, employers, key, month: int, slots: np.ndarray | None = None) -> None:
@@ -52,4 +57,4 @@ def employer_step(p, employers, key, month: int, slots: np.ndarray | None = None
         _employers_everyone(p, employers.cumulative, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        _employers_rows(p, employers.cumulative, key, month, 0, len(slots), slots)
+        employer_rows(p, employers.cumulative, key, month, 0, len(slots), slots)

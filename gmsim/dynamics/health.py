@@ -41,7 +41,7 @@ _MILD, _COMPLEX, _MULTIPLE = codes.MILD, codes.COMPLEX, codes.MULTIPLE
 
 
 @njit(cache=True)
-def _health_rows(p, employers, tables, bound, mult, key, month, lo, hi, slots):
+def health_rows(p, employers, tables, bound, mult, key, month, lo, hi, slots):
     """The health events this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
     # The rows' own views, read from 0 (a loop from 0 over views compiles to faster code than over lo..hi).
     state, severity, condition = p.state[lo:hi], p.severity[lo:hi], p.condition[lo:hi]
@@ -99,7 +99,7 @@ def _health_rows(p, employers, tables, bound, mult, key, month, lo, hi, slots):
 def _health_everyone(p, employers, tables, bound, mult, key, month, chunks):
     for c in prange(chunks):
         lo, hi = chunk_of(p.severity.shape[0], chunks, c)
-        _health_rows(p, employers, tables, bound, mult, key, month, lo, hi, _NOBODY)
+        health_rows(p, employers, tables, bound, mult, key, month, lo, hi, _NOBODY)
 
 
 def health_step(
@@ -113,7 +113,7 @@ def health_step(
         _health_everyone(p, employers, tables.kernel, tables.health_bound, multipliers, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        _health_rows(p, employers, tables.kernel, tables.health_bound, multipliers, key, month, 0, len(slots), slots)
+        health_rows(p, employers, tables.kernel, tables.health_bound, multipliers, key, month, 0, len(slots), slots)
 
 
 def health_bounds(tables) -> np.ndarray:

@@ -67,7 +67,7 @@ def enters(u: float, entry_hazard: float) -> bool:
 
 
 @njit(cache=True)
-def _labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, slots):
+def labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, slots):
     """The labour moves this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``)."""
     # The rows' own views, read from 0 (a loop from 0 over views compiles to faster code than over lo..hi).
     state, severity, condition = p.state[lo:hi], p.severity[lo:hi], p.condition[lo:hi]
@@ -130,7 +130,7 @@ def _labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, 
 def _labour_everyone(p, employers, tables, bound, mult, market, key, month, chunks):
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
-        _labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, _NOBODY)
+        labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, _NOBODY)
 
 
 class Market(NamedTuple):
@@ -187,7 +187,7 @@ def labour_step(
         _labour_everyone(p, employers, tables.kernel, bound, multipliers, market, key, month, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        _labour_rows(p, employers, tables.kernel, bound, multipliers, market, key, month, 0, len(slots), slots)
+        labour_rows(p, employers, tables.kernel, bound, multipliers, market, key, month, 0, len(slots), slots)
 
 
 # ----- job search: what the market reads of the job seekers, and who the market could move ------------------
@@ -209,7 +209,7 @@ def _entry_hazard(p, size_band, oh, tables, i):
 
 
 @njit(cache=True)
-def _search_rows(p, size_band, oh, tables, mult, lo, hi, use_multipliers, sign, where, out):
+def search_rows(p, size_band, oh, tables, mult, lo, hi, use_multipliers, sign, where, out):
     """Add ``sign`` times the search of rows ``lo .. hi - 1`` (where ``where``, if not empty) to ``out``.
 
     Whole units, by borough; with the rows' multipliers if ``use_multipliers``.
@@ -242,8 +242,8 @@ def _search_multiplied(p, size_band, oh, tables, mult, slots, out):
 @njit(cache=True)
 def _search_change(mine, theirs, differ, own_mult, p, others, mult, size_band, oh, tables, out):
     n = differ.shape[0]
-    _search_rows(mine, size_band, oh, tables, own_mult, 0, n, True, 1, differ, out)
-    _search_rows(theirs, size_band, oh, tables, own_mult, 0, n, False, -1, differ, out)
+    search_rows(mine, size_band, oh, tables, own_mult, 0, n, True, 1, differ, out)
+    search_rows(theirs, size_band, oh, tables, own_mult, 0, n, False, -1, differ, out)
     _search_multiplied(p, size_band, oh, tables, mult, others, out)
 
 
@@ -268,7 +268,7 @@ def _search_everyone(p, employers, tables, mult, chunks, out):
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
         e = employers
-        _search_rows(p, e.size_band, e.occupational_health, tables, mult, lo, hi, True, 1, _NO_ROWS, out[c])
+        search_rows(p, e.size_band, e.occupational_health, tables, mult, lo, hi, True, 1, _NO_ROWS, out[c])
 
 
 def job_search(p, employers, tables, multipliers: Multipliers) -> np.ndarray:

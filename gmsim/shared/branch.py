@@ -76,6 +76,8 @@ class Branch(Population):
         trunk_values: The trunk's values of the same people, likewise.
     """
 
+    in_blocks = False  # its months are stepped phase by phase, with the other runs' between them
+
     def __init__(self, trunk: Trunk) -> None:
         super().__init__(trunk.branch_people(), trunk.employers)
         self.trunk = trunk

@@ -153,6 +153,8 @@ class Trunk(Population):
         search_now: The trunk's search at the end of the latest month, by borough.
     """
 
+    in_blocks = False  # its months are stepped phase by phase, with the other runs' between them
+
     def __init__(self, people: People, employers: Employers, records: np.ndarray | None = None) -> None:
         super().__init__(people, employers)
         self.records = records
