@@ -6,6 +6,7 @@ a failed or interrupted run never leaves a half-written folder and never damages
 
 from __future__ import annotations
 
+import gzip
 import json
 import multiprocessing
 import platform
@@ -333,18 +334,70 @@ def dated(df: pd.DataFrame, model: GMModel) -> pd.DataFrame:
     """``df`` with a ``date`` column (``YYYY-MM``) after its ``month`` column (or index)."""
     if "month" not in df.columns:
         df = df.reset_index()
-    labels = np.array(model.calendar.labels(max(model.month, int(df["month"].max()) if len(df) else 0)))
+    labels = np.array(model.calendar.labels(max(model.month, int(df["month"].max()) if len(df) else 0)), dtype=object)
     df.insert(df.columns.get_loc("month") + 1, "date", labels[df["month"].to_numpy(dtype=np.int64)])
     return df
+
+
+#: gzip level of ``pathways.csv.gz``: 1, the fastest (level 6 makes the file about a sixth smaller and takes
+#: about four times as long to compress).
+PATHWAYS_GZIP_LEVEL = 1
+_NEEDS_QUOTES = (",", '"', "\n", "\r")
+
+
+def _csv_column(column: pd.Series) -> list[str] | None:
+    """A column's cells as ``DataFrame.to_csv`` writes them, or None if it has missing values or text to quote."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes_ = column.cat.codes.to_numpy()
+        if (codes_ < 0).any():
+            return None
+        labels = [str(c) for c in column.cat.categories]
+        if any(ch in label for label in labels for ch in _NEEDS_QUOTES):
+            return None
+        return [labels[k] for k in codes_.tolist()]
+    values = column.to_numpy()
+    if values.dtype.kind == "f":
+        if np.isnan(values).any():
+            return None
+        return list(map(repr, values.tolist()))
+    if values.dtype.kind in "iub":
+        return list(map(str, values.tolist()))
+    if column.isna().any():
+        return None
+    labels = column.unique().tolist()
+    if not all(isinstance(c, str) for c in labels) or any(ch in c for c in labels for ch in _NEEDS_QUOTES):
+        return None
+    return column.tolist()
+
+
+def write_csv(df: pd.DataFrame, path: Path, compresslevel: int | None = None) -> None:
+    """Write ``df`` as ``df.to_csv(path, index=False)`` does, gzipped if ``compresslevel`` is given.
+
+    The same text, formatted a column at a time (pandas' writer formats cell by cell, the larger part of
+    writing a run's long tables); a table with a missing value or text that needs quoting goes to pandas.
+    A gzipped file's header carries no time or name, so the same table gives the same bytes.
+    """
+    columns = [_csv_column(df[c]) for c in df.columns]
+    if any(c is None for c in columns) or not all(isinstance(c, str) for c in df.columns):
+        method = {"method": "gzip", "compresslevel": compresslevel, "mtime": 0} if compresslevel else None
+        df.to_csv(path, index=False, compression=method)
+        return
+    lines = [",".join(df.columns), *map(",".join, zip(*columns, strict=True)), ""]
+    data = "\n".join(lines).encode()
+    if compresslevel is None:
+        path.write_bytes(data)
+    else:
+        with open(path, "wb") as raw, gzip.GzipFile("", "wb", compresslevel, raw, mtime=0) as z:
+            z.write(data)
 
 
 def _write_tables(model: GMModel, folder: Path) -> None:
     """The run's tables: summary.json and the CSV files (docs: README, "What a run writes")."""
     (folder / "summary.json").write_text(json.dumps(summary(model), indent=2))
-    dated(model.results.timeseries(), model).to_csv(folder / "timeseries.csv", index=False)
+    write_csv(dated(model.results.timeseries(), model), folder / "timeseries.csv")
     dated(model.results.monthly().round(4), model).to_csv(folder / "monthly.csv", index=False)
     if model.results.moves is not None:
-        dated(model.results.transitions(), model).to_csv(folder / "transitions.csv", index=False)
+        write_csv(dated(model.results.transitions(), model), folder / "transitions.csv")
     if model.interventions:
         dated(strands_table(model), model).to_csv(folder / "strands.csv", index=False)
         impacts = {iv.name: iv.impact.in_people for iv in model.interventions if iv.impact is not None}
@@ -353,8 +406,7 @@ def _write_tables(model: GMModel, folder: Path) -> None:
             table.to_csv(folder / "cohort_impact.csv", index=False)
     dated(labour_market_table(model), model).to_csv(folder / "labour_market.csv", index=False)
     if model.pathways is not None:
-        gzip = {"method": "gzip", "compresslevel": 6, "mtime": 0}  # the same bytes for the same run
-        dated(model.pathways.table(), model).to_csv(folder / "pathways.csv.gz", index=False, compression=gzip)
+        write_csv(dated(model.pathways.table(), model), folder / "pathways.csv.gz", compresslevel=PATHWAYS_GZIP_LEVEL)
 
 
 def write_plots(model: GMModel, folder: Path) -> None:

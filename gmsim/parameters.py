@@ -49,10 +49,14 @@ def read_data(filename: str) -> Any:
     return copy.deepcopy(_parse(resources.files(DATA_PACKAGE).joinpath(filename).read_text(encoding="utf-8")))
 
 
+#: libyaml's safe loader where PyYAML has it (the same documents, parsed several times faster), else PyYAML's.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 @lru_cache(maxsize=64)
 def _parse(text: str) -> Any:
     # Keyed on the text, so an edited file is parsed afresh; parsing is most of the cost of building a model.
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
 
 
 @dataclass(frozen=True)

@@ -194,8 +194,10 @@ class PathwayRecorder:
     def _labelled(self, df: pd.DataFrame) -> pd.DataFrame:
         """Codes replaced by their labels, and participation bits by strand names."""
         for name in ("state", "condition", "severity", "benefit"):
-            df[name] = np.array(_LABELS[name])[df[name].to_numpy()]
-        df["strands"] = [self._strands(int(bits)) for bits in df.pop("participation")]
+            df[name] = np.array(_LABELS[name], dtype=object)[df[name].to_numpy()]
+        bits = df.pop("participation").to_numpy()
+        names = {b: self._strands(int(b)) for b in np.unique(bits).tolist()}
+        df["strands"] = np.array([names[b] for b in bits.tolist()], dtype=object)
         return df
 
     def _strands(self, bits: int) -> str:
