@@ -268,7 +268,7 @@ class GMModel(mesa.Model):
                 intervention.step()
 
     def health_and_work(self) -> None:
-        """Health events; labour moves in this month's market; benefit claims and employer ties.
+        """Health events; labour moves in this month's market; benefit claims; employer ties and job-to-job moves.
 
         Health comes first, so that a job seeker's search and chance of work reflect this month's health.
         """
@@ -279,7 +279,8 @@ class GMModel(mesa.Model):
             multipliers = self.hazard_multipliers.for_kernels(slots)
             labour_step(people, e, t, multipliers, key("labour"), month, slots, self.market.month(month))
             benefits_step(people, t, key("benefits"), month, slots)
-            employer_step(people, e, key("employers"), month, slots)
+            job_moves = t.job_to_job_chance(self.market.economy.demand[month])
+            employer_step(people, e, key("employers"), month, job_moves, slots)
 
     def follow_up(self) -> None:
         """Each intervention counts the outcomes of this month's moves (job entries, jobs kept)."""

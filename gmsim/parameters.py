@@ -40,6 +40,7 @@ SCALAR_PARAMETERS = (
     ("labour_market", "job_loss_elasticity", "ratio"),
     ("labour_market", "staffing_half_life", "count"),
     ("labour_market", "vacancy_half_life", "count"),
+    ("labour_market", "job_to_job_rate", "rate"),
     ("labour_market", "reference_vacancies", "count"),
 )
 
@@ -340,6 +341,7 @@ class ParameterSet(Mapping[str, Parameter]):
             first_assessment_rate=self.value("benefits.first_assessment_rate"),
             health_claim_take_up=self.value("benefits.health_claim_take_up"),
             job_readiness_sd=self.value("labour.job_readiness_sd"),
+            job_to_job_rate=self.value("labour_market.job_to_job_rate"),
         )
 
 
@@ -358,6 +360,8 @@ class HazardTables:
             qualify them for their health-related benefit.
         health_claim_take_up: Share of people qualifying for a health-related benefit who claim it.
         job_readiness_sd: Log-scale standard deviation of people's job readiness (a factor on job entry).
+        job_to_job_rate: Monthly hazard of a move to another employer for someone in work, in the reference
+            economy (:meth:`job_to_job_chance`).
     """
 
     base: np.ndarray
@@ -370,6 +374,11 @@ class HazardTables:
     first_assessment_rate: float
     health_claim_take_up: float
     job_readiness_sd: float
+    job_to_job_rate: float
+
+    def job_to_job_chance(self, demand: float = 1.0) -> float:
+        """The chance in a month that someone in work moves to another employer, at the economy's ``demand``."""
+        return float(-np.expm1(-self.job_to_job_rate * demand))
 
     @property
     def kernel(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

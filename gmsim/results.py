@@ -40,9 +40,10 @@ _SPELL_LOWER = np.array([0, 6, 12, 24, 60], dtype=np.int64)
 _N_B = len(codes.BOROUGHS)
 N_EVENTS = len(codes.TRANSITIONS)
 # Extra flow rows after the transitions: exits at 65, deaths, moves away (exit_event 1, 2, 3), health job
-# losses.
+# losses, job-to-job moves.
 F_AGED_OUT, F_DIED, F_MOVED_AWAY, F_HEALTH_JOB_LOSS = N_EVENTS, N_EVENTS + 1, N_EVENTS + 2, N_EVENTS + 3
-N_FLOWS = N_EVENTS + 4
+F_JOB_TO_JOB = N_EVENTS + 4
+N_FLOWS = N_EVENTS + 5
 _LEAVES_WORK = np.array(codes.LEAVES_WORK)
 
 #: Columns of a month's claimant counts by borough (:attr:`Results.spells`): health-related claimants by
@@ -81,7 +82,7 @@ def tally_rows(p, lo, hi, month, stock, spells, flows, cohort):
     benefit = p.benefit[lo:hi]
     labour_event, health_event = p.labour_event[lo:hi], p.health_event[lo:hi]
     exit_event, exit_borough = p.exit_event[lo:hi], p.exit_borough[lo:hi]
-    claim_start, from_work = p.health_claim_start[lo:hi], p.claim_from_work[lo:hi]
+    claim_start, from_work, job_move = p.health_claim_start[lo:hi], p.claim_from_work[lo:hi], p.job_move[lo:hi]
     for i in range(hi - lo):
         b = borough[i]
         s = state[i]
@@ -104,6 +105,7 @@ def tally_rows(p, lo, hi, month, stock, spells, flows, cohort):
             flows[hev * _N_B + b] += 1
         if exit_event[i] > 0:
             flows[(N_EVENTS - 1 + exit_event[i]) * _N_B + exit_borough[i]] += 1
+        flows[F_JOB_TO_JOB * _N_B + b] += job_move[i]
         if claim_start[i] == month - COHORT_LAG:
             cohort[from_work[i] * 2 + (1 if s <= codes.AT_RISK else 0)] += 1
 
@@ -319,6 +321,8 @@ class Results:
             "exits_at_65": float(fl[F_AGED_OUT]),
             "deaths": float(fl[F_DIED]),
             "moves_away": float(fl[F_MOVED_AWAY]),
+            "job_to_job_moves": float(fl[F_JOB_TO_JOB]),
+            "job_to_job_rate": float(fl[F_JOB_TO_JOB] / emp) if emp else 0.0,
             "sickness_absence_start_rate": float(fl[t["in_work_to_at_risk"]] / emp) if emp else 0.0,
             "health_job_loss_rate": float(fl[F_HEALTH_JOB_LOSS] / emp) if emp else 0.0,
             "sickness_absence_job_loss_share": float(left / (left + fl[t["at_risk_to_in_work"]]))

@@ -522,15 +522,35 @@ def test_employer_ties_form_by_size_and_break_on_leaving_work():
     cumulative = np.array([0.2, 0.5, 1.0])  # three employers holding 20%, 30%, 50% of jobs
     employers = Employers(np.ones(3, np.int8), np.zeros(3, np.int8), np.diff(cumulative, prepend=0.0), cumulative)
     p = make_people(N, state=codes.IN_WORK, employer=-1)
-    employer_step(p, employers, Streams(8).key("employers"), 2)
+    employer_step(p, employers, Streams(8).key("employers"), 2, 0.0)
     counts = np.bincount(p.employer, minlength=3)
     for k, share in enumerate((0.2, 0.3, 0.5)):
         assert_share(int(counts[k]), N, share, f"employer {k}")
     p.state[: N // 2] = codes.OUT_OF_WORK
     before = p.employer.copy()
-    employer_step(p, employers, Streams(8).key("employers"), 3)
+    employer_step(p, employers, Streams(8).key("employers"), 3, 0.0)  # no job-to-job moves
     assert np.all(p.employer[: N // 2] == -1)
     assert np.array_equal(p.employer[N // 2 :], before[N // 2 :])
+
+
+def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size():
+    """Someone in work moves with this month's chance to an employer drawn by size; nobody else moves."""
+    cumulative = np.array([0.2, 0.5, 1.0])  # three employers holding 20%, 30%, 50% of jobs
+    employers = Employers(np.ones(3, np.int8), np.zeros(3, np.int8), np.diff(cumulative, prepend=0.0), cumulative)
+    p = make_people(N, state=codes.IN_WORK, employer=0)
+    p.state[: N // 4] = codes.AT_RISK
+    move = TABLES.job_to_job_chance(2.0)  # twice the reference economy's chance, for a sharper test
+    assert move == pytest.approx(1 - np.exp(-2 * PARAMS.value("labour_market.job_to_job_rate")))
+    employer_step(p, employers, Streams(9).key("employers"), 4, move)
+    in_work = p.state == codes.IN_WORK
+    movers = p.job_move == 1
+    assert not movers[~in_work].any() and np.all(p.employer[~in_work] == 0)  # off sick: no move
+    assert np.all(p.employer[in_work & ~movers] == 0) and np.all(p.employer[movers] > 0)
+    assert_share(int(movers.sum()), int(in_work.sum()), move * 0.8, "moves (a draw of the same employer is none)")
+    assert_share(int((p.employer[movers] == 2).sum()), int(movers.sum()), 0.5 / 0.8, "movers to the largest")
+    assert np.all(p.state[in_work] == codes.IN_WORK)
+    employer_step(p, employers, Streams(9).key("employers"), 5, 0.0)
+    assert not p.job_move.any()
 
 
 def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_everyone():
@@ -568,7 +588,7 @@ def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_
         health_step(q, EMPLOYERS, tables, m, s.key("health"), 7, slots)
         labour_step(q, EMPLOYERS, tables, m, s.key("labour"), 7, slots)
         benefits_step(q, tables, s.key("benefits"), 7, slots)
-        employer_step(q, EMPLOYERS, s.key("employers"), 7, slots)
+        employer_step(q, EMPLOYERS, s.key("employers"), 7, 0.2, slots)
 
     everyone = p.copy()
     month(everyone)
@@ -614,7 +634,7 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
         health_step(in_turn, EMPLOYERS, tables, NO_MULT, keys[1], month, None)
         labour_step(in_turn, EMPLOYERS, tables, NO_MULT, keys[2], month, None, market)
         benefits_step(in_turn, tables, keys[3], month, None)
-        employer_step(in_turn, EMPLOYERS, keys[4], month, None)
+        employer_step(in_turn, EMPLOYERS, keys[4], month, tables.job_to_job_chance(), None)
     expected = Results(8, 1.0, moves=True)
     expected.record(in_turn, 8)
     search = job_search(in_turn, EMPLOYERS, tables, NO_MULT)

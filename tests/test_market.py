@@ -12,6 +12,7 @@ from gmsim.market import LabourMarket, commuting, displacement_share, job_findin
 from gmsim.model import GMModel, run
 from gmsim.output import unemployed_not_for_health
 from gmsim.parameters import ParameterSet
+from gmsim.results import F_JOB_TO_JOB
 from gmsim.scenario import Scenario, ScenarioError, load_scenario
 
 SC = Path(__file__).resolve().parents[1] / "scenarios"
@@ -177,6 +178,13 @@ def test_a_recession_raises_unemployment_not_due_to_health_and_it_recovers():
     assert 0.02 < drop < 0.05
     inactive = (r.inactive_other - b.inactive_other) / b.inactive_other
     assert inactive.abs().max() < 0.06
+    # Job-to-job moves follow demand (UK: 35% fewer in 2008-09, uk_job_to_job_moves). About 2,000 moves at the
+    # trough and 2,500 in the first year: the ratio's standard error is about 0.02, the tolerance 4 of them.
+    trough = slice(start + 16, start + 52)
+    moved = lambda m, months: m.results.flows[months, F_JOB_TO_JOB].sum() / m.results.stock[months, :, :2].sum()  # noqa: E731
+    ratio = moved(rm, trough) / moved(bm, trough)
+    assert ratio == pytest.approx(rm.market.economy.demand[trough].mean(), abs=0.08)
+    assert 0.55 < ratio < 0.7
 
 
 def test_in_a_pandemic_furlough_and_inactivity_carry_most_of_the_shock():

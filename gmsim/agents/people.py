@@ -50,6 +50,8 @@ class People(NamedTuple):
         health_event: This month's health event (index into ``codes.TRANSITIONS``), -1 if none.
         exit_event: This month's demographic exit: 0 none, 1 turned 65, 2 died, 3 moved away (slot now a newcomer's).
         exit_borough: Borough of the person who left the slot this month (valid where ``exit_event`` > 0).
+        job_move: 1 if the person moved to another employer this month without leaving work (a job-to-job
+            move), else 0.
     """
 
     person_id: np.ndarray
@@ -71,6 +73,7 @@ class People(NamedTuple):
     health_event: np.ndarray
     exit_event: np.ndarray
     exit_borough: np.ndarray
+    job_move: np.ndarray
 
     @property
     def n(self) -> int:
@@ -147,6 +150,7 @@ FIELD_TYPES: dict[str, type] = {
     "health_event": np.int8,
     "exit_event": np.int8,
     "exit_borough": np.int8,
+    "job_move": np.int8,
 }
 assert tuple(FIELD_TYPES) == People._fields, "FIELD_TYPES must list People's fields in order"
 
@@ -163,6 +167,7 @@ ENTRANT: dict[str, int] = {
     "claim_from_work": 0,
     "labour_event": -1,
     "health_event": -1,
+    "job_move": 0,
 }
 
 #: Fields only demography writes (health, labour, benefits and employer ties leave them as they are).
@@ -420,6 +425,7 @@ def synthesise_people(n: int, streams: Streams, employers: Employers, target_emp
         health_event=np.full(n, -1, dtype=np.int8),
         exit_event=np.zeros(n, dtype=np.int8),
         exit_borough=np.zeros(n, dtype=np.int8),
+        job_move=np.zeros(n, dtype=np.int8),
     )
 
 

@@ -53,7 +53,7 @@ class Counts(NamedTuple):
 @njit(cache=True)
 def _month_rows(
     p, employers, mortality, complex_ratio, sd, new, entrant, hazards, health_bound, labour_bound, mult, market,
-    reassess, first, take_up, keys, month, lo, hi, counting, stock, spells, flows, cohort, moves, search,
+    reassess, first, take_up, job_moves, keys, month, lo, hi, counting, stock, spells, flows, cohort, moves, search,
 ):  # fmt: skip
     n = p.state.shape[0]
     k_demography, k_health, k_labour, k_benefits, k_employers = keys
@@ -65,7 +65,7 @@ def _month_rows(
         health_rows(p, employers, hazards, health_bound, mult, k_health, month, start, end, _NOBODY)
         labour_rows(p, employers, hazards, labour_bound, mult, market, k_labour, month, start, end, _NOBODY)
         benefits_rows(p, k_benefits, reassess, first, take_up, month, start, end, _NOBODY)
-        employer_rows(p, cumulative, k_employers, month, start, end, _NOBODY)
+        employer_rows(p, cumulative, k_employers, month, job_moves, start, end, _NOBODY)
         if counting:
             tally_rows(p, start, end, month, stock, spells, flows, cohort)
             if moves.shape[0] > 0:
@@ -76,7 +76,7 @@ def _month_rows(
 @njit(cache=True, parallel=True)
 def _month_everyone(
     p, employers, mortality, complex_ratio, sd, new, entrant, hazards, health_bound, labour_bound, mult, market,
-    reassess, first, take_up, keys, month, chunks, counting, stock, spells, flows, cohort, moves, search,
+    reassess, first, take_up, job_moves, keys, month, chunks, counting, stock, spells, flows, cohort, moves, search,
 ):  # fmt: skip
     # Each chunk counts into its own rows (a serial function, which compiles to faster code than the body of
     # a parallel loop); the rows are summed after the loop.
@@ -90,7 +90,7 @@ def _month_everyone(
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
         _month_rows(
             p, employers, mortality, complex_ratio, sd, new, entrant, hazards, health_bound, labour_bound, mult,
-            market, reassess, first, take_up, keys, month, lo, hi, counting,
+            market, reassess, first, take_up, job_moves, keys, month, lo, hi, counting,
             c_stock[c], c_spells[c], c_flows[c], c_cohort[c], c_moves[c], c_search[c],
         )  # fmt: skip
     stock += c_stock.sum(axis=0)
@@ -110,6 +110,7 @@ def month_step(
     month: int,
     market: Market | None = None,
     counts: Counts | None = None,
+    demand: float = 1.0,
 ) -> None:
     """Run one month of demography, health, labour, benefits and employer ties for everyone, in place.
 
@@ -126,6 +127,7 @@ def month_step(
         month: The month.
         market: This month's labour market (default: the steady economy's).
         counts: Where the month's tally, moves and search go, or None to count nothing.
+        demand: The economy's demand this month (job-to-job moves follow it).
     """
     market = steady_market() if market is None else market
     counting = counts is not None
@@ -137,5 +139,6 @@ def month_step(
     _month_everyone(
         p, employers, tables.monthly_mortality, tables.mortality_complex_ratio, tables.job_readiness_sd, new,
         ENTRANT_RECORD, tables.kernel, tables.health_bound, tables.labour_split_bound, mult, market,
-        reassess, first, take_up, tuple(np.uint64(k) for k in keys), month, chunk_count(), counting, *counts,
+        reassess, first, take_up, tables.job_to_job_chance(demand), tuple(np.uint64(k) for k in keys), month,
+        chunk_count(), counting, *counts,
     )  # fmt: skip
