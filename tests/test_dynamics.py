@@ -676,7 +676,7 @@ def test_the_kernels_keep_no_hold_on_the_arrays_they_step():
         elif process == "benefits":
             benefits_step(q, TABLES, s.key(process), 7, slots)
         else:
-            employer_step(q, EMPLOYERS, s.key(process), 7, slots)
+            employer_step(q, EMPLOYERS, s.key(process), 7, 0.2, slots)
         held += [(process, field, weakref.ref(a)) for field, a in zip(q._fields, q, strict=True)]
         del some, q
     gc.collect()

@@ -1,5 +1,6 @@
 """Burnt-in populations kept on disk: read back exactly, remade when damaged, and never where switched off."""
 
+import os
 import threading
 import time
 
@@ -92,3 +93,30 @@ def test_two_asking_at_once_make_the_population_once(small_store):
     first.join()
     assert len(made) == 1
     assert same(got[0], population) and same(got[1], population)
+
+
+def test_compiled_kernels_are_kept_in_a_folder_of_their_sources_version(tmp_path):
+    """A change to any source file gives another kernel folder (numba would not notice a callee's change)."""
+    import subprocess
+    import sys
+
+    from gmsim import kernel_cache_folder
+
+    package = tmp_path / "package"
+    (package / "dynamics").mkdir(parents=True)
+    (package / "a.py").write_text("x = 1\n")
+    (package / "dynamics" / "b.py").write_text("y = 2\n")
+    first = kernel_cache_folder(package, tmp_path / "kernels")
+    (package / "dynamics" / "b.py").write_text("y = 3\n")
+    second = kernel_cache_folder(package, tmp_path / "kernels")
+    (package / "dynamics" / "b.py").write_text("y = 2\n")
+    assert second != first and kernel_cache_folder(package, tmp_path / "kernels") == first
+    assert first.parent == tmp_path / "kernels"
+    # a run's processes use it, unless NUMBA_CACHE_DIR says otherwise
+    show = [sys.executable, "-c", "import gmsim, numba; print(numba.config.CACHE_DIR)"]
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    used = subprocess.run(show, env={**env, "XDG_CACHE_HOME": str(tmp_path)}, capture_output=True, text=True)
+    assert used.stdout.strip() == str(kernel_cache_folder(base=tmp_path / "gmsim" / "kernels"))
+    mine = {**env, "NUMBA_CACHE_DIR": str(tmp_path / "mine")}
+    chosen = subprocess.run(show, env=mine, capture_output=True, text=True)
+    assert chosen.stdout.strip() == str(tmp_path / "mine")

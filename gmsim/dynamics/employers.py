@@ -6,7 +6,9 @@ keeps the tie; a move out of work or into inactivity ends it. Someone in work (n
 another employer, without a spell out of work, with this month's chance of a job-to-job move
 (``labour_market.job_to_job_rate`` times the economy's demand: :meth:`HazardTables.job_to_job_chance
 <gmsim.parameters.HazardTables.job_to_job_chance>`); the new employer is drawn by size as a new hire's is,
-and ``job_move`` marks the move (a draw of the same employer is no move).
+and ``job_move`` marks the move (a draw of the same employer is no move). Whether a person's slot moves
+this month is drawn for the few slots that do, by geometric gaps within tiles of slots (:data:`MOVE_TILE`),
+rather than with a number for everyone: the same chance for each slot, and a draw of its own.
 """
 
 from __future__ import annotations
@@ -22,36 +24,91 @@ _IN_WORK, _AT_RISK = codes.IN_WORK, codes.AT_RISK
 _NOBODY = np.zeros(0, dtype=np.int64)
 
 
+#: Job-to-job moves are found a tile of slots at a time: within a tile, the slots whose person moves if in
+#: work follow one another by geometric gaps (each slot with the month's chance), so that a month draws
+#: numbers for the few slots that could move rather than one for every person, and a slot's chance depends
+#: only on the seed, the month and the chance itself.
+MOVE_TILE = 4096
+
+
 @njit(cache=True)
 def employer_rows(p, cumulative, key, month, move, lo, hi, slots):
     """The employer ties this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``).
 
     ``move``: this month's chance of a job-to-job move for someone in work.
     """
+    state, employer, job_move = p.state[lo:hi], p.employer[lo:hi], p.job_move[lo:hi]
     starts = (counter_start(key, month, 0), counter_start(key, month, 1), counter_start(key, month, 2))
-    _ties(p.state[lo:hi], p.employer[lo:hi], p.job_move[lo:hi], cumulative, starts, move, lo, slots)
+    moved = np.zeros(hi - lo, dtype=np.bool_)
+    if move > 0.0:
+        _job_moves(state, employer, cumulative, starts, move, lo, slots, moved)
+    _ties(state, employer, job_move, cumulative, starts[0], lo, slots, moved)
 
 
 @njit(cache=True)
-def _ties(state, employer, job_move, cumulative, starts, move, lo, slots):
+def _job_moves(state, employer, cumulative, starts, move, lo, slots, moved):
+    """Move the rows' people in work whose slot moves this month to an employer drawn by size."""
+    _, s_tile, s_new = starts
+    log_stay = np.log1p(-move)
+    last = cumulative.shape[0] - 1
+    n = state.shape[0]
+    if slots.shape[0] > 0:  # some people: is each one's slot among its tile's?
+        for i in range(n):
+            if state[i] == _IN_WORK and employer[i] >= 0 and _moves(s_tile, slots[i], log_stay):
+                moved[i] = _move(employer, i, cumulative, draw(s_new, slots[i]), last)
+        return
+    for tile in range(lo // MOVE_TILE, (lo + n - 1) // MOVE_TILE + 1):  # everyone of slots lo .. lo + n - 1
+        slot, k = tile * MOVE_TILE - 1, 0
+        while True:
+            slot += _gap(s_tile, tile, k, log_stay)
+            k += 1
+            if slot >= (tile + 1) * MOVE_TILE:
+                break
+            i = slot - lo
+            if 0 <= i < n and state[i] == _IN_WORK and employer[i] >= 0:
+                moved[i] = _move(employer, i, cumulative, draw(s_new, slot), last)
+
+
+@njit(cache=True, inline="always")
+def _gap(start, tile, k, log_stay):
+    """Slots from one that moves to the next in ``tile`` (geometric, from the tile's ``k``-th number)."""
+    return 1 + int(np.log1p(-draw(start, tile * MOVE_TILE + k)) / log_stay)
+
+
+@njit(cache=True)
+def _moves(start, slot, log_stay):
+    """Whether ``slot`` is one of its tile's slots that move this month."""
+    tile = slot // MOVE_TILE
+    at, k = tile * MOVE_TILE - 1, 0
+    while at < slot:
+        at += _gap(start, tile, k, log_stay)
+        k += 1
+    return at == slot
+
+
+@njit(cache=True, inline="always")
+def _move(employer, i, cumulative, u, last):
+    """Tie row ``i`` to the employer drawn by size with ``u``; whether that is another employer."""
+    new = min(np.searchsorted(cumulative, u, side="right"), last)
+    moved = new != employer[i]
+    employer[i] = new
+    return moved
+
+
+@njit(cache=True)
+def _ties(state, employer, job_move, cumulative, s_hire, lo, slots, moved):
     # The rows' arrays passed in, and | and & rather than "or" and "and": the loop then compiles without a
     # branch on each person's state, which the processor cannot predict.
-    s_hire, s_move, s_new = starts
     last = cumulative.shape[0] - 1
     some = slots.shape[0] > 0
     for i in range(state.shape[0]):
-        slot = slots[i] if some else lo + i
         employed = (state[i] == _IN_WORK) | (state[i] == _AT_RISK)
-        tie = employer[i]
-        moved = 0
-        if employed & (tie < 0):  # a new hire
-            tie = min(np.searchsorted(cumulative, draw(s_hire, slot), side="right"), last)
-        elif (state[i] == _IN_WORK) & (draw(s_move, slot) < move):  # a job-to-job move
-            new = min(np.searchsorted(cumulative, draw(s_new, slot), side="right"), last)
-            moved = 1 if new != tie else 0
-            tie = new
-        employer[i] = tie if employed else -1
-        job_move[i] = moved
+        if employed & (employer[i] < 0):  # a new hire
+            slot = slots[i] if some else lo + i
+            employer[i] = min(np.searchsorted(cumulative, draw(s_hire, slot), side="right"), last)
+        else:
+            employer[i] = employer[i] if employed else -1
+        job_move[i] = moved[i]
 
 
 @njit(cache=True, parallel=True)
