@@ -553,14 +553,8 @@ def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size(
     assert not p.job_move.any()
 
 
-def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_everyone():
-    """A person's month depends only on their own values, numbers and multipliers (shared runs rely on it).
-
-    Demography, health, labour, benefits and employer ties, in a month's order: run on arrays that hold just
-    some people (each row with its slot), they give those people exactly the values running everyone gives.
-    """
-    rng = np.random.default_rng(11)
-    n = 20_000
+def mixed_people(n: int, rng: np.random.Generator):
+    """``n`` people of every kind: each attribute drawn at random, the employed tied to one of ``EMPLOYERS``."""
     p = make_people(n)
     for name, levels in (
         ("sex", codes.SEXES),
@@ -574,8 +568,19 @@ def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_
     p.age_months[:] = rng.integers(16 * 12, 65 * 12, n)
     p.months_in_state[:] = rng.integers(0, 200, n)
     p.benefit[:] = rng.integers(0, len(codes.BENEFITS), n)
-    employed = p.state <= codes.AT_RISK
-    p.employer[:] = np.where(employed, rng.integers(0, 2, n), -1)
+    p.employer[:] = np.where(p.state <= codes.AT_RISK, rng.integers(0, 2, n), -1)
+    return p
+
+
+def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_everyone():
+    """A person's month depends only on their own values, numbers and multipliers (shared runs rely on it).
+
+    Demography, health, labour, benefits and employer ties, in a month's order: run on arrays that hold just
+    some people (each row with its slot), they give those people exactly the values running everyone gives.
+    """
+    rng = np.random.default_rng(11)
+    n = 20_000
+    p = mixed_people(n, rng)
     touched = (rng.random(n) < 0.5).astype(np.uint8)
     values = np.where(touched[:, None] == 1, rng.uniform(0.3, 3.0, (n, len(codes.TRANSITIONS))), 1.0).astype(np.float32)
     mult = dense_multipliers(values, np.arange(len(codes.TRANSITIONS), dtype=np.int64), touched)
@@ -605,22 +610,9 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
     """``month_step`` (a block of people at a time) gives every value, count and search of the processes in turn."""
     rng = np.random.default_rng(12)
     n = 3 * BLOCK + 1234  # blocks and parallel chunks with ragged ends
-    p = make_people(n)
-    for name, levels in (
-        ("sex", codes.SEXES),
-        ("borough", codes.BOROUGHS),
-        ("skills", codes.SKILLS),
-        ("condition", codes.CONDITIONS),
-        ("severity", codes.SEVERITIES),
-        ("state", codes.STATES),
-    ):
-        getattr(p, name)[:] = rng.integers(0, len(levels), n)
-    p.age_months[:] = rng.integers(16 * 12, 65 * 12, n)
-    p.months_in_state[:] = rng.integers(0, 200, n)
-    p.benefit[:] = rng.integers(0, len(codes.BENEFITS), n)
+    p = mixed_people(n, rng)
     p.health_claim_start[:] = np.where(p.benefit >= codes.LIMITED_CAPABILITY, rng.integers(-100, 7, n), codes.NO_CLAIM)
     p.job_readiness[:] = rng.lognormal(0, 0.3, n)
-    p.employer[:] = np.where(p.state <= codes.AT_RISK, rng.integers(0, 2, n), -1)
     tables = dataclasses.replace(TABLES, monthly_mortality=TABLES.monthly_mortality * 50)
     economy = np.ones(len(codes.TRANSITIONS))
     economy[codes.T["in_work_to_out_of_work"]] = 1.6
