@@ -551,6 +551,9 @@ def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size(
     assert np.all(p.state[in_work] == codes.IN_WORK)
     employer_step(p, employers, Streams(9).key("employers"), 5, 0.0)
     assert not p.job_move.any()
+    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300)  # a vanishing chance: no move
+    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300, np.arange(N))
+    assert not p.job_move.any()
 
 
 def mixed_people(n: int, rng: np.random.Generator):

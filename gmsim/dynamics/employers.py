@@ -71,8 +71,12 @@ def _job_moves(state, employer, cumulative, starts, move, lo, slots, moved):
 
 @njit(cache=True, inline="always")
 def _gap(start, tile, k, log_stay):
-    """Slots from one that moves to the next in ``tile`` (geometric, from the tile's ``k``-th number)."""
-    return 1 + int(np.log1p(-draw(start, tile * MOVE_TILE + k)) / log_stay)
+    """Slots from one that moves to the next in ``tile`` (geometric, from the tile's ``k``-th number).
+
+    A gap of a tile or more leaves the tile whatever its size, so it is capped there (a tiny chance would
+    otherwise overflow the integer).
+    """
+    return 1 + int(min(np.log1p(-draw(start, tile * MOVE_TILE + k)) / log_stay, MOVE_TILE))
 
 
 @njit(cache=True)
