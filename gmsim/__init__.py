@@ -30,6 +30,16 @@ if "numba" in sys.modules:
     sys.modules["numba"].config.THREADING_LAYER = os.environ["NUMBA_THREADING_LAYER"]
 
 
+def hash_sources(h: Any, suffixes: tuple[str, ...], root: Path | None = None) -> Any:
+    """``h`` (a hashlib object) updated with the path and contents of each of gmsim's files with these suffixes."""
+    root = root or Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*")):
+        if path.suffix in suffixes and "__pycache__" not in path.parts:
+            h.update(str(path.relative_to(root)).encode())
+            h.update(path.read_bytes())
+    return h
+
+
 def kernel_cache_folder(root: Path | None = None, base: Path | None = None) -> Path:
     """Where compiled kernels are cached: a folder named by a hash of gmsim's Python sources.
 
@@ -37,11 +47,7 @@ def kernel_cache_folder(root: Path | None = None, base: Path | None = None) -> P
     (and compiles into itself) changes, so after an update a kernel could run with another file's old code.
     One folder per version of the sources rules that out; the newest three are kept.
     """
-    root = root or Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
+    h = hash_sources(hashlib.sha256(), (".py",), root)
     base = base or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gmsim" / "kernels"
     return base / h.hexdigest()[:16]
 

@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import __version__, codes
+from . import __version__, codes, hash_sources
 from .evaluation import ENTRY_GROUPS
 from .results import HEALTH_LABELS, INACTIVE_CLAIMANTS, JOBSEEKERS, SUPPORT_GROUP
 from .scenario import Scenario
@@ -54,13 +54,7 @@ from .streams import Streams
 @cache
 def code_hash() -> str:
     """Hash of gmsim's version, Python sources and data files (part of every run's key)."""
-    root = Path(__file__).resolve().parent
-    h = hashlib.sha256(__version__.encode())
-    for path in sorted(root.rglob("*")):
-        if path.suffix in (".py", ".yaml", ".csv") and "__pycache__" not in path.parts:
-            h.update(str(path.relative_to(root)).encode())
-            h.update(path.read_bytes())
-    return h.hexdigest()
+    return hash_sources(hashlib.sha256(__version__.encode()), (".py", ".yaml", ".csv")).hexdigest()
 
 
 def modules_hash(modules: tuple[str, ...]) -> str:

@@ -404,9 +404,8 @@ def burn_in_months(people: People, employers: Employers, tables: Any, streams: S
     settle_claims(people, tables, streams.key("benefits"))
     assign_readiness(people, tables.job_readiness_sd, streams.key("demography"))
     entrants = _entrant_table()
-    keys = tuple(streams.key(s) for s in ("demography", "health", "labour", "benefits", "employers"))
     for month in range(1 - months, 1):
-        month_step(people, employers, tables, entrants, keys, month)  # each process in turn, a block at a time
+        month_step(people, employers, tables, entrants, streams, month)  # each process in turn, a block at a time
 
 
 def _entrant_table() -> Newcomers:

@@ -353,14 +353,6 @@ _NEEDS_QUOTES = (",", '"', "\n", "\r")
 
 def _csv_column(column: pd.Series) -> list[str] | None:
     """A column's cells as ``DataFrame.to_csv`` writes them, or None if it has missing values or text to quote."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes_ = column.cat.codes.to_numpy()
-        if (codes_ < 0).any():
-            return None
-        labels = [str(c) for c in column.cat.categories]
-        if any(ch in label for label in labels for ch in _NEEDS_QUOTES):
-            return None
-        return [labels[k] for k in codes_.tolist()]
     values = column.to_numpy()
     if values.dtype.kind == "f":
         if np.isnan(values).any():

@@ -96,10 +96,11 @@ class Population:
         model = self.model
         search = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
         counts = Counts(*model.results.month_counts(month), search)
-        keys = tuple(model.streams.key(s) for s in ("demography", "health", "labour", "benefits", "employers"))
         market = model.market.month(month)
         demand = float(model.market.economy.demand[month])
-        month_step(self.people, self.employers, model.tables, model.newcomers, keys, month, market, counts, demand)
+        month_step(
+            self.people, self.employers, model.tables, model.newcomers, model.streams, month, market, counts, demand
+        )
         self._counted = (month, search)
 
     def job_search(self) -> np.ndarray:

@@ -322,7 +322,6 @@ class Results:
             "deaths": float(fl[F_DIED]),
             "moves_away": float(fl[F_MOVED_AWAY]),
             "job_to_job_moves": float(fl[F_JOB_TO_JOB]),
-            "job_to_job_rate": float(fl[F_JOB_TO_JOB] / emp) if emp else 0.0,
             "sickness_absence_start_rate": float(fl[t["in_work_to_at_risk"]] / emp) if emp else 0.0,
             "health_job_loss_rate": float(fl[F_HEALTH_JOB_LOSS] / emp) if emp else 0.0,
             "sickness_absence_job_loss_share": float(left / (left + fl[t["at_risk_to_in_work"]]))

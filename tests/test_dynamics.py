@@ -635,10 +635,10 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
     search = job_search(in_turn, EMPLOYERS, tables, NO_MULT)
 
     in_blocks = p.copy()
-    month_step(in_blocks, EMPLOYERS, tables, _entrant_table(), keys, 7, market)  # counting nothing
+    month_step(in_blocks, EMPLOYERS, tables, _entrant_table(), s, 7, market)  # counting nothing
     counted = Results(8, 1.0, moves=True)
     counts = Counts(*counted.month_counts(8), np.zeros(len(codes.BOROUGHS), dtype=np.int64))
-    month_step(in_blocks, EMPLOYERS, tables, _entrant_table(), keys, 8, market, counts)
+    month_step(in_blocks, EMPLOYERS, tables, _entrant_table(), s, 8, market, counts)
     for name, a, b in zip(p._fields, in_turn, in_blocks, strict=True):
         assert np.array_equal(a, b), name
     for name in ("stock", "spells", "flows", "cohort", "moves"):

@@ -26,6 +26,7 @@ from .. import codes
 from ..agents.people import ENTRANT_RECORD, set_entrant_rows
 from ..interventions.multipliers import HazardMultipliers
 from ..results import moves_rows, tally_rows
+from ..streams import Streams
 from .benefits import benefits_rows, claim_rates
 from .demography import demography_rows
 from .employers import employer_rows
@@ -33,8 +34,10 @@ from .hazard import chunk_count, chunk_of
 from .health import health_rows
 from .labour import Market, labour_rows, search_rows, steady_market
 
-#: People in a block: a block's values (about 60 bytes a person) stay in a core's cache through the month.
+#: People in a block: a block's values (about 35 bytes a person) stay in a core's cache through the month.
 BLOCK = 8192
+#: The random streams of the month's processes, in the order the kernels take their keys.
+STREAMS = ("demography", "health", "labour", "benefits", "employers")
 _NOBODY = np.zeros(0, dtype=np.int64)
 _NO_ROWS = np.zeros(0, dtype=np.bool_)
 
@@ -106,7 +109,7 @@ def month_step(
     employers,
     tables,
     new,
-    keys: tuple[np.uint64, np.uint64, np.uint64, np.uint64, np.uint64],
+    streams: Streams,
     month: int,
     market: Market | None = None,
     counts: Counts | None = None,
@@ -123,7 +126,7 @@ def month_step(
         employers: The employer arrays.
         tables: The run's :class:`~gmsim.parameters.HazardTables`.
         new: Who moves away and who arrives (:func:`~gmsim.dynamics.demography.newcomers`).
-        keys: Keys of the ``demography``, ``health``, ``labour``, ``benefits`` and ``employers`` streams.
+        streams: The run's random streams (those of each process, by its name).
         month: The month.
         market: This month's labour market (default: the steady economy's).
         counts: Where the month's tally, moves and search go, or None to count nothing.
@@ -139,6 +142,6 @@ def month_step(
     _month_everyone(
         p, employers, tables.monthly_mortality, tables.mortality_complex_ratio, tables.job_readiness_sd, new,
         ENTRANT_RECORD, tables.kernel, tables.health_bound, tables.labour_split_bound, mult, market,
-        reassess, first, take_up, tables.job_to_job_chance(demand), tuple(np.uint64(k) for k in keys), month,
+        reassess, first, take_up, tables.job_to_job_chance(demand), tuple(streams.key(s) for s in STREAMS), month,
         chunk_count(), counting, *counts,
     )  # fmt: skip
