@@ -6,7 +6,7 @@ Same as the installed ``gmsim`` command; see ``python run_sim.py --help`` and do
 
 import sys
 
-from gmsim.cli import main
+from gmsim.cli import command
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

@@ -12,6 +12,7 @@ written.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -347,5 +348,16 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def command() -> int:
+    """The ``gmsim`` command and ``run_sim.py``: :func:`main` in a process of its own, which then ends.
+
+    What is still alive is left to the process's end rather than scanned again by the garbage collector
+    as the interpreter shuts down (``gc.freeze``); the results are written and closed by then.
+    """
+    status = main()
+    gc.freeze()
+    return status
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command())

@@ -407,6 +407,13 @@ def _write_tables(model: GMModel, folder: Path) -> None:
         write_csv(dated(model.pathways.table(), model), folder / "pathways.csv.gz", compresslevel=PATHWAYS_GZIP_LEVEL)
 
 
+#: Where a plot's panels sit, as fractions of the figure: room for the labels of the widest axes (thousands
+#: of people at full scale), set once rather than measured for each figure (``tight_layout`` lays out
+#: every label twice).
+ONE_PANEL = {"left": 0.085, "right": 0.98, "bottom": 0.12, "top": 0.92}
+TWO_PANELS = {"left": 0.06, "right": 0.985, "bottom": 0.13, "top": 0.85, "wspace": 0.14}
+
+
 def write_plots(model: GMModel, folder: Path) -> None:
     """PNG plots: stocks over time, employment rate by borough, out of work by duration band, and strands."""
     import matplotlib
@@ -438,7 +445,7 @@ def write_plots(model: GMModel, folder: Path) -> None:
         date_axis(ax, model.calendar)
         ax.grid(alpha=0.3)
     fig.suptitle(f"Working-age population by labour state — {title}")
-    _save(plt, fig, folder / "stocks.png")
+    _save(plt, fig, folder / "stocks.png", TWO_PANELS)
 
     fig, ax = plt.subplots(figsize=(9, 5))
     rates = np.array(
@@ -448,7 +455,7 @@ def write_plots(model: GMModel, folder: Path) -> None:
         ax.plot(when, 100 * rates[:, b], label=name)
     ax.plot(when, 100 * monthly["employment_rate"], color="black", lw=2.5, label="Greater Manchester")
     _label(ax, "employment rate, % of 16-64", f"Employment rate by borough — {title}", model, ncol=2)
-    _save(plt, fig, folder / "employment_by_borough.png")
+    _save(plt, fig, folder / "employment_by_borough.png", ONE_PANEL)
 
     if model.interventions:
         fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
@@ -464,14 +471,14 @@ def write_plots(model: GMModel, folder: Path) -> None:
         _label(axes[0], "thousands of people", "People supported (in-work strand: employees covered)", model)
         _label(axes[1], "thousands of people", "Outcomes, cumulative", model)
         fig.suptitle(f"Working Well strands — {title}")
-        _save(plt, fig, folder / "strands.png")
+        _save(plt, fig, folder / "strands.png", TWO_PANELS)
 
     fig, ax = plt.subplots(figsize=(9, 5))
     bands = r.spell_bands()
     ax.stackplot(when, (bands / 1e3).T.to_numpy(), labels=list(bands.columns))
     title = f"Out of work because of health, by time out of work — {title}"
     _label(ax, "thousands of people", title, model, loc="lower left")
-    _save(plt, fig, folder / "out_of_work_by_duration.png")
+    _save(plt, fig, folder / "out_of_work_by_duration.png", ONE_PANEL)
 
 
 def _label(ax: Any, ylabel: str, title: str, model: GMModel, **legend: Any) -> None:
@@ -482,7 +489,7 @@ def _label(ax: Any, ylabel: str, title: str, model: GMModel, **legend: Any) -> N
     ax.grid(alpha=0.3)
 
 
-def _save(plt: Any, fig: Any, path: Path) -> None:
-    fig.tight_layout()
+def _save(plt: Any, fig: Any, path: Path, margins: dict[str, float]) -> None:
+    fig.subplots_adjust(**margins)
     fig.savefig(path, dpi=110)
     plt.close(fig)

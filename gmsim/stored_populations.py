@@ -24,6 +24,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -58,27 +59,40 @@ def path_for(key: tuple[Any, ...]) -> Path | None:
     return where / f"population-{digest}.npz"
 
 
-def _checksum(arrays: dict[str, np.ndarray]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(arrays):
-        a = np.ascontiguousarray(arrays[name])
-        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.tobytes())
+def _digest(name: str, array: np.ndarray) -> str:
+    h = hashlib.sha256(f"{name}:{array.dtype.str}:{array.shape}".encode())
+    h.update(np.ascontiguousarray(array))
     return h.hexdigest()
 
 
+def _checksum(digests: dict[str, str]) -> str:
+    """One hash of every array's (:func:`_digest`), in the order of their names."""
+    return hashlib.sha256("".join(digests[name] for name in sorted(digests)).encode()).hexdigest()
+
+
+def _read(path: Path, name: str) -> tuple[np.ndarray, str]:
+    with np.load(path, allow_pickle=False) as f:
+        array = f[name]
+    return array, _digest(name, array)
+
+
 def load(path: Path) -> tuple[Employers, People] | None:
-    """The population kept in ``path``, or None if there is none or it fails its checksum (then removed)."""
+    """The population kept in ``path``, or None if there is none or it fails its checksum (then removed).
+
+    The arrays are read and checked two at a time (unzipping and hashing let other threads run).
+    """
     if not path.exists():
         return None
     try:
         with np.load(path, allow_pickle=False) as f:
-            arrays = {k: f[k] for k in f.files if k != "checksum"}
             checksum = str(f["checksum"])
-        if checksum != _checksum(arrays):
+            names = sorted((k for k in f.files if k != "checksum"), key=lambda k: -f.zip.getinfo(f"{k}.npy").file_size)
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="gmsim-read-population") as pool:
+            read = dict(zip(names, pool.map(lambda name: _read(path, name), names), strict=True))
+        if checksum != _checksum({name: digest for name, (_, digest) in read.items()}):
             raise ValueError("its arrays do not match their checksum")
-        employers = Employers(*(arrays[f"employers.{k}"] for k in Employers._fields))
-        people = People(*(arrays[f"people.{k}"] for k in People._fields))
+        employers = Employers(*(read[f"employers.{k}"][0] for k in Employers._fields))
+        people = People(*(read[f"people.{k}"][0] for k in People._fields))
     except Exception as e:  # noqa: BLE001 - any damage means: make it again
         print(f"gmsim: {path}: {e}; making the population again", file=sys.stderr)
         path.unlink(missing_ok=True)
@@ -95,7 +109,8 @@ def save(path: Path, employers: Employers, people: People) -> None:
         fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".npz", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, checksum=np.array(_checksum(arrays)), **arrays)
+                checksum = _checksum({name: _digest(name, a) for name, a in arrays.items()})
+                np.savez_compressed(f, checksum=np.array(checksum), **arrays)
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -103,6 +118,7 @@ def save(path: Path, employers: Employers, people: People) -> None:
         kept = sorted(path.parent.glob("population-*.npz"), key=lambda p: p.stat().st_mtime)
         for old in kept[:-MAX_FILES]:
             old.unlink(missing_ok=True)
+            old.with_name(old.name + ".lock").unlink(missing_ok=True)
     except OSError as e:  # a full or read-only disk costs the next run the burn-in, nothing more
         print(f"gmsim: could not keep the population in {path.parent}: {e}", file=sys.stderr)
 
