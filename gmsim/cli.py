@@ -324,16 +324,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gmsim: {COMMAND_LINE}: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
 
-    from .model import run  # imported here so that bad input is reported without compiling kernels
-    from .output import summary, write_results
+    from .plots import Drawer
 
-    started = time.perf_counter()
+    drawer = Drawer.start()  # its imports go on while the run starts
     try:
+        from .model import run  # imported here so that bad input is reported without compiling kernels
+        from .output import summary, write_results
+
+        started = time.perf_counter()
         model = run(scenario, progress=False if args.quiet else None)
-        write_results(model, out, time.perf_counter() - started, ["gmsim", *argv])
+        write_results(model, out, time.perf_counter() - started, ["gmsim", *argv], drawer)
     except KeyboardInterrupt:
         print("gmsim: interrupted; nothing was written", file=sys.stderr)
         return 130
+    finally:
+        if drawer is not None:
+            drawer.close()
     if not args.quiet:
         s = summary(model)
         w = s["window"]

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import gzip
 import json
-import multiprocessing
 import platform
 import sys
-import threading
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__, codes
-from .dates import date_axis
+from . import __version__, codes, plots
 from .evaluation import cohort_impact, cohort_impact_table
 from .folders import OutputFolderError, atomic_folder, output_folder_problem
 from .interventions import COUNTERS, STOCK_COUNTERS
@@ -285,14 +283,24 @@ def manifest(model: GMModel, wall_time_s: float, argv: list[str] | None = None) 
     }
 
 
-def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float, argv: list[str] | None = None) -> Path:
+def write_results(
+    model: GMModel,
+    out_dir: str | Path,
+    wall_time_s: float,
+    argv: list[str] | None = None,
+    drawer: plots.Drawer | None = None,
+) -> Path:
     """Write summary.json, timeseries.csv, monthly.csv, manifest.json and plots/ into ``out_dir``.
+
+    The plots are drawn in a process of their own while the tables are written (:mod:`gmsim.plots`).
 
     Args:
         model: A model that has been run.
         out_dir: Destination folder (replaced atomically if it exists).
         wall_time_s: Wall time of the run, for the manifest.
         argv: The command line, for the manifest.
+        drawer: A plot drawer started before the run (:meth:`Drawer.start <gmsim.plots.Drawer.start>`), or
+            None to start one now.
 
     Returns:
         The folder written.
@@ -305,35 +313,20 @@ def write_results(model: GMModel, out_dir: str | Path, wall_time_s: float, argv:
     problem = output_folder_problem(out_dir, "run")
     if problem:
         raise OutputFolderError(problem)
-    with atomic_folder(out_dir) as tmp:
-        plots = _start_plots(model, tmp / "plots")
-        _write_tables(model, tmp)
-        _finish_plots(plots, model, tmp / "plots")
-        (tmp / "manifest.json").write_text(json.dumps(manifest(model, wall_time_s, argv), indent=2))
+    drawer = drawer or plots.Drawer.start()
+    try:
+        with atomic_folder(out_dir) as tmp:
+            data = plots.plot_data(model)
+            if drawer is not None:
+                drawer.draw(data, tmp / "plots")
+            _write_tables(model, tmp)
+            if drawer is None or not drawer.finished():
+                plots.draw(data, tmp / "plots")
+            (tmp / "manifest.json").write_text(json.dumps(manifest(model, wall_time_s, argv), indent=2))
+    finally:
+        if drawer is not None:
+            drawer.close()
     return out_dir
-
-
-def _start_plots(model: GMModel, folder: Path) -> Any:
-    """Draw the plots in a forked process while this one writes the tables, or None.
-
-    Only a process with no other threads forks (a command-line run, not a server or a notebook's kernel;
-    a progress bar's monitor aside), on a platform that has fork.
-    """
-    others = [t for t in threading.enumerate() if t is not threading.current_thread() and t.name != "tqdm_monitor"]
-    if "fork" not in multiprocessing.get_all_start_methods() or others:
-        return None
-    process = multiprocessing.get_context("fork").Process(target=write_plots, args=(model, folder), daemon=True)
-    process.start()
-    return process
-
-
-def _finish_plots(process: Any, model: GMModel, folder: Path) -> None:
-    """Wait for the plots (or draw them here, if they were not started elsewhere or failed there)."""
-    if process is not None:
-        process.join()
-        if process.exitcode == 0:
-            return
-    write_plots(model, folder)
 
 
 def dated(df: pd.DataFrame, model: GMModel) -> pd.DataFrame:
@@ -355,17 +348,27 @@ def _csv_column(column: pd.Series) -> list[str] | None:
     """A column's cells as ``DataFrame.to_csv`` writes them, or None if it has missing values or text to quote."""
     values = column.to_numpy()
     if values.dtype.kind == "f":
-        if np.isnan(values).any():
+        if values.dtype.itemsize != 8 or np.isnan(values).any():  # pandas writes float32 by its own shortest form
             return None
-        return list(map(repr, values.tolist()))
+        return _texts(values, repr)
     if values.dtype.kind in "iub":
-        return list(map(str, values.tolist()))
+        return _texts(values, str)
     if column.isna().any():
         return None
     labels = column.unique().tolist()
     if not all(isinstance(c, str) for c in labels) or any(ch in c for c in labels for ch in _NEEDS_QUOTES):
         return None
     return column.tolist()
+
+
+def _texts(values: np.ndarray, form: Callable[[Any], str]) -> list[str]:
+    """``form`` of each value; in a long column, of each distinct value once (a run's tables repeat a few)."""
+    if len(values) < 10_000:
+        return list(map(form, values.tolist()))
+    bits = values.view(f"i{values.itemsize}") if values.dtype.kind == "f" else values  # -0.0 is not 0.0
+    distinct, where = np.unique(bits, return_inverse=True)
+    distinct = distinct.view(values.dtype)
+    return np.array(list(map(form, distinct.tolist())), dtype=object)[where].tolist()
 
 
 def write_csv(df: pd.DataFrame, path: Path, compresslevel: int | None = None) -> None:
@@ -405,91 +408,3 @@ def _write_tables(model: GMModel, folder: Path) -> None:
     dated(labour_market_table(model), model).to_csv(folder / "labour_market.csv", index=False)
     if model.pathways is not None:
         write_csv(dated(model.pathways.table(), model), folder / "pathways.csv.gz", compresslevel=PATHWAYS_GZIP_LEVEL)
-
-
-#: Where a plot's panels sit, as fractions of the figure: room for the labels of the widest axes (thousands
-#: of people at full scale), set once rather than measured for each figure (``tight_layout`` lays out
-#: every label twice).
-ONE_PANEL = {"left": 0.085, "right": 0.98, "bottom": 0.12, "top": 0.92}
-TWO_PANELS = {"left": 0.06, "right": 0.985, "bottom": 0.13, "top": 0.85, "wspace": 0.14}
-
-
-def write_plots(model: GMModel, folder: Path) -> None:
-    """PNG plots: stocks over time, employment rate by borough, out of work by duration band, and strands."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    folder.mkdir(parents=True, exist_ok=True)
-    r = model.results
-    monthly = r.monthly()
-    when = model.calendar.months_as_dates(np.arange(r.recorded))  # the time axis
-    title = f"{model.scenario.name} (seed {model.seed}, scale {model.scale:g})"
-
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    axes[0].plot(when, monthly["in_work"] / 1e3, label="in work")
-    axes[0].set_ylabel("thousands of people")
-    axes[0].set_ylim(0, monthly["in_work"].max() / 1e3 * 1.08)
-    axes[0].set_title("In work")
-    for key, label in (
-        ("out_of_work", "out of work"),
-        ("out_of_work_health", "out of work: health"),
-        ("inactive_other", "inactive (other)"),
-        ("at_risk", "at risk (off sick / struggling)"),
-    ):
-        axes[1].plot(when, monthly[key] / 1e3, label=label)
-    axes[1].set_title("Out of work, inactive and at risk")
-    axes[1].legend(fontsize=8)
-    for ax in axes:
-        date_axis(ax, model.calendar)
-        ax.grid(alpha=0.3)
-    fig.suptitle(f"Working-age population by labour state — {title}")
-    _save(plt, fig, folder / "stocks.png", TWO_PANELS)
-
-    fig, ax = plt.subplots(figsize=(9, 5))
-    rates = np.array(
-        [[r.stocks(m, b)["employment_rate"] for b in range(len(codes.BOROUGHS))] for m in range(r.recorded)]
-    )
-    for b, name in enumerate(codes.BOROUGHS):
-        ax.plot(when, 100 * rates[:, b], label=name)
-    ax.plot(when, 100 * monthly["employment_rate"], color="black", lw=2.5, label="Greater Manchester")
-    _label(ax, "employment rate, % of 16-64", f"Employment rate by borough — {title}", model, ncol=2)
-    _save(plt, fig, folder / "employment_by_borough.png", ONE_PANEL)
-
-    if model.interventions:
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-        for iv in model.interventions:
-            c = iv.counts[: r.recorded].sum(axis=2) / model.scale
-            axes[0].plot(when, c[:, COUNTERS.index("in_support")] / 1e3, label=iv.title)
-            outcome = "kept_in_work" if iv.name in ("in_work", "early_help") else "job_entries"
-            axes[1].plot(
-                when,
-                np.cumsum(c[:, COUNTERS.index(outcome)]) / 1e3,
-                label=f"{iv.title}: {outcome.replace('_', ' ')}",
-            )
-        _label(axes[0], "thousands of people", "People supported (in-work strand: employees covered)", model)
-        _label(axes[1], "thousands of people", "Outcomes, cumulative", model)
-        fig.suptitle(f"Working Well strands — {title}")
-        _save(plt, fig, folder / "strands.png", TWO_PANELS)
-
-    fig, ax = plt.subplots(figsize=(9, 5))
-    bands = r.spell_bands()
-    ax.stackplot(when, (bands / 1e3).T.to_numpy(), labels=list(bands.columns))
-    title = f"Out of work because of health, by time out of work — {title}"
-    _label(ax, "thousands of people", title, model, loc="lower left")
-    _save(plt, fig, folder / "out_of_work_by_duration.png", ONE_PANEL)
-
-
-def _label(ax: Any, ylabel: str, title: str, model: GMModel, **legend: Any) -> None:
-    date_axis(ax, model.calendar)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=8, **legend)
-    ax.grid(alpha=0.3)
-
-
-def _save(plt: Any, fig: Any, path: Path, margins: dict[str, float]) -> None:
-    fig.subplots_adjust(**margins)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gmsim import cli, output
+from gmsim import cli, plots
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -134,7 +134,7 @@ def test_failed_run_keeps_the_earlier_good_folder(tmp_path, monkeypatch):
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(output, "write_plots", broken)
+    monkeypatch.setattr(plots, "draw", broken)
     with pytest.raises(RuntimeError):
         cli.main(["--scale", "0.001", "--months", "3", "--out", str(out), "--quiet"])
     assert (out / "summary.json").read_text() == good

@@ -54,3 +54,28 @@ def test_missing_values_and_text_to_quote_are_written_as_pandas_writes_them(tmp_
         df[columns].to_csv(tmp_path / "pandas.csv", index=False)
         write_csv(df[columns], tmp_path / "ours.csv")
         assert (tmp_path / "ours.csv").read_text() == (tmp_path / "pandas.csv").read_text(), columns
+
+
+def test_long_columns_formatted_once_a_value_are_written_as_pandas_writes_them(tmp_path):
+    """Columns of 10,000 rows or more are formatted a distinct value at a time: the same text, -0.0 kept.
+
+    (A float32 column goes to pandas, which writes the shortest text of the float32.)
+    """
+    rng = np.random.default_rng(3)
+    n = 30_000
+    df = pd.DataFrame(
+        {
+            "month": rng.integers(0, 121, n),
+            "slot": rng.integers(0, 2**40, n),
+            "age": rng.integers(192, 780, n).astype(np.int16),
+            "count": rng.choice([0.0, -0.0, 1.0, 2.5, 1 / 3, 1e20, 123456.789], n),
+            "share": rng.random(n).astype(np.float32),
+            "flag": rng.random(n) < 0.5,
+        }
+    )
+    for columns in (["month", "slot", "age", "count", "flag"], ["month", "share"]):
+        df[columns].to_csv(tmp_path / "pandas.csv", index=False)
+        write_csv(df[columns], tmp_path / "ours.csv")
+        assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes(), columns
+    write_csv(df[["count"]], tmp_path / "count.csv")
+    assert "\n-0.0\n" in (tmp_path / "count.csv").read_text()
