@@ -556,6 +556,27 @@ def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size(
     assert not p.job_move.any()
 
 
+def test_job_to_job_moves_of_some_people_are_those_of_everyone_in_any_order():
+    """People stepped by slot (a shared run's) move exactly as when everyone is stepped, whatever the order.
+
+    Several people of a tile share one walk along its moving slots while their slots ascend; a slot
+    below the last starts the walk again.
+    """
+    rng = np.random.default_rng(12)
+    everyone = make_people(N, state=codes.IN_WORK, employer=0)
+    everyone.state[rng.random(N) < 0.2] = codes.AT_RISK
+    key, move = Streams(10).key("employers"), 0.05
+    some = np.sort(rng.choice(N, N // 3, replace=False))
+    for slots in (some, rng.permutation(some), np.concatenate([some[::2], some[1::2]])):
+        alone = everyone.take(slots)
+        employer_step(alone, EMPLOYERS, key, 7, move, slots)
+        stepped = everyone.copy()
+        employer_step(stepped, EMPLOYERS, key, 7, move)
+        assert alone.job_move.sum() > 100
+        assert np.array_equal(alone.job_move, stepped.job_move[slots])
+        assert np.array_equal(alone.employer, stepped.employer[slots])
+
+
 def mixed_people(n: int, rng: np.random.Generator):
     """``n`` people of every kind: each attribute drawn at random, the employed tied to one of ``EMPLOYERS``."""
     p = make_people(n)

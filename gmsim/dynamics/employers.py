@@ -53,9 +53,22 @@ def _job_moves(state, employer, cumulative, starts, move, lo, slots, moved):
     last = cumulative.shape[0] - 1
     n = state.shape[0]
     if slots.shape[0] > 0:  # some people: is each one's slot among its tile's?
+        # One walk along a tile's moving slots serves its people while their slots ascend (they do: rows
+        # follow slots), rather than a walk from the tile's start for each person.
+        tile, at, k, previous = -1, 0, 0, -1
         for i in range(n):
-            if state[i] == _IN_WORK and employer[i] >= 0 and _moves(s_tile, slots[i], log_stay):
-                moved[i] = _move(employer, i, cumulative, draw(s_new, slots[i]), last)
+            if not (state[i] == _IN_WORK and employer[i] >= 0):
+                continue
+            slot = slots[i]
+            if slot // MOVE_TILE != tile or slot < previous:  # another tile, or back within it: walk afresh
+                tile = slot // MOVE_TILE
+                at, k = tile * MOVE_TILE - 1, 0
+            previous = slot
+            while at < slot:
+                at += _gap(s_tile, tile, k, log_stay)
+                k += 1
+            if at == slot:
+                moved[i] = _move(employer, i, cumulative, draw(s_new, slot), last)
         return
     for tile in range(lo // MOVE_TILE, (lo + n - 1) // MOVE_TILE + 1):  # everyone of slots lo .. lo + n - 1
         slot, k = tile * MOVE_TILE - 1, 0
@@ -77,17 +90,6 @@ def _gap(start, tile, k, log_stay):
     otherwise overflow the integer).
     """
     return 1 + int(min(np.log1p(-draw(start, tile * MOVE_TILE + k)) / log_stay, MOVE_TILE))
-
-
-@njit(cache=True)
-def _moves(start, slot, log_stay):
-    """Whether ``slot`` is one of its tile's slots that move this month."""
-    tile = slot // MOVE_TILE
-    at, k = tile * MOVE_TILE - 1, 0
-    while at < slot:
-        at += _gap(start, tile, k, log_stay)
-        k += 1
-    return at == slot
 
 
 @njit(cache=True, inline="always")
