@@ -195,9 +195,8 @@ class PathwayRecorder:
         """Codes replaced by their labels, and participation bits by strand names."""
         for name in ("state", "condition", "severity", "benefit"):
             df[name] = np.array(_LABELS[name], dtype=object)[df[name].to_numpy()]
-        bits = df.pop("participation").to_numpy()
-        names = {b: self._strands(int(b)) for b in np.unique(bits).tolist()}
-        df["strands"] = np.array([names[b] for b in bits.tolist()], dtype=object)
+        distinct, where = np.unique(df.pop("participation").to_numpy(), return_inverse=True)
+        df["strands"] = np.array([self._strands(int(b)) for b in distinct.tolist()], dtype=object)[where]
         return df
 
     def _strands(self, bits: int) -> str:

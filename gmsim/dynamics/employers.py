@@ -50,7 +50,6 @@ def _job_moves(state, employer, cumulative, starts, move, lo, slots, moved):
     """Move the rows' people in work whose slot moves this month to an employer drawn by size."""
     _, s_tile, s_new = starts
     log_stay = np.log1p(-move)
-    last = cumulative.shape[0] - 1
     n = state.shape[0]
     if slots.shape[0] > 0:  # some people: is each one's slot among its tile's?
         # One walk along a tile's moving slots serves its people while their slots ascend (they do: rows
@@ -68,7 +67,7 @@ def _job_moves(state, employer, cumulative, starts, move, lo, slots, moved):
                 at += _gap(s_tile, tile, k, log_stay)
                 k += 1
             if at == slot:
-                moved[i] = _move(employer, i, cumulative, draw(s_new, slot), last)
+                moved[i] = _move(employer, i, cumulative, draw(s_new, slot))
         return
     for tile in range(lo // MOVE_TILE, (lo + n - 1) // MOVE_TILE + 1):  # everyone of slots lo .. lo + n - 1
         slot, k = tile * MOVE_TILE - 1, 0
@@ -79,7 +78,7 @@ def _job_moves(state, employer, cumulative, starts, move, lo, slots, moved):
                 break
             i = slot - lo
             if 0 <= i < n and state[i] == _IN_WORK and employer[i] >= 0:
-                moved[i] = _move(employer, i, cumulative, draw(s_new, slot), last)
+                moved[i] = _move(employer, i, cumulative, draw(s_new, slot))
 
 
 @njit(cache=True, inline="always")
@@ -93,9 +92,15 @@ def _gap(start, tile, k, log_stay):
 
 
 @njit(cache=True, inline="always")
-def _move(employer, i, cumulative, u, last):
+def _by_size(cumulative, u):
+    """The employer drawn by size with the uniform number ``u`` (a new hire's, or a mover's new one)."""
+    return min(np.searchsorted(cumulative, u, side="right"), cumulative.shape[0] - 1)
+
+
+@njit(cache=True, inline="always")
+def _move(employer, i, cumulative, u):
     """Tie row ``i`` to the employer drawn by size with ``u``; whether that is another employer."""
-    new = min(np.searchsorted(cumulative, u, side="right"), last)
+    new = _by_size(cumulative, u)
     moved = new != employer[i]
     employer[i] = new
     return moved
@@ -105,13 +110,11 @@ def _move(employer, i, cumulative, u, last):
 def _ties(state, employer, job_move, cumulative, s_hire, lo, slots, moved):
     # The rows' arrays passed in, and | and & rather than "or" and "and": the loop then compiles without a
     # branch on each person's state, which the processor cannot predict.
-    last = cumulative.shape[0] - 1
     some = slots.shape[0] > 0
     for i in range(state.shape[0]):
         employed = (state[i] == _IN_WORK) | (state[i] == _AT_RISK)
         if employed & (employer[i] < 0):  # a new hire
-            slot = slots[i] if some else lo + i
-            employer[i] = min(np.searchsorted(cumulative, draw(s_hire, slot), side="right"), last)
+            employer[i] = _by_size(cumulative, draw(s_hire, slots[i] if some else lo + i))
         else:
             employer[i] = employer[i] if employed else -1
         job_move[i] = moved[i]

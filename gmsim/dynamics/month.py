@@ -24,13 +24,12 @@ from numba import njit, prange
 
 from .. import codes
 from ..agents.people import ENTRANT_RECORD, set_entrant_rows
-from ..interventions.multipliers import HazardMultipliers
 from ..results import moves_rows, tally_rows
 from ..streams import Streams
 from .benefits import benefits_rows, claim_rates
 from .demography import demography_rows
 from .employers import employer_rows
-from .hazard import chunk_count, chunk_of
+from .hazard import chunk_count, chunk_of, no_multipliers
 from .health import health_rows
 from .labour import Market, labour_rows, search_rows, steady_market
 
@@ -137,7 +136,7 @@ def month_step(
     if counts is None:
         empty = np.zeros(0, dtype=np.int64)
         counts = Counts(empty, empty, empty, empty, empty, np.zeros(len(codes.BOROUGHS), dtype=np.int64))
-    mult = HazardMultipliers([], p.state.shape[0]).for_kernels()
+    mult = no_multipliers()
     reassess, first, take_up = claim_rates(tables)
     _month_everyone(
         p, employers, tables.monthly_mortality, tables.mortality_complex_ratio, tables.job_readiness_sd, new,
