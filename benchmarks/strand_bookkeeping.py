@@ -1,7 +1,7 @@
 """Time a full-scale run month by month, split into the strands' bookkeeping and everything else.
 
-The bookkeeping is the time spent in the interventions' ``before_labour`` and ``after_labour`` and in
-resetting the hazard multipliers; the rest is the compiled processes and the monthly tally. Kernels are
+The bookkeeping is the time spent in the interventions' monthly ``step`` (eligibility, referrals, starts,
+effects) and ``follow_up``, and in resetting the hazard multipliers; the rest is the compiled processes and the monthly tally. Kernels are
 compiled (and cached) by a short run first; the first month of the timed run is left out.
 
     python benchmarks/strand_bookkeeping.py [--scenario scenarios/working_well.yaml] [--months 60] [--scale 1.0]
@@ -36,8 +36,8 @@ def main():
     m = GMModel(a.scenario, scale=a.scale, months=a.months)
     acc = {"s": 0.0}
     for iv in m.interventions:
-        iv.before_labour = timed(acc, iv.before_labour)
-        iv.after_labour = timed(acc, iv.after_labour)
+        iv.step = timed(acc, iv.step)
+        iv.follow_up = timed(acc, iv.follow_up)
     m.hazard_multipliers.reset = timed(acc, m.hazard_multipliers.reset)
     m.step()
     acc["s"] = 0.0

@@ -529,3 +529,29 @@ def test_a_voluntary_route_recruits_the_more_job_ready(selection):
         assert gap > 4 * se
     else:
         assert abs(gap) < 4 * se
+
+
+@pytest.mark.parametrize("selections", [(0.5, 0.5, 1.0), (-1.0, 0.0, 2.0)])
+def test_referrals_worked_out_below_the_largest_hazard_are_everyones(selections, monkeypatch):
+    """Working out the hazards only of candidates whose number is below the largest chance refers the same people."""
+    m = GMModel(scenario({"care_and_support": {"budget_gbp_per_year": 1e6}}, months=1, scale=0.1))
+    iv = m.interventions[0]
+    routes = dict(zip(iv.routes(), selections, strict=True))
+    iv.params = iv.params.model_copy(
+        update={"routes": {k: r.model_copy(update={"selection": routes[k]}) for k, r in iv.params.routes.items()}}
+    )
+    people, caseload = m.people, iv.caseload
+    candidates = np.flatnonzero(iv.eligible(people))
+    worked_out = []
+    route_hazards = caseload._route_hazards
+    monkeypatch.setattr(caseload, "_route_hazards", lambda p, c: worked_out.append(len(c)) or route_hazards(p, c))
+    bounded = caseload.draw_referrals(people, candidates)
+    most = caseload._largest_hazard()
+    ready = people.job_readiness[candidates].astype(np.float64)
+    rates = [iv.params.routes[k].rate * iv.params.routes[k].take_up for k in iv.routes()]
+    assert np.all(sum(rate * ready ** routes[k] for rate, k in zip(rates, iv.routes(), strict=True)) < most)
+    monkeypatch.setattr(caseload, "_largest_hazard", lambda: None)
+    everyone = caseload.draw_referrals(people, candidates)
+    for a, b in zip(bounded, everyone, strict=True):
+        assert np.array_equal(a, b)
+    assert len(bounded[0]) > 20 and worked_out[0] < len(candidates) / 5 and worked_out[1] == len(candidates)

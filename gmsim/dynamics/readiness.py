@@ -76,6 +76,18 @@ def job_readiness(person_ids: np.ndarray, key, sd: float) -> np.ndarray:
     return out
 
 
+def readiness_range(sd: float) -> tuple[float, float]:
+    """Bounds on anyone's job readiness with log-scale spread ``sd``: below the least, above the greatest.
+
+    The readiness of the capped normal quantiles, widened by a millionth (more than float32's rounding of
+    a person's value).
+    """
+    if sd <= 0.0:
+        return 1.0, 1.0
+    low, high = (float(np.exp(sd * normal_quantile(u) - 0.5 * sd * sd)) for u in (1e-4, 1.0 - 1e-4))
+    return low * (1 - 1e-6), high * (1 + 1e-6)
+
+
 def assign_readiness(people, sd: float, key) -> None:
     """Give everyone in ``people`` the job readiness of their person id, in place (the starting population)."""
     people.job_readiness[:] = job_readiness(people.person_id, key, sd)

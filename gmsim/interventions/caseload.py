@@ -23,6 +23,7 @@ import numpy as np
 from .. import codes
 from ..agents.people import People
 from ..codes import AFTER, IN_WORK_SUPPORT, NEVER, NOT_REFERRED, SUPPORTED, WAITING
+from ..dynamics.readiness import readiness_range
 from . import kernels
 from .kernels import Eligibility, FollowUps, Records, ReviewCounts, Timing, Tracked
 
@@ -260,10 +261,34 @@ class Caseload:
             month: The month whose referral numbers are drawn (default: the model's).
         """
         slots = candidates if slots is None else slots
-        table, row = self._route_hazards(people, candidates)
         u = self.intervention.uniforms("referral", slots, month)
+        most = self._largest_hazard()
+        if most is not None:  # only those whose number is below the largest chance can be referred
+            near = u < -np.expm1(-most)
+            candidates, slots, u = candidates[near], slots[near], u[near]
+        table, row = self._route_hazards(people, candidates)
         hit = u < (-np.expm1(-table))[row]
         return slots[hit], u[hit], table[row[hit]]
+
+    def _largest_hazard(self) -> float | None:
+        """A bound on every candidate's referral hazard where it depends on their job readiness, else None.
+
+        Where every route reaches everyone eligible and some select on job readiness, a candidate's hazard
+        (:meth:`_route_hazards`) is a sum over the routes of rate x take-up x readiness to the power
+        ``selection``, at most that sum at the readiness that makes each term largest (widened by a
+        billionth against rounding). Their numbers are drawn for everyone; only those below the chance of
+        this bound need their hazard worked out.
+        """
+        iv = self.intervention
+        routes = [iv.params.routes[name] for name in iv.routes()]
+        if iv.has_route_masks() or len(routes) > 8 or all(r.selection == 0 for r in routes):
+            return None
+        low, high = readiness_range(self.model.tables.job_readiness_sd)
+        most = 0.0
+        for r in routes:
+            rate = r.rate * r.take_up
+            most += rate * max(low**r.selection, high**r.selection) if r.selection != 0 else rate
+        return most * (1 + 1e-9)
 
     def _route_hazards(self, people: People, candidates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The candidates' referral hazards, as a table and each candidate's row in it.
