@@ -1,8 +1,9 @@
 """Time a full-scale run month by month, split into the strands' bookkeeping and everything else.
 
 The bookkeeping is the time spent in the interventions' monthly ``step`` (eligibility, referrals, starts,
-effects) and ``follow_up``, and in resetting the hazard multipliers; the rest is the compiled processes and the monthly tally. Kernels are
-compiled (and cached) by a short run first; the first month of the timed run is left out.
+effects) and ``follow_up``, and in resetting the hazard multipliers; the rest is the compiled processes
+and the monthly tally. Kernels are compiled (and cached) by a short run first; the first month of the
+timed run is left out.
 
     python benchmarks/strand_bookkeeping.py [--scenario scenarios/working_well.yaml] [--months 60] [--scale 1.0]
 """
