@@ -555,3 +555,23 @@ def test_referrals_worked_out_below_the_largest_hazard_are_everyones(selections,
     for a, b in zip(bounded, everyone, strict=True):
         assert np.array_equal(a, b)
     assert len(bounded[0]) > 20 and worked_out[0] < len(candidates) / 5 and worked_out[1] == len(candidates)
+
+
+def test_referrals_by_routes_masks_asked_about_likely_candidates_only_are_everyones(monkeypatch):
+    """Early help's routes reach some of the eligible (employers refer their own staff): asking the masks about
+    the candidates whose number is below the largest chance refers the people asking about everyone does."""
+    m = GMModel(scenario({"early_help": {"budget_gbp_per_year": 1e6}}, months=1, scale=0.1))
+    iv = m.interventions[0]
+    people, caseload = m.people, iv.caseload
+    candidates = np.flatnonzero(iv.eligible(people))
+    asked = []
+    route_masks = iv.route_masks
+    monkeypatch.setattr(iv, "route_masks", lambda p, e: asked.append(p.n) or route_masks(p, e))
+    bounded = caseload.draw_referrals(people, candidates)
+    monkeypatch.setattr(iv, "screens_each_person", False)  # masks over everyone, every candidate's hazard
+    monkeypatch.setattr(caseload, "_bool_masks", None)
+    everyone = caseload.draw_referrals(people, candidates)
+    for a, b in zip(bounded, everyone, strict=True):
+        assert np.array_equal(a, b)
+    assert asked[0] == 0 and 0 < asked[1] < len(candidates) / 2 and asked[2] == people.n
+    assert len(bounded[0]) > 20 and len(set(bounded[2])) > 1  # some reached by every route, some not

@@ -148,6 +148,7 @@ class Caseload:
         self._waited_since = np.zeros(0, dtype=np.int16)
         self._stocks = np.zeros((len(codes.PARTICIPATION), _N_BOROUGHS), dtype=np.int64)
         self._was_waiting = 0
+        self._bool_masks: bool | None = None  # whether the routes' masks are yes/no masks (once asked)
 
     # ----- records ------------------------------------------------------------------------------------------
     @property
@@ -271,18 +272,20 @@ class Caseload:
         return slots[hit], u[hit], table[row[hit]]
 
     def _largest_hazard(self) -> float | None:
-        """A bound on every candidate's referral hazard where it depends on their job readiness, else None.
+        """A bound on every candidate's referral hazard where it differs between candidates, else None.
 
-        Where every route reaches everyone eligible and some select on job readiness, a candidate's hazard
-        (:meth:`_route_hazards`) is a sum over the routes of rate x take-up x readiness to the power
-        ``selection``, at most that sum at the readiness that makes each term largest (widened by a
-        billionth against rounding). Their numbers are drawn for everyone; only those below the chance of
-        this bound need their hazard worked out.
+        A candidate's hazard (:meth:`_route_hazards`) is a sum over the routes that reach them of rate x
+        take-up x readiness to the power ``selection``: at most the sum over every route at the readiness
+        that makes each term largest (widened by a billionth against rounding). Their numbers are drawn for
+        everyone; only those below the chance of this bound need their hazard worked out, and their routes'
+        masks. That needs masks that say yes or no person by person (:meth:`_masks_by_candidate`).
         """
         iv = self.intervention
         routes = [iv.params.routes[name] for name in iv.routes()]
-        if iv.has_route_masks() or len(routes) > 8 or all(r.selection == 0 for r in routes):
+        if len(routes) > 8 or (iv.has_route_masks() and not self._masks_by_candidate()):
             return None
+        if not iv.has_route_masks() and all(r.selection == 0 for r in routes):
+            return None  # one hazard for everyone: nothing to save
         low, high = readiness_range(self.model.tables.job_readiness_sd)
         most = 0.0
         for r in routes:
@@ -302,9 +305,13 @@ class Caseload:
         """
         iv = self.intervention
         routes = iv.routes()
+        at: np.ndarray | slice = candidates
         if not iv.has_route_masks() and len(routes) <= 8:
             masks = None
             names = routes
+        elif self._masks_by_candidate():  # asked about the candidates only, one row each
+            masks = iv.route_masks(people.rows(candidates), np.ones(len(candidates), dtype=bool))
+            names, at = list(masks), slice(None)
         else:
             fresh = np.zeros(people.n, dtype=bool)
             fresh[candidates] = True
@@ -319,7 +326,7 @@ class Caseload:
             ready = people.job_readiness[candidates].astype(np.float64) if selects else None
             hazard = np.zeros(len(candidates))
             for r, rate in enumerate(rates):
-                reach = 1.0 if masks is None else list(masks.values())[r][candidates]
+                reach = 1.0 if masks is None else np.asarray(list(masks.values())[r])[at]
                 hazard += reach * (rate * ready ** powers[r] if powers[r] != 0 else rate)
             return hazard, np.arange(len(candidates))
         table = np.zeros(1 << len(rates))
@@ -333,8 +340,23 @@ class Caseload:
             return table, np.full(len(candidates), len(table) - 1, dtype=np.int64)
         row = np.zeros(len(candidates), dtype=np.int64)
         for r, mask in enumerate(masks.values()):
-            row |= mask[candidates].astype(np.int64) << r
+            row |= np.asarray(mask)[at].astype(np.int64) << r
         return table, row
+
+    def _masks_by_candidate(self) -> bool:
+        """Whether the routes' masks can be asked about the candidates alone: yes or no, person by person.
+
+        So they are when the intervention reads only the people it is given (``screens_each_person``) and
+        its masks are yes/no masks (asked about nobody, to see their types).
+        """
+        iv = self.intervention
+        if not iv.screens_each_person:
+            return False
+        if self._bool_masks is None:
+            nobody = np.zeros(0, dtype=np.int64)
+            masks = iv.route_masks(self.model.people.rows(nobody), np.ones(0, dtype=bool))
+            self._bool_masks = all(np.asarray(m).dtype == bool for m in masks.values())
+        return self._bool_masks
 
     def review(self, screen: Screen | None, timing: Timing) -> None:
         """Steps 2 and 3: support ends, and the waiting list is reviewed (one pass over the tracked).
