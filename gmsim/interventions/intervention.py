@@ -162,7 +162,9 @@ class Intervention:
         """Per referral route, the ``eligible`` (a mask over ``people``'s rows) it can reach.
 
         By default every route reaches everyone eligible, and an intervention that does not override this
-        method needs no masks: it is not called.
+        method needs no masks: it is not called. ``people`` holds everyone, or some people only (one row
+        each): where the intervention ``screens_each_person`` and the masks are yes/no masks, it is asked
+        only about the candidates who could be referred this month.
         """
         return {route: eligible for route in self.routes()}
 
