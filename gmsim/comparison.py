@@ -920,6 +920,18 @@ def _metric_by_replicate(gm: pd.DataFrame, metric: str) -> dict[str, np.ndarray]
     return {name: g.sort_values("replicate")["value"].to_numpy() for name, g in rows.groupby("scenario")}
 
 
+def _is_the_comparator(scenario: Scenario, comparator: Scenario) -> bool:
+    """Whether ``scenario`` runs exactly as ``comparator``: the same people, economy and parameters, nothing funded.
+
+    Such a run's every impact against the comparator is 0 (a strand with no budget changes nothing:
+    ``tests/test_interventions.py``), so it need not be run. Every sweep objective is a difference or a sum
+    of counts, never a ratio.
+    """
+    from .shared import trunk_key
+
+    return trunk_key(scenario) == trunk_key(comparator) and all(v.unfunded for v in scenario.strands.values())
+
+
 def _attribute(
     base: Scenario,
     spec: MixSpec,
@@ -946,13 +958,18 @@ def _attribute(
     for c in coalitions:
         kept = np.array([x if s in c else 0.0 for s, x in zip(spec.strands, shares, strict=True)])
         scs.append(_mix_scenario(base, spec, kept, f"{best}-only-" + (".".join(sorted(c)) or "none")))
-    scs = _prepare([comparator, *scs], months, scale)
-    records = run_ensemble(scs, runs, seed, draws, out / "runs", workers, dask, progress)
-    reps, _ = impacts_from(records, scs[0].name)
-    sub = _metric_by_replicate(reps[reps.borough == GM], spec.objective)
     values: dict[frozenset, np.ndarray] = {frozenset(funded): objective[best]}
-    for c, sc in zip(coalitions, scs[1:], strict=True):
-        values[c] = sub[sc.name]
+    if _is_the_comparator(scs[0], comparator):
+        # The empty coalition is the baseline run itself: its effect is 0 in every replicate.
+        values[coalitions[0]] = np.zeros(len(objective[best]))
+        coalitions, scs = coalitions[1:], scs[1:]
+    if scs:
+        scs = _prepare([comparator, *scs], months, scale)
+        records = run_ensemble(scs, runs, seed, draws, out / "runs", workers, dask, progress)
+        reps, _ = impacts_from(records, scs[0].name)
+        sub = _metric_by_replicate(reps[reps.borough == GM], spec.objective)
+        for c, sc in zip(coalitions, scs[1:], strict=True):
+            values[c] = sub[sc.name]
     phi = shapley(values, funded)
     rows = [
         {"strand": s, **summarise(phi[s]), "share_of_budget": float(x)}

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gmsim import codes
+from gmsim import codes, comparison
 from gmsim.comparison import (
     GM,
     MixSpec,
@@ -428,3 +428,24 @@ def test_a_sweep_across_economies_gives_each_economy_s_best_mix_and_the_least_re
     # a mix that is the same scenario apart from the economy gives a different outcome in the recession
     steady, rec = pd.read_csv(out / "mixes.csv"), pd.read_csv(out / "economies" / "recession" / "mixes.csv")
     assert not np.allclose(steady["mean"], rec["mean"])
+
+
+def test_attribution_takes_an_empty_coalition_that_is_the_baseline_as_zero_without_running_it(tmp_path, monkeypatch):
+    """With a base that funds only the swept strands, the empty coalition is the baseline run itself: its
+    effect is 0 in every replicate, and the attribution is what running it gives."""
+    spec = MixSpec(
+        name="t4",
+        base="work_and_health.yaml",
+        baseline="baseline.yaml",
+        total_budget_gbp_per_year=6e6,
+        strands=["work_and_health", "early_help"],
+        step=0.5,
+    )
+    skipped = sweep(spec, runs=2, out=tmp_path / "skipped", base_dir=SC, **TINY)
+    monkeypatch.setattr(comparison, "_is_the_comparator", lambda scenario, comparator: False)
+    run = sweep(spec, runs=2, out=tmp_path / "run", base_dir=SC, **TINY)
+    pd.testing.assert_frame_equal(skipped["attribution"], run["attribution"])
+    att = run["attribution"]
+    assert (att.loc[att.strand == "unattributed", ["mean", "low", "high"]] == 0).all(axis=None)
+    none = [p.name for p in (tmp_path / "run" / "runs").iterdir() if "-only-none-" in p.name]
+    assert len(none) == 2 and not [p for p in (tmp_path / "skipped" / "runs").iterdir() if "-only-none-" in p.name]
