@@ -921,7 +921,7 @@ def _metric_by_replicate(gm: pd.DataFrame, metric: str) -> dict[str, np.ndarray]
 
 
 def _is_the_comparator(scenario: Scenario, comparator: Scenario) -> bool:
-    """Whether ``scenario`` runs exactly as ``comparator``: the same people, economy and parameters, nothing funded.
+    """Whether ``scenario`` runs exactly as ``comparator``: the same trunk (people, economy, parameters), none funded.
 
     Such a run's every impact against the comparator is 0 (a strand with no budget changes nothing:
     ``tests/test_interventions.py``), so it need not be run. Every sweep objective is a difference or a sum
@@ -929,7 +929,8 @@ def _is_the_comparator(scenario: Scenario, comparator: Scenario) -> bool:
     """
     from .shared import trunk_key
 
-    return trunk_key(scenario) == trunk_key(comparator) and all(v.unfunded for v in scenario.strands.values())
+    strands = [*scenario.strands.values(), *comparator.strands.values()]
+    return trunk_key(scenario) == trunk_key(comparator) and all(v.unfunded for v in strands)
 
 
 def _attribute(

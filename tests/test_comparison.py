@@ -449,3 +449,24 @@ def test_attribution_takes_an_empty_coalition_that_is_the_baseline_as_zero_witho
     assert (att.loc[att.strand == "unattributed", ["mean", "low", "high"]] == 0).all(axis=None)
     none = [p.name for p in (tmp_path / "run" / "runs").iterdir() if "-only-none-" in p.name]
     assert len(none) == 2 and not [p for p in (tmp_path / "skipped" / "runs").iterdir() if "-only-none-" in p.name]
+
+
+def test_only_a_coalition_with_the_comparators_trunk_and_nothing_funded_is_taken_as_the_comparator():
+    baseline, wah = load_scenario(SC / "baseline.yaml"), load_scenario(SC / "work_and_health.yaml")
+    spec = MixSpec(
+        name="t5",
+        base="work_and_health.yaml",
+        baseline="baseline.yaml",
+        total_budget_gbp_per_year=6e6,
+        strands=["work_and_health", "early_help"],
+        step=0.5,
+    )
+    empty = comparison._mix_scenario(wah, spec, np.zeros(2), "none")
+    assert comparison._is_the_comparator(empty, baseline)
+    assert not comparison._is_the_comparator(comparison._mix_scenario(wah, spec, np.array([0.5, 0]), "a"), baseline)
+    # a base that keeps another strand funded, a comparator that funds one, other parameters: not the comparator
+    kept = comparison._mix_scenario(load_scenario(SC / "working_well.yaml"), spec, np.zeros(2), "kept")
+    assert not comparison._is_the_comparator(kept, baseline)
+    assert not comparison._is_the_comparator(empty, wah)
+    other = Scenario.from_dict({**empty.to_dict(), "parameters": {"labour.job_readiness_sd": 0.1}}, path="other")
+    assert not comparison._is_the_comparator(other, baseline)
