@@ -72,15 +72,20 @@ def test_parameter_draws_are_the_same_in_every_scenario_of_a_replicate():
     assert parameter_draws(sc, 124) != d1
 
 
-def test_a_mix_with_one_strand_at_100_percent_matches_that_strand_alone(tmp_path):
-    spec = MixSpec(
-        name="t",
+def _two_strands(name: str) -> MixSpec:
+    """A sweep of work and health and early help in halves of GBP 6m a year, from a base funding work and health."""
+    return MixSpec(
+        name=name,
         base="work_and_health.yaml",
         baseline="baseline.yaml",
         total_budget_gbp_per_year=6e6,
         strands=["work_and_health", "early_help"],
         step=0.5,
     )
+
+
+def test_a_mix_with_one_strand_at_100_percent_matches_that_strand_alone(tmp_path):
+    spec = _two_strands("t")
     res = sweep(spec, runs=2, out=tmp_path / "sweep", base_dir=SC, **TINY)
     alone = compare([SC / "baseline.yaml", SC / "work_and_health.yaml"], runs=2, out=tmp_path / "cmp", **TINY)
     for metric in ("extra_person_years_in_work", "extra_job_entries", "spend_gbp"):
@@ -433,14 +438,7 @@ def test_a_sweep_across_economies_gives_each_economy_s_best_mix_and_the_least_re
 def test_attribution_takes_an_empty_coalition_that_is_the_baseline_as_zero_without_running_it(tmp_path, monkeypatch):
     """With a base that funds only the swept strands, the empty coalition is the baseline run itself: its
     effect is 0 in every replicate, and the attribution is what running it gives."""
-    spec = MixSpec(
-        name="t4",
-        base="work_and_health.yaml",
-        baseline="baseline.yaml",
-        total_budget_gbp_per_year=6e6,
-        strands=["work_and_health", "early_help"],
-        step=0.5,
-    )
+    spec = _two_strands("t4")
     skipped = sweep(spec, runs=2, out=tmp_path / "skipped", base_dir=SC, **TINY)
     monkeypatch.setattr(comparison, "_is_the_comparator", lambda scenario, comparator: False)
     run = sweep(spec, runs=2, out=tmp_path / "run", base_dir=SC, **TINY)
@@ -453,14 +451,7 @@ def test_attribution_takes_an_empty_coalition_that_is_the_baseline_as_zero_witho
 
 def test_only_a_coalition_with_the_comparators_trunk_and_nothing_funded_is_taken_as_the_comparator():
     baseline, wah = load_scenario(SC / "baseline.yaml"), load_scenario(SC / "work_and_health.yaml")
-    spec = MixSpec(
-        name="t5",
-        base="work_and_health.yaml",
-        baseline="baseline.yaml",
-        total_budget_gbp_per_year=6e6,
-        strands=["work_and_health", "early_help"],
-        step=0.5,
-    )
+    spec = _two_strands("t5")
     empty = comparison._mix_scenario(wah, spec, np.zeros(2), "none")
     assert comparison._is_the_comparator(empty, baseline)
     assert not comparison._is_the_comparator(comparison._mix_scenario(wah, spec, np.array([0.5, 0]), "a"), baseline)
