@@ -53,12 +53,18 @@ def normal_quantile(u: float) -> float:
 
 
 @njit(cache=True)
-def readiness(start, person_id: int, sd: float) -> float:
-    """A person's job readiness, from the :func:`~gmsim.streams.counter_start` of ``READINESS_INDEX``."""
+def readiness_of_number(u: float, sd: float) -> float:
+    """The job readiness of the uniform number ``u`` (capped to [1e-4, 1 - 1e-4]) with log-scale spread ``sd``."""
     if sd <= 0.0:
         return 1.0
-    u = min(max(draw(start, person_id), 1e-4), 1.0 - 1e-4)
+    u = min(max(u, 1e-4), 1.0 - 1e-4)
     return np.exp(sd * normal_quantile(u) - 0.5 * sd * sd)
+
+
+@njit(cache=True)
+def readiness(start, person_id: int, sd: float) -> float:
+    """A person's job readiness, from the :func:`~gmsim.streams.counter_start` of ``READINESS_INDEX``."""
+    return readiness_of_number(draw(start, person_id), sd)
 
 
 @njit(cache=True)
@@ -79,12 +85,10 @@ def job_readiness(person_ids: np.ndarray, key, sd: float) -> np.ndarray:
 def readiness_range(sd: float) -> tuple[float, float]:
     """Bounds on anyone's job readiness with log-scale spread ``sd``: below the least, above the greatest.
 
-    The readiness of the capped normal quantiles, widened by a millionth (more than float32's rounding of
-    a person's value).
+    The readiness of the least and greatest numbers (the cap's), widened by a millionth (more than
+    float32's rounding of a person's value).
     """
-    if sd <= 0.0:
-        return 1.0, 1.0
-    low, high = (float(np.exp(sd * normal_quantile(u) - 0.5 * sd * sd)) for u in (1e-4, 1.0 - 1e-4))
+    low, high = readiness_of_number(0.0, sd), readiness_of_number(1.0, sd)
     return low * (1 - 1e-6), high * (1 + 1e-6)
 
 
