@@ -44,6 +44,18 @@ BENEFIT_FOR_SEVERITY = (JOBSEEKER, JOBSEEKER, LIMITED_CAPABILITY, SUPPORT_GROUP)
 NO_CLAIM = -1_000_000
 
 EMPLOYER_SIZES = ("none", "micro", "small", "medium", "large")
+# Employers' broad industry sectors (SIC 2007 sections grouped; data/sectors.yaml).
+SECTORS = (
+    "production",
+    "construction",
+    "wholesale_retail",
+    "transport_storage",
+    "accommodation_food",
+    "business_services",
+    "public_admin_education",
+    "health_social_work",
+    "arts_other_services",
+)
 
 AGE_BANDS = ("16-24", "25-34", "35-49", "50-64")
 AGE_BAND_LOWER_YEARS = (16, 25, 35, 50)

@@ -19,8 +19,18 @@ reference. It acts in three ways (docs/model.md 7.8):
   (people who cannot search, or stop); and a job-retention scheme (furlough) keeps a share ``coverage``
   of the extra job loss on payroll: those people stay in work, not working, and are counted as furloughed.
 
-Each shape's figures and their evidence are in ``data/economies.yaml``; the figures a scenario does not
-give come from there.
+A shock does not fall on every sector alike. Each sector has an *exposure* to a shape (``data/sectors.yaml``:
+its share of the extra job loss, of the fall in vacancies and of furlough, relative to its share of
+employment; GM's employment-weighted mean is 1). A sector's job loss is multiplied by ``1 + (J - 1) x``
+where ``J`` is GM's factor above and ``x`` its exposure. Its demand moves as ``D^x``; its share of GM's
+vacancies (and of new hires and job-to-job movers, who go to its employers) is its share of employment
+times its demand over the level it is staffed for, which follows its demand with the same half-life, so
+a sector hires less while it sheds staff and more while it recovers; its furloughed share is ``x`` times
+GM's. ``labour_market.sector_concentration`` scales every exposure's distance from 1 (0: every
+sector alike, as before sectors; drawn in each replicate).
+
+Each shape's figures and their evidence are in ``data/economies.yaml`` and ``data/sectors.yaml``; the
+figures a scenario does not give come from there.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import codes
+from .agents.employers import sector_shares
 from .parameters import read_data
 
 #: The economies named by a shape of their own (``data/economies.yaml``); ``custom`` gives its levels.
@@ -89,6 +100,9 @@ class Economy(BaseModel):
     levels: list[float] | None = Field(None, min_length=1, description="custom: demand by month from start_month.")
     inactivity_elasticity: float | None = Field(None, ge=-3, le=3, description="Response of moves into inactivity.")
     job_retention: JobRetention | None = Field(None, description="A job-retention scheme (furlough), or none.")
+    sector_exposure: dict[str, float] | None = Field(
+        None, description="Sectors' exposure to the shock (data/sectors.yaml names; 1 = as GM), overriding the shape's."
+    )
 
     @model_validator(mode="after")
     def _levels_with_custom(self) -> Economy:
@@ -96,6 +110,13 @@ class Economy(BaseModel):
             raise ValueError("'levels' is given with shape 'custom', and only then")
         if self.levels is not None and min(self.levels) <= 0:
             raise ValueError("'levels' must all be positive (demand relative to the steady economy)")
+        for name, x in (self.sector_exposure or {}).items():
+            if name not in codes.SECTORS:
+                raise ValueError(
+                    f"sector_exposure: unknown sector {name!r}; expected one of {', '.join(codes.SECTORS)}"
+                )
+            if not 0 <= x <= 10:
+                raise ValueError(f"sector_exposure.{name}: expected a number from 0 to 10, got {x}")
         return self
 
     def resolved(self) -> Economy:
@@ -103,12 +124,30 @@ class Economy(BaseModel):
         defaults = shape_defaults(self.shape)
         given = self.model_dump(exclude_none=True)
         merged = {**defaults, **given}
+        merged["sector_exposure"] = {**shape_exposure(self.shape), **given.get("sector_exposure", {})}
         if "job_retention" in merged:
             scheme = shape_defaults("pandemic")["job_retention"]
             merged["job_retention"] = {**scheme, **defaults.get("job_retention", {}), **given.get("job_retention", {})}
         return Economy.model_validate(merged)
 
-    def path(self, months: int, job_loss_elasticity: float, staffing_half_life: float) -> EconomyPath:
+    def exposure(self, concentration: float = 1.0) -> np.ndarray:
+        """Each sector's exposure to this economy's shock, in the order of ``codes.SECTORS``.
+
+        The shape's (or the scenario's) exposures, their distances from 1 scaled by ``concentration``
+        (``labour_market.sector_concentration``; at least 0), then divided by their mean weighted by the
+        sectors' shares of employment, so that GM's mean is 1. Exactly 1 for every sector when they are
+        all alike.
+        """
+        given = self.resolved().sector_exposure or {}
+        x = np.array([given.get(name, 1.0) for name in codes.SECTORS], dtype=np.float64)
+        x = np.maximum(1 + concentration * (x - 1), 0.0)
+        if np.all(x == x[0]):
+            return np.ones(len(codes.SECTORS))
+        return x / float(sector_shares() @ x)
+
+    def path(
+        self, months: int, job_loss_elasticity: float, staffing_half_life: float, sector_concentration: float = 1.0
+    ) -> EconomyPath:
         """The economy month by month over ``months`` months (:class:`EconomyPath`).
 
         Args:
@@ -117,6 +156,8 @@ class Economy(BaseModel):
                 (``labour_market.job_loss_elasticity``).
             staffing_half_life: Months for the staffed level to close half its gap to demand
                 (``labour_market.staffing_half_life``; 0 closes it at once).
+            sector_concentration: How far sectors' exposures to the shock differ, as a multiple of the
+                evidence's (``labour_market.sector_concentration``).
         """
         e = self.resolved()
         t = np.arange(months + 1, dtype=np.float64)  # month 0 .. months
@@ -145,12 +186,21 @@ class Economy(BaseModel):
             job_loss[on] = 1 + (job_loss[on] - 1) * (1 - scheme.coverage)
             furloughed[on] = np.clip(scheme.furloughed_per_demand_fall * (1 - demand[on]), 0, 1)
         inactivity = demand ** (-(e.inactivity_elasticity or 0.0))
-        factors = np.ones((months + 1, len(codes.TRANSITIONS)))
+        exposure = self.exposure(sector_concentration)
+        alike = bool(np.all(exposure == 1))
+        factors = np.ones((months + 1, len(codes.SECTORS), len(codes.TRANSITIONS)))
+        by_sector = job_loss[:, None] if alike else 1 + (job_loss[:, None] - 1) * exposure[None, :]
         for name in ("in_work_to_out_of_work", "at_risk_to_out_of_work"):
-            factors[:, codes.T[name]] = job_loss
-        factors[:, codes.T["out_of_work_to_inactive"]] = inactivity
-        factors[:, codes.T["inactive_to_out_of_work"]] = 1 / inactivity
-        return EconomyPath(demand, factors, furloughed)
+            factors[:, :, codes.T[name]] = by_sector
+        factors[:, :, codes.T["out_of_work_to_inactive"]] = inactivity[:, None]
+        factors[:, :, codes.T["inactive_to_out_of_work"]] = 1 / inactivity[:, None]
+        hiring = np.ones((months + 1, len(codes.SECTORS)))
+        if not alike:
+            ratio = over_staffed(demand[:, None] ** exposure[None, :], staffing_half_life)
+            moved = np.any(ratio != 1, axis=1)
+            hiring[moved] = ratio[moved] / (ratio[moved] @ sector_shares())[:, None]
+        furloughed_by_sector = np.clip(furloughed[:, None] * exposure[None, :], 0, 1)
+        return EconomyPath(demand, factors, furloughed, hiring, furloughed_by_sector)
 
 
 def closed_a_month(half_life: float) -> float:
@@ -177,20 +227,41 @@ def below_staffing(demand: np.ndarray, half_life: float) -> np.ndarray:
     return ratio
 
 
+def over_staffed(demand: np.ndarray, half_life: float) -> np.ndarray:
+    """Each column's demand over the level it is staffed for, month by month (rows), not capped.
+
+    As :func:`below_staffing`, for several demands at once (sectors') and above 1 too: a sector whose demand
+    has risen past its staff hires more than its share until it has caught up.
+    """
+    response = closed_a_month(half_life)
+    ratio, staffed = np.ones_like(demand), np.ones(demand.shape[1])
+    for month, level in enumerate(demand):
+        ratio[month] = level / staffed
+        staffed = adjusted(staffed, level, response)
+    return ratio
+
+
 @dataclass(frozen=True)
 class EconomyPath:
     """The economy of each month 0 .. months of a run.
 
     Attributes:
         demand: Vacancies relative to the reference economy.
-        factors: Each labour transition's hazard multiplier from the economy (month, transition); 1 for the
-            job-entry moves, which the matching moves instead.
-        furloughed: Share of people in work on furlough (kept on payroll, not working).
+        factors: Each labour transition's hazard multiplier from the economy (month, sector of the person's
+            employer, transition; people with no employer read sector 0, whose factors of their moves are
+            every sector's); 1 for the job-entry moves, which the matching moves instead.
+        furloughed: Share of people in work on furlough (kept on payroll, not working), GM's.
+        hiring: Each sector's share of new hires relative to its share of employment (month, sector): its
+            share of vacancies over its share of jobs; exactly 1 while every sector is staffed for its demand
+            or sectors are alike.
+        furloughed_by_sector: Share of each sector's people in work on furlough (month, sector).
     """
 
     demand: np.ndarray
     factors: np.ndarray
     furloughed: np.ndarray
+    hiring: np.ndarray
+    furloughed_by_sector: np.ndarray
 
     def extended(self, months: int) -> EconomyPath:
         """The path over ``months`` months, its last month held after its end (for runs past their plan)."""
@@ -198,12 +269,26 @@ class EconomyPath:
         if extra <= 0:
             return self
         hold = lambda a: np.concatenate([a, np.repeat(a[-1:], extra, axis=0)])  # noqa: E731
-        return EconomyPath(hold(self.demand), hold(self.factors), hold(self.furloughed))
+        return EconomyPath(*(hold(a) for a in (self.demand, self.factors, self.furloughed, self.hiring,
+                                               self.furloughed_by_sector)))  # fmt: skip
 
     @property
     def steady(self) -> bool:
         """Whether demand is 1 and every factor 1 throughout."""
         return bool(np.all(self.demand == 1) and np.all(self.factors == 1))
+
+    @property
+    def by_sector(self) -> bool:
+        """Whether sectors fare differently in some month (then a run counts its people in work by sector)."""
+        return bool(np.any(self.hiring != 1) or np.any(self.factors != self.factors[:, :1]))
+
+
+def shape_exposure(shape: str) -> dict[str, float]:
+    """Each sector's exposure to a named shape's shock (``data/sectors.yaml``); none (all 1) for others."""
+    spec = read_data("sectors.yaml")["sectors"]
+    return {
+        name: float(spec[name]["exposure"][shape]["value"]) for name in codes.SECTORS if shape in spec[name]["exposure"]
+    }
 
 
 def shape_defaults(shape: str) -> dict[str, Any]:

@@ -147,6 +147,7 @@ DRAWN_MARKET = (
     "labour_market.job_loss_elasticity",
     "labour_market.staffing_half_life",
     "labour_market.vacancy_half_life",
+    "labour_market.sector_concentration",
 )
 
 

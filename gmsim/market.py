@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import codes
+from .agents.employers import Employers, sector_shares
 from .dynamics.labour import Market
 from .economy import EconomyPath, adjusted, closed_a_month
 from .parameters import ParameterSet, read_data
@@ -55,6 +56,25 @@ def jobs_share() -> np.ndarray:
     """Each borough's share of the jobs held by GM's residents (Census 2021 workplaces)."""
     flows = _flows()
     return flows.sum(axis=0) / flows.sum()
+
+
+#: The last few months' cumulative hiring weights, by employers' weights and sectors' hiring (shared runs'
+#: models all read the same): ``(weight, relative hiring bytes, cumulative)``; holding ``weight`` keeps
+#: its identity from being reused by another array.
+_HIRING: list[tuple[np.ndarray, bytes, np.ndarray]] = []
+
+
+def _hiring_cumulative(weight: np.ndarray, sector: np.ndarray, relative: np.ndarray) -> np.ndarray:
+    """Cumulative share of ``weight`` times each employer's sector's ``relative`` hiring (for one uniform draw)."""
+    key = relative.tobytes()
+    for w, k, cumulative in _HIRING:
+        if w is weight and k == key:
+            return cumulative
+    cumulative = np.cumsum(weight * relative[sector])
+    cumulative /= cumulative[-1]
+    _HIRING.append((weight, key, cumulative))
+    del _HIRING[:-4]
+    return cumulative
 
 
 def job_finding(x: np.ndarray | float) -> np.ndarray:
@@ -94,6 +114,9 @@ class LabourMarket:
             1 at the reference, following the market's search with a half-life of ``vacancy_half_life``.
         vacancy_response: The share of the gap between search and capacity closed in a month,
             ``1 - 2^(-1 / vacancy_half_life)``.
+        by_sector: Whether sectors fare differently in this economy (:attr:`EconomyPath.by_sector
+            <gmsim.economy.EconomyPath.by_sector>`).
+        employed: People with an employer at the end of each month by sector (counted only if ``by_sector``).
     """
 
     def __init__(self, params: ParameterSet, economy: EconomyPath, scale: float) -> None:
@@ -107,6 +130,8 @@ class LabourMarket:
         self.factors = np.ones((months + 1, n))
         self.applications = np.full((months + 1, n), self.tightness)
         self.capacity = np.ones((months + 1, n))
+        self.by_sector = economy.by_sector
+        self.employed = np.zeros((months + 1, len(codes.SECTORS)), dtype=np.int64)
         half_life = params.value("labour_market.vacancy_half_life")
         self.vacancy_response = closed_a_month(half_life)
         self._reference_vacancies = params.value("labour_market.reference_vacancies") * scale * jobs_share()
@@ -121,6 +146,12 @@ class LabourMarket:
             self.reference = search.copy()
         if month + 1 < len(self.factors):  # else worked out if the run goes on (month())
             self._set_factors(month + 1)
+
+    def observe_employed(self, employed: np.ndarray, month: int) -> None:
+        """Take the people with an employer at the end of ``month`` by sector (in an economy with sectors)."""
+        if month >= len(self.employed):
+            self._extend(2 * month)
+        self.employed[month] = employed
 
     def _set_factors(self, month: int) -> None:
         """The job-finding factors of ``month`` from the search at the end of the month before."""
@@ -142,6 +173,27 @@ class LabourMarket:
         self.factors = grow(self.factors, 1.0)
         self.applications = grow(self.applications, self.tightness)
         self.capacity = grow(self.capacity, 1.0)
+        self.employed = grow(self.employed, 0)
+
+    @property
+    def vacancies_by_sector(self) -> np.ndarray:
+        """Vacancies open in each month by sector (GM), in the population's people.
+
+        GM's vacancies shared among sectors by their share of employment times their relative hiring.
+        """
+        shares = sector_shares()[None, :] * self.economy.hiring
+        return self.vacancies.sum(axis=1)[:, None] * shares / shares.sum(axis=1, keepdims=True)
+
+    def furloughed(self, employed: np.ndarray) -> np.ndarray:
+        """People on furlough at the end of each month ``0 .. len(employed) - 1``, in the population's people.
+
+        ``employed``: GM's people with an employer in those months. Each sector's furloughed share of its
+        own people where they are counted by sector, else GM's share of ``employed``.
+        """
+        n = len(employed)
+        if self.by_sector:
+            return (self.economy.furloughed_by_sector[:n] * self.employed[:n]).sum(axis=1)
+        return self.economy.furloughed[:n] * employed
 
     @property
     def vacancies(self) -> np.ndarray:
@@ -158,10 +210,21 @@ class LabourMarket:
             self._set_factors(month)
         return self.for_kernel(month, float(self.factors[month].max()))
 
+    def hiring(self, month: int, employers: Employers) -> Employers:
+        """``employers`` as new hires and movers are drawn from them in ``month``: by size times sector vacancies.
+
+        While sectors' shares of vacancies are their shares of employment (a steady month, or sectors alike),
+        by size alone: ``employers`` itself.
+        """
+        relative = self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
+        if np.all(relative == 1):
+            return employers
+        return employers._replace(cumulative=_hiring_cumulative(employers.weight, employers.sector, relative))
+
     def for_kernel(self, month: int, phi_top: float) -> Market:
         """:class:`Market` of ``month`` with ``phi_top`` at least every factor of the runs whose people it steps."""
         factors = self.economy.factors[month]
-        labour = factors[: codes.N_LABOUR]
+        labour = factors[:, : codes.N_LABOUR]
         return Market(self.factors[month], phi_top * (1 + 1e-9), factors, max(1.0, float(labour.max())) * (1 + 1e-9))
 
     def summary(self, months: int) -> dict:

@@ -201,6 +201,7 @@ class GMModel(mesa.Model):
             self.months_planned,
             self.params.value("labour_market.job_loss_elasticity"),
             self.params.value("labour_market.staffing_half_life"),
+            self.params.value("labour_market.sector_concentration"),
         )
         self.market = LabourMarket(self.params, economy, self.scale)
         self.month = 0
@@ -280,7 +281,7 @@ class GMModel(mesa.Model):
             labour_step(people, e, t, multipliers, key("labour"), month, slots, self.market.month(month))
             benefits_step(people, t, key("benefits"), month, slots)
             job_moves = t.job_to_job_chance(self.market.economy.demand[month])
-            employer_step(people, e, key("employers"), month, job_moves, slots)
+            employer_step(people, self.market.hiring(month, e), key("employers"), month, job_moves, slots)
 
     def follow_up(self) -> None:
         """Each intervention counts the outcomes of this month's moves (job entries, jobs kept)."""
@@ -296,6 +297,8 @@ class GMModel(mesa.Model):
     def _record_month(self) -> None:
         self.population.count(self.results, self.month)
         self.market.observe(self.population.job_search(), self.month)
+        if self.market.by_sector:
+            self.market.observe_employed(self.population.employed_by_sector(), self.month)
         self.stocks = self.results.stocks(self.month)
         if self.pathways is not None:
             self.pathways.record(self)

@@ -157,15 +157,11 @@ def labour_market_summary(model: GMModel, first: int, last: int) -> dict[str, An
         "job_finding_factor": round(float(market.factors[window].mean()), 4),
         "lowest_job_finding_factor": round(float(market.factors[1 : model.month + 1].min()), 4),
         "furloughed_peak": round(
-            float(
-                (
-                    market.economy.furloughed[: model.month + 1] * r.stock[: model.month + 1, :, :2].sum(axis=(1, 2, 3))
-                ).max()
-                / model.scale
-            ),
-            1,
+            float(market.furloughed(r.stock[: model.month + 1, :, :2].sum(axis=(1, 2, 3))).max() / model.scale), 1
         ),
     }
+    if market.by_sector:
+        out["sectors"] = sectors_summary(model)
     if model.entries_gained is not None:
         gained = model.entries_gained[1 : model.month + 1].sum(axis=0) / model.scale
         participants, others = gained
@@ -180,6 +176,51 @@ def labour_market_summary(model: GMModel, first: int, last: int) -> dict[str, An
             },
         }
     return out
+
+
+def sectors_summary(model: GMModel) -> dict[str, dict[str, float]]:
+    """Each sector's people with an employer at the start and at their lowest, and its furloughed at their peak.
+
+    Counted only in an economy where sectors fare differently (:attr:`LabourMarket.by_sector
+    <gmsim.market.LabourMarket.by_sector>`).
+    """
+    market, m = model.market, model.month
+    employed = market.employed[: m + 1] / model.scale
+    furloughed = market.economy.furloughed_by_sector[: m + 1] * employed
+    out = {}
+    for k, sector in enumerate(codes.SECTORS):
+        lowest = int(np.argmin(employed[:, k]))
+        out[sector] = {
+            "employed_at_start": round(float(employed[0, k]), 1),
+            "employed_at_lowest": round(float(employed[lowest, k]), 1),
+            "lowest_month": lowest,
+            "change_at_lowest": round(float(employed[lowest, k] / employed[0, k] - 1), 4) if employed[0, k] else None,
+            "furloughed_peak": round(float(furloughed[:, k].max()), 1),
+        }
+    return out
+
+
+def sectors_table(model: GMModel) -> pd.DataFrame:
+    """Month by month and sector: people with an employer, furloughed, vacancies, job loss factor, hiring."""
+    market, m = model.market, model.month
+    vacancies = market.vacancies_by_sector
+    job_loss = market.economy.factors[:, :, codes.T["in_work_to_out_of_work"]]
+    rows = []
+    for month in range(1, m + 1):
+        for k, sector in enumerate(codes.SECTORS):
+            employed = market.employed[month, k] / model.scale
+            rows.append(
+                {
+                    "month": month,
+                    "sector": sector,
+                    "employed": round(float(employed), 1),
+                    "furloughed": round(float(market.economy.furloughed_by_sector[month, k] * employed), 1),
+                    "vacancies": round(float(vacancies[month, k] / model.scale), 1),
+                    "job_loss_factor": round(float(job_loss[month, k]), 4),
+                    "hiring_relative": round(float(market.economy.hiring[month, k]), 4),
+                }
+            )
+    return pd.DataFrame(rows)
 
 
 def labour_market_table(model: GMModel) -> pd.DataFrame:
@@ -406,5 +447,7 @@ def _write_tables(model: GMModel, folder: Path) -> None:
             table = pd.DataFrame(cohort_impact_table(impacts))
             table.to_csv(folder / "cohort_impact.csv", index=False)
     dated(labour_market_table(model), model).to_csv(folder / "labour_market.csv", index=False)
+    if model.market.by_sector:
+        dated(sectors_table(model), model).to_csv(folder / "sectors.csv", index=False)
     if model.pathways is not None:
         write_csv(dated(model.pathways.table(), model), folder / "pathways.csv.gz", compresslevel=PATHWAYS_GZIP_LEVEL)

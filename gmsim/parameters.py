@@ -41,6 +41,7 @@ SCALAR_PARAMETERS = (
     ("labour_market", "staffing_half_life", "count"),
     ("labour_market", "vacancy_half_life", "count"),
     ("labour_market", "job_to_job_rate", "rate"),
+    ("labour_market", "sector_concentration", "ratio"),
     ("labour_market", "reference_vacancies", "count"),
 )
 

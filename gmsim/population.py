@@ -98,9 +98,8 @@ class Population:
         counts = Counts(*model.results.month_counts(month), search)
         market = model.market.month(month)
         demand = float(model.market.economy.demand[month])
-        month_step(
-            self.people, self.employers, model.tables, model.newcomers, model.streams, month, market, counts, demand
-        )
+        employers = model.market.hiring(month, self.employers)
+        month_step(self.people, employers, model.tables, model.newcomers, model.streams, month, market, counts, demand)
         self._counted = (month, search)
 
     def job_search(self) -> np.ndarray:
@@ -109,6 +108,10 @@ class Population:
         if self._counted is not None and self._counted[0] == model.month:
             return self._counted[1]
         return job_search(self.people, self.employers, model.tables, model.hazard_multipliers.for_kernels())
+
+    def employed_by_sector(self) -> np.ndarray:
+        """People with an employer (in work or off sick) by their employer's sector, at the end of the month."""
+        return employed_by_sector(self.people.employer, self.employers.sector)
 
     def count(self, results: Results, month: int) -> None:
         """Tally the people as they are at the end of ``month`` into ``results``."""
@@ -176,3 +179,8 @@ class Population:
         return kernels.staff_pass(
             p.employer, emp_status, events, p.borough, self._staff, by_status, by_event, first, second
         )
+
+
+def employed_by_sector(employer: np.ndarray, sector: np.ndarray) -> np.ndarray:
+    """How many of ``employer`` (each person's employer, -1 for none) work in each of ``codes.SECTORS``."""
+    return np.bincount(sector[employer[employer >= 0]], minlength=len(codes.SECTORS)).astype(np.int64)

@@ -25,6 +25,7 @@ DATA_FILES = [
     "checks.yaml",
     "economies.yaml",
     "commuting.yaml",
+    "sectors.yaml",
 ] + [f"interventions/{n}.yaml" for n in ("care_and_support", "work_and_health", "early_help", "in_work")]
 
 

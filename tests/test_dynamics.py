@@ -30,7 +30,7 @@ TABLES = PARAMS.hazard_tables()
 # Two employers: a micro firm without occupational health and a large one with it.
 EMP_SIZE = np.array([1, 4], dtype=np.int8)
 EMP_OH = np.array([0, 1], dtype=np.int8)
-EMPLOYERS = Employers(EMP_SIZE, EMP_OH, np.array([0.4, 0.6]), np.array([0.4, 1.0]))
+EMPLOYERS = Employers(EMP_SIZE, EMP_OH, np.array([0.4, 0.6]), np.array([0.4, 1.0]), np.array([4, 7], np.int8))
 NO_MULT = no_multipliers()
 
 
@@ -283,11 +283,11 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
     # a wide spread of job readiness, so that the bound's allowance for it matters
     p.job_readiness[:] = job_readiness(p.person_id, Streams(8).key("demography"), 1.0)
 
-    # a market that moves job entry (by borough) and the other moves (the economy) both ways
+    # a market that moves job entry (by borough) and the other moves (the economy, by sector) both ways
     phi = rng.uniform(0.7, 1.4, len(codes.BOROUGHS))
-    economy = np.ones(len(codes.TRANSITIONS))
-    economy[: codes.N_LABOUR] = rng.uniform(0.5, 2.0, codes.N_LABOUR)
-    market = Market(phi, phi.max() * (1 + 1e-9), economy, economy[: codes.N_LABOUR].max() * (1 + 1e-9))
+    economy = np.ones((len(codes.SECTORS), len(codes.TRANSITIONS)))
+    economy[:, : codes.N_LABOUR] = rng.uniform(0.5, 2.0, (len(codes.SECTORS), codes.N_LABOUR))
+    market = Market(phi, phi.max() * (1 + 1e-9), economy, economy[:, : codes.N_LABOUR].max() * (1 + 1e-9))
 
     def run(bound, mult):
         q = make_people(N)
@@ -520,7 +520,9 @@ def test_synthesised_claims_are_settled_by_disposition():
 
 def test_employer_ties_form_by_size_and_break_on_leaving_work():
     cumulative = np.array([0.2, 0.5, 1.0])  # three employers holding 20%, 30%, 50% of jobs
-    employers = Employers(np.ones(3, np.int8), np.zeros(3, np.int8), np.diff(cumulative, prepend=0.0), cumulative)
+    employers = Employers(
+        np.ones(3, np.int8), np.zeros(3, np.int8), np.diff(cumulative, prepend=0.0), cumulative, np.zeros(3, np.int8)
+    )
     p = make_people(N, state=codes.IN_WORK, employer=-1)
     employer_step(p, employers, Streams(8).key("employers"), 2, 0.0)
     counts = np.bincount(p.employer, minlength=3)
@@ -536,7 +538,9 @@ def test_employer_ties_form_by_size_and_break_on_leaving_work():
 def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size():
     """Someone in work moves with this month's chance to an employer drawn by size; nobody else moves."""
     cumulative = np.array([0.2, 0.5, 1.0])  # three employers holding 20%, 30%, 50% of jobs
-    employers = Employers(np.ones(3, np.int8), np.zeros(3, np.int8), np.diff(cumulative, prepend=0.0), cumulative)
+    employers = Employers(
+        np.ones(3, np.int8), np.zeros(3, np.int8), np.diff(cumulative, prepend=0.0), cumulative, np.zeros(3, np.int8)
+    )
     p = make_people(N, state=codes.IN_WORK, employer=0)
     p.state[: N // 4] = codes.AT_RISK
     move = TABLES.job_to_job_chance(2.0)  # twice the reference economy's chance, for a sharper test
@@ -638,8 +642,8 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
     p.health_claim_start[:] = np.where(p.benefit >= codes.LIMITED_CAPABILITY, rng.integers(-100, 7, n), codes.NO_CLAIM)
     p.job_readiness[:] = rng.lognormal(0, 0.3, n)
     tables = dataclasses.replace(TABLES, monthly_mortality=TABLES.monthly_mortality * 50)
-    economy = np.ones(len(codes.TRANSITIONS))
-    economy[codes.T["in_work_to_out_of_work"]] = 1.6
+    economy = np.ones((len(codes.SECTORS), len(codes.TRANSITIONS)))
+    economy[:, codes.T["in_work_to_out_of_work"]] = np.linspace(1.0, 1.6, len(codes.SECTORS))
     market = Market(rng.uniform(0.5, 1.5, len(codes.BOROUGHS)), 1.5, economy, 1.6)
     s = Streams(6)
     keys = tuple(s.key(k) for k in ("demography", "health", "labour", "benefits", "employers"))

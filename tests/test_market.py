@@ -42,7 +42,7 @@ def test_commuting_rows_are_shares_and_most_search_stays_in_the_home_borough():
 
 
 def test_the_economy_shapes_fall_to_their_trough_and_recover():
-    path = Economy(shape="recession").path(120, 1.5, 1e9)
+    path = Economy(shape="recession").path(120, 1.5, 1e9, sector_concentration=0.0)  # every sector as GM
     e = Economy(shape="recession").resolved()
     trough = e.start_month + e.months_to_trough - 1
     assert np.all(path.demand[: e.start_month] == 1)
@@ -51,18 +51,18 @@ def test_the_economy_shapes_fall_to_their_trough_and_recover():
     assert np.isclose(path.demand[trough + e.months_at_trough + e.recovery_months], 1)
     t = codes.T
     # Staffing that never adjusts: job loss follows the level of demand.
-    assert np.isclose(path.factors[trough, t["in_work_to_out_of_work"]], (1 - e.depth) ** -1.5)
+    assert np.isclose(path.factors[trough, 0, t["in_work_to_out_of_work"]], (1 - e.depth) ** -1.5)
     # Staffing that adjusts: a burst of job loss while demand falls, over once employers have shed staff.
-    burst = Economy(shape="recession").path(120, 2.5, 6).factors[:, t["in_work_to_out_of_work"]]
+    burst = Economy(shape="recession").path(120, 2.5, 6, 0.0).factors[:, 0, t["in_work_to_out_of_work"]]
     assert burst.argmax() == trough and 1.8 < burst.max() < 2.2
     assert burst[trough + 24] < 1.05 and np.all(burst >= 1)
-    assert np.all(path.factors[:, t["out_of_work_to_in_work"]] == 1)  # entry moves through the matching
+    assert np.all(path.factors[:, :, t["out_of_work_to_in_work"]] == 1)  # entry moves through the matching
     assert path.furloughed.max() == 0
-    pandemic = Economy(shape="pandemic").path(60, 1.5, 1e9)
+    pandemic = Economy(shape="pandemic").path(60, 1.5, 1e9, 0.0)
     scheme = Economy(shape="pandemic").resolved().job_retention
     low = pandemic.demand.argmin()
     # Furlough keeps most of the extra job loss on payroll while the scheme runs.
-    assert pandemic.factors[low, t["in_work_to_out_of_work"]] - 1 < 0.2 * (pandemic.demand[low] ** -1.5 - 1)
+    assert pandemic.factors[low, 0, t["in_work_to_out_of_work"]] - 1 < 0.2 * (pandemic.demand[low] ** -1.5 - 1)
     assert pandemic.furloughed[low] == pytest.approx(scheme.furloughed_per_demand_fall * (1 - pandemic.demand[low]))
     assert Economy().path(12, 1.5, 6).steady
 
@@ -76,6 +76,8 @@ def test_the_economy_shapes_fall_to_their_trough_and_recover():
         ({"shape": "custom"}, "economy", "'levels' is given with shape 'custom'"),
         ({"shape": "custom", "levels": [1.0, -0.5]}, "economy", "must all be positive"),
         ({"shape": "pandemic", "job_retention": {"cover": 1}}, "economy.job_retention.cover", "'coverage'"),
+        ({"shape": "recession", "sector_exposure": {"mining": 2.0}}, "economy", "unknown sector 'mining'"),
+        ({"shape": "recession", "sector_exposure": {"construction": -1.0}}, "economy", "from 0 to 10"),
     ],
 )
 def test_a_bad_economy_names_the_file_the_key_and_what_was_expected(tmp_path, economy, key, words):

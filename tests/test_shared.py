@@ -43,7 +43,7 @@ def assert_same_run(shared: SharedRuns, k: int, alone: GMModel) -> None:
     for name in ("stock", "spells", "flows", "cohort"):
         assert np.array_equal(getattr(m.results, name), getattr(alone.results, name)), name
     # The market's state, not only what it led to: a search off by a unit would show here first.
-    for name in ("search", "capacity", "factors", "vacancies"):
+    for name in ("search", "capacity", "factors", "vacancies", "employed"):
         assert np.array_equal(getattr(m.market, name), getattr(alone.market, name)), name
     for a, b in zip(m.interventions, alone.interventions, strict=True):
         assert np.array_equal(a.counts, b.counts), a.name
@@ -334,6 +334,29 @@ def test_shared_runs_with_a_posterior_baseline_set_are_each_the_run_on_its_own()
     at_the_mean = GMModel(scs[0], rng=SEED)
     at_the_mean.run(progress=False)
     assert not np.array_equal(at_the_mean.results.stock, shared.models[0].results.stock)
+
+
+@pytest.mark.parametrize("many", [False, True], ids=["arrays", "records"])
+def test_shared_runs_in_a_shock_that_falls_on_sectors_are_the_runs_alone(many):
+    """A pandemic: job loss by the sector of each person's employer, hires drawn by sectors' vacancies, and
+    each run's people with an employer counted by sector (a branch's from the trunk's and its own people's).
+    """
+    names = ("baseline", "working_well", "in_work")
+    scs = []
+    for s in scenarios(names):
+        data = s.to_dict()
+        data["economy"] = {"shape": "pandemic", "start_month": 4}
+        data["months"] = 30
+        scs.append(Scenario.from_dict(data))
+    draws = [parameter_draws(s, SEED) for s in scs]
+    shared = SharedRuns(scs, SEED, draws, records=many, find_movable=many)
+    shared.run()
+    assert shared.trunk.market.by_sector and shared.trunk.market.employed[20].sum() > 0
+    for k, (s, d) in enumerate(zip(scs, draws, strict=True)):
+        alone = GMModel(s, rng=SEED, intervention_draws=d)
+        alone.run(progress=False)
+        assert_same_run(shared, k, alone)
+    assert not np.array_equal(shared.models[1].market.employed, shared.trunk.market.employed)
 
 
 def test_a_funded_run_beside_its_comparator_as_shared_runs_is_the_run_alone():

@@ -37,7 +37,7 @@ from ..dynamics.health import HEALTH_END, HEALTH_FIRST
 from ..dynamics.labour import LABOUR_FIRST, entry_differs, search_change
 from ..interventions import Screen
 from ..interventions.kernels import merge, within
-from ..population import Population
+from ..population import Population, employed_by_sector
 from ..results import tally_some
 from . import records as rec
 from .kernels import (
@@ -264,6 +264,19 @@ class Branch(Population):
             mine, theirs, differ, mult.for_kernels(own), self.people, others, mult.for_kernels(), employers, tables, out
         )
         return out
+
+    def employed_by_sector(self) -> np.ndarray:
+        """The trunk's count by sector, with this month's own people's employers in place of the trunk's."""
+        out = self.trunk.employed_now.copy()
+        if self._month is None:  # month 0: nobody apart
+            return out
+        _, mine, theirs, differ = self._month_rows()
+        sector = self.employers.sector
+        return (
+            out
+            + employed_by_sector(mine.employer[differ], sector)
+            - employed_by_sector(theirs.employer[differ], sector)
+        )
 
     def _month_rows(self) -> tuple[np.ndarray, People, People, np.ndarray]:
         """This month's own people after health and work: slots, their values, the trunk's, and which differ."""

@@ -151,6 +151,8 @@ class Trunk(Population):
         window: The job seekers whose entry the runs' factors could change this month (slots, entry hazards,
             values after health, and those as records where the branches hold records), or None.
         search_now: The trunk's search at the end of the latest month, by borough.
+        employed_now: The trunk's people with an employer at the end of the latest month, by sector (counted
+            only in an economy where sectors fare differently).
     """
 
     in_blocks = False  # its months are stepped phase by phase, with the other runs' between them
@@ -167,6 +169,7 @@ class Trunk(Population):
         self._find_movable = False
         self.runs: list[GMModel] = []
         self.search_now = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
+        self.employed_now = np.zeros(len(codes.SECTORS), dtype=np.int64)
         self.window: tuple | None = None
         self.phi_lo = self.phi_hi = np.ones(len(codes.BOROUGHS))
         self.market_top = (1.0, 1.0)
@@ -210,6 +213,11 @@ class Trunk(Population):
         else:
             self.window = None
         return people, slots
+
+    def employed_by_sector(self) -> np.ndarray:
+        """Everyone's count by sector, kept for the branches to correct (:attr:`employed_now`)."""
+        self.employed_now = super().employed_by_sector()
+        return self.employed_now
 
     def job_search(self) -> np.ndarray:
         """Everyone's search, kept for the branches to correct (:attr:`search_now`)."""

@@ -1,0 +1,126 @@
+"""Employers' sectors, and how an economy's shock falls on them (data/sectors.yaml, docs/model.md 7.8)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gmsim import codes
+from gmsim.agents.employers import sector_shares, synthesise_employers
+from gmsim.economy import Economy
+from gmsim.model import GMModel
+from gmsim.output import write_results
+from gmsim.streams import Streams
+
+JOB_LOSS = codes.T["in_work_to_out_of_work"]
+
+
+def test_each_sector_s_employers_hold_its_share_of_employment_whatever_their_size():
+    e = synthesise_employers(1_290_000, Streams(3))
+    held = np.bincount(e.sector, weights=e.weight, minlength=len(codes.SECTORS)) / e.weight.sum()
+    # laid end to end by weight: each sector is within one employer's size of its share
+    assert np.all(np.abs(held - sector_shares()) <= e.weight.max() / e.weight.sum())
+    assert np.isclose(sector_shares() @ np.ones(len(codes.SECTORS)), 1)
+    # Sectors are given whatever the size band: micro firms' employment is shared as everyone's. The large
+    # firms (about 670 of 1,000 people) land in a sector's stretch of the line by chance and move its micro
+    # firms' share by about 18% of it for the smallest sector; over five seeds, about 8%: within 30%.
+    micro_shares = []
+    for seed in range(5):
+        f = synthesise_employers(1_290_000, Streams(seed))
+        micro = f.size_band == codes.EMPLOYER_SIZES.index("micro")
+        micro_shares.append(np.bincount(f.sector[micro], weights=f.weight[micro], minlength=len(codes.SECTORS)))
+    shares = np.sum(micro_shares, axis=0)
+    assert np.all(np.abs(shares / shares.sum() / sector_shares() - 1) < 0.3)
+    # their own stream: the size bands, sizes and occupational health are those drawn before sectors were
+    again = synthesise_employers(1_290_000, Streams(3))
+    assert np.array_equal(again.sector, e.sector) and np.array_equal(again.cumulative, e.cumulative)
+
+
+@pytest.mark.parametrize("shape", ["recession", "pandemic"])
+def test_a_shock_s_extra_job_loss_is_shared_among_sectors_by_their_exposure(shape):
+    economy = Economy(shape=shape)
+    x = economy.exposure()
+    assert sector_shares() @ x == pytest.approx(1)  # GM's mean exposure is 1
+    alike = economy.path(120, 2.5, 6, sector_concentration=0.0)
+    path = economy.path(120, 2.5, 6)
+    gm = alike.factors[:, 0, JOB_LOSS]
+    assert np.all(alike.factors == alike.factors[:, :1]) and not alike.by_sector
+    # each sector's extra job loss is its exposure times GM's, so GM's (at the reference mix) is unchanged
+    assert np.allclose(path.factors[:, :, JOB_LOSS] - 1, (gm[:, None] - 1) * x[None, :])
+    assert np.allclose((path.factors[:, :, JOB_LOSS] - 1) @ sector_shares(), gm - 1)
+    # moves other than job loss, and people with no employer (sector 0's row), are as GM's
+    others = [t for t in range(codes.N_LABOUR) if t not in (JOB_LOSS, codes.T["at_risk_to_out_of_work"])]
+    assert np.array_equal(path.factors[:, :, others], np.broadcast_to(alike.factors[:, :1, others], (121, 9, 8)))
+    # hiring: GM's new hires are shared out (mean 1), away from exposed sectors while demand falls and
+    # towards them as it recovers; furlough follows the exposure
+    assert np.allclose(path.hiring @ sector_shares(), 1)
+    most, least = x.argmax(), x.argmin()
+    falling = np.diff(path.demand, prepend=1.0) < 0
+    assert np.all(path.hiring[falling, most] < 1) and np.all(path.hiring[falling, least] > 1)
+    assert path.hiring[:, most].max() > 1
+    assert np.allclose(path.furloughed_by_sector, np.clip(path.furloughed[:, None] * x[None, :], 0, 1))
+    assert path.by_sector and path.hiring[0].tolist() == [1.0] * len(codes.SECTORS)
+
+
+def test_a_steady_economy_and_a_uniform_shock_leave_hiring_to_size_alone():
+    steady = Economy().path(24, 2.5, 6)
+    assert steady.steady and not steady.by_sector and np.all(steady.hiring == 1)
+    uniform = Economy(shape="recession", sector_exposure=dict.fromkeys(codes.SECTORS, 3.0)).path(60, 2.5, 6)
+    assert not uniform.by_sector and np.all(uniform.hiring == 1)
+    concentrated = Economy(shape="recession").path(60, 2.5, 6, sector_concentration=1.5)
+    spread = Economy(shape="recession").exposure(1.5)
+    assert np.ptp(spread) > np.ptp(Economy(shape="recession").exposure()) and concentrated.by_sector
+
+
+@pytest.fixture(scope="module")
+def recession_run():
+    m = GMModel("scenarios/recession.yaml", scale=0.05, months=48, rng=1)
+    m.run(progress=False)
+    return m
+
+
+def test_a_recession_shrinks_the_exposed_sectors_and_not_the_sheltered(recession_run):
+    """UK 2008-10 (uk_jobs_by_industry_2008_2010): manufacturing -12%, construction -11%, wholesale and
+    retail -7%, all jobs -3%, the public sector grew. Month 34 is Q1 2010 (the shock starts in month 13).
+    Tolerance: a sector of about 3,500 people at this scale moves by 2-3 points between seeds.
+    """
+    employed = recession_run.market.employed
+    change = employed[34] / employed[0] - 1
+    s = {name: change[k] for k, name in enumerate(codes.SECTORS)}
+    assert -0.22 < s["production"] < -0.08 and -0.18 < s["construction"] < -0.07
+    assert -0.13 < s["wholesale_retail"] < -0.03
+    assert s["public_admin_education"] > 0 and s["health_social_work"] > -0.01
+    total = employed[34].sum() / employed[0].sum() - 1
+    assert s["production"] < total < s["public_admin_education"]
+    # everyone with an employer is counted, as the tally counts people in work and off sick
+    stock = recession_run.results.stock[: recession_run.month + 1, :, : codes.AT_RISK + 1].sum(axis=(1, 2, 3))
+    assert np.array_equal(employed.sum(axis=1)[: recession_run.month + 1], stock)
+
+
+def test_a_run_with_sectors_writes_them(recession_run, tmp_path):
+    write_results(recession_run, tmp_path, wall_time_s=1.0)
+    table = pd.read_csv(tmp_path / "sectors.csv")
+    assert len(table) == 48 * len(codes.SECTORS) and set(table.sector) == set(codes.SECTORS)
+    at = table[table.month == 27].set_index("sector")
+    assert np.isclose(at.vacancies.sum(), recession_run.market.vacancies[27].sum() / 0.05, rtol=1e-3)
+    assert at.loc["production", "job_loss_factor"] > at.loc["business_services", "job_loss_factor"] > 1
+    assert at.loc["public_admin_education", "job_loss_factor"] == 1
+    import json
+
+    sectors = json.loads((tmp_path / "summary.json").read_text())["labour_market"]["sectors"]
+    assert sectors["production"]["change_at_lowest"] < -0.08 and sectors["production"]["furloughed_peak"] == 0
+
+
+def test_furlough_falls_on_the_sectors_a_pandemic_closes():
+    """HMRC CJRS to 30 June 2020: accommodation and food 77% furloughed, construction 60%, all 32%."""
+    m = GMModel("scenarios/pandemic.yaml", scale=0.02, months=20, rng=2)
+    m.run(progress=False)
+    employed = m.market.employed[: m.month + 1]
+    furloughed = m.market.economy.furloughed_by_sector[: m.month + 1] * employed
+    peak = furloughed.sum(axis=1).argmax()
+    share = furloughed[peak] / employed[peak]
+    k = {name: i for i, name in enumerate(codes.SECTORS)}
+    assert 0.7 < share[k["accommodation_food"]] < 0.95 and share[k["health_social_work"]] < 0.06
+    assert 0.25 < furloughed[peak].sum() / employed[peak].sum() < 0.35
+    # the GM-wide count is the sectors' sum
+    total = m.market.furloughed(employed.sum(axis=1))
+    assert np.allclose(total, furloughed.sum(axis=1))
