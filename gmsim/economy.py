@@ -124,7 +124,10 @@ class Economy(BaseModel):
         defaults = shape_defaults(self.shape)
         given = self.model_dump(exclude_none=True)
         merged = {**defaults, **given}
-        merged["sector_exposure"] = {**shape_exposure(self.shape), **given.get("sector_exposure", {})}
+        exposure = {**shape_exposure(self.shape), **given.get("sector_exposure", {})}
+        merged.pop("sector_exposure", None)
+        if exposure:  # none for a shape whose sectors are alike (steady, custom) unless the scenario gives them
+            merged["sector_exposure"] = exposure
         if "job_retention" in merged:
             scheme = shape_defaults("pandemic")["job_retention"]
             merged["job_retention"] = {**scheme, **defaults.get("job_retention", {}), **given.get("job_retention", {})}
