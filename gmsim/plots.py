@@ -1,8 +1,9 @@
 """A run's plots: what they show (:class:`PlotData`), how they are drawn (:func:`draw`), and where (:class:`Drawer`).
 
-A run folder's ``plots/`` holds four PNG figures: the stocks by labour state, the employment rate by
-borough, claimants of a health-related benefit by time since their claim began and, in a run with
-interventions, the strands' caseloads and outcomes. :func:`plot_data` takes what they show from a run
+A run folder's ``plots/`` holds PNG figures: the stocks by labour state, the employment rate by borough,
+claimants of a health-related benefit by time since their claim began, in a run with interventions the
+strands' caseloads and outcomes, and in an economy whose shock falls on sectors unevenly each sector's
+people with an employer and furloughed. :func:`plot_data` takes what they show from a run
 (plain arrays, so a process that has not run the model can draw them) and :func:`draw` draws them.
 
 They are drawn in a process of their own while the run's tables are written (:class:`Drawer`). The command
@@ -63,6 +64,8 @@ class PlotData(NamedTuple):
     spell_bands: list[str]
     claimants_by_band: np.ndarray
     strands: list[StrandCurves]
+    sectors_employed: np.ndarray | None = None  # (month, sector), where counted by sector
+    sectors_furloughed: np.ndarray | None = None
 
 
 def plot_data(model: GMModel) -> PlotData:
@@ -82,6 +85,10 @@ def plot_data(model: GMModel) -> PlotData:
             )
         )
     bands = r.spell_bands()
+    employed = furloughed = None
+    if model.market.by_sector:
+        employed = model.market.employed[: r.recorded] / model.scale
+        furloughed = model.market.economy.furloughed_by_sector[: r.recorded] * employed
     return PlotData(
         title=f"{model.scenario.name} (seed {model.seed}, scale {model.scale:g})",
         calendar=model.calendar,
@@ -91,6 +98,8 @@ def plot_data(model: GMModel) -> PlotData:
         spell_bands=list(bands.columns),
         claimants_by_band=bands.to_numpy(),
         strands=strands,
+        sectors_employed=employed,
+        sectors_furloughed=furloughed,
     )
 
 
@@ -137,6 +146,18 @@ def draw(data: PlotData, folder: Path) -> None:
         _label(axes[1], "thousands of people", "Outcomes, cumulative", data.calendar)
         fig.suptitle(f"Working Well strands — {title}")
         _save(plt, fig, folder / "strands.png", TWO_PANELS)
+
+    if data.sectors_employed is not None:
+        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+        start = np.where(data.sectors_employed[0] > 0, data.sectors_employed[0], 1.0)
+        for k, sector in enumerate(codes.SECTORS):
+            label = sector.replace("_", " ")
+            axes[0].plot(when, 100 * (data.sectors_employed[:, k] / start[k] - 1), label=label)
+            axes[1].plot(when, data.sectors_furloughed[:, k] / 1e3, label=label)
+        _label(axes[0], "% change since month 0", "People with an employer, by sector", data.calendar, ncol=2)
+        _label(axes[1], "thousands of people", "Furloughed, by sector", data.calendar)
+        fig.suptitle(f"Sectors in the shock — {title}")
+        _save(plt, fig, folder / "sectors.png", TWO_PANELS)
 
     fig, ax = plt.subplots(figsize=(9, 5))
     ax.stackplot(when, (data.claimants_by_band / 1e3).T, labels=data.spell_bands)

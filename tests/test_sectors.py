@@ -98,6 +98,7 @@ def test_a_recession_shrinks_the_exposed_sectors_and_not_the_sheltered(recession
 
 def test_a_run_with_sectors_writes_them(recession_run, tmp_path):
     write_results(recession_run, tmp_path, wall_time_s=1.0)
+    assert (tmp_path / "plots" / "sectors.png").stat().st_size > 10_000
     table = pd.read_csv(tmp_path / "sectors.csv")
     assert len(table) == 48 * len(codes.SECTORS) and set(table.sector) == set(codes.SECTORS)
     at = table[table.month == 27].set_index("sector")
