@@ -24,10 +24,11 @@ its share of the extra job loss, of the fall in vacancies and of furlough, relat
 employment; GM's employment-weighted mean is 1). A sector's job loss is multiplied by ``1 + (J - 1) x``
 where ``J`` is GM's factor above and ``x`` its exposure. Its demand moves as ``D^x``; its share of GM's
 vacancies (and of new hires and job-to-job movers, who go to its employers) is its share of employment
-times its demand over the level it is staffed for, which follows its demand with the same half-life, so
-a sector hires less while it sheds staff and more while it recovers; its furloughed share is ``x`` times
-GM's. ``labour_market.sector_concentration`` scales every exposure's distance from 1 (0: every
-sector alike, as before sectors; drawn in each replicate).
+times its demand over the level it is staffed for, which follows its demand with the same half-life
+(while a job-retention scheme keeps staff on payroll, only the share it does not keep), so a sector hires
+less while it sheds staff and more while it rebuilds them; its furloughed share is ``x`` times GM's.
+``labour_market.sector_concentration`` scales every exposure's distance from 1 (0: every sector alike, as
+before sectors; drawn in each replicate).
 
 Each shape's figures and their evidence are in ``data/economies.yaml`` and ``data/sectors.yaml``; the
 figures a scenario does not give come from there.
@@ -184,8 +185,10 @@ class Economy(BaseModel):
         job_loss = below_staffing(demand, staffing_half_life) ** (-job_loss_elasticity)
         furloughed = np.zeros(months + 1)
         scheme = e.job_retention
+        kept = np.zeros(months + 1)  # share of the staff demand would shed that a scheme keeps on payroll
         if scheme is not None:
             on = (t >= start) & (t < start + scheme.months)
+            kept[on] = scheme.coverage
             job_loss[on] = 1 + (job_loss[on] - 1) * (1 - scheme.coverage)
             furloughed[on] = np.clip(scheme.furloughed_per_demand_fall * (1 - demand[on]), 0, 1)
         inactivity = demand ** (-(e.inactivity_elasticity or 0.0))
@@ -199,7 +202,8 @@ class Economy(BaseModel):
         factors[:, :, codes.T["inactive_to_out_of_work"]] = 1 / inactivity[:, None]
         hiring = np.ones((months + 1, len(codes.SECTORS)))
         if not alike:
-            ratio = over_staffed(demand[:, None] ** exposure[None, :], staffing_half_life)
+            by_sector = demand[:, None] ** exposure[None, :]
+            ratio = by_sector / staffed(by_sector ** (1 - kept[:, None]), staffing_half_life)
             moved = np.any(ratio != 1, axis=1)
             hiring[moved] = ratio[moved] / (ratio[moved] @ sector_shares())[:, None]
         furloughed_by_sector = np.clip(furloughed[:, None] * exposure[None, :], 0, 1)
@@ -230,18 +234,18 @@ def below_staffing(demand: np.ndarray, half_life: float) -> np.ndarray:
     return ratio
 
 
-def over_staffed(demand: np.ndarray, half_life: float) -> np.ndarray:
-    """Each column's demand over the level it is staffed for, month by month (rows), not capped.
+def staffed(demand: np.ndarray, half_life: float) -> np.ndarray:
+    """The level each column (a sector) is staffed for in each month (rows), following ``demand``.
 
-    As :func:`below_staffing`, for several demands at once (sectors') and above 1 too: a sector whose demand
-    has risen past its staff hires more than its share until it has caught up.
+    As in :func:`below_staffing`: it starts at 1 and closes the share ``1 - 2^(-1 / half_life)`` of its gap
+    (in logs) each month, the month's level being the one before the month's adjustment.
     """
     response = closed_a_month(half_life)
-    ratio, staffed = np.ones_like(demand), np.ones(demand.shape[1])
-    for month, level in enumerate(demand):
-        ratio[month] = level / staffed
-        staffed = adjusted(staffed, level, response)
-    return ratio
+    out, level = np.ones_like(demand), np.ones(demand.shape[1])
+    for month, target in enumerate(demand):
+        out[month] = level
+        level = adjusted(level, target, response)
+    return out
 
 
 @dataclass(frozen=True)

@@ -61,6 +61,15 @@ def test_a_shock_s_extra_job_loss_is_shared_among_sectors_by_their_exposure(shap
     assert path.by_sector and path.hiring[0].tolist() == [1.0] * len(codes.SECTORS)
 
 
+def test_a_sector_that_kept_its_staff_on_furlough_brings_them_back_rather_than_hiring():
+    furloughed = Economy(shape="pandemic").path(60, 2.5, 6)
+    laid_off = Economy(shape="pandemic", job_retention={"coverage": 0.0}).path(60, 2.5, 6)
+    k = codes.SECTORS.index("accommodation_food")
+    assert laid_off.hiring[:, k].max() > 1.4  # rebuilding its staff by hiring as demand returns
+    assert furloughed.hiring[:, k].max() < 1.1
+    assert furloughed.hiring[:, k].min() < 0.3  # and neither hires while it is closed
+
+
 def test_a_steady_economy_and_a_uniform_shock_leave_hiring_to_size_alone():
     steady = Economy().path(24, 2.5, 6)
     assert steady.steady and not steady.by_sector and np.all(steady.hiring == 1)
