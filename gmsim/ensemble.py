@@ -156,15 +156,17 @@ def labour_market_draw(scenario: Scenario, seed: int) -> dict[str, float]:
 
     Each is a split log-normal with its value as median and its range as 95% interval (stream
     ``draw.market.<name>``, the same in every scenario of the replicate); a figure the scenario sets keeps
-    its value (left out).
+    its value (left out), and so does one that cannot act in the scenario's economy (how unevenly a shock
+    falls on sectors, in an economy whose sectors are alike).
     """
     from .interventions.parameters import split_lognormal
     from .parameters import default_parameters
 
     defaults, streams = default_parameters(), Streams(seed)
+    sectors_alike = bool(np.all(scenario.economy.exposure() == 1))
     out = {}
     for name in DRAWN_MARKET:
-        if name in scenario.parameters:
+        if name in scenario.parameters or (name == "labour_market.sector_concentration" and sectors_alike):
             continue
         p = defaults[name]
         out[name] = split_lognormal(p.value, p.low, p.high, streams.normal_at(f"draw.market.{name}"))
