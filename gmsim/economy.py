@@ -28,7 +28,7 @@ times its demand over the level it is staffed for, which follows its demand with
 (while a job-retention scheme keeps staff on payroll, only the share it does not keep), so a sector hires
 less while it sheds staff and more while it rebuilds them; its furloughed share is ``x`` times GM's.
 ``labour_market.sector_concentration`` scales every exposure's distance from 1 (0: every sector alike, as
-before sectors; drawn in each replicate).
+before sectors; drawn in each replicate of a shock).
 
 Each shape's figures and their evidence are in ``data/economies.yaml`` and ``data/sectors.yaml``; the
 figures a scenario does not give come from there.
