@@ -497,8 +497,12 @@ def write(
     extra: dict,
     data_dir: Path = DATA_DIR,
     docs_dir: Path = DOCS_DIR,
+    fitted_on: str | None = None,
 ) -> None:
-    """Write posterior.csv, calibrated.yaml, fit_report.csv, docs/calibration.md and docs/model.md's table 8.1."""
+    """Write posterior.csv, calibrated.yaml, fit_report.csv, docs/calibration.md and docs/model.md's table 8.1.
+
+    ``fitted_on``: the day the posterior was sampled, if not today (a report rerun on a shipped posterior).
+    """
     sets = calibration.sets
     fitted = posterior_mean(sets)
     ParameterSet(fitted, calibrated=False)  # refuse to write anything invalid
@@ -513,7 +517,7 @@ def write(
             "emulators, then a posterior sample: docs/calibration.md); they override parameters.yaml in single "
             "runs. compare and sweep draw one of the sets in posterior.csv per replicate."
         ),
-        "fitted_on": time.strftime("%Y-%m-%d"),
+        "fitted_on": fitted_on or time.strftime("%Y-%m-%d"),
         "seed": seed,
         "run": (
             f"baseline, 120 months after a {BURN_IN_MONTHS}-month burn-in, stock targets as means over months "
@@ -534,7 +538,7 @@ def write(
     doc = docs_dir / "calibration.md"
     kept = doc.read_text().partition(KEEP_MARKER) if doc.exists() else ("", "", "")
     tail = [KEEP_MARKER + kept[2].rstrip("\n")] if kept[1] else []
-    lines = _report_lines(calibration, report, seed, extra, meta["fitted_on"])
+    lines = _report_lines(calibration, report, seed, extra, time.strftime("%Y-%m-%d"))
     doc.write_text("\n".join(lines + [""] + tail) + "\n")
 
 
@@ -898,7 +902,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     got, extra = check_posterior_mean(calibration.sets, args.seed)
     report = fit_report(got, calibration.runs)
-    write(calibration, got, report, args.seed, extra)
+    fitted_on = str((read_data("calibrated.yaml") or {}).get("fitted_on")) if args.report_only else None
+    write(calibration, got, report, args.seed, extra, fitted_on=fitted_on)
     print(
         report[
             ["target", "target_value", "model_value", "interval_low", "interval_high", "passed", "in_interval"]

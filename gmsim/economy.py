@@ -137,14 +137,13 @@ class Economy(BaseModel):
     def exposure(self, concentration: float = 1.0) -> np.ndarray:
         """Each sector's exposure to this economy's shock, in the order of ``codes.SECTORS``.
 
-        The shape's (or the scenario's) exposures, their distances from 1 scaled by ``concentration``
-        (``labour_market.sector_concentration``; at least 0), then divided by their mean weighted by the
-        sectors' shares of employment, so that GM's mean is 1. Exactly 1 for every sector when they are
-        all alike.
+        The shape's (or the scenario's) exposures to the power ``concentration``
+        (``labour_market.sector_concentration``: 0 makes them alike, more than 1 spreads them further, and
+        an exposure of 0 stays 0), then divided by their mean weighted by the sectors' shares of
+        employment, so that GM's mean is 1. Exactly 1 for every sector when they are all alike.
         """
         given = self.resolved().sector_exposure or {}
-        x = np.array([given.get(name, 1.0) for name in codes.SECTORS], dtype=np.float64)
-        x = np.maximum(1 + concentration * (x - 1), 0.0)
+        x = np.array([given.get(name, 1.0) for name in codes.SECTORS], dtype=np.float64) ** concentration
         if np.all(x == x[0]):
             return np.ones(len(codes.SECTORS))
         return x / float(sector_shares() @ x)
@@ -194,8 +193,11 @@ class Economy(BaseModel):
         inactivity = demand ** (-(e.inactivity_elasticity or 0.0))
         exposure = self.exposure(sector_concentration)
         alike = bool(np.all(exposure == 1))
-        factors = np.ones((months + 1, len(codes.SECTORS), len(codes.TRANSITIONS)))
-        by_sector = job_loss[:, None] if alike else 1 + (job_loss[:, None] - 1) * exposure[None, :]
+        # one row a sector, and a last row, GM's, for people with no employer (yet)
+        factors = np.ones((months + 1, len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
+        by_sector = job_loss[:, None] if alike else 1 + (job_loss[:, None] - 1) * np.append(exposure, 1.0)[None, :]
+        if not alike:
+            by_sector[:, -1] = job_loss
         for name in ("in_work_to_out_of_work", "at_risk_to_out_of_work"):
             factors[:, :, codes.T[name]] = by_sector
         factors[:, :, codes.T["out_of_work_to_inactive"]] = inactivity[:, None]
@@ -255,8 +257,9 @@ class EconomyPath:
     Attributes:
         demand: Vacancies relative to the reference economy.
         factors: Each labour transition's hazard multiplier from the economy (month, sector of the person's
-            employer, transition; people with no employer read sector 0, whose factors of their moves are
-            every sector's); 1 for the job-entry moves, which the matching moves instead.
+            employer, transition); a last row after the sectors' is GM's, for people with no employer (job
+            seekers, and people arriving in work before their employer is drawn); 1 for the job-entry
+            moves, which the matching moves instead.
         furloughed: Share of people in work on furlough (kept on payroll, not working), GM's.
         hiring: Each sector's share of new hires relative to its share of employment (month, sector): its
             share of vacancies over its share of jobs; exactly 1 while every sector is staffed for its demand

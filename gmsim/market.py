@@ -58,21 +58,22 @@ def jobs_share() -> np.ndarray:
     return flows.sum(axis=0) / flows.sum()
 
 
-#: The last few months' cumulative hiring weights, by employers' weights and sectors' hiring (shared runs'
-#: models all read the same): ``(weight, relative hiring bytes, cumulative)``; holding ``weight`` keeps
-#: its identity from being reused by another array.
-_HIRING: list[tuple[np.ndarray, bytes, np.ndarray]] = []
+#: The last few months' cumulative hiring weights, by employers' weights and sectors and sectors' hiring
+#: (shared runs' models all read the same): ``(weight, sector, relative hiring bytes, cumulative)``;
+#: holding the arrays keeps their identities from being reused by others. Employers' arrays are not
+#: changed in place (they are fixed for a run).
+_HIRING: list[tuple[np.ndarray, np.ndarray, bytes, np.ndarray]] = []
 
 
 def _hiring_cumulative(weight: np.ndarray, sector: np.ndarray, relative: np.ndarray) -> np.ndarray:
     """Cumulative share of ``weight`` times each employer's sector's ``relative`` hiring (for one uniform draw)."""
     key = relative.tobytes()
-    for w, k, cumulative in _HIRING:
-        if w is weight and k == key:
+    for w, s, k, cumulative in _HIRING:
+        if w is weight and s is sector and k == key:
             return cumulative
     cumulative = np.cumsum(weight * relative[sector])
     cumulative /= cumulative[-1]
-    _HIRING.append((weight, key, cumulative))
+    _HIRING.append((weight, sector, key, cumulative))
     del _HIRING[:-4]
     return cumulative
 

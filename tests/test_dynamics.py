@@ -285,8 +285,8 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
 
     # a market that moves job entry (by borough) and the other moves (the economy, by sector) both ways
     phi = rng.uniform(0.7, 1.4, len(codes.BOROUGHS))
-    economy = np.ones((len(codes.SECTORS), len(codes.TRANSITIONS)))
-    economy[:, : codes.N_LABOUR] = rng.uniform(0.5, 2.0, (len(codes.SECTORS), codes.N_LABOUR))
+    economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
+    economy[:, : codes.N_LABOUR] = rng.uniform(0.5, 2.0, (len(codes.SECTORS) + 1, codes.N_LABOUR))
     market = Market(phi, phi.max() * (1 + 1e-9), economy, economy[:, : codes.N_LABOUR].max() * (1 + 1e-9))
 
     def run(bound, mult):
@@ -642,8 +642,8 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
     p.health_claim_start[:] = np.where(p.benefit >= codes.LIMITED_CAPABILITY, rng.integers(-100, 7, n), codes.NO_CLAIM)
     p.job_readiness[:] = rng.lognormal(0, 0.3, n)
     tables = dataclasses.replace(TABLES, monthly_mortality=TABLES.monthly_mortality * 50)
-    economy = np.ones((len(codes.SECTORS), len(codes.TRANSITIONS)))
-    economy[:, codes.T["in_work_to_out_of_work"]] = np.linspace(1.0, 1.6, len(codes.SECTORS))
+    economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
+    economy[:, codes.T["in_work_to_out_of_work"]] = np.linspace(1.0, 1.6, len(codes.SECTORS) + 1)
     market = Market(rng.uniform(0.5, 1.5, len(codes.BOROUGHS)), 1.5, economy, 1.6)
     s = Streams(6)
     keys = tuple(s.key(k) for k in ("demography", "health", "labour", "benefits", "employers"))
@@ -701,3 +701,26 @@ def test_the_kernels_keep_no_hold_on_the_arrays_they_step():
         del some, q
     gc.collect()
     assert [(process, field) for process, field, ref in held if ref() is not None] == []
+
+
+def test_job_loss_in_a_shock_follows_the_sector_of_the_person_s_employer():
+    """EMPLOYERS' firms are in sectors 4 and 7; people in work with no employer yet read GM's row (the last)."""
+    n = 40_000
+    p = make_people(3 * n)
+    p.employer[:n], p.employer[n : 2 * n], p.employer[2 * n :] = 0, 1, -1
+    economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
+    loss = codes.T["in_work_to_out_of_work"]
+    economy[4, loss], economy[-1, loss] = 20.0, 5.0  # sector 4's job loss 20 times, GM's 5 times
+    market = Market(np.ones(len(codes.BOROUGHS)), 1.0, economy, 20.0 * (1 + 1e-9))
+    labour_step(p, EMPLOYERS, TABLES, NO_MULT, Streams(3).key("labour"), 5, None, market)
+    for group, (employer_size, oh, factor) in enumerate(
+        (("micro", "no", 20.0), ("large", "yes", 1.0), ("none", "no", 5.0))
+    ):
+        rows = slice(group * n, (group + 1) * n)
+        hazards = {
+            t: expected_hazard(t, employer_size=employer_size, occupational_health=oh)
+            for t in ("in_work_to_at_risk", "in_work_to_out_of_work", "in_work_to_inactive")
+        }
+        hazards["in_work_to_out_of_work"] *= factor
+        left = int((p.labour_event[rows] == loss).sum())
+        assert_share(left, n, competing(hazards)["in_work_to_out_of_work"], f"employer {group}")

@@ -17,9 +17,12 @@ JOB_LOSS = codes.T["in_work_to_out_of_work"]
 def test_each_sector_s_employers_hold_its_share_of_employment_whatever_their_size():
     e = synthesise_employers(1_290_000, Streams(3))
     held = np.bincount(e.sector, weights=e.weight, minlength=len(codes.SECTORS)) / e.weight.sum()
-    # laid end to end by weight: each sector is within one employer's size of its share
-    assert np.all(np.abs(held - sector_shares()) <= e.weight.max() / e.weight.sum())
-    assert np.isclose(sector_shares() @ np.ones(len(codes.SECTORS)), 1)
+    # each sector within one small employer's size of its share, at full scale and at a test's
+    small = e.size_band <= codes.EMPLOYER_SIZES.index("small")
+    assert np.all(np.abs(held - sector_shares()) <= e.weight[small].max() / e.weight.sum())
+    tiny = synthesise_employers(1_290_000 * 0.02, Streams(3))
+    held = np.bincount(tiny.sector, weights=tiny.weight, minlength=len(codes.SECTORS)) / tiny.weight.sum()
+    assert np.all(np.abs(held - sector_shares()) <= tiny.weight[tiny.size_band <= 2].max() / tiny.weight.sum())
     # Sectors are given whatever the size band: micro firms' employment is shared as everyone's. The large
     # firms (about 670 of 1,000 people) land in a sector's stretch of the line by chance and move its micro
     # firms' share by about 18% of it for the smallest sector; over five seeds, about 8%: within 30%.
@@ -42,14 +45,16 @@ def test_a_shock_s_extra_job_loss_is_shared_among_sectors_by_their_exposure(shap
     assert sector_shares() @ x == pytest.approx(1)  # GM's mean exposure is 1
     alike = economy.path(120, 2.5, 6, sector_concentration=0.0)
     path = economy.path(120, 2.5, 6)
-    gm = alike.factors[:, 0, JOB_LOSS]
+    gm = alike.factors[:, -1, JOB_LOSS]
     assert np.all(alike.factors == alike.factors[:, :1]) and not alike.by_sector
     # each sector's extra job loss is its exposure times GM's, so GM's (at the reference mix) is unchanged
-    assert np.allclose(path.factors[:, :, JOB_LOSS] - 1, (gm[:, None] - 1) * x[None, :])
-    assert np.allclose((path.factors[:, :, JOB_LOSS] - 1) @ sector_shares(), gm - 1)
-    # moves other than job loss, and people with no employer (sector 0's row), are as GM's
+    sectors = path.factors[:, : len(codes.SECTORS), JOB_LOSS]
+    assert np.allclose(sectors - 1, (gm[:, None] - 1) * x[None, :])
+    assert np.allclose((sectors - 1) @ sector_shares(), gm - 1)
+    assert np.array_equal(path.factors[:, -1], alike.factors[:, -1])  # no employer: GM's, exactly
+    # moves other than job loss are as GM's in every sector
     others = [t for t in range(codes.N_LABOUR) if t not in (JOB_LOSS, codes.T["at_risk_to_out_of_work"])]
-    assert np.array_equal(path.factors[:, :, others], np.broadcast_to(alike.factors[:, :1, others], (121, 9, 8)))
+    assert np.array_equal(path.factors[:, :, others], np.broadcast_to(alike.factors[:, :1, others], (121, 10, 8)))
     # hiring: GM's new hires are shared out (mean 1), away from exposed sectors while demand falls and
     # towards them as it recovers; furlough follows the exposure
     assert np.allclose(path.hiring @ sector_shares(), 1)
@@ -57,7 +62,6 @@ def test_a_shock_s_extra_job_loss_is_shared_among_sectors_by_their_exposure(shap
     falling = np.diff(path.demand, prepend=1.0) < 0
     assert np.all(path.hiring[falling, most] < 1) and np.all(path.hiring[falling, least] > 1)
     assert path.hiring[:, most].max() > 1
-    assert np.allclose(path.furloughed_by_sector, np.clip(path.furloughed[:, None] * x[None, :], 0, 1))
     assert path.by_sector and path.hiring[0].tolist() == [1.0] * len(codes.SECTORS)
 
 
@@ -78,6 +82,11 @@ def test_a_steady_economy_and_a_uniform_shock_leave_hiring_to_size_alone():
     concentrated = Economy(shape="recession").path(60, 2.5, 6, sector_concentration=1.5)
     spread = Economy(shape="recession").exposure(1.5)
     assert np.ptp(spread) > np.ptp(Economy(shape="recession").exposure()) and concentrated.by_sector
+    # spread by a power: a sector untouched stays untouched, and none is pushed below 0
+    assert np.all(
+        spread[[codes.SECTORS.index("public_admin_education"), codes.SECTORS.index("health_social_work")]] == 0
+    )
+    assert np.all(Economy(shape="recession").exposure(0.0) == 1)
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +143,18 @@ def test_furlough_falls_on_the_sectors_a_pandemic_closes():
     # the GM-wide count is the sectors' sum
     total = m.market.furloughed(employed.sum(axis=1))
     assert np.allclose(total, furloughed.sum(axis=1))
+
+
+def test_the_hiring_table_is_the_employers_own_and_follows_each_sector_s_hiring():
+    from gmsim.market import _hiring_cumulative
+
+    e = synthesise_employers(25_800, Streams(4))
+    relative = np.linspace(0.5, 1.5, len(codes.SECTORS))
+    table = _hiring_cumulative(e.weight, e.sector, relative)
+    weights = np.diff(table, prepend=0.0)
+    assert np.allclose(weights / weights.sum(), e.weight * relative[e.sector] / (e.weight * relative[e.sector]).sum())
+    # the same weights with other sectors, or another month's hiring, are not served the table kept
+    other = e._replace(sector=np.roll(e.sector, 1))
+    assert not np.array_equal(_hiring_cumulative(other.weight, other.sector, relative), table)
+    assert not np.array_equal(_hiring_cumulative(e.weight, e.sector, relative[::-1].copy()), table)
+    assert _hiring_cumulative(e.weight, e.sector, relative.copy()) is table

@@ -3,7 +3,8 @@
 Employers are synthesised once from ``data/population.yaml`` (``employers``): each size band holds its
 share of employment in firms of that band's mean size, and each firm has occupational-health access with
 its band's probability. Each firm has a broad industry sector (``data/sectors.yaml``), given so that each
-sector's firms hold its share of GM's employment (Census 2021), whatever their size. A person entering
+sector's firms hold its share of GM's employment (Census 2021), whatever their size band
+(:func:`sectors_by_employment`). A person entering
 work is tied to an employer drawn in proportion to the firm's size (in a changing economy, times its
 sector's share of vacancies: :meth:`gmsim.economy.EconomyPath.hiring`), so in a steady economy a band's
 and a sector's share of new jobs equal their shares of employment; the tie breaks on job loss.
@@ -68,8 +69,9 @@ def synthesise_employers(n_workers: float, streams: Streams) -> Employers:
     w = np.concatenate(weight)
     cumulative = np.cumsum(w)
     cumulative /= cumulative[-1]
-    sector = sectors_by_employment(w, sector_shares(), streams.generator("synthesis.sectors"))
-    return Employers(np.concatenate(bands), np.concatenate(oh), w, cumulative, sector)
+    band = np.concatenate(bands)
+    sector = sectors_by_employment(w, band, sector_shares(), streams.generator("synthesis.sectors"))
+    return Employers(band, np.concatenate(oh), w, cumulative, sector)
 
 
 def sector_shares() -> np.ndarray:
@@ -79,23 +81,31 @@ def sector_shares() -> np.ndarray:
     return shares / shares.sum()
 
 
-def sectors_by_employment(weight: np.ndarray, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def sectors_by_employment(
+    weight: np.ndarray, size_band: np.ndarray, shares: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """A sector for each employer such that each sector's employers hold about its share of ``weight``.
 
-    The employers are taken in a random order and laid end to end by weight; an employer's sector is the
-    one whose share of the line its midpoint falls in (systematic sampling by size: a sector's employment
-    is within one employer's size of its share, and sector is independent of size band).
+    Large, then medium employers, each band in a random order, go one by one to the sector furthest below
+    its share (relative to it) that still has room for them (or, if none has, the one furthest below in
+    people); small and micro employers are then laid end to end in a random order over what each sector
+    still lacks, each going to the sector its midpoint falls in. So a sector's employment is within about
+    one small employer's size of its share even at small scales, and sector is independent of size band
+    but for the few large employers of a small population.
     """
-    order = rng.permutation(len(weight))
-    ends = np.cumsum(weight[order])
-    middles = (ends - weight[order] / 2) / ends[-1]
-    bounds = np.cumsum(shares)
     sector = np.empty(len(weight), dtype=np.int8)
-    sector[order] = np.minimum(np.searchsorted(bounds, middles, side="right"), len(shares) - 1)
+    lacking = shares * weight.sum()
+    order = rng.permutation(len(weight))
+    for band in (codes.EMPLOYER_SIZES.index("large"), codes.EMPLOYER_SIZES.index("medium")):
+        for i in order[size_band[order] == band]:
+            room = lacking >= weight[i]
+            s = int(np.argmax(np.where(room, lacking / shares, -np.inf))) if room.any() else int(np.argmax(lacking))
+            sector[i] = s
+            lacking[s] -= weight[i]
+    rest = order[size_band[order] < codes.EMPLOYER_SIZES.index("medium")]
+    ends = np.cumsum(weight[rest])
+    middles = (ends - weight[rest] / 2) / ends[-1]
+    bounds = np.cumsum(np.maximum(lacking, 0.0))
+    bounds /= bounds[-1]
+    sector[rest] = np.minimum(np.searchsorted(bounds, middles, side="right"), len(shares) - 1)
     return sector
-
-
-def headcount(employers: Employers, employer_of_person: np.ndarray) -> np.ndarray:
-    """Number of people (slots) tied to each employer."""
-    tied = employer_of_person[employer_of_person >= 0]
-    return np.bincount(tied, minlength=employers.n)

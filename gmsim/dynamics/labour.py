@@ -76,6 +76,7 @@ def labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, s
     employer, ready = p.employer[lo:hi], p.job_readiness[lo:hi]
     size_band, oh, sector = employers.size_band, employers.occupational_health, employers.sector
     phi, phi_top, economy, economy_top = market
+    no_employer = economy.shape[0] - 1  # the economy's last row: GM's factors
     start = counter_start(key, month, 0)
     entry_start = counter_start(key, month, 1)
     some = slots.shape[0] > 0
@@ -107,7 +108,7 @@ def labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, s
                 if b < 0:
                     b = level_b(sex[i], borough[i], skills[i])
                     c = level_c(benefit[i], months_in_state[i], employer[i], size_band, oh)
-                r = sector[employer[i]] if employer[i] >= 0 else 0
+                r = sector[employer[i]] if employer[i] >= 0 else no_employer
                 h0 = 0.0 if seeker else hazard(first, a, b, c, tables) * economy[r, first]
                 h1 = hazard(first + 1, a, b, c, tables) * economy[r, first + 1]
                 h2 = hazard(first + 2, a, b, c, tables) * economy[r, first + 2] if _FIRST[s + 1] - first == 3 else 0.0
@@ -142,8 +143,8 @@ class Market(NamedTuple):
             multiplied by their borough's (:class:`gmsim.market.LabourMarket`).
         phi_top: At least every factor of ``phi`` (and of any run whose people these may be; for thinning).
         economy: The economy's multiplier of each transition's hazard by the sector of the person's employer
-            (float64, ``(len(codes.SECTORS), len(codes.TRANSITIONS))``; people with no employer read row 0;
-            1 for job entry, which ``phi`` moves).
+            (float64, ``(len(codes.SECTORS) + 1, len(codes.TRANSITIONS))``; people with no employer read the
+            last row, GM's; 1 for job entry, which ``phi`` moves).
         economy_top: At least every factor of ``economy`` of a labour move other than job entry, and 1.
     """
 
@@ -155,7 +156,7 @@ class Market(NamedTuple):
 
 def steady_market() -> Market:
     """The market of a steady economy at its reference tightness: every factor 1."""
-    return Market(np.ones(len(codes.BOROUGHS)), 1.0, np.ones((len(codes.SECTORS), len(codes.TRANSITIONS))), 1.0)
+    return Market(np.ones(len(codes.BOROUGHS)), 1.0, np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS))), 1.0)
 
 
 def labour_step(
