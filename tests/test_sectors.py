@@ -158,3 +158,20 @@ def test_the_hiring_table_is_the_employers_own_and_follows_each_sector_s_hiring(
     assert not np.array_equal(_hiring_cumulative(other.weight, other.sector, relative), table)
     assert not np.array_equal(_hiring_cumulative(e.weight, e.sector, relative[::-1].copy()), table)
     assert _hiring_cumulative(e.weight, e.sector, relative.copy()) is table
+
+
+def test_in_a_steady_economy_sectors_change_nothing():
+    """Runs whose employers' sectors differ are the same, person by person, unless a shock falls on them."""
+
+    def run(scenario, shuffle):
+        m = GMModel(scenario, scale=0.02, months=24, rng=5)
+        if shuffle:
+            m.employers = m.population.employers = m.employers._replace(sector=np.roll(m.employers.sector, 7))
+        m.run(progress=False)
+        return m
+
+    for scenario, same in (("scenarios/baseline.yaml", True), ("scenarios/recession.yaml", False)):
+        a, b = run(scenario, False), run(scenario, True)
+        assert not np.array_equal(a.employers.sector, b.employers.sector)
+        assert all(np.array_equal(x, y) for x, y in zip(a.people, b.people, strict=True)) == same, scenario
+        assert np.array_equal(a.results.stock, b.results.stock) == same, scenario
