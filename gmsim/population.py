@@ -182,5 +182,10 @@ class Population:
 
 
 def employed_by_sector(employer: np.ndarray, sector: np.ndarray) -> np.ndarray:
-    """How many of ``employer`` (each person's employer, -1 for none) work in each of ``codes.SECTORS``."""
-    return np.bincount(sector[employer[employer >= 0]], minlength=len(codes.SECTORS)).astype(np.int64)
+    """How many of ``employer`` (each person's employer, -1 for none) work in each of ``codes.SECTORS``.
+
+    Counted by employer in one compiled pass, then by the employers' sectors (exact: counts are far below
+    2^53).
+    """
+    staff = kernels.headcount(employer, len(sector))
+    return np.bincount(sector, weights=staff, minlength=len(codes.SECTORS)).astype(np.int64)
