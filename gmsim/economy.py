@@ -102,7 +102,7 @@ class Economy(BaseModel):
     inactivity_elasticity: float | None = Field(None, ge=-3, le=3, description="Response of moves into inactivity.")
     job_retention: JobRetention | None = Field(None, description="A job-retention scheme (furlough), or none.")
     sector_exposure: dict[str, float] | None = Field(
-        None, description="Sectors' exposure to the shock (data/sectors.yaml names; 1 = as GM), overriding the shape's."
+        None, description="Sectors' exposure to the shock (data/sectors.yaml names), relative; overrides the shape's."
     )
 
     @model_validator(mode="after")
@@ -111,6 +111,10 @@ class Economy(BaseModel):
             raise ValueError("'levels' is given with shape 'custom', and only then")
         if self.levels is not None and min(self.levels) <= 0:
             raise ValueError("'levels' must all be positive (demand relative to the steady economy)")
+        return self
+
+    @model_validator(mode="after")
+    def _known_sectors(self) -> Economy:
         for name, x in (self.sector_exposure or {}).items():
             if name not in codes.SECTORS:
                 raise ValueError(
@@ -195,17 +199,19 @@ class Economy(BaseModel):
         alike = bool(np.all(exposure == 1))
         # one row a sector, and a last row, GM's, for people with no employer (yet)
         factors = np.ones((months + 1, len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
-        by_sector = job_loss[:, None] if alike else 1 + (job_loss[:, None] - 1) * np.append(exposure, 1.0)[None, :]
+        sector_job_loss = (
+            job_loss[:, None] if alike else 1 + (job_loss[:, None] - 1) * np.append(exposure, 1.0)[None, :]
+        )
         if not alike:
-            by_sector[:, -1] = job_loss
+            sector_job_loss[:, -1] = job_loss
         for name in ("in_work_to_out_of_work", "at_risk_to_out_of_work"):
-            factors[:, :, codes.T[name]] = by_sector
+            factors[:, :, codes.T[name]] = sector_job_loss
         factors[:, :, codes.T["out_of_work_to_inactive"]] = inactivity[:, None]
         factors[:, :, codes.T["inactive_to_out_of_work"]] = 1 / inactivity[:, None]
         hiring = np.ones((months + 1, len(codes.SECTORS)))
         if not alike:
-            by_sector = demand[:, None] ** exposure[None, :]
-            ratio = by_sector / staffed(by_sector ** (1 - kept[:, None]), staffing_half_life)
+            sector_demand = demand[:, None] ** exposure[None, :]
+            ratio = sector_demand / staffed(sector_demand ** (1 - kept[:, None]), staffing_half_life)
             moved = np.any(ratio != 1, axis=1)
             hiring[moved] = ratio[moved] / (ratio[moved] @ sector_shares())[:, None]
         furloughed_by_sector = np.clip(furloughed[:, None] * exposure[None, :], 0, 1)
