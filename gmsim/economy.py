@@ -28,7 +28,8 @@ times its demand over the level it is staffed for, which follows its demand with
 (while a job-retention scheme keeps staff on payroll, only the share it does not keep), so a sector hires
 less while it sheds staff and more while it rebuilds them; its furloughed share is ``x`` times GM's.
 ``labour_market.sector_concentration`` scales every exposure's distance from 1 (0: every sector alike, as
-before sectors; drawn in each replicate of a shock).
+before sectors). In each replicate of a shock both are drawn: each sector's exposure within its evidence
+range and the concentration within its own (:func:`gmsim.ensemble.sector_exposure_draw`).
 
 Each shape's figures and their evidence are in ``data/economies.yaml`` and ``data/sectors.yaml``; the
 figures a scenario does not give come from there.
@@ -305,6 +306,18 @@ def shape_exposure(shape: str) -> dict[str, float]:
     return {
         name: float(spec[name]["exposure"][shape]["value"]) for name in codes.SECTORS if shape in spec[name]["exposure"]
     }
+
+
+def shape_exposure_ranges(shape: str) -> dict[str, tuple[float, float, float]]:
+    """Each sector's exposure to a named shape's shock with its evidence range: ``(value, low, high)``."""
+    spec = read_data("sectors.yaml")["sectors"]
+    out = {}
+    for name in codes.SECTORS:
+        x = spec[name]["exposure"].get(shape)
+        if x is not None:
+            low, high = x.get("range", (x["value"], x["value"]))
+            out[name] = (float(x["value"]), float(low), float(high))
+    return out
 
 
 def shape_defaults(shape: str) -> dict[str, Any]:

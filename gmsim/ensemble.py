@@ -173,6 +173,43 @@ def labour_market_draw(scenario: Scenario, seed: int) -> dict[str, float]:
     return out
 
 
+def sector_exposure_draw(scenario: Scenario, seed: int) -> dict[str, float]:
+    """Each sector's exposure to the scenario's shock for a replicate, drawn from its evidence range.
+
+    A sector's exposure (``data/sectors.yaml``) is read from one episode, UK-wide, often at second hand;
+    its range says how far the evidence allows it to go. Each is drawn on its own (stream
+    ``draw.market.sector_exposure.<sector>``, the same in every scenario and economy of the replicate):
+    a split log-normal with the value as median and the range as 95% interval, or, where the range
+    reaches 0 (a sector the evidence finds untouched), a split normal on the exposure itself cut at 0, so
+    that the sector stays untouched in half the draws. ``labour_market.sector_concentration``, drawn as
+    well, then spreads or narrows all of them together (the next shock need not fall where the last
+    did). Sectors the scenario sets itself keep their values, and a shape with no exposures (steady,
+    custom) draws none.
+    """
+    from .economy import shape_exposure_ranges
+    from .interventions.parameters import Z975, split_lognormal
+
+    own = scenario.economy.sector_exposure or {}
+    streams, out = Streams(seed), {}
+    for name, (value, low, high) in shape_exposure_ranges(scenario.economy.shape).items():
+        if name in own or low == high:
+            continue
+        z = streams.normal_at(f"draw.market.sector_exposure.{name}")
+        if low > 0:
+            out[name] = split_lognormal(value, low, high, z)
+        else:
+            out[name] = max(0.0, value + z * ((high - value) if z > 0 else (value - low)) / Z975)
+    return out
+
+
+def with_sector_exposure(scenario: Scenario, exposure: dict[str, float]) -> Scenario:
+    """``scenario`` with these sectors' exposures to its shock in place of its shape's (its own kept)."""
+    if not exposure:
+        return scenario
+    given = {**exposure, **(scenario.economy.sector_exposure or {})}
+    return scenario.model_copy(update={"economy": scenario.economy.model_copy(update={"sector_exposure": given})})
+
+
 @dataclass(frozen=True)
 class Task:
     """One run to do.
@@ -244,14 +281,16 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     draws = [parameter_draws(t.scenario, seed) if t.draws else None for t in tasks]
     # The tasks share their scenarios' parameter overrides (trunk_key), so one draw serves them all.
     baseline_set, baseline = baseline_draw(tasks[0].scenario, seed) if tasks[0].draws else (None, {})
+    exposure = sector_exposure_draw(tasks[0].scenario, seed) if tasks[0].draws else {}
+    scenarios = [with_sector_exposure(t.scenario, exposure) for t in tasks]
     if len(tasks) == 1 and not tasks[0].scenario.strands:
         model = GMModel(
-            tasks[0].scenario, rng=seed, parameters=baseline, intervention_draws=draws[0], record_transitions=False
+            scenarios[0], rng=seed, parameters=baseline, intervention_draws=draws[0], record_transitions=False
         )
         model.run(progress=False)
         models = [model]
     else:
-        runs = SharedRuns([t.scenario for t in tasks], seed, draws, parameters=baseline)
+        runs = SharedRuns(scenarios, seed, draws, parameters=baseline)
         runs.run()
         models = runs.models
         del runs
@@ -272,7 +311,10 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
                     "run_seed": seed,
                     "draws": d or {},
                     "baseline_set": baseline_set,
-                    "labour_market": {k: v for k, v in baseline.items() if k in DRAWN_MARKET},
+                    "labour_market": {
+                        **{k: v for k, v in baseline.items() if k in DRAWN_MARKET},
+                        **{f"sector_exposure.{k}": v for k, v in exposure.items()},
+                    },
                     "gmsim": __version__,
                     "strands": [iv.name for iv in model.interventions],
                     "scale": model.scale,

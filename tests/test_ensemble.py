@@ -220,6 +220,61 @@ def test_the_labour_market_figures_are_drawn_from_their_stated_ranges():
     assert steady == {k: v for k, v in draws[0].items() if k != "labour_market.sector_concentration"}
 
 
+def test_each_sectors_exposure_to_a_shock_is_drawn_from_its_stated_range():
+    from gmsim.economy import shape_exposure_ranges
+    from gmsim.ensemble import replicate_seed, sector_exposure_draw
+
+    scenario = load_scenario(SC / "recession.yaml")
+    draws = [sector_exposure_draw(scenario, replicate_seed(3, r)) for r in range(2000)]
+    ranges = shape_exposure_ranges("recession")
+    assert set(draws[0]) == set(ranges)  # every sector with a range, and no other
+    se, se_half = np.sqrt(0.025 * 0.975 / len(draws)), np.sqrt(0.25 / len(draws))
+    for name, (value, low, high) in ranges.items():
+        x = np.array([d[name] for d in draws])
+        # 2.5% above the high end (3 standard errors), and the value the median
+        assert abs((x > high).mean() - 0.025) < 3 * se, name
+        if low > 0:
+            assert abs((x < value).mean() - 0.5) < 3 * se_half and abs((x < low).mean() - 0.025) < 3 * se, name
+        else:  # a sector the evidence finds untouched stays untouched in half the replicates, never below
+            assert abs((x == 0).mean() - 0.5) < 3 * se_half and x.min() == 0, name
+    # sectors drawn apart: production's and construction's draws are not correlated (|r| < 4 / sqrt(n))
+    r = np.corrcoef([d["production"] for d in draws], [d["construction"] for d in draws])[0, 1]
+    assert abs(r) < 4 / np.sqrt(len(draws))
+    # a sector the scenario sets keeps its value; a steady economy draws none
+    own = with_exposure(scenario, {"production": 1.0})
+    assert "production" not in sector_exposure_draw(own, 5) and "construction" in sector_exposure_draw(own, 5)
+    assert sector_exposure_draw(load_scenario(SC / "baseline.yaml"), 5) == {}
+
+
+def with_exposure(scenario, exposure):
+    from gmsim.scenario import Scenario
+
+    data = scenario.to_dict()
+    return Scenario.from_dict({**data, "economy": {**data["economy"], "sector_exposure": exposure}}, path="own")
+
+
+def test_a_replicate_of_a_shock_runs_with_its_drawn_exposures_and_records_them(tmp_path):
+    from gmsim.ensemble import baseline_draw, replicate_seed, run_record, sector_exposure_draw, with_sector_exposure
+    from gmsim.model import GMModel
+
+    scenario = load_scenario(SC / "recession.yaml").with_overrides(scale=0.01, months=30)
+    seed = replicate_seed(5, 0)
+    drawn = sector_exposure_draw(scenario, seed)
+    [path] = execute([Task(scenario, 0, 5, True)], tmp_path, workers=1, progress=False)
+    record = load_record(path)
+    recorded = record["meta"]["labour_market"]
+    assert {k.removeprefix("sector_exposure."): v for k, v in recorded.items() if k.startswith("sector_")} == drawn
+    # the replicate is the run of the scenario with those exposures, not with the shape's own
+    _, baseline = baseline_draw(scenario, seed)
+    runs = {}
+    for name, sc in (("drawn", with_sector_exposure(scenario, drawn)), ("shape", scenario)):
+        model = GMModel(sc, rng=seed, parameters=baseline, record_transitions=False)
+        model.run(progress=False)
+        runs[name] = run_record(model)
+    assert np.array_equal(runs["drawn"]["employed"], record["employed"])
+    assert not np.array_equal(runs["shape"]["employed"], record["employed"])
+
+
 # ----- effect priors: the draws of uncertainty runs -----------------------------------------------------------
 
 
