@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import codes
-from .agents.employers import Employers, sector_shares
+from .agents.employers import Employers, hiring_tables, sector_shares
 from .dynamics.labour import Market
 from .economy import EconomyPath, adjusted, closed_a_month
 from .parameters import ParameterSet, read_data
@@ -66,13 +66,12 @@ _HIRING: list[tuple[np.ndarray, np.ndarray, bytes, np.ndarray]] = []
 
 
 def _hiring_cumulative(weight: np.ndarray, sector: np.ndarray, relative: np.ndarray) -> np.ndarray:
-    """Cumulative share of ``weight`` times each employer's sector's ``relative`` hiring (for one uniform draw)."""
+    """Each borough's hiring table with each employer's sector's ``relative`` hiring (:func:`hiring_tables`)."""
     key = relative.tobytes()
     for w, s, k, cumulative in _HIRING:
         if w is weight and s is sector and k == key:
             return cumulative
-    cumulative = np.cumsum(weight * relative[sector])
-    cumulative /= cumulative[-1]
+    cumulative = hiring_tables(weight, sector, relative)
     _HIRING.append((weight, sector, key, cumulative))
     del _HIRING[:-4]
     return cumulative
@@ -212,7 +211,7 @@ class LabourMarket:
         return self.for_kernel(month, float(self.factors[month].max()))
 
     def hiring(self, month: int, employers: Employers) -> Employers:
-        """``employers`` as new hires and movers are drawn from them in ``month``: by size times sector vacancies.
+        """``employers`` as hires and movers are drawn from them in ``month``: by size, borough and sector vacancies.
 
         While sectors' shares of vacancies are their shares of employment (a steady month, or sectors alike),
         by size alone: ``employers`` itself.

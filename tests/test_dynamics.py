@@ -30,7 +30,9 @@ TABLES = PARAMS.hazard_tables()
 # Two employers: a micro firm without occupational health and a large one with it.
 EMP_SIZE = np.array([1, 4], dtype=np.int8)
 EMP_OH = np.array([0, 1], dtype=np.int8)
-EMPLOYERS = Employers(EMP_SIZE, EMP_OH, np.array([0.4, 0.6]), np.array([0.4, 1.0]), np.array([4, 7], np.int8))
+EMPLOYERS = Employers(
+    EMP_SIZE, EMP_OH, np.array([0.4, 0.6]), np.tile([0.4, 1.0], (len(codes.BOROUGHS), 1)), np.array([4, 7], np.int8)
+)
 NO_MULT = no_multipliers()
 
 
@@ -518,16 +520,19 @@ def test_synthesised_claims_are_settled_by_disposition():
     assert np.all(p.months_on_benefit[~claims & ~looking] == 0) and np.all(p.months_on_benefit[looking] == 20)
 
 
-def test_employer_ties_form_by_size_and_break_on_leaving_work():
-    cumulative = np.array([0.2, 0.5, 1.0])  # three employers holding 20%, 30%, 50% of jobs
+def test_employer_ties_form_from_the_hiring_table_of_the_persons_borough_and_break_on_leaving_work():
+    cumulative = np.tile([0.2, 0.5, 1.0], (len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
+    cumulative[1] = [0.5, 0.8, 1.0]  # but for residents of borough 1: 50%, 30%, 20%
     employers = Employers(
-        np.ones(3, np.int8), np.zeros(3, np.int8), np.diff(cumulative, prepend=0.0), cumulative, np.zeros(3, np.int8)
+        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), cumulative, np.zeros(3, np.int8)
     )
     p = make_people(N, state=codes.IN_WORK, employer=-1)
+    p.borough[1::2] = 1
     employer_step(p, employers, Streams(8).key("employers"), 2, 0.0)
-    counts = np.bincount(p.employer, minlength=3)
-    for k, share in enumerate((0.2, 0.3, 0.5)):
-        assert_share(int(counts[k]), N, share, f"employer {k}")
+    for b, shares in ((0, (0.2, 0.3, 0.5)), (1, (0.5, 0.3, 0.2))):
+        counts = np.bincount(p.employer[p.borough == b], minlength=3)
+        for k, share in enumerate(shares):
+            assert_share(int(counts[k]), N // 2, share, f"borough {b}, employer {k}")
     p.state[: N // 2] = codes.OUT_OF_WORK
     before = p.employer.copy()
     employer_step(p, employers, Streams(8).key("employers"), 3, 0.0)  # no job-to-job moves
@@ -537,9 +542,9 @@ def test_employer_ties_form_by_size_and_break_on_leaving_work():
 
 def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size():
     """Someone in work moves with this month's chance to an employer drawn by size; nobody else moves."""
-    cumulative = np.array([0.2, 0.5, 1.0])  # three employers holding 20%, 30%, 50% of jobs
+    cumulative = np.tile([0.2, 0.5, 1.0], (len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
     employers = Employers(
-        np.ones(3, np.int8), np.zeros(3, np.int8), np.diff(cumulative, prepend=0.0), cumulative, np.zeros(3, np.int8)
+        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), cumulative, np.zeros(3, np.int8)
     )
     p = make_people(N, state=codes.IN_WORK, employer=0)
     p.state[: N // 4] = codes.AT_RISK

@@ -146,13 +146,17 @@ def test_furlough_falls_on_the_sectors_a_pandemic_closes():
 
 
 def test_the_hiring_table_is_the_employers_own_and_follows_each_sector_s_hiring():
+    from gmsim.agents.employers import borough_sector_affinity
     from gmsim.market import _hiring_cumulative
 
     e = synthesise_employers(25_800, Streams(4))
     relative = np.linspace(0.5, 1.5, len(codes.SECTORS))
     table = _hiring_cumulative(e.weight, e.sector, relative)
-    weights = np.diff(table, prepend=0.0)
-    assert np.allclose(weights / weights.sum(), e.weight * relative[e.sector] / (e.weight * relative[e.sector]).sum())
+    assert table.shape == (len(codes.BOROUGHS), e.n) and np.all(table[:, -1] == 1)
+    for b in range(len(codes.BOROUGHS)):  # each borough's row: size x sector hiring x the borough's affinity
+        weights = np.diff(table[b], prepend=0.0)
+        want = e.weight * relative[e.sector] * borough_sector_affinity()[b, e.sector]
+        assert np.allclose(weights, want / want.sum())
     # the same weights with other sectors, or another month's hiring, are not served the table kept
     other = e._replace(sector=np.roll(e.sector, 1))
     assert not np.array_equal(_hiring_cumulative(other.weight, other.sector, relative), table)
@@ -160,8 +164,79 @@ def test_the_hiring_table_is_the_employers_own_and_follows_each_sector_s_hiring(
     assert _hiring_cumulative(e.weight, e.sector, relative.copy()) is table
 
 
+def census_mix() -> np.ndarray:
+    """Each borough's residents in employment by sector, as shares (Census 2021; data/sectors.yaml)."""
+    from gmsim.parameters import read_data
+
+    spec = read_data("sectors.yaml")["residents_by_borough"]["value"]
+    counts = np.array([[spec[b][s] for s in codes.SECTORS] for b in codes.BOROUGHS], dtype=np.float64)
+    return counts / counts.sum(axis=1, keepdims=True)
+
+
+def test_the_boroughs_residents_by_sector_add_up_to_gm_s_shares():
+    from gmsim.agents.employers import borough_sector_affinity
+    from gmsim.parameters import read_data
+
+    spec = read_data("sectors.yaml")["residents_by_borough"]["value"]
+    counts = np.array([[spec[b][s] for s in codes.SECTORS] for b in codes.BOROUGHS], dtype=np.float64)
+    assert counts.sum() == 1_280_113  # GM's residents in employment, Census 2021 TS060
+    assert np.allclose(counts.sum(axis=0) / counts.sum(), sector_shares(), atol=5e-5)  # the shares given, rounded
+    affinity = borough_sector_affinity()
+    # weighted by the boroughs' employed residents, each sector's affinity averages 1
+    assert np.allclose(counts.sum(axis=1) @ affinity / counts.sum(), 1)
+    k, b = codes.SECTORS.index("production"), codes.BOROUGHS.index
+    assert affinity[b("Wigan"), k] > 1.25 and affinity[b("Manchester"), k] < 0.7
+
+
+def test_each_borough_s_residents_work_in_its_own_mix_of_sectors():
+    """After synthesis and two years of hires and moves, each borough's people in work hold its Census mix.
+
+    A person's sector is drawn from their borough's hiring table, so its expected share is the sectors'
+    share of employers' weight times the borough's affinity, over the row's sum (within one small firm of
+    the Census share); tolerance 4 binomial standard errors for each borough and sector.
+    """
+    from gmsim.agents.employers import borough_sector_affinity
+
+    m = GMModel("scenarios/baseline.yaml", scale=0.02, months=24, rng=4)
+    e = m.employers
+    held = np.bincount(e.sector, weights=e.weight, minlength=len(codes.SECTORS)) / e.weight.sum()
+    expected = held[None, :] * borough_sector_affinity()
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert np.abs(expected - census_mix()).max() < 0.01
+    for when in ("start", "after two years"):
+        if when != "start":
+            m.run(progress=False)
+        p = m.people
+        working = p.employer >= 0
+        counts = np.zeros((len(codes.BOROUGHS), len(codes.SECTORS)))
+        np.add.at(counts, (p.borough[working], e.sector[p.employer[working]]), 1)
+        n = counts.sum(axis=1, keepdims=True)
+        se = np.sqrt(expected * (1 - expected) / n)
+        assert np.all(np.abs(counts / n - expected) < 4 * se), when
+
+
+def test_a_recession_falls_hardest_on_the_boroughs_whose_residents_work_in_exposed_sectors(recession_run):
+    """The job-loss factor of each borough's people in work at the trough follows its residents' sectors."""
+    m, month = recession_run, 27
+    p = m.people
+    working = p.employer >= 0
+    factor = m.market.economy.factors[month, m.employers.sector[p.employer[working]], JOB_LOSS]
+    by_borough = np.bincount(p.borough[working], weights=factor, minlength=len(codes.BOROUGHS))
+    by_borough /= np.bincount(p.borough[working], minlength=len(codes.BOROUGHS))
+    # what the Census mix implies: each borough's residents' mean exposure, times GM's extra job loss
+    gm = m.market.economy.factors[month, -1, JOB_LOSS]
+    implied = 1 + (gm - 1) * census_mix() @ Economy(shape="recession").exposure()
+    assert np.corrcoef(by_borough, implied)[0, 1] > 0.9
+    b = codes.BOROUGHS.index
+    assert by_borough[b("Wigan")] - 1 > 1.1 * (by_borough[b("Trafford")] - 1)
+
+
 def test_in_a_steady_economy_sectors_change_nothing():
-    """Runs whose employers' sectors differ are the same, person by person, unless a shock falls on them."""
+    """Runs whose employers' sectors differ are the same, person by person, unless a shock falls on them.
+
+    (Who works for which employer is drawn from hiring tables made once from the sectors; here the
+    sectors are changed afterwards, so only what reads them month by month can differ.)
+    """
 
     def run(scenario, shuffle):
         m = GMModel(scenario, scale=0.02, months=24, rng=5)

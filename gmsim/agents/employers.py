@@ -4,14 +4,16 @@ Employers are synthesised once from ``data/population.yaml`` (``employers``): ea
 share of employment in firms of that band's mean size, and each firm has occupational-health access with
 its band's probability. Each firm has a broad industry sector (``data/sectors.yaml``), given so that each
 sector's firms hold its share of GM's employment (Census 2021), whatever their size band
-(:func:`sectors_by_employment`). A person entering
-work is tied to an employer drawn in proportion to the firm's size (in a changing economy, times its
-sector's share of vacancies: :meth:`gmsim.economy.EconomyPath.hiring`), so in a steady economy a band's
-and a sector's share of new jobs equal their shares of employment; the tie breaks on job loss.
+(:func:`sectors_by_employment`). A person entering work is tied to an employer drawn in proportion to the
+firm's size times how much more often people of their borough work in its sector than GM's people do
+(:func:`borough_sector_affinity`; in a changing economy, times its sector's share of vacancies:
+:meth:`gmsim.economy.EconomyPath.hiring`), so in a steady economy a band's share of new jobs is its share
+of employment and each borough's residents work in its own mix of sectors; the tie breaks on job loss.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -28,7 +30,8 @@ class Employers(NamedTuple):
         size_band: Index into ``codes.EMPLOYER_SIZES`` (1 micro .. 4 large).
         occupational_health: 1 if the employer gives access to occupational health, else 0.
         weight: Relative size, the chance of being the employer of a new hire.
-        cumulative: Cumulative share of ``weight`` (for drawing employers with one uniform number).
+        cumulative: Cumulative shares of employers' hiring weights for the residents of each borough
+            (borough, employer; :func:`hiring_tables`), for drawing an employer with one uniform number.
         sector: Index into ``codes.SECTORS``.
     """
 
@@ -67,11 +70,9 @@ def synthesise_employers(n_workers: float, streams: Streams) -> Employers:
         oh.append((rng.random(count) < s["occupational_health"]).astype(np.int8))
         weight.append(sizes)
     w = np.concatenate(weight)
-    cumulative = np.cumsum(w)
-    cumulative /= cumulative[-1]
     band = np.concatenate(bands)
     sector = sectors_by_employment(w, band, sector_shares(), streams.generator("synthesis.sectors"))
-    return Employers(band, np.concatenate(oh), w, cumulative, sector)
+    return Employers(band, np.concatenate(oh), w, hiring_tables(w, sector), sector)
 
 
 def sector_shares() -> np.ndarray:
@@ -79,6 +80,33 @@ def sector_shares() -> np.ndarray:
     spec = read_data("sectors.yaml")["sectors"]
     shares = np.array([spec[name]["employment_share"]["value"] for name in codes.SECTORS], dtype=np.float64)
     return shares / shares.sum()
+
+
+@cache
+def borough_sector_affinity() -> np.ndarray:
+    """How much more often each borough's residents work in each sector than GM's (borough, sector).
+
+    A borough's share of its residents in employment who work in the sector over GM's share (Census
+    2021, ``data/sectors.yaml``: ``residents_by_borough``); GM's employment-weighted mean in each sector is 1.
+    """
+    spec = read_data("sectors.yaml")["residents_by_borough"]["value"]
+    counts = np.array([[spec[b][s] for s in codes.SECTORS] for b in codes.BOROUGHS], dtype=np.float64)
+    affinity = (counts / counts.sum(axis=1, keepdims=True)) / (counts.sum(axis=0) / counts.sum())[None, :]
+    affinity.flags.writeable = False
+    return affinity
+
+
+def hiring_tables(weight: np.ndarray, sector: np.ndarray, relative: np.ndarray | None = None) -> np.ndarray:
+    """Cumulative shares of employers for a new hire from each borough (borough, employer; each row ends at 1).
+
+    Employer ``e``'s share for a resident of borough ``b`` is its ``weight`` times the borough's affinity
+    for its sector (:func:`borough_sector_affinity`) times its sector's ``relative`` hiring if given (in a
+    changing economy), over the row's sum.
+    """
+    w = weight if relative is None else weight * relative[sector]
+    table = np.cumsum(w[None, :] * borough_sector_affinity()[:, sector], axis=1)
+    table /= table[:, -1:]
+    return table
 
 
 def sectors_by_employment(

@@ -402,7 +402,10 @@ def synthesise_people(n: int, streams: Streams, employers: Employers, target_emp
 
     employed = (state == codes.IN_WORK) | (state == codes.AT_RISK)
     employer = np.full(n, -1, dtype=np.int32)
-    employer[employed] = np.searchsorted(employers.cumulative, rng.random(int(employed.sum())), side="right")
+    u, rows = rng.random(int(employed.sum())), np.flatnonzero(employed)
+    for b, table in enumerate(employers.cumulative):  # each from the hiring table of their borough
+        mine = borough[rows] == b
+        employer[rows[mine]] = np.searchsorted(table, u[mine], side="right")
     np.minimum(employer, employers.n - 1, out=employer)
 
     return People(

@@ -1,11 +1,13 @@
 """Employer ties: a job entry ties the person to an employer, leaving work breaks the tie, and some move.
 
-New hires are matched to employers in proportion to employer size (one uniform number from the
-``employers`` stream), so each size band gets its share of employment. A return from sickness absence
+New hires are matched to employers in proportion to employer size times how often people of their
+borough work in the employer's sector (one uniform number from the ``employers`` stream, and the hiring
+table of the person's borough: :func:`~gmsim.agents.employers.hiring_tables`), so each size band gets its
+share of employment and each borough's residents their borough's mix of sectors. A return from sickness absence
 keeps the tie; a move out of work or into inactivity ends it. Someone in work (not off sick) moves to
 another employer, without a spell out of work, with this month's chance of a job-to-job move
 (``labour_market.job_to_job_rate`` times the economy's demand: :meth:`HazardTables.job_to_job_chance
-<gmsim.parameters.HazardTables.job_to_job_chance>`); the new employer is drawn by size as a new hire's is,
+<gmsim.parameters.HazardTables.job_to_job_chance>`); the new employer is drawn as a new hire's is,
 and ``job_move`` marks the move (a draw of the same employer is no move). Whether a person's slot moves
 this month is drawn for the few slots that do, by geometric gaps within tiles of slots (:data:`MOVE_TILE`),
 rather than with a number for everyone: the same chance for each slot, and a draw of its own.
@@ -37,17 +39,17 @@ def employer_rows(p, cumulative, key, month, move, lo, hi, slots):
 
     ``move``: this month's chance of a job-to-job move for someone in work.
     """
-    state, employer, job_move = p.state[lo:hi], p.employer[lo:hi], p.job_move[lo:hi]
+    state, employer, job_move, borough = p.state[lo:hi], p.employer[lo:hi], p.job_move[lo:hi], p.borough[lo:hi]
     starts = (counter_start(key, month, 0), counter_start(key, month, 1), counter_start(key, month, 2))
     moved = np.zeros(hi - lo, dtype=np.bool_)
     if move > 0.0:
-        _job_moves(state, employer, cumulative, starts, move, lo, slots, moved)
-    _ties(state, employer, job_move, cumulative, starts[0], lo, slots, moved)
+        _job_moves(state, employer, borough, cumulative, starts, move, lo, slots, moved)
+    _ties(state, employer, job_move, borough, cumulative, starts[0], lo, slots, moved)
 
 
 @njit(cache=True)
-def _job_moves(state, employer, cumulative, starts, move, lo, slots, moved):
-    """Move the rows' people in work whose slot moves this month to an employer drawn by size."""
+def _job_moves(state, employer, borough, cumulative, starts, move, lo, slots, moved):
+    """Move the rows' people in work whose slot moves this month to an employer drawn from their borough's table."""
     _, s_tile, s_new = starts
     log_stay = np.log1p(-move)
     n = state.shape[0]
@@ -67,7 +69,7 @@ def _job_moves(state, employer, cumulative, starts, move, lo, slots, moved):
                 at += _gap(s_tile, tile, k, log_stay)
                 k += 1
             if at == slot:
-                moved[i] = _move(employer, i, cumulative, draw(s_new, slot))
+                moved[i] = _move(employer, i, cumulative[borough[i]], draw(s_new, slot))
         return
     for tile in range(lo // MOVE_TILE, (lo + n - 1) // MOVE_TILE + 1):  # everyone of slots lo .. lo + n - 1
         slot, k = tile * MOVE_TILE - 1, 0
@@ -78,7 +80,7 @@ def _job_moves(state, employer, cumulative, starts, move, lo, slots, moved):
                 break
             i = slot - lo
             if 0 <= i < n and state[i] == _IN_WORK and employer[i] >= 0:
-                moved[i] = _move(employer, i, cumulative, draw(s_new, slot))
+                moved[i] = _move(employer, i, cumulative[borough[i]], draw(s_new, slot))
 
 
 @njit(cache=True, inline="always")
@@ -93,13 +95,13 @@ def _gap(start, tile, k, log_stay):
 
 @njit(cache=True, inline="always")
 def _by_size(cumulative, u):
-    """The employer drawn by size with the uniform number ``u`` (a new hire's, or a mover's new one)."""
+    """The employer drawn from one borough's hiring table with the uniform number ``u`` (a hire's, or a mover's)."""
     return min(np.searchsorted(cumulative, u, side="right"), cumulative.shape[0] - 1)
 
 
 @njit(cache=True, inline="always")
 def _move(employer, i, cumulative, u):
-    """Tie row ``i`` to the employer drawn by size with ``u``; whether that is another employer."""
+    """Tie row ``i`` to the employer drawn from ``cumulative`` with ``u``; whether that is another employer."""
     new = _by_size(cumulative, u)
     moved = new != employer[i]
     employer[i] = new
@@ -107,14 +109,14 @@ def _move(employer, i, cumulative, u):
 
 
 @njit(cache=True)
-def _ties(state, employer, job_move, cumulative, s_hire, lo, slots, moved):
+def _ties(state, employer, job_move, borough, cumulative, s_hire, lo, slots, moved):
     # The rows' arrays passed in, and | and & rather than "or" and "and": the loop then compiles without a
     # branch on each person's state, which the processor cannot predict.
     some = slots.shape[0] > 0
     for i in range(state.shape[0]):
         employed = (state[i] == _IN_WORK) | (state[i] == _AT_RISK)
         if employed & (employer[i] < 0):  # a new hire
-            employer[i] = _by_size(cumulative, draw(s_hire, slots[i] if some else lo + i))
+            employer[i] = _by_size(cumulative[borough[i]], draw(s_hire, slots[i] if some else lo + i))
         else:
             employer[i] = employer[i] if employed else -1
         job_move[i] = moved[i]
@@ -132,7 +134,8 @@ def employer_step(p, employers, key, month: int, move: float, slots: np.ndarray 
 
     ``p`` holds everyone, or with ``slots`` just the people of those slots (row ``k`` is slot ``slots[k]``;
     see :func:`~gmsim.dynamics.labour.labour_step`). A new hire's employer, and a mover's new one, are drawn
-    by ``employers.cumulative``; ``move`` is this month's chance of a job-to-job move for someone in work.
+    from their borough's row of ``employers.cumulative``; ``move`` is this month's chance of a job-to-job
+    move for someone in work.
     """
     if slots is None:
         _employers_everyone(p, employers.cumulative, key, month, move, chunk_count())
