@@ -130,7 +130,8 @@ def test_a_run_with_sectors_writes_them(recession_run, tmp_path):
 
 
 def test_furlough_falls_on_the_sectors_a_pandemic_closes():
-    """HMRC CJRS to 30 June 2020: accommodation and food 77% furloughed, construction 60%, all 32%."""
+    """HMRC CJRS to 30 June 2020: accommodation and food 77% furloughed, construction 60%, all 32% (at some
+    point: the model counts the furloughed at once, a little fewer)."""
     m = GMModel("scenarios/pandemic.yaml", scale=0.02, months=20, rng=2)
     m.run(progress=False)
     employed = m.market.employed[: m.month + 1]
@@ -138,8 +139,9 @@ def test_furlough_falls_on_the_sectors_a_pandemic_closes():
     peak = furloughed.sum(axis=1).argmax()
     share = furloughed[peak] / employed[peak]
     k = {name: i for i, name in enumerate(codes.SECTORS)}
-    assert 0.7 < share[k["accommodation_food"]] < 0.95 and share[k["health_social_work"]] < 0.06
-    assert 0.25 < furloughed[peak].sum() / employed[peak].sum() < 0.35
+    assert 0.6 < share[k["accommodation_food"]] < 0.9 and share[k["health_social_work"]] < 0.06
+    # GM: 326,800 furloughed by the end of May 2020, 25.5% of its residents in employment (uk_furlough_2020)
+    assert 0.22 < furloughed[peak].sum() / employed[peak].sum() < 0.29
     # the GM-wide count is the sectors' sum
     total = m.market.furloughed(employed.sum(axis=1))
     assert np.allclose(total, furloughed.sum(axis=1))
