@@ -71,8 +71,14 @@ def synthesise_employers(n_workers: float, streams: Streams) -> Employers:
         weight.append(sizes)
     w = np.concatenate(weight)
     band = np.concatenate(bands)
-    sector = sectors_by_employment(w, band, sector_shares(), streams.generator("synthesis.sectors"))
+    sector = sectors_by_employment(w, band, sector_shares(), streams.generator("synthesis.sectors"), public_shares())
     return Employers(band, np.concatenate(oh), w, hiring_tables(w, sector), sector)
+
+
+def public_shares() -> np.ndarray:
+    """Each sector's share of its employment in the public sector (``data/sectors.yaml``; 0 where none is given)."""
+    spec = read_data("sectors.yaml")["sectors"]
+    return np.array([spec[name].get("public_share", {}).get("value", 0.0) for name in codes.SECTORS], dtype=np.float64)
 
 
 def sector_shares() -> np.ndarray:
@@ -110,24 +116,45 @@ def hiring_tables(weight: np.ndarray, sector: np.ndarray, relative: np.ndarray |
 
 
 def sectors_by_employment(
-    weight: np.ndarray, size_band: np.ndarray, shares: np.ndarray, rng: np.random.Generator
+    weight: np.ndarray,
+    size_band: np.ndarray,
+    shares: np.ndarray,
+    rng: np.random.Generator,
+    public: np.ndarray | None = None,
 ) -> np.ndarray:
     """A sector for each employer such that each sector's employers hold about its share of ``weight``.
 
-    Large, then medium employers, each band in a random order, go one by one to the sector furthest below
-    its share (relative to it) that still has room for them (or, if none has, the one furthest below in
-    people); small and micro employers are then laid end to end in a random order over what each sector
-    still lacks, each going to the sector its midpoint falls in. So a sector's employment is within about
-    one small employer's size of its share even at small scales, and sector is independent of size band
-    but for the few large employers of a small population.
+    Large employers, in a random order, first go one by one to the sector whose public bodies lack most
+    of their employment (``public``: each sector's share of its employment in the public sector, employed
+    by large public bodies), while one still lacks at least half the employer. Then large, then medium
+    employers, each band in a random order, go one by one to the sector furthest below its share
+    (relative to its share outside the public sector) that still has room for them (or, if none has,
+    the one furthest below in people); small and micro employers are then laid end to end in a random
+    order over what each sector still lacks, each going to the sector its midpoint falls in. So a
+    sector's employment is within about one small employer's size of its share even at small scales,
+    public services are large employers, and the rest of every sector is shared among size bands alike
+    (but for the few large employers of a small population).
     """
-    sector = np.empty(len(weight), dtype=np.int8)
+    sector = np.full(len(weight), -1, dtype=np.int8)
     lacking = shares * weight.sum()
     order = rng.permutation(len(weight))
+    large = order[size_band[order] == codes.EMPLOYER_SIZES.index("large")]
+    private = shares if public is None else shares * (1 - public)  # what the other employers share
+    if public is not None and np.any(public > 0):
+        public_lacking = lacking * public
+        for i in large:
+            s = int(np.argmax(public_lacking / np.where(public > 0, shares * public, np.inf)))
+            if public_lacking[s] < weight[i] / 2:
+                break
+            sector[i] = s
+            public_lacking[s] -= weight[i]
+            lacking[s] -= weight[i]
     for band in (codes.EMPLOYER_SIZES.index("large"), codes.EMPLOYER_SIZES.index("medium")):
         for i in order[size_band[order] == band]:
+            if sector[i] >= 0:  # a public body
+                continue
             room = lacking >= weight[i]
-            s = int(np.argmax(np.where(room, lacking / shares, -np.inf))) if room.any() else int(np.argmax(lacking))
+            s = int(np.argmax(np.where(room, lacking / private, -np.inf))) if room.any() else int(np.argmax(lacking))
             sector[i] = s
             lacking[s] -= weight[i]
     rest = order[size_band[order] < codes.EMPLOYER_SIZES.index("medium")]
