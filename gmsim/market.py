@@ -37,42 +37,24 @@ from . import codes
 from .agents.employers import Employers, hiring_tables, sector_shares
 from .dynamics.labour import Market
 from .economy import EconomyPath, adjusted, closed_a_month
-from .parameters import ParameterSet, read_data
+from .geography import commuting, jobs_share
+from .parameters import ParameterSet
 
-
-def _flows() -> np.ndarray:
-    """Census 2021 employed residents by borough of residence (rows) and of workplace (columns)."""
-    data = read_data("commuting.yaml")
-    return np.array([data["value"][b.lower()] for b in codes.BOROUGHS], dtype=np.float64)
-
-
-def commuting() -> np.ndarray:
-    """Residents' job search by borough of residence (rows) and of workplace (columns), rows summing to 1."""
-    flows = _flows()
-    return flows / flows.sum(axis=1, keepdims=True)
-
-
-def jobs_share() -> np.ndarray:
-    """Each borough's share of the jobs held by GM's residents (Census 2021 workplaces)."""
-    flows = _flows()
-    return flows.sum(axis=0) / flows.sum()
-
-
-#: The last few months' cumulative hiring weights, by employers' weights and sectors and sectors' hiring
-#: (shared runs' models all read the same): ``(weight, sector, relative hiring bytes, cumulative)``;
+#: The last few months' hiring tables, by employers' weights, sectors and workplaces and sectors' hiring
+#: (shared runs' models all read the same): ``(weight, sector, borough, relative hiring bytes, tables)``;
 #: holding the arrays keeps their identities from being reused by others. Employers' arrays are not
 #: changed in place (they are fixed for a run).
-_HIRING: list[tuple[np.ndarray, np.ndarray, bytes, np.ndarray]] = []
+_HIRING: list[tuple[np.ndarray, np.ndarray, np.ndarray, bytes, np.ndarray]] = []
 
 
-def _hiring_cumulative(weight: np.ndarray, sector: np.ndarray, relative: np.ndarray) -> np.ndarray:
+def _hiring_cumulative(employers: Employers, relative: np.ndarray) -> np.ndarray:
     """Each borough's hiring table with each employer's sector's ``relative`` hiring (:func:`hiring_tables`)."""
     key = relative.tobytes()
-    for w, s, k, cumulative in _HIRING:
-        if w is weight and s is sector and k == key:
+    for w, s, b, k, cumulative in _HIRING:
+        if w is employers.weight and s is employers.sector and b is employers.borough and k == key:
             return cumulative
-    cumulative = hiring_tables(weight, sector, relative)
-    _HIRING.append((weight, sector, key, cumulative))
+    cumulative = hiring_tables(employers.weight, employers.sector, employers.borough, relative)
+    _HIRING.append((employers.weight, employers.sector, employers.borough, key, cumulative))
     del _HIRING[:-4]
     return cumulative
 
@@ -211,15 +193,15 @@ class LabourMarket:
         return self.for_kernel(month, float(self.factors[month].max()))
 
     def hiring(self, month: int, employers: Employers) -> Employers:
-        """``employers`` as hires and movers are drawn from them in ``month``: by size, borough and sector vacancies.
+        """``employers`` as hires and movers are drawn from them in ``month``, with sectors' shares of vacancies.
 
         While sectors' shares of vacancies are their shares of employment (a steady month, or sectors alike),
-        by size alone: ``employers`` itself.
+        ``employers`` itself (:func:`~gmsim.agents.employers.hiring_tables`).
         """
         relative = self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
         if np.all(relative == 1):
             return employers
-        return employers._replace(cumulative=_hiring_cumulative(employers.weight, employers.sector, relative))
+        return employers._replace(cumulative=_hiring_cumulative(employers, relative))
 
     def for_kernel(self, month: int, phi_top: float) -> Market:
         """:class:`Market` of ``month`` with ``phi_top`` at least every factor of the runs whose people it steps."""

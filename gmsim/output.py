@@ -22,6 +22,7 @@ import pandas as pd
 from . import __version__, codes, plots
 from .evaluation import cohort_impact, cohort_impact_table
 from .folders import OutputFolderError, atomic_folder, output_folder_problem
+from .geography import jobs_share
 from .interventions import COUNTERS, STOCK_COUNTERS
 from .model import STOCK_KEYS, GMModel
 from .results import F_JOB_TO_JOB, JOBSEEKERS
@@ -162,6 +163,7 @@ def labour_market_summary(model: GMModel, first: int, last: int) -> dict[str, An
     }
     if market.by_sector:
         out["sectors"] = sectors_summary(model)
+    out["jobs_by_workplace"] = workplaces_summary(model)
     if model.entries_gained is not None:
         gained = model.entries_gained[1 : model.month + 1].sum(axis=0) / model.scale
         participants, others = gained
@@ -176,6 +178,25 @@ def labour_market_summary(model: GMModel, first: int, last: int) -> dict[str, An
             },
         }
     return out
+
+
+def workplaces_summary(model: GMModel) -> dict[str, dict[str, float]]:
+    """People with an employer at the end of the run by their employer's workplace borough.
+
+    With each borough's share of them, and the share of GM residents' jobs there in the Census 2021 travel
+    to work (:func:`~gmsim.geography.jobs_share`), which the employers' workplaces are given to match.
+    """
+    employer = model.people.employer
+    jobs = np.bincount(model.employers.borough[employer[employer >= 0]], minlength=len(codes.BOROUGHS))
+    census = jobs_share()
+    return {
+        b: {
+            "jobs": round(float(jobs[k] / model.scale), 1),
+            "share": round(float(jobs[k] / max(jobs.sum(), 1)), 4),
+            "census_share": round(float(census[k]), 4),
+        }
+        for k, b in enumerate(codes.BOROUGHS)
+    }
 
 
 def sectors_summary(model: GMModel) -> dict[str, dict[str, float]]:

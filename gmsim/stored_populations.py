@@ -92,7 +92,7 @@ def load(path: Path) -> tuple[Employers, People] | None:
         if checksum != _checksum({name: digest for name, (_, digest) in read.items()}):
             raise ValueError("its arrays do not match their checksum")
         kept = {k: read[f"employers.{k}"][0] for k in Employers._fields if k != "cumulative"}
-        employers = Employers(**kept, cumulative=hiring_tables(kept["weight"], kept["sector"]))
+        employers = Employers(**kept, cumulative=hiring_tables(kept["weight"], kept["sector"], kept["borough"]))
         people = People(*(read[f"people.{k}"][0] for k in People._fields))
     except Exception as e:  # noqa: BLE001 - any damage means: make it again
         print(f"gmsim: {path}: {e}; making the population again", file=sys.stderr)

@@ -31,7 +31,12 @@ TABLES = PARAMS.hazard_tables()
 EMP_SIZE = np.array([1, 4], dtype=np.int8)
 EMP_OH = np.array([0, 1], dtype=np.int8)
 EMPLOYERS = Employers(
-    EMP_SIZE, EMP_OH, np.array([0.4, 0.6]), np.tile([0.4, 1.0], (len(codes.BOROUGHS), 1)), np.array([4, 7], np.int8)
+    EMP_SIZE,
+    EMP_OH,
+    np.array([0.4, 0.6]),
+    np.tile([0.4, 1.0], (len(codes.BOROUGHS), 1)),
+    np.array([4, 7], np.int8),
+    np.array([2, 8], np.int8),
 )
 NO_MULT = no_multipliers()
 
@@ -524,7 +529,7 @@ def test_employer_ties_form_from_the_hiring_table_of_the_persons_borough_and_bre
     cumulative = np.tile([0.2, 0.5, 1.0], (len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
     cumulative[1] = [0.5, 0.8, 1.0]  # but for residents of borough 1: 50%, 30%, 20%
     employers = Employers(
-        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), cumulative, np.zeros(3, np.int8)
+        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), cumulative, *np.zeros((2, 3), np.int8)
     )
     p = make_people(N, state=codes.IN_WORK, employer=-1)
     p.borough[1::2] = 1
@@ -544,7 +549,7 @@ def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size(
     """Someone in work moves with this month's chance to an employer drawn by size; nobody else moves."""
     cumulative = np.tile([0.2, 0.5, 1.0], (len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
     employers = Employers(
-        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), cumulative, np.zeros(3, np.int8)
+        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), cumulative, *np.zeros((2, 3), np.int8)
     )
     p = make_people(N, state=codes.IN_WORK, employer=0)
     p.state[: N // 4] = codes.AT_RISK

@@ -115,6 +115,8 @@ def test_person_and_employer_views(small_run):
     employed = np.flatnonzero(small_run.people.employer >= 0)[0]
     emp = small_run.person(int(employed)).employer
     assert emp.size_band in codes.EMPLOYER_SIZES[1:]
+    assert emp.sector == codes.SECTORS[small_run.employers.sector[emp.unique_id]]
+    assert emp.borough == codes.BOROUGHS[small_run.employers.borough[emp.unique_id]]
     assert employed in emp.employees
     with pytest.raises(IndexError):
         small_run.person(small_run.people.n)

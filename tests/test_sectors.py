@@ -140,8 +140,15 @@ def test_a_run_with_sectors_writes_them(recession_run, tmp_path):
     assert at.loc["public_admin_education", "job_loss_factor"] == 1
     import json
 
-    sectors = json.loads((tmp_path / "summary.json").read_text())["labour_market"]["sectors"]
+    market = json.loads((tmp_path / "summary.json").read_text())["labour_market"]
+    sectors = market["sectors"]
     assert sectors["production"]["change_at_lowest"] < -0.08 and sectors["production"]["furloughed_peak"] == 0
+    # jobs by workplace borough: everyone with an employer, in the places GM's residents travel to work
+    # (within 2 points: the model's residents in work by borough are its calibration's, not the Census's)
+    places = market["jobs_by_workplace"]
+    working = (recession_run.people.employer >= 0).sum() / 0.05
+    assert sum(v["jobs"] for v in places.values()) == pytest.approx(working, abs=len(places))
+    assert all(abs(v["share"] - v["census_share"]) < 0.02 for v in places.values())
 
 
 def test_furlough_falls_on_the_sectors_a_pandemic_closes():
@@ -163,73 +170,89 @@ def test_furlough_falls_on_the_sectors_a_pandemic_closes():
 
 
 def test_the_hiring_table_is_the_employers_own_and_follows_each_sector_s_hiring():
-    from gmsim.agents.employers import borough_sector_affinity
+    from gmsim.geography import commuting, residents_by_sector
     from gmsim.market import _hiring_cumulative
 
     e = synthesise_employers(25_800, Streams(4))
     relative = np.linspace(0.5, 1.5, len(codes.SECTORS))
-    table = _hiring_cumulative(e.weight, e.sector, relative)
+    table = _hiring_cumulative(e, relative)
     assert table.shape == (len(codes.BOROUGHS), e.n) and np.all(table[:, -1] == 1)
-    for b in range(len(codes.BOROUGHS)):  # each borough's row: size x sector hiring x the borough's affinity
+    cell = e.borough.astype(int) * len(codes.SECTORS) + e.sector
+    held = np.bincount(cell, weights=e.weight, minlength=len(codes.BOROUGHS) * len(codes.SECTORS))
+    for b in range(len(codes.BOROUGHS)):
+        # a resident of b: a workplace as b's residents travel, a sector as they work, each sector by its
+        # hiring, then a firm there by size
         weights = np.diff(table[b], prepend=0.0)
-        want = e.weight * relative[e.sector] * borough_sector_affinity()[b, e.sector]
+        aim = commuting()[b, e.borough] * residents_by_sector()[b, e.sector] * relative[e.sector]
+        want = e.weight * aim / held[cell]
         assert np.allclose(weights, want / want.sum())
-    # the same weights with other sectors, or another month's hiring, are not served the table kept
-    other = e._replace(sector=np.roll(e.sector, 1))
-    assert not np.array_equal(_hiring_cumulative(other.weight, other.sector, relative), table)
-    assert not np.array_equal(_hiring_cumulative(e.weight, e.sector, relative[::-1].copy()), table)
-    assert _hiring_cumulative(e.weight, e.sector, relative.copy()) is table
+    # the same weights with other sectors or workplaces, or another month's hiring, are not served the table kept
+    for other in (e._replace(sector=np.roll(e.sector, 1)), e._replace(borough=np.roll(e.borough, 1))):
+        assert not np.array_equal(_hiring_cumulative(other, relative), table)
+    assert not np.array_equal(_hiring_cumulative(e, relative[::-1].copy()), table)
+    assert _hiring_cumulative(e, relative.copy()) is table
 
 
 def census_mix() -> np.ndarray:
     """Each borough's residents in employment by sector, as shares (Census 2021; data/sectors.yaml)."""
-    from gmsim.parameters import read_data
+    from gmsim.geography import residents_by_sector
 
-    spec = read_data("sectors.yaml")["residents_by_borough"]["value"]
-    counts = np.array([[spec[b][s] for s in codes.SECTORS] for b in codes.BOROUGHS], dtype=np.float64)
-    return counts / counts.sum(axis=1, keepdims=True)
+    return residents_by_sector()
 
 
 def test_the_boroughs_residents_by_sector_add_up_to_gm_s_shares():
-    from gmsim.agents.employers import borough_sector_affinity
+    from gmsim.geography import workplace_sector_shares
     from gmsim.parameters import read_data
 
     spec = read_data("sectors.yaml")["residents_by_borough"]["value"]
     counts = np.array([[spec[b][s] for s in codes.SECTORS] for b in codes.BOROUGHS], dtype=np.float64)
     assert counts.sum() == 1_280_113  # GM's residents in employment, Census 2021 TS060
     assert np.allclose(counts.sum(axis=0) / counts.sum(), sector_shares(), atol=5e-5)  # the shares given, rounded
-    affinity = borough_sector_affinity()
-    # weighted by the boroughs' employed residents, each sector's affinity averages 1
-    assert np.allclose(counts.sum(axis=1) @ affinity / counts.sum(), 1)
+    share, gm = census_mix(), sector_shares()
     k, b = codes.SECTORS.index("production"), codes.BOROUGHS.index
-    assert affinity[b("Wigan"), k] > 1.25 and affinity[b("Manchester"), k] < 0.7
+    assert share[b("Wigan"), k] > 1.25 * gm[k] and share[b("Manchester"), k] < 0.7 * gm[k]
+    # by workplace: Manchester's jobs are the sectors of the people who travel there, more of them in
+    # business services than Wigan's
+    work = workplace_sector_shares()
+    assert np.allclose(work.sum(axis=0), 1)
+    s = codes.SECTORS.index("business_services")
+    assert work[b("Manchester"), s] / work[b("Manchester")].sum() > work[b("Wigan"), s] / work[b("Wigan")].sum()
 
 
-def test_each_borough_s_residents_work_in_its_own_mix_of_sectors():
-    """After synthesis and two years of hires and moves, each borough's people in work hold its Census mix.
+def test_each_borough_s_residents_work_in_its_own_mix_of_sectors_and_places():
+    """After synthesis and two years of hires and moves, each borough's people in work hold its Census mixes.
 
-    A person's sector is drawn from their borough's hiring table, so its expected share is the sectors'
-    share of employers' weight times the borough's affinity, over the row's sum (within one small firm of
-    the Census share); tolerance 4 binomial standard errors for each borough and sector.
+    A resident of borough b joins a (workplace, sector) cell with b's share travelling to the workplace
+    times b's share in the sector, so the sector's expected share is the Census's and the workplace's the
+    travel to work's (while every cell has firms); tolerance 4 binomial standard errors for each.
     """
-    from gmsim.agents.employers import borough_sector_affinity
+    from gmsim.geography import commuting
 
     m = GMModel("scenarios/baseline.yaml", scale=0.02, months=24, rng=4)
     e = m.employers
-    held = np.bincount(e.sector, weights=e.weight, minlength=len(codes.SECTORS)) / e.weight.sum()
-    expected = held[None, :] * borough_sector_affinity()
-    expected /= expected.sum(axis=1, keepdims=True)
-    assert np.abs(expected - census_mix()).max() < 0.01
     for when in ("start", "after two years"):
         if when != "start":
             m.run(progress=False)
         p = m.people
         working = p.employer >= 0
-        counts = np.zeros((len(codes.BOROUGHS), len(codes.SECTORS)))
-        np.add.at(counts, (p.borough[working], e.sector[p.employer[working]]), 1)
-        n = counts.sum(axis=1, keepdims=True)
-        se = np.sqrt(expected * (1 - expected) / n)
-        assert np.all(np.abs(counts / n - expected) < 4 * se), when
+        for attribute, expected in ((e.sector, census_mix()), (e.borough, commuting())):
+            counts = np.zeros(expected.shape)
+            np.add.at(counts, (p.borough[working], attribute[p.employer[working]]), 1)
+            n = counts.sum(axis=1, keepdims=True)
+            se = np.sqrt(expected * (1 - expected) / n)
+            assert np.all(np.abs(counts / n - expected) < 4 * se + 1e-9), when
+
+
+def test_each_workplace_s_firms_hold_its_jobs_in_each_sector():
+    from gmsim.geography import workplace_sector_shares
+
+    e = synthesise_employers(1_290_000, Streams(3))
+    held = np.zeros((len(codes.BOROUGHS), len(codes.SECTORS)))
+    np.add.at(held, (e.borough, e.sector), e.weight)
+    # within about one small firm of each cell's target
+    target = workplace_sector_shares() * held.sum(axis=0, keepdims=True)
+    small = e.weight[e.size_band <= codes.EMPLOYER_SIZES.index("small")].max()
+    assert np.all(np.abs(held - target) <= small)
 
 
 def test_a_recession_falls_hardest_on_the_boroughs_whose_residents_work_in_exposed_sectors(recession_run):

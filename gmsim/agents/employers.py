@@ -1,24 +1,27 @@
-"""GM employers as arrays: size band, occupational-health access, sector, and how jobs are matched to them.
+"""GM employers as arrays: size band, occupational health, sector, workplace, and how jobs are matched to them.
 
 Employers are synthesised once from ``data/population.yaml`` (``employers``): each size band holds its
 share of employment in firms of that band's mean size, and each firm has occupational-health access with
 its band's probability. Each firm has a broad industry sector (``data/sectors.yaml``), given so that each
-sector's firms hold its share of GM's employment (Census 2021), whatever their size band
-(:func:`sectors_by_employment`). A person entering work is tied to an employer drawn in proportion to the
-firm's size times how much more often people of their borough work in its sector than GM's people do
-(:func:`borough_sector_affinity`; in a changing economy, times its sector's share of vacancies:
-:meth:`gmsim.economy.EconomyPath.hiring`), so in a steady economy a band's share of new jobs is its share
-of employment and each borough's residents work in its own mix of sectors; the tie breaks on job loss.
+sector's firms hold its share of GM's employment (Census 2021), public bodies being large employers
+(:func:`sectors_by_employment`), and a workplace borough, given so that each sector's firms in each
+borough hold the jobs GM's residents travel there to do (:func:`workplaces_by_employment`). A person
+entering work is tied to an employer drawn from the hiring table of their borough of residence
+(:func:`hiring_tables`): a workplace borough as its residents travel to work, a sector as its residents
+work in (Census 2021), and a firm there by size (in a changing economy, sectors also by their share of
+vacancies: :meth:`gmsim.economy.EconomyPath.hiring`), so in a steady economy a band's share of new jobs is
+its share of employment and each borough's residents work in its own mix of sectors and places; the tie
+breaks on job loss.
 """
 
 from __future__ import annotations
 
-from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 
 from .. import codes
+from ..geography import commuting, residents_by_sector, workplace_sector_shares
 from ..parameters import read_data
 from ..streams import Streams
 
@@ -33,6 +36,7 @@ class Employers(NamedTuple):
         cumulative: Cumulative shares of employers' hiring weights for the residents of each borough
             (borough, employer; :func:`hiring_tables`), for drawing an employer with one uniform number.
         sector: Index into ``codes.SECTORS``.
+        borough: Workplace borough, an index into ``codes.BOROUGHS``.
     """
 
     size_band: np.ndarray
@@ -40,6 +44,7 @@ class Employers(NamedTuple):
     weight: np.ndarray
     cumulative: np.ndarray
     sector: np.ndarray
+    borough: np.ndarray
 
     @property
     def n(self) -> int:
@@ -52,7 +57,8 @@ def synthesise_employers(n_workers: float, streams: Streams) -> Employers:
 
     Args:
         n_workers: Expected number of people in work (sets how many firms there are).
-        streams: The run's random streams (streams ``"synthesis.employers"`` and ``"synthesis.sectors"``).
+        streams: The run's random streams (streams ``"synthesis.employers"``, ``"synthesis.sectors"`` and
+            ``"synthesis.workplaces"``).
 
     Returns:
         The employers, at least one per size band.
@@ -72,7 +78,8 @@ def synthesise_employers(n_workers: float, streams: Streams) -> Employers:
     w = np.concatenate(weight)
     band = np.concatenate(bands)
     sector = sectors_by_employment(w, band, sector_shares(), streams.generator("synthesis.sectors"), public_shares())
-    return Employers(band, np.concatenate(oh), w, hiring_tables(w, sector), sector)
+    borough = workplaces_by_employment(w, band, sector, streams.generator("synthesis.workplaces"))
+    return Employers(band, np.concatenate(oh), w, hiring_tables(w, sector, borough), sector, borough)
 
 
 def public_shares() -> np.ndarray:
@@ -88,29 +95,26 @@ def sector_shares() -> np.ndarray:
     return shares / shares.sum()
 
 
-@cache
-def borough_sector_affinity() -> np.ndarray:
-    """How much more often each borough's residents work in each sector than GM's (borough, sector).
-
-    A borough's share of its residents in employment who work in the sector over GM's share (Census
-    2021, ``data/sectors.yaml``: ``residents_by_borough``); GM's employment-weighted mean in each sector is 1.
-    """
-    spec = read_data("sectors.yaml")["residents_by_borough"]["value"]
-    counts = np.array([[spec[b][s] for s in codes.SECTORS] for b in codes.BOROUGHS], dtype=np.float64)
-    affinity = (counts / counts.sum(axis=1, keepdims=True)) / (counts.sum(axis=0) / counts.sum())[None, :]
-    affinity.flags.writeable = False
-    return affinity
-
-
-def hiring_tables(weight: np.ndarray, sector: np.ndarray, relative: np.ndarray | None = None) -> np.ndarray:
+def hiring_tables(
+    weight: np.ndarray, sector: np.ndarray, borough: np.ndarray, relative: np.ndarray | None = None
+) -> np.ndarray:
     """Cumulative shares of employers for a new hire from each borough (borough, employer; each row ends at 1).
 
-    Employer ``e``'s share for a resident of borough ``b`` is its ``weight`` times the borough's affinity
-    for its sector (:func:`borough_sector_affinity`) times its sector's ``relative`` hiring if given (in a
-    changing economy), over the row's sum.
+    A resident of borough ``b`` joins the firms of workplace borough ``m`` and sector ``s`` with the share
+    of ``b``'s residents in employment who travel to ``m`` (:func:`~gmsim.geography.commuting`) times the
+    share who work in ``s`` (:func:`~gmsim.geography.residents_by_sector`), times the sector's
+    ``relative`` hiring if given (in a changing economy), over the row's sum; and a firm among those by
+    its ``weight``.
     """
-    w = weight if relative is None else weight * relative[sector]
-    table = np.cumsum(w[None, :] * borough_sector_affinity()[:, sector], axis=1)
+    n_boroughs, n_sectors = len(codes.BOROUGHS), len(codes.SECTORS)
+    cell = borough.astype(np.int64) * n_sectors + sector
+    held = np.bincount(cell, weights=weight, minlength=n_boroughs * n_sectors)
+    # each resident borough's weight on each (workplace, sector) cell, then on each firm of the cell
+    aim = commuting()[:, :, None] * residents_by_sector()[:, None, :]
+    if relative is not None:
+        aim = aim * relative[None, None, :]
+    aim = aim.reshape(n_boroughs, -1) / np.where(held > 0, held, 1.0)[None, :]
+    table = np.cumsum(weight[None, :] * aim[:, cell], axis=1)
     table /= table[:, -1:]
     return table
 
@@ -149,18 +153,60 @@ def sectors_by_employment(
             sector[i] = s
             public_lacking[s] -= weight[i]
             lacking[s] -= weight[i]
+    _allot(weight, size_band, order, lacking, private, sector)
+    return sector
+
+
+def workplaces_by_employment(
+    weight: np.ndarray, size_band: np.ndarray, sector: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """A workplace borough for each employer such that each sector's firms in each borough hold its jobs there.
+
+    A sector's jobs in each workplace borough are :func:`~gmsim.geography.workplace_sector_shares`; each
+    sector's firms are shared out over the boroughs as :func:`sectors_by_employment` shares all firms over
+    sectors (large, then medium firms one by one, small and micro firms laid end to end).
+    """
+    borough = np.full(len(weight), -1, dtype=np.int8)
+    shares = workplace_sector_shares()
+    order = rng.permutation(len(weight))
+    for s in range(len(codes.SECTORS)):
+        mine = order[sector[order] == s]
+        if len(mine):
+            lacking = shares[:, s] * weight[mine].sum()
+            _allot(weight, size_band, mine, lacking, shares[:, s], borough)
+    return borough
+
+
+def _allot(
+    weight: np.ndarray,
+    size_band: np.ndarray,
+    order: np.ndarray,
+    lacking: np.ndarray,
+    scale: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Give each firm of ``order`` without a group yet (``out`` < 0) a group, in place, filling what groups lack.
+
+    Large, then medium firms, in ``order``, go one by one to the group furthest below its target relative to
+    ``scale`` that still has room for them (or, if none has, the one furthest below); small and micro firms
+    are then laid end to end in ``order`` over what each group still lacks, each going to the group its
+    midpoint falls in.
+    """
     for band in (codes.EMPLOYER_SIZES.index("large"), codes.EMPLOYER_SIZES.index("medium")):
         for i in order[size_band[order] == band]:
-            if sector[i] >= 0:  # a public body
+            if out[i] >= 0:  # given already (a public body)
                 continue
             room = lacking >= weight[i]
-            s = int(np.argmax(np.where(room, lacking / private, -np.inf))) if room.any() else int(np.argmax(lacking))
-            sector[i] = s
-            lacking[s] -= weight[i]
+            g = int(np.argmax(np.where(room, lacking / scale, -np.inf))) if room.any() else int(np.argmax(lacking))
+            out[i] = g
+            lacking[g] -= weight[i]
     rest = order[size_band[order] < codes.EMPLOYER_SIZES.index("medium")]
+    if not len(rest):
+        return
     ends = np.cumsum(weight[rest])
     middles = (ends - weight[rest] / 2) / ends[-1]
     bounds = np.cumsum(np.maximum(lacking, 0.0))
+    if bounds[-1] <= 0:  # every group full: share the rest as the targets
+        bounds = np.cumsum(scale)
     bounds /= bounds[-1]
-    sector[rest] = np.minimum(np.searchsorted(bounds, middles, side="right"), len(shares) - 1)
-    return sector
+    out[rest] = np.minimum(np.searchsorted(bounds, middles, side="right"), len(lacking) - 1)

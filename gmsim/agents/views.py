@@ -146,14 +146,25 @@ class Employer:
         return bool(self.model.employers.occupational_health[self.unique_id])
 
     @property
+    def sector(self) -> str:
+        """Broad industry sector (``codes.SECTORS``)."""
+        return codes.SECTORS[self.model.employers.sector[self.unique_id]]
+
+    @property
+    def borough(self) -> str:
+        """Workplace borough."""
+        return codes.BOROUGHS[self.model.employers.borough[self.unique_id]]
+
+    @property
     def employees(self) -> np.ndarray:
         """Slots of the people tied to this employer now."""
         return np.flatnonzero(self.model.people.employer == self.unique_id)
 
     def __repr__(self) -> str:
         return (
-            f"Employer(unique_id={self.unique_id}, size_band={self.size_band!r}, "
-            f"occupational_health={self.occupational_health}, employees={len(self.employees)})"
+            f"Employer(unique_id={self.unique_id}, size_band={self.size_band!r}, sector={self.sector!r}, "
+            f"borough={self.borough!r}, occupational_health={self.occupational_health}, "
+            f"employees={len(self.employees)})"
         )
 
 
