@@ -22,7 +22,11 @@ def work_and_health(ratios: dict[str, float], months: int = 30, scale: float = 0
     """Work and health funded generously, with its ratios while supported set to ``ratios``."""
     parameters = {f"effects.{t}": v for t, v in ratios.items()}
     parameters.update({"after_effects.out_of_work_to_in_work": 1.0})
-    parameters.update({f"in_work_effects.{t}": 1.0 for t in ("in_work_to_out_of_work", "at_risk_to_out_of_work")})
+    from gmsim.interventions import registered
+
+    # every ratio of in-work support (onto out of work and into inactivity) to 1
+    in_work = registered()["work_and_health"].parameters({}).in_work_effects
+    parameters.update({f"in_work_effects.{t}": 1.0 for t in in_work})
     return Scenario.from_dict(
         {
             "name": "w",
