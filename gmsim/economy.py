@@ -300,14 +300,6 @@ class EconomyPath:
         return bool(np.any(self.hiring != 1) or np.any(self.factors != self.factors[:, :1]))
 
 
-def shape_exposure(shape: str) -> dict[str, float]:
-    """Each sector's exposure to a named shape's shock (``data/sectors.yaml``); none (all 1) for others."""
-    spec = read_data("sectors.yaml")["sectors"]
-    return {
-        name: float(spec[name]["exposure"][shape]["value"]) for name in codes.SECTORS if shape in spec[name]["exposure"]
-    }
-
-
 def shape_exposure_ranges(shape: str) -> dict[str, tuple[float, float, float]]:
     """Each sector's exposure to a named shape's shock with its evidence range: ``(value, low, high)``."""
     spec = read_data("sectors.yaml")["sectors"]
@@ -318,6 +310,11 @@ def shape_exposure_ranges(shape: str) -> dict[str, tuple[float, float, float]]:
             low, high = x.get("range", (x["value"], x["value"]))
             out[name] = (float(x["value"]), float(low), float(high))
     return out
+
+
+def shape_exposure(shape: str) -> dict[str, float]:
+    """Each sector's exposure to a named shape's shock (``data/sectors.yaml``); none (all 1) for others."""
+    return {name: value for name, (value, _, _) in shape_exposure_ranges(shape).items()}
 
 
 def shape_defaults(shape: str) -> dict[str, Any]:

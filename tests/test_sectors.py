@@ -7,6 +7,7 @@ import pytest
 from gmsim import codes
 from gmsim.agents.employers import public_shares, sector_shares, synthesise_employers
 from gmsim.economy import Economy
+from gmsim.geography import residents_by_sector
 from gmsim.model import GMModel
 from gmsim.output import write_results
 from gmsim.streams import Streams
@@ -170,7 +171,7 @@ def test_furlough_falls_on_the_sectors_a_pandemic_closes():
 
 
 def test_the_hiring_table_is_the_employers_own_and_follows_each_sector_s_hiring():
-    from gmsim.geography import commuting, residents_by_sector
+    from gmsim.geography import commuting
     from gmsim.market import _hiring_cumulative
 
     e = synthesise_employers(25_800, Streams(4))
@@ -193,13 +194,6 @@ def test_the_hiring_table_is_the_employers_own_and_follows_each_sector_s_hiring(
     assert _hiring_cumulative(e, relative.copy()) is table
 
 
-def census_mix() -> np.ndarray:
-    """Each borough's residents in employment by sector, as shares (Census 2021; data/sectors.yaml)."""
-    from gmsim.geography import residents_by_sector
-
-    return residents_by_sector()
-
-
 def test_the_boroughs_residents_by_sector_add_up_to_gm_s_shares():
     from gmsim.geography import workplace_sector_shares
     from gmsim.parameters import read_data
@@ -208,7 +202,7 @@ def test_the_boroughs_residents_by_sector_add_up_to_gm_s_shares():
     counts = np.array([[spec[b][s] for s in codes.SECTORS] for b in codes.BOROUGHS], dtype=np.float64)
     assert counts.sum() == 1_280_113  # GM's residents in employment, Census 2021 TS060
     assert np.allclose(counts.sum(axis=0) / counts.sum(), sector_shares(), atol=5e-5)  # the shares given, rounded
-    share, gm = census_mix(), sector_shares()
+    share, gm = residents_by_sector(), sector_shares()
     k, b = codes.SECTORS.index("production"), codes.BOROUGHS.index
     assert share[b("Wigan"), k] > 1.25 * gm[k] and share[b("Manchester"), k] < 0.7 * gm[k]
     # by workplace: Manchester's jobs are the sectors of the people who travel there, more of them in
@@ -235,7 +229,7 @@ def test_each_borough_s_residents_work_in_its_own_mix_of_sectors_and_places():
             m.run(progress=False)
         p = m.people
         working = p.employer >= 0
-        for attribute, expected in ((e.sector, census_mix()), (e.borough, commuting())):
+        for attribute, expected in ((e.sector, residents_by_sector()), (e.borough, commuting())):
             counts = np.zeros(expected.shape)
             np.add.at(counts, (p.borough[working], attribute[p.employer[working]]), 1)
             n = counts.sum(axis=1, keepdims=True)
@@ -265,7 +259,7 @@ def test_a_recession_falls_hardest_on_the_boroughs_whose_residents_work_in_expos
     by_borough /= np.bincount(p.borough[working], minlength=len(codes.BOROUGHS))
     # what the Census mix implies: each borough's residents' mean exposure, times GM's extra job loss
     gm = m.market.economy.factors[month, -1, JOB_LOSS]
-    implied = 1 + (gm - 1) * census_mix() @ Economy(shape="recession").exposure()
+    implied = 1 + (gm - 1) * residents_by_sector() @ Economy(shape="recession").exposure()
     assert np.corrcoef(by_borough, implied)[0, 1] > 0.9
     b = codes.BOROUGHS.index
     assert by_borough[b("Wigan")] - 1 > 1.1 * (by_borough[b("Trafford")] - 1)

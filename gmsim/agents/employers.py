@@ -130,14 +130,11 @@ def sectors_by_employment(
 
     Large employers, in a random order, first go one by one to the sector whose public bodies lack most
     of their employment (``public``: each sector's share of its employment in the public sector, employed
-    by large public bodies), while one still lacks at least half the employer. Then large, then medium
-    employers, each band in a random order, go one by one to the sector furthest below its share
-    (relative to its share outside the public sector) that still has room for them (or, if none has,
-    the one furthest below in people); small and micro employers are then laid end to end in a random
-    order over what each sector still lacks, each going to the sector its midpoint falls in. So a
-    sector's employment is within about one small employer's size of its share even at small scales,
-    public services are large employers, and the rest of every sector is shared among size bands alike
-    (but for the few large employers of a small population).
+    by large public bodies), while one still lacks at least half the employer. The rest are shared out by
+    :func:`_allot`, each sector's target relative to its share outside the public sector. So a sector's
+    employment is within about one small employer's size of its share even at small scales, public
+    services are large employers, and the rest of every sector is shared among size bands alike (but for
+    the few large employers of a small population).
     """
     sector = np.full(len(weight), -1, dtype=np.int8)
     lacking = shares * weight.sum()
