@@ -148,6 +148,7 @@ DRAWN_MARKET = (
     "labour_market.staffing_half_life",
     "labour_market.vacancy_half_life",
     "labour_market.sector_concentration",
+    "labour_market.sector_attachment",
 )
 
 

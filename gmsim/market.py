@@ -98,6 +98,8 @@ class LabourMarket:
             ``1 - 2^(-1 / vacancy_half_life)``.
         by_sector: Whether sectors fare differently in this economy (:attr:`EconomyPath.by_sector
             <gmsim.economy.EconomyPath.by_sector>`).
+        attachment: Share of a job seeker's search aimed at the sector of their last job
+            (``labour_market.sector_attachment``; :meth:`by_last_sector`).
         employed: People with an employer at the end of each month by sector (counted only if ``by_sector``).
     """
 
@@ -116,6 +118,8 @@ class LabourMarket:
         self.employed = np.zeros((months + 1, len(codes.SECTORS)), dtype=np.int64)
         half_life = params.value("labour_market.vacancy_half_life")
         self.vacancy_response = closed_a_month(half_life)
+        self.attachment = params.value("labour_market.sector_attachment")
+        self._employment_shares = sector_shares()
         self._reference_vacancies = params.value("labour_market.reference_vacancies") * scale * jobs_share()
         self._reference_finding = self.commuting @ np.full(n, float(job_finding(self.tightness)))
 
@@ -185,12 +189,34 @@ class LabourMarket:
         """
         return self.economy.demand[:, None] * self.capacity * self._reference_vacancies[None, :]
 
+    def by_last_sector(self, month: int) -> np.ndarray:
+        """A job seeker's job-finding in ``month`` by the sector of their last job, relative to one with none.
+
+        Column 0 is a job seeker with no last job (1), column ``s + 1`` one whose last job was in sector
+        ``s``: ``1 - a + a r_s``, with ``a`` the share of their search aimed at that sector
+        (:attr:`attachment`) and ``r_s`` the sector's share of vacancies over its share of employment
+        this month (employment-weighted mean 1; :attr:`vacancies_by_sector`). 1 for everyone while
+        sectors hire alike.
+        """
+        relative = self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
+        factors = np.ones(len(codes.SECTORS) + 1)
+        if not np.all(relative == 1):
+            factors[1:] = 1 - self.attachment + self.attachment * relative / (self._employment_shares @ relative)
+        return factors
+
+    def phi(self, month: int) -> np.ndarray:
+        """The job-finding factors of ``month`` by borough and last job's sector: the borough's times the sector's.
+
+        As :attr:`Market.phi <gmsim.dynamics.labour.Market.phi>` holds them (:meth:`by_last_sector`).
+        """
+        return self.factors[month][:, None] * self.by_last_sector(month)[None, :]
+
     def month(self, month: int) -> Market:
         """The market as the labour kernel reads it in ``month`` (this run's factors; see :class:`Market`)."""
         if month >= len(self.factors):  # a run past its planned months
             self._extend(2 * month)
             self._set_factors(month)
-        return self.for_kernel(month, float(self.factors[month].max()))
+        return self.for_kernel(month, float(self.phi(month).max()))
 
     def hiring(self, month: int, employers: Employers) -> Employers:
         """``employers`` as hires and movers are drawn from them in ``month``, with sectors' shares of vacancies.
@@ -207,7 +233,8 @@ class LabourMarket:
         """:class:`Market` of ``month`` with ``phi_top`` at least every factor of the runs whose people it steps."""
         factors = self.economy.factors[month]
         labour = factors[:, : codes.N_LABOUR]
-        return Market(self.factors[month], phi_top * (1 + 1e-9), factors, max(1.0, float(labour.max())) * (1 + 1e-9))
+        top = max(1.0, float(labour.max())) * (1 + 1e-9)
+        return Market(self.phi(month), phi_top * (1 + 1e-9), factors, top)
 
     def summary(self, months: int) -> dict:
         """The market over months 1 .. ``months``: demand, vacancies, applications and factors (for outputs)."""

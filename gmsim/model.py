@@ -281,7 +281,8 @@ class GMModel(mesa.Model):
             labour_step(people, e, t, multipliers, key("labour"), month, slots, self.market.month(month))
             benefits_step(people, t, key("benefits"), month, slots)
             job_moves = t.job_to_job_chance(self.market.economy.demand[month])
-            employer_step(people, self.market.hiring(month, e), key("employers"), month, job_moves, slots)
+            hiring = self.market.hiring(month, e)
+            employer_step(people, hiring, key("employers"), month, job_moves, slots, attachment=t.sector_attachment)
 
     def follow_up(self) -> None:
         """Each intervention counts the outcomes of this month's moves (job entries, jobs kept)."""
@@ -334,7 +335,7 @@ class GMModel(mesa.Model):
 
 # Synthesised month-0 populations kept for reuse, by (seed, slots): the same seed gives the same population,
 # and scenarios compared at one replicate share their seed. Off (0) unless a process asks for it, as ensemble
-# workers do; each population kept costs about 34 bytes a person.
+# workers do; each population kept costs about 40 bytes a person.
 _KEPT_POPULATIONS: dict[tuple[int, int], tuple[Employers, People]] = {}
 KEEP_POPULATIONS = 0
 

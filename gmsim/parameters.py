@@ -42,6 +42,7 @@ SCALAR_PARAMETERS = (
     ("labour_market", "vacancy_half_life", "count"),
     ("labour_market", "job_to_job_rate", "rate"),
     ("labour_market", "sector_concentration", "ratio"),
+    ("labour_market", "sector_attachment", "probability"),
     ("labour_market", "reference_vacancies", "count"),
 )
 
@@ -343,6 +344,7 @@ class ParameterSet(Mapping[str, Parameter]):
             health_claim_take_up=self.value("benefits.health_claim_take_up"),
             job_readiness_sd=self.value("labour.job_readiness_sd"),
             job_to_job_rate=self.value("labour_market.job_to_job_rate"),
+            sector_attachment=self.value("labour_market.sector_attachment"),
         )
 
 
@@ -363,6 +365,8 @@ class HazardTables:
         job_readiness_sd: Log-scale standard deviation of people's job readiness (a factor on job entry).
         job_to_job_rate: Monthly hazard of a move to another employer for someone in work, in the reference
             economy (:meth:`job_to_job_chance`).
+        sector_attachment: Share of a job seeker's search aimed at the sector of their last job: the chance
+            that a hire who has had a job joins a firm of that sector (:mod:`gmsim.dynamics.employers`).
     """
 
     base: np.ndarray
@@ -376,6 +380,7 @@ class HazardTables:
     health_claim_take_up: float
     job_readiness_sd: float
     job_to_job_rate: float
+    sector_attachment: float
 
     def job_to_job_chance(self, demand: float = 1.0) -> float:
         """The chance in a month that someone in work moves to another employer, at the economy's ``demand``."""

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .agents.employers import Employers, hiring_tables
+from .agents.employers import DERIVED, Employers, employers_of
 from .agents.people import People
 
 #: Populations with fewer slots are not kept (a tenth of full scale takes well under a second to make).
@@ -91,8 +91,7 @@ def load(path: Path) -> tuple[Employers, People] | None:
             read = dict(zip(names, pool.map(lambda name: _read(path, name), names), strict=True))
         if checksum != _checksum({name: digest for name, (_, digest) in read.items()}):
             raise ValueError("its arrays do not match their checksum")
-        kept = {k: read[f"employers.{k}"][0] for k in Employers._fields if k != "cumulative"}
-        employers = Employers(**kept, cumulative=hiring_tables(kept["weight"], kept["sector"], kept["borough"]))
+        employers = employers_of(*(read[f"employers.{k}"][0] for k in Employers._fields if k not in DERIVED))
         people = People(*(read[f"people.{k}"][0] for k in People._fields))
     except Exception as e:  # noqa: BLE001 - any damage means: make it again
         print(f"gmsim: {path}: {e}; making the population again", file=sys.stderr)
@@ -104,7 +103,7 @@ def load(path: Path) -> tuple[Employers, People] | None:
 def save(path: Path, employers: Employers, people: People) -> None:
     """Keep a population in ``path`` (written whole or not at all), removing the oldest beyond ``MAX_FILES``."""
     # the hiring tables are made again from the employers' weights and sectors (ten times their size)
-    arrays = {f"employers.{k}": v for k, v in employers._asdict().items() if k != "cumulative"}
+    arrays = {f"employers.{k}": v for k, v in employers._asdict().items() if k not in DERIVED}
     arrays.update({f"people.{k}": v for k, v in people._asdict().items()})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

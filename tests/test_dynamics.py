@@ -8,7 +8,7 @@ import pytest
 from conftest import assert_share, make_people
 
 from gmsim import codes
-from gmsim.agents.employers import Employers
+from gmsim.agents.employers import employers_of
 from gmsim.agents.people import age_structure, migration
 from gmsim.dynamics.benefits import PROPENSITY_INDEX, benefits_step, settle_claims
 from gmsim.dynamics.demography import DIED, MOVED_AWAY, demography_step
@@ -30,14 +30,9 @@ TABLES = PARAMS.hazard_tables()
 # Two employers: a micro firm without occupational health and a large one with it.
 EMP_SIZE = np.array([1, 4], dtype=np.int8)
 EMP_OH = np.array([0, 1], dtype=np.int8)
-EMPLOYERS = Employers(
-    EMP_SIZE,
-    EMP_OH,
-    np.array([0.4, 0.6]),
-    np.tile([0.4, 1.0], (len(codes.BOROUGHS), 1)),
-    np.array([4, 7], np.int8),
-    np.array([2, 8], np.int8),
-)
+EMPLOYERS = employers_of(
+    EMP_SIZE, EMP_OH, np.array([0.4, 0.6]), np.array([4, 7], np.int8), np.array([2, 8], np.int8)
+)._replace(cumulative=np.tile([0.4, 1.0], (len(codes.BOROUGHS), 1)))
 NO_MULT = no_multipliers()
 
 
@@ -291,7 +286,8 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
     p.job_readiness[:] = job_readiness(p.person_id, Streams(8).key("demography"), 1.0)
 
     # a market that moves job entry (by borough) and the other moves (the economy, by sector) both ways
-    phi = rng.uniform(0.7, 1.4, len(codes.BOROUGHS))
+    phi = rng.uniform(0.7, 1.4, (len(codes.BOROUGHS), len(codes.SECTORS) + 1))  # by borough and last sector
+    p.last_sector[:] = rng.integers(-1, len(codes.SECTORS), N)
     economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
     economy[:, : codes.N_LABOUR] = rng.uniform(0.5, 2.0, (len(codes.SECTORS) + 1, codes.N_LABOUR))
     market = Market(phi, phi.max() * (1 + 1e-9), economy, economy[:, : codes.N_LABOUR].max() * (1 + 1e-9))
@@ -528,19 +524,20 @@ def test_synthesised_claims_are_settled_by_disposition():
 def test_employer_ties_form_from_the_hiring_table_of_the_persons_borough_and_break_on_leaving_work():
     cumulative = np.tile([0.2, 0.5, 1.0], (len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
     cumulative[1] = [0.5, 0.8, 1.0]  # but for residents of borough 1: 50%, 30%, 20%
-    employers = Employers(
-        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), cumulative, *np.zeros((2, 3), np.int8)
+    employers = employers_of(
+        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), *np.zeros((2, 3), np.int8)
     )
+    employers = employers._replace(cumulative=cumulative)
     p = make_people(N, state=codes.IN_WORK, employer=-1)
     p.borough[1::2] = 1
-    employer_step(p, employers, Streams(8).key("employers"), 2, 0.0)
+    employer_step(p, employers, Streams(8).key("employers"), 2, 0.0, attachment=0.0)
     for b, shares in ((0, (0.2, 0.3, 0.5)), (1, (0.5, 0.3, 0.2))):
         counts = np.bincount(p.employer[p.borough == b], minlength=3)
         for k, share in enumerate(shares):
             assert_share(int(counts[k]), N // 2, share, f"borough {b}, employer {k}")
     p.state[: N // 2] = codes.OUT_OF_WORK
     before = p.employer.copy()
-    employer_step(p, employers, Streams(8).key("employers"), 3, 0.0)  # no job-to-job moves
+    employer_step(p, employers, Streams(8).key("employers"), 3, 0.0, attachment=0.0)  # no job-to-job moves
     assert np.all(p.employer[: N // 2] == -1)
     assert np.array_equal(p.employer[N // 2 :], before[N // 2 :])
 
@@ -548,14 +545,15 @@ def test_employer_ties_form_from_the_hiring_table_of_the_persons_borough_and_bre
 def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size():
     """Someone in work moves with this month's chance to an employer drawn by size; nobody else moves."""
     cumulative = np.tile([0.2, 0.5, 1.0], (len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
-    employers = Employers(
-        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), cumulative, *np.zeros((2, 3), np.int8)
+    employers = employers_of(
+        np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), *np.zeros((2, 3), np.int8)
     )
+    employers = employers._replace(cumulative=cumulative)
     p = make_people(N, state=codes.IN_WORK, employer=0)
     p.state[: N // 4] = codes.AT_RISK
     move = TABLES.job_to_job_chance(2.0)  # twice the reference economy's chance, for a sharper test
     assert move == pytest.approx(1 - np.exp(-2 * PARAMS.value("labour_market.job_to_job_rate")))
-    employer_step(p, employers, Streams(9).key("employers"), 4, move)
+    employer_step(p, employers, Streams(9).key("employers"), 4, move, attachment=0.0)
     in_work = p.state == codes.IN_WORK
     movers = p.job_move == 1
     assert not movers[~in_work].any() and np.all(p.employer[~in_work] == 0)  # off sick: no move
@@ -563,10 +561,10 @@ def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size(
     assert_share(int(movers.sum()), int(in_work.sum()), move * 0.8, "moves (a draw of the same employer is none)")
     assert_share(int((p.employer[movers] == 2).sum()), int(movers.sum()), 0.5 / 0.8, "movers to the largest")
     assert np.all(p.state[in_work] == codes.IN_WORK)
-    employer_step(p, employers, Streams(9).key("employers"), 5, 0.0)
+    employer_step(p, employers, Streams(9).key("employers"), 5, 0.0, attachment=0.0)
     assert not p.job_move.any()
-    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300)  # a vanishing chance: no move
-    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300, np.arange(N))
+    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300, attachment=0.0)  # a vanishing chance: no move
+    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300, np.arange(N), attachment=0.0)
     assert not p.job_move.any()
 
 
@@ -583,9 +581,9 @@ def test_job_to_job_moves_of_some_people_are_those_of_everyone_in_any_order():
     some = np.sort(rng.choice(N, N // 3, replace=False))
     for slots in (some, rng.permutation(some), np.concatenate([some[::2], some[1::2]])):
         alone = everyone.take(slots)
-        employer_step(alone, EMPLOYERS, key, 7, move, slots)
+        employer_step(alone, EMPLOYERS, key, 7, move, slots, attachment=0.42)
         stepped = everyone.copy()
-        employer_step(stepped, EMPLOYERS, key, 7, move)
+        employer_step(stepped, EMPLOYERS, key, 7, move, attachment=0.42)
         assert alone.job_move.sum() > 100
         assert np.array_equal(alone.job_move, stepped.job_move[slots])
         assert np.array_equal(alone.employer, stepped.employer[slots])
@@ -607,6 +605,7 @@ def mixed_people(n: int, rng: np.random.Generator):
     p.months_in_state[:] = rng.integers(0, 200, n)
     p.benefit[:] = rng.integers(0, len(codes.BENEFITS), n)
     p.employer[:] = np.where(p.state <= codes.AT_RISK, rng.integers(0, 2, n), -1)
+    p.last_sector[:] = rng.integers(-1, len(codes.SECTORS), n)
     return p
 
 
@@ -631,7 +630,7 @@ def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_
         health_step(q, EMPLOYERS, tables, m, s.key("health"), 7, slots)
         labour_step(q, EMPLOYERS, tables, m, s.key("labour"), 7, slots)
         benefits_step(q, tables, s.key("benefits"), 7, slots)
-        employer_step(q, EMPLOYERS, s.key("employers"), 7, 0.2, slots)
+        employer_step(q, EMPLOYERS, s.key("employers"), 7, 0.2, slots, attachment=0.42)
 
     everyone = p.copy()
     month(everyone)
@@ -654,7 +653,7 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
     tables = dataclasses.replace(TABLES, monthly_mortality=TABLES.monthly_mortality * 50)
     economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
     economy[:, codes.T["in_work_to_out_of_work"]] = np.linspace(1.0, 1.6, len(codes.SECTORS) + 1)
-    market = Market(rng.uniform(0.5, 1.5, len(codes.BOROUGHS)), 1.5, economy, 1.6)
+    market = Market(rng.uniform(0.5, 1.5, (len(codes.BOROUGHS), len(codes.SECTORS) + 1)), 1.5, economy, 1.6)
     s = Streams(6)
     keys = tuple(s.key(k) for k in ("demography", "health", "labour", "benefits", "employers"))
 
@@ -664,7 +663,9 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
         health_step(in_turn, EMPLOYERS, tables, NO_MULT, keys[1], month, None)
         labour_step(in_turn, EMPLOYERS, tables, NO_MULT, keys[2], month, None, market)
         benefits_step(in_turn, tables, keys[3], month, None)
-        employer_step(in_turn, EMPLOYERS, keys[4], month, tables.job_to_job_chance(), None)
+        employer_step(
+            in_turn, EMPLOYERS, keys[4], month, tables.job_to_job_chance(), None, attachment=tables.sector_attachment
+        )
     expected = Results(8, 1.0, moves=True)
     expected.record(in_turn, 8)
     search = job_search(in_turn, EMPLOYERS, tables, NO_MULT)
@@ -706,7 +707,7 @@ def test_the_kernels_keep_no_hold_on_the_arrays_they_step():
         elif process == "benefits":
             benefits_step(q, TABLES, s.key(process), 7, slots)
         else:
-            employer_step(q, EMPLOYERS, s.key(process), 7, 0.2, slots)
+            employer_step(q, EMPLOYERS, s.key(process), 7, 0.2, slots, attachment=0.42)
         held += [(process, field, weakref.ref(a)) for field, a in zip(q._fields, q, strict=True)]
         del some, q
     gc.collect()
@@ -721,7 +722,7 @@ def test_job_loss_in_a_shock_follows_the_sector_of_the_person_s_employer():
     economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
     loss = codes.T["in_work_to_out_of_work"]
     economy[4, loss], economy[-1, loss] = 20.0, 5.0  # sector 4's job loss 20 times, GM's 5 times
-    market = Market(np.ones(len(codes.BOROUGHS)), 1.0, economy, 20.0 * (1 + 1e-9))
+    market = Market(np.ones((len(codes.BOROUGHS), len(codes.SECTORS) + 1)), 1.0, economy, 20.0 * (1 + 1e-9))
     labour_step(p, EMPLOYERS, TABLES, NO_MULT, Streams(3).key("labour"), 5, None, market)
     for group, (employer_size, oh, factor) in enumerate(
         (("micro", "no", 20.0), ("large", "yes", 1.0), ("none", "no", 5.0))
@@ -734,3 +735,24 @@ def test_job_loss_in_a_shock_follows_the_sector_of_the_person_s_employer():
         hazards["in_work_to_out_of_work"] *= factor
         left = int((p.labour_event[rows] == loss).sum())
         assert_share(left, n, competing(hazards)["in_work_to_out_of_work"], f"employer {group}")
+
+
+def test_a_job_seeker_s_entry_follows_the_factor_of_their_borough_and_last_job_s_sector():
+    """``Market.phi[b, s + 1]`` multiplies the entry hazard of a job seeker of borough ``b`` last in sector ``s``.
+
+    Three groups alike but for their last job (none, sector 2 at twice the factor, sector 5 at half):
+    each group's entries against ``1 - exp(-f h)``, ``h`` read from the first group; 4 standard errors.
+    """
+    n = 60_000
+    p = make_people(3 * n, state=codes.OUT_OF_WORK, benefit=codes.JOBSEEKER, months_in_state=2)
+    p.last_sector[n : 2 * n], p.last_sector[2 * n :] = 2, 5
+    phi = np.ones((len(codes.BOROUGHS), len(codes.SECTORS) + 1))
+    phi[:, 3], phi[:, 6] = 2.0, 0.5
+    economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
+    labour_step(p, EMPLOYERS, TABLES, NO_MULT, Streams(4).key("labour"), 3, None, Market(phi, 2.0, economy, 1.0))
+    entered = (p.labour_event == codes.T["out_of_work_to_in_work"]).reshape(3, n).mean(axis=1)
+    h = -np.log1p(-entered[0])
+    assert entered[0] > 0.02
+    for k, f in ((1, 2.0), (2, 0.5)):
+        expected = -np.expm1(-f * h)
+        assert abs(entered[k] - expected) < 4 * np.sqrt(expected * (1 - expected) / n) + 4 * f * np.sqrt(entered[0] / n)

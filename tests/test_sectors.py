@@ -3,9 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import make_people
 
 from gmsim import codes
 from gmsim.agents.employers import public_shares, sector_shares, synthesise_employers
+from gmsim.dynamics.employers import employer_step
 from gmsim.economy import Economy
 from gmsim.geography import residents_by_sector
 from gmsim.model import GMModel
@@ -265,22 +267,92 @@ def test_a_recession_falls_hardest_on_the_boroughs_whose_residents_work_in_expos
     assert by_borough[b("Wigan")] - 1 > 1.1 * (by_borough[b("Trafford")] - 1)
 
 
-def test_in_a_steady_economy_sectors_change_nothing():
+def test_in_a_steady_economy_sectors_change_nothing_but_where_returning_hires_go():
     """Runs whose employers' sectors differ are the same, person by person, unless a shock falls on them.
 
+    Or unless job seekers keep to the sector of their last job (``labour_market.sector_attachment``): then,
+    even in a steady economy, a hire who returns to their sector joins one of its firms, whose size and
+    occupational health differ from another sector's. Job-finding itself is the same from every sector.
+    (The record of each person's last sector differs, being read from the sectors.)
     (Who works for which employer is drawn from hiring tables made once from the sectors; here the
     sectors are changed afterwards, so only what reads them month by month can differ.)
     """
 
-    def run(scenario, shuffle):
-        m = GMModel(scenario, scale=0.02, months=24, rng=5)
+    def run(scenario, shuffle, attachment):
+        parameters = {"labour_market.sector_attachment": attachment}
+        m = GMModel(scenario, scale=0.02, months=24, rng=5, parameters=parameters)
         if shuffle:
             m.employers = m.population.employers = m.employers._replace(sector=np.roll(m.employers.sector, 7))
         m.run(progress=False)
         return m
 
-    for scenario, same in (("scenarios/baseline.yaml", True), ("scenarios/recession.yaml", False)):
-        a, b = run(scenario, False), run(scenario, True)
+    for scenario, attachment, same in (
+        ("scenarios/baseline.yaml", 0.0, True),
+        ("scenarios/recession.yaml", 0.0, False),
+        ("scenarios/baseline.yaml", 0.42, False),
+    ):
+        a, b = run(scenario, False, attachment), run(scenario, True, attachment)
         assert not np.array_equal(a.employers.sector, b.employers.sector)
-        assert all(np.array_equal(x, y) for x, y in zip(a.people, b.people, strict=True)) == same, scenario
+        kept = [f for f in a.people._fields if f != "last_sector"]  # who last worked in which sector differs
+        assert all(np.array_equal(getattr(a.people, f), getattr(b.people, f)) for f in kept) == same, scenario
         assert np.array_equal(a.results.stock, b.results.stock) == same, scenario
+        if scenario == "scenarios/baseline.yaml":
+            assert np.all(a.market.by_last_sector(12) == 1) and np.array_equal(a.market.phi(12), b.market.phi(12))
+
+
+def test_a_hire_returns_to_the_sector_of_their_last_job_with_the_chance_of_attachment():
+    """A hire who has had a job joins a firm of its sector with chance a, else one drawn as anyone's is.
+
+    So a share ``a + (1 - a) x`` of them work in it again, ``x`` the sector's share of their borough's
+    hiring table; a hire with no last job gets the table's shares; a tie that ends records its sector.
+    Tolerance: 4 standard errors of each share (40,000 hires a group).
+    """
+    employers = synthesise_employers(200_000, Streams(4))
+    n, a = 40_000, 0.42
+    p = make_people(3 * n, state=codes.IN_WORK, employer=-1)
+    p.borough[:] = 3
+    hospitality, construction = codes.SECTORS.index("accommodation_food"), codes.SECTORS.index("construction")
+    p.last_sector[:n], p.last_sector[n : 2 * n], p.last_sector[2 * n :] = hospitality, construction, -1
+    employer_step(p, employers, Streams(5).key("employers"), 3, 0.0, attachment=a)
+    table = np.diff(employers.cumulative[3], prepend=0.0)
+    share = np.bincount(employers.sector, weights=table, minlength=len(codes.SECTORS))
+    sector = employers.sector[p.employer]
+    for rows, s in ((slice(0, n), hospitality), (slice(n, 2 * n), construction)):
+        expected = a + (1 - a) * share[s]
+        assert abs((sector[rows] == s).mean() - expected) < 4 * np.sqrt(expected * (1 - expected) / n)
+    got = np.bincount(sector[2 * n :], minlength=len(codes.SECTORS)) / n
+    assert np.all(np.abs(got - share) < 4 * np.sqrt(share * (1 - share) / n))
+    # within its sector, a returning hire's firm is drawn as anyone's is: by size, in the same places
+    returning = sector[:n] == hospitality
+    large = employers.size_band[p.employer[:n][returning]] == codes.EMPLOYER_SIZES.index("large")
+    in_sector = employers.sector == hospitality
+    expected = table[in_sector & (employers.size_band == codes.EMPLOYER_SIZES.index("large"))].sum()
+    expected /= table[in_sector].sum()
+    assert abs(large.mean() - expected) < 4 * np.sqrt(expected * (1 - expected) / returning.sum())
+    # leaving work records the employer's sector and ends the tie
+    tied = p.employer.copy()
+    p.state[: 2 * n] = codes.OUT_OF_WORK
+    employer_step(p, employers, Streams(5).key("employers"), 4, 0.0, attachment=a)
+    assert np.all(p.employer[: 2 * n] == -1) and np.array_equal(p.last_sector[: 2 * n], employers.sector[tied[: 2 * n]])
+    assert np.all(p.last_sector[2 * n :] == -1)
+
+
+def test_job_seekers_find_work_as_their_last_sector_hires():
+    """In a shock, job-finding by last sector is ``1 - a + a r`` (r: the sector's share of vacancies over its
+    share of employment), employment-weighted mean 1; 1 for everyone with no last job, and with no attachment.
+    """
+    from gmsim.market import LabourMarket
+    from gmsim.parameters import ParameterSet
+
+    economy = Economy(shape="recession").path(60, 1.5, 6)
+    market = LabourMarket(ParameterSet(), economy, 1.0)
+    month = 20
+    g = market.by_last_sector(month)
+    r = economy.hiring[month] / (sector_shares() @ economy.hiring[month])
+    a = market.attachment
+    assert g[0] == 1 and np.allclose(g[1:], 1 - a + a * r) and sector_shares() @ g[1:] == pytest.approx(1)
+    hit = np.argmin(economy.hiring[month])
+    assert g[hit + 1] == g[1:].min() < 1 < g[1:].max()
+    assert np.allclose(market.phi(month), market.factors[month][:, None] * g[None, :])
+    none = LabourMarket(ParameterSet({"labour_market.sector_attachment": 0.0}), economy, 1.0)
+    assert np.all(none.by_last_sector(month) == 1)

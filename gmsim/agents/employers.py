@@ -37,6 +37,13 @@ class Employers(NamedTuple):
             (borough, employer; :func:`hiring_tables`), for drawing an employer with one uniform number.
         sector: Index into ``codes.SECTORS``.
         borough: Workplace borough, an index into ``codes.BOROUGHS``.
+        by_sector: The employers' rows in order of sector (within a sector, of row).
+        sector_start: Where each sector's employers begin in ``by_sector`` (``len(codes.SECTORS) + 1``: the
+            last is the number of employers).
+        within_sector: Cumulative shares of the hiring weights of each sector's employers for the residents
+            of each borough, in the order of ``by_sector`` (borough, employer; each sector's part ends at 1):
+            for drawing a firm of a given sector, as a hire who returns to the sector of their last job is
+            (:func:`within_sector_tables`).
     """
 
     size_band: np.ndarray
@@ -45,6 +52,9 @@ class Employers(NamedTuple):
     cumulative: np.ndarray
     sector: np.ndarray
     borough: np.ndarray
+    by_sector: np.ndarray
+    sector_start: np.ndarray
+    within_sector: np.ndarray
 
     @property
     def n(self) -> int:
@@ -79,7 +89,26 @@ def synthesise_employers(n_workers: float, streams: Streams) -> Employers:
     band = np.concatenate(bands)
     sector = sectors_by_employment(w, band, sector_shares(), streams.generator("synthesis.sectors"), public_shares())
     borough = workplaces_by_employment(w, band, sector, streams.generator("synthesis.workplaces"))
-    return Employers(band, np.concatenate(oh), w, hiring_tables(w, sector, borough), sector, borough)
+    return employers_of(band, np.concatenate(oh), w, sector, borough)
+
+
+#: The fields of :class:`Employers` made from the others (kept populations leave them out).
+DERIVED = ("cumulative", "by_sector", "sector_start", "within_sector")
+
+
+def employers_of(
+    size_band: np.ndarray, occupational_health: np.ndarray, weight: np.ndarray, sector: np.ndarray, borough: np.ndarray
+) -> Employers:
+    """The employers with these firms, and their hiring tables made from them (:data:`DERIVED`)."""
+    return Employers(
+        size_band,
+        occupational_health,
+        weight,
+        hiring_tables(weight, sector, borough),
+        sector,
+        borough,
+        *within_sector_tables(weight, sector, borough),
+    )
 
 
 def public_shares() -> np.ndarray:
@@ -117,6 +146,31 @@ def hiring_tables(
     table = np.cumsum(weight[None, :] * aim[:, cell], axis=1)
     table /= table[:, -1:]
     return table
+
+
+def within_sector_tables(
+    weight: np.ndarray, sector: np.ndarray, borough: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each borough's hiring table within each sector (``by_sector``, ``sector_start``, ``within_sector``).
+
+    Among the firms of one sector, a resident of borough ``b`` joins those of workplace borough ``m`` with
+    the share of ``b``'s residents in employment who travel to ``m``, and a firm among those by its
+    ``weight``: :func:`hiring_tables` for a hire who already knows the sector. A sector's hiring in a
+    changing economy scales all its firms alike, so these tables hold for a whole run.
+    """
+    n_boroughs, n_sectors = len(codes.BOROUGHS), len(codes.SECTORS)
+    order = np.argsort(sector, kind="stable").astype(np.int32)
+    start = np.searchsorted(sector[order], np.arange(n_sectors + 1)).astype(np.int64)
+    cell = borough.astype(np.int64) * n_sectors + sector
+    held = np.bincount(cell, weights=weight, minlength=n_boroughs * n_sectors)
+    weights = weight[None, order] * commuting()[:, borough[order]] / np.where(held > 0, held, 1.0)[None, cell[order]]
+    table = np.zeros_like(weights)
+    for s in range(n_sectors):
+        lo, hi = start[s], start[s + 1]
+        if hi > lo:
+            part = np.cumsum(weights[:, lo:hi], axis=1)
+            table[:, lo:hi] = part / np.where(part[:, -1:] > 0, part[:, -1:], 1.0)
+    return order, start, table
 
 
 def sectors_by_employment(

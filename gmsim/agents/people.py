@@ -27,7 +27,7 @@ MAX_AGE_MONTHS = 65 * 12
 
 
 class People(NamedTuple):
-    """Structure of arrays, one row per person slot (about 30 bytes a person).
+    """Structure of arrays, one row per person slot (40 bytes a person).
 
     Attributes:
         person_id: Unique id of the person now in the slot (a new id when a 16-year-old enters).
@@ -43,6 +43,8 @@ class People(NamedTuple):
         benefit: Index into ``codes.BENEFITS``.
         months_on_benefit: Completed months on an out-of-work benefit (0 if none).
         employer: Row of the person's employer, -1 if not employed.
+        last_sector: Sector of the person's last employer (index into ``codes.SECTORS``), set when a tie ends;
+            -1 if they have had none in the model.
         health_claim_start: Month the person's latest health-related claim began (``codes.NO_CLAIM`` if
             none; claims begun before month 0 have negative months).
         claim_from_work: 1 if that claim began straight from work (at_risk or in_work).
@@ -67,6 +69,7 @@ class People(NamedTuple):
     benefit: np.ndarray
     months_on_benefit: np.ndarray
     employer: np.ndarray
+    last_sector: np.ndarray
     health_claim_start: np.ndarray
     claim_from_work: np.ndarray
     labour_event: np.ndarray
@@ -144,6 +147,7 @@ FIELD_TYPES: dict[str, type] = {
     "benefit": np.int8,
     "months_on_benefit": np.int16,
     "employer": np.int32,
+    "last_sector": np.int8,
     "health_claim_start": np.int32,
     "claim_from_work": np.int8,
     "labour_event": np.int8,
@@ -156,13 +160,14 @@ assert tuple(FIELD_TYPES) == People._fields, "FIELD_TYPES must list People's fie
 
 #: What a newcomer taking a freed slot holds in each field that demography does not draw or set (it draws
 #: borough, age, sex, skills, health, job readiness and whether someone moving in arrives in work, and sets
-#: the id, the labour state and the exit fields): no time in state, no benefit, no claim, no employer and no
-#: event this month.
+#: the id, the labour state and the exit fields): no time in state, no benefit, no claim, no employer, no
+#: last job and no event this month.
 ENTRANT: dict[str, int] = {
     "months_in_state": 0,
     "benefit": 0,
     "months_on_benefit": 0,
     "employer": -1,
+    "last_sector": -1,
     "health_claim_start": codes.NO_CLAIM,
     "claim_from_work": 0,
     "labour_event": -1,
@@ -422,6 +427,7 @@ def synthesise_people(n: int, streams: Streams, employers: Employers, target_emp
         benefit=benefit,
         months_on_benefit=months_on_benefit,
         employer=employer,
+        last_sector=np.full(n, -1, dtype=np.int8),  # last jobs are those left in the burn-in's months
         health_claim_start=np.where(health_claim, -months_in_state.astype(np.int32), codes.NO_CLAIM).astype(np.int32),
         claim_from_work=np.zeros(n, dtype=np.int8),
         labour_event=np.full(n, -1, dtype=np.int8),

@@ -34,17 +34,21 @@ MOVE_TILE = 4096
 
 
 @njit(cache=True)
-def employer_rows(p, cumulative, key, month, move, lo, hi, slots):
+def employer_rows(p, employers, key, month, move, attachment, lo, hi, slots):
     """The employer ties this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``).
 
-    ``move``: this month's chance of a job-to-job move for someone in work.
+    ``move``: this month's chance of a job-to-job move for someone in work; ``attachment``: the chance that
+    a hire who has had a job joins a firm of its sector.
     """
     state, employer, job_move, borough = p.state[lo:hi], p.employer[lo:hi], p.job_move[lo:hi], p.borough[lo:hi]
+    last_sector = p.last_sector[lo:hi]
+    cumulative = employers.cumulative
     starts = (counter_start(key, month, 0), counter_start(key, month, 1), counter_start(key, month, 2))
     moved = np.zeros(hi - lo, dtype=np.bool_)
     if move > 0.0:
         _job_moves(state, employer, borough, cumulative, starts, move, lo, slots, moved)
-    _ties(state, employer, job_move, borough, cumulative, starts[0], lo, slots, moved)
+    s_stay = counter_start(key, month, 3)
+    _ties(state, employer, job_move, borough, last_sector, employers, attachment, starts[0], s_stay, lo, slots, moved)
 
 
 @njit(cache=True)
@@ -108,37 +112,58 @@ def _move(employer, i, cumulative, u):
     return moved
 
 
+@njit(cache=True, inline="always")
+def _hire(employers, b, last, stay, u):
+    """A hire's employer, drawn with ``u`` from borough ``b``'s table; within sector ``last`` if ``stay``."""
+    if stay:
+        lo, hi = employers.sector_start[last], employers.sector_start[last + 1]
+        if hi > lo:
+            j = np.searchsorted(employers.within_sector[b, lo:hi], u, side="right")
+            return employers.by_sector[lo + min(j, hi - lo - 1)]
+    return _by_size(employers.cumulative[b], u)
+
+
 @njit(cache=True)
-def _ties(state, employer, job_move, borough, cumulative, s_hire, lo, slots, moved):
-    # The rows' arrays passed in, and | and & rather than "or" and "and": the loop then compiles without a
-    # branch on each person's state, which the processor cannot predict.
+def _ties(state, employer, job_move, borough, last_sector, employers, attachment, s_hire, s_stay, lo, slots, moved):
+    # The rows' arrays passed in; the common case (a tie that stays as it is) decided without a branch on
+    # the person's state, which the processor cannot predict.
     some = slots.shape[0] > 0
     for i in range(state.shape[0]):
         employed = (state[i] == _IN_WORK) | (state[i] == _AT_RISK)
-        if employed & (employer[i] < 0):  # a new hire
-            employer[i] = _by_size(cumulative[borough[i]], draw(s_hire, slots[i] if some else lo + i))
-        else:
-            employer[i] = employer[i] if employed else -1
+        e = employer[i]
+        if employed & (e < 0):  # a new hire: back to their last job's sector with the chance of attachment
+            slot = slots[i] if some else lo + i
+            last = last_sector[i]
+            stay = last >= 0 and attachment > 0.0 and draw(s_stay, slot) < attachment
+            e = _hire(employers, borough[i], last, stay, draw(s_hire, slot))
+        elif (not employed) & (e >= 0):  # the tie ends
+            last_sector[i] = employers.sector[e]
+            e = -1
+        employer[i] = e
         job_move[i] = moved[i]
 
 
 @njit(cache=True, parallel=True)
-def _employers_everyone(p, cumulative, key, month, move, chunks):
+def _employers_everyone(p, employers, key, month, move, attachment, chunks):
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
-        employer_rows(p, cumulative, key, month, move, lo, hi, _NOBODY)
+        employer_rows(p, employers, key, month, move, attachment, lo, hi, _NOBODY)
 
 
-def employer_step(p, employers, key, month: int, move: float, slots: np.ndarray | None = None) -> None:
+def employer_step(
+    p, employers, key, month: int, move: float, slots: np.ndarray | None = None, *, attachment: float
+) -> None:
     """Form, break and move employer ties in place, after this month's labour moves; ``p.job_move`` marks moves.
 
     ``p`` holds everyone, or with ``slots`` just the people of those slots (row ``k`` is slot ``slots[k]``;
     see :func:`~gmsim.dynamics.labour.labour_step`). A new hire's employer, and a mover's new one, are drawn
-    from their borough's row of ``employers.cumulative``; ``move`` is this month's chance of a job-to-job
-    move for someone in work.
+    from their borough's row of ``employers.cumulative``; a hire who has had a job, with the chance
+    ``attachment``, from the firms of their last job's sector only (``employers.within_sector``). ``move``
+    is this month's chance of a job-to-job move for someone in work. A tie that ends sets the person's
+    ``last_sector``.
     """
     if slots is None:
-        _employers_everyone(p, employers.cumulative, key, month, move, chunk_count())
+        _employers_everyone(p, employers, key, month, move, attachment, chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        employer_rows(p, employers.cumulative, key, month, move, 0, len(slots), slots)
+        employer_rows(p, employers, key, month, move, attachment, 0, len(slots), slots)

@@ -73,7 +73,7 @@ def labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, s
     state, severity, condition = p.state[lo:hi], p.severity[lo:hi], p.condition[lo:hi]
     age, labour_event, sex, borough = p.age_months[lo:hi], p.labour_event[lo:hi], p.sex[lo:hi], p.borough[lo:hi]
     skills, benefit, months_in_state = p.skills[lo:hi], p.benefit[lo:hi], p.months_in_state[lo:hi]
-    employer, ready = p.employer[lo:hi], p.job_readiness[lo:hi]
+    employer, ready, last_sector = p.employer[lo:hi], p.job_readiness[lo:hi], p.last_sector[lo:hi]
     size_band, oh, sector = employers.size_band, employers.occupational_health, employers.sector
     phi, phi_top, economy, economy_top = market
     no_employer = economy.shape[0] - 1  # the economy's last row: GM's factors
@@ -100,7 +100,7 @@ def labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, s
                 h0 = hazard(first, a, b, c, tables) * ready[i]
                 if touch:
                     h0 *= multiplier(mult.values, mult.columns, first, mult_row)
-                if enters(ue, h0 * phi[borough[i]]):
+                if enters(ue, h0 * phi[borough[i], last_sector[i] + 1]):
                     k = 0
         if k < 0:
             u = draw(start, slot)
@@ -139,8 +139,10 @@ class Market(NamedTuple):
     """This month's labour market as the labour kernel reads it.
 
     Attributes:
-        phi: Job-finding factor by borough of residence (float64): each job seeker's entry hazard is
-            multiplied by their borough's (:class:`gmsim.market.LabourMarket`).
+        phi: Job-finding factor by borough of residence and sector of the last job (float64,
+            ``(len(codes.BOROUGHS), len(codes.SECTORS) + 1)``: column 0 for a job seeker with no last job,
+            column ``s + 1`` for one whose last job was in sector ``s``): each job seeker's entry hazard is
+            multiplied by theirs (:class:`gmsim.market.LabourMarket`).
         phi_top: At least every factor of ``phi`` (and of any run whose people these may be; for thinning).
         economy: The economy's multiplier of each transition's hazard by the sector of the person's employer
             (float64, ``(len(codes.SECTORS) + 1, len(codes.TRANSITIONS))``; people with no employer read the
@@ -156,7 +158,8 @@ class Market(NamedTuple):
 
 def steady_market() -> Market:
     """The market of a steady economy at its reference tightness: every factor 1."""
-    return Market(np.ones(len(codes.BOROUGHS)), 1.0, np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS))), 1.0)
+    factors = np.ones((len(codes.BOROUGHS), len(codes.SECTORS) + 1))
+    return Market(factors, 1.0, np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS))), 1.0)
 
 
 def labour_step(
@@ -299,8 +302,8 @@ def _window_rows(p, employers, tables, bound, key, month, phi_lo, phi_hi, top, l
         if u >= bound[1, a] * p.job_readiness[i] * top:
             continue
         h = _entry_hazard(p, employers.size_band, employers.occupational_health, tables, i)
-        b = p.borough[i]
-        mask[i] = enters(u, h * phi_hi[b]) and not enters(u, h * phi_lo[b])
+        b, s = p.borough[i], p.last_sector[i] + 1
+        mask[i] = enters(u, h * phi_hi[b, s]) and not enters(u, h * phi_lo[b, s])
 
 
 @njit(cache=True, parallel=True)
@@ -319,7 +322,7 @@ def _entry_hazards(p, employers, tables, slots):
 
 
 def entry_window(p, employers, tables, key, month: int, phi_lo: np.ndarray, phi_hi: np.ndarray):
-    """Job seekers who enter work at their borough's factor ``phi_hi`` but not at ``phi_lo``, as they are now.
+    """Job seekers who enter work at their factor in ``phi_hi`` but not in ``phi_lo``, as they are now.
 
     ``p`` holds everyone, with no multipliers, after this month's health. Anyone whose entry differs between
     two runs with factors inside ``[phi_lo, phi_hi]`` (and the same values and no multiplier) is among them.
@@ -336,17 +339,18 @@ def entry_window(p, employers, tables, key, month: int, phi_lo: np.ndarray, phi_
 
 
 @njit(cache=True)
-def entry_differs(slots, entry, borough, key, month, phi_a, phi_b):
-    """For each of ``slots`` (with entry hazards ``entry`` and boroughs ``borough``), whether entry differs.
+def entry_differs(slots, entry, borough, last_sector, key, month, phi_a, phi_b):
+    """For each of ``slots`` (entry hazards ``entry``; boroughs; last jobs' sectors), whether entry differs.
 
-    Between the factors ``phi_a`` and ``phi_b`` (by borough), as the labour kernel tests it.
+    Between the factors ``phi_a`` and ``phi_b`` (:attr:`Market.phi`), as the labour kernel tests it.
     """
     start = counter_start(key, month, 1)
     out = np.zeros(slots.shape[0], dtype=np.bool_)
     for k in range(slots.shape[0]):
         u = draw(start, slots[k])
         h = entry[k]
-        out[k] = enters(u, h * phi_a[borough[k]]) != enters(u, h * phi_b[borough[k]])
+        b, s = borough[k], last_sector[k] + 1
+        out[k] = enters(u, h * phi_a[b, s]) != enters(u, h * phi_b[b, s])
     return out
 
 

@@ -33,7 +33,7 @@ from .hazard import chunk_count, chunk_of, no_multipliers
 from .health import health_rows
 from .labour import Market, labour_rows, search_rows, steady_market
 
-#: People in a block: a block's values (about 35 bytes a person) stay in a core's cache through the month.
+#: People in a block: a block's values (about 40 bytes a person) stay in a core's cache through the month.
 BLOCK = 8192
 #: The random streams of the month's processes, in the order the kernels take their keys.
 STREAMS = ("demography", "health", "labour", "benefits", "employers")
@@ -55,11 +55,12 @@ class Counts(NamedTuple):
 @njit(cache=True)
 def _month_rows(
     p, employers, mortality, complex_ratio, sd, new, entrant, hazards, health_bound, labour_bound, mult, market,
-    reassess, first, take_up, job_moves, keys, month, lo, hi, counting, stock, spells, flows, cohort, moves, search,
+    reassess, first, take_up, job_moves, attachment, keys, month, lo, hi, counting, stock, spells, flows, cohort, moves,
+    search,
 ):  # fmt: skip
     n = p.state.shape[0]
     k_demography, k_health, k_labour, k_benefits, k_employers = keys
-    size_band, oh, cumulative = employers.size_band, employers.occupational_health, employers.cumulative
+    size_band, oh = employers.size_band, employers.occupational_health
     for start in range(lo, hi, BLOCK):
         end = min(hi, start + BLOCK)
         demography_rows(p, mortality, complex_ratio, sd, new, n, k_demography, month, start, end, _NOBODY)
@@ -67,7 +68,7 @@ def _month_rows(
         health_rows(p, employers, hazards, health_bound, mult, k_health, month, start, end, _NOBODY)
         labour_rows(p, employers, hazards, labour_bound, mult, market, k_labour, month, start, end, _NOBODY)
         benefits_rows(p, k_benefits, reassess, first, take_up, month, start, end, _NOBODY)
-        employer_rows(p, cumulative, k_employers, month, job_moves, start, end, _NOBODY)
+        employer_rows(p, employers, k_employers, month, job_moves, attachment, start, end, _NOBODY)
         if counting:
             tally_rows(p, start, end, month, stock, spells, flows, cohort)
             if moves.shape[0] > 0:
@@ -78,7 +79,8 @@ def _month_rows(
 @njit(cache=True, parallel=True)
 def _month_everyone(
     p, employers, mortality, complex_ratio, sd, new, entrant, hazards, health_bound, labour_bound, mult, market,
-    reassess, first, take_up, job_moves, keys, month, chunks, counting, stock, spells, flows, cohort, moves, search,
+    reassess, first, take_up, job_moves, attachment, keys, month, chunks, counting, stock, spells, flows, cohort, moves,
+    search,
 ):  # fmt: skip
     # Each chunk counts into its own rows (a serial function, which compiles to faster code than the body of
     # a parallel loop); the rows are summed after the loop.
@@ -92,7 +94,7 @@ def _month_everyone(
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
         _month_rows(
             p, employers, mortality, complex_ratio, sd, new, entrant, hazards, health_bound, labour_bound, mult,
-            market, reassess, first, take_up, job_moves, keys, month, lo, hi, counting,
+            market, reassess, first, take_up, job_moves, attachment, keys, month, lo, hi, counting,
             c_stock[c], c_spells[c], c_flows[c], c_cohort[c], c_moves[c], c_search[c],
         )  # fmt: skip
     stock += c_stock.sum(axis=0)
@@ -141,6 +143,7 @@ def month_step(
     _month_everyone(
         p, employers, tables.monthly_mortality, tables.mortality_complex_ratio, tables.job_readiness_sd, new,
         ENTRANT_RECORD, tables.kernel, tables.health_bound, tables.labour_split_bound, mult, market,
-        reassess, first, take_up, tables.job_to_job_chance(demand), tuple(streams.key(s) for s in STREAMS), month,
+        reassess, first, take_up, tables.job_to_job_chance(demand), tables.sector_attachment,
+        tuple(streams.key(s) for s in STREAMS), month,
         chunk_count(), counting, *counts,
     )  # fmt: skip

@@ -230,7 +230,14 @@ class Branch(Population):
         model = self.model
         trunk_factor, factor = self.trunk.model.market.month(model.month).phi, model.market.month(model.month).phi
         differs = entry_differs(
-            candidates, entry, rows.borough, model.streams.key("labour"), model.month, trunk_factor, factor
+            candidates,
+            entry,
+            rows.borough,
+            rows.last_sector,
+            model.streams.key("labour"),
+            model.month,
+            trunk_factor,
+            factor,
         )
         differs &= ~within(candidates, slots)
         if not differs.any():

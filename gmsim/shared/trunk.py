@@ -146,7 +146,8 @@ class Trunk(Population):
             parameters.
         bounds: The thinning bounds of health and of labour, by level of the first hazard group.
         runs: The trunk's model and the branches'.
-        phi_lo: This month's lowest job-finding factor of the runs, by borough; ``phi_hi`` the highest.
+        phi_lo: This month's lowest job-finding factor of the runs, by borough and last job's sector
+            (:attr:`Market.phi <gmsim.dynamics.labour.Market.phi>`); ``phi_hi`` the highest.
         market_top: The runs' largest job-finding factor and the economy's largest factor this month.
         window: The job seekers whose entry the runs' factors could change this month (slots, entry hazards,
             values after health, and those as records where the branches hold records), or None.
@@ -171,7 +172,7 @@ class Trunk(Population):
         self.search_now = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
         self.employed_now = np.zeros(len(codes.SECTORS), dtype=np.int64)
         self.window: tuple | None = None
-        self.phi_lo = self.phi_hi = np.ones(len(codes.BOROUGHS))
+        self.phi_lo = self.phi_hi = np.ones((len(codes.BOROUGHS), len(codes.SECTORS) + 1))
         self.market_top = (1.0, 1.0)
 
     def branch_people(self) -> People:
