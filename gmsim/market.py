@@ -189,20 +189,39 @@ class LabourMarket:
         """
         return self.economy.demand[:, None] * self.capacity * self._reference_vacancies[None, :]
 
+    def vacancies_over_employment(self, month: int) -> np.ndarray:
+        """Each sector's share of GM's vacancies in ``month`` over its share of employment, ``r_s``.
+
+        All 1 while sectors hire alike; employment-weighted mean 1.
+        """
+        relative = self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
+        if np.all(relative == 1):
+            return np.ones(len(codes.SECTORS))
+        return relative / (self._employment_shares @ relative)
+
     def by_last_sector(self, month: int) -> np.ndarray:
         """A job seeker's job-finding in ``month`` by the sector of their last job, relative to one with none.
 
         Column 0 is a job seeker with no last job (1), column ``s + 1`` one whose last job was in sector
         ``s``: ``1 - a + a r_s``, with ``a`` the share of their search aimed at that sector
         (:attr:`attachment`) and ``r_s`` the sector's share of vacancies over its share of employment
-        this month (employment-weighted mean 1; :attr:`vacancies_by_sector`). 1 for everyone while
-        sectors hire alike.
+        (:meth:`vacancies_over_employment`). 1 for everyone while sectors hire alike.
         """
-        relative = self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
+        r = self.vacancies_over_employment(month)
         factors = np.ones(len(codes.SECTORS) + 1)
-        if not np.all(relative == 1):
-            factors[1:] = 1 - self.attachment + self.attachment * relative / (self._employment_shares @ relative)
+        if np.any(r != 1):
+            factors[1:] = 1 - self.attachment + self.attachment * r
         return factors
+
+    def rejoining(self, month: int) -> np.ndarray:
+        """The chance that a hire whose last job was in sector ``s`` joins a firm of that sector in ``month``.
+
+        ``a r_s / (1 - a + a r_s)``: of a job seeker's job-finding ``1 - a + a r_s`` (:meth:`by_last_sector`),
+        the part that comes from their own sector's vacancies. ``a`` while sectors hire alike; less for a
+        sector hiring less than its share, so that its hires follow its vacancies.
+        """
+        r = self.vacancies_over_employment(month)
+        return self.attachment * r / self.by_last_sector(month)[1:]
 
     def phi(self, month: int) -> np.ndarray:
         """The job-finding factors of ``month`` by borough and last job's sector: the borough's times the sector's.
@@ -234,7 +253,7 @@ class LabourMarket:
         factors = self.economy.factors[month]
         labour = factors[:, : codes.N_LABOUR]
         top = max(1.0, float(labour.max())) * (1 + 1e-9)
-        return Market(self.phi(month), phi_top * (1 + 1e-9), factors, top)
+        return Market(self.phi(month), phi_top * (1 + 1e-9), factors, top, self.rejoining(month))
 
     def summary(self, months: int) -> dict:
         """The market over months 1 .. ``months``: demand, vacancies, applications and factors (for outputs)."""

@@ -281,8 +281,8 @@ class GMModel(mesa.Model):
             labour_step(people, e, t, multipliers, key("labour"), month, slots, self.market.month(month))
             benefits_step(people, t, key("benefits"), month, slots)
             job_moves = t.job_to_job_chance(self.market.economy.demand[month])
-            hiring = self.market.hiring(month, e)
-            employer_step(people, hiring, key("employers"), month, job_moves, slots, attachment=t.sector_attachment)
+            hiring, rejoin = self.market.hiring(month, e), self.market.month(month).rejoin
+            employer_step(people, hiring, key("employers"), month, job_moves, slots, rejoin=rejoin)
 
     def follow_up(self) -> None:
         """Each intervention counts the outcomes of this month's moves (job entries, jobs kept)."""

@@ -201,14 +201,16 @@ def workplaces_summary(model: GMModel) -> dict[str, dict[str, float]]:
 
 
 def sectors_summary(model: GMModel) -> dict[str, dict[str, float]]:
-    """Each sector's people with an employer at the start and at their lowest, and its furloughed at their peak.
+    """Each sector's people with an employer at the start and at their lowest, its furloughed at their peak.
 
-    Counted only in an economy where sectors fare differently (:attr:`LabourMarket.by_sector
-    <gmsim.market.LabourMarket.by_sector>`).
+    And the lowest job-finding of the job seekers whose last job was in it, relative to one with no last job
+    (:meth:`LabourMarket.by_last_sector <gmsim.market.LabourMarket.by_last_sector>`). Counted only in an
+    economy where sectors fare differently (:attr:`LabourMarket.by_sector <gmsim.market.LabourMarket.by_sector>`).
     """
     market, m = model.market, model.month
     employed = market.employed[: m + 1] / model.scale
     furloughed = market.economy.furloughed_by_sector[: m + 1] * employed
+    finding = np.array([market.by_last_sector(month)[1:] for month in range(1, m + 1)]).reshape(-1, len(codes.SECTORS))
     out = {}
     for k, sector in enumerate(codes.SECTORS):
         lowest = int(np.argmin(employed[:, k]))
@@ -218,6 +220,7 @@ def sectors_summary(model: GMModel) -> dict[str, dict[str, float]]:
             "lowest_month": lowest,
             "change_at_lowest": round(float(employed[lowest, k] / employed[0, k] - 1), 4) if employed[0, k] else None,
             "furloughed_peak": round(float(furloughed[:, k].max()), 1),
+            "job_finding_lowest": round(float(finding[:, k].min()), 4) if m > 0 else 1.0,
         }
     return out
 

@@ -34,6 +34,8 @@ EMPLOYERS = employers_of(
     EMP_SIZE, EMP_OH, np.array([0.4, 0.6]), np.array([4, 7], np.int8), np.array([2, 8], np.int8)
 )._replace(cumulative=np.tile([0.4, 1.0], (len(codes.BOROUGHS), 1)))
 NO_MULT = no_multipliers()
+NO_REJOIN = np.zeros(len(codes.SECTORS))  # hires never kept to their last job's sector
+REJOIN = np.full(len(codes.SECTORS), 0.42)  # hires kept to it with labour_market.sector_attachment's chance
 
 
 def expected_hazard(t: str, **levels) -> float:
@@ -290,7 +292,8 @@ def test_thinning_gives_the_events_of_working_out_every_hazard(with_multipliers)
     p.last_sector[:] = rng.integers(-1, len(codes.SECTORS), N)
     economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
     economy[:, : codes.N_LABOUR] = rng.uniform(0.5, 2.0, (len(codes.SECTORS) + 1, codes.N_LABOUR))
-    market = Market(phi, phi.max() * (1 + 1e-9), economy, economy[:, : codes.N_LABOUR].max() * (1 + 1e-9))
+    top = economy[:, : codes.N_LABOUR].max() * (1 + 1e-9)
+    market = Market(phi, phi.max() * (1 + 1e-9), economy, top, REJOIN)
 
     def run(bound, mult):
         q = make_people(N)
@@ -530,14 +533,14 @@ def test_employer_ties_form_from_the_hiring_table_of_the_persons_borough_and_bre
     employers = employers._replace(cumulative=cumulative)
     p = make_people(N, state=codes.IN_WORK, employer=-1)
     p.borough[1::2] = 1
-    employer_step(p, employers, Streams(8).key("employers"), 2, 0.0, attachment=0.0)
+    employer_step(p, employers, Streams(8).key("employers"), 2, 0.0, rejoin=NO_REJOIN)
     for b, shares in ((0, (0.2, 0.3, 0.5)), (1, (0.5, 0.3, 0.2))):
         counts = np.bincount(p.employer[p.borough == b], minlength=3)
         for k, share in enumerate(shares):
             assert_share(int(counts[k]), N // 2, share, f"borough {b}, employer {k}")
     p.state[: N // 2] = codes.OUT_OF_WORK
     before = p.employer.copy()
-    employer_step(p, employers, Streams(8).key("employers"), 3, 0.0, attachment=0.0)  # no job-to-job moves
+    employer_step(p, employers, Streams(8).key("employers"), 3, 0.0, rejoin=NO_REJOIN)  # no job-to-job moves
     assert np.all(p.employer[: N // 2] == -1)
     assert np.array_equal(p.employer[N // 2 :], before[N // 2 :])
 
@@ -553,7 +556,7 @@ def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size(
     p.state[: N // 4] = codes.AT_RISK
     move = TABLES.job_to_job_chance(2.0)  # twice the reference economy's chance, for a sharper test
     assert move == pytest.approx(1 - np.exp(-2 * PARAMS.value("labour_market.job_to_job_rate")))
-    employer_step(p, employers, Streams(9).key("employers"), 4, move, attachment=0.0)
+    employer_step(p, employers, Streams(9).key("employers"), 4, move, rejoin=NO_REJOIN)
     in_work = p.state == codes.IN_WORK
     movers = p.job_move == 1
     assert not movers[~in_work].any() and np.all(p.employer[~in_work] == 0)  # off sick: no move
@@ -561,10 +564,10 @@ def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size(
     assert_share(int(movers.sum()), int(in_work.sum()), move * 0.8, "moves (a draw of the same employer is none)")
     assert_share(int((p.employer[movers] == 2).sum()), int(movers.sum()), 0.5 / 0.8, "movers to the largest")
     assert np.all(p.state[in_work] == codes.IN_WORK)
-    employer_step(p, employers, Streams(9).key("employers"), 5, 0.0, attachment=0.0)
+    employer_step(p, employers, Streams(9).key("employers"), 5, 0.0, rejoin=NO_REJOIN)
     assert not p.job_move.any()
-    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300, attachment=0.0)  # a vanishing chance: no move
-    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300, np.arange(N), attachment=0.0)
+    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300, rejoin=NO_REJOIN)  # a vanishing chance: no move
+    employer_step(p, employers, Streams(9).key("employers"), 6, 1e-300, np.arange(N), rejoin=NO_REJOIN)
     assert not p.job_move.any()
 
 
@@ -581,9 +584,9 @@ def test_job_to_job_moves_of_some_people_are_those_of_everyone_in_any_order():
     some = np.sort(rng.choice(N, N // 3, replace=False))
     for slots in (some, rng.permutation(some), np.concatenate([some[::2], some[1::2]])):
         alone = everyone.take(slots)
-        employer_step(alone, EMPLOYERS, key, 7, move, slots, attachment=0.42)
+        employer_step(alone, EMPLOYERS, key, 7, move, slots, rejoin=REJOIN)
         stepped = everyone.copy()
-        employer_step(stepped, EMPLOYERS, key, 7, move, attachment=0.42)
+        employer_step(stepped, EMPLOYERS, key, 7, move, rejoin=REJOIN)
         assert alone.job_move.sum() > 100
         assert np.array_equal(alone.job_move, stepped.job_move[slots])
         assert np.array_equal(alone.employer, stepped.employer[slots])
@@ -630,7 +633,7 @@ def test_processes_on_arrays_of_some_people_give_them_the_month_they_have_among_
         health_step(q, EMPLOYERS, tables, m, s.key("health"), 7, slots)
         labour_step(q, EMPLOYERS, tables, m, s.key("labour"), 7, slots)
         benefits_step(q, tables, s.key("benefits"), 7, slots)
-        employer_step(q, EMPLOYERS, s.key("employers"), 7, 0.2, slots, attachment=0.42)
+        employer_step(q, EMPLOYERS, s.key("employers"), 7, 0.2, slots, rejoin=REJOIN)
 
     everyone = p.copy()
     month(everyone)
@@ -653,7 +656,8 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
     tables = dataclasses.replace(TABLES, monthly_mortality=TABLES.monthly_mortality * 50)
     economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
     economy[:, codes.T["in_work_to_out_of_work"]] = np.linspace(1.0, 1.6, len(codes.SECTORS) + 1)
-    market = Market(rng.uniform(0.5, 1.5, (len(codes.BOROUGHS), len(codes.SECTORS) + 1)), 1.5, economy, 1.6)
+    phi = rng.uniform(0.5, 1.5, (len(codes.BOROUGHS), len(codes.SECTORS) + 1))
+    market = Market(phi, 1.5, economy, 1.6, rng.uniform(0.2, 0.6, len(codes.SECTORS)))
     s = Streams(6)
     keys = tuple(s.key(k) for k in ("demography", "health", "labour", "benefits", "employers"))
 
@@ -663,9 +667,7 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
         health_step(in_turn, EMPLOYERS, tables, NO_MULT, keys[1], month, None)
         labour_step(in_turn, EMPLOYERS, tables, NO_MULT, keys[2], month, None, market)
         benefits_step(in_turn, tables, keys[3], month, None)
-        employer_step(
-            in_turn, EMPLOYERS, keys[4], month, tables.job_to_job_chance(), None, attachment=tables.sector_attachment
-        )
+        employer_step(in_turn, EMPLOYERS, keys[4], month, tables.job_to_job_chance(), None, rejoin=market.rejoin)
     expected = Results(8, 1.0, moves=True)
     expected.record(in_turn, 8)
     search = job_search(in_turn, EMPLOYERS, tables, NO_MULT)
@@ -707,7 +709,7 @@ def test_the_kernels_keep_no_hold_on_the_arrays_they_step():
         elif process == "benefits":
             benefits_step(q, TABLES, s.key(process), 7, slots)
         else:
-            employer_step(q, EMPLOYERS, s.key(process), 7, 0.2, slots, attachment=0.42)
+            employer_step(q, EMPLOYERS, s.key(process), 7, 0.2, slots, rejoin=REJOIN)
         held += [(process, field, weakref.ref(a)) for field, a in zip(q._fields, q, strict=True)]
         del some, q
     gc.collect()
@@ -722,7 +724,8 @@ def test_job_loss_in_a_shock_follows_the_sector_of_the_person_s_employer():
     economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
     loss = codes.T["in_work_to_out_of_work"]
     economy[4, loss], economy[-1, loss] = 20.0, 5.0  # sector 4's job loss 20 times, GM's 5 times
-    market = Market(np.ones((len(codes.BOROUGHS), len(codes.SECTORS) + 1)), 1.0, economy, 20.0 * (1 + 1e-9))
+    phi = np.ones((len(codes.BOROUGHS), len(codes.SECTORS) + 1))
+    market = Market(phi, 1.0, economy, 20.0 * (1 + 1e-9), NO_REJOIN)
     labour_step(p, EMPLOYERS, TABLES, NO_MULT, Streams(3).key("labour"), 5, None, market)
     for group, (employer_size, oh, factor) in enumerate(
         (("micro", "no", 20.0), ("large", "yes", 1.0), ("none", "no", 5.0))
@@ -749,7 +752,9 @@ def test_a_job_seeker_s_entry_follows_the_factor_of_their_borough_and_last_job_s
     phi = np.ones((len(codes.BOROUGHS), len(codes.SECTORS) + 1))
     phi[:, 3], phi[:, 6] = 2.0, 0.5
     economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
-    labour_step(p, EMPLOYERS, TABLES, NO_MULT, Streams(4).key("labour"), 3, None, Market(phi, 2.0, economy, 1.0))
+    labour_step(
+        p, EMPLOYERS, TABLES, NO_MULT, Streams(4).key("labour"), 3, None, Market(phi, 2.0, economy, 1.0, NO_REJOIN)
+    )
     entered = (p.labour_event == codes.T["out_of_work_to_in_work"]).reshape(3, n).mean(axis=1)
     h = -np.log1p(-entered[0])
     assert entered[0] > 0.02

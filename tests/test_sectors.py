@@ -141,11 +141,17 @@ def test_a_run_with_sectors_writes_them(recession_run, tmp_path):
     assert np.isclose(at.vacancies.sum(), recession_run.market.vacancies[27].sum() / 0.05, rtol=1e-3)
     assert at.loc["production", "job_loss_factor"] > at.loc["business_services", "job_loss_factor"] > 1
     assert at.loc["public_admin_education", "job_loss_factor"] == 1
+    # job seekers from a sector that has stopped hiring find work more slowly than those from one still hiring
+    assert at.loc["production", "job_finding_relative"] < 1 < at.loc["health_social_work", "job_finding_relative"]
+    assert np.allclose(at.job_finding_relative, recession_run.market.by_last_sector(27)[1:], atol=1e-4)
     import json
 
     market = json.loads((tmp_path / "summary.json").read_text())["labour_market"]
     sectors = market["sectors"]
     assert sectors["production"]["change_at_lowest"] < -0.08 and sectors["production"]["furloughed_peak"] == 0
+    assert sectors["production"]["job_finding_lowest"] == pytest.approx(
+        table[table.sector == "production"].job_finding_relative.min()
+    )
     # jobs by workplace borough: everyone with an employer, in the places GM's residents travel to work
     # (within 2 points: the model's residents in work by borough are its calibration's, not the Census's)
     places = market["jobs_by_workplace"]
@@ -313,7 +319,7 @@ def test_a_hire_returns_to_the_sector_of_their_last_job_with_the_chance_of_attac
     p.borough[:] = 3
     hospitality, construction = codes.SECTORS.index("accommodation_food"), codes.SECTORS.index("construction")
     p.last_sector[:n], p.last_sector[n : 2 * n], p.last_sector[2 * n :] = hospitality, construction, -1
-    employer_step(p, employers, Streams(5).key("employers"), 3, 0.0, attachment=a)
+    employer_step(p, employers, Streams(5).key("employers"), 3, 0.0, rejoin=np.full(len(codes.SECTORS), a))
     table = np.diff(employers.cumulative[3], prepend=0.0)
     share = np.bincount(employers.sector, weights=table, minlength=len(codes.SECTORS))
     sector = employers.sector[p.employer]
@@ -332,7 +338,7 @@ def test_a_hire_returns_to_the_sector_of_their_last_job_with_the_chance_of_attac
     # leaving work records the employer's sector and ends the tie
     tied = p.employer.copy()
     p.state[: 2 * n] = codes.OUT_OF_WORK
-    employer_step(p, employers, Streams(5).key("employers"), 4, 0.0, attachment=a)
+    employer_step(p, employers, Streams(5).key("employers"), 4, 0.0, rejoin=np.full(len(codes.SECTORS), a))
     assert np.all(p.employer[: 2 * n] == -1) and np.array_equal(p.last_sector[: 2 * n], employers.sector[tied[: 2 * n]])
     assert np.all(p.last_sector[2 * n :] == -1)
 
@@ -354,5 +360,11 @@ def test_job_seekers_find_work_as_their_last_sector_hires():
     hit = np.argmin(economy.hiring[month])
     assert g[hit + 1] == g[1:].min() < 1 < g[1:].max()
     assert np.allclose(market.phi(month), market.factors[month][:, None] * g[None, :])
+    # a hire from a sector rejoins it with the part of their job-finding its vacancies give: a r / (1 - a + a r),
+    # so that a sector's hires follow its vacancies (a sector of average seekers gets its share of hires)
+    rejoin = market.rejoining(month)
+    assert np.allclose(rejoin, a * r / g[1:]) and rejoin[hit] < a < rejoin.max()
+    steady = LabourMarket(ParameterSet(), Economy().path(60, 1.5, 6), 1.0)
+    assert np.all(steady.rejoining(month) == a) and np.all(steady.month(month).rejoin == a)
     none = LabourMarket(ParameterSet({"labour_market.sector_attachment": 0.0}), economy, 1.0)
     assert np.all(none.by_last_sector(month) == 1)

@@ -34,11 +34,12 @@ MOVE_TILE = 4096
 
 
 @njit(cache=True)
-def employer_rows(p, employers, key, month, move, attachment, lo, hi, slots):
+def employer_rows(p, employers, key, month, move, rejoin, lo, hi, slots):
     """The employer ties this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``).
 
-    ``move``: this month's chance of a job-to-job move for someone in work; ``attachment``: the chance that
-    a hire who has had a job joins a firm of its sector.
+    ``move``: this month's chance of a job-to-job move for someone in work; ``rejoin[s]``: the chance that a
+    hire whose last job was in sector ``s`` joins a firm of that sector (:attr:`Market.rejoin
+    <gmsim.dynamics.labour.Market.rejoin>`).
     """
     state, employer, job_move, borough = p.state[lo:hi], p.employer[lo:hi], p.job_move[lo:hi], p.borough[lo:hi]
     last_sector = p.last_sector[lo:hi]
@@ -48,7 +49,7 @@ def employer_rows(p, employers, key, month, move, attachment, lo, hi, slots):
     if move > 0.0:
         _job_moves(state, employer, borough, cumulative, starts, move, lo, slots, moved)
     s_stay = counter_start(key, month, 3)
-    _ties(state, employer, job_move, borough, last_sector, employers, attachment, starts[0], s_stay, lo, slots, moved)
+    _ties(state, employer, job_move, borough, last_sector, employers, rejoin, starts[0], s_stay, lo, slots, moved)
 
 
 @njit(cache=True)
@@ -124,17 +125,17 @@ def _hire(employers, b, last, stay, u):
 
 
 @njit(cache=True)
-def _ties(state, employer, job_move, borough, last_sector, employers, attachment, s_hire, s_stay, lo, slots, moved):
+def _ties(state, employer, job_move, borough, last_sector, employers, rejoin, s_hire, s_stay, lo, slots, moved):
     # The rows' arrays passed in; the common case (a tie that stays as it is) decided without a branch on
     # the person's state, which the processor cannot predict.
     some = slots.shape[0] > 0
     for i in range(state.shape[0]):
         employed = (state[i] == _IN_WORK) | (state[i] == _AT_RISK)
         e = employer[i]
-        if employed & (e < 0):  # a new hire: back to their last job's sector with the chance of attachment
+        if employed & (e < 0):  # a new hire: back to their last job's sector with its chance
             slot = slots[i] if some else lo + i
             last = last_sector[i]
-            stay = last >= 0 and attachment > 0.0 and draw(s_stay, slot) < attachment
+            stay = last >= 0 and rejoin[last] > 0.0 and draw(s_stay, slot) < rejoin[last]
             e = _hire(employers, borough[i], last, stay, draw(s_hire, slot))
         elif (not employed) & (e >= 0):  # the tie ends
             last_sector[i] = employers.sector[e]
@@ -144,26 +145,26 @@ def _ties(state, employer, job_move, borough, last_sector, employers, attachment
 
 
 @njit(cache=True, parallel=True)
-def _employers_everyone(p, employers, key, month, move, attachment, chunks):
+def _employers_everyone(p, employers, key, month, move, rejoin, chunks):
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
-        employer_rows(p, employers, key, month, move, attachment, lo, hi, _NOBODY)
+        employer_rows(p, employers, key, month, move, rejoin, lo, hi, _NOBODY)
 
 
 def employer_step(
-    p, employers, key, month: int, move: float, slots: np.ndarray | None = None, *, attachment: float
+    p, employers, key, month: int, move: float, slots: np.ndarray | None = None, *, rejoin: np.ndarray
 ) -> None:
     """Form, break and move employer ties in place, after this month's labour moves; ``p.job_move`` marks moves.
 
     ``p`` holds everyone, or with ``slots`` just the people of those slots (row ``k`` is slot ``slots[k]``;
     see :func:`~gmsim.dynamics.labour.labour_step`). A new hire's employer, and a mover's new one, are drawn
-    from their borough's row of ``employers.cumulative``; a hire who has had a job, with the chance
-    ``attachment``, from the firms of their last job's sector only (``employers.within_sector``). ``move``
+    from their borough's row of ``employers.cumulative``; a hire whose last job was in sector ``s``, with the
+    chance ``rejoin[s]``, from the firms of that sector only (``employers.within_sector``). ``move``
     is this month's chance of a job-to-job move for someone in work. A tie that ends sets the person's
     ``last_sector``.
     """
     if slots is None:
-        _employers_everyone(p, employers, key, month, move, attachment, chunk_count())
+        _employers_everyone(p, employers, key, month, move, np.asarray(rejoin, np.float64), chunk_count())
     else:
         slots = np.ascontiguousarray(slots, np.int64)
-        employer_rows(p, employers, key, month, move, attachment, 0, len(slots), slots)
+        employer_rows(p, employers, key, month, move, np.asarray(rejoin, np.float64), 0, len(slots), slots)

@@ -75,7 +75,7 @@ def labour_rows(p, employers, tables, bound, mult, market, key, month, lo, hi, s
     skills, benefit, months_in_state = p.skills[lo:hi], p.benefit[lo:hi], p.months_in_state[lo:hi]
     employer, ready, last_sector = p.employer[lo:hi], p.job_readiness[lo:hi], p.last_sector[lo:hi]
     size_band, oh, sector = employers.size_band, employers.occupational_health, employers.sector
-    phi, phi_top, economy, economy_top = market
+    phi, phi_top, economy, economy_top = market.phi, market.phi_top, market.economy, market.economy_top
     no_employer = economy.shape[0] - 1  # the economy's last row: GM's factors
     start = counter_start(key, month, 0)
     entry_start = counter_start(key, month, 1)
@@ -148,18 +148,25 @@ class Market(NamedTuple):
             (float64, ``(len(codes.SECTORS) + 1, len(codes.TRANSITIONS))``; people with no employer read the
             last row, GM's; 1 for job entry, which ``phi`` moves).
         economy_top: At least every factor of ``economy`` of a labour move other than job entry, and 1.
+        rejoin: The chance that a hire whose last job was in sector ``s`` joins a firm of that sector
+            (float64, ``len(codes.SECTORS)``; the employer step reads it).
     """
 
     phi: np.ndarray
     phi_top: float
     economy: np.ndarray
     economy_top: float
+    rejoin: np.ndarray
 
 
-def steady_market() -> Market:
-    """The market of a steady economy at its reference tightness: every factor 1."""
+def steady_market(attachment: float = 0.0) -> Market:
+    """The market of a steady economy at its reference tightness: every factor 1.
+
+    Hires rejoin their last job's sector with the chance ``attachment`` (``labour_market.sector_attachment``).
+    """
     factors = np.ones((len(codes.BOROUGHS), len(codes.SECTORS) + 1))
-    return Market(factors, 1.0, np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS))), 1.0)
+    economy = np.ones((len(codes.SECTORS) + 1, len(codes.TRANSITIONS)))
+    return Market(factors, 1.0, economy, 1.0, np.full(len(codes.SECTORS), float(attachment)))
 
 
 def labour_step(

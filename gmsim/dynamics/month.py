@@ -55,7 +55,7 @@ class Counts(NamedTuple):
 @njit(cache=True)
 def _month_rows(
     p, employers, mortality, complex_ratio, sd, new, entrant, hazards, health_bound, labour_bound, mult, market,
-    reassess, first, take_up, job_moves, attachment, keys, month, lo, hi, counting, stock, spells, flows, cohort, moves,
+    reassess, first, take_up, job_moves, keys, month, lo, hi, counting, stock, spells, flows, cohort, moves,
     search,
 ):  # fmt: skip
     n = p.state.shape[0]
@@ -68,7 +68,7 @@ def _month_rows(
         health_rows(p, employers, hazards, health_bound, mult, k_health, month, start, end, _NOBODY)
         labour_rows(p, employers, hazards, labour_bound, mult, market, k_labour, month, start, end, _NOBODY)
         benefits_rows(p, k_benefits, reassess, first, take_up, month, start, end, _NOBODY)
-        employer_rows(p, employers, k_employers, month, job_moves, attachment, start, end, _NOBODY)
+        employer_rows(p, employers, k_employers, month, job_moves, market.rejoin, start, end, _NOBODY)
         if counting:
             tally_rows(p, start, end, month, stock, spells, flows, cohort)
             if moves.shape[0] > 0:
@@ -79,7 +79,7 @@ def _month_rows(
 @njit(cache=True, parallel=True)
 def _month_everyone(
     p, employers, mortality, complex_ratio, sd, new, entrant, hazards, health_bound, labour_bound, mult, market,
-    reassess, first, take_up, job_moves, attachment, keys, month, chunks, counting, stock, spells, flows, cohort, moves,
+    reassess, first, take_up, job_moves, keys, month, chunks, counting, stock, spells, flows, cohort, moves,
     search,
 ):  # fmt: skip
     # Each chunk counts into its own rows (a serial function, which compiles to faster code than the body of
@@ -94,7 +94,7 @@ def _month_everyone(
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
         _month_rows(
             p, employers, mortality, complex_ratio, sd, new, entrant, hazards, health_bound, labour_bound, mult,
-            market, reassess, first, take_up, job_moves, attachment, keys, month, lo, hi, counting,
+            market, reassess, first, take_up, job_moves, keys, month, lo, hi, counting,
             c_stock[c], c_spells[c], c_flows[c], c_cohort[c], c_moves[c], c_search[c],
         )  # fmt: skip
     stock += c_stock.sum(axis=0)
@@ -133,7 +133,7 @@ def month_step(
         counts: Where the month's tally, moves and search go, or None to count nothing.
         demand: The economy's demand this month (job-to-job moves follow it).
     """
-    market = steady_market() if market is None else market
+    market = steady_market(tables.sector_attachment) if market is None else market
     counting = counts is not None
     if counts is None:
         empty = np.zeros(0, dtype=np.int64)
@@ -143,7 +143,6 @@ def month_step(
     _month_everyone(
         p, employers, tables.monthly_mortality, tables.mortality_complex_ratio, tables.job_readiness_sd, new,
         ENTRANT_RECORD, tables.kernel, tables.health_bound, tables.labour_split_bound, mult, market,
-        reassess, first, take_up, tables.job_to_job_chance(demand), tables.sector_attachment,
-        tuple(streams.key(s) for s in STREAMS), month,
+        reassess, first, take_up, tables.job_to_job_chance(demand), tuple(streams.key(s) for s in STREAMS), month,
         chunk_count(), counting, *counts,
     )  # fmt: skip
