@@ -118,6 +118,11 @@ def test_person_and_employer_views(small_run):
     assert emp.sector == codes.SECTORS[small_run.employers.sector[emp.unique_id]]
     assert emp.borough == codes.BOROUGHS[small_run.employers.borough[emp.unique_id]]
     assert employed in emp.employees
+    left = np.flatnonzero((small_run.people.employer < 0) & (small_run.people.last_sector >= 0))[0]
+    assert small_run.person(int(left)).last_sector == codes.SECTORS[small_run.people.last_sector[left]]
+    assert small_run.person(int(left)).as_dict()["last_sector"] in codes.SECTORS
+    never = np.flatnonzero(small_run.people.last_sector < 0)[0]
+    assert small_run.person(int(never)).last_sector is None
     with pytest.raises(IndexError):
         small_run.person(small_run.people.n)
 

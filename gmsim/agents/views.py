@@ -85,6 +85,12 @@ class Person:
         return None if e < 0 else Employer(self.model, e)
 
     @property
+    def last_sector(self) -> str | None:
+        """Sector of the person's last employer (``codes.SECTORS``), or None if they have had no job in the model."""
+        s = self._raw("last_sector")
+        return None if s < 0 else codes.SECTORS[s]
+
+    @property
     def strands(self) -> list[str]:
         """Interventions (Working Well strands) the person has started, in the model's order."""
         bits = int(self.model.participation[self.slot])
@@ -115,6 +121,7 @@ class Person:
             d[name] = getattr(self, name)
         e = self._raw("employer")
         d["employer"] = None if e < 0 else e
+        d["last_sector"] = self.last_sector
         return d
 
     def __repr__(self) -> str:
