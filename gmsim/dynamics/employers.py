@@ -3,8 +3,12 @@
 New hires are matched to employers in proportion to employer size times how often people of their
 borough work in the employer's sector (one uniform number from the ``employers`` stream, and the hiring
 table of the person's borough: :func:`~gmsim.agents.employers.hiring_tables`), so each size band gets its
-share of employment and each borough's residents their borough's mix of sectors. A return from sickness absence
-keeps the tie; a move out of work or into inactivity ends it. Someone in work (not off sick) moves to
+share of employment and each borough's residents their borough's mix of sectors. A hire whose last job was in
+sector ``s`` instead joins a firm of ``s`` (drawn from the same table within the sector) with this month's
+chance of rejoining it (``labour_market.sector_attachment`` in a steady economy; :attr:`Market.rejoin
+<gmsim.dynamics.labour.Market.rejoin>`), a number of its own (draw index 3). A return from sickness absence
+keeps the tie; a move out of work or into inactivity ends it and records the firm's sector as the person's
+``last_sector``. Someone in work (not off sick) moves to
 another employer, without a spell out of work, with this month's chance of a job-to-job move
 (``labour_market.job_to_job_rate`` times the economy's demand: :meth:`HazardTables.job_to_job_chance
 <gmsim.parameters.HazardTables.job_to_job_chance>`); the new employer is drawn as a new hire's is,
