@@ -273,13 +273,14 @@ def test_a_recession_falls_hardest_on_the_boroughs_whose_residents_work_in_expos
     assert by_borough[b("Wigan")] - 1 > 1.1 * (by_borough[b("Trafford")] - 1)
 
 
-def test_in_a_steady_economy_sectors_change_nothing_but_where_returning_hires_go():
+def test_in_a_steady_economy_sectors_change_nothing_but_where_hires_and_movers_go():
     """Runs whose employers' sectors differ are the same, person by person, unless a shock falls on them.
 
     Or unless job seekers keep to the sector of their last job (``labour_market.sector_attachment``): then,
-    even in a steady economy, a hire who returns to their sector joins one of its firms, whose size and
-    occupational health differ from another sector's. Job-finding itself is the same from every sector.
-    (The record of each person's last sector differs, being read from the sectors.)
+    even in a steady economy, a hire who returns to their sector, or a job-to-job mover who keeps to it,
+    joins one of its firms, whose size and occupational health differ from another sector's. Job-finding
+    itself is the same from every sector. (The record of each person's last sector differs, being read
+    from the sectors.)
     (Who works for which employer is drawn from hiring tables made once from the sectors; here the
     sectors are changed afterwards, so only what reads them month by month can differ.)
     """
@@ -303,7 +304,8 @@ def test_in_a_steady_economy_sectors_change_nothing_but_where_returning_hires_go
         assert all(np.array_equal(getattr(a.people, f), getattr(b.people, f)) for f in kept) == same, scenario
         assert np.array_equal(a.results.stock, b.results.stock) == same, scenario
         if scenario == "scenarios/baseline.yaml":
-            assert np.all(a.market.by_last_sector(12) == 1) and np.array_equal(a.market.phi(12), b.market.phi(12))
+            for m in (a, b):  # job-finding is the same whatever the last job's sector
+                assert np.all(m.market.by_last_sector(12) == 1) and np.all(m.market.phi(12) == m.market.phi(12)[:, :1])
 
 
 def test_a_hire_returns_to_the_sector_of_their_last_job_with_the_chance_of_attachment():
@@ -368,3 +370,25 @@ def test_job_seekers_find_work_as_their_last_sector_hires():
     assert np.all(steady.rejoining(month) == a) and np.all(steady.month(month).rejoin == a)
     none = LabourMarket(ParameterSet({"labour_market.sector_attachment": 0.0}), economy, 1.0)
     assert np.all(none.by_last_sector(month) == 1)
+
+
+def test_a_job_to_job_mover_keeps_to_their_employer_s_sector_with_the_chance_of_rejoining_it():
+    """A mover's new firm is of their employer's sector with chance ``a + (1 - a) x`` (``x``: the sector's share of
+    their borough's hiring table), as a returning hire's is; with no attachment, ``x``. Movers start at the
+    smallest firm of the sector, so a draw of the same firm (no move) is negligible. 4 standard errors.
+    """
+    employers = synthesise_employers(200_000, Streams(4))
+    hospitality = codes.SECTORS.index("accommodation_food")
+    mine = np.flatnonzero(employers.sector == hospitality)
+    smallest = int(mine[np.argmin(employers.weight[mine])])
+    table = np.diff(employers.cumulative[3], prepend=0.0)
+    x = table[employers.sector == hospitality].sum()
+    for a in (0.0, 0.42):
+        p = make_people(120_000, state=codes.IN_WORK, employer=smallest)
+        p.borough[:] = 3
+        employer_step(p, employers, Streams(6).key("employers"), 5, 0.5, rejoin=np.full(len(codes.SECTORS), a))
+        movers = p.job_move == 1
+        expected, n = a + (1 - a) * x, int(movers.sum())
+        assert n > 50_000
+        stayed = (employers.sector[p.employer[movers]] == hospitality).mean()
+        assert abs(stayed - expected) < 4 * np.sqrt(expected * (1 - expected) / n), (a, stayed, expected)

@@ -6,7 +6,8 @@ table of the person's borough: :func:`~gmsim.agents.employers.hiring_tables`), s
 share of employment and each borough's residents their borough's mix of sectors. A hire whose last job was in
 sector ``s`` instead joins a firm of ``s`` (drawn from the same table within the sector) with this month's
 chance of rejoining it (``labour_market.sector_attachment`` in a steady economy; :attr:`Market.rejoin
-<gmsim.dynamics.labour.Market.rejoin>`), a number of its own (draw index 3). A return from sickness absence
+<gmsim.dynamics.labour.Market.rejoin>`), a number of its own (draw index 3); so does a job-to-job mover,
+with their employer's sector (draw index 4). A return from sickness absence
 keeps the tie; a move out of work or into inactivity ends it and records the firm's sector as the person's
 ``last_sector``. Someone in work (not off sick) moves to
 another employer, without a spell out of work, with this month's chance of a job-to-job move
@@ -42,23 +43,26 @@ def employer_rows(p, employers, key, month, move, rejoin, lo, hi, slots):
     """The employer ties this month of rows ``lo .. hi - 1`` of ``p`` (row ``k``'s slot is ``slots[k]``, or ``k``).
 
     ``move``: this month's chance of a job-to-job move for someone in work; ``rejoin[s]``: the chance that a
-    hire whose last job was in sector ``s`` joins a firm of that sector (:attr:`Market.rejoin
-    <gmsim.dynamics.labour.Market.rejoin>`).
+    hire whose last job was in sector ``s``, or a mover whose job is in it, joins a firm of that sector
+    (:attr:`Market.rejoin <gmsim.dynamics.labour.Market.rejoin>`).
     """
     state, employer, job_move, borough = p.state[lo:hi], p.employer[lo:hi], p.job_move[lo:hi], p.borough[lo:hi]
     last_sector = p.last_sector[lo:hi]
-    cumulative = employers.cumulative
     starts = (counter_start(key, month, 0), counter_start(key, month, 1), counter_start(key, month, 2))
     moved = np.zeros(hi - lo, dtype=np.bool_)
     if move > 0.0:
-        _job_moves(state, employer, borough, cumulative, starts, move, lo, slots, moved)
+        s_keep = counter_start(key, month, 4)
+        _job_moves(state, employer, borough, employers, rejoin, starts, s_keep, move, lo, slots, moved)
     s_stay = counter_start(key, month, 3)
     _ties(state, employer, job_move, borough, last_sector, employers, rejoin, starts[0], s_stay, lo, slots, moved)
 
 
 @njit(cache=True)
-def _job_moves(state, employer, borough, cumulative, starts, move, lo, slots, moved):
-    """Move the rows' people in work whose slot moves this month to an employer drawn from their borough's table."""
+def _job_moves(state, employer, borough, employers, rejoin, starts, s_keep, move, lo, slots, moved):
+    """Move the rows' people in work whose slot moves this month to an employer drawn from their borough's table.
+
+    Within their employer's sector with the chance ``rejoin`` gives it (a number from ``s_keep``).
+    """
     _, s_tile, s_new = starts
     log_stay = np.log1p(-move)
     n = state.shape[0]
@@ -78,7 +82,7 @@ def _job_moves(state, employer, borough, cumulative, starts, move, lo, slots, mo
                 at += _gap(s_tile, tile, k, log_stay)
                 k += 1
             if at == slot:
-                moved[i] = _move(employer, i, cumulative[borough[i]], draw(s_new, slot))
+                moved[i] = _move(employer, i, employers, borough[i], rejoin, s_keep, slot, draw(s_new, slot))
         return
     for tile in range(lo // MOVE_TILE, (lo + n - 1) // MOVE_TILE + 1):  # everyone of slots lo .. lo + n - 1
         slot, k = tile * MOVE_TILE - 1, 0
@@ -89,7 +93,7 @@ def _job_moves(state, employer, borough, cumulative, starts, move, lo, slots, mo
                 break
             i = slot - lo
             if 0 <= i < n and state[i] == _IN_WORK and employer[i] >= 0:
-                moved[i] = _move(employer, i, cumulative[borough[i]], draw(s_new, slot))
+                moved[i] = _move(employer, i, employers, borough[i], rejoin, s_keep, slot, draw(s_new, slot))
 
 
 @njit(cache=True, inline="always")
@@ -109,9 +113,15 @@ def _by_size(cumulative, u):
 
 
 @njit(cache=True, inline="always")
-def _move(employer, i, cumulative, u):
-    """Tie row ``i`` to the employer drawn from ``cumulative`` with ``u``; whether that is another employer."""
-    new = _by_size(cumulative, u)
+def _move(employer, i, employers, b, rejoin, s_keep, slot, u):
+    """Tie row ``i`` (slot ``slot``, borough ``b``) to the employer drawn with ``u``; whether that is another.
+
+    From the firms of their employer's sector with that sector's chance in ``rejoin``, else from the
+    borough's whole table (:func:`_hire`).
+    """
+    s = employers.sector[employer[i]]
+    keep = rejoin[s] > 0.0 and draw(s_keep, slot) < rejoin[s]
+    new = _hire(employers, b, s, keep, u)
     moved = new != employer[i]
     employer[i] = new
     return moved
@@ -163,7 +173,8 @@ def employer_step(
     ``p`` holds everyone, or with ``slots`` just the people of those slots (row ``k`` is slot ``slots[k]``;
     see :func:`~gmsim.dynamics.labour.labour_step`). A new hire's employer, and a mover's new one, are drawn
     from their borough's row of ``employers.cumulative``; a hire whose last job was in sector ``s``, with the
-    chance ``rejoin[s]``, from the firms of that sector only (``employers.within_sector``). ``move``
+    chance ``rejoin[s]``, from the firms of that sector only (``employers.within_sector``), and so is a
+    mover's whose employer is in sector ``s``. ``move``
     is this month's chance of a job-to-job move for someone in work. A tie that ends sets the person's
     ``last_sector``.
     """
