@@ -235,7 +235,7 @@ class LabourMarket:
         if month >= len(self.factors):  # a run past its planned months
             self._extend(2 * month)
             self._set_factors(month)
-        return self.for_kernel(month, float(self.phi(month).max()))
+        return self.for_kernel(month)
 
     def hiring(self, month: int, employers: Employers) -> Employers:
         """``employers`` as hires and movers are drawn from them in ``month``, with sectors' shares of vacancies.
@@ -248,12 +248,17 @@ class LabourMarket:
             return employers
         return employers._replace(cumulative=_hiring_cumulative(employers, relative))
 
-    def for_kernel(self, month: int, phi_top: float) -> Market:
-        """:class:`Market` of ``month`` with ``phi_top`` at least every factor of the runs whose people it steps."""
+    def for_kernel(self, month: int, phi_top: float | None = None) -> Market:
+        """:class:`Market` of ``month`` with ``phi_top`` at least every factor of the runs whose people it steps.
+
+        ``phi_top`` None: this run's own largest factor.
+        """
         factors = self.economy.factors[month]
         labour = factors[:, : codes.N_LABOUR]
         top = max(1.0, float(labour.max())) * (1 + 1e-9)
-        return Market(self.phi(month), phi_top * (1 + 1e-9), factors, top, self.rejoining(month))
+        phi = self.phi(month)
+        phi_top = float(phi.max()) if phi_top is None else phi_top
+        return Market(phi, phi_top * (1 + 1e-9), factors, top, self.rejoining(month))
 
     def summary(self, months: int) -> dict:
         """The market over months 1 .. ``months``: demand, vacancies, applications and factors (for outputs)."""

@@ -278,11 +278,12 @@ class GMModel(mesa.Model):
             health_step(people, e, t, self.hazard_multipliers.for_kernels(slots), key("health"), month, slots)
             people, slots = self.population.after_health(people, slots)
             multipliers = self.hazard_multipliers.for_kernels(slots)
-            labour_step(people, e, t, multipliers, key("labour"), month, slots, self.market.month(month))
+            market = self.market.month(month)
+            labour_step(people, e, t, multipliers, key("labour"), month, slots, market)
             benefits_step(people, t, key("benefits"), month, slots)
             job_moves = t.job_to_job_chance(self.market.economy.demand[month])
-            hiring, rejoin = self.market.hiring(month, e), self.market.month(month).rejoin
-            employer_step(people, hiring, key("employers"), month, job_moves, slots, rejoin=rejoin)
+            hiring = self.market.hiring(month, e)
+            employer_step(people, hiring, key("employers"), month, job_moves, slots, rejoin=market.rejoin)
 
     def follow_up(self) -> None:
         """Each intervention counts the outcomes of this month's moves (job entries, jobs kept)."""

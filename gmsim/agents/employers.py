@@ -135,9 +135,8 @@ def hiring_tables(
     ``relative`` hiring if given (in a changing economy), over the row's sum; and a firm among those by
     its ``weight``.
     """
-    n_boroughs, n_sectors = len(codes.BOROUGHS), len(codes.SECTORS)
-    cell = borough.astype(np.int64) * n_sectors + sector
-    held = np.bincount(cell, weights=weight, minlength=n_boroughs * n_sectors)
+    n_boroughs = len(codes.BOROUGHS)
+    cell, held = _cells(weight, sector, borough)
     # each resident borough's weight on each (workplace, sector) cell, then on each firm of the cell
     aim = commuting()[:, :, None] * residents_by_sector()[:, None, :]
     if relative is not None:
@@ -146,6 +145,13 @@ def hiring_tables(
     table = np.cumsum(weight[None, :] * aim[:, cell], axis=1)
     table /= table[:, -1:]
     return table
+
+
+def _cells(weight: np.ndarray, sector: np.ndarray, borough: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each firm's (workplace borough, sector) cell, and the weight each cell holds."""
+    n_sectors = len(codes.SECTORS)
+    cell = borough.astype(np.int64) * n_sectors + sector
+    return cell, np.bincount(cell, weights=weight, minlength=len(codes.BOROUGHS) * n_sectors)
 
 
 def within_sector_tables(
@@ -158,11 +164,10 @@ def within_sector_tables(
     ``weight``: :func:`hiring_tables` for a hire who already knows the sector. A sector's hiring in a
     changing economy scales all its firms alike, so these tables hold for a whole run.
     """
-    n_boroughs, n_sectors = len(codes.BOROUGHS), len(codes.SECTORS)
+    n_sectors = len(codes.SECTORS)
     order = np.argsort(sector, kind="stable").astype(np.int32)
     start = np.searchsorted(sector[order], np.arange(n_sectors + 1)).astype(np.int64)
-    cell = borough.astype(np.int64) * n_sectors + sector
-    held = np.bincount(cell, weights=weight, minlength=n_boroughs * n_sectors)
+    cell, held = _cells(weight, sector, borough)
     weights = weight[None, order] * commuting()[:, borough[order]] / np.where(held > 0, held, 1.0)[None, cell[order]]
     table = np.zeros_like(weights)
     for s in range(n_sectors):
