@@ -62,3 +62,13 @@ def workplace_sector_shares() -> np.ndarray:
     """
     jobs = commuting_flows().T @ residents_by_sector()
     return _fixed(jobs / jobs.sum(axis=0, keepdims=True))
+
+
+@cache
+def workplace_sector_mix() -> np.ndarray:
+    """Each workplace borough's jobs by sector (workplace borough, sector; rows summing to 1).
+
+    The same jobs as :func:`workplace_sector_shares`, shared within each workplace rather than each sector.
+    """
+    jobs = commuting_flows().T @ residents_by_sector()
+    return _fixed(jobs / jobs.sum(axis=1, keepdims=True))

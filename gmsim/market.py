@@ -27,6 +27,15 @@ a half-life of ``labour_market.vacancy_half_life`` months, so a lasting rise in 
 participants looking harder, or more people out of work) is met, over years, by more vacancies, and the
 economy's demand sets applications per vacancy in the long run rather than vacancies themselves:
 vacancies are ``reference x demand x capacity``. Displacement is therefore largest at first and fades.
+
+In a month when sectors hire unalike (a shock that falls on sectors unevenly, :mod:`gmsim.economy`), each
+workplace's market splits into a market for each sector: its vacancies are shared by the sector's jobs
+there times its relative hiring, and a job seeker aims the share ``labour_market.sector_attachment`` of
+their search at the sector of their last job and the rest at the vacancies wherever they are. Each
+workplace and sector is then an urn-ball market of its own, at its reference when its applications and
+vacancies are, and a job seeker's factor is the job-finding of their search where it is aimed. Job seekers
+from a sector that has stopped hiring crowd its few vacancies (mismatch, after Şahin et al. 2014). While
+every sector hires alike, a workplace's sectors share one market.
 """
 
 from __future__ import annotations
@@ -37,7 +46,7 @@ from . import codes
 from .agents.employers import Employers, hiring_tables, sector_shares
 from .dynamics.labour import Market
 from .economy import EconomyPath, adjusted, closed_a_month
-from .geography import commuting, jobs_share
+from .geography import commuting, jobs_share, workplace_sector_mix
 from .parameters import ParameterSet
 
 #: The last few months' hiring tables, by employers' weights, sectors and workplaces and sectors' hiring
@@ -101,6 +110,12 @@ class LabourMarket:
         attachment: Share of a job seeker's search aimed at the sector of their last job
             (``labour_market.sector_attachment``; :meth:`by_last_sector`).
         employed: People with an employer at the end of each month by sector (counted only if ``by_sector``).
+        search_by_sector: Search at the end of each month by borough of residence and last job's sector
+            (column 0: no last job; column ``s + 1``: sector ``s``), whole units.
+        sector_factors: The job-finding factor of each month by borough of residence and last job's sector:
+            in a month sectors hire unalike, from the markets of each workplace and sector
+            (:meth:`_set_sector_factors`); else the borough's, :attr:`factors`, in every column.
+        rejoin: The chance in each month that a hire whose last job was in sector ``s`` joins a firm of it.
     """
 
     def __init__(self, params: ParameterSet, economy: EconomyPath, scale: float) -> None:
@@ -119,17 +134,33 @@ class LabourMarket:
         half_life = params.value("labour_market.vacancy_half_life")
         self.vacancy_response = closed_a_month(half_life)
         self.attachment = params.value("labour_market.sector_attachment")
-        self._employment_shares = sector_shares()
+        sectors = len(codes.SECTORS)
+        self.search_by_sector = np.zeros((months + 1, n, sectors + 1), dtype=np.int64)
+        self.sector_factors = np.ones((months + 1, n, sectors + 1))
+        self.rejoin = np.full((months + 1, sectors), self.attachment)
+        self._sector_mix = workplace_sector_mix()
+        self._reference_search_by_sector: np.ndarray | None = None  # month 0's, by borough and last sector
+        self._reference_applications: np.ndarray | None = None  # by workplace and sector, from month 0's search
         self._reference_vacancies = params.value("labour_market.reference_vacancies") * scale * jobs_share()
         self._reference_finding = self.commuting @ np.full(n, float(job_finding(self.tightness)))
 
     def observe(self, search: np.ndarray, month: int) -> None:
-        """Take the search at the end of ``month``; next month's job-finding factors follow from it."""
+        """Take the search at the end of ``month``; next month's job-finding factors follow from it.
+
+        ``search`` is by borough and last job's sector (:data:`~gmsim.dynamics.labour.SEARCH_SHAPE`), or by
+        borough only (then counted as search with no last job).
+        """
         if month >= len(self.search):
             self._extend(2 * month)
-        self.search[month] = search
+        search = np.asarray(search, dtype=np.int64)
+        if search.ndim == 1:
+            search = np.column_stack([search, np.zeros((len(search), len(codes.SECTORS)), dtype=np.int64)])
+        self.search_by_sector[month] = search
+        self.search[month] = search.sum(axis=1)
         if self.reference is None:
-            self.reference = search.copy()
+            self.reference = self.search[month].copy()
+            self._reference_search_by_sector = search.copy()
+            self._reference_applications = self._sector_applications(search, self._sector_mix)
         if month + 1 < len(self.factors):  # else worked out if the run goes on (month())
             self._set_factors(month + 1)
 
@@ -149,6 +180,81 @@ class LabourMarket:
         x = np.maximum(self.tightness * (relative / capacity) / self.economy.demand[month], 1e-9)
         self.applications[month] = x
         self.factors[month] = (self.commuting @ job_finding(x)) / self._reference_finding
+        if self.by_sector and np.any(self.economy.hiring[min(month, len(self.economy.hiring) - 1)] != 1):
+            self._set_sector_factors(month)
+        else:
+            self.sector_factors[month] = self.factors[month][:, None]
+            self.rejoin[month] = self.attachment
+
+    def _sector_applications(self, search: np.ndarray, mix: np.ndarray) -> np.ndarray:
+        """Applications to each workplace's sectors (workplace, sector) from search by borough and last sector.
+
+        A job seeker aims the share :attr:`attachment` of their search at the sector of their last job and the
+        rest, like one with no last job, at the sectors' vacancies (``mix``: each workplace's vacancies by
+        sector); a borough's residents aim at the workplaces as they travel to work.
+        """
+        search = np.asarray(search, dtype=np.float64)
+        a = self.attachment
+        attached = a * search[:, 1:]
+        broad = search[:, 0] + (1 - a) * search[:, 1:].sum(axis=1)
+        return self.commuting.T @ attached + (self.commuting.T @ broad)[:, None] * mix
+
+    def _rejoining(self, month: int, mix: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
+        """The chance that a hire from each sector rejoins it: the part of its job-finding from its own markets.
+
+        Worked out at the reference search and capacity, with ``month``'s demand and each workplace's
+        ``mix`` of vacancies by sector (``vacancies``: relative to the reference), so that it is the same in
+        every run of the economy (shared runs draw hires alike), and ``a`` in the reference market.
+        """
+        search = self._reference_search_by_sector
+        applications = self._sector_applications(search, mix)
+        relative = np.divide(
+            applications, self._reference_applications, out=np.ones_like(applications), where=applications > 0
+        )
+        x = np.maximum(self.tightness * relative / np.maximum(self.economy.demand[month] * vacancies, 1e-12), 1e-9)
+        finding = job_finding(x)
+        a = self.attachment
+        own = a * (self.commuting @ finding)
+        found = own + (1 - a) * (self.commuting @ (mix * finding).sum(axis=1))[:, None]
+        seekers = search[:, 1:].astype(np.float64)
+        weight = np.where(seekers.sum(axis=0) > 0, seekers, 1.0)  # boroughs' seekers of each sector
+        return (weight * own).sum(axis=0) / (weight * found).sum(axis=0)
+
+    def _set_sector_factors(self, month: int) -> None:
+        """Job-finding of ``month`` from a market of each workplace and sector (in a month sectors hire unalike).
+
+        Each workplace's vacancies (its borough market's, as :meth:`_set_factors` works them out) are shared
+        among its sectors by their jobs there (Census 2021, :func:`~gmsim.geography.workplace_sector_mix`)
+        times their relative hiring this month; each workplace and sector is an urn-ball market of its own,
+        at its reference when its applications and vacancies are. A job seeker's factor is the job-finding
+        of their search where it is aimed (:meth:`_sector_applications`), over the reference market's. So
+        job seekers from a sector that has stopped hiring crowd its few vacancies, and find work less
+        easily than its vacancies alone would say (mismatch).
+        """
+        hiring = self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
+        tilted = self._sector_mix * hiring[None, :]
+        level = tilted.sum(axis=1, keepdims=True)
+        mix = tilted / level
+        search = self.search_by_sector[month - 1]
+        applications = self._sector_applications(search, mix)
+        reference = self._reference_applications
+        relative = np.divide(applications, reference, out=np.ones_like(applications), where=reference > 0)
+        vacancies = self.economy.demand[month] * self.capacity[month][:, None] * hiring[None, :] / level
+        x = np.maximum(self.tightness * relative / np.maximum(vacancies, 1e-12), 1e-9)
+        finding = job_finding(x)
+        own = self.commuting @ finding  # (borough, sector): a unit of search aimed at the sector, where it goes
+        broad = self.commuting @ (mix * finding).sum(axis=1)  # (borough): a unit aimed at the vacancies
+        a = self.attachment
+        factors = np.empty_like(self.sector_factors[month])
+        factors[:, 0] = broad
+        factors[:, 1:] = a * own + (1 - a) * broad[:, None]
+        self.rejoin[month] = self._rejoining(month, mix, hiring / level)
+        factors /= self._reference_finding[:, None]
+        seekers = search.astype(np.float64)
+        self.sector_factors[month] = factors
+        total = seekers.sum(axis=1)
+        mean = np.divide((seekers * factors).sum(axis=1), total, out=factors[:, 0].copy(), where=total > 0)
+        self.factors[month] = mean  # the borough's job seekers' mean factor
 
     def _extend(self, months: int) -> None:
         """Room for ``months`` months (a run going past its planned months: the economy's last month holds)."""
@@ -160,6 +266,10 @@ class LabourMarket:
         self.applications = grow(self.applications, self.tightness)
         self.capacity = grow(self.capacity, 1.0)
         self.employed = grow(self.employed, 0)
+        self.rejoin = grow(self.rejoin, self.attachment)
+        grow3 = lambda a, fill: np.concatenate([a, np.full((extra, *a.shape[1:]), fill, dtype=a.dtype)])  # noqa: E731
+        self.search_by_sector = grow3(self.search_by_sector, 0)
+        self.sector_factors = grow3(self.sector_factors, 1.0)
 
     @property
     def vacancies_by_sector(self) -> np.ndarray:
@@ -189,46 +299,38 @@ class LabourMarket:
         """
         return self.economy.demand[:, None] * self.capacity * self._reference_vacancies[None, :]
 
-    def vacancies_over_employment(self, month: int) -> np.ndarray:
-        """Each sector's share of GM's vacancies in ``month`` over its share of employment, ``r_s``.
-
-        All 1 while sectors hire alike; employment-weighted mean 1.
-        """
-        relative = self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
-        if np.all(relative == 1):
-            return np.ones(len(codes.SECTORS))
-        return relative / (self._employment_shares @ relative)
-
     def by_last_sector(self, month: int) -> np.ndarray:
-        """A job seeker's job-finding in ``month`` by the sector of their last job, relative to one with none.
+        """GM's job seekers' job-finding in ``month`` by the sector of their last job, relative to those with none.
 
         Column 0 is a job seeker with no last job (1), column ``s + 1`` one whose last job was in sector
-        ``s``: ``1 - a + a r_s``, with ``a`` the share of their search aimed at that sector
-        (:attr:`attachment`) and ``r_s`` the sector's share of vacancies over its share of employment
-        (:meth:`vacancies_over_employment`). 1 for everyone while sectors hire alike.
+        ``s``: the mean factor of the job seekers of each (:attr:`sector_factors`, weighted by their search)
+        over that of those with none. 1 for everyone while sectors hire alike.
         """
-        r = self.vacancies_over_employment(month)
-        factors = np.ones(len(codes.SECTORS) + 1)
-        if np.any(r != 1):
-            factors[1:] = 1 - self.attachment + self.attachment * r
-        return factors
+        out = np.ones(len(codes.SECTORS) + 1)
+        if not self.by_sector or month < 1 or month >= len(self.sector_factors):
+            return out
+        if np.all(self.sector_factors[month] == self.sector_factors[month][:, :1]):
+            return out  # the sectors' markets pooled this month
+        seekers = self.search_by_sector[month - 1].astype(np.float64)
+        weight = np.where(seekers.sum(axis=0) > 0, seekers, 1.0)
+        mean = (weight * self.sector_factors[month]).sum(axis=0) / weight.sum(axis=0)
+        return mean / mean[0]
 
     def rejoining(self, month: int) -> np.ndarray:
         """The chance that a hire whose last job was in sector ``s`` joins a firm of that sector in ``month``.
 
-        ``a r_s / (1 - a + a r_s)``: of a job seeker's job-finding ``1 - a + a r_s`` (:meth:`by_last_sector`),
-        the part that comes from their own sector's vacancies. ``a`` while sectors hire alike; less for a
-        sector hiring less than its share, so that its hires follow its vacancies.
+        Of the job-finding of GM's job seekers from sector ``s`` (:meth:`_rejoining`), the part that comes from
+        the search they aim at their own sector. ``a`` (:attr:`attachment`) while sectors hire alike; less for
+        a sector hiring less than its share (its own markets crowded), so that hires follow vacancies.
         """
-        r = self.vacancies_over_employment(month)
-        return self.attachment * r / self.by_last_sector(month)[1:]
+        return self.rejoin[min(month, len(self.rejoin) - 1)]
 
     def phi(self, month: int) -> np.ndarray:
-        """The job-finding factors of ``month`` by borough and last job's sector: the borough's times the sector's.
+        """The job-finding factors of ``month`` by borough and last job's sector.
 
-        As :attr:`Market.phi <gmsim.dynamics.labour.Market.phi>` holds them (:meth:`by_last_sector`).
+        As :attr:`Market.phi <gmsim.dynamics.labour.Market.phi>` holds them (:attr:`sector_factors`).
         """
-        return self.factors[month][:, None] * self.by_last_sector(month)[None, :]
+        return self.sector_factors[month]
 
     def month(self, month: int) -> Market:
         """The market as the labour kernel reads it in ``month`` (this run's factors; see :class:`Market`)."""

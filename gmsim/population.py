@@ -25,7 +25,7 @@ import numpy as np
 from . import codes
 from .agents.employers import Employers
 from .agents.people import People
-from .dynamics.labour import job_search
+from .dynamics.labour import SEARCH_SHAPE, job_search
 from .dynamics.month import Counts, month_step
 from .interventions import kernels
 
@@ -94,7 +94,7 @@ class Population:
         :meth:`job_search` then give the month's counts.
         """
         model = self.model
-        search = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
+        search = np.zeros(SEARCH_SHAPE, dtype=np.int64)
         counts = Counts(*model.results.month_counts(month), search)
         market = model.market.month(month)
         demand = float(model.market.economy.demand[month])

@@ -15,7 +15,7 @@ from gmsim.dynamics.demography import DIED, MOVED_AWAY, demography_step
 from gmsim.dynamics.employers import employer_step
 from gmsim.dynamics.hazard import dense_multipliers, hazard_groups, no_multipliers
 from gmsim.dynamics.health import health_step
-from gmsim.dynamics.labour import Market, job_search, labour_step
+from gmsim.dynamics.labour import SEARCH_SHAPE, Market, job_search, labour_step
 from gmsim.dynamics.month import BLOCK, Counts, month_step
 from gmsim.dynamics.readiness import READINESS_CAP, job_readiness
 from gmsim.interventions import HazardMultipliers
@@ -675,13 +675,13 @@ def test_a_month_in_blocks_is_each_process_in_turn_for_everyone():
     in_blocks = p.copy()
     month_step(in_blocks, EMPLOYERS, tables, _entrant_table(), s, 7, market)  # counting nothing
     counted = Results(8, 1.0, moves=True)
-    counts = Counts(*counted.month_counts(8), np.zeros(len(codes.BOROUGHS), dtype=np.int64))
+    counts = Counts(*counted.month_counts(8), np.zeros(SEARCH_SHAPE, dtype=np.int64))
     month_step(in_blocks, EMPLOYERS, tables, _entrant_table(), s, 8, market, counts)
     for name, a, b in zip(p._fields, in_turn, in_blocks, strict=True):
         assert np.array_equal(a, b), name
     for name in ("stock", "spells", "flows", "cohort", "moves"):
         assert np.array_equal(getattr(expected, name), getattr(counted, name)), name
-    assert np.array_equal(counts.search, search) and search.min() > 0
+    assert np.array_equal(counts.search, search) and search.sum(axis=1).min() > 0
     assert (in_turn.labour_event >= 0).sum() > 500 and (in_turn.exit_event > 0).sum() > 100
 
 

@@ -345,31 +345,102 @@ def test_a_hire_returns_to_the_sector_of_their_last_job_with_the_chance_of_attac
     assert np.all(p.last_sector[2 * n :] == -1)
 
 
-def test_job_seekers_find_work_as_their_last_sector_hires():
-    """In a shock, job-finding by last sector is ``1 - a + a r`` (r: the sector's share of vacancies over its
-    share of employment), employment-weighted mean 1; 1 for everyone with no last job, and with no attachment.
-    """
+def _sector_market(search_by_month, attachment=None):
+    """A recession's market fed ``search_by_month`` (month -> search by borough and last sector) to month 20."""
     from gmsim.market import LabourMarket
     from gmsim.parameters import ParameterSet
 
-    economy = Economy(shape="recession").path(60, 1.5, 6)
-    market = LabourMarket(ParameterSet(), economy, 1.0)
-    month = 20
+    params = ParameterSet({} if attachment is None else {"labour_market.sector_attachment": attachment})
+    market = LabourMarket(params, Economy(shape="recession").path(60, 1.5, 6), 1.0)
+    for month in range(20):
+        market.observe(search_by_month(month), month)
+    return market
+
+
+def _reference_search():
+    """Search by borough and last sector: the boroughs' residents' sectors, a third with no last job."""
+    from gmsim.dynamics.labour import SEARCH_SHAPE
+
+    search = np.zeros(SEARCH_SHAPE, dtype=np.int64)
+    search[:, 0] = 10**12
+    search[:, 1:] = (2 * 10**12 * residents_by_sector()).astype(np.int64)
+    return search
+
+
+def test_job_seekers_find_work_in_the_markets_of_their_last_sector_and_workplaces():
+    """In a month sectors hire unalike, each workplace and sector is an urn-ball market of its own.
+
+    A job seeker's factor is, over the reference market's job-finding, the job-finding of their search where
+    it goes: the share ``a`` at their last sector's market in each workplace, the rest at each workplace's
+    vacancies by sector (worked out here with loops, from the urn-ball ``(1 - exp(-x)) / x``). Before the
+    shock, every column is the borough's factor and a hire rejoins their sector with chance ``a``.
+    """
+    from gmsim.geography import commuting, workplace_sector_mix
+    from gmsim.market import job_finding
+
+    reference = _reference_search()
+    market = _sector_market(lambda month: reference)
+    month, a, x0 = 20, market.attachment, market.tightness
+    hiring = market.economy.hiring[month]
+    assert np.any(hiring != 1) and np.all(market.economy.hiring[:2] == 1)
+    assert np.all(market.phi(1) == market.factors[1][:, None]) and np.all(market.rejoining(1) == a)
+    C, W = commuting(), workplace_sector_mix()
+    n_b, n_s = W.shape
+    mix = W * hiring / (W * hiring).sum(axis=1, keepdims=True)
+
+    def applications(m, s, mix):
+        total = 0.0
+        for b in range(n_b):
+            attached = a * reference[b, s + 1]
+            broad = reference[b, 0] + (1 - a) * reference[b, 1:].sum()
+            total += C[b, m] * (attached + broad * mix[m, s])
+        return total
+
+    x = np.empty((n_b, n_s))
+    for m in range(n_b):
+        for s in range(n_s):
+            relative = applications(m, s, mix) / applications(m, s, W)
+            vacancies = market.economy.demand[month] * market.capacity[month, m] * mix[m, s] / W[m, s]
+            x[m, s] = x0 * relative / vacancies
+    p = job_finding(x)
+    for b in (0, 5):
+        base = sum(C[b, m] * job_finding(x0) for m in range(n_b))
+        broad = sum(C[b, m] * (mix[m] * p[m]).sum() for m in range(n_b))
+        assert market.phi(month)[b, 0] == pytest.approx(broad / base, rel=1e-9)
+        for s in (0, 6):
+            own = sum(C[b, m] * p[m, s] for m in range(n_b))
+            assert market.phi(month)[b, s + 1] == pytest.approx((a * own + (1 - a) * broad) / base, rel=1e-9)
+    # job seekers from the sector hiring least find work least easily; those with no last job in between
     g = market.by_last_sector(month)
-    r = economy.hiring[month] / (sector_shares() @ economy.hiring[month])
-    a = market.attachment
-    assert g[0] == 1 and np.allclose(g[1:], 1 - a + a * r) and sector_shares() @ g[1:] == pytest.approx(1)
-    hit = np.argmin(economy.hiring[month])
-    assert g[hit + 1] == g[1:].min() < 1 < g[1:].max()
-    assert np.allclose(market.phi(month), market.factors[month][:, None] * g[None, :])
-    # a hire from a sector rejoins it with the part of their job-finding its vacancies give: a r / (1 - a + a r),
-    # so that a sector's hires follow its vacancies (a sector of average seekers gets its share of hires)
+    hit, boom = np.argmin(hiring), np.argmax(hiring)
+    assert g[0] == 1 and g[hit + 1] == g[1:].min() < 1 < g[boom + 1] == g[1:].max()
+    # a hire from a sector rejoins it with the part of their job-finding that its markets give
     rejoin = market.rejoining(month)
-    assert np.allclose(rejoin, a * r / g[1:]) and rejoin[hit] < a < rejoin.max()
-    steady = LabourMarket(ParameterSet(), Economy().path(60, 1.5, 6), 1.0)
-    assert np.all(steady.rejoining(month) == a) and np.all(steady.month(month).rejoin == a)
-    none = LabourMarket(ParameterSet({"labour_market.sector_attachment": 0.0}), economy, 1.0)
-    assert np.all(none.by_last_sector(month) == 1)
+    assert rejoin[hit] == rejoin.min() < a < rejoin[boom] == rejoin.max()
+    # with no attachment, the last job's sector changes nothing
+    none = _sector_market(lambda month: reference, attachment=0.0)
+    assert np.allclose(none.phi(month), none.phi(month)[:, :1], rtol=1e-12) and np.all(none.rejoining(month) == 0)
+    assert np.allclose(none.by_last_sector(month), 1, rtol=1e-12)
+
+
+def test_job_seekers_from_a_sector_crowd_its_markets():
+    """More job seekers from a sector (the same vacancies) lower their job-finding most, and others' less.
+
+    A sector's own market is where its job seekers' attached search goes, so doubling them raises its
+    applications per vacancy; others feel it only through the part of it aimed at every sector's vacancies.
+    """
+    reference = _reference_search()
+    production = codes.SECTORS.index("production")
+    crowded = reference.copy()
+    crowded[:, production + 1] *= 2
+    plain = _sector_market(lambda month: reference)
+    more = _sector_market(lambda month: crowded if month == 19 else reference)
+    drop = more.phi(20) / plain.phi(20)
+    assert np.all(drop < 1)
+    others = np.delete(np.arange(len(codes.SECTORS) + 1), production + 1)  # and those with no last job
+    assert np.all(drop[:, production + 1] < drop[:, others].min(axis=1) - 0.03)
+    # where hires land follows the economy's vacancies, not a run's own search (shared runs draw hires alike)
+    assert np.array_equal(more.rejoining(20), plain.rejoining(20))
 
 
 def test_a_job_to_job_mover_keeps_to_their_employer_s_sector_with_the_chance_of_rejoining_it():

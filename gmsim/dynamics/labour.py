@@ -209,6 +209,9 @@ def labour_step(
 #: Search is summed in units of 2^-32 of a monthly hazard: whole numbers, so that sums are exact in any order
 #: and a run's total is the same however it is worked out (alone, or as another run's total corrected).
 SEARCH_QUANTUM = float(2**32)
+#: Search is counted by borough of residence and by the sector of the seeker's last job (column 0: none,
+#: column ``s + 1``: sector ``s``), so that a market of sectors can tell where it is aimed (:mod:`gmsim.market`).
+SEARCH_SHAPE = (len(codes.BOROUGHS), len(codes.SECTORS) + 1)
 
 
 @njit(cache=True)
@@ -225,9 +228,10 @@ def _entry_hazard(p, size_band, oh, tables, i):
 def search_rows(p, size_band, oh, tables, mult, lo, hi, use_multipliers, sign, where, out):
     """Add ``sign`` times the search of rows ``lo .. hi - 1`` (where ``where``, if not empty) to ``out``.
 
-    Whole units, by borough; with the rows' multipliers if ``use_multipliers``.
+    Whole units, by borough and last job's sector (``out[b, s + 1]``; column 0: no last job); with the
+    rows' multipliers if ``use_multipliers``.
     """
-    state, borough = p.state, p.borough
+    state, borough, last = p.state, p.borough, p.last_sector
     multiplied = use_multipliers and mult.row.shape[0] > 0
     some = where.shape[0] > 0
     for i in range(lo, hi):
@@ -237,7 +241,7 @@ def search_rows(p, size_band, oh, tables, mult, lo, hi, use_multipliers, sign, w
         h = _entry_hazard(p, size_band, oh, tables, i)
         if multiplied and mult.row[i] >= 0:
             h *= multiplier(mult.values, mult.columns, _FIRST[s], mult.row[i])
-        out[borough[i]] += sign * np.int64(h * SEARCH_QUANTUM)
+        out[borough[i], last[i] + 1] += sign * np.int64(h * SEARCH_QUANTUM)
 
 
 @njit(cache=True)
@@ -249,7 +253,7 @@ def _search_multiplied(p, size_band, oh, tables, mult, slots, out):
             continue
         h = _entry_hazard(p, size_band, oh, tables, i)
         multiplied = h * multiplier(mult.values, mult.columns, _FIRST[s], mult.row[i])
-        out[p.borough[i]] += np.int64(multiplied * SEARCH_QUANTUM) - np.int64(h * SEARCH_QUANTUM)
+        out[p.borough[i], p.last_sector[i] + 1] += np.int64(multiplied * SEARCH_QUANTUM) - np.int64(h * SEARCH_QUANTUM)
 
 
 @njit(cache=True)
@@ -285,14 +289,15 @@ def _search_everyone(p, employers, tables, mult, chunks, out):
 
 
 def job_search(p, employers, tables, multipliers: Multipliers) -> np.ndarray:
-    """Everyone's search by borough: the sum of the job seekers' job-entry hazards, multipliers included.
+    """Everyone's search by borough and last job's sector: the sum of the job seekers' entry hazards.
 
     A job seeker (looking for work or inactive) searches with their entry hazard as the labour kernel works
     it out before the market's factor (health, age, duration, benefit, job readiness, an intervention's
-    multiplier), in whole units of :data:`SEARCH_QUANTUM` (int64 by borough).
+    multiplier), in whole units of :data:`SEARCH_QUANTUM` (int64, :data:`SEARCH_SHAPE`: by borough, and by
+    the sector of the last job in columns ``1 ..``, column 0 for those with none).
     """
     chunks = chunk_count()
-    parts = np.zeros((chunks, len(codes.BOROUGHS)), dtype=np.int64)
+    parts = np.zeros((chunks, *SEARCH_SHAPE), dtype=np.int64)
     _search_everyone(p, employers, tables.kernel, multipliers, chunks, parts)
     return parts.sum(axis=0)
 

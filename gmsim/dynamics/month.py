@@ -22,7 +22,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from .. import codes
 from ..agents.people import ENTRANT_RECORD, set_entrant_rows
 from ..results import moves_rows, tally_rows
 from ..streams import Streams
@@ -31,7 +30,7 @@ from .demography import demography_rows
 from .employers import employer_rows
 from .hazard import chunk_count, chunk_of, no_multipliers
 from .health import health_rows
-from .labour import Market, labour_rows, search_rows, steady_market
+from .labour import SEARCH_SHAPE, Market, labour_rows, search_rows, steady_market
 
 #: People in a block: a block's values (about 40 bytes a person) stay in a core's cache through the month.
 BLOCK = 8192
@@ -89,7 +88,7 @@ def _month_everyone(
     c_flows = np.zeros((chunks, flows.shape[0]), dtype=np.int64)
     c_cohort = np.zeros((chunks, cohort.shape[0]), dtype=np.int64)
     c_moves = np.zeros((chunks, moves.shape[0]), dtype=np.int64)
-    c_search = np.zeros((chunks, search.shape[0]), dtype=np.int64)
+    c_search = np.zeros((chunks, search.shape[0], search.shape[1]), dtype=np.int64)
     for c in prange(chunks):
         lo, hi = chunk_of(p.state.shape[0], chunks, c)
         _month_rows(
@@ -137,7 +136,7 @@ def month_step(
     counting = counts is not None
     if counts is None:
         empty = np.zeros(0, dtype=np.int64)
-        counts = Counts(empty, empty, empty, empty, empty, np.zeros(len(codes.BOROUGHS), dtype=np.int64))
+        counts = Counts(empty, empty, empty, empty, empty, np.zeros(SEARCH_SHAPE, dtype=np.int64))
     mult = no_multipliers()
     reassess, first, take_up = claim_rates(tables)
     _month_everyone(

@@ -23,7 +23,7 @@ import numpy as np
 from .. import codes
 from ..agents.employers import Employers
 from ..agents.people import People
-from ..dynamics.labour import entry_window
+from ..dynamics.labour import SEARCH_SHAPE, entry_window
 from ..interventions import Intervention, Screen
 from ..interventions.kernels import bit_set, bits_at, count_by_borough, nonzero, within
 from ..population import Population
@@ -151,7 +151,7 @@ class Trunk(Population):
         market_top: The runs' largest job-finding factor and the economy's largest factor this month.
         window: The job seekers whose entry the runs' factors could change this month (slots, entry hazards,
             values after health, and those as records where the branches hold records), or None.
-        search_now: The trunk's search at the end of the latest month, by borough.
+        search_now: The trunk's search at the end of the latest month, by borough and last job's sector.
         employed_now: The trunk's people with an employer at the end of the latest month, by sector (counted
             only in an economy where sectors fare differently).
     """
@@ -169,7 +169,7 @@ class Trunk(Population):
         self._reads_staff = False
         self._find_movable = False
         self.runs: list[GMModel] = []
-        self.search_now = np.zeros(len(codes.BOROUGHS), dtype=np.int64)
+        self.search_now = np.zeros(SEARCH_SHAPE, dtype=np.int64)
         self.employed_now = np.zeros(len(codes.SECTORS), dtype=np.int64)
         self.window: tuple | None = None
         self.phi_lo = self.phi_hi = np.ones((len(codes.BOROUGHS), len(codes.SECTORS) + 1))
