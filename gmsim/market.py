@@ -208,9 +208,8 @@ class LabourMarket:
         """
         search = self._reference_search_by_sector
         applications = self._sector_applications(search, mix)
-        relative = np.divide(
-            applications, self._reference_applications, out=np.ones_like(applications), where=applications > 0
-        )
+        reference = self._reference_applications
+        relative = np.divide(applications, reference, out=np.ones_like(applications), where=reference > 0)
         x = np.maximum(self.tightness * relative / np.maximum(self.economy.demand[month] * vacancies, 1e-12), 1e-9)
         finding = job_finding(x)
         a = self.attachment

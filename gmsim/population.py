@@ -103,7 +103,7 @@ class Population:
         self._counted = (month, search)
 
     def job_search(self) -> np.ndarray:
-        """The job seekers' search by borough at the end of the month (:func:`~gmsim.dynamics.labour.job_search`)."""
+        """The job seekers' search at the end of the month, by borough and last sector (:func:`job_search`)."""
         model = self.model
         if self._counted is not None and self._counted[0] == model.month:
             return self._counted[1]

@@ -367,58 +367,85 @@ def _reference_search():
     return search
 
 
+def _harder(search: np.ndarray, month: int) -> np.ndarray:
+    """``search`` with some boroughs' and sectors' seekers searching harder from month 1 (capacity moves)."""
+    if month == 0:
+        return search
+    out = search.copy()
+    out[2] = out[2] * 13 // 10
+    out[:, codes.SECTORS.index("production") + 1] = out[:, codes.SECTORS.index("production") + 1] * 3 // 2
+    return out
+
+
 def test_job_seekers_find_work_in_the_markets_of_their_last_sector_and_workplaces():
     """In a month sectors hire unalike, each workplace and sector is an urn-ball market of its own.
 
-    A job seeker's factor is, over the reference market's job-finding, the job-finding of their search where
+    Worked out here again with loops over workplaces and sectors, from the urn-ball ``(1 - exp(-x)) / x``:
+    a job seeker's factor is, over the reference market's job-finding, the job-finding of their search where
     it goes: the share ``a`` at their last sector's market in each workplace, the rest at each workplace's
-    vacancies by sector (worked out here with loops, from the urn-ball ``(1 - exp(-x)) / x``). Before the
-    shock, every column is the borough's factor and a hire rejoins their sector with chance ``a``.
+    vacancies by sector. A market's applications and vacancies are relative to month 0's (the reference);
+    here the search has moved from it, so employers' capacity has too. The borough's factor is its job
+    seekers' mean; GM's by last sector is the boroughs' mean weighted by search; a hire rejoins their sector
+    with the part of their job-finding its markets give at the reference search. Before the shock, every
+    column is the borough's factor and a hire rejoins their sector with chance ``a``.
     """
     from gmsim.geography import commuting, workplace_sector_mix
     from gmsim.market import job_finding
 
     reference = _reference_search()
-    market = _sector_market(lambda month: reference)
+    market = _sector_market(lambda month: _harder(reference, month))
     month, a, x0 = 20, market.attachment, market.tightness
-    hiring = market.economy.hiring[month]
+    hiring, demand = market.economy.hiring[month], market.economy.demand[month]
     assert np.any(hiring != 1) and np.all(market.economy.hiring[:2] == 1)
     assert np.all(market.phi(1) == market.factors[1][:, None]) and np.all(market.rejoining(1) == a)
+    assert np.all(np.abs(market.capacity[month] - 1) > 0.001)
     C, W = commuting(), workplace_sector_mix()
     n_b, n_s = W.shape
     mix = W * hiring / (W * hiring).sum(axis=1, keepdims=True)
+    search = _harder(reference, month - 1)
 
-    def applications(m, s, mix):
+    def applications(m, s, mix, search):
         total = 0.0
         for b in range(n_b):
-            attached = a * reference[b, s + 1]
-            broad = reference[b, 0] + (1 - a) * reference[b, 1:].sum()
+            attached = a * search[b, s + 1]
+            broad = search[b, 0] + (1 - a) * search[b, 1:].sum()
             total += C[b, m] * (attached + broad * mix[m, s])
         return total
 
-    x = np.empty((n_b, n_s))
-    for m in range(n_b):
-        for s in range(n_s):
-            relative = applications(m, s, mix) / applications(m, s, W)
-            vacancies = market.economy.demand[month] * market.capacity[month, m] * mix[m, s] / W[m, s]
-            x[m, s] = x0 * relative / vacancies
-    p = job_finding(x)
-    for b in (0, 5):
+    def finding(search, capacity):
+        x = np.empty((n_b, n_s))
+        for m in range(n_b):
+            for s in range(n_s):
+                relative = applications(m, s, mix, search) / applications(m, s, W, reference)
+                x[m, s] = x0 * relative / (demand * capacity[m] * mix[m, s] / W[m, s])
+        return job_finding(x)
+
+    p = finding(search, market.capacity[month])
+    phi = np.empty((n_b, n_s + 1))
+    for b in range(n_b):
         base = sum(C[b, m] * job_finding(x0) for m in range(n_b))
         broad = sum(C[b, m] * (mix[m] * p[m]).sum() for m in range(n_b))
-        assert market.phi(month)[b, 0] == pytest.approx(broad / base, rel=1e-9)
-        for s in (0, 6):
+        phi[b, 0] = broad / base
+        for s in range(n_s):
             own = sum(C[b, m] * p[m, s] for m in range(n_b))
-            assert market.phi(month)[b, s + 1] == pytest.approx((a * own + (1 - a) * broad) / base, rel=1e-9)
+            phi[b, s + 1] = (a * own + (1 - a) * broad) / base
+    assert np.allclose(market.phi(month), phi, rtol=1e-9)
+    assert np.allclose(market.factors[month], (search * phi).sum(axis=1) / search.sum(axis=1), rtol=1e-9)
+    g = (search * phi).sum(axis=0) / search.sum(axis=0)
+    assert np.allclose(market.by_last_sector(month), g / g[0], rtol=1e-9)
     # job seekers from the sector hiring least find work least easily; those with no last job in between
     g = market.by_last_sector(month)
     hit, boom = np.argmin(hiring), np.argmax(hiring)
-    assert g[0] == 1 and g[hit + 1] == g[1:].min() < 1 < g[boom + 1] == g[1:].max()
-    # a hire from a sector rejoins it with the part of their job-finding that its markets give
+    assert g[hit + 1] == g[1:].min() < 1 < g[boom + 1] == g[1:].max()
+    # a hire from a sector rejoins it with the part of their job-finding its markets give (reference search)
+    p = finding(reference, np.ones(n_b))
+    own = a * (C @ p)
+    found = own + (1 - a) * (C @ (mix * p).sum(axis=1))[:, None]
     rejoin = market.rejoining(month)
+    assert np.allclose(rejoin, (reference[:, 1:] * own).sum(axis=0) / (reference[:, 1:] * found).sum(axis=0))
     assert rejoin[hit] == rejoin.min() < a < rejoin[boom] == rejoin.max()
     # with no attachment, the last job's sector changes nothing
-    none = _sector_market(lambda month: reference, attachment=0.0)
+    none = _sector_market(lambda month: _harder(reference, month), attachment=0.0)
     assert np.allclose(none.phi(month), none.phi(month)[:, :1], rtol=1e-12) and np.all(none.rejoining(month) == 0)
     assert np.allclose(none.by_last_sector(month), 1, rtol=1e-12)
 

@@ -43,7 +43,16 @@ def assert_same_run(shared: SharedRuns, k: int, alone: GMModel) -> None:
     for name in ("stock", "spells", "flows", "cohort"):
         assert np.array_equal(getattr(m.results, name), getattr(alone.results, name)), name
     # The market's state, not only what it led to: a search off by a unit would show here first.
-    for name in ("search", "capacity", "factors", "vacancies", "employed"):
+    for name in (
+        "search",
+        "search_by_sector",
+        "capacity",
+        "factors",
+        "sector_factors",
+        "rejoin",
+        "vacancies",
+        "employed",
+    ):
         assert np.array_equal(getattr(m.market, name), getattr(alone.market, name)), name
     for a, b in zip(m.interventions, alone.interventions, strict=True):
         assert np.array_equal(a.counts, b.counts), a.name
