@@ -249,8 +249,8 @@ class LabourMarket:
         factors[:, 1:] = a * own + (1 - a) * broad[:, None]
         self.rejoin[month] = self._rejoining(month, mix, hiring / level)
         factors /= self._reference_finding[:, None]
-        seekers = search.astype(np.float64)
         self.sector_factors[month] = factors
+        seekers = search.astype(np.float64)
         total = seekers.sum(axis=1)
         mean = np.divide((seekers * factors).sum(axis=1), total, out=factors[:, 0].copy(), where=total > 0)
         self.factors[month] = mean  # the borough's job seekers' mean factor
@@ -259,16 +259,15 @@ class LabourMarket:
         """Room for ``months`` months (a run going past its planned months: the economy's last month holds)."""
         extra = months + 1 - len(self.factors)
         self.economy = self.economy.extended(months)
-        grow = lambda a, fill: np.concatenate([a, np.full((extra, a.shape[1]), fill, dtype=a.dtype)])  # noqa: E731
+        grow = lambda a, fill: np.concatenate([a, np.full((extra, *a.shape[1:]), fill, dtype=a.dtype)])  # noqa: E731
         self.search = grow(self.search, 0)
         self.factors = grow(self.factors, 1.0)
         self.applications = grow(self.applications, self.tightness)
         self.capacity = grow(self.capacity, 1.0)
         self.employed = grow(self.employed, 0)
         self.rejoin = grow(self.rejoin, self.attachment)
-        grow3 = lambda a, fill: np.concatenate([a, np.full((extra, *a.shape[1:]), fill, dtype=a.dtype)])  # noqa: E731
-        self.search_by_sector = grow3(self.search_by_sector, 0)
-        self.sector_factors = grow3(self.sector_factors, 1.0)
+        self.search_by_sector = grow(self.search_by_sector, 0)
+        self.sector_factors = grow(self.sector_factors, 1.0)
 
     @property
     def vacancies_by_sector(self) -> np.ndarray:
