@@ -20,6 +20,7 @@ from gmsim.comparison import (
     ratio_interval,
     shapley,
     summarise,
+    summarise_groups,
     sweep,
 )
 from gmsim.ensemble import Task, execute, parameter_draws
@@ -176,6 +177,35 @@ def test_mix_grid_and_summary():
     assert s["mean"] == 2 and s["low"] < 2 < s["high"]
     assert s["high"] - 2 == pytest.approx(t975 / np.sqrt(3), rel=1e-9)
     assert s["mean"] - s["low"] == pytest.approx(s["high"] - s["mean"], rel=1e-12)
+
+
+def test_groups_are_summarised_as_one_by_one_bit_for_bit():
+    """``summarise_groups`` gives each group's :func:`summarise`, and the table a groupby-apply unstacks to.
+
+    Groups of one value, of missing values only, of several sizes, their rows shuffled, keys appearing out
+    of order: the same figures to the last bit, the same rows in the same order, the same columns.
+    """
+    rng = np.random.default_rng(1)
+    rows = []
+    for scenario in ("zz", "base", "mix-a"):
+        for metric in ("m2", "m1"):
+            for borough in (GM, "Wigan", "Bolton"):
+                for strand in ("all", "early_help"):
+                    size = int(rng.integers(1, 12))
+                    missing = rng.random(size) < (0.9 if borough == "Bolton" else 0.1)
+                    for r in range(size):
+                        rows.append(
+                            (scenario, r, metric, borough, strand, np.nan if missing[r] else rng.normal(1e3, 300))
+                        )
+    frame = pd.DataFrame(rows, columns=["scenario", "replicate", "metric", "borough", "strand", "value"])
+    frame = frame.sample(frac=1, random_state=3).reset_index(drop=True)
+    keys = ["scenario", "metric", "borough", "strand"]
+    one_by_one = (
+        frame.groupby(keys, sort=False)["value"].apply(lambda v: pd.Series(summarise(v.to_numpy()))).unstack()
+    ).reset_index()
+    together = summarise_groups(frame, keys, "value")
+    pd.testing.assert_frame_equal(together, one_by_one, check_exact=True)
+    assert (together.runs == 0).any() and (together.runs == 1).any() and together.runs.max() > 5
 
 
 @pytest.mark.parametrize("runs", [2, 3, 5])
