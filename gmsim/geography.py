@@ -60,7 +60,7 @@ def workplace_sector_shares() -> np.ndarray:
     jobs of sector *s* in *m* are the sum over *b* of flow[*b*, *m*] x share[*b*, *s*]: an assumption
     (:mod:`gmsim.geography`), which places Manchester's jobs in the sectors of the people who commute there.
     """
-    jobs = commuting_flows().T @ residents_by_sector()
+    jobs = _workplace_jobs()
     return _fixed(jobs / jobs.sum(axis=0, keepdims=True))
 
 
@@ -70,5 +70,10 @@ def workplace_sector_mix() -> np.ndarray:
 
     The same jobs as :func:`workplace_sector_shares`, shared within each workplace rather than each sector.
     """
-    jobs = commuting_flows().T @ residents_by_sector()
+    jobs = _workplace_jobs()
     return _fixed(jobs / jobs.sum(axis=1, keepdims=True))
+
+
+def _workplace_jobs() -> np.ndarray:
+    """GM residents' jobs by workplace borough and sector: each borough's flows times its residents' sectors."""
+    return commuting_flows().T @ residents_by_sector()

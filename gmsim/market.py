@@ -68,6 +68,12 @@ def _hiring_cumulative(employers: Employers, relative: np.ndarray) -> np.ndarray
     return cumulative
 
 
+def _by_seekers(search: np.ndarray) -> np.ndarray:
+    """Weights of the boroughs (rows) in each column: their search, or all alike in a column nobody searches."""
+    search = np.asarray(search, dtype=np.float64)
+    return np.where(search.sum(axis=0) > 0, search, 1.0)
+
+
 def job_finding(x: np.ndarray | float) -> np.ndarray:
     """Urn-ball job-finding per unit of search at ``x`` applications per vacancy: ``(1 - exp(-x)) / x``."""
     x = np.asarray(x, dtype=np.float64)
@@ -180,11 +186,15 @@ class LabourMarket:
         x = np.maximum(self.tightness * (relative / capacity) / self.economy.demand[month], 1e-9)
         self.applications[month] = x
         self.factors[month] = (self.commuting @ job_finding(x)) / self._reference_finding
-        if self.by_sector and np.any(self.economy.hiring[min(month, len(self.economy.hiring) - 1)] != 1):
+        if self.by_sector and np.any(self._hiring_in(month) != 1):
             self._set_sector_factors(month)
         else:
             self.sector_factors[month] = self.factors[month][:, None]
             self.rejoin[month] = self.attachment
+
+    def _hiring_in(self, month: int) -> np.ndarray:
+        """Each sector's share of hires over its share of employment in ``month`` (the economy's last, past it)."""
+        return self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
 
     def _sector_applications(self, search: np.ndarray, mix: np.ndarray) -> np.ndarray:
         """Applications to each workplace's sectors (workplace, sector) from search by borough and last sector.
@@ -199,6 +209,22 @@ class LabourMarket:
         broad = search[:, 0] + (1 - a) * search[:, 1:].sum(axis=1)
         return self.commuting.T @ attached + (self.commuting.T @ broad)[:, None] * mix
 
+    def _sector_finding(
+        self, search: np.ndarray, mix: np.ndarray, vacancies: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Job-finding by borough of a unit of search aimed at each sector, and of one aimed at the vacancies.
+
+        ``search`` by borough and last sector, ``mix`` each workplace's vacancies by sector and ``vacancies``
+        each workplace and sector's relative to the reference: each workplace and sector an urn-ball market
+        with :meth:`_sector_applications` over the reference's. Returns (borough, sector) and (borough,).
+        """
+        applications = self._sector_applications(search, mix)
+        reference = self._reference_applications
+        relative = np.divide(applications, reference, out=np.ones_like(applications), where=reference > 0)
+        x = np.maximum(self.tightness * relative / np.maximum(vacancies, 1e-12), 1e-9)
+        finding = job_finding(x)
+        return self.commuting @ finding, self.commuting @ (mix * finding).sum(axis=1)
+
     def _rejoining(self, month: int, mix: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
         """The chance that a hire from each sector rejoins it: the part of its job-finding from its own markets.
 
@@ -207,16 +233,11 @@ class LabourMarket:
         every run of the economy (shared runs draw hires alike), and ``a`` in the reference market.
         """
         search = self._reference_search_by_sector
-        applications = self._sector_applications(search, mix)
-        reference = self._reference_applications
-        relative = np.divide(applications, reference, out=np.ones_like(applications), where=reference > 0)
-        x = np.maximum(self.tightness * relative / np.maximum(self.economy.demand[month] * vacancies, 1e-12), 1e-9)
-        finding = job_finding(x)
+        own, broad = self._sector_finding(search, mix, self.economy.demand[month] * vacancies)
         a = self.attachment
-        own = a * (self.commuting @ finding)
-        found = own + (1 - a) * (self.commuting @ (mix * finding).sum(axis=1))[:, None]
-        seekers = search[:, 1:].astype(np.float64)
-        weight = np.where(seekers.sum(axis=0) > 0, seekers, 1.0)  # boroughs' seekers of each sector
+        own = a * own
+        found = own + (1 - a) * broad[:, None]
+        weight = _by_seekers(search[:, 1:])
         return (weight * own).sum(axis=0) / (weight * found).sum(axis=0)
 
     def _set_sector_factors(self, month: int) -> None:
@@ -230,19 +251,13 @@ class LabourMarket:
         job seekers from a sector that has stopped hiring crowd its few vacancies, and find work less
         easily than its vacancies alone would say (mismatch).
         """
-        hiring = self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
+        hiring = self._hiring_in(month)
         tilted = self._sector_mix * hiring[None, :]
         level = tilted.sum(axis=1, keepdims=True)
         mix = tilted / level
         search = self.search_by_sector[month - 1]
-        applications = self._sector_applications(search, mix)
-        reference = self._reference_applications
-        relative = np.divide(applications, reference, out=np.ones_like(applications), where=reference > 0)
         vacancies = self.economy.demand[month] * self.capacity[month][:, None] * hiring[None, :] / level
-        x = np.maximum(self.tightness * relative / np.maximum(vacancies, 1e-12), 1e-9)
-        finding = job_finding(x)
-        own = self.commuting @ finding  # (borough, sector): a unit of search aimed at the sector, where it goes
-        broad = self.commuting @ (mix * finding).sum(axis=1)  # (borough): a unit aimed at the vacancies
+        own, broad = self._sector_finding(search, mix, vacancies)
         a = self.attachment
         factors = np.empty_like(self.sector_factors[month])
         factors[:, 0] = broad
@@ -309,8 +324,7 @@ class LabourMarket:
             return out
         if np.all(self.sector_factors[month] == self.sector_factors[month][:, :1]):
             return out  # the sectors' markets pooled this month
-        seekers = self.search_by_sector[month - 1].astype(np.float64)
-        weight = np.where(seekers.sum(axis=0) > 0, seekers, 1.0)
+        weight = _by_seekers(self.search_by_sector[month - 1])
         mean = (weight * self.sector_factors[month]).sum(axis=0) / weight.sum(axis=0)
         return mean / mean[0]
 
@@ -343,7 +357,7 @@ class LabourMarket:
         While sectors' shares of vacancies are their shares of employment (a steady month, or sectors alike),
         ``employers`` itself (:func:`~gmsim.agents.employers.hiring_tables`).
         """
-        relative = self.economy.hiring[min(month, len(self.economy.hiring) - 1)]
+        relative = self._hiring_in(month)
         if np.all(relative == 1):
             return employers
         return employers._replace(cumulative=_hiring_cumulative(employers, relative))
