@@ -28,6 +28,14 @@ participants looking harder, or more people out of work) is met, over years, by 
 economy's demand sets applications per vacancy in the long run rather than vacancies themselves:
 vacancies are ``reference x demand x capacity``. Displacement is therefore largest at first and fades.
 
+Vacancies left unfilled at the end of a month close unless employers keep them open: each month a share
+``labour_market.vacancy_withdrawal`` of them closes and the rest stay open into the next month, on top of
+the month's new vacancies (a vacancy *stock*). At 1, the value shipped, every unfilled vacancy closes and a
+month's vacancies are set afresh (``reference x demand x capacity``); below 1, a vacancy a participant fills
+is one fewer open next month, so more of their extra jobs come out of other job seekers' (docs/model.md
+section 7.8 gives the sensitivity). New vacancies are opened so that the reference market's stock stays at
+the reference.
+
 In a month when sectors hire unalike (a shock that falls on sectors unevenly, :mod:`gmsim.economy`), each
 workplace's market splits into a market for each sector: its vacancies are shared by the sector's jobs
 there times its relative hiring, and a job seeker aims the share ``labour_market.sector_attachment`` of
@@ -111,6 +119,11 @@ class LabourMarket:
             1 at the reference, following the market's search with a half-life of ``vacancy_half_life``.
         vacancy_response: The share of the gap between search and capacity closed in a month,
             ``1 - 2^(-1 / vacancy_half_life)``.
+        kept_open: The share of a month's unfilled vacancies still open the next month,
+            ``1 - labour_market.vacancy_withdrawal``.
+        stock: Vacancies open in each month by workplace borough relative to those the month's demand and
+            capacity open (1 when none are kept open: every month's vacancies set afresh).
+        unfilled: The share of each month's vacancies by workplace borough left unfilled by its matching.
         by_sector: Whether sectors fare differently in this economy (:attr:`EconomyPath.by_sector
             <gmsim.economy.EconomyPath.by_sector>`).
         attachment: Share of a job seeker's search aimed at the sector of their last job
@@ -139,6 +152,11 @@ class LabourMarket:
         self.employed = np.zeros((months + 1, len(codes.SECTORS)), dtype=np.int64)
         half_life = params.value("labour_market.vacancy_half_life")
         self.vacancy_response = closed_a_month(half_life)
+        self.kept_open = 1.0 - params.value("labour_market.vacancy_withdrawal")
+        # New vacancies a month, relative to the reference stock: what keeps the reference market's stock at 1.
+        self._opened = 1.0 - self.kept_open * float(np.exp(-self.tightness))
+        self.stock = np.ones((months + 1, n))
+        self.unfilled = np.full((months + 1, n), float(np.exp(-self.tightness)))
         self.attachment = params.value("labour_market.sector_attachment")
         sectors = len(codes.SECTORS)
         self.search_by_sector = np.zeros((months + 1, n, sectors + 1), dtype=np.int64)
@@ -183,14 +201,24 @@ class LabourMarket:
         relative = np.divide(by_market, reference, out=np.ones_like(by_market), where=reference > 0)
         capacity = adjusted(self.capacity[month - 1], np.maximum(relative, 1e-9), self.vacancy_response)
         self.capacity[month] = capacity
-        x = np.maximum(self.tightness * (relative / capacity) / self.economy.demand[month], 1e-9)
+        demand = self.economy.demand[month]
+        # The vacancies still open from last month, relative to those this month's demand and capacity open.
+        carried = self.kept_open * self.unfilled[month - 1] * self.opened(month - 1) / (demand * capacity)
+        stock = self._opened + carried
+        self.stock[month] = stock
+        x = np.maximum(self.tightness * (relative / capacity) / demand / stock, 1e-9)
         self.applications[month] = x
         self.factors[month] = (self.commuting @ job_finding(x)) / self._reference_finding
+        self.unfilled[month] = np.exp(-x)
         if self.by_sector and np.any(self._hiring_in(month) != 1):
             self._set_sector_factors(month)
         else:
             self.sector_factors[month] = self.factors[month][:, None]
             self.rejoin[month] = self.attachment
+
+    def opened(self, month: int) -> np.ndarray:
+        """Vacancies open in ``month`` by workplace borough, relative to the reference stock."""
+        return self.economy.demand[month] * self.capacity[month] * self.stock[month]
 
     def _hiring_in(self, month: int) -> np.ndarray:
         """Each sector's share of hires over its share of employment in ``month`` (the economy's last, past it)."""
@@ -211,19 +239,21 @@ class LabourMarket:
 
     def _sector_finding(
         self, search: np.ndarray, mix: np.ndarray, vacancies: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Job-finding by borough of a unit of search aimed at each sector, and of one aimed at the vacancies.
 
         ``search`` by borough and last sector, ``mix`` each workplace's vacancies by sector and ``vacancies``
         each workplace and sector's relative to the reference: each workplace and sector an urn-ball market
-        with :meth:`_sector_applications` over the reference's. Returns (borough, sector) and (borough,).
+        with :meth:`_sector_applications` over the reference's. Returns (borough, sector), (borough,), and
+        the share of each workplace's vacancies left unfilled (workplace,).
         """
         applications = self._sector_applications(search, mix)
         reference = self._reference_applications
         relative = np.divide(applications, reference, out=np.ones_like(applications), where=reference > 0)
         x = np.maximum(self.tightness * relative / np.maximum(vacancies, 1e-12), 1e-9)
         finding = job_finding(x)
-        return self.commuting @ finding, self.commuting @ (mix * finding).sum(axis=1)
+        unfilled = (mix * np.exp(-x)).sum(axis=1)
+        return self.commuting @ finding, self.commuting @ (mix * finding).sum(axis=1), unfilled
 
     def _rejoining(self, month: int, mix: np.ndarray, vacancies: np.ndarray) -> np.ndarray:
         """The chance that a hire from each sector rejoins it: the part of its job-finding from its own markets.
@@ -233,7 +263,7 @@ class LabourMarket:
         every run of the economy (shared runs draw hires alike), and ``a`` in the reference market.
         """
         search = self._reference_search_by_sector
-        own, broad = self._sector_finding(search, mix, self.economy.demand[month] * vacancies)
+        own, broad, _ = self._sector_finding(search, mix, self.economy.demand[month] * vacancies)
         a = self.attachment
         own = a * own
         found = own + (1 - a) * broad[:, None]
@@ -243,7 +273,8 @@ class LabourMarket:
     def _set_sector_factors(self, month: int) -> None:
         """Job-finding of ``month`` from a market of each workplace and sector (in a month sectors hire unalike).
 
-        Each workplace's vacancies (its borough market's, as :meth:`_set_factors` works them out) are shared
+        Each workplace's vacancies (its borough market's, as :meth:`_set_factors` works them out, with those
+        still open from the month before) are shared
         among its sectors by their jobs there (Census 2021, :func:`~gmsim.geography.workplace_sector_mix`)
         times their relative hiring this month; each workplace and sector is an urn-ball market of its own,
         at its reference when its applications and vacancies are. A job seeker's factor is the job-finding
@@ -256,8 +287,8 @@ class LabourMarket:
         level = tilted.sum(axis=1, keepdims=True)
         mix = tilted / level
         search = self.search_by_sector[month - 1]
-        vacancies = self.economy.demand[month] * self.capacity[month][:, None] * hiring[None, :] / level
-        own, broad = self._sector_finding(search, mix, vacancies)
+        opened = self.economy.demand[month] * self.capacity[month][:, None] * hiring[None, :] / level
+        own, broad, self.unfilled[month] = self._sector_finding(search, mix, opened * self.stock[month][:, None])
         a = self.attachment
         factors = np.empty_like(self.sector_factors[month])
         factors[:, 0] = broad
@@ -279,6 +310,8 @@ class LabourMarket:
         self.factors = grow(self.factors, 1.0)
         self.applications = grow(self.applications, self.tightness)
         self.capacity = grow(self.capacity, 1.0)
+        self.stock = grow(self.stock, 1.0)
+        self.unfilled = grow(self.unfilled, float(np.exp(-self.tightness)))
         self.employed = grow(self.employed, 0)
         self.rejoin = grow(self.rejoin, self.attachment)
         self.search_by_sector = grow(self.search_by_sector, 0)
@@ -308,9 +341,10 @@ class LabourMarket:
     def vacancies(self) -> np.ndarray:
         """Vacancies open in each month by workplace borough, in the population's people.
 
-        Reference x demand x capacity; months not yet reached are at capacity 1.
+        Reference x demand x capacity, times the stock (:attr:`stock`: 1 when no vacancies are kept open);
+        months not yet reached are at capacity and stock 1.
         """
-        return self.economy.demand[:, None] * self.capacity * self._reference_vacancies[None, :]
+        return self.economy.demand[:, None] * self.capacity * self.stock * self._reference_vacancies[None, :]
 
     def by_last_sector(self, month: int) -> np.ndarray:
         """GM's job seekers' job-finding in ``month`` by the sector of their last job, relative to those with none.

@@ -40,6 +40,7 @@ SCALAR_PARAMETERS = (
     ("labour_market", "job_loss_elasticity", "ratio"),
     ("labour_market", "staffing_half_life", "count"),
     ("labour_market", "vacancy_half_life", "count"),
+    ("labour_market", "vacancy_withdrawal", "probability"),
     ("labour_market", "job_to_job_rate", "rate"),
     ("labour_market", "sector_concentration", "ratio"),
     ("labour_market", "sector_attachment", "probability"),
