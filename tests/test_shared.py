@@ -345,10 +345,11 @@ def test_shared_runs_with_a_posterior_baseline_set_are_each_the_run_on_its_own()
     assert not np.array_equal(at_the_mean.results.stock, shared.models[0].results.stock)
 
 
-@pytest.mark.parametrize("many", [False, True], ids=["arrays", "records"])
-def test_shared_runs_in_a_shock_that_falls_on_sectors_are_the_runs_alone(many):
+@pytest.mark.parametrize("many, withdrawal", [(False, 1.0), (True, 0.5)], ids=["arrays", "records-stock"])
+def test_shared_runs_in_a_shock_that_falls_on_sectors_are_the_runs_alone(many, withdrawal):
     """A pandemic: job loss by the sector of each person's employer, hires drawn by sectors' vacancies, and
-    each run's people with an employer counted by sector (a branch's from the trunk's and its own people's).
+    each run's people with an employer counted by sector (a branch's from the trunk's and its own people's);
+    in one case with half the unfilled vacancies kept open (each run's vacancy stock from its own search).
     """
     names = ("baseline", "working_well", "in_work")
     scs = []
@@ -356,6 +357,7 @@ def test_shared_runs_in_a_shock_that_falls_on_sectors_are_the_runs_alone(many):
         data = s.to_dict()
         data["economy"] = {"shape": "pandemic", "start_month": 4}
         data["months"] = 30
+        data["parameters"] = {**data.get("parameters", {}), "labour_market.vacancy_withdrawal": withdrawal}
         scs.append(Scenario.from_dict(data))
     draws = [parameter_draws(s, SEED) for s in scs]
     shared = SharedRuns(scs, SEED, draws, records=many, find_movable=many)
@@ -366,6 +368,8 @@ def test_shared_runs_in_a_shock_that_falls_on_sectors_are_the_runs_alone(many):
         alone.run(progress=False)
         assert_same_run(shared, k, alone)
     assert not np.array_equal(shared.models[1].market.employed, shared.trunk.market.employed)
+    stock = [m.market.stock for m in shared.models]
+    assert all(np.all(a == 1) for a in stock) if withdrawal == 1 else not np.array_equal(stock[0], stock[1])
 
 
 def test_a_funded_run_beside_its_comparator_as_shared_runs_is_the_run_alone():
