@@ -154,7 +154,7 @@ class LabourMarket:
         self.vacancy_response = closed_a_month(half_life)
         self.kept_open = 1.0 - params.value("labour_market.vacancy_withdrawal")
         # New vacancies a month, relative to the reference stock: what keeps the reference market's stock at 1.
-        self._opened = 1.0 - self.kept_open * float(np.exp(-self.tightness))
+        self._new_share = 1.0 - self.kept_open * float(np.exp(-self.tightness))
         self.stock = np.ones((months + 1, n))
         self.unfilled = np.full((months + 1, n), float(np.exp(-self.tightness)))
         self.attachment = params.value("labour_market.sector_attachment")
@@ -203,8 +203,8 @@ class LabourMarket:
         self.capacity[month] = capacity
         demand = self.economy.demand[month]
         # The vacancies still open from last month, relative to those this month's demand and capacity open.
-        carried = self.kept_open * self.unfilled[month - 1] * self.opened(month - 1) / (demand * capacity)
-        stock = self._opened + carried
+        carried = self.kept_open * self.unfilled[month - 1] * self.open_in(month - 1) / (demand * capacity)
+        stock = self._new_share + carried
         self.stock[month] = stock
         x = np.maximum(self.tightness * (relative / capacity) / demand / stock, 1e-9)
         self.applications[month] = x
@@ -216,7 +216,7 @@ class LabourMarket:
             self.sector_factors[month] = self.factors[month][:, None]
             self.rejoin[month] = self.attachment
 
-    def opened(self, month: int) -> np.ndarray:
+    def open_in(self, month: int) -> np.ndarray:
         """Vacancies open in ``month`` by workplace borough, relative to the reference stock."""
         return self.economy.demand[month] * self.capacity[month] * self.stock[month]
 
@@ -274,13 +274,13 @@ class LabourMarket:
         """Job-finding of ``month`` from a market of each workplace and sector (in a month sectors hire unalike).
 
         Each workplace's vacancies (its borough market's, as :meth:`_set_factors` works them out, with those
-        still open from the month before) are shared
-        among its sectors by their jobs there (Census 2021, :func:`~gmsim.geography.workplace_sector_mix`)
-        times their relative hiring this month; each workplace and sector is an urn-ball market of its own,
-        at its reference when its applications and vacancies are. A job seeker's factor is the job-finding
-        of their search where it is aimed (:meth:`_sector_applications`), over the reference market's. So
-        job seekers from a sector that has stopped hiring crowd its few vacancies, and find work less
-        easily than its vacancies alone would say (mismatch).
+        still open from the month before) are shared among its sectors by their jobs there (Census 2021,
+        :func:`~gmsim.geography.workplace_sector_mix`) times their relative hiring this month; each
+        workplace and sector is an urn-ball market of its own, at its reference when its applications and
+        vacancies are. A job seeker's factor is the job-finding of their search where it is aimed
+        (:meth:`_sector_applications`), over the reference market's. So job seekers from a sector that has
+        stopped hiring crowd its few vacancies, and find work less easily than its vacancies alone would say
+        (mismatch).
         """
         hiring = self._hiring_in(month)
         tilted = self._sector_mix * hiring[None, :]
