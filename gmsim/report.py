@@ -364,6 +364,40 @@ def _transition(name: str) -> str:
     return f"{move} ({GROUPS.get(group, group)})"
 
 
+def _market_assumptions() -> tuple[dict[str, Any] | None, list[str]]:
+    """The labour market's figures (``labour_market.*`` in ``parameters.yaml``) as a table, and their sources.
+
+    Each figure with its value, its range, whether a replicate draws it (:data:`gmsim.ensemble.DRAWN_MARKET`,
+    with parameter uncertainty on) and its source: what sets how much of the strands' gain is displaced and
+    how the economy's shocks play out (docs/model.md section 7.8).
+    """
+    try:
+        from .ensemble import DRAWN_MARKET
+        from .parameters import read_data
+
+        figures = read_data("parameters.yaml")["labour_market"]
+    except Exception:  # noqa: BLE001 - the report goes on without the table
+        return None, []
+    rows, cited = [], []
+    for name, spec in figures.items():
+        low, high = (spec.get("range") or [None, None])[:2]
+        unit = str(spec.get("unit") or "")
+        source = str(spec.get("source") or "")
+        cited.append(source)
+        rows.append(
+            [
+                " ".join(str(spec.get("description") or name).split()).split(". ")[0].rstrip(".") + ".",
+                f"{float(spec['value']):g} {unit}",
+                f"{float(low):g} to {float(high):g}" if low is not None and high is not None else "fixed",
+                "yes" if f"labour_market.{name}" in DRAWN_MARKET else "no",
+                source,
+                " ".join(str(spec.get("note") or "").split()),
+            ]
+        )
+    headers = ["Figure", "Value", "Range", "Drawn in each replicate", "Source", "Note"]
+    return _table(headers, rows), cited
+
+
 def _assumptions(strands: Sequence[str], runs: int) -> dict[str, Any]:
     """Unit costs, effect parameters of ``strands`` and the sources cited, for ``assumptions.html``."""
     from .appraisal import price_base_year, unit_values
@@ -419,6 +453,8 @@ def _assumptions(strands: Sequence[str], runs: int) -> dict[str, Any]:
         if effect_rows
         else None
     )
+    market, market_cited = _market_assumptions()
+    cited += market_cited
     sources = _sources()
     listed = []
     for sid in (c for c in dict.fromkeys(cited) if c and c != "assumption"):
@@ -430,6 +466,7 @@ def _assumptions(strands: Sequence[str], runs: int) -> dict[str, Any]:
     return {
         "money": money,
         "effects": effects,
+        "market": market,
         "missing": missing,
         "runs": runs,
         "sources": listed,

@@ -103,6 +103,7 @@ def test_compare_report_escapes_user_text_and_is_self_contained(tiny_sweep, tmp_
     for section in ("What was compared", "Headline results", "By borough", "By strand", "Plots", "Assumptions"):
         assert f"<h2>{section}</h2>" in html, section
     assert html.count("<img ") == 4 and "<h2>How to rerun</h2>" in html
+    assert "<h3>The labour market</h3>" in html and "Applications per vacancy in a month" in html
     # gross, displaced and net job entries, each funded scenario against its own comparator
     section = html[html.index("<h2>Job entries: gross, displaced and net</h2>") :]
     assert "displacement" in section and f"<td>{EVIL_ESCAPED}</td>" in section.split("</table>")[0]
@@ -182,3 +183,22 @@ def test_three_compared_scenarios_fit_a_1300_pixel_page(tiny_sweep, tmp_path, br
         " ...[...document.querySelectorAll('table')].map(t => t.scrollWidth)]"
     )
     assert len(widths) > 4 and max(widths) <= 1300, widths
+
+
+def test_the_assumptions_list_every_labour_market_figure_whether_it_is_drawn_and_its_source():
+    from gmsim.ensemble import DRAWN_MARKET
+    from gmsim.parameters import read_data
+
+    figures = read_data("parameters.yaml")["labour_market"]
+    a = report._assumptions([], 10)
+    rows = [r["cells"] for r in a["market"]["rows"]]
+    assert len(rows) == len(figures)
+    listed = {s["id"] for s in a["sources"]}
+    for (name, spec), (_, value, span, drawn, source, _) in zip(figures.items(), rows, strict=True):
+        assert value.startswith(f"{float(spec['value']):g} ")
+        assert span == "{:g} to {:g}".format(*spec["range"])
+        assert drawn == ("yes" if f"labour_market.{name}" in DRAWN_MARKET else "no")
+        assert source == spec["source"] and (source == "assumption" or source in listed)
+    by_source = {r[4]: r for r in rows}
+    assert by_source["vacancy_duration"][1:4] == ["1 share a month", "0.3 to 1", "no"]  # the stock: a sensitivity
+    assert by_source["petrongolo_pissarides_2001_matching"][3] == "yes"  # the reference tightness is drawn
