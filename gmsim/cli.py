@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import sys
 import time
@@ -60,8 +61,32 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--months", type=int, help="months to run (overrides the scenario)")
     p.add_argument("--scale", type=float, help="share of the 1,781,000 people simulated (overrides the scenario)")
     p.add_argument("--start", metavar="YYYY-MM", help="the month of month 1 (overrides the scenario)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=SET_HELP)
     p.add_argument("--quiet", action="store_true", help="no progress bar or report on the terminal")
     return p
+
+
+SET_HELP = (
+    "set a baseline parameter, as a scenario's parameters: entry does (repeatable), for example "
+    "--set labour_market.vacancy_withdrawal=0.5 (docs/model.md section 8.1 lists them)"
+)
+
+
+def parameter_settings(settings: list[str] | None) -> dict[str, float]:
+    """The ``--set NAME=VALUE`` options as parameters; ScenarioError (``--set``) if one is not a name and a number."""
+    out: dict[str, float] = {}
+    for setting in settings or []:
+        name, sep, value = setting.partition("=")
+        try:
+            number = float(value) if sep and name.strip() else None
+        except ValueError:
+            number = None
+        if number is None or not math.isfinite(number):
+            example = "labour_market.vacancy_withdrawal=0.5"
+            problem = f"expected NAME=VALUE with a number, such as {example}, got {setting!r}"
+            raise ScenarioError([("--set", problem)], COMMAND_LINE)
+        out[name.strip()] = number
+    return out
 
 
 def _ensemble_parser(kind: str) -> argparse.ArgumentParser:
@@ -100,6 +125,7 @@ def _ensemble_parser(kind: str) -> argparse.ArgumentParser:
     p.add_argument("--months", type=int, help="months to run (overrides the scenarios)")
     p.add_argument("--scale", type=float, help="population scale (overrides the scenarios)")
     p.add_argument("--start", metavar="YYYY-MM", help="the month of month 1 (overrides the scenarios)")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=SET_HELP + " in every scenario")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary on the terminal")
     return p
 
@@ -130,9 +156,12 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
     from . import comparison, report
 
     try:
+        settings = parameter_settings(args.set)
         if kind == "compare":
             scenarios = [
-                load_scenario(p).with_overrides(months=args.months, scale=args.scale, start=args.start)
+                load_scenario(p).with_overrides(
+                    months=args.months, scale=args.scale, start=args.start, parameters=settings
+                )
                 for p in args.scenarios
             ]
             comparison.check_comparable(scenarios)
@@ -167,6 +196,7 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
         months=args.months,
         scale=args.scale,
         start=args.start,
+        parameters=settings,
         progress=not args.quiet,
     )
     command = "gmsim " + " ".join([kind, *argv])
@@ -203,6 +233,8 @@ def _ensemble_main(kind: str, argv: list[str]) -> int:
     notes["months"] = str(args.months or "as in the scenarios")
     notes["scale"] = str(args.scale or "as in the scenarios")
     notes["start"] = str(args.start or "as in the scenarios")
+    if settings:
+        notes["parameters set"] = ", ".join(f"{k} = {v:g}" for k, v in settings.items())
     tmp = Path(tempfile.mkdtemp(prefix=".report-partial-", dir=out))
     try:
         if kind == "compare":
@@ -313,7 +345,11 @@ def main(argv: list[str] | None = None) -> int:
     path = Path(args.scenario) if args.scenario else DEFAULT_SCENARIO
     try:
         scenario = load_scenario(path).with_overrides(
-            seed=args.seed, months=args.months, scale=args.scale, start=args.start
+            seed=args.seed,
+            months=args.months,
+            scale=args.scale,
+            start=args.start,
+            parameters=parameter_settings(args.set),
         )
     except ScenarioError as err:
         print(str(err), file=sys.stderr)

@@ -38,7 +38,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -279,12 +279,16 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
 
 
 def _prepare(
-    scenarios: Sequence[Scenario | str | Path], months: int | None, scale: float | None, start: str | None = None
+    scenarios: Sequence[Scenario | str | Path],
+    months: int | None,
+    scale: float | None,
+    start: str | None = None,
+    parameters: Mapping[str, float] | None = None,
 ) -> list[Scenario]:
     out = []
     for sc in scenarios:
         s = sc if isinstance(sc, Scenario) else load_scenario(sc)
-        out.append(s.with_overrides(months=months, scale=scale, start=start))
+        out.append(s.with_overrides(months=months, scale=scale, start=start, parameters=parameters))
     check_comparable(out)
     return out
 
@@ -448,6 +452,7 @@ def compare(
     months: int | None = None,
     scale: float | None = None,
     start: str | None = None,
+    parameters: Mapping[str, float] | None = None,
     progress: bool = False,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, pd.DataFrame]:
@@ -464,6 +469,7 @@ def compare(
         months: Override every scenario's months.
         scale: Override every scenario's population scale.
         start: Override every scenario's month 1 (``YYYY-MM``).
+        parameters: Baseline parameters set in every scenario (``--set``; a sensitivity run), or None.
         progress: Show a progress bar.
         on_progress: Called with (runs finished, runs in all) as runs finish.
 
@@ -473,7 +479,7 @@ def compare(
         ``stocks`` (people in work, out of work and out of work because of health by month) and
         ``scenarios`` (name, description, content hash, months and population scale each was run with).
     """
-    scs = _prepare(scenarios, months, scale, start)
+    scs = _prepare(scenarios, months, scale, start, parameters)
     out = Path(out) if out else Path("results") / ("compare-" + "-".join(s.name for s in scs))[:120]
     records = run_ensemble(scs, runs, seed, parameter_uncertainty, out / "runs", workers, dask, progress, on_progress)
     replicates, impacts = impacts_from(records, scs[0].name)
@@ -674,6 +680,7 @@ def sweep(
     months: int | None = None,
     scale: float | None = None,
     start: str | None = None,
+    parameters: Mapping[str, float] | None = None,
     progress: bool = False,
     base_dir: str | Path | None = None,
     economy: str | None = None,
@@ -691,6 +698,7 @@ def sweep(
         months: Override the months of every scenario.
         scale: Override the population scale.
         start: Override month 1 (``YYYY-MM``) of every scenario.
+        parameters: Baseline parameters set in the base, the baseline and so every mix (``--set``), or None.
         progress: Show a progress bar.
         base_dir: Folder that ``base`` and ``baseline`` are relative to (default: the sweep file's).
         economy: A named economy to run the base and the baseline in, instead of their own (one of the sweep
@@ -710,8 +718,8 @@ def sweep(
         spec, folder = mix, Path(base_dir or ".")
     else:
         spec, folder = load_mix(mix), Path(base_dir or Path(mix).parent)
-    base = load_scenario(folder / spec.base).with_overrides(start=start)
-    comparator = load_scenario(folder / spec.baseline).with_overrides(start=start)
+    base = load_scenario(folder / spec.base).with_overrides(start=start, parameters=parameters)
+    comparator = load_scenario(folder / spec.baseline).with_overrides(start=start, parameters=parameters)
     if economy is not None:
         base, comparator = (_in_economy(s, economy) for s in (base, comparator))
     grid = mix_grid(len(spec.strands), None if spec.samples else spec.step, spec.samples, seed)

@@ -428,6 +428,7 @@ class Scenario(BaseModel):
         months: int | None = None,
         scale: float | None = None,
         start: str | None = None,
+        parameters: Mapping[str, float] | None = None,
     ) -> Scenario:
         """A copy of the scenario with values given on the command line replacing the file's.
 
@@ -436,15 +437,19 @@ class Scenario(BaseModel):
             months: New number of months, or None to keep the scenario's.
             scale: New population scale, or None to keep the scenario's.
             start: New month 1 (``YYYY-MM``), or None to keep the scenario's.
+            parameters: Baseline parameters to set (``parameters:`` entries, replacing the file's of the same
+                name: ``--set NAME=VALUE``), or None.
 
         Returns:
             The new, validated scenario (this one is unchanged).
 
         Raises:
             ScenarioError: With path ``"command line"`` and keys ``seed``, ``months``,
-                ``population.scale`` or ``start`` if a new value is invalid.
+                ``population.scale``, ``start`` or ``parameters.<name>`` if a new value is invalid.
         """
         data = self.to_dict()
+        if parameters:
+            data["parameters"] = {**data["parameters"], **parameters}
         if seed is not None:
             data["seed"] = seed
         if months is not None:

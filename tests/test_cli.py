@@ -90,6 +90,9 @@ def test_default_scenario_and_results_folder(tmp_path):
         ("name: x\n", ["--scale", "-2"], "population.scale"),
         ("name: x\n", ["--months", "abc"], "--months"),
         ("name: x\n", ["--seed", "-1"], "seed"),
+        ("name: x\n", ["--set", "labour_market.tightness"], "--set: expected NAME=VALUE"),
+        ("name: x\n", ["--set", "labour_market.tightnes=1"], "did you mean 'labour_market.tightness'"),
+        ("name: x\n", ["--set", "labour_market.vacancy_withdrawal=2"], "between 0 and 1"),
         ("name: x\nstrands: {work_and_heath: {budget_gbp_per_year: 1}}\n", [], "did you mean 'work_and_health'"),
         ("name: x\nstrands: {early_help: {budget_gbp_per_year: -5}}\n", [], "budget_gbp_per_year"),
         ("name: x\nstrands: {in_work: {parameters: {effects.in_work_to_at_risk: 0}}}\n", [], "hazard ratio > 0"),
@@ -227,3 +230,13 @@ def test_strands_csv_has_a_row_for_every_count_zeros_included(tmp_path):
     df = pd.read_csv(out / "strands.csv")
     assert len(df) == 4 * 4 * len(COUNTERS) * 10  # months 0-3, four strands, every measure, ten boroughs
     assert (df.value == 0).any() and df.value.notna().all()
+
+
+def test_set_changes_a_parameter_for_the_run_and_the_manifest_records_it(tmp_path):
+    out = tmp_path / "out"
+    args = ["--scale", "0.004", "--months", "3", "--out", str(out), "--quiet"]
+    r = run(str(ROOT / "scenarios" / "baseline.yaml"), *args, "--set", "labour_market.vacancy_withdrawal=0.5")
+    assert r.returncode == 0, r.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario"]["parameters"]["labour_market.vacancy_withdrawal"] == 0.5
+    assert manifest["parameters_changed_from_data_files"]["labour_market.vacancy_withdrawal"] == 0.5

@@ -1,5 +1,6 @@
 """Ensembles: common random numbers, intervals, mixes, attribution, executors and resuming."""
 
+import json
 import re
 import subprocess
 import sys
@@ -343,6 +344,9 @@ def test_cli_compare_writes_a_report_and_rejects_bad_input(tmp_path):
         ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--workers", "100000"],
         ["sweep", str(big), "--runs", "1000"],  # 201 x 1,000 runs: too many
         ["sweep", str(tmp_path / "missing.yaml")],
+        ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--set", "labour_market.tightness"],
+        ["compare", str(SC / "baseline.yaml"), str(SC / "in_work.yaml"), "--set", "labour_market.tightnes=1"],
+        ["sweep", str(big), "--set", "labour_market.vacancy_withdrawal=2"],
     ):
         r = subprocess.run(
             [sys.executable, str(ROOT / "run_sim.py"), *args], capture_output=True, text=True, timeout=120
@@ -376,12 +380,24 @@ def test_cli_sweep_writes_a_report_with_the_best_mix_per_borough(tmp_path):
             "--out",
             str(out),
             "--quiet",
+            "--set",
+            "labour_market.vacancy_withdrawal=0.5",
         ],
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert r.returncode == 0, r.stderr
+    # The runs were made with the parameter set on the command line (the baseline's, say), and the report says so.
+    setting = {"labour_market.vacancy_withdrawal": 0.5}
+    with_it, without = (
+        load_scenario(SC / "baseline.yaml").with_overrides(months=12, scale=0.004, parameters=p).content_hash()
+        for p in (setting, None)
+    )
+    metas = [json.loads(str(np.load(record)["meta"])) for record in (out / "runs").glob("*.npz")]
+    hashes = {m["scenario_hash"] for m in metas if m["scenario"] == "baseline"}
+    assert hashes == {with_it} and with_it != without
+    assert "<td>Parameters set</td><td>labour_market.vacancy_withdrawal = 0.5</td>" in (out / "report.html").read_text()
     mixes, boroughs = pd.read_csv(out / "mixes.csv"), pd.read_csv(out / "boroughs.csv")
     assert len(mixes) == 3 and mixes.best.sum() == 1
     assert list(boroughs.borough) == [
