@@ -278,6 +278,12 @@ def check_comparable(scenarios: Sequence[Scenario]) -> None:
         raise ScenarioError(problems, "command line")
 
 
+def common_parameters(scenarios: Sequence[Scenario]) -> dict[str, float]:
+    """The baseline parameters every one of ``scenarios`` sets, to the same value (a comparison's settings)."""
+    first, *others = scenarios
+    return {k: v for k, v in first.parameters.items() if all(s.parameters.get(k) == v for s in others)}
+
+
 def _prepare(
     scenarios: Sequence[Scenario | str | Path],
     months: int | None,
@@ -477,7 +483,8 @@ def compare(
         ``impacts`` (scenario, metric, borough, strand, mean, low, high, sd, p025, p975, runs),
         ``replicates`` (one row per run and metric), ``over_time`` (extra people in work by month),
         ``stocks`` (people in work, out of work and out of work because of health by month) and
-        ``scenarios`` (name, description, content hash, months and population scale each was run with).
+        ``scenarios`` (name, description, content hash, months and population scale each was run with) and
+        ``parameters`` (the baseline parameters every scenario sets alike: :func:`common_parameters`).
     """
     scs = _prepare(scenarios, months, scale, start, parameters)
     out = Path(out) if out else Path("results") / ("compare-" + "-".join(s.name for s in scs))[:120]
@@ -501,6 +508,7 @@ def compare(
                 for s in scs
             ]
         ),
+        "parameters": common_parameters(scs),
     }
 
 
@@ -711,8 +719,9 @@ def sweep(
         :func:`gmsim.decision.evppi_table`), ``impacts`` (as compare, every mix and metric), ``attribution``
         (each strand's Shapley share
         of the best mix's objective, with intervals), ``over_time``, ``boroughs`` (the best mix in each
-        borough, see :func:`best_by_borough`) and ``kept`` (the base scenario's other strands, with the
-        budget each keeps in every mix: their effect and spend are in every mix's impacts).
+        borough, see :func:`best_by_borough`), ``kept`` (the base scenario's other strands, with the
+        budget each keeps in every mix: their effect and spend are in every mix's impacts) and
+        ``parameters`` (the baseline parameters the baseline and every mix set alike).
     """
     if isinstance(mix, MixSpec):
         spec, folder = mix, Path(base_dir or ".")
@@ -807,6 +816,7 @@ def sweep(
         "over_time": dated(over_time(records, scs[0].name), scs[0]),
         "boroughs": best_by_borough(replicates, table, spec.objective, best),
         "kept": pd.DataFrame({"strand": list(kept), "budget": list(kept.values())}, columns=["strand", "budget"]),
+        "parameters": common_parameters(scs),
     }
 
 

@@ -27,7 +27,7 @@ import math
 import re
 import textwrap
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -364,13 +364,15 @@ def _transition(name: str) -> str:
     return f"{move} ({GROUPS.get(group, group)})"
 
 
-def _market_assumptions() -> tuple[dict[str, Any] | None, list[str]]:
+def _market_assumptions(settings: Mapping[str, float] | None = None) -> tuple[dict[str, Any] | None, list[str]]:
     """The labour market's figures (``labour_market.*`` in ``parameters.yaml``) as a table, and their sources.
 
     Each figure with its value, its range, whether a replicate draws it (:data:`gmsim.ensemble.DRAWN_MARKET`,
     with parameter uncertainty on) and its source: what sets how much of the strands' gain is displaced and
-    how the economy's shocks play out (docs/model.md section 7.8).
+    how the economy's shocks play out (docs/model.md section 7.8). A figure every scenario sets
+    (``settings``: a scenario's ``parameters:`` or ``--set``) shows the value the runs used, and is not drawn.
     """
+    settings = settings or {}
     try:
         from .ensemble import DRAWN_MARKET
         from .parameters import read_data
@@ -384,12 +386,16 @@ def _market_assumptions() -> tuple[dict[str, Any] | None, list[str]]:
         unit = str(spec.get("unit") or "")
         source = str(spec.get("source") or "")
         cited.append(source)
+        key = f"labour_market.{name}"
+        value = f"{float(spec['value']):g} {unit}"
+        if key in settings:
+            value = f"{float(settings[key]):g} {unit} (set for these runs; {float(spec['value']):g} in the data file)"
         rows.append(
             [
                 " ".join(str(spec.get("description") or name).split()).split(". ")[0].rstrip(".") + ".",
-                f"{float(spec['value']):g} {unit}",
+                value,
                 f"{float(low):g} to {float(high):g}" if low is not None and high is not None else "fixed",
-                "yes" if f"labour_market.{name}" in DRAWN_MARKET else "no",
+                "no (set)" if key in settings else "yes" if key in DRAWN_MARKET else "no",
                 source,
                 " ".join(str(spec.get("note") or "").split()),
             ]
@@ -398,8 +404,11 @@ def _market_assumptions() -> tuple[dict[str, Any] | None, list[str]]:
     return _table(headers, rows), cited
 
 
-def _assumptions(strands: Sequence[str], runs: int) -> dict[str, Any]:
-    """Unit costs, effect parameters of ``strands`` and the sources cited, for ``assumptions.html``."""
+def _assumptions(strands: Sequence[str], runs: int, settings: Mapping[str, float] | None = None) -> dict[str, Any]:
+    """Unit costs, effect parameters of ``strands`` and the sources cited, for ``assumptions.html``.
+
+    ``settings``: the baseline parameters every scenario of the comparison set (their values are shown).
+    """
     from .appraisal import price_base_year, unit_values
 
     cited: list[str] = []
@@ -453,7 +462,7 @@ def _assumptions(strands: Sequence[str], runs: int) -> dict[str, Any]:
         if effect_rows
         else None
     )
-    market, market_cited = _market_assumptions()
+    market, market_cited = _market_assumptions(settings)
     cited += market_cited
     sources = _sources()
     listed = []
@@ -1141,7 +1150,7 @@ def write_compare_report(
         cohort_table=_cohort_table(impacts, others, runs),
         entries_table=_entries_table(impacts, others, runs),
         plots=_plots(pngs, PLOT_CAPTIONS),
-        assumptions=_assumptions(_strands_in(impacts, names), runs),
+        assumptions=_assumptions(_strands_in(impacts, names), runs, result.get("parameters")),
     )
 
 
@@ -1569,7 +1578,7 @@ def write_sweep_report(
         robust=_robust_section(result.get("robust"), strands, objective),
         kept=kept,
         plots=_plots(pngs, captions),
-        assumptions=_assumptions(present, runs),
+        assumptions=_assumptions(present, runs, result.get("parameters")),
     )
 
 

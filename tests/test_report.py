@@ -202,3 +202,21 @@ def test_the_assumptions_list_every_labour_market_figure_whether_it_is_drawn_and
     by_source = {r[4]: r for r in rows}
     assert by_source["vacancy_duration"][1:4] == ["1 share a month", "0.3 to 1", "no"]  # the stock: a sensitivity
     assert by_source["petrongolo_pissarides_2001_matching"][3] == "yes"  # the reference tightness is drawn
+
+
+def test_a_labour_market_figure_every_scenario_sets_shows_the_value_used_and_is_not_drawn():
+    from gmsim.comparison import common_parameters
+    from gmsim.scenario import load_scenario
+
+    sc = Path(__file__).resolve().parents[1] / "scenarios"
+    setting = {"labour_market.vacancy_withdrawal": 0.5, "labour_market.tightness": 1.1}
+    names = ("baseline", "in_work")
+    baseline, mix = (load_scenario(sc / f"{n}.yaml").with_overrides(parameters=setting) for n in names)
+    other = load_scenario(sc / "in_work.yaml").with_overrides(parameters={"labour_market.tightness": 0.8})
+    assert common_parameters([baseline, mix]) == setting
+    assert common_parameters([baseline, other]) == {}  # set unalike: the data file's value is the one shown
+    rows = {r["cells"][4]: r["cells"] for r in report._assumptions([], 10, setting)["market"]["rows"]}
+    used = "0.5 share a month (set for these runs; 1 in the data file)"
+    assert rows["vacancy_duration"][1:4] == [used, "0.3 to 1", "no (set)"]
+    assert rows["petrongolo_pissarides_2001_matching"][3] == "no (set)"  # a drawn figure, set: not drawn
+    assert rows["uk_job_to_job_moves"][3] == "no" and "set for" not in rows["uk_job_to_job_moves"][1]
