@@ -37,6 +37,12 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: {COMMAND_LINE}: {message} (see --help)\n")
 
 
+SET_HELP = (
+    "set a baseline parameter{where}, as a scenario's parameters: entry does (repeatable), for example "
+    "--set labour_market.vacancy_withdrawal=0.5 (docs/model.md section 8.1 lists them)"
+)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="gmsim",
@@ -61,15 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--months", type=int, help="months to run (overrides the scenario)")
     p.add_argument("--scale", type=float, help="share of the 1,781,000 people simulated (overrides the scenario)")
     p.add_argument("--start", metavar="YYYY-MM", help="the month of month 1 (overrides the scenario)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=SET_HELP)
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=SET_HELP.format(where=""))
     p.add_argument("--quiet", action="store_true", help="no progress bar or report on the terminal")
     return p
-
-
-SET_HELP = (
-    "set a baseline parameter, as a scenario's parameters: entry does (repeatable), for example "
-    "--set labour_market.vacancy_withdrawal=0.5 (docs/model.md section 8.1 lists them)"
-)
 
 
 def parameter_settings(settings: list[str] | None) -> dict[str, float]:
@@ -125,7 +125,7 @@ def _ensemble_parser(kind: str) -> argparse.ArgumentParser:
     p.add_argument("--months", type=int, help="months to run (overrides the scenarios)")
     p.add_argument("--scale", type=float, help="population scale (overrides the scenarios)")
     p.add_argument("--start", metavar="YYYY-MM", help="the month of month 1 (overrides the scenarios)")
-    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=SET_HELP + " in every scenario")
+    p.add_argument("--set", action="append", metavar="NAME=VALUE", help=SET_HELP.format(where=" in every scenario"))
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary on the terminal")
     return p
 
