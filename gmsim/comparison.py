@@ -284,6 +284,12 @@ def common_parameters(scenarios: Sequence[Scenario]) -> dict[str, float]:
     return {k: v for k, v in first.parameters.items() if all(s.parameters.get(k) == v for s in others)}
 
 
+def _parameters_table(scenarios: Sequence[Scenario]) -> pd.DataFrame:
+    """:func:`common_parameters` as a table (parameter, value), for a comparison's or sweep's result."""
+    common = common_parameters(scenarios)
+    return pd.DataFrame({"parameter": list(common), "value": list(common.values())}, columns=["parameter", "value"])
+
+
 def _prepare(
     scenarios: Sequence[Scenario | str | Path],
     months: int | None,
@@ -484,7 +490,8 @@ def compare(
         ``replicates`` (one row per run and metric), ``over_time`` (extra people in work by month),
         ``stocks`` (people in work, out of work and out of work because of health by month) and
         ``scenarios`` (name, description, content hash, months and population scale each was run with) and
-        ``parameters`` (the baseline parameters every scenario sets alike: :func:`common_parameters`).
+        ``parameters`` (parameter, value: the baseline parameters every scenario sets alike,
+        :func:`common_parameters`).
     """
     scs = _prepare(scenarios, months, scale, start, parameters)
     out = Path(out) if out else Path("results") / ("compare-" + "-".join(s.name for s in scs))[:120]
@@ -508,7 +515,7 @@ def compare(
                 for s in scs
             ]
         ),
-        "parameters": common_parameters(scs),
+        "parameters": _parameters_table(scs),
     }
 
 
@@ -816,7 +823,7 @@ def sweep(
         "over_time": dated(over_time(records, scs[0].name), scs[0]),
         "boroughs": best_by_borough(replicates, table, spec.objective, best),
         "kept": pd.DataFrame({"strand": list(kept), "budget": list(kept.values())}, columns=["strand", "budget"]),
-        "parameters": common_parameters(scs),
+        "parameters": _parameters_table(scs),
     }
 
 

@@ -404,6 +404,12 @@ def _market_assumptions(settings: Mapping[str, float] | None = None) -> tuple[di
     return _table(headers, rows), cited
 
 
+def _parameters_set(result: dict[str, pd.DataFrame]) -> dict[str, float]:
+    """The baseline parameters every scenario of a comparison or sweep set (its ``parameters`` table)."""
+    table = result.get("parameters")
+    return {} if table is None else dict(zip(table["parameter"], table["value"].astype(float), strict=True))
+
+
 def _assumptions(strands: Sequence[str], runs: int, settings: Mapping[str, float] | None = None) -> dict[str, Any]:
     """Unit costs, effect parameters of ``strands`` and the sources cited, for ``assumptions.html``.
 
@@ -1150,7 +1156,7 @@ def write_compare_report(
         cohort_table=_cohort_table(impacts, others, runs),
         entries_table=_entries_table(impacts, others, runs),
         plots=_plots(pngs, PLOT_CAPTIONS),
-        assumptions=_assumptions(_strands_in(impacts, names), runs, result.get("parameters")),
+        assumptions=_assumptions(_strands_in(impacts, names), runs, _parameters_set(result)),
     )
 
 
@@ -1578,7 +1584,7 @@ def write_sweep_report(
         robust=_robust_section(result.get("robust"), strands, objective),
         kept=kept,
         plots=_plots(pngs, captions),
-        assumptions=_assumptions(present, runs, result.get("parameters")),
+        assumptions=_assumptions(present, runs, _parameters_set(result)),
     )
 
 

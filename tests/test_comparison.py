@@ -397,7 +397,9 @@ def test_cli_sweep_writes_a_report_with_the_best_mix_per_borough(tmp_path):
     metas = [json.loads(str(np.load(record)["meta"])) for record in (out / "runs").glob("*.npz")]
     hashes = {m["scenario_hash"] for m in metas if m["scenario"] == "baseline"}
     assert hashes == {with_it} and with_it != without
-    assert "<td>Parameters set</td><td>labour_market.vacancy_withdrawal = 0.5</td>" in (out / "report.html").read_text()
+    page = (out / "report.html").read_text()
+    assert "<td>Parameters set</td><td>labour_market.vacancy_withdrawal = 0.5</td>" in page
+    assert "0.5 share a month (set for these runs; 1 in the data file)" in page  # the assumptions page too
     mixes, boroughs = pd.read_csv(out / "mixes.csv"), pd.read_csv(out / "boroughs.csv")
     assert len(mixes) == 3 and mixes.best.sum() == 1
     assert list(boroughs.borough) == [
