@@ -216,9 +216,12 @@ class LabourMarket:
             self.sector_factors[month] = self.factors[month][:, None]
             self.rejoin[month] = self.attachment
 
-    def open_in(self, month: int) -> np.ndarray:
-        """Vacancies open in ``month`` by workplace borough, relative to the reference stock."""
-        return self.economy.demand[month] * self.capacity[month] * self.stock[month]
+    def open_in(self, month: int | slice) -> np.ndarray:
+        """Vacancies open in ``month`` (or each month of a slice) by workplace borough, relative to the reference.
+
+        Demand times capacity times the stock (:attr:`stock`: 1 when no vacancies are kept open).
+        """
+        return self.economy.demand[month, None] * self.capacity[month] * self.stock[month]
 
     def _hiring_in(self, month: int) -> np.ndarray:
         """Each sector's share of hires over its share of employment in ``month`` (the economy's last, past it)."""
@@ -341,10 +344,9 @@ class LabourMarket:
     def vacancies(self) -> np.ndarray:
         """Vacancies open in each month by workplace borough, in the population's people.
 
-        Reference x demand x capacity, times the stock (:attr:`stock`: 1 when no vacancies are kept open);
-        months not yet reached are at capacity and stock 1.
+        The reference's times :meth:`open_in`; months not yet reached are at capacity and stock 1.
         """
-        return self.economy.demand[:, None] * self.capacity * self.stock * self._reference_vacancies[None, :]
+        return self.open_in(slice(None)) * self._reference_vacancies[None, :]
 
     def by_last_sector(self, month: int) -> np.ndarray:
         """GM's job seekers' job-finding in ``month`` by the sector of their last job, relative to those with none.
