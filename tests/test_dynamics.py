@@ -32,7 +32,7 @@ EMP_SIZE = np.array([1, 4], dtype=np.int8)
 EMP_OH = np.array([0, 1], dtype=np.int8)
 EMPLOYERS = employers_of(
     EMP_SIZE, EMP_OH, np.array([0.4, 0.6]), np.array([4, 7], np.int8), np.array([2, 8], np.int8)
-)._replace(cumulative=np.tile([0.4, 1.0], (len(codes.BOROUGHS), 1)))
+)._replace(cumulative=np.tile([0.4, 1.0], (2, len(codes.BOROUGHS), 1)))
 NO_MULT = no_multipliers()
 NO_REJOIN = np.zeros(len(codes.SECTORS))  # hires never kept to their last job's sector
 REJOIN = np.full(len(codes.SECTORS), 0.42)  # hires kept to it with labour_market.sector_attachment's chance
@@ -524,20 +524,24 @@ def test_synthesised_claims_are_settled_by_disposition():
     assert np.all(p.months_on_benefit[~claims & ~looking] == 0) and np.all(p.months_on_benefit[looking] == 20)
 
 
-def test_employer_ties_form_from_the_hiring_table_of_the_persons_borough_and_break_on_leaving_work():
-    cumulative = np.tile([0.2, 0.5, 1.0], (len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
-    cumulative[1] = [0.5, 0.8, 1.0]  # but for residents of borough 1: 50%, 30%, 20%
+def test_employer_ties_form_from_the_hiring_table_of_the_persons_borough_and_age_and_break_on_leaving_work():
+    cumulative = np.tile([0.2, 0.5, 1.0], (2, len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
+    cumulative[1, 1] = [0.5, 0.8, 1.0]  # but for residents of borough 1 aged 25 or over: 50%, 30%, 20%
+    cumulative[0, 1] = [0.1, 0.2, 1.0]  # and for those under 25: 10%, 10%, 80%
     employers = employers_of(
         np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), *np.zeros((2, 3), np.int8)
     )
     employers = employers._replace(cumulative=cumulative)
     p = make_people(N, state=codes.IN_WORK, employer=-1)
     p.borough[1::2] = 1
+    p.age_months[2::4] = p.age_months[3::4] = 25 * 12 - 1  # half of each borough's hires are 24
     employer_step(p, employers, Streams(8).key("employers"), 2, 0.0, rejoin=NO_REJOIN)
-    for b, shares in ((0, (0.2, 0.3, 0.5)), (1, (0.5, 0.3, 0.2))):
-        counts = np.bincount(p.employer[p.borough == b], minlength=3)
-        for k, share in enumerate(shares):
-            assert_share(int(counts[k]), N // 2, share, f"borough {b}, employer {k}")
+    young = p.age_months < 25 * 12
+    for b, older, under_25 in ((0, (0.2, 0.3, 0.5), (0.2, 0.3, 0.5)), (1, (0.5, 0.3, 0.2), (0.1, 0.1, 0.8))):
+        for rows, shares in (((p.borough == b) & ~young, older), ((p.borough == b) & young, under_25)):
+            counts = np.bincount(p.employer[rows], minlength=3)
+            for k, share in enumerate(shares):
+                assert_share(int(counts[k]), int(rows.sum()), share, f"borough {b}, employer {k}")
     p.state[: N // 2] = codes.OUT_OF_WORK
     before = p.employer.copy()
     employer_step(p, employers, Streams(8).key("employers"), 3, 0.0, rejoin=NO_REJOIN)  # no job-to-job moves
@@ -547,7 +551,7 @@ def test_employer_ties_form_from_the_hiring_table_of_the_persons_borough_and_bre
 
 def test_job_to_job_moves_follow_their_chance_and_draw_the_new_employer_by_size():
     """Someone in work moves with this month's chance to an employer drawn by size; nobody else moves."""
-    cumulative = np.tile([0.2, 0.5, 1.0], (len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
+    cumulative = np.tile([0.2, 0.5, 1.0], (2, len(codes.BOROUGHS), 1))  # three employers: 20%, 30%, 50% of hires
     employers = employers_of(
         np.ones(3, np.int8), np.zeros(3, np.int8), np.array([0.2, 0.3, 0.5]), *np.zeros((2, 3), np.int8)
     )

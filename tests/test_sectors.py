@@ -9,7 +9,7 @@ from gmsim import codes
 from gmsim.agents.employers import public_shares, sector_shares, synthesise_employers
 from gmsim.dynamics.employers import employer_step
 from gmsim.economy import Economy
-from gmsim.geography import residents_by_sector
+from gmsim.geography import residents_by_sector, sector_mix_by_age, young_share_in_work
 from gmsim.model import GMModel
 from gmsim.output import write_results
 from gmsim.streams import Streams
@@ -185,14 +185,14 @@ def test_the_hiring_table_is_the_employers_own_and_follows_each_sector_s_hiring(
     e = synthesise_employers(25_800, Streams(4))
     relative = np.linspace(0.5, 1.5, len(codes.SECTORS))
     table = _hiring_cumulative(e, relative)
-    assert table.shape == (len(codes.BOROUGHS), e.n) and np.all(table[:, -1] == 1)
+    assert table.shape == (2, len(codes.BOROUGHS), e.n) and np.all(table[:, :, -1] == 1)
     cell = e.borough.astype(int) * len(codes.SECTORS) + e.sector
     held = np.bincount(cell, weights=e.weight, minlength=len(codes.BOROUGHS) * len(codes.SECTORS))
-    for b in range(len(codes.BOROUGHS)):
-        # a resident of b: a workplace as b's residents travel, a sector as they work, each sector by its
-        # hiring, then a firm there by size
-        weights = np.diff(table[b], prepend=0.0)
-        aim = commuting()[b, e.borough] * residents_by_sector()[b, e.sector] * relative[e.sector]
+    for g, b in np.ndindex(2, len(codes.BOROUGHS)):
+        # a resident of b of age group g: a workplace as b's residents travel, a sector as those of their age
+        # work, each sector by its hiring, then a firm there by size
+        weights = np.diff(table[g, b], prepend=0.0)
+        aim = commuting()[b, e.borough] * sector_mix_by_age()[g, b, e.sector] * relative[e.sector]
         want = e.weight * aim / held[cell]
         assert np.allclose(weights, want / want.sum())
     # the same weights with other sectors or workplaces, or another month's hiring, are not served the table kept
@@ -219,6 +219,67 @@ def test_the_boroughs_residents_by_sector_add_up_to_gm_s_shares():
     assert np.allclose(work.sum(axis=0), 1)
     s = codes.SECTORS.index("business_services")
     assert work[b("Manchester"), s] / work[b("Manchester")].sum() > work[b("Wigan"), s] / work[b("Wigan")].sum()
+
+
+def test_the_mixes_of_hires_under_25_and_over_give_the_ifs_odds_ratio_and_each_borough_s_census_mix():
+    """``sector_mix_by_age``: people in work by their age now have the IFS's odds ratio, and all the Census mix.
+
+    People in work aged 25 or over hold ties made before 25 (``carried_share``) as well as after.
+    """
+    from gmsim.geography import split_by_odds
+    from gmsim.parameters import read_data
+
+    spec = read_data("sectors.yaml")["young_hires"]
+    theta, carried = spec["odds_ratio"]["value"], spec["carried_share"]["value"]
+    assert theta == pytest.approx((0.30 / 0.70) / (0.13 / 0.87), abs=0.005)  # 30% under 25 against 13% (IFS)
+    mix, young = sector_mix_by_age(), young_share_in_work(spec["employment_ratio"]["value"])[:, None]
+    made_young = young + (1 - young) * carried
+    assert np.allclose(made_young * mix[0] + (1 - made_young) * mix[1], residents_by_sector(), atol=1e-12)
+    tilted = np.isin(codes.SECTORS, spec["sectors"])
+    y, o = mix[0][:, tilted].sum(axis=1), mix[1][:, tilted].sum(axis=1)
+    older = (1 - carried) * o + carried * y  # what people in work aged 25 or over hold now
+    assert np.allclose((y / (1 - y)) / (older / (1 - older)), theta)
+    assert np.all(y > 0.40) and np.all(o < 0.20)  # Bolton: 46% of hires under 25 and 19% of others, Census 27%
+    # within the tilted sectors, and within the others, each age keeps the Census proportions
+    for part in (tilted, ~tilted):
+        census = residents_by_sector()[:, part]
+        for g in (0, 1):
+            got = mix[g][:, part] / mix[g][:, part].sum(axis=1, keepdims=True)
+            assert np.allclose(got, census / census.sum(axis=1, keepdims=True))
+    # no tilt: both ages the Census mix; elsewhere the split keeps the share and the odds ratio
+    assert split_by_odds(0.25, 0.2, 0.16, 1.0) == pytest.approx((0.25, 0.25))
+    for share, weight, carry in ((0.05, 0.1, 0.0), (0.6, 0.3, 0.3)):
+        a, b = split_by_odds(share, weight, carry, 4.0)
+        w = weight + (1 - weight) * carry
+        now = (1 - carry) * b + carry * a
+        assert w * a + (1 - w) * b == pytest.approx(share) and (a / (1 - a)) / (now / (1 - now)) == pytest.approx(4.0)
+
+
+def test_hires_and_movers_under_25_join_their_age_s_mix_of_sectors():
+    """Hires and job-to-job movers under 25 join the sectors of their age's mix, those aged 25 or over theirs.
+
+    Borough 3's tables; 40,000 hires and 60,000 people in work a group; tolerance 4 standard errors.
+    """
+    from gmsim.parameters import read_data
+
+    employers = synthesise_employers(200_000, Streams(4))
+    tilted = np.isin(np.array(codes.SECTORS)[employers.sector], read_data("sectors.yaml")["young_hires"]["sectors"])
+    hospitality = codes.SECTORS.index("accommodation_food")
+    mine = np.flatnonzero(employers.sector == codes.SECTORS.index("production"))
+    smallest = int(mine[np.argmin(employers.weight[mine])])  # movers start there: a draw of it again is rare
+    for employer, move in ((-1, 0.0), (smallest, 0.9)):
+        n = 40_000 if employer < 0 else 60_000
+        p = make_people(2 * n, state=codes.IN_WORK, employer=employer)
+        p.borough[:], p.age_months[:n] = 3, 20 * 12
+        employer_step(p, employers, Streams(7).key("employers"), 4, move, rejoin=np.zeros(len(codes.SECTORS)))
+        changed = p.employer != employer
+        for g, rows in ((0, slice(0, n)), (1, slice(n, 2 * n))):
+            expected = float(np.diff(employers.cumulative[g, 3], prepend=0.0)[tilted].sum())
+            got, k = tilted[p.employer[rows][changed[rows]]], int(changed[rows].sum())
+            assert k > 0.5 * n
+            assert abs(got.mean() - expected) < 4 * np.sqrt(expected * (1 - expected) / k), (employer, g)
+        under_25 = np.diff(employers.cumulative[0, 3], prepend=0.0)
+        assert under_25[employers.sector == hospitality].sum() > 1.5 * sector_mix_by_age()[1, 3, hospitality]
 
 
 def test_each_borough_s_residents_work_in_its_own_mix_of_sectors_and_places():
@@ -322,7 +383,7 @@ def test_a_hire_returns_to_the_sector_of_their_last_job_with_the_chance_of_attac
     hospitality, construction = codes.SECTORS.index("accommodation_food"), codes.SECTORS.index("construction")
     p.last_sector[:n], p.last_sector[n : 2 * n], p.last_sector[2 * n :] = hospitality, construction, -1
     employer_step(p, employers, Streams(5).key("employers"), 3, 0.0, rejoin=np.full(len(codes.SECTORS), a))
-    table = np.diff(employers.cumulative[3], prepend=0.0)
+    table = np.diff(employers.cumulative[1, 3], prepend=0.0)  # aged 25 or over, borough 3
     share = np.bincount(employers.sector, weights=table, minlength=len(codes.SECTORS))
     sector = employers.sector[p.employer]
     for rows, s in ((slice(0, n), hospitality), (slice(n, 2 * n), construction)):
@@ -479,7 +540,7 @@ def test_a_job_to_job_mover_keeps_to_their_employer_s_sector_with_the_chance_of_
     hospitality = codes.SECTORS.index("accommodation_food")
     mine = np.flatnonzero(employers.sector == hospitality)
     smallest = int(mine[np.argmin(employers.weight[mine])])
-    table = np.diff(employers.cumulative[3], prepend=0.0)
+    table = np.diff(employers.cumulative[1, 3], prepend=0.0)  # aged 25 or over, borough 3
     x = table[employers.sector == hospitality].sum()
     for a in (0.0, 0.42):
         p = make_people(120_000, state=codes.IN_WORK, employer=smallest)

@@ -8,10 +8,11 @@ sector's firms hold its share of GM's employment (Census 2021), public bodies be
 borough hold the jobs GM's residents travel there to do (:func:`workplaces_by_employment`). A person
 entering work is tied to an employer drawn from the hiring table of their borough of residence
 (:func:`hiring_tables`): a workplace borough as its residents travel to work, a sector as its residents
-work in (Census 2021), and a firm there by size (in a changing economy, sectors also by their share of
-vacancies: :meth:`gmsim.economy.EconomyPath.hiring`), so in a steady economy a band's share of new jobs is
-its share of employment and each borough's residents work in its own mix of sectors and places; the tie
-breaks on job loss.
+of the hire's age work in (Census 2021, people under 25 more often in retail, hospitality and leisure:
+:func:`~gmsim.geography.sector_mix_by_age`), and a firm there by size (in a changing economy, sectors
+also by their share of vacancies: :meth:`gmsim.economy.EconomyPath.hiring`), so in a steady economy a
+band's share of new jobs is its share of employment and each borough's residents work in its own mix of
+sectors and places; the tie breaks on job loss.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import codes
-from ..geography import commuting, residents_by_sector, workplace_sector_shares
+from ..geography import commuting, sector_mix_by_age, workplace_sector_shares
 from ..parameters import read_data
 from ..streams import Streams
 
@@ -33,8 +34,9 @@ class Employers(NamedTuple):
         size_band: Index into ``codes.EMPLOYER_SIZES`` (1 micro .. 4 large).
         occupational_health: 1 if the employer gives access to occupational health, else 0.
         weight: Relative size, the chance of being the employer of a new hire.
-        cumulative: Cumulative shares of employers' hiring weights for the residents of each borough
-            (borough, employer; :func:`hiring_tables`), for drawing an employer with one uniform number.
+        cumulative: Cumulative shares of employers' hiring weights for the residents of each borough, under 25
+            and aged 25 or over (age group, borough, employer; :func:`hiring_tables`), for drawing an employer
+            with one uniform number.
         sector: Index into ``codes.SECTORS``.
         borough: Workplace borough, an index into ``codes.BOROUGHS``.
         by_sector: The employers' rows in order of sector (within a sector, of row).
@@ -127,23 +129,23 @@ def sector_shares() -> np.ndarray:
 def hiring_tables(
     weight: np.ndarray, sector: np.ndarray, borough: np.ndarray, relative: np.ndarray | None = None
 ) -> np.ndarray:
-    """Cumulative shares of employers for a new hire from each borough (borough, employer; each row ends at 1).
+    """Cumulative shares of employers for a new hire of each age group from each borough (group, borough, employer).
 
     A resident of borough ``b`` joins the firms of workplace borough ``m`` and sector ``s`` with the share
     of ``b``'s residents in employment who travel to ``m`` (:func:`~gmsim.geography.commuting`) times the
-    share who work in ``s`` (:func:`~gmsim.geography.residents_by_sector`), times the sector's
-    ``relative`` hiring if given (in a changing economy), over the row's sum; and a firm among those by
-    its ``weight``.
+    share of their age group who work in ``s`` (:func:`~gmsim.geography.sector_mix_by_age`: group 0 under
+    25, group 1 aged 25 or over), times the sector's ``relative`` hiring if given (in a changing economy),
+    over the row's sum; and a firm among those by its ``weight``. Each row ends at 1.
     """
     n_boroughs = len(codes.BOROUGHS)
     cell, held = _cells(weight, sector, borough)
-    # each resident borough's weight on each (workplace, sector) cell, then on each firm of the cell
-    aim = commuting()[:, :, None] * residents_by_sector()[:, None, :]
+    # each age group's and resident borough's weight on each (workplace, sector) cell, then on each firm of the cell
+    aim = commuting()[None, :, :, None] * sector_mix_by_age()[:, :, None, :]
     if relative is not None:
-        aim = aim * relative[None, None, :]
-    aim = aim.reshape(n_boroughs, -1) / np.where(held > 0, held, 1.0)[None, :]
-    table = np.cumsum(weight[None, :] * aim[:, cell], axis=1)
-    table /= table[:, -1:]
+        aim = aim * relative[None, None, None, :]
+    aim = aim.reshape(2, n_boroughs, -1) / np.where(held > 0, held, 1.0)[None, None, :]
+    table = np.cumsum(weight[None, None, :] * aim[:, :, cell], axis=2)
+    table /= table[:, :, -1:]
     return table
 
 

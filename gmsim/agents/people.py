@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from .. import codes
+from ..geography import YOUNG_HIRE_MONTHS
 from ..parameters import read_data
 from ..streams import Streams
 from .employers import Employers
@@ -408,9 +409,11 @@ def synthesise_people(n: int, streams: Streams, employers: Employers, target_emp
     employed = (state == codes.IN_WORK) | (state == codes.AT_RISK)
     employer = np.full(n, -1, dtype=np.int32)
     u, rows = rng.random(int(employed.sum())), np.flatnonzero(employed)
-    for b, table in enumerate(employers.cumulative):  # each from the hiring table of their borough
-        mine = borough[rows] == b
-        employer[rows[mine]] = np.searchsorted(table, u[mine], side="right")
+    group = (age_months[rows] >= YOUNG_HIRE_MONTHS).astype(np.int64)
+    for g, tables in enumerate(employers.cumulative):  # each from the hiring table of their age group and borough
+        for b, table in enumerate(tables):
+            mine = (borough[rows] == b) & (group == g)
+            employer[rows[mine]] = np.searchsorted(table, u[mine], side="right")
     np.minimum(employer, employers.n - 1, out=employer)
 
     return People(

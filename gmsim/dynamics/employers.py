@@ -1,21 +1,23 @@
 """Employer ties: a job entry ties the person to an employer, leaving work breaks the tie, and some move.
 
 New hires are matched to employers in proportion to employer size times how often people of their
-borough work in the employer's sector (one uniform number from the ``employers`` stream, and the hiring
-table of the person's borough: :func:`~gmsim.agents.employers.hiring_tables`), so each size band gets its
-share of employment and each borough's residents their borough's mix of sectors. A hire whose last job was in
-sector ``s`` instead joins a firm of ``s`` (drawn from the same table within the sector) with this month's
-chance of rejoining it (``labour_market.sector_attachment`` in a steady economy; :attr:`Market.rejoin
-<gmsim.dynamics.labour.Market.rejoin>`), a number of its own (draw index 3); so does a job-to-job mover,
-with their employer's sector (draw index 4). A return from sickness absence
-keeps the tie; a move out of work or into inactivity ends it and records the firm's sector as the person's
-``last_sector``. Someone in work (not off sick) moves to
-another employer, without a spell out of work, with this month's chance of a job-to-job move
-(``labour_market.job_to_job_rate`` times the economy's demand: :meth:`HazardTables.job_to_job_chance
-<gmsim.parameters.HazardTables.job_to_job_chance>`); the new employer is drawn as a new hire's is,
-and ``job_move`` marks the move (a draw of the same employer is no move). Whether a person's slot moves
-this month is drawn for the few slots that do, by geometric gaps within tiles of slots (:data:`MOVE_TILE`),
-rather than with a number for everyone: the same chance for each slot, and a draw of its own.
+borough and age group (under 25, or 25 and over) work in the employer's sector (one uniform number from
+the ``employers`` stream, and the hiring table of the person's borough and age group:
+:func:`~gmsim.agents.employers.hiring_tables`), so each size band gets its share of employment, each
+borough's residents their borough's mix of sectors, and people under 25 the sectors of retail,
+hospitality and leisure more often than others (:func:`~gmsim.geography.sector_mix_by_age`). A hire
+whose last job was in sector ``s`` instead joins a firm of ``s`` (drawn from the same table within the
+sector) with this month's chance of rejoining it (``labour_market.sector_attachment`` in a steady
+economy; :attr:`Market.rejoin <gmsim.dynamics.labour.Market.rejoin>`), a number of its own (draw index
+3); so does a job-to-job mover, with their employer's sector (draw index 4). A return from sickness
+absence keeps the tie; a move out of work or into inactivity ends it and records the firm's sector as the
+person's ``last_sector``. Someone in work (not off sick) moves to another employer, without a spell out
+of work, with this month's chance of a job-to-job move (``labour_market.job_to_job_rate`` times the
+economy's demand: :meth:`HazardTables.job_to_job_chance <gmsim.parameters.HazardTables.job_to_job_chance>`);
+the new employer is drawn as a new hire's is, and ``job_move`` marks the move (a draw of the same
+employer is no move). Whether a person's slot moves this month is drawn for the few slots that do, by
+geometric gaps within tiles of slots (:data:`MOVE_TILE`), rather than with a number for everyone: the
+same chance for each slot, and a draw of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 from numba import njit, prange
 
 from .. import codes
+from ..geography import YOUNG_HIRE_MONTHS
 from ..streams import counter_start, draw
 from .hazard import chunk_count, chunk_of
 
@@ -47,19 +50,19 @@ def employer_rows(p, employers, key, month, move, rejoin, lo, hi, slots):
     (:attr:`Market.rejoin <gmsim.dynamics.labour.Market.rejoin>`).
     """
     state, employer, job_move, borough = p.state[lo:hi], p.employer[lo:hi], p.job_move[lo:hi], p.borough[lo:hi]
-    last_sector = p.last_sector[lo:hi]
+    last_sector, age = p.last_sector[lo:hi], p.age_months[lo:hi]
     starts = (counter_start(key, month, 0), counter_start(key, month, 1), counter_start(key, month, 2))
     moved = np.zeros(hi - lo, dtype=np.bool_)
     if move > 0.0:
         s_keep = counter_start(key, month, 4)
-        _job_moves(state, employer, borough, employers, rejoin, starts, s_keep, move, lo, slots, moved)
+        _job_moves(state, employer, borough, age, employers, rejoin, starts, s_keep, move, lo, slots, moved)
     s_stay = counter_start(key, month, 3)
-    _ties(state, employer, job_move, borough, last_sector, employers, rejoin, starts[0], s_stay, lo, slots, moved)
+    _ties(state, employer, job_move, borough, age, last_sector, employers, rejoin, starts[0], s_stay, lo, slots, moved)
 
 
 @njit(cache=True)
-def _job_moves(state, employer, borough, employers, rejoin, starts, s_keep, move, lo, slots, moved):
-    """Move the rows' people in work whose slot moves this month to an employer drawn from their borough's table.
+def _job_moves(state, employer, borough, age, employers, rejoin, starts, s_keep, move, lo, slots, moved):
+    """Move the rows' people in work whose slot moves this month to an employer from their borough's and age's table.
 
     Within their employer's sector with the chance ``rejoin`` gives it (a number from ``s_keep``).
     """
@@ -82,7 +85,8 @@ def _job_moves(state, employer, borough, employers, rejoin, starts, s_keep, move
                 at += _gap(s_tile, tile, k, log_stay)
                 k += 1
             if at == slot:
-                moved[i] = _move(employer, i, employers, borough[i], rejoin, s_keep, slot, draw(s_new, slot))
+                g = _age_group(age[i])
+                moved[i] = _move(employer, i, employers, borough[i], g, rejoin, s_keep, slot, draw(s_new, slot))
         return
     for tile in range(lo // MOVE_TILE, (lo + n - 1) // MOVE_TILE + 1):  # everyone of slots lo .. lo + n - 1
         slot, k = tile * MOVE_TILE - 1, 0
@@ -93,7 +97,8 @@ def _job_moves(state, employer, borough, employers, rejoin, starts, s_keep, move
                 break
             i = slot - lo
             if 0 <= i < n and state[i] == _IN_WORK and employer[i] >= 0:
-                moved[i] = _move(employer, i, employers, borough[i], rejoin, s_keep, slot, draw(s_new, slot))
+                g = _age_group(age[i])
+                moved[i] = _move(employer, i, employers, borough[i], g, rejoin, s_keep, slot, draw(s_new, slot))
 
 
 @njit(cache=True, inline="always")
@@ -107,39 +112,48 @@ def _gap(start, tile, k, log_stay):
 
 
 @njit(cache=True, inline="always")
+def _age_group(age_months):
+    """A hire's age group for their sector (:func:`~gmsim.geography.sector_mix_by_age`): 0 under 25, else 1."""
+    return 0 if age_months < YOUNG_HIRE_MONTHS else 1
+
+
+@njit(cache=True, inline="always")
 def _by_size(cumulative, u):
     """The employer drawn from one borough's hiring table with the uniform number ``u`` (a hire's, or a mover's)."""
     return min(np.searchsorted(cumulative, u, side="right"), cumulative.shape[0] - 1)
 
 
 @njit(cache=True, inline="always")
-def _move(employer, i, employers, b, rejoin, s_keep, slot, u):
-    """Tie row ``i`` (slot ``slot``, borough ``b``) to the employer drawn with ``u``; whether that is another.
+def _move(employer, i, employers, b, g, rejoin, s_keep, slot, u):
+    """Tie row ``i`` (slot ``slot``, borough ``b``, age group ``g``) to the employer drawn with ``u``; if it is another.
 
     From the firms of their employer's sector with that sector's chance in ``rejoin``, else from the
     borough's whole table (:func:`_hire`).
     """
     s = employers.sector[employer[i]]
     keep = rejoin[s] > 0.0 and draw(s_keep, slot) < rejoin[s]
-    new = _hire(employers, b, s, keep, u)
+    new = _hire(employers, b, g, s, keep, u)
     moved = new != employer[i]
     employer[i] = new
     return moved
 
 
 @njit(cache=True, inline="always")
-def _hire(employers, b, last, stay, u):
-    """A hire's employer, drawn with ``u`` from borough ``b``'s table; within sector ``last`` if ``stay``."""
+def _hire(employers, b, g, last, stay, u):
+    """A hire's employer, drawn with ``u`` from the hiring table of borough ``b`` and age group ``g``.
+
+    From the firms of sector ``last`` only if ``stay``.
+    """
     if stay:
         lo, hi = employers.sector_start[last], employers.sector_start[last + 1]
         if hi > lo:
             j = np.searchsorted(employers.within_sector[b, lo:hi], u, side="right")
             return employers.by_sector[lo + min(j, hi - lo - 1)]
-    return _by_size(employers.cumulative[b], u)
+    return _by_size(employers.cumulative[g, b], u)
 
 
 @njit(cache=True)
-def _ties(state, employer, job_move, borough, last_sector, employers, rejoin, s_hire, s_stay, lo, slots, moved):
+def _ties(state, employer, job_move, borough, age, last_sector, employers, rejoin, s_hire, s_stay, lo, slots, moved):
     # The rows' arrays passed in; the common case (a tie that stays as it is) decided without a branch on
     # the person's state, which the processor cannot predict.
     some = slots.shape[0] > 0
@@ -150,7 +164,7 @@ def _ties(state, employer, job_move, borough, last_sector, employers, rejoin, s_
             slot = slots[i] if some else lo + i
             last = last_sector[i]
             stay = last >= 0 and rejoin[last] > 0.0 and draw(s_stay, slot) < rejoin[last]
-            e = _hire(employers, borough[i], last, stay, draw(s_hire, slot))
+            e = _hire(employers, borough[i], _age_group(age[i]), last, stay, draw(s_hire, slot))
         elif (not employed) & (e >= 0):  # the tie ends
             last_sector[i] = employers.sector[e]
             e = -1
@@ -172,9 +186,9 @@ def employer_step(
 
     ``p`` holds everyone, or with ``slots`` just the people of those slots (row ``k`` is slot ``slots[k]``;
     see :func:`~gmsim.dynamics.labour.labour_step`). A new hire's employer, and a mover's new one, are drawn
-    from their borough's row of ``employers.cumulative``; a hire whose last job was in sector ``s``, with the
-    chance ``rejoin[s]``, from the firms of that sector only (``employers.within_sector``), and so is a
-    mover's whose employer is in sector ``s``. ``move``
+    from their borough's and age group's row of ``employers.cumulative``; a hire whose last job was in sector
+    ``s``, with the chance ``rejoin[s]``, from the firms of that sector only (``employers.within_sector``), and
+    so is a mover's whose employer is in sector ``s``. ``move``
     is this month's chance of a job-to-job move for someone in work. A tie that ends sets the person's
     ``last_sector``.
     """
