@@ -58,6 +58,8 @@ SECTORS = (
 )
 
 AGE_BANDS = ("16-24", "25-34", "35-49", "50-64")
+#: A hire's age group for their sector (``geography.sector_mix_by_age``): 0 under this age in months, else 1.
+YOUNG_HIRE_MONTHS = 25 * 12
 AGE_BAND_LOWER_YEARS = (16, 25, 35, 50)
 
 # Months in the current state.

@@ -52,10 +52,6 @@ def residents_by_sector() -> np.ndarray:
     return _fixed(counts / counts.sum(axis=1, keepdims=True))
 
 
-#: A hire's age group for their sector (:func:`sector_mix_by_age`): 0 under 25, 1 aged 25 or over.
-YOUNG_HIRE_MONTHS = 25 * 12
-
-
 @cache
 def sector_mix_by_age() -> np.ndarray:
     """Each borough's mix of sectors for hires under 25 and aged 25 or over (group, borough, sector).
@@ -97,7 +93,16 @@ def split_by_odds(share: float, young: float, carried: float, theta: float) -> t
     ``carried`` made before 25 and the rest made after, so they hold ``(1 - carried) o + carried y``. Then
     ``y`` and ``o`` are such that all hold ``share`` and the odds ratio between the two ages now is
     ``theta`` (found by bisection on ``o``, along which the odds ratio falls).
+
+    Raises:
+        ValueError: if a share is not strictly between 0 and 1, ``carried`` is not in [0, 1), ``theta`` is
+            below 1, or no split gives ``theta`` (it is above the largest these shares allow).
     """
+    if not (0 < share < 1 and 0 < young < 1 and 0 <= carried < 1 and theta >= 1):
+        raise ValueError(
+            f"data/sectors.yaml young_hires: expected shares in (0, 1), carried_share in [0, 1) and odds_ratio >= 1, "
+            f"got share {share}, young {young}, carried {carried}, odds ratio {theta}"
+        )
     made_young = young + (1 - young) * carried
 
     def parts(o: float) -> tuple[float, float, float]:
@@ -110,6 +115,10 @@ def split_by_odds(share: float, young: float, carried: float, theta: float) -> t
         mid = 0.5 * (lo + hi)
         lo, hi = (mid, hi) if parts(mid)[2] > theta else (lo, mid)
     o = 0.5 * (lo + hi)
+    if abs(parts(o)[2] / theta - 1) > 1e-6:
+        raise ValueError(
+            f"data/sectors.yaml young_hires: odds_ratio {theta} is above what a tilted share of {share} allows"
+        )
     return parts(o)[0], o
 
 

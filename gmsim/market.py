@@ -65,7 +65,7 @@ _HIRING: list[tuple[np.ndarray, np.ndarray, np.ndarray, bytes, np.ndarray]] = []
 
 
 def _hiring_cumulative(employers: Employers, relative: np.ndarray) -> np.ndarray:
-    """Each borough's hiring table with each employer's sector's ``relative`` hiring (:func:`hiring_tables`)."""
+    """The hiring tables (age group, borough) with each sector's ``relative`` hiring: :func:`hiring_tables`."""
     key = relative.tobytes()
     for w, s, b, k, cumulative in _HIRING:
         if w is employers.weight and s is employers.sector and b is employers.borough and k == key:

@@ -102,7 +102,7 @@ def load(path: Path) -> tuple[Employers, People] | None:
 
 def save(path: Path, employers: Employers, people: People) -> None:
     """Keep a population in ``path`` (written whole or not at all), removing the oldest beyond ``MAX_FILES``."""
-    # the hiring tables are made again from the employers' weights and sectors (ten times their size)
+    # the hiring tables are made again from the employers' weights and sectors (twenty times their size)
     arrays = {f"employers.{k}": v for k, v in employers._asdict().items() if k not in DERIVED}
     arrays.update({f"people.{k}": v for k, v in people._asdict().items()})
     try:

@@ -535,6 +535,7 @@ def test_employer_ties_form_from_the_hiring_table_of_the_persons_borough_and_age
     p = make_people(N, state=codes.IN_WORK, employer=-1)
     p.borough[1::2] = 1
     p.age_months[2::4] = p.age_months[3::4] = 25 * 12 - 1  # half of each borough's hires are 24
+    p.age_months[0::8] = 25 * 12  # and some exactly 25: aged 25 or over
     employer_step(p, employers, Streams(8).key("employers"), 2, 0.0, rejoin=NO_REJOIN)
     young = p.age_months < 25 * 12
     for b, older, under_25 in ((0, (0.2, 0.3, 0.5), (0.2, 0.3, 0.5)), (1, (0.5, 0.3, 0.2), (0.1, 0.1, 0.8))):

@@ -18,7 +18,6 @@ import numpy as np
 from numba import njit
 
 from .. import codes
-from ..geography import YOUNG_HIRE_MONTHS
 from ..parameters import read_data
 from ..streams import Streams
 from .employers import Employers
@@ -409,7 +408,10 @@ def synthesise_people(n: int, streams: Streams, employers: Employers, target_emp
     employed = (state == codes.IN_WORK) | (state == codes.AT_RISK)
     employer = np.full(n, -1, dtype=np.int32)
     u, rows = rng.random(int(employed.sum())), np.flatnonzero(employed)
-    group = (age_months[rows] >= YOUNG_HIRE_MONTHS).astype(np.int64)
+    # people in work aged 25 or over hold a tie made before 25 with the chance geography.sector_mix_by_age gives
+    carried = read_data("sectors.yaml")["young_hires"]["carried_share"]["value"]
+    made_young = rng.random(len(rows)) < carried
+    group = ((age_months[rows] >= codes.YOUNG_HIRE_MONTHS) & ~made_young).astype(np.int64)
     for g, tables in enumerate(employers.cumulative):  # each from the hiring table of their age group and borough
         for b, table in enumerate(tables):
             mine = (borough[rows] == b) & (group == g)

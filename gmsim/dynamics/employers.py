@@ -26,11 +26,11 @@ import numpy as np
 from numba import njit, prange
 
 from .. import codes
-from ..geography import YOUNG_HIRE_MONTHS
 from ..streams import counter_start, draw
 from .hazard import chunk_count, chunk_of
 
 _IN_WORK, _AT_RISK = codes.IN_WORK, codes.AT_RISK
+_YOUNG_HIRE_MONTHS = codes.YOUNG_HIRE_MONTHS
 _NOBODY = np.zeros(0, dtype=np.int64)
 
 
@@ -114,12 +114,12 @@ def _gap(start, tile, k, log_stay):
 @njit(cache=True, inline="always")
 def _age_group(age_months):
     """A hire's age group for their sector (:func:`~gmsim.geography.sector_mix_by_age`): 0 under 25, else 1."""
-    return 0 if age_months < YOUNG_HIRE_MONTHS else 1
+    return 0 if age_months < _YOUNG_HIRE_MONTHS else 1
 
 
 @njit(cache=True, inline="always")
 def _by_size(cumulative, u):
-    """The employer drawn from one borough's hiring table with the uniform number ``u`` (a hire's, or a mover's)."""
+    """The employer drawn from one hiring table (a borough's, for an age group) with ``u`` (a hire's, or a mover's)."""
     return min(np.searchsorted(cumulative, u, side="right"), cumulative.shape[0] - 1)
 
 
