@@ -365,12 +365,17 @@ def _transition(name: str) -> str:
 
 
 def _market_assumptions(settings: Mapping[str, float] | None = None) -> tuple[dict[str, Any] | None, list[str]]:
-    """The labour market's figures (``labour_market.*`` in ``parameters.yaml``) as a table, and their sources.
+    """The labour market's figures (``labour_market.*`` in ``parameters.yaml``, and the young's sectors) as a table.
 
     Each figure with its value, its range, whether a replicate draws it (:data:`gmsim.ensemble.DRAWN_MARKET`,
     with parameter uncertainty on) and its source: what sets how much of the strands' gain is displaced and
     how the economy's shocks play out (docs/model.md section 7.8). A figure every scenario sets
     (``settings``: a scenario's ``parameters:`` or ``--set``) shows the value the runs used, and is not drawn.
+    The last row is how much more often people under 25 work in the sectors a pandemic shuts
+    (``data/sectors.yaml`` ``young_hires``), which sets who such a shock reaches.
+
+    Returns:
+        The table (None if the data cannot be read) and the sources it cites.
     """
     settings = settings or {}
     try:
@@ -400,6 +405,19 @@ def _market_assumptions(settings: Mapping[str, float] | None = None) -> tuple[di
                 " ".join(str(spec.get("note") or "").split()),
             ]
         )
+    young = read_data("sectors.yaml")["young_hires"]  # who works where, so who a shock that shuts sectors reaches
+    odds = young["odds_ratio"]
+    cited.append(str(odds["source"]))
+    rows.append(
+        [
+            " ".join(str(young["description"]).split()).split(". ")[0].rstrip(".") + " (data/sectors.yaml).",
+            f"{float(odds['value']):g} {odds['unit']}",
+            "{:g} to {:g}".format(*odds["range"]),
+            "no",
+            str(odds["source"]),
+            " ".join(str(odds["note"]).split()),
+        ]
+    )
     headers = ["Figure", "Value", "Range", "Drawn in each replicate", "Source", "Note"]
     return _table(headers, rows), cited
 

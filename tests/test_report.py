@@ -192,9 +192,9 @@ def test_the_assumptions_list_every_labour_market_figure_whether_it_is_drawn_and
     figures = read_data("parameters.yaml")["labour_market"]
     a = report._assumptions([], 10)
     rows = [r["cells"] for r in a["market"]["rows"]]
-    assert len(rows) == len(figures)
+    assert len(rows) == len(figures) + 1
     listed = {s["id"] for s in a["sources"]}
-    for (name, spec), (_, value, span, drawn, source, _) in zip(figures.items(), rows, strict=True):
+    for (name, spec), (_, value, span, drawn, source, _) in zip(figures.items(), rows[:-1], strict=True):
         assert value.startswith(f"{float(spec['value']):g} ")
         assert span == "{:g} to {:g}".format(*spec["range"])
         assert drawn == ("yes" if f"labour_market.{name}" in DRAWN_MARKET else "no")
@@ -202,6 +202,10 @@ def test_the_assumptions_list_every_labour_market_figure_whether_it_is_drawn_and
     by_source = {r[4]: r for r in rows}
     assert by_source["vacancy_duration"][1:4] == ["1 share a month", "0.3 to 1", "no"]  # the stock: a sensitivity
     assert by_source["petrongolo_pissarides_2001_matching"][3] == "yes"  # the reference tightness is drawn
+    # and how much more often the young work in the sectors a pandemic shuts (data/sectors.yaml)
+    young = read_data("sectors.yaml")["young_hires"]["odds_ratio"]
+    assert rows[-1][1:5] == [f"{young['value']:g} {young['unit']}", "2 to 4", "no", "ifs_sector_shutdowns_2020"]
+    assert "ifs_sector_shutdowns_2020" in listed
 
 
 def test_a_labour_market_figure_every_scenario_sets_shows_the_value_used_and_is_not_drawn():

@@ -290,7 +290,7 @@ def test_a_fresh_population_s_people_in_work_hold_the_ifs_odds_ratio_by_their_ag
     """Month 0 with no burn-in: people in work under 25 hold retail, hospitality and leisure ~2.87 times the odds.
 
     Those aged 25 or over hold a tie made before 25 with ``carried_share``'s chance. Without that share
-    (ties by age now alone) the odds ratio is about 3.7. GM's share in the three sectors stays within 1.5
+    (ties drawn by age now alone) the odds ratio would be far higher. GM's share in the three sectors stays within 1.5
     points of the Census's (the synthesised ages' share in work differs a little from the weights'); the
     odds ratio within 10% (its standard error at this scale is about 2%).
     """
@@ -316,7 +316,7 @@ def test_each_borough_s_residents_work_in_its_own_mix_of_sectors_and_places():
     times the share of b's residents of their age in the sector, so the workplace's expected share is the
     travel to work's (while every cell has firms) and the sector's, over both ages, about the Census's (the
     ages' weights are GM's: at full scale Manchester's people in work hold retail, hospitality and leisure
-    up to 1.8 points more often, docs/model.md 7.7); tolerance 4 binomial standard errors for each.
+    up to 1.3 points more often, docs/model.md 7.7); tolerance 4 binomial standard errors for each.
     """
     from gmsim.geography import commuting
 
