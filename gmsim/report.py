@@ -387,39 +387,33 @@ def _market_assumptions(settings: Mapping[str, float] | None = None) -> tuple[di
         return None, []
     rows, cited = [], []
     for name, spec in figures.items():
-        low, high = (spec.get("range") or [None, None])[:2]
         unit = str(spec.get("unit") or "")
-        source = str(spec.get("source") or "")
-        cited.append(source)
         key = f"labour_market.{name}"
         value = f"{float(spec['value']):g} {unit}"
         if key in settings:
             value = f"{float(settings[key]):g} {unit} (set for these runs; {float(spec['value']):g} in the data file)"
-        rows.append(
-            [
-                " ".join(str(spec.get("description") or name).split()).split(". ")[0].rstrip(".") + ".",
-                value,
-                f"{float(low):g} to {float(high):g}" if low is not None and high is not None else "fixed",
-                "no (set)" if key in settings else "yes" if key in DRAWN_MARKET else "no",
-                source,
-                " ".join(str(spec.get("note") or "").split()),
-            ]
-        )
+        drawn = "no (set)" if key in settings else "yes" if key in DRAWN_MARKET else "no"
+        rows.append(_figure_row(str(spec.get("description") or name), spec, value, drawn))
     young = read_data("sectors.yaml")["young_hires"]  # who works where, so who a shock that shuts sectors reaches
     odds = young["odds_ratio"]
-    cited.append(str(odds["source"]))
-    rows.append(
-        [
-            " ".join(str(young["description"]).split()).split(". ")[0].rstrip(".") + " (data/sectors.yaml).",
-            f"{float(odds['value']):g} {odds['unit']}",
-            "{:g} to {:g}".format(*odds["range"]),
-            "no",
-            str(odds["source"]),
-            " ".join(str(odds["note"]).split()),
-        ]
-    )
+    value = f"{float(odds['value']):g} {odds['unit']}"
+    rows.append(_figure_row(str(young["description"]), odds, value, "no", where=" (data/sectors.yaml)"))
+    cited.extend(row[4] for row in rows)
     headers = ["Figure", "Value", "Range", "Drawn in each replicate", "Source", "Note"]
     return _table(headers, rows), cited
+
+
+def _figure_row(description: str, spec: Mapping[str, Any], value: str, drawn: str, where: str = "") -> list[str]:
+    """One row of an assumptions table: the description's first sentence, value, range, draw, source, note."""
+    low, high = (spec.get("range") or [None, None])[:2]
+    return [
+        " ".join(description.split()).split(". ")[0].rstrip(".") + where + ".",
+        value,
+        f"{float(low):g} to {float(high):g}" if low is not None and high is not None else "fixed",
+        drawn,
+        str(spec.get("source") or ""),
+        " ".join(str(spec.get("note") or "").split()),
+    ]
 
 
 def _parameters_set(result: dict[str, pd.DataFrame]) -> dict[str, float]:
