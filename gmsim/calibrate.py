@@ -37,6 +37,7 @@ import yaml
 from tqdm.auto import tqdm
 
 from . import codes
+from .gradients import write_weights
 from .inference import CUTOFF, Posterior, Prior, history_match, implausibility, sample_posterior
 from .model import BURN_IN_MONTHS, GMModel
 from .output import summary, unemployed_not_for_health
@@ -499,7 +500,7 @@ def write(
     docs_dir: Path = DOCS_DIR,
     fitted_on: str | None = None,
 ) -> None:
-    """Write posterior.csv, calibrated.yaml, fit_report.csv, docs/calibration.md and docs/model.md's table 8.1.
+    """Write posterior.csv, calibrated.yaml, fit_report.csv, gradient_weights.yaml, docs/calibration.md and table 8.1.
 
     ``fitted_on``: the day the posterior was sampled, if not today (a report rerun on a shipped posterior).
     """
@@ -534,6 +535,7 @@ def write(
     )
     table.to_csv(data_dir / "posterior.csv", index=False)
     report.to_csv(data_dir / "fit_report.csv", index=False)
+    write_weights(fitted, data_dir=data_dir)
     write_parameter_table(docs_dir / "model.md")
     doc = docs_dir / "calibration.md"
     kept = doc.read_text().partition(KEEP_MARKER) if doc.exists() else ("", "", "")

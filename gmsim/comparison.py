@@ -889,9 +889,11 @@ def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) 
     """The uncertain inputs each replicate drew, one row per replicate, and their groups.
 
     Each strand's effect ratios and unit cost (the same in every scenario of a replicate: the first
-    scenario with the strand gives them), the appraisal's uncertain unit values, and, standing for the
-    baseline parameter set drawn from the calibration's posterior, the people in work at the end of the
-    comparator's run. Empty without parameter uncertainty.
+    scenario with the strand gives them), the appraisal's uncertain unit values, standing for the
+    baseline parameter set drawn from the calibration's posterior the people in work at the end of the
+    comparator's run, the labour market's drawn figures, and the hazard-ratio gradients and figures the
+    calibration does not fit (:mod:`gmsim.gradients`; a gradient is also a group). Empty without
+    parameter uncertainty.
     """
     base = records[comparator]
     if not base or not base[0]["meta"].get("draws_on"):
@@ -914,6 +916,11 @@ def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) 
         row["baseline: people in work at the end (posterior set)"] = float(base[r]["employed"][-1].sum())
         for name, value in base[r]["meta"].get("labour_market", {}).items():
             row[f"labour market: {name}"] = float(value)
+        for name, value in base[r]["meta"].get("baseline_ratios", {}).items():
+            row[f"baseline: {name}"] = float(value)
+            transition, attribute, _ = (name.split(".") + ["", ""])[:3]
+            if transition in codes.T:
+                groups.setdefault(f"baseline: {transition} by {attribute}", set()).add(f"baseline: {name}")
         rows.append(row)
     return pd.DataFrame(rows), {k: sorted(v) for k, v in groups.items()}
 

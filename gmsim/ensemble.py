@@ -46,6 +46,7 @@ from tqdm.auto import tqdm
 
 from . import __version__, codes, hash_sources
 from .evaluation import ENTRY_GROUPS
+from .gradients import drawn_names, gradient_draw
 from .results import HEALTH_LABELS, INACTIVE_CLAIMANTS, JOBSEEKERS, SUPPORT_GROUP
 from .scenario import Scenario
 from .streams import Streams
@@ -127,18 +128,19 @@ def baseline_draw(scenario: Scenario, seed: int) -> tuple[int | None, dict[str, 
     One of the calibration's posterior sets (:func:`~gmsim.parameters.posterior_sets`), chosen by a number
     that depends only on the seed (stream ``draw.baseline``): the same set in every scenario of the
     replicate, so their differences are still the policy alone. Parameters the scenario sets itself keep
-    its values (they are left out). With it, the labour market's uncertain figures
-    (:func:`labour_market_draw`). ``(None, market figures)`` if no posterior is shipped.
+    its values (they are left out). With it, the hazard-ratio gradients and figures the calibration does
+    not fit (:func:`~gmsim.gradients.gradient_draw`) and the labour market's uncertain figures
+    (:func:`labour_market_draw`). ``(None, those figures)`` if no posterior is shipped.
     """
     from .parameters import posterior_sets
 
     sets = posterior_sets()
-    market = labour_market_draw(scenario, seed)
+    drawn = {**gradient_draw(scenario, seed), **labour_market_draw(scenario, seed)}
     if not sets:
-        return None, market
+        return None, drawn
     u = float(Streams(seed).uniforms_at("draw.baseline", 0, np.array([0]))[0])
     k = min(int(u * len(sets)), len(sets) - 1)
-    return k, {**{name: v for name, v in sets[k].items() if name not in scenario.parameters}, **market}
+    return k, {**{name: v for name, v in sets[k].items() if name not in scenario.parameters}, **drawn}
 
 
 #: The labour market's figures that the calibration does not fit and a replicate draws from their stated ranges.
@@ -278,6 +280,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     for task in tasks:
         if any(name not in registered() for name in task.scenario.strands):
             _import_modules(task.scenario)
+    ratio_names = drawn_names()
     seed = replicate_seed(tasks[0].seed, tasks[0].replicate)
     draws = [parameter_draws(t.scenario, seed) if t.draws else None for t in tasks]
     # The tasks share their scenarios' parameter overrides (trunk_key), so one draw serves them all.
@@ -312,6 +315,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
                     "run_seed": seed,
                     "draws": d or {},
                     "baseline_set": baseline_set,
+                    "baseline_ratios": {k: v for k, v in baseline.items() if k in ratio_names},
                     "labour_market": {
                         **{k: v for k, v in baseline.items() if k in DRAWN_MARKET},
                         **{f"sector_exposure.{k}": v for k, v in exposure.items()},

@@ -446,6 +446,9 @@ def test_a_sweep_with_uncertainty_writes_its_decision_and_the_value_of_informati
     assert "early_help: effects.at_risk_to_in_work" in named and "early_help: every effect" in named
     assert "unit value: earnings_per_worker_year" in named
     assert "early_help: unit_cost_gbp" in named  # a strand's unit cost is drawn, and valued on its own
+    # the gradients the calibration does not fit, each ratio and each gradient as a group
+    assert "baseline: inactive_to_in_work.severity.complex" in named
+    assert "baseline: inactive_to_in_work by severity" in named
     finite = evppi[np.isfinite(evppi.evppi)]
     assert (finite.evppi >= 0).all() and (finite.evppi <= evppi.iloc[0].evppi + 1e-9).sum() >= 1
 

@@ -1,6 +1,7 @@
 """The run store: every stored run is checked before it is reused, and a damaged one is recomputed."""
 
 import io
+import json
 import os
 import shutil
 import signal
@@ -167,20 +168,26 @@ def _alive(pid):
 def test_each_replicate_draws_one_posterior_baseline_set_the_same_in_every_scenario(tmp_path):
     scs = [load_scenario(SC / f"{n}.yaml").with_overrides(scale=0.004, months=6) for n in ("baseline", "in_work")]
     paths = execute([Task(s, r, 5, True) for r in range(4) for s in scs], tmp_path, workers=1, progress=False)
-    drawn = {}
+    drawn, ratios = {}, {}
     for p in paths:
         meta = load_record(p)["meta"]
         drawn.setdefault(meta["replicate"], set()).add(meta["baseline_set"])
+        ratios.setdefault(meta["replicate"], set()).add(json.dumps(meta["baseline_ratios"], sort_keys=True))
     assert all(len(sets) == 1 for sets in drawn.values())  # the same set in both scenarios of a replicate
     assert len({next(iter(sets)) for sets in drawn.values()}) > 1  # and not the same for every replicate
+    # so are the gradients the calibration does not fit, recorded with the run
+    assert all(len(r) == 1 for r in ratios.values()) and len({next(iter(r)) for r in ratios.values()}) == 4
+    assert len(json.loads(next(iter(ratios[0])))) > 100
     off = execute([Task(scs[0], 0, 5, False)], tmp_path / "off", workers=1, progress=False)
     assert load_record(off[0])["meta"]["baseline_set"] is None  # no uncertainty: the posterior mean
+    assert load_record(off[0])["meta"]["baseline_ratios"] == {}
 
 
 def test_posterior_sets_are_drawn_evenly_and_a_scenarios_own_values_are_kept():
     from scipy import stats
 
     from gmsim.ensemble import DRAWN_MARKET, baseline_draw, replicate_seed
+    from gmsim.gradients import gradient_draw
     from gmsim.parameters import posterior_sets
 
     scenario = load_scenario(SC / "baseline.yaml")
@@ -196,8 +203,11 @@ def test_posterior_sets_are_drawn_evenly_and_a_scenarios_own_values_are_kept():
     posterior = {name: v for name, v in posterior_sets()[k].items() if name != "inactive_to_in_work.base"}
     assert {name: v for name, v in values.items() if name in posterior} == posterior
     # and the labour market's uncertain figures, which the calibration does not fit, drawn beside them (all
-    # but how unevenly a shock falls on sectors: a steady economy has no shock)
-    assert set(values) - set(posterior) == set(DRAWN_MARKET) - {"labour_market.sector_concentration"}
+    # but how unevenly a shock falls on sectors: a steady economy has no shock), with the gradients and
+    # figures it does not fit either (tests/test_gradients.py)
+    market = set(DRAWN_MARKET) - {"labour_market.sector_concentration"}
+    assert set(values) - set(posterior) == market | set(gradient_draw(own, 99))
+    assert len(set(gradient_draw(own, 99))) > 100
 
 
 def test_the_labour_market_figures_are_drawn_from_their_stated_ranges():

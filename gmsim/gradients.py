@@ -1,0 +1,237 @@
+"""Hazard-ratio gradients the calibration does not fit, drawn in every replicate with each transition's level held.
+
+``parameters.yaml`` gives most hazard ratios a plausible range. The calibration fits some of them (those in
+``data/posterior.csv``), and ``compare`` and ``sweep`` draw one of its posterior sets per replicate
+(:func:`gmsim.ensemble.baseline_draw`). The others would otherwise stay at their values in every replicate,
+so the intervals would leave out what is not known about them. Drawn here, in each replicate:
+
+- **a gradient**: the ratios of one transition over the levels of one attribute (``inactive_to_in_work`` by
+  severity, ``in_work_to_out_of_work`` by age band) where the calibration fits none of them. It is drawn as
+  a whole. Its first level at 1 stays the reference; the ratios away from 1 move together, each to the
+  same quantile of its range towards or away from 1 (a split log-normal with the value as median and the
+  range as 95% interval, one score for the gradient), so that the gradient steepens or flattens and keeps
+  its order; other ratios at 1, with no known direction, are drawn each on its own. Then every ratio of
+  the gradient is scaled by one factor so that the transition's mean ratio over the people exposed to it
+  is unchanged (:func:`weights`). The draw changes who makes the move more often, not how many make it,
+  which the calibration's targets pin down. Drawn on their own, without that factor, the same ratios put
+  the baseline far from GM's figures (docs/calibration.md gives the measurement);
+- **a figure the targets do not pin down** (:data:`FIGURES`): mortality and the assessment rates, each from
+  its range as above.
+
+Not drawn: the base rates the calibration does not fit (:data:`LEVELS_HELD`), which set how many make a
+move and so what the targets measure; and a ratio whose group has a fitted member, whose level is then
+the calibration's. A gradient of which a scenario sets any ratio keeps the scenario's values. Each draw
+uses its own stream (``draw.ratio.<name>``), the same in every scenario of a replicate, and the draws are
+independent of one another and of the posterior set.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from . import codes
+from .parameters import default_parameters, posterior_sets, read_data
+from .scenario import Scenario
+from .streams import Streams
+
+#: Figures other than ratios that a replicate draws from their ranges: the targets do not pin them down.
+FIGURES = (
+    "demography.mortality.16-24",
+    "demography.mortality.25-34",
+    "demography.mortality.35-49",
+    "demography.mortality.50-64",
+    "demography.mortality_complex_ratio",
+    "benefits.reassessment_rate",
+    "benefits.first_assessment_rate",
+)
+#: Base rates with a range that the calibration does not fit and no replicate draws: each sets how many
+#: people make a move, which the targets measure together with the fitted rates (docs/calibration.md).
+LEVELS_HELD = (
+    "in_work_to_inactive.base",
+    "at_risk_to_in_work.base",
+    "at_risk_to_inactive.base",
+    "health_worsening.base",
+    "health_recovery.base",
+)
+#: The file of the weights (:func:`weights`), in ``gmsim/data/``.
+WEIGHTS_FILE = "gradient_weights.yaml"
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def fitted() -> set[str]:
+    """The parameters the calibration fits: those of its posterior sets, or those marked ``calibrated``."""
+    sets = posterior_sets()
+    return set(sets[0]) if sets else {k for k, p in default_parameters().items() if p.calibrated}
+
+
+def _ranged(name: str) -> bool:
+    p = default_parameters()[name]
+    return p.low is not None and p.high is not None and p.low != p.high
+
+
+@cache
+def gradients() -> dict[tuple[str, str], tuple[str, ...]]:
+    """The drawn gradients: ``(transition, attribute)`` -> the names of its ratios that have a range.
+
+    A gradient is drawn when none of its ratios is fitted and at least one has a range.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name in default_parameters():
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] in codes.T and parts[1] in codes.DIMENSIONS:
+            groups.setdefault((parts[0], parts[1]), []).append(name)
+    calibrated = fitted()
+    return {
+        g: tuple(n for n in names if _ranged(n))
+        for g, names in groups.items()
+        if not calibrated.intersection(names) and any(_ranged(n) for n in names)
+    }
+
+
+@cache
+def drawn_names() -> frozenset[str]:
+    """Every name a replicate may draw here: the gradients' ratios and :data:`FIGURES`."""
+    p = default_parameters()
+    members = {f"{t}.{attribute}.{level}" for t, attribute in gradients() for level in codes.DIMENSIONS[attribute]}
+    return frozenset({n for n in members if n in p} | set(FIGURES))
+
+
+@cache
+def weights() -> dict[str, dict[str, dict[str, float]]]:
+    """People exposed to each transition, by level of each attribute: ``transition -> attribute -> level -> share``.
+
+    ``data/gradient_weights.yaml``, written by :func:`write_weights` from the month-0 population of the
+    baseline at the calibration's posterior mean. A gradient's drawn ratios are scaled so that their mean
+    over these shares is that of their values.
+
+    Raises:
+        KeyError: naming the file, if a drawn gradient has no weights there.
+    """
+    raw = read_data(WEIGHTS_FILE)["weights"]
+    for t, attribute in gradients():
+        if attribute not in raw.get(t, {}):
+            raise KeyError(f"data/{WEIGHTS_FILE}: no weights for {t} by {attribute} (rerun write_weights)")
+    return raw
+
+
+def scaled(draws: dict[str, float], shares: dict[str, float]) -> dict[str, float]:
+    """A gradient's drawn ratios (by name: every level of it) times the factor that keeps their mean over ``shares``.
+
+    The mean of the drawn ratios, each weighted by its level's share of the people exposed, is made equal
+    to that of their values.
+    """
+    p = default_parameters()
+    level = {n: n.rsplit(".", 1)[1] for n in draws}
+    drawn = sum(shares[level[n]] * v for n, v in draws.items())
+    if drawn <= 0:
+        return dict(draws)
+    factor = sum(shares[level[n]] * p[n].value for n in draws) / drawn
+    return {n: v * factor for n, v in draws.items()}
+
+
+def gradient_draw(scenario: Scenario, seed: int) -> dict[str, float]:
+    """The gradients and figures drawn for a replicate with run seed ``seed`` (module docstring).
+
+    A gradient of which the scenario sets any ratio, and a figure it sets, are left out (they keep its values).
+    """
+    from .interventions.parameters import split_lognormal
+
+    p, streams, own = default_parameters(), Streams(seed), set(scenario.parameters)
+    shares = weights()
+
+    def at(name: str, z: float) -> float:
+        return split_lognormal(p[name].value, p[name].low, p[name].high, z) if _ranged(name) else p[name].value
+
+    out: dict[str, float] = {}
+    for t, attribute in gradients():
+        members = [f"{t}.{attribute}.{level}" for level in codes.DIMENSIONS[attribute]]
+        members = [n for n in members if n in p]
+        if own.intersection(members):
+            continue
+        reference = next((n for n in members if p[n].value == 1.0), None)
+        steepness = streams.normal_at(f"draw.ratio.{t}.{attribute}")
+        draws = {}
+        for n in members:
+            if n == reference or p[n].value == 0.0:
+                draws[n] = p[n].value
+            elif p[n].value == 1.0:
+                draws[n] = at(n, streams.normal_at(f"draw.ratio.{n}"))
+            else:
+                draws[n] = at(n, steepness if p[n].value > 1.0 else -steepness)
+        out.update(scaled(draws, shares[t][attribute]))
+    out.update(
+        {n: split_lognormal(p[n].value, p[n].low, p[n].high, streams.normal_at(f"draw.ratio.{n}")) for n in FIGURES}
+    )
+    return {n: v for n, v in out.items() if n not in own}
+
+
+def exposed_to(transition: str, people) -> np.ndarray:
+    """Whether each person can make ``transition`` this month (before their other ratios), by their state and health.
+
+    A labour move's people are those in its state of origin; health's onsets everyone; worsening those with
+    a mild or moderate condition; recovery those with any.
+    """
+    t, severity = codes.T[transition], people.severity.astype(np.int64)
+    if t < codes.N_LABOUR:
+        return people.state == codes.LABOUR_FROM[t]
+    if transition == "health_worsening":
+        return (severity >= codes.MILD) & (severity < codes.COMPLEX)
+    if transition == "health_recovery":
+        return severity >= codes.MILD
+    return np.ones(len(severity), dtype=bool)
+
+
+def exposed_shares(people, employers) -> dict[str, dict[str, dict[str, float]]]:
+    """Each transition's exposed people (:func:`exposed_to`) by level of each attribute, as shares (:func:`weights`)."""
+    from .dynamics.hazard import _AGE_BAND_LOWER, _DURATION_LOWER
+
+    has = people.employer >= 0
+    firm = np.maximum(people.employer, 0)
+    levels = {
+        "state": people.state,
+        "severity": people.severity,
+        "condition": people.condition,
+        "age_band": np.searchsorted(_AGE_BAND_LOWER, people.age_months, side="right") - 1,
+        "sex": people.sex,
+        "borough": people.borough,
+        "skills": people.skills,
+        "benefit": people.benefit,
+        "duration_band": np.searchsorted(_DURATION_LOWER, people.months_in_state, side="right") - 1,
+        "employer_size": np.where(has, employers.size_band[firm], 0),
+        "occupational_health": np.where(has, employers.occupational_health[firm], 0),
+    }
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for name in codes.TRANSITIONS:
+        exposed = exposed_to(name, people)
+        out[name] = {}
+        for attribute, names in codes.DIMENSIONS.items():
+            counts = np.bincount(np.asarray(levels[attribute], dtype=np.int64)[exposed], minlength=len(names))
+            total = max(int(counts.sum()), 1)
+            out[name][attribute] = {lv: float(f"{c / total:.4g}") for lv, c in zip(names, counts, strict=True)}
+    return out
+
+
+def write_weights(parameters: dict[str, float], scale: float = 1.0, seed: int = 1, data_dir: Path = DATA_DIR) -> None:
+    """Write ``data/gradient_weights.yaml`` from the month-0 population of the baseline with ``parameters``.
+
+    ``python -m gmsim.calibrate`` calls it with the posterior mean, so the weights follow each refit.
+    """
+    from .model import population_size, starting_population
+
+    employers, people = starting_population(population_size(scale), Streams(seed), parameters=parameters)
+    meta = {
+        "description": (
+            "People exposed to each transition, by level of each attribute, as shares: the weights that hold a "
+            "drawn gradient's mean (gmsim/gradients.py). gmsim's own figures: the month-0 population of the "
+            f"baseline at the calibration's posterior mean, scale {scale}, seed {seed}."
+        ),
+        "weights": exposed_shares(people, employers),
+    }
+    (Path(data_dir) / WEIGHTS_FILE).write_text(
+        "# Generated by gmsim.gradients.write_weights (from `python -m gmsim.calibrate`); do not edit by hand.\n"
+        + yaml.safe_dump(meta, sort_keys=False, width=110, default_flow_style=None)
+    )

@@ -1,0 +1,140 @@
+"""The hazard-ratio gradients the calibration does not fit, drawn per replicate with each transition's level held."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gmsim import codes
+from gmsim import gradients as G
+from gmsim.ensemble import replicate_seed
+from gmsim.parameters import ParameterSet, default_parameters, posterior_sets
+from gmsim.scenario import Scenario, load_scenario
+
+SC = Path(__file__).resolve().parents[1] / "scenarios"
+P = default_parameters()
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return load_scenario(SC / "baseline.yaml")
+
+
+@pytest.fixture(scope="module")
+def draws(baseline):
+    return [G.gradient_draw(baseline, replicate_seed(3, r)) for r in range(2000)]
+
+
+def members(t: str, attribute: str) -> list[str]:
+    return [n for n in (f"{t}.{attribute}.{lv}" for lv in codes.DIMENSIONS[attribute]) if n in P]
+
+
+def weighted_mean(values: dict[str, float], t: str, attribute: str) -> float:
+    shares = G.weights()[t][attribute]
+    return sum(shares[n.rsplit(".", 1)[1]] * v for n, v in values.items())
+
+
+def test_a_gradient_is_drawn_only_where_the_calibration_fits_none_of_its_ratios():
+    fitted = set(posterior_sets()[0])
+    drawn = G.gradients()
+    assert ("inactive_to_in_work", "severity") in drawn and ("health_recovery", "severity") in drawn
+    # job entry from looking for work by time out is fitted (but for its reference band): its level is the fit's
+    assert "out_of_work_to_in_work.duration_band.6-11" in fitted
+    assert ("out_of_work_to_in_work", "duration_band") not in drawn
+    for (t, attribute), names in drawn.items():
+        assert not fitted.intersection(members(t, attribute))
+        assert names and all(P[n].low < P[n].high for n in names)
+    # the base rates are levels, never drawn here
+    assert not any(n.endswith(".base") for n in G.drawn_names())
+    assert set(G.LEVELS_HELD).isdisjoint(G.drawn_names()) and set(G.FIGURES) <= G.drawn_names()
+
+
+def test_each_drawn_gradient_keeps_its_transitions_mean_over_the_people_exposed(draws):
+    for d in draws[:200]:
+        for t, attribute in G.gradients():
+            names = members(t, attribute)
+            got = weighted_mean({n: d[n] for n in names}, t, attribute)
+            assert got == pytest.approx(weighted_mean({n: P[n].value for n in names}, t, attribute), rel=1e-12)
+    # and the draw does change the gradient
+    x = np.array([d["inactive_to_in_work.severity.complex"] / d["inactive_to_in_work.severity.none"] for d in draws])
+    assert x.std() > 0.02
+
+
+def test_a_gradient_steepens_or_flattens_as_a_whole_with_its_stated_range_against_its_reference(draws):
+    # at_risk_to_in_work by time off sick: 0-5 months the reference (1), then 0.6, 0.4, 0.4, 0.4
+    t, attribute = "at_risk_to_in_work", "duration_band"
+    ref = f"{t}.{attribute}.0-5"
+    for d in draws:
+        r = [d[f"{t}.{attribute}.{band}"] / d[ref] for band in codes.DURATION_BANDS]
+        assert all(a >= b - 1e-12 for a, b in zip(r, r[1:], strict=False))  # the order is kept
+    for band in ("6-11", "12-23"):
+        name = f"{t}.{attribute}.{band}"
+        x = np.array([d[name] / d[ref] for d in draws])
+        # against the reference each ratio has its value as median and its range as 95% interval (3 s.e.)
+        se, half = np.sqrt(0.025 * 0.975 / len(x)), np.sqrt(0.25 / len(x))
+        assert abs((x < P[name].value).mean() - 0.5) < 3 * half
+        assert abs((x < P[name].low).mean() - 0.025) < 3 * se and abs((x > P[name].high).mean() - 0.025) < 3 * se
+    # a severity gradient above and below its reference moves together: steeper on both sides at once
+    sev = "in_work_to_at_risk.severity"
+    low = np.array([d[f"{sev}.none"] / d[f"{sev}.mild"] for d in draws])
+    high = np.array([d[f"{sev}.complex"] / d[f"{sev}.mild"] for d in draws])
+    assert np.corrcoef(np.log(low), np.log(high))[0, 1] < -0.99
+
+
+def test_ratios_at_one_with_no_known_direction_are_drawn_each_on_its_own(draws):
+    # onset of a mental-health condition has no age gradient (all 1, range 0.7-1.4): each band its own draw
+    a = np.array([d["onset_mental_health.age_band.25-34"] / d["onset_mental_health.age_band.16-24"] for d in draws])
+    b = np.array([d["onset_mental_health.age_band.35-49"] / d["onset_mental_health.age_band.16-24"] for d in draws])
+    assert abs(np.corrcoef(np.log(a), np.log(b))[0, 1]) < 0.1
+    assert abs(np.median(a) - 1) < 0.03
+
+
+def test_figures_the_targets_do_not_pin_down_are_drawn_from_their_ranges(draws):
+    for name in G.FIGURES:
+        x = np.array([d[name] for d in draws])
+        se = np.sqrt(0.025 * 0.975 / len(x))
+        assert abs((x < P[name].low).mean() - 0.025) < 3 * se and abs((x > P[name].high).mean() - 0.025) < 3 * se
+
+
+def test_draws_depend_on_the_seed_alone_and_a_scenarios_own_values_are_kept(baseline, draws):
+    assert G.gradient_draw(baseline, replicate_seed(3, 0)) == draws[0]
+    assert G.gradient_draw(baseline, replicate_seed(3, 1)) != draws[0]
+    own = Scenario.from_dict(
+        {**baseline.to_dict(), "parameters": {"inactive_to_in_work.severity.complex": 0.2, G.FIGURES[0]: 0.001}},
+        path="own",
+    )
+    d = G.gradient_draw(own, replicate_seed(3, 0))
+    assert not set(members("inactive_to_in_work", "severity")) & set(d)  # the whole gradient keeps its values
+    assert G.FIGURES[0] not in d
+    assert {k: v for k, v in draws[0].items() if k in d} == d  # the others as before
+    ParameterSet(d)  # every drawn value is valid
+
+
+def test_the_shipped_weights_are_those_of_the_posterior_means_population():
+    from gmsim.calibrate import posterior_mean
+    from gmsim.model import population_size, starting_population
+    from gmsim.streams import Streams
+
+    employers, people = starting_population(
+        population_size(0.1), Streams(11), parameters=posterior_mean(list(posterior_sets()))
+    )
+    fresh, shipped = G.exposed_shares(people, employers), G.weights()
+    for t, attribute in G.gradients():
+        n = int(G.exposed_to(t, people).sum())
+        for level, share in shipped[t][attribute].items():
+            # another seed's population at scale 0.1: within 4 binomial standard errors, and 0.02 for the
+            # employers' attributes, whose shares at 0.1 rest on fewer large employers than at full scale
+            tolerance = 4 * np.sqrt(share * (1 - share) / n) + 0.02
+            assert abs(fresh[t][attribute][level] - share) < tolerance, (t, attribute, level)
+
+
+def test_missing_weights_are_refused_naming_the_file(monkeypatch):
+    raw = {"weights": {}}
+    monkeypatch.setattr(G, "read_data", lambda name: raw)
+    G.weights.cache_clear()
+    try:
+        with pytest.raises(KeyError, match="gradient_weights.yaml"):
+            G.weights()
+    finally:
+        monkeypatch.undo()
+        G.weights.cache_clear()
