@@ -892,8 +892,9 @@ def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) 
     scenario with the strand gives them), the appraisal's uncertain unit values, standing for the
     baseline parameter set drawn from the calibration's posterior the people in work at the end of the
     comparator's run, the labour market's drawn figures, and the hazard-ratio gradients and figures the
-    calibration does not fit (:mod:`gmsim.gradients`; a gradient is also a group). Empty without
-    parameter uncertainty.
+    calibration does not fit, by the scores they were drawn at (:func:`gmsim.gradients.gradient_scores`:
+    a gradient's steepness is one input; one with ratios drawn on their own is also a group). Empty
+    without parameter uncertainty.
     """
     base = records[comparator]
     if not base or not base[0]["meta"].get("draws_on"):
@@ -916,11 +917,14 @@ def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) 
         row["baseline: people in work at the end (posterior set)"] = float(base[r]["employed"][-1].sum())
         for name, value in base[r]["meta"].get("labour_market", {}).items():
             row[f"labour market: {name}"] = float(value)
-        for name, value in base[r]["meta"].get("baseline_ratios", {}).items():
-            row[f"baseline: {name}"] = float(value)
-            transition, attribute, _ = (name.split(".") + ["", ""])[:3]
-            if transition in codes.T:
-                groups.setdefault(f"baseline: {transition} by {attribute}", set()).add(f"baseline: {name}")
+        gradients: dict[str, set[str]] = {}
+        for name, score in base[r]["meta"].get("baseline_scores", {}).items():
+            row[f"baseline: {name}"] = float(score)
+            parts = name.split(".")
+            gradient = name if " by " in name else f"{parts[0]} by {parts[1]}" if parts[0] in codes.T else None
+            if gradient:
+                gradients.setdefault(f"baseline: {gradient}, every ratio", set()).add(f"baseline: {name}")
+        groups.update((k, v) for k, v in gradients.items() if len(v) > 1)
         rows.append(row)
     return pd.DataFrame(rows), {k: sorted(v) for k, v in groups.items()}
 

@@ -33,6 +33,8 @@ import pandas as pd
 MIN_REPLICATES = 8
 #: Shuffles of an input across replicates whose mean EVPPI, what a fit finds in noise, is taken off.
 PERMUTATIONS = 50
+#: An input's EVPPI is told apart from noise when its fit finds more than this share of the shuffled fits do.
+NOISE_QUANTILE = 0.95
 
 
 def decision_table(values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -75,26 +77,30 @@ def _fitted_evppi(v: np.ndarray, basis: np.ndarray) -> float:
     return float(fitted.max(axis=1).mean() - fitted.mean(axis=0).max())
 
 
-def evppi(values: dict[str, np.ndarray], inputs: np.ndarray) -> tuple[float, float]:
+def evppi(values: dict[str, np.ndarray], inputs: np.ndarray) -> tuple[float, float, bool]:
     """The EVPPI of ``inputs`` (replicate, input) for choosing among the mixes of ``values`` (their units).
 
     A fitted curve follows some of the replicates' noise, which looks like information. So the same fit is
     made on the inputs shuffled across replicates (:data:`PERMUTATIONS` times, a fixed shuffle), whose
-    EVPPI is noise alone, and its mean is taken off (never below 0).
+    EVPPI is noise alone, and its mean is taken off (never below 0). Among many inputs, the largest
+    estimates are also the luckiest, so whether the fit finds more than :data:`NOISE_QUANTILE` of the
+    shuffled fits do is returned too: an input that does not is not told apart from noise.
 
     Returns:
-        The EVPPI and the part taken off as noise; NaN with fewer than :data:`MIN_REPLICATES` replicates, or
-        as many regressors as replicates.
+        The EVPPI, the part taken off as noise, and whether the fit exceeds what noise gives; NaN (and False)
+        with fewer than :data:`MIN_REPLICATES` replicates, or as many regressors as replicates.
     """
     v = np.array(list(values.values()), dtype=float)
     r = v.shape[1]
     x = np.asarray(inputs, dtype=float).reshape(r, -1)
     basis = _basis(x, r) if r >= MIN_REPLICATES else None
     if basis is None or basis.shape[1] >= r - 1:
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), False
     shuffles = np.random.default_rng(0)
-    noise = np.mean([_fitted_evppi(v, basis[shuffles.permutation(r)]) for _ in range(PERMUTATIONS)])
-    return max(0.0, _fitted_evppi(v, basis) - float(noise)), float(noise)
+    noise = np.array([_fitted_evppi(v, basis[shuffles.permutation(r)]) for _ in range(PERMUTATIONS)])
+    fitted = _fitted_evppi(v, basis)
+    beyond = bool(fitted > np.quantile(noise, NOISE_QUANTILE))
+    return max(0.0, fitted - float(noise.mean())), float(noise.mean()), beyond
 
 
 def evpi(values: dict[str, np.ndarray]) -> float:
@@ -122,8 +128,8 @@ def evppi_table(
 
     Returns:
         ``input``, ``kind`` (``parameter``, ``group`` or ``all``), ``inputs`` (how many), ``evppi``,
-        ``evppi_gbp``, ``noise_taken_off`` (:func:`evppi`) and ``share_of_evpi``, largest first; the EVPI
-        (``all``) first.
+        ``evppi_gbp``, ``noise_taken_off`` and ``beyond_noise`` (in the objective's units: :func:`evppi`)
+        and ``share_of_evpi``, largest first; the EVPI (``all``) first.
     """
     rows = [
         {"input": "all uncertain inputs (EVPI)", "kind": "all", "inputs": inputs.shape[1], "evppi": evpi(values)}
@@ -134,12 +140,12 @@ def evppi_table(
             x = inputs[columns].to_numpy(dtype=float)
             if np.all(x.std(axis=0) == 0):
                 continue
-            (value, noise), (gbp, _) = evppi(values, x), evppi(money, x)
+            (value, noise, beyond), (gbp, _, _) = evppi(values, x), evppi(money, x)
             if set(columns) <= no_bearing:
-                value, noise = 0.0, 0.0
+                value, noise, beyond = 0.0, 0.0, False
             rows.append(
                 {"input": name, "kind": kind, "inputs": len(columns), "evppi": value, "evppi_gbp": gbp}
-                | {"noise_taken_off": noise}
+                | {"noise_taken_off": noise, "beyond_noise": beyond}
             )
     table = pd.DataFrame(rows)
     total = rows[0]["evppi"]

@@ -46,7 +46,7 @@ from tqdm.auto import tqdm
 
 from . import __version__, codes, hash_sources
 from .evaluation import ENTRY_GROUPS
-from .gradients import drawn_names, gradient_draw
+from .gradients import drawn_names, gradient_draw, gradient_scores
 from .results import HEALTH_LABELS, INACTIVE_CLAIMANTS, JOBSEEKERS, SUPPORT_GROUP
 from .scenario import Scenario
 from .streams import Streams
@@ -286,6 +286,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
     # The tasks share their scenarios' parameter overrides (trunk_key), so one draw serves them all.
     baseline_set, baseline = baseline_draw(tasks[0].scenario, seed) if tasks[0].draws else (None, {})
     exposure = sector_exposure_draw(tasks[0].scenario, seed) if tasks[0].draws else {}
+    scores = gradient_scores(tasks[0].scenario, seed) if tasks[0].draws else {}
     scenarios = [with_sector_exposure(t.scenario, exposure) for t in tasks]
     if len(tasks) == 1 and not tasks[0].scenario.strands:
         model = GMModel(
@@ -316,6 +317,7 @@ def run_tasks(tasks: list[Task], store: str | None) -> list[str | bytes]:
                     "draws": d or {},
                     "baseline_set": baseline_set,
                     "baseline_ratios": {k: v for k, v in baseline.items() if k in ratio_names},
+                    "baseline_scores": scores,
                     "labour_market": {
                         **{k: v for k, v in baseline.items() if k in DRAWN_MARKET},
                         **{f"sector_exposure.{k}": v for k, v in exposure.items()},

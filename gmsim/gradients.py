@@ -138,15 +138,31 @@ def gradient_draw(scenario: Scenario, seed: int) -> dict[str, float]:
 
     A gradient of which the scenario sets any ratio, and a figure it sets, are left out (they keep its values).
     """
+    return _draw(scenario, seed)[0]
+
+
+def gradient_scores(scenario: Scenario, seed: int) -> dict[str, float]:
+    """The standard normal scores behind :func:`gradient_draw`: what a replicate drew, one number per choice.
+
+    A gradient's steepness under ``<transition> by <attribute>``, and a ratio at 1 drawn on its own and a
+    figure under their names. The sweep's value of information is worked out on these (a gradient's ratios
+    all follow its steepness, so they are one input, not several).
+    """
+    return _draw(scenario, seed)[1]
+
+
+def _draw(scenario: Scenario, seed: int) -> tuple[dict[str, float], dict[str, float]]:
+    """(values, scores) of :func:`gradient_draw` and :func:`gradient_scores`."""
     from .interventions.parameters import split_lognormal
 
     p, streams, own = default_parameters(), Streams(seed), set(scenario.parameters)
     shares = weights()
 
     def at(name: str, z: float) -> float:
-        return split_lognormal(p[name].value, p[name].low, p[name].high, z) if _ranged(name) else p[name].value
+        return split_lognormal(p[name].value, p[name].low, p[name].high, z)
 
-    out: dict[str, float] = {}
+    values: dict[str, float] = {}
+    scores: dict[str, float] = {}
     for t, attribute in gradients():
         members = [f"{t}.{attribute}.{level}" for level in codes.DIMENSIONS[attribute]]
         members = [n for n in members if n in p]
@@ -156,17 +172,20 @@ def gradient_draw(scenario: Scenario, seed: int) -> dict[str, float]:
         steepness = streams.normal_at(f"draw.ratio.{t}.{attribute}")
         draws = {}
         for n in members:
-            if n == reference or p[n].value == 0.0:
+            if n == reference or p[n].value == 0.0 or not _ranged(n):
                 draws[n] = p[n].value
             elif p[n].value == 1.0:
-                draws[n] = at(n, streams.normal_at(f"draw.ratio.{n}"))
+                scores[n] = streams.normal_at(f"draw.ratio.{n}")
+                draws[n] = at(n, scores[n])
             else:
+                scores[f"{t} by {attribute}"] = steepness
                 draws[n] = at(n, steepness if p[n].value > 1.0 else -steepness)
-        out.update(scaled(draws, shares[t][attribute]))
-    out.update(
-        {n: split_lognormal(p[n].value, p[n].low, p[n].high, streams.normal_at(f"draw.ratio.{n}")) for n in FIGURES}
-    )
-    return {n: v for n, v in out.items() if n not in own}
+        values.update(scaled(draws, shares[t][attribute]))
+    for n in FIGURES:
+        if n not in own:
+            scores[n] = streams.normal_at(f"draw.ratio.{n}")
+            values[n] = at(n, scores[n])
+    return values, scores
 
 
 def exposed_to(transition: str, people) -> np.ndarray:

@@ -446,9 +446,13 @@ def test_a_sweep_with_uncertainty_writes_its_decision_and_the_value_of_informati
     assert "early_help: effects.at_risk_to_in_work" in named and "early_help: every effect" in named
     assert "unit value: earnings_per_worker_year" in named
     assert "early_help: unit_cost_gbp" in named  # a strand's unit cost is drawn, and valued on its own
-    # the gradients the calibration does not fit, each ratio and each gradient as a group
-    assert "baseline: inactive_to_in_work.severity.complex" in named
+    # the gradients the calibration does not fit: a gradient's steepness one input, its ratios drawn on their
+    # own beside it a group
     assert "baseline: inactive_to_in_work by severity" in named
+    assert "baseline: inactive_to_in_work.severity.complex" not in named
+    assert "baseline: onset_mental_health.age_band.25-34" in named
+    assert "baseline: onset_mental_health by age_band, every ratio" in named
+    assert "baseline: demography.mortality.50-64" in named
     finite = evppi[np.isfinite(evppi.evppi)]
     assert (finite.evppi >= 0).all() and (finite.evppi <= evppi.iloc[0].evppi + 1e-9).sum() >= 1
 

@@ -29,6 +29,7 @@ def test_evppi_of_the_input_that_decides_is_its_value_and_of_an_irrelevant_one_i
     exact = 5 / np.sqrt(2 * np.pi)
     assert evppi(values, phi)[0] == pytest.approx(exact, abs=0.15)
     assert evppi(values, psi)[0] < 0.1
+    assert evppi(values, phi)[2] and not evppi(values, psi)[2]  # only the input that decides is beyond noise
     assert evppi(values, np.column_stack([phi, psi]))[0] == pytest.approx(exact, abs=0.15)
     assert evpi(values) >= evppi(values, phi)[0] - 1e-9  # perfect information is worth at least partial
     assert np.isnan(evppi({k: v[: MIN_REPLICATES - 1] for k, v in values.items()}, phi[: MIN_REPLICATES - 1])[0])
@@ -45,6 +46,9 @@ def test_with_few_replicates_what_a_fit_finds_in_noise_is_taken_off():
         raw.append(_fitted_evppi(np.array(list(values.values())), _basis(x, 10)))
         corrected.append(evppi(values, x)[0])
     assert np.mean(corrected) < 0.55 * np.mean(raw)  # (what is kept is the positive half of the noise)
+    # and an irrelevant input is told apart from noise about 5% of the time (3 standard errors of 200 tries)
+    beyond = np.mean([evppi(values, rng.normal(size=(10, 1)))[2] for _ in range(200)])
+    assert abs(beyond - 0.05) < 3 * np.sqrt(0.05 * 0.95 / 200)
 
 
 def test_the_evppi_table_gives_the_evpi_first_then_groups_and_inputs_largest_first():

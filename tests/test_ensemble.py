@@ -172,15 +172,18 @@ def test_each_replicate_draws_one_posterior_baseline_set_the_same_in_every_scena
     for p in paths:
         meta = load_record(p)["meta"]
         drawn.setdefault(meta["replicate"], set()).add(meta["baseline_set"])
-        ratios.setdefault(meta["replicate"], set()).add(json.dumps(meta["baseline_ratios"], sort_keys=True))
+        ratios.setdefault(meta["replicate"], set()).add(
+            json.dumps([meta["baseline_ratios"], meta["baseline_scores"]], sort_keys=True)
+        )
     assert all(len(sets) == 1 for sets in drawn.values())  # the same set in both scenarios of a replicate
     assert len({next(iter(sets)) for sets in drawn.values()}) > 1  # and not the same for every replicate
     # so are the gradients the calibration does not fit, recorded with the run
     assert all(len(r) == 1 for r in ratios.values()) and len({next(iter(r)) for r in ratios.values()}) == 4
-    assert len(json.loads(next(iter(ratios[0])))) > 100
+    values, scores = json.loads(next(iter(ratios[0])))
+    assert len(values) > 100 and 30 < len(scores) < len(values)
     off = execute([Task(scs[0], 0, 5, False)], tmp_path / "off", workers=1, progress=False)
     assert load_record(off[0])["meta"]["baseline_set"] is None  # no uncertainty: the posterior mean
-    assert load_record(off[0])["meta"]["baseline_ratios"] == {}
+    assert load_record(off[0])["meta"]["baseline_ratios"] == load_record(off[0])["meta"]["baseline_scores"] == {}
 
 
 def test_posterior_sets_are_drawn_evenly_and_a_scenarios_own_values_are_kept():

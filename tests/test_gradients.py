@@ -110,6 +110,24 @@ def test_draws_depend_on_the_seed_alone_and_a_scenarios_own_values_are_kept(base
     ParameterSet(d)  # every drawn value is valid
 
 
+def test_the_scores_are_what_the_values_were_drawn_at(baseline):
+    from gmsim.interventions.parameters import split_lognormal
+
+    seed = replicate_seed(3, 7)
+    values, scores = G.gradient_draw(baseline, seed), G.gradient_scores(baseline, seed)
+    z = scores["at_risk_to_in_work by duration_band"]
+    p = P["at_risk_to_in_work.duration_band.6-11"]
+    ratio = values[p.name] / values["at_risk_to_in_work.duration_band.0-5"]
+    assert ratio == pytest.approx(split_lognormal(p.value, p.low, p.high, -z), rel=1e-12)  # below 1: flatter when z > 0
+    q = P["onset_mental_health.age_band.50-64"]
+    ratio = values[q.name] / values["onset_mental_health.age_band.16-24"]
+    assert ratio == pytest.approx(split_lognormal(q.value, q.low, q.high, scores[q.name]), rel=1e-12)
+    for name in G.FIGURES:
+        assert values[name] == split_lognormal(P[name].value, P[name].low, P[name].high, scores[name])
+    # one score a gradient, not one a ratio
+    assert len(scores) < len(values) / 2 and "at_risk_to_in_work.duration_band.6-11" not in scores
+
+
 def test_the_shipped_weights_are_those_of_the_posterior_means_population():
     from gmsim.calibrate import posterior_mean
     from gmsim.model import population_size, starting_population
