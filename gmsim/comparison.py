@@ -52,6 +52,7 @@ from .decision import decision_table, evppi_table
 from .economy import NamedEconomy
 from .ensemble import Task, execute, load_record
 from .evaluation import cohort_metrics
+from .gradients import gradient_of
 from .scenario import Scenario, ScenarioError, load_scenario
 
 GM = "Greater Manchester"
@@ -890,7 +891,7 @@ def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) 
 
     Each strand's effect ratios and unit cost (the same in every scenario of a replicate: the first
     scenario with the strand gives them), the appraisal's uncertain unit values, standing for the
-    baseline parameter set drawn from the calibration's posterior the people in work at the end of the
+    baseline parameter set drawn from the calibration's posterior, the people in work at the end of the
     comparator's run, the labour market's drawn figures, and the hazard-ratio gradients and figures the
     calibration does not fit, by the scores they were drawn at (:func:`gmsim.gradients.gradient_scores`:
     a gradient's steepness is one input; one with ratios drawn on their own is also a group). Empty
@@ -920,8 +921,7 @@ def uncertain_inputs(records: dict[str, list[dict[str, Any]]], comparator: str) 
         gradients: dict[str, set[str]] = {}
         for name, score in base[r]["meta"].get("baseline_scores", {}).items():
             row[f"baseline: {name}"] = float(score)
-            parts = name.split(".")
-            gradient = name if " by " in name else f"{parts[0]} by {parts[1]}" if parts[0] in codes.T else None
+            gradient = gradient_of(name)
             if gradient:
                 gradients.setdefault(f"baseline: {gradient}, every ratio", set()).add(f"baseline: {name}")
         groups.update((k, v) for k, v in gradients.items() if len(v) > 1)

@@ -33,8 +33,8 @@ import pandas as pd
 MIN_REPLICATES = 8
 #: Shuffles of an input across replicates whose mean EVPPI, what a fit finds in noise, is taken off.
 PERMUTATIONS = 50
-#: An input's EVPPI is told apart from noise when its fit finds more than this share of the shuffled fits do.
-NOISE_QUANTILE = 0.95
+#: An input's EVPPI is told apart from noise when at most this many of its shuffled fits find as much.
+NOISE_RANK = 1
 
 
 def decision_table(values: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -83,12 +83,14 @@ def evppi(values: dict[str, np.ndarray], inputs: np.ndarray) -> tuple[float, flo
     A fitted curve follows some of the replicates' noise, which looks like information. So the same fit is
     made on the inputs shuffled across replicates (:data:`PERMUTATIONS` times, a fixed shuffle), whose
     EVPPI is noise alone, and its mean is taken off (never below 0). Among many inputs, the largest
-    estimates are also the luckiest, so whether the fit finds more than :data:`NOISE_QUANTILE` of the
-    shuffled fits do is returned too: an input that does not is not told apart from noise.
+    estimates are also the luckiest, so whether the fit finds more than all but :data:`NOISE_RANK` of the
+    shuffled fits do is returned too (a permutation test: an input that carries no information passes it
+    with chance ``(NOISE_RANK + 1) / (PERMUTATIONS + 1)``, 3.9%); an input that does not pass is not told
+    apart from noise.
 
     Returns:
-        The EVPPI, the part taken off as noise, and whether the fit exceeds what noise gives; NaN (and False)
-        with fewer than :data:`MIN_REPLICATES` replicates, or as many regressors as replicates.
+        The EVPPI, the part taken off as noise, and whether the fit is beyond noise; NaN (and False) with
+        fewer than :data:`MIN_REPLICATES` replicates, or as many regressors as replicates.
     """
     v = np.array(list(values.values()), dtype=float)
     r = v.shape[1]
@@ -99,7 +101,7 @@ def evppi(values: dict[str, np.ndarray], inputs: np.ndarray) -> tuple[float, flo
     shuffles = np.random.default_rng(0)
     noise = np.array([_fitted_evppi(v, basis[shuffles.permutation(r)]) for _ in range(PERMUTATIONS)])
     fitted = _fitted_evppi(v, basis)
-    beyond = bool(fitted > np.quantile(noise, NOISE_QUANTILE))
+    beyond = bool(np.sum(noise >= fitted) <= NOISE_RANK)
     return max(0.0, fitted - float(noise.mean())), float(noise.mean()), beyond
 
 

@@ -4,8 +4,10 @@ A *run* is one scenario at one replicate. Replicate ``r`` has a seed derived fro
 and ``r`` only, the same in every scenario, so scenarios compared at the same replicate share their
 random numbers (common random numbers) and their differences are not Monte Carlo noise. With parameter
 uncertainty on, replicate ``r`` also draws a baseline parameter set from the calibration's posterior
-(``data/posterior.csv``, :func:`baseline_draw`; a scenario's own overrides keep their values) and every
-intervention effect parameter from its distribution (log-normal, 95% interval ``[low, high]`` from
+(``data/posterior.csv``, :func:`baseline_draw`; a scenario's own overrides keep their values), the
+hazard-ratio gradients the calibration does not fit (:mod:`gmsim.gradients`), the labour market's uncertain
+figures (:data:`DRAWN_MARKET`) and, in a shock, each sector's exposure, and every intervention effect
+parameter from its distribution (log-normal, 95% interval ``[low, high]`` from
 ``data/interventions/<name>.yaml``), the same draws in every scenario.
 
 Each finished run is written at once to ``<store>/<key>.npz``, where the key hashes the scenario's

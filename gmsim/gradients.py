@@ -7,22 +7,27 @@ so the intervals would leave out what is not known about them. Drawn here, in ea
 
 - **a gradient**: the ratios of one transition over the levels of one attribute (``inactive_to_in_work`` by
   severity, ``in_work_to_out_of_work`` by age band) where the calibration fits none of them. It is drawn as
-  a whole. Its first level at 1 stays the reference; the ratios away from 1 move together, each to the
-  same quantile of its range towards or away from 1 (a split log-normal with the value as median and the
-  range as 95% interval, one score for the gradient), so that the gradient steepens or flattens and keeps
-  its order; other ratios at 1, with no known direction, are drawn each on its own. Then every ratio of
-  the gradient is scaled by one factor so that the transition's mean ratio over the people exposed to it
-  is unchanged (:func:`weights`). The draw changes who makes the move more often, not how many make it,
-  which the calibration's targets pin down. Drawn on their own, without that factor, the same ratios put
-  the baseline far from GM's figures (docs/calibration.md gives the measurement);
+  a whole. Its reference (the first level at 1 that has a range and people exposed) stays at 1; the
+  ratios away from 1 move together, each to the same quantile of its range towards or away from 1 (a split
+  log-normal with the value as median and the range as 95% interval, one score for the gradient), so that
+  the gradient steepens or flattens (where a ratio's range reaches past 1, its draw can too, and the order
+  of the levels then changes); other ratios at 1, with no known direction, are drawn each on its own. Then
+  every ratio of the gradient is scaled by one factor so that the transition's expected moves in a month
+  are unchanged: its ratios' mean, weighted by each level's moves but for the ratio itself
+  (:func:`weights`), is that of their values. The draw changes who makes the move more often, and to
+  first order not how many make it, which the calibration's targets pin down. Drawn on their own, without
+  that factor, the same ratios put the baseline far from GM's figures (docs/calibration.md gives the
+  measurement);
 - **a figure the targets do not pin down** (:data:`FIGURES`): mortality and the assessment rates, each from
   its range as above.
 
-Not drawn: the base rates the calibration does not fit (:data:`LEVELS_HELD`), which set how many make a
-move and so what the targets measure; and a ratio whose group has a fitted member, whose level is then
-the calibration's. A gradient of which a scenario sets any ratio keeps the scenario's values. Each draw
-uses its own stream (``draw.ratio.<name>``), the same in every scenario of a replicate, and the draws are
-independent of one another and of the posterior set.
+Not drawn: the base rates the calibration does not fit (``in_work_to_inactive``, ``at_risk_to_in_work``,
+``at_risk_to_inactive``, ``health_worsening`` and ``health_recovery``), which set how many make a move and
+so what the targets measure with the fitted rates; a ratio whose gradient has a fitted member, whose level
+is then the calibration's; and a figure of :data:`FIGURES` a refit fits. A gradient of which a scenario
+sets any ratio keeps the scenario's values. Each draw uses its own stream (``draw.ratio.<name>``), the
+same in every scenario of a replicate, and the draws are independent of one another and of the posterior
+set.
 """
 
 from __future__ import annotations
@@ -47,15 +52,6 @@ FIGURES = (
     "demography.mortality_complex_ratio",
     "benefits.reassessment_rate",
     "benefits.first_assessment_rate",
-)
-#: Base rates with a range that the calibration does not fit and no replicate draws: each sets how many
-#: people make a move, which the targets measure together with the fitted rates (docs/calibration.md).
-LEVELS_HELD = (
-    "in_work_to_inactive.base",
-    "at_risk_to_in_work.base",
-    "at_risk_to_inactive.base",
-    "health_worsening.base",
-    "health_recovery.base",
 )
 #: The file of the weights (:func:`weights`), in ``gmsim/data/``.
 WEIGHTS_FILE = "gradient_weights.yaml"
@@ -92,6 +88,14 @@ def gradients() -> dict[tuple[str, str], tuple[str, ...]]:
     }
 
 
+def gradient_of(score: str) -> str | None:
+    """The gradient (``<transition> by <attribute>``) a score of :func:`gradient_scores` belongs to, or None."""
+    if " by " in score:
+        return score
+    parts = score.split(".")
+    return f"{parts[0]} by {parts[1]}" if parts[0] in codes.T and len(parts) == 3 else None
+
+
 @cache
 def drawn_names() -> frozenset[str]:
     """Every name a replicate may draw here: the gradients' ratios and :data:`FIGURES`."""
@@ -102,11 +106,11 @@ def drawn_names() -> frozenset[str]:
 
 @cache
 def weights() -> dict[str, dict[str, dict[str, float]]]:
-    """People exposed to each transition, by level of each attribute: ``transition -> attribute -> level -> share``.
+    """Each transition's moves by level of each attribute: ``transition -> attribute -> level -> share``.
 
-    ``data/gradient_weights.yaml``, written by :func:`write_weights` from the month-0 population of the
-    baseline at the calibration's posterior mean. A gradient's drawn ratios are scaled so that their mean
-    over these shares is that of their values.
+    ``data/gradient_weights.yaml``, written by :func:`write_weights` (:func:`exposed_shares`) from the
+    month-0 population of the baseline at the calibration's posterior mean. A gradient's drawn ratios are
+    scaled so that their mean over these shares is that of their values.
 
     Raises:
         KeyError: naming the file, if a drawn gradient has no weights there.
@@ -155,7 +159,7 @@ def _draw(scenario: Scenario, seed: int) -> tuple[dict[str, float], dict[str, fl
     """(values, scores) of :func:`gradient_draw` and :func:`gradient_scores`."""
     from .interventions.parameters import split_lognormal
 
-    p, streams, own = default_parameters(), Streams(seed), set(scenario.parameters)
+    p, streams, own, calibrated = default_parameters(), Streams(seed), set(scenario.parameters), fitted()
     shares = weights()
 
     def at(name: str, z: float) -> float:
@@ -168,12 +172,18 @@ def _draw(scenario: Scenario, seed: int) -> tuple[dict[str, float], dict[str, fl
         members = [n for n in members if n in p]
         if own.intersection(members):
             continue
-        reference = next((n for n in members if p[n].value == 1.0), None)
+        level_share = shares[t][attribute]
+        at_one = [n for n in members if p[n].value == 1.0]
+        # the reference: the first level at 1 that anyone is exposed to and that has a range, else the first at 1
+        reference = next((n for n in at_one if _ranged(n) and level_share[n.rsplit(".", 1)[1]] > 0), None)
+        reference = reference or next(iter(at_one), None)
         steepness = streams.normal_at(f"draw.ratio.{t}.{attribute}")
         draws = {}
         for n in members:
             if n == reference or p[n].value == 0.0 or not _ranged(n):
                 draws[n] = p[n].value
+            elif p[n].value == 1.0 and level_share[n.rsplit(".", 1)[1]] == 0:
+                draws[n] = p[n].value  # nobody is exposed: no direction, and nothing to draw
             elif p[n].value == 1.0:
                 scores[n] = streams.normal_at(f"draw.ratio.{n}")
                 draws[n] = at(n, scores[n])
@@ -182,7 +192,7 @@ def _draw(scenario: Scenario, seed: int) -> tuple[dict[str, float], dict[str, fl
                 draws[n] = at(n, steepness if p[n].value > 1.0 else -steepness)
         values.update(scaled(draws, shares[t][attribute]))
     for n in FIGURES:
-        if n not in own:
+        if n not in own and n not in calibrated:
             scores[n] = streams.normal_at(f"draw.ratio.{n}")
             values[n] = at(n, scores[n])
     return values, scores
@@ -204,10 +214,25 @@ def exposed_to(transition: str, people) -> np.ndarray:
     return np.ones(len(severity), dtype=bool)
 
 
-def exposed_shares(people, employers) -> dict[str, dict[str, dict[str, float]]]:
-    """Each transition's exposed people (:func:`exposed_to`) by level of each attribute, as shares (:func:`weights`)."""
-    from .dynamics.hazard import _AGE_BAND_LOWER, _DURATION_LOWER
+def exposed_shares(people, employers, parameters: dict[str, float]) -> dict[str, dict[str, dict[str, float]]]:
+    """Each transition's moves this month by level of each attribute, but for that attribute's own ratio.
 
+    For transition ``t`` and attribute ``d``, level ``l`` weighs the hazards of ``t`` of the people exposed
+    to it (:func:`exposed_to`) at level ``l``, each divided by its ratio for ``d`` at ``l`` (with
+    ``parameters``, over the calibrated values), as shares of the sum (:func:`weights`). So a gradient's
+    ratios scaled to hold their mean over these shares hold the transition's expected moves of the month,
+    whatever the person's other ratios (which go with their level: a complex condition with a support-group
+    claim and older age).
+    """
+    from .dynamics.hazard import _AGE_BAND_LOWER, _DURATION_LOWER, hazard_groups
+    from .parameters import ParameterSet
+
+    params = ParameterSet(parameters)
+    tables = params.hazard_tables()
+    n = len(people.state)
+    ga, gb, gc = (np.zeros(n, dtype=np.int64) for _ in range(3))
+    hazard_groups(people, employers, ga, gb, gc)
+    base, group_a, group_b, group_c = tables.kernel[:4]
     has = people.employer >= 0
     firm = np.maximum(people.employer, 0)
     levels = {
@@ -224,13 +249,17 @@ def exposed_shares(people, employers) -> dict[str, dict[str, dict[str, float]]]:
         "occupational_health": np.where(has, employers.occupational_health[firm], 0),
     }
     out: dict[str, dict[str, dict[str, float]]] = {}
-    for name in codes.TRANSITIONS:
+    for t, name in enumerate(codes.TRANSITIONS):
         exposed = exposed_to(name, people)
+        hazard = base[t] * group_a[ga, t] * group_b[gb, t] * group_c[gc, t] * exposed
         out[name] = {}
         for attribute, names in codes.DIMENSIONS.items():
-            counts = np.bincount(np.asarray(levels[attribute], dtype=np.int64)[exposed], minlength=len(names))
-            total = max(int(counts.sum()), 1)
-            out[name][attribute] = {lv: float(f"{c / total:.4g}") for lv, c in zip(names, counts, strict=True)}
+            own = np.array([params.value(f"{name}.{attribute}.{lv}") if f"{name}.{attribute}.{lv}" in params else 1.0
+                            for lv in names])  # fmt: skip
+            level = np.asarray(levels[attribute], dtype=np.int64)
+            mass = np.bincount(level, weights=hazard, minlength=len(names)) / np.where(own > 0, own, 1.0)
+            total = mass.sum() if mass.sum() > 0 else 1.0
+            out[name][attribute] = {lv: float(f"{m / total:.4g}") for lv, m in zip(names, mass, strict=True)}
     return out
 
 
@@ -244,11 +273,12 @@ def write_weights(parameters: dict[str, float], scale: float = 1.0, seed: int = 
     employers, people = starting_population(population_size(scale), Streams(seed), parameters=parameters)
     meta = {
         "description": (
-            "People exposed to each transition, by level of each attribute, as shares: the weights that hold a "
-            "drawn gradient's mean (gmsim/gradients.py). gmsim's own figures: the month-0 population of the "
-            f"baseline at the calibration's posterior mean, scale {scale}, seed {seed}."
+            "Each transition's expected moves in a month by level of each attribute, less that attribute's own "
+            "ratio, as shares: the weights that hold a drawn gradient's mean (gmsim/gradients.py, "
+            "exposed_shares). gmsim's own figures: the month-0 population of the baseline at the calibration's "
+            f"posterior mean, scale {scale}, seed {seed}."
         ),
-        "weights": exposed_shares(people, employers),
+        "weights": exposed_shares(people, employers, parameters),
     }
     (Path(data_dir) / WEIGHTS_FILE).write_text(
         "# Generated by gmsim.gradients.write_weights (from `python -m gmsim.calibrate`); do not edit by hand.\n"

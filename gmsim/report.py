@@ -1653,7 +1653,8 @@ def _decision_section(
         rest = evppi.iloc[1:]
         rows = pd.concat([evppi.iloc[:1], rest[np.isfinite(rest["evppi"])].head(12)])
         out["evppi"] = _table(
-            ["Uncertain input (or group)", "Kind", "EVPPI", "EVPPI, GBP (social NPV)", "Share of EVPI", "Beyond noise"],
+            ["Uncertain input (or group)", "Kind", "EVPPI", "EVPPI, GBP (social NPV)", "Share of EVPI"]
+            + ["Beyond noise (EVPPI)"],
             [
                 [
                     r.input,
@@ -1661,7 +1662,7 @@ def _decision_section(
                     fmt(r.evppi, objective),
                     fmt(r.evppi_gbp, "x_gbp"),
                     "" if not _finite(r.share_of_evpi) else f"{100 * r.share_of_evpi:.0f}%",
-                    "" if r.kind == "all" else "yes" if str(r.beyond_noise) == "True" else "no",
+                    "" if r.kind == "all" else "yes" if bool(r.beyond_noise) else "no",
                 ]
                 for r in rows.itertuples()
             ],

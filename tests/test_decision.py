@@ -4,7 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gmsim.decision import MIN_REPLICATES, _basis, _fitted_evppi, decision_table, evpi, evppi, evppi_table
+from gmsim.decision import (
+    MIN_REPLICATES,
+    NOISE_RANK,
+    PERMUTATIONS,
+    _basis,
+    _fitted_evppi,
+    decision_table,
+    evpi,
+    evppi,
+    evppi_table,
+)
 
 
 def test_probability_best_and_expected_loss_count_each_replicate_as_a_possible_world():
@@ -46,9 +56,13 @@ def test_with_few_replicates_what_a_fit_finds_in_noise_is_taken_off():
         raw.append(_fitted_evppi(np.array(list(values.values())), _basis(x, 10)))
         corrected.append(evppi(values, x)[0])
     assert np.mean(corrected) < 0.55 * np.mean(raw)  # (what is kept is the positive half of the noise)
-    # and an irrelevant input is told apart from noise about 5% of the time (3 standard errors of 200 tries)
-    beyond = np.mean([evppi(values, rng.normal(size=(10, 1)))[2] for _ in range(200)])
-    assert abs(beyond - 0.05) < 3 * np.sqrt(0.05 * 0.95 / 200)
+    # and an irrelevant input is told apart from noise with the permutation test's chance, 2 in 51 (3 standard
+    # errors of 2,000 tries, each with fresh values)
+    beyond = np.mean(
+        [evppi({"A": rng.normal(size=10), "B": rng.normal(size=10)}, rng.normal(size=(10, 1)))[2] for _ in range(2000)]
+    )
+    chance = (NOISE_RANK + 1) / (PERMUTATIONS + 1)
+    assert abs(beyond - chance) < 3 * np.sqrt(chance * (1 - chance) / 2000)
 
 
 def test_the_evppi_table_gives_the_evpi_first_then_groups_and_inputs_largest_first():
@@ -62,6 +76,8 @@ def test_the_evppi_table_gives_the_evpi_first_then_groups_and_inputs_largest_fir
     assert list(table.input[1:3]) in (["x and y", "x"], ["x", "x and y"])
     assert "fixed" not in set(table.input)  # an input that never varies has no value of information
     assert table.set_index("input").loc["y", "evppi"] == 0  # cannot change the objective: not estimated
+    by = table.set_index("input").beyond_noise
+    assert by["x"] and by["x and y"] and not by["y"]  # the input that decides is beyond noise, y is not valued
     assert table.set_index("input").loc["x", "evppi_gbp"] == pytest.approx(
         1000 * table.set_index("input").loc["x", "evppi"]
     )

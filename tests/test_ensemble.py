@@ -181,6 +181,11 @@ def test_each_replicate_draws_one_posterior_baseline_set_the_same_in_every_scena
     assert all(len(r) == 1 for r in ratios.values()) and len({next(iter(r)) for r in ratios.values()}) == 4
     values, scores = json.loads(next(iter(ratios[0])))
     assert len(values) > 100 and 30 < len(scores) < len(values)
+    from gmsim.gradients import gradient_draw, gradient_scores
+
+    meta = load_record(paths[0])["meta"]  # what the replicate drew, at its own seed
+    assert meta["baseline_ratios"] == gradient_draw(scs[0], meta["run_seed"])
+    assert meta["baseline_scores"] == gradient_scores(scs[0], meta["run_seed"])
     off = execute([Task(scs[0], 0, 5, False)], tmp_path / "off", workers=1, progress=False)
     assert load_record(off[0])["meta"]["baseline_set"] is None  # no uncertainty: the posterior mean
     assert load_record(off[0])["meta"]["baseline_ratios"] == load_record(off[0])["meta"]["baseline_scores"] == {}
