@@ -101,7 +101,9 @@ def evppi(values: dict[str, np.ndarray], inputs: np.ndarray) -> tuple[float, flo
     shuffles = np.random.default_rng(0)
     noise = np.array([_fitted_evppi(v, basis[shuffles.permutation(r)]) for _ in range(PERMUTATIONS)])
     fitted = _fitted_evppi(v, basis)
-    beyond = bool(np.sum(noise >= fitted) <= NOISE_RANK)
+    # an input whose fits find nothing (the choice never changes) is not beyond noise, whatever the rounding
+    found = fitted - float(noise.mean()) > 1e-9 * max(1.0, float(np.abs(v).max()))
+    beyond = bool(found and np.sum(noise >= fitted) <= NOISE_RANK)
     return max(0.0, fitted - float(noise.mean())), float(noise.mean()), beyond
 
 

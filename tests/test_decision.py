@@ -40,6 +40,9 @@ def test_evppi_of_the_input_that_decides_is_its_value_and_of_an_irrelevant_one_i
     assert evppi(values, phi)[0] == pytest.approx(exact, abs=0.15)
     assert evppi(values, psi)[0] < 0.1
     assert evppi(values, phi)[2] and not evppi(values, psi)[2]  # only the input that decides is beyond noise
+    # an input that moves a mix but never the choice is worth nothing, and is not beyond noise
+    never = {"A": 100 + phi + 0.5 * rng.normal(size=n), "B": np.zeros(n)}
+    assert evppi(never, phi)[0] == pytest.approx(0, abs=1e-9) and not evppi(never, phi)[2]
     assert evppi(values, np.column_stack([phi, psi]))[0] == pytest.approx(exact, abs=0.15)
     assert evpi(values) >= evppi(values, phi)[0] - 1e-9  # perfect information is worth at least partial
     assert np.isnan(evppi({k: v[: MIN_REPLICATES - 1] for k, v in values.items()}, phi[: MIN_REPLICATES - 1])[0])
