@@ -96,12 +96,16 @@ def gradient_of(score: str) -> str | None:
     return f"{parts[0]} by {parts[1]}" if parts[0] in codes.T and len(parts) == 3 else None
 
 
+def members(transition: str, attribute: str) -> list[str]:
+    """The names of a gradient's ratios, every level of ``attribute`` that ``parameters.yaml`` gives one."""
+    p = default_parameters()
+    return [n for n in (f"{transition}.{attribute}.{level}" for level in codes.DIMENSIONS[attribute]) if n in p]
+
+
 @cache
 def drawn_names() -> frozenset[str]:
     """Every name a replicate may draw here: the gradients' ratios and :data:`FIGURES`."""
-    p = default_parameters()
-    members = {f"{t}.{attribute}.{level}" for t, attribute in gradients() for level in codes.DIMENSIONS[attribute]}
-    return frozenset({n for n in members if n in p} | set(FIGURES))
+    return frozenset({n for t, attribute in gradients() for n in members(t, attribute)} | set(FIGURES))
 
 
 @cache
@@ -168,18 +172,17 @@ def _draw(scenario: Scenario, seed: int) -> tuple[dict[str, float], dict[str, fl
     values: dict[str, float] = {}
     scores: dict[str, float] = {}
     for t, attribute in gradients():
-        members = [f"{t}.{attribute}.{level}" for level in codes.DIMENSIONS[attribute]]
-        members = [n for n in members if n in p]
-        if own.intersection(members):
+        ratios = members(t, attribute)
+        if own.intersection(ratios):
             continue
         level_share = shares[t][attribute]
-        at_one = [n for n in members if p[n].value == 1.0]
+        at_one = [n for n in ratios if p[n].value == 1.0]
         # the reference: the first level at 1 that anyone is exposed to and that has a range, else the first at 1
         reference = next((n for n in at_one if _ranged(n) and level_share[n.rsplit(".", 1)[1]] > 0), None)
         reference = reference or next(iter(at_one), None)
         steepness = streams.normal_at(f"draw.ratio.{t}.{attribute}")
         draws = {}
-        for n in members:
+        for n in ratios:
             if n == reference or p[n].value == 0.0 or not _ranged(n):
                 draws[n] = p[n].value
             elif p[n].value == 1.0 and level_share[n.rsplit(".", 1)[1]] == 0:
@@ -224,7 +227,8 @@ def exposed_shares(people, employers, parameters: dict[str, float]) -> dict[str,
     whatever the person's other ratios (which go with their level: a complex condition with a support-group
     claim and older age).
     """
-    from .dynamics.hazard import _AGE_BAND_LOWER, _DURATION_LOWER, hazard_groups
+    from .agents.people import age_band_of
+    from .dynamics.hazard import _DURATION_LOWER, hazard_groups
     from .parameters import ParameterSet
 
     params = ParameterSet(parameters)
@@ -239,7 +243,7 @@ def exposed_shares(people, employers, parameters: dict[str, float]) -> dict[str,
         "state": people.state,
         "severity": people.severity,
         "condition": people.condition,
-        "age_band": np.searchsorted(_AGE_BAND_LOWER, people.age_months, side="right") - 1,
+        "age_band": age_band_of(people.age_months),
         "sex": people.sex,
         "borough": people.borough,
         "skills": people.skills,
