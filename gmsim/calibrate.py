@@ -273,6 +273,94 @@ def predictive_runs(
     return picked, run_sets([sets[i] for i in picked], scale, seeds, workers, progress, "posterior predictive")
 
 
+def conditioning_runs(
+    sets: list[dict[str, float]],
+    bases: int = 160,
+    per_base: int = 4,
+    scale: float = 0.1,
+    seed: int = 1,
+    workers: int = 2,
+    progress: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of baselines that show how the scores the calibration does not fit move its targets.
+
+    ``bases`` posterior sets, evenly spaced, each with a seed of its own, are run with every score of
+    :func:`gmsim.conditioning.conditioned_names` at 0 and again ``per_base`` times with the scores drawn
+    from their prior (independent standard normals), with the same seed (common random numbers).
+
+    Returns:
+        ``(z, shifts)``: the drawn scores, ``(bases * per_base, scores)``, and each target's shift on its
+        fitting scale from the run at 0 of the same set and seed, ``(bases * per_base, targets)``.
+    """
+    from .conditioning import conditioned_names
+    from .ensemble import market_at
+    from .gradients import values_at
+    from .scenario import Scenario
+
+    names, steady = conditioned_names(), Scenario(name="calibration")
+    rng = np.random.default_rng([seed, 20261207])
+    picked = np.linspace(0, len(sets) - 1, bases).astype(int)
+    runs, seeds, z = [], [], np.zeros((bases, per_base + 1, len(names)))
+    for b, k in enumerate(picked):
+        z[b, 1:] = rng.standard_normal((per_base, len(names)))
+        for i in range(per_base + 1):
+            score = dict(zip(names, z[b, i], strict=True)).__getitem__
+            runs.append({**sets[k], **values_at(set(), score)[0], **market_at(steady, score)})
+            seeds.append(seed * 1_000_000 + 800_000 + b)
+    got = run_sets(runs, scale, seeds, workers, progress, "conditioning pairs")
+    on_scale = np.array([_on_fitting_scale(g) for g in got]).reshape(bases, per_base + 1, -1)
+    shifts = on_scale[:, 1:, :] - on_scale[:, :1, :]
+    return z[:, 1:, :].reshape(bases * per_base, len(names)), shifts.reshape(bases * per_base, -1)
+
+
+def condition(
+    sets: list[dict[str, float]],
+    bases: int = 160,
+    per_base: int = 4,
+    scale: float = 0.1,
+    seed: int = 1,
+    workers: int = 2,
+    progress: bool = True,
+    data_dir: Path = DATA_DIR,
+) -> pd.DataFrame:
+    """Run :func:`conditioning_runs`, fit the emulators and write ``data/conditioning.yaml``.
+
+    Returns:
+        One row per target: its measurement sd on the fitting scale, the emulator's R squared and residual
+        sd, and the sd and mean of the target's shift with the scores from their prior and from their
+        posterior (by the emulator).
+    """
+    from . import conditioning
+
+    z, shifts = conditioning_runs(sets, bases, per_base, scale, seed, workers, progress)
+    emulators = conditioning.fit(z, shifts)
+    _, sd = observed_and_sd()
+    targets = [t.key for t in fitted_targets()]
+    method = {
+        "pairs": int(len(z)),
+        "posterior_sets": bases,
+        "draws_per_set": per_base,
+        "scale": scale,
+        "seed": seed,
+        "fitted_on": time.strftime("%Y-%m-%d"),
+    }
+    conditioning.write(list(conditioning.conditioned_names()), targets, sd, emulators, method, data_dir)
+    mu, sigma = conditioning.posterior(emulators, sd)
+    b, q = emulators["linear"], emulators["quadratic"]
+    return pd.DataFrame(
+        {
+            "target": targets,
+            "measurement_sd": sd,
+            "r_squared": emulators["r_squared"],
+            "residual_sd": emulators["residual_sd"],
+            "prior_shift_mean": shifts.mean(axis=0),
+            "prior_shift_sd": shifts.std(axis=0),
+            "posterior_shift_mean": emulators["intercept"] + b @ mu + q @ (np.diag(sigma) + mu**2 - 1),
+            "posterior_shift_sd": np.sqrt(np.einsum("ij,jk,ik->i", b, sigma, b) + emulators["residual_sd"] ** 2),
+        }
+    )
+
+
 def _on_fitting_scale(got: dict[str, float]) -> np.ndarray:
     return np.array([_g(got[t.key], _scale_of(t.value)) for t in fitted_targets()])
 
@@ -871,7 +959,30 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="infer nothing: run the shipped posterior (data/posterior.csv) again and rewrite the reports",
     )
+    p.add_argument(
+        "--conditioning-sets",
+        type=_at_least(2),
+        default=160,
+        help="posterior sets run in pairs to condition the figures the fit leaves out (4 pairs each)",
+    )
+    p.add_argument(
+        "--conditioning-only",
+        action="store_true",
+        help="fit nothing: condition the figures the fit leaves out on the targets, with the shipped posterior",
+    )
     args = p.parse_args(argv)
+    if args.conditioning_only:
+        sets = posterior_sets()
+        if not sets:
+            print(
+                "python -m gmsim.calibrate: gmsim/data/posterior.csv is missing or empty: calibrate first",
+                file=sys.stderr,
+            )
+            return 2
+        scale = dict((read_data("calibrated.yaml") or {}).get("method", {})).get("scale", args.scale)
+        table = condition(list(sets), args.conditioning_sets, 4, scale, args.seed, args.workers)
+        print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
+        return 0
     if args.report_only:
         sets = posterior_sets()
         if not sets:
@@ -906,6 +1017,9 @@ def main(argv: list[str] | None = None) -> int:
     report = fit_report(got, calibration.runs)
     fitted_on = str((read_data("calibrated.yaml") or {}).get("fitted_on")) if args.report_only else None
     write(calibration, got, report, args.seed, extra, fitted_on=fitted_on)
+    if not args.report_only:
+        scale = calibration.method.get("scale", args.scale)
+        condition(calibration.sets, args.conditioning_sets, 4, scale, args.seed, args.workers)
     print(
         report[
             ["target", "target_value", "model_value", "interval_low", "interval_high", "passed", "in_interval"]

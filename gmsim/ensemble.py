@@ -159,22 +159,29 @@ DRAWN_MARKET = (
 def labour_market_draw(scenario: Scenario, seed: int) -> dict[str, float]:
     """The labour market's uncertain figures for a replicate (:data:`DRAWN_MARKET`), from their ranges.
 
-    Each is a split log-normal with its value as median and its range as 95% interval (stream
-    ``draw.market.<name>``, the same in every scenario of the replicate); a figure the scenario sets keeps
-    its value (left out), and so does one that cannot act in the scenario's economy (how unevenly a shock
-    falls on sectors, in an economy whose sectors are alike).
+    Each is a split log-normal with its value as median and its range as 95% interval, at the score GM's
+    targets allow (:func:`gmsim.conditioning.scores`, the same in every scenario of the replicate); a
+    figure the scenario sets keeps its value (left out), and so does one that cannot act in the
+    scenario's economy (how unevenly a shock falls on sectors, in an economy whose sectors are alike).
     """
+    from .conditioning import scores
+
+    return market_at(scenario, scores(seed).__getitem__)
+
+
+def market_at(scenario: Scenario, score: Callable[[str], float]) -> dict[str, float]:
+    """The figures of :data:`DRAWN_MARKET` at the scores ``score`` gives by name (:func:`labour_market_draw`)."""
     from .interventions.parameters import split_lognormal
     from .parameters import default_parameters
 
-    defaults, streams = default_parameters(), Streams(seed)
+    defaults = default_parameters()
     sectors_alike = bool(np.all(scenario.economy.exposure() == 1))
     out = {}
     for name in DRAWN_MARKET:
         if name in scenario.parameters or (name == "labour_market.sector_concentration" and sectors_alike):
             continue
         p = defaults[name]
-        out[name] = split_lognormal(p.value, p.low, p.high, streams.normal_at(f"draw.market.{name}"))
+        out[name] = split_lognormal(p.value, p.low, p.high, score(name))
     return out
 
 

@@ -25,13 +25,18 @@ Not drawn: the base rates the calibration does not fit (``in_work_to_inactive``,
 ``at_risk_to_inactive``, ``health_worsening`` and ``health_recovery``), which set how many make a move and
 so what the targets measure with the fitted rates; a ratio whose gradient has a fitted member, whose level
 is then the calibration's; and a figure of :data:`FIGURES` a refit fits. A gradient of which a scenario
-sets any ratio keeps the scenario's values. Each draw uses its own stream (``draw.ratio.<name>``), the
-same in every scenario of a replicate, and the draws are independent of one another and of the posterior
-set.
+sets any ratio keeps the scenario's values.
+
+Each choice (a gradient's steepness, a ratio at 1, a figure) is made at a standard normal score. From
+its prior alone each score is independent (its own stream, ``draw.ratio.<name>``); a replicate's scores
+are those GM's targets allow (:mod:`gmsim.conditioning`): held together where they would move a target
+beyond its measurement error, the same in every scenario of the replicate and independent of its
+posterior set.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -144,7 +149,8 @@ def scaled(draws: dict[str, float], shares: dict[str, float]) -> dict[str, float
 def gradient_draw(scenario: Scenario, seed: int) -> dict[str, float]:
     """The gradients and figures drawn for a replicate with run seed ``seed`` (module docstring).
 
-    A gradient of which the scenario sets any ratio, and a figure it sets, are left out (they keep its values).
+    Their scores are those GM's targets allow (:func:`gmsim.conditioning.scores`). A gradient of which the
+    scenario sets any ratio, and a figure it sets, are left out (they keep its values).
     """
     return _draw(scenario, seed)[0]
 
@@ -159,11 +165,34 @@ def gradient_scores(scenario: Scenario, seed: int) -> dict[str, float]:
     return _draw(scenario, seed)[1]
 
 
+def prior_draw(scenario: Scenario, seed: int) -> dict[str, float]:
+    """What :func:`gradient_draw` would give with every score from its prior: no regard to GM's targets."""
+    from .conditioning import prior_scores
+
+    return values_at(set(scenario.parameters), prior_scores(seed).__getitem__)[0]
+
+
 def _draw(scenario: Scenario, seed: int) -> tuple[dict[str, float], dict[str, float]]:
     """(values, scores) of :func:`gradient_draw` and :func:`gradient_scores`."""
+    from .conditioning import scores
+
+    return values_at(set(scenario.parameters), scores(seed).__getitem__)
+
+
+def score_names() -> list[str]:
+    """Every score a replicate draws here (:func:`gradient_scores`'s keys for a scenario that sets nothing)."""
+    return list(values_at(set(), lambda name: 0.0)[1])
+
+
+def values_at(own: set[str], score: Callable[[str], float]) -> tuple[dict[str, float], dict[str, float]]:
+    """The gradients' ratios and the figures at the scores ``score`` gives by name, and the scores used.
+
+    Names in ``own`` (a scenario's own parameters) keep their values: a gradient with any of them is left
+    out whole. Every score at 0 gives every value as ``parameters.yaml`` states it.
+    """
     from .interventions.parameters import split_lognormal
 
-    p, streams, own, calibrated = default_parameters(), Streams(seed), set(scenario.parameters), fitted()
+    p, calibrated = default_parameters(), fitted()
     shares = weights()
 
     def at(name: str, z: float) -> float:
@@ -180,7 +209,6 @@ def _draw(scenario: Scenario, seed: int) -> tuple[dict[str, float], dict[str, fl
         # the reference: the first level at 1 that anyone is exposed to and that has a range, else the first at 1
         reference = next((n for n in at_one if _ranged(n) and level_share[n.rsplit(".", 1)[1]] > 0), None)
         reference = reference or next(iter(at_one), None)
-        steepness = streams.normal_at(f"draw.ratio.{t}.{attribute}")
         draws = {}
         for n in ratios:
             if n == reference or p[n].value == 0.0 or not _ranged(n):
@@ -188,15 +216,15 @@ def _draw(scenario: Scenario, seed: int) -> tuple[dict[str, float], dict[str, fl
             elif p[n].value == 1.0 and level_share[n.rsplit(".", 1)[1]] == 0:
                 draws[n] = p[n].value  # nobody is exposed: no direction, and nothing to draw
             elif p[n].value == 1.0:
-                scores[n] = streams.normal_at(f"draw.ratio.{n}")
+                scores[n] = score(n)
                 draws[n] = at(n, scores[n])
             else:
-                scores[f"{t} by {attribute}"] = steepness
+                steepness = scores[f"{t} by {attribute}"] = score(f"{t} by {attribute}")
                 draws[n] = at(n, steepness if p[n].value > 1.0 else -steepness)
         values.update(scaled(draws, shares[t][attribute]))
     for n in FIGURES:
         if n not in own and n not in calibrated:
-            scores[n] = streams.normal_at(f"draw.ratio.{n}")
+            scores[n] = score(n)
             values[n] = at(n, scores[n])
     return values, scores
 
@@ -288,3 +316,4 @@ def write_weights(parameters: dict[str, float], scale: float = 1.0, seed: int = 
         "# Generated by gmsim.gradients.write_weights (from `python -m gmsim.calibrate`); do not edit by hand.\n"
         + yaml.safe_dump(meta, sort_keys=False, width=110, default_flow_style=None)
     )
+    weights.cache_clear()

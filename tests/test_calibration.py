@@ -1,5 +1,7 @@
 """The calibrated baseline against the GM targets (scale 0.2: noise well inside the tolerances)."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,7 @@ from gmsim.calibrate import (
     calibrated_names,
     coordinates_of,
     fit_report,
+    fitted_targets,
     prior,
     values_at,
 )
@@ -128,6 +131,32 @@ def test_calibration_runs_waves_samples_the_posterior_and_reports(tmp_path):
     assert len(report) == len(load_targets())
     assert (report["passed"] == ((report["model_value"] - report["target_value"]).abs() <= report["tolerance"])).all()
     assert (report["interval_low"] <= report["interval_high"]).all()
+    # what a calibration writes: its sets, their mean, and the weights of the gradients it leaves out, from
+    # the mean's population (so they follow each refit); then the conditioning of what it leaves out
+    import shutil
+
+    import pandas as pd
+    import yaml
+
+    from gmsim import conditioning, gradients
+    from gmsim.calibrate import condition, posterior_mean, write
+
+    data, docs = tmp_path / "data", tmp_path / "docs"
+    data.mkdir(), docs.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / "docs" / "model.md", docs / "model.md")
+    write(cal, cal.runs[0], report, 1, {}, data_dir=data, docs_dir=docs)
+    assert len(pd.read_csv(data / "posterior.csv")) == 20
+    assert yaml.safe_load((data / "calibrated.yaml").read_text())["values"] == pytest.approx(
+        posterior_mean(cal.sets), rel=1e-5
+    )
+    weights = yaml.safe_load((data / gradients.WEIGHTS_FILE).read_text())["weights"]
+    for t, attribute in gradients.gradients():
+        assert sum(weights[t][attribute].values()) == pytest.approx(1, abs=1e-3), (t, attribute)
+    assert weights != gradients.weights()  # another posterior's mean: other weights
+    table = condition(cal.sets, bases=3, per_base=2, scale=0.002, workers=1, progress=False, data_dir=data)
+    written = yaml.safe_load((data / conditioning.CONDITIONING_FILE).read_text())
+    assert tuple(written["scores"]) == conditioning.conditioned_names() and written["method"]["pairs"] == 6
+    assert list(table.target) == written["targets"] == [t.key for t in fitted_targets()]
 
 
 def test_coordinates_map_to_parameters_and_back():

@@ -191,6 +191,28 @@ def test_each_replicate_draws_one_posterior_baseline_set_the_same_in_every_scena
     assert load_record(off[0])["meta"]["baseline_ratios"] == load_record(off[0])["meta"]["baseline_scores"] == {}
 
 
+def test_a_replicates_runs_use_the_figures_their_record_says_they_drew(tmp_path, monkeypatch):
+    import gmsim.ensemble as E
+
+    used, original = [], E.run_record
+
+    def record(model):
+        used.append(model.params)
+        return original(model)
+
+    monkeypatch.setattr(E, "run_record", record)
+    scs = [load_scenario(SC / f"{n}.yaml").with_overrides(scale=0.004, months=3) for n in ("baseline", "in_work")]
+    # in this process, as a worker runs them: a shared group, then a run alone
+    paths = E.run_tasks([Task(s, 1, 5, True) for s in scs], str(tmp_path))
+    paths += E.run_tasks([Task(scs[0], 2, 5, True)], str(tmp_path))
+    for path, params in zip(paths, used, strict=True):
+        meta = load_record(path)["meta"]
+        drawn = {**meta["baseline_ratios"], **meta["labour_market"]}
+        assert len(meta["baseline_ratios"]) > 100 and drawn
+        # every recorded draw is the value the run's parameters hold (not the shipped value)
+        assert {name: params.value(name) for name in drawn} == drawn
+
+
 def test_posterior_sets_are_drawn_evenly_and_a_scenarios_own_values_are_kept():
     from scipy import stats
 
