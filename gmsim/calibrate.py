@@ -281,12 +281,16 @@ def conditioning_runs(
     seed: int = 1,
     workers: int = 2,
     progress: bool = True,
+    design: tuple[np.ndarray, np.ndarray] | None = None,
+    wave: int = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of baselines that show how the scores the calibration does not fit move its targets.
 
     ``bases`` posterior sets, evenly spaced, each with a seed of its own, are run with every score of
     :func:`gmsim.conditioning.conditioned_names` at 0 and again ``per_base`` times with the scores drawn
-    from their prior (independent standard normals), with the same seed (common random numbers).
+    from their prior (independent standard normals), or from ``design`` (a mean and a Cholesky factor: an
+    earlier wave's posterior), with the same seed (common random numbers). ``wave`` gives each wave
+    seeds and draws of its own.
 
     Returns:
         ``(z, shifts)``: the drawn scores, ``(bases * per_base, scores)``, and each target's shift on its
@@ -298,15 +302,16 @@ def conditioning_runs(
     from .scenario import Scenario
 
     names, steady = conditioned_names(), Scenario(name="calibration")
-    rng = np.random.default_rng([seed, 20261207])
+    rng = np.random.default_rng([seed, 20261207, wave])
+    centre, chol = design if design is not None else (np.zeros(len(names)), np.eye(len(names)))
     picked = np.linspace(0, len(sets) - 1, bases).astype(int)
     runs, seeds, z = [], [], np.zeros((bases, per_base + 1, len(names)))
     for b, k in enumerate(picked):
-        z[b, 1:] = rng.standard_normal((per_base, len(names)))
+        z[b, 1:] = centre + rng.standard_normal((per_base, len(names))) @ chol.T
         for i in range(per_base + 1):
             score = dict(zip(names, z[b, i], strict=True)).__getitem__
             runs.append({**sets[k], **values_at(set(), score)[0], **market_at(steady, score)})
-            seeds.append(seed * 1_000_000 + 800_000 + b)
+            seeds.append(seed * 1_000_000 + 800_000 + 1_000 * wave + b)
     got = run_sets(runs, scale, seeds, workers, progress, "conditioning pairs")
     on_scale = np.array([_on_fitting_scale(g) for g in got]).reshape(bases, per_base + 1, -1)
     shifts = on_scale[:, 1:, :] - on_scale[:, :1, :]
@@ -315,7 +320,7 @@ def conditioning_runs(
 
 def condition(
     sets: list[dict[str, float]],
-    bases: int = 160,
+    waves: tuple[int, ...] = (100, 160),
     per_base: int = 4,
     scale: float = 0.1,
     seed: int = 1,
@@ -323,7 +328,12 @@ def condition(
     progress: bool = True,
     data_dir: Path = DATA_DIR,
 ) -> pd.DataFrame:
-    """Run :func:`conditioning_runs`, fit the emulators and write ``data/conditioning.yaml``.
+    """Condition the figures the calibration does not fit on the targets; write ``data/conditioning.yaml``.
+
+    In waves, as history matching: the first wave's pairs (:func:`conditioning_runs`, ``waves[0]``
+    posterior sets) draw the scores from their prior, each later wave's from the posterior the wave
+    before found, so that its emulators are fitted where the scores' posterior lies. The last wave's
+    emulators are written.
 
     Returns:
         One row per target: its measurement sd on the fitting scale, the emulator's R squared and residual
@@ -332,20 +342,28 @@ def condition(
     """
     from . import conditioning
 
-    z, shifts = conditioning_runs(sets, bases, per_base, scale, seed, workers, progress)
-    emulators = conditioning.fit(z, shifts)
     _, sd = observed_and_sd()
+    design, first = None, None
+    for wave, bases in enumerate(waves):
+        z, shifts = conditioning_runs(sets, bases, per_base, scale, seed, workers, progress, design, wave)
+        emulators = conditioning.fit(z, shifts)
+        mu, sigma = conditioning.posterior(emulators, sd)
+        design, first = (mu, np.linalg.cholesky(sigma)), (z, shifts) if first is None else first
     targets = [t.key for t in fitted_targets()]
     method = {
         "pairs": int(len(z)),
-        "posterior_sets": bases,
+        "posterior_sets": waves[-1],
         "draws_per_set": per_base,
+        "waves": [
+            {"posterior_sets": b, "scores": "prior" if w == 0 else "the wave before's posterior"}
+            for w, b in enumerate(waves)
+        ],  # fmt: skip
         "scale": scale,
         "seed": seed,
         "fitted_on": time.strftime("%Y-%m-%d"),
     }
     conditioning.write(list(conditioning.conditioned_names()), targets, sd, emulators, method, data_dir)
-    mu, sigma = conditioning.posterior(emulators, sd)
+    z, shifts = first  # each target's shift with the scores from their prior
     b, q = emulators["linear"], emulators["quadratic"]
     return pd.DataFrame(
         {
@@ -913,16 +931,22 @@ def recession_check(steady: GMModel, fitted: dict[str, float], seed: int) -> dic
     return {**out, "vacancies_per_job_seeker_low": float(per_seeker[1:].min())}
 
 
-def _waves(text: str) -> tuple[int, ...]:
-    try:
-        waves = tuple(int(w) for w in text.split(","))
-    except ValueError:
-        waves = ()
-    if len(waves) < 1 or min(waves) < 10:
-        raise argparse.ArgumentTypeError(
-            f"expected runs per wave as whole numbers of 10 or more, e.g. 300,200,150; got {text!r}"
-        )
-    return waves
+def _per_wave(what: str, least: int, example: str) -> Callable[[str], tuple[int, ...]]:
+    def read(text: str) -> tuple[int, ...]:
+        try:
+            waves = tuple(int(w) for w in text.split(","))
+        except ValueError:
+            waves = ()
+        if len(waves) < 1 or min(waves) < least:
+            raise argparse.ArgumentTypeError(
+                f"expected {what} per wave as whole numbers of {least} or more, e.g. {example}; got {text!r}"
+            )
+        return waves
+
+    return read
+
+
+_waves = _per_wave("runs", 10, "300,200,150")
 
 
 def _at_least(low: float, kind: type = int) -> Callable[[str], float]:
@@ -960,10 +984,10 @@ def main(argv: list[str] | None = None) -> int:
         help="infer nothing: run the shipped posterior (data/posterior.csv) again and rewrite the reports",
     )
     p.add_argument(
-        "--conditioning-sets",
-        type=_at_least(2),
-        default=160,
-        help="posterior sets run in pairs to condition the figures the fit leaves out (4 pairs each)",
+        "--conditioning-waves",
+        type=_per_wave("posterior sets", 2, "100,160"),
+        default=(100, 160),
+        help="posterior sets in each wave of pairs that condition the figures the fit leaves out (4 pairs each)",
     )
     p.add_argument(
         "--conditioning-only",
@@ -980,7 +1004,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
         scale = dict((read_data("calibrated.yaml") or {}).get("method", {})).get("scale", args.scale)
-        table = condition(list(sets), args.conditioning_sets, 4, scale, args.seed, args.workers)
+        table = condition(list(sets), args.conditioning_waves, 4, scale, args.seed, args.workers)
         print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         return 0
     if args.report_only:
@@ -1019,7 +1043,7 @@ def main(argv: list[str] | None = None) -> int:
     write(calibration, got, report, args.seed, extra, fitted_on=fitted_on)
     if not args.report_only:
         scale = calibration.method.get("scale", args.scale)
-        condition(calibration.sets, args.conditioning_sets, 4, scale, args.seed, args.workers)
+        condition(calibration.sets, args.conditioning_waves, 4, scale, args.seed, args.workers)
     print(
         report[
             ["target", "target_value", "model_value", "interval_low", "interval_high", "passed", "in_interval"]

@@ -1,7 +1,7 @@
 """What Greater Manchester's targets say about the baseline figures the calibration does not fit.
 
-Besides a posterior set, each replicate of ``compare`` and ``sweep`` draws the hazard-ratio gradients and
-figures the calibration does not fit (:mod:`gmsim.gradients`) and the labour market's uncertain figures
+Besides a posterior set, each replicate of ``compare`` and ``sweep`` draws the hazard-ratio gradients,
+figures and base rates the calibration does not fit (:mod:`gmsim.gradients`) and the labour market's uncertain figures
 (:data:`gmsim.ensemble.DRAWN_MARKET`), each at a standard normal *score*. Drawn from their priors alone
 (every score independent, standard normal), they move the baseline away from GM's measured figures: a
 steeper severity gradient of job loss, say, puts more people with a condition out of work over ten years.
@@ -12,11 +12,13 @@ framework of the calibration's history matching), the calibration's posterior se
 
 1. **Runs in pairs** (:func:`gmsim.calibrate.conditioning_runs`). A posterior set and a seed, run once
    with every score at 0 (each figure at its value, as the calibration fitted it) and again with the
-   scores drawn from their prior. With common random numbers, the difference in each target on its
-   fitting scale (log or logit) is the scores' effect with little Monte Carlo noise.
+   scores drawn. With common random numbers, the difference in each target on its fitting scale (log or
+   logit) is the scores' effect with little Monte Carlo noise. In waves, as history matching
+   (:func:`gmsim.calibrate.condition`): the first wave draws the scores from their prior, the next from
+   the posterior the first found, so that the emulators written are fitted where the posterior lies.
 2. **An emulator of each target's shift** (:func:`fit`), by least squares:
    ``shift_j = c_j + b_j . z + q_j . (z^2 - 1) + e_j``, its residual standard deviation ``s_j`` (what the
-   emulator does not capture, noise included).
+   emulator does not capture, noise included), on the last wave's pairs.
 3. **The scores' posterior**: given that the targets see no shift beyond their measurement error,
    ``z ~ Normal(mu, Sigma)`` with ``Sigma = (I + B' W^-1 B)^-1`` and ``mu = -Sigma B' W^-1 a``, where
    ``W = diag(sd_j^2 + s_j^2)`` (the targets' measurement variances, as the calibration reads them, plus

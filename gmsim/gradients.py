@@ -1,4 +1,4 @@
-"""Hazard-ratio gradients the calibration does not fit, drawn in every replicate with each transition's level held.
+"""Hazard-ratio gradients and base rates the calibration does not fit, drawn in every replicate.
 
 ``parameters.yaml`` gives most hazard ratios a plausible range. The calibration fits some of them (those in
 ``data/posterior.csv``), and ``compare`` and ``sweep`` draw one of its posterior sets per replicate
@@ -19,15 +19,17 @@ so the intervals would leave out what is not known about them. Drawn here, in ea
   that factor, the same ratios put the baseline far from GM's figures (docs/calibration.md gives the
   measurement);
 - **a figure the targets do not pin down** (:data:`FIGURES`): mortality and the assessment rates, each from
-  its range as above.
+  its range as above;
+- **a base rate the calibration does not fit** (:func:`base_rates`: ``in_work_to_inactive``,
+  ``at_risk_to_in_work``, ``at_risk_to_inactive``, ``health_worsening`` and ``health_recovery``), from its
+  range as above. Each sets how many make a move, and so what the targets measure: drawn from their
+  priors they put the baseline far from GM, and the targets hold them closely (:mod:`gmsim.conditioning`).
 
-Not drawn: the base rates the calibration does not fit (``in_work_to_inactive``, ``at_risk_to_in_work``,
-``at_risk_to_inactive``, ``health_worsening`` and ``health_recovery``), which set how many make a move and
-so what the targets measure with the fitted rates; a ratio whose gradient has a fitted member, whose level
-is then the calibration's; and a figure of :data:`FIGURES` a refit fits. A gradient of which a scenario
-sets any ratio keeps the scenario's values.
+Not drawn: a ratio whose gradient has a fitted member, whose level is then the calibration's; a figure
+or base rate a refit fits. A gradient of which a scenario sets any ratio keeps the scenario's values, and
+so does a figure or base rate it sets.
 
-Each choice (a gradient's steepness, a ratio at 1, a figure) is made at a standard normal score. From
+Each choice (a gradient's steepness, a ratio at 1, a figure, a base rate) is made at a standard normal score. From
 its prior alone each score is independent (its own stream, ``draw.ratio.<name>``); a replicate's scores
 are those GM's targets allow (:mod:`gmsim.conditioning`): held together where they would move a target
 beyond its measurement error, the same in every scenario of the replicate and independent of its
@@ -108,9 +110,17 @@ def members(transition: str, attribute: str) -> list[str]:
 
 
 @cache
+def base_rates() -> tuple[str, ...]:
+    """The base rates with a range that the calibration does not fit: a transition's level, drawn from its range."""
+    calibrated = fitted()
+    return tuple(n for n in default_parameters() if n.endswith(".base") and n not in calibrated and _ranged(n))
+
+
+@cache
 def drawn_names() -> frozenset[str]:
-    """Every name a replicate may draw here: the gradients' ratios and :data:`FIGURES`."""
-    return frozenset({n for t, attribute in gradients() for n in members(t, attribute)} | set(FIGURES))
+    """Every name a replicate may draw here: the gradients' ratios, :data:`FIGURES` and :func:`base_rates`."""
+    ratios = {n for t, attribute in gradients() for n in members(t, attribute)}
+    return frozenset(ratios | set(FIGURES) | set(base_rates()))
 
 
 @cache
@@ -222,7 +232,7 @@ def values_at(own: set[str], score: Callable[[str], float]) -> tuple[dict[str, f
                 steepness = scores[f"{t} by {attribute}"] = score(f"{t} by {attribute}")
                 draws[n] = at(n, steepness if p[n].value > 1.0 else -steepness)
         values.update(scaled(draws, shares[t][attribute]))
-    for n in FIGURES:
+    for n in (*FIGURES, *base_rates()):
         if n not in own and n not in calibrated:
             scores[n] = score(n)
             values[n] = at(n, scores[n])

@@ -153,9 +153,10 @@ def test_calibration_runs_waves_samples_the_posterior_and_reports(tmp_path):
     for t, attribute in gradients.gradients():
         assert sum(weights[t][attribute].values()) == pytest.approx(1, abs=1e-3), (t, attribute)
     assert weights != gradients.weights()  # another posterior's mean: other weights
-    table = condition(cal.sets, bases=3, per_base=2, scale=0.002, workers=1, progress=False, data_dir=data)
+    table = condition(cal.sets, waves=(3, 2), per_base=2, scale=0.002, workers=1, progress=False, data_dir=data)
     written = yaml.safe_load((data / conditioning.CONDITIONING_FILE).read_text())
-    assert tuple(written["scores"]) == conditioning.conditioned_names() and written["method"]["pairs"] == 6
+    assert tuple(written["scores"]) == conditioning.conditioned_names() and written["method"]["pairs"] == 4
+    assert [w["posterior_sets"] for w in written["method"]["waves"]] == [3, 2]
     assert list(table.target) == written["targets"] == [t.key for t in fitted_targets()]
 
 
@@ -231,6 +232,7 @@ def test_the_calibrated_flags_in_parameters_yaml_are_the_calibrations_coordinate
         (["--waves", "300,x"], "--waves: expected runs per wave as whole numbers of 10 or more"),
         (["--scale", "0"], "--scale: expected a number of at least 0.001"),
         (["--workers", "none"], "--workers: expected a whole number of at least 1"),
+        (["--conditioning-waves", "100,1"], "--conditioning-waves: expected posterior sets per wave as whole numbers"),
     ],
 )
 def test_bad_arguments_get_one_line_and_exit_status_2(argv, says, capsys):

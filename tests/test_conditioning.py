@@ -110,12 +110,17 @@ def test_the_targets_hold_the_scores_shift_to_about_their_measurement_error(ship
     # within its measurement sd and the emulator's (the adjustment's bound, with a margin for the emulator)
     assert np.all(posterior_sd <= prior_sd + 1e-12)
     assert np.all(posterior_sd < 1.05 * np.sqrt(e["measurement_sd"] ** 2 + e["residual_sd"] ** 2))
-    # the emulators explain most of each shift the scores make on the stocks the targets count
+    # the emulators explain most of each shift the scores make on the stocks the targets count (fitted where
+    # the posterior lies, so the shifts are small there and a fifth of them is noise and interactions)
     stocks = [read_data(C.CONDITIONING_FILE)["targets"].index(t) for t in ("out_of_work", "out_of_work_health")]
-    assert np.all(e["r_squared"][stocks] > 0.8)
+    assert np.all(e["r_squared"][stocks] > 0.75)
     # a score whose figures move no target keeps about its prior spread: the young's mortality
     i = names.index("demography.mortality.16-24")
     assert sigma[i, i] > 0.8
+    # a base rate sets how many make a move, so the targets hold it more than any gradient's steepness
+    rates = [names.index(n) for n in names if n.endswith(".base")]
+    steepness = [names.index(n) for n in names if " by " in n]
+    assert len(rates) == 5 and np.diag(sigma)[rates].min() < 0.25 < np.diag(sigma)[steepness].min()
 
 
 def test_a_stale_conditioning_file_is_refused_naming_the_file(monkeypatch):

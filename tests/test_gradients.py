@@ -45,9 +45,12 @@ def test_a_gradient_is_drawn_only_where_the_calibration_fits_none_of_its_ratios(
     for (t, attribute), names in drawn.items():
         assert not fitted.intersection(members(t, attribute))
         assert names and all(P[n].low < P[n].high for n in names)
-    # the base rates are levels, never drawn here; nor a figure the calibration fits
-    assert not any(n.endswith(".base") for n in G.drawn_names())
-    assert set(G.FIGURES) <= G.drawn_names() and not set(G.FIGURES) & fitted
+    # the base rates the calibration does not fit are drawn from their ranges (and held by the targets:
+    # tests/test_conditioning.py), not those it fits; nor a figure the calibration fits
+    assert set(G.base_rates()) == {n for n in G.drawn_names() if n.endswith(".base")}
+    assert set(G.base_rates()) == {f"{t}.base" for t in ("in_work_to_inactive", "at_risk_to_in_work",
+                                   "at_risk_to_inactive", "health_worsening", "health_recovery")}  # fmt: skip
+    assert set(G.FIGURES) <= G.drawn_names() and not (set(G.FIGURES) | set(G.base_rates())) & fitted
 
 
 def test_each_drawn_gradient_keeps_its_transitions_mean_over_the_people_exposed(draws):
@@ -100,8 +103,8 @@ def test_ratios_at_one_with_no_known_direction_are_drawn_each_on_its_own(draws):
     assert abs(np.median(a) - 1) < 0.03
 
 
-def test_figures_the_targets_do_not_pin_down_are_drawn_from_their_ranges(draws):
-    for name in G.FIGURES:
+def test_figures_and_base_rates_are_drawn_from_their_ranges_before_the_targets_constrain_them(draws):
+    for name in (*G.FIGURES, *G.base_rates()):
         x = np.array([d[name] for d in draws])
         se = np.sqrt(0.025 * 0.975 / len(x))
         assert abs((x < P[name].low).mean() - 0.025) < 3 * se and abs((x > P[name].high).mean() - 0.025) < 3 * se
@@ -173,7 +176,8 @@ def test_a_replicates_gradients_hold_each_transitions_moves(baseline, month_zero
     ratios = []
     for r in range(30):
         values = G.gradient_draw(baseline, replicate_seed(4, r))
-        ratios.append(moves({**mean, **{k: v for k, v in values.items() if k not in G.FIGURES}}, employers, people))
+        levels = set(G.FIGURES) | set(G.base_rates())
+        ratios.append(moves({**mean, **{k: v for k, v in values.items() if k not in levels}}, employers, people))
     ratios = np.array(ratios)[:, rows] / before[rows]
     # each transition's moves within 1% on average over the draws, and in each draw within 6% (the gradients
     # are scaled on the weights of another population, and several gradients of a transition multiply:
