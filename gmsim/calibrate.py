@@ -336,9 +336,7 @@ def condition(
     emulators are written.
 
     Returns:
-        One row per target: its measurement sd on the fitting scale, the emulator's R squared and residual
-        sd, and the sd and mean of the target's shift with the scores from their prior and from their
-        posterior (by the emulator).
+        One row per target (:func:`conditioning_table`).
     """
     from . import conditioning
 
@@ -349,7 +347,6 @@ def condition(
         emulators = conditioning.fit(z, shifts)
         mu, sigma = conditioning.posterior(emulators, sd)
         design, first = (mu, np.linalg.cholesky(sigma)), (z, shifts) if first is None else first
-    targets = [t.key for t in fitted_targets()]
     method = {
         "pairs": int(len(z)),
         "posterior_sets": waves[-1],
@@ -362,19 +359,40 @@ def condition(
         "seed": seed,
         "fitted_on": time.strftime("%Y-%m-%d"),
     }
+    targets = [t.key for t in fitted_targets()]
     conditioning.write(list(conditioning.conditioned_names()), targets, sd, emulators, method, data_dir)
-    z, shifts = first  # each target's shift with the scores from their prior
-    b, q = emulators["linear"], emulators["quadratic"]
+    return conditioning_table(first, (z, shifts), per_base)
+
+
+def conditioning_table(
+    first: tuple[np.ndarray, np.ndarray], last: tuple[np.ndarray, np.ndarray], per_base: int = 4
+) -> pd.DataFrame:
+    """What the conditioning found, a row per target, from the first wave's pairs and the last's.
+
+    The target's measurement sd on its fitting scale; its shift's mean and sd with the scores from their
+    prior (the first wave); the last wave's emulator's R squared, in its pairs and in pairs it did not see
+    (:func:`gmsim.conditioning.held_out_r_squared`), and its residual sd; the shift's mean and sd with the
+    scores from their posterior, by the emulator (what it misses included in the sd).
+    """
+    from . import conditioning
+
+    _, sd = observed_and_sd()
+    z, shifts = last
+    emulators = conditioning.fit(z, shifts)
+    mu, sigma = conditioning.posterior(emulators, sd)
+    groups = np.arange(len(z)) // per_base
+    variance = conditioning.shift_variance(emulators, mu, sigma) + emulators["residual_sd"] ** 2
     return pd.DataFrame(
         {
-            "target": targets,
+            "target": [t.key for t in fitted_targets()],
             "measurement_sd": sd,
+            "prior_shift_mean": first[1].mean(axis=0),
+            "prior_shift_sd": first[1].std(axis=0),
             "r_squared": emulators["r_squared"],
+            "held_out_r_squared": conditioning.held_out_r_squared(z, shifts, groups),
             "residual_sd": emulators["residual_sd"],
-            "prior_shift_mean": shifts.mean(axis=0),
-            "prior_shift_sd": shifts.std(axis=0),
-            "posterior_shift_mean": emulators["intercept"] + b @ mu + q @ (np.diag(sigma) + mu**2 - 1),
-            "posterior_shift_sd": np.sqrt(np.einsum("ij,jk,ik->i", b, sigma, b) + emulators["residual_sd"] ** 2),
+            "posterior_shift_mean": conditioning.expected_shift(emulators, mu, sigma),
+            "posterior_shift_sd": np.sqrt(variance),
         }
     )
 
@@ -596,6 +614,23 @@ def strong_correlations(sets: list[dict[str, float]], least: float = 0.6) -> lis
     return sorted(pairs, key=lambda p: -abs(p[2]))
 
 
+def forget_shipped() -> None:
+    """Forget what was read from the files a calibration writes, so this process reads them afresh."""
+    from . import conditioning, gradients, parameters
+
+    for cached in (
+        parameters.calibrated_values,
+        parameters.posterior_sets,
+        gradients.gradients,
+        gradients.base_rates,
+        gradients.drawn_names,
+        gradients.weights,
+        conditioning.score_names,
+        conditioning.adjustment,
+    ):
+        cached.cache_clear()
+
+
 def write(
     calibration: Calibration,
     mean_run: dict[str, float],
@@ -642,6 +677,7 @@ def write(
     table.to_csv(data_dir / "posterior.csv", index=False)
     report.to_csv(data_dir / "fit_report.csv", index=False)
     write_weights(fitted, data_dir=data_dir)
+    forget_shipped()
     write_parameter_table(docs_dir / "model.md")
     doc = docs_dir / "calibration.md"
     kept = doc.read_text().partition(KEEP_MARKER) if doc.exists() else ("", "", "")
@@ -931,15 +967,16 @@ def recession_check(steady: GMModel, fitted: dict[str, float], seed: int) -> dic
     return {**out, "vacancies_per_job_seeker_low": float(per_seeker[1:].min())}
 
 
-def _per_wave(what: str, least: int, example: str) -> Callable[[str], tuple[int, ...]]:
+def _per_wave(what: str, least: int, example: str, most: int | None = None) -> Callable[[str], tuple[int, ...]]:
     def read(text: str) -> tuple[int, ...]:
         try:
             waves = tuple(int(w) for w in text.split(","))
         except ValueError:
             waves = ()
-        if len(waves) < 1 or min(waves) < least:
+        if len(waves) < 1 or min(waves) < least or (most is not None and max(waves) > most):
+            within = f"from {least} to {most}" if most is not None else f"of {least} or more"
             raise argparse.ArgumentTypeError(
-                f"expected {what} per wave as whole numbers of {least} or more, e.g. {example}; got {text!r}"
+                f"expected {what} per wave as whole numbers {within}, e.g. {example}; got {text!r}"
             )
         return waves
 
@@ -966,6 +1003,7 @@ def _at_least(low: float, kind: type = int) -> Callable[[str], float]:
 def main(argv: list[str] | None = None) -> int:
     """Command-line entry point: exit status 0 if every target holds, 1 if not, 2 for bad input."""
     from .cli import _Parser
+    from .conditioning import conditioned_names
 
     p = _Parser(prog="python -m gmsim.calibrate", description=__doc__.split("\n")[0])
     p.add_argument("--waves", type=_waves, default=(300, 200, 150, 150), help="runs in each wave of history matching")
@@ -985,9 +1023,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument(
         "--conditioning-waves",
-        type=_per_wave("posterior sets", 2, "100,160"),
+        type=_per_wave("posterior sets", len(conditioned_names()), "100,160", most=999),
         default=(100, 160),
-        help="posterior sets in each wave of pairs that condition the figures the fit leaves out (4 pairs each)",
+        help="posterior sets in each wave of pairs that condition the figures the fit leaves out (4 pairs each; "
+        "at least one a score, so that a wave has twice as many pairs as its emulators' terms)",
     )
     p.add_argument(
         "--conditioning-only",
@@ -995,27 +1034,21 @@ def main(argv: list[str] | None = None) -> int:
         help="fit nothing: condition the figures the fit leaves out on the targets, with the shipped posterior",
     )
     args = p.parse_args(argv)
+    sets = posterior_sets()
+    if (args.conditioning_only or args.report_only) and not sets:
+        print(
+            "python -m gmsim.calibrate: gmsim/data/posterior.csv is missing or empty: calibrate first",
+            file=sys.stderr,
+        )
+        return 2
+    method = dict((read_data("calibrated.yaml") or {}).get("method", {})) if sets else {}
     if args.conditioning_only:
-        sets = posterior_sets()
-        if not sets:
-            print(
-                "python -m gmsim.calibrate: gmsim/data/posterior.csv is missing or empty: calibrate first",
-                file=sys.stderr,
-            )
-            return 2
-        scale = dict((read_data("calibrated.yaml") or {}).get("method", {})).get("scale", args.scale)
-        table = condition(list(sets), args.conditioning_waves, 4, scale, args.seed, args.workers)
+        table = condition(
+            list(sets), args.conditioning_waves, 4, method.get("scale", args.scale), args.seed, args.workers
+        )
         print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
         return 0
     if args.report_only:
-        sets = posterior_sets()
-        if not sets:
-            print(
-                "python -m gmsim.calibrate: gmsim/data/posterior.csv is missing or empty: calibrate first",
-                file=sys.stderr,
-            )
-            return 2
-        method = dict((read_data("calibrated.yaml") or {}).get("method", {}))
         _, runs = predictive_runs(
             list(sets), args.predictive, method.get("scale", args.scale), args.seed, args.workers, True
         )

@@ -45,6 +45,7 @@ import numpy as np
 import yaml
 
 from .parameters import read_data
+from .scenario import ScenarioError
 from .streams import Streams
 
 #: The file of the emulators (:func:`fit`, :func:`write`), in ``gmsim/data/``.
@@ -95,64 +96,133 @@ def scores(seed: int) -> dict[str, float]:
 def fit(z: np.ndarray, shifts: np.ndarray) -> dict[str, np.ndarray]:
     """Least-squares emulators of each target's shift on the scores (module docstring, step 2).
 
+    A shift is ``b . z + q . z^2``, with no constant: at every score 0 the two runs of a pair are the same
+    run, so the shift there is exactly 0.
+
     Args:
         z: The scores of each pair, ``(pairs, scores)``.
         shifts: Each target's shift on its fitting scale in each pair, ``(pairs, targets)``.
 
     Returns:
-        ``intercept`` (targets), ``linear`` and ``quadratic`` (targets x scores), ``residual_sd`` and
-        ``r_squared`` (targets).
+        ``linear`` and ``quadratic`` (targets x scores), ``residual_sd`` and ``r_squared`` (targets).
     """
     n, k = z.shape
-    design = np.hstack([np.ones((n, 1)), z, z**2 - 1])
+    design = np.hstack([z, z**2])
     coef, *_ = np.linalg.lstsq(design, shifts, rcond=None)
     residual = shifts - design @ coef
     dof = max(n - design.shape[1], 1)
     total = ((shifts - shifts.mean(axis=0)) ** 2).sum(axis=0)
     return {
-        "intercept": coef[0],
-        "linear": coef[1 : 1 + k].T,
-        "quadratic": coef[1 + k :].T,
+        "linear": coef[:k].T,
+        "quadratic": coef[k:].T,
         "residual_sd": np.sqrt((residual**2).sum(axis=0) / dof),
         "r_squared": 1 - (residual**2).sum(axis=0) / np.where(total > 0, total, 1.0),
     }
 
 
-def posterior(emulators: dict[str, np.ndarray], measurement_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The scores' posterior mean and covariance given no shift beyond the targets' error (step 3)."""
+def held_out_r_squared(z: np.ndarray, shifts: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each target's R squared for pairs the emulator did not see: each half of the groups from the other's fit.
+
+    ``groups`` numbers the posterior set of each pair: a set's pairs share their run at 0, so they are
+    held out together.
+    """
+    first = np.isin(groups, np.unique(groups)[::2])
+    predicted = np.zeros_like(shifts)
+    for train in (first, ~first):
+        e = fit(z[train], shifts[train])
+        test = ~train
+        predicted[test] = z[test] @ e["linear"].T + z[test] ** 2 @ e["quadratic"].T
+    residual = shifts - predicted
+    return 1 - residual.var(axis=0) / np.where(shifts.var(axis=0) > 0, shifts.var(axis=0), 1.0)
+
+
+def expected_shift(emulators: dict[str, np.ndarray], mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Each target's mean shift by the emulators, the scores Normal(mu, sigma)."""
+    return emulators["linear"] @ mu + emulators["quadratic"] @ (mu**2 + np.diag(sigma))
+
+
+def shift_variance(emulators: dict[str, np.ndarray], mu: np.ndarray, sigma: np.ndarray) -> np.ndarray:
+    """Each target's shift variance by the emulators (what they miss left out), the scores Normal(mu, sigma).
+
+    For normal scores: ``b Sigma b' + 2 q (Sigma o Sigma) q' + 4 (q o mu) Sigma (q o mu)' + 4 b Sigma (q o mu)'``.
+    """
+    b, q = emulators["linear"], emulators["quadratic"]
+    qm = q * mu[None, :]
+    return (
+        np.einsum("ij,jk,ik->i", b, sigma, b)
+        + 2 * np.einsum("ij,jk,ik->i", q, sigma**2, q)
+        + 4 * np.einsum("ij,jk,ik->i", qm, sigma, qm)
+        + 4 * np.einsum("ij,jk,ik->i", b, sigma, qm)
+    )
+
+
+def posterior(
+    emulators: dict[str, np.ndarray], measurement_sd: np.ndarray, rounds: int = 50
+) -> tuple[np.ndarray, np.ndarray]:
+    """The scores' posterior mean and covariance given no shift beyond the targets' error (step 3).
+
+    The linear part is conditioned on exactly; the square terms enter by their mean (which the posterior's
+    mean offsets) and their spread (added to each target's error), both at the posterior's own mean and
+    spread, so the two are found together by repeated substitution from the prior.
+    """
     b = np.asarray(emulators["linear"], dtype=float)
-    w = np.asarray(measurement_sd, dtype=float) ** 2 + np.asarray(emulators["residual_sd"], dtype=float) ** 2
-    precision = np.eye(b.shape[1]) + b.T @ (b / w[:, None])
-    sigma = np.linalg.inv(precision)
-    sigma = (sigma + sigma.T) / 2
-    a = np.asarray(emulators["intercept"]) + np.asarray(emulators["quadratic"]) @ (np.diag(sigma) - 1)
-    mu = -sigma @ (b.T @ (a / w))
+    q = np.asarray(emulators["quadratic"], dtype=float)
+    error = np.asarray(measurement_sd, dtype=float) ** 2 + np.asarray(emulators["residual_sd"], dtype=float) ** 2
+    mu, sigma = np.zeros(b.shape[1]), np.eye(b.shape[1])
+    for _ in range(rounds):
+        square_terms = {"linear": np.zeros_like(b), "quadratic": q}
+        w = error + shift_variance(square_terms, mu, sigma)
+        sigma = np.linalg.inv(np.eye(b.shape[1]) + b.T @ (b / w[:, None]))
+        sigma = (sigma + sigma.T) / 2
+        mu = -sigma @ (b.T @ (expected_shift(square_terms, mu, sigma) / w))
     return mu, sigma
+
+
+def load() -> tuple[tuple[str, ...], list[str], dict[str, np.ndarray], np.ndarray]:
+    """(scores, targets, emulators, measurement sd) as ``data/conditioning.yaml`` gives them."""
+    raw = read_data(CONDITIONING_FILE)
+    targets = list(raw.get("targets", ()))
+    try:
+        rows = [raw["emulators"][t] for t in targets]
+        emulators = {
+            key: np.array([row[key] for row in rows], dtype=float)
+            for key in ("linear", "quadratic", "residual_sd", "r_squared")
+        }
+        measurement_sd = np.array([row["measurement_sd"] for row in rows], dtype=float)
+    except KeyError as missing:
+        raise _stale("emulators", f"expected linear, quadratic, residual_sd, r_squared and measurement_sd for "
+                     f"every target, missing {missing}") from None  # fmt: skip
+    return tuple(raw.get("scores", ())), targets, emulators, measurement_sd
+
+
+def _stale(key: str, expected: str) -> ScenarioError:
+    rerun = " (rerun python -m gmsim.calibrate --conditioning-only)"
+    return ScenarioError([(key, expected + rerun)], path=f"gmsim/data/{CONDITIONING_FILE}")
 
 
 @cache
 def adjustment() -> tuple[tuple[str, ...], np.ndarray, np.ndarray]:
-    """(names, mu, L) of the scores' posterior, from ``data/conditioning.yaml``.
+    """(names, mu, L) of the scores' posterior, from ``data/conditioning.yaml`` (read-only arrays).
 
     Raises:
-        KeyError: naming the file, if its scores are not those a replicate draws (rerun the calibration's
-            conditioning: ``python -m gmsim.calibrate --conditioning-only``).
+        ScenarioError: naming the file and key, if its scores or targets are not those a replicate draws
+            and the calibration fits (rerun ``python -m gmsim.calibrate --conditioning-only``).
     """
-    raw = read_data(CONDITIONING_FILE)
-    names = tuple(raw.get("scores", ()))
+    from .calibrate import fitted_targets
+
+    try:
+        names, targets, emulators, measurement_sd = load()
+    except FileNotFoundError:
+        raise _stale("", "the file is missing") from None
     if names != conditioned_names():
-        missing = sorted(set(conditioned_names()) - set(names)) or sorted(set(names) - set(conditioned_names()))
-        raise KeyError(
-            f"data/{CONDITIONING_FILE}: scores: expected the scores a replicate draws, differs at "
-            f"{missing[:3] or 'their order'} (rerun python -m gmsim.calibrate --conditioning-only)"
-        )
-    targets = raw["targets"]
-    emulators = {
-        key: np.array([raw["emulators"][t][key] for t in targets], dtype=float)
-        for key in ("intercept", "linear", "quadratic", "residual_sd")
-    }
-    mu, sigma = posterior(emulators, np.array([raw["emulators"][t]["measurement_sd"] for t in targets]))
-    return names, mu, np.linalg.cholesky(sigma)
+        differs = sorted(set(conditioned_names()) ^ set(names))[:3] or "their order"
+        raise _stale("scores", f"expected the scores a replicate draws, they differ at {differs}")
+    if targets != [t.key for t in fitted_targets()]:
+        raise _stale("targets", "expected the targets the calibration fits (data/targets.yaml)")
+    mu, sigma = posterior(emulators, measurement_sd)
+    chol = np.linalg.cholesky(sigma)
+    mu.flags.writeable = chol.flags.writeable = False
+    return names, mu, chol
 
 
 def write(
@@ -181,7 +251,6 @@ def write(
         "emulators": {
             t: {
                 "measurement_sd": num(measurement_sd[j]),
-                "intercept": num(emulators["intercept"][j]),
                 "residual_sd": num(emulators["residual_sd"][j]),
                 "r_squared": num(emulators["r_squared"][j]),
                 "linear": [num(x) for x in emulators["linear"][j]],

@@ -23,7 +23,8 @@ so the intervals would leave out what is not known about them. Drawn here, in ea
 - **a base rate the calibration does not fit** (:func:`base_rates`: ``in_work_to_inactive``,
   ``at_risk_to_in_work``, ``at_risk_to_inactive``, ``health_worsening`` and ``health_recovery``), from its
   range as above. Each sets how many make a move, and so what the targets measure: drawn from their
-  priors they put the baseline far from GM, and the targets hold them closely (:mod:`gmsim.conditioning`).
+  priors they put the baseline far from GM, and the targets hold them, some closely (leaving work for
+  inactivity), some hardly (the at-risk's moves) (:mod:`gmsim.conditioning`).
 
 Not drawn: a ratio whose gradient has a fitted member, whose level is then the calibration's; a figure
 or base rate a refit fits. A gradient of which a scenario sets any ratio keeps the scenario's values, and
@@ -160,7 +161,8 @@ def gradient_draw(scenario: Scenario, seed: int) -> dict[str, float]:
     """The gradients and figures drawn for a replicate with run seed ``seed`` (module docstring).
 
     Their scores are those GM's targets allow (:func:`gmsim.conditioning.scores`). A gradient of which the
-    scenario sets any ratio, and a figure it sets, are left out (they keep its values).
+    scenario sets any ratio, and a figure or base rate it sets, are left out (they keep its values; the
+    other scores are not conditioned again on them).
     """
     return _draw(scenario, seed)[0]
 
