@@ -640,10 +640,12 @@ def write(
     data_dir: Path = DATA_DIR,
     docs_dir: Path = DOCS_DIR,
     fitted_on: str | None = None,
+    weights_scale: float = 1.0,
 ) -> None:
     """Write posterior.csv, calibrated.yaml, fit_report.csv, gradient_weights.yaml, docs/calibration.md and table 8.1.
 
-    ``fitted_on``: the day the posterior was sampled, if not today (a report rerun on a shipped posterior).
+    ``fitted_on``: the day the posterior was sampled, if not today (a report rerun on a shipped posterior);
+    ``weights_scale``: the population scale the gradient weights are read from (full scale as shipped).
     """
     sets = calibration.sets
     fitted = posterior_mean(sets)
@@ -676,7 +678,7 @@ def write(
     )
     table.to_csv(data_dir / "posterior.csv", index=False)
     report.to_csv(data_dir / "fit_report.csv", index=False)
-    write_weights(fitted, data_dir=data_dir)
+    write_weights(fitted, scale=weights_scale, data_dir=data_dir)
     forget_shipped()
     write_parameter_table(docs_dir / "model.md")
     doc = docs_dir / "calibration.md"

@@ -144,7 +144,7 @@ def test_calibration_runs_waves_samples_the_posterior_and_reports(tmp_path):
     data, docs = tmp_path / "data", tmp_path / "docs"
     data.mkdir(), docs.mkdir()
     shutil.copy(Path(__file__).resolve().parents[1] / "docs" / "model.md", docs / "model.md")
-    write(cal, cal.runs[0], report, 1, {}, data_dir=data, docs_dir=docs)
+    write(cal, cal.runs[0], report, 1, {}, data_dir=data, docs_dir=docs, weights_scale=0.02)
     assert len(pd.read_csv(data / "posterior.csv")) == 20
     assert yaml.safe_load((data / "calibrated.yaml").read_text())["values"] == pytest.approx(
         posterior_mean(cal.sets), rel=1e-5
