@@ -297,8 +297,7 @@ def conditioning_runs(
         fitting scale from the run at 0 of the same set and seed, ``(bases * per_base, targets)``.
     """
     from .conditioning import conditioned_names
-    from .ensemble import market_at
-    from .gradients import values_at
+    from .ensemble import unfitted_at
     from .scenario import Scenario
 
     names, steady = conditioned_names(), Scenario(name="calibration")
@@ -310,7 +309,7 @@ def conditioning_runs(
         z[b, 1:] = centre + rng.standard_normal((per_base, len(names))) @ chol.T
         for i in range(per_base + 1):
             score = dict(zip(names, z[b, i], strict=True)).__getitem__
-            runs.append({**sets[k], **values_at(set(), score)[0], **market_at(steady, score)})
+            runs.append({**sets[k], **unfitted_at(steady, score)})
             seeds.append(seed * 1_000_000 + 800_000 + 1_000 * wave + b)
     got = run_sets(runs, scale, seeds, workers, progress, "conditioning pairs")
     on_scale = np.array([_on_fitting_scale(g) for g in got]).reshape(bases, per_base + 1, -1)

@@ -48,7 +48,7 @@ from tqdm.auto import tqdm
 
 from . import __version__, codes, hash_sources
 from .evaluation import ENTRY_GROUPS
-from .gradients import drawn_names, gradient_draw, gradient_scores
+from .gradients import drawn_names, gradient_scores, values_at
 from .results import HEALTH_LABELS, INACTIVE_CLAIMANTS, JOBSEEKERS, SUPPORT_GROUP
 from .scenario import Scenario
 from .streams import Streams
@@ -130,14 +130,15 @@ def baseline_draw(scenario: Scenario, seed: int) -> tuple[int | None, dict[str, 
     One of the calibration's posterior sets (:func:`~gmsim.parameters.posterior_sets`), chosen by a number
     that depends only on the seed (stream ``draw.baseline``): the same set in every scenario of the
     replicate, so their differences are still the policy alone. Parameters the scenario sets itself keep
-    its values (they are left out). With it, the hazard-ratio gradients and figures the calibration does
-    not fit (:func:`~gmsim.gradients.gradient_draw`) and the labour market's uncertain figures
-    (:func:`labour_market_draw`). ``(None, those figures)`` if no posterior is shipped.
+    its values (they are left out). With it, what the calibration does not fit (:func:`unfitted_at`), at the
+    scores GM's targets allow (:func:`gmsim.conditioning.scores`). ``(None, those figures)`` if no
+    posterior is shipped.
     """
+    from .conditioning import scores
     from .parameters import posterior_sets
 
     sets = posterior_sets()
-    drawn = {**gradient_draw(scenario, seed), **labour_market_draw(scenario, seed)}
+    drawn = unfitted_at(scenario, scores(seed).__getitem__)
     if not sets:
         return None, drawn
     u = float(Streams(seed).uniforms_at("draw.baseline", 0, np.array([0]))[0])
@@ -167,6 +168,16 @@ def labour_market_draw(scenario: Scenario, seed: int) -> dict[str, float]:
     from .conditioning import scores
 
     return market_at(scenario, scores(seed).__getitem__)
+
+
+def unfitted_at(scenario: Scenario, score: Callable[[str], float]) -> dict[str, float]:
+    """What a replicate draws beside its posterior set, at the scores ``score`` gives by name.
+
+    The gradients, figures and base rates the calibration does not fit (:func:`gmsim.gradients.values_at`)
+    and the labour market's figures (:func:`market_at`), but for those the scenario sets itself. The
+    calibration's conditioning runs (:func:`gmsim.calibrate.conditioning_runs`) draw through it too.
+    """
+    return {**values_at(set(scenario.parameters), score)[0], **market_at(scenario, score)}
 
 
 def market_at(scenario: Scenario, score: Callable[[str], float]) -> dict[str, float]:
