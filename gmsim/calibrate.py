@@ -396,6 +396,28 @@ def conditioning_table(
     )
 
 
+def read_runs(path: Path) -> pd.DataFrame:
+    """The waves' runs a calibration wrote (``--runs-file``), to add waves to.
+
+    Raises:
+        ValueError: naming the file and what it lacks, if it is not such a table for these coordinates
+            and targets.
+    """
+    try:
+        table = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ValueError(f"{path}: cannot be read as the waves' runs ({e})") from None
+    expected = ["wave"] + [c.name for c in COORDINATES] + [t.key for t in fitted_targets()]
+    missing = [c for c in expected if c not in table.columns]
+    if missing or table.empty:
+        what = f"no column {missing[0]!r}" if missing else "no runs"
+        raise ValueError(f"{path}: {what}; expected the runs a calibration with these coordinates wrote")
+    waves = sorted(int(w) for w in table["wave"].unique())
+    if waves != list(range(len(waves))):
+        raise ValueError(f"{path}: wave: expected waves 0, 1, 2, ... with none missing, got {waves}")
+    return table[expected]
+
+
 def _on_fitting_scale(got: dict[str, float]) -> np.ndarray:
     return np.array([_g(got[t.key], _scale_of(t.value)) for t in fitted_targets()])
 
@@ -427,6 +449,7 @@ def calibrate(
     progress: bool = True,
     start_from_fit: bool = True,
     runs_file: Path | None = None,
+    earlier_runs: pd.DataFrame | None = None,
 ) -> Calibration:
     """History-match the baseline in ``waves`` of runs at ``scale``, sample the posterior, and check it.
 
@@ -434,7 +457,12 @@ def calibrate(
     starting values. ``predictive`` of the ``draws`` posterior sets are run again at ``scale`` with new
     seeds: their spread is the posterior predictive interval (parameter uncertainty and a run's own
     variation at that scale), and their gap from the emulators' predictions checks the emulators. The waves'
-    runs (coordinates and targets on their fitting scale) are written to ``runs_file`` if one is given.
+    runs (wave, coordinates and targets on their fitting scale) are written to ``runs_file`` if one is
+    given. ``earlier_runs``, such a table from a calibration in the same box (:func:`read_runs`), are kept,
+    and every one of ``waves`` is run after them as a further wave.
+
+    Raises:
+        ValueError: if an earlier run lies outside the box (it was centred on another fit).
     """
     say = (lambda m: tqdm.write(m)) if progress else (lambda m: None)
     priors = [prior(c) for c in COORDINATES]
@@ -446,17 +474,33 @@ def calibrate(
     lower, upper = box(centre, priors)
     observed, sd = observed_and_sd()
 
+    coordinates, targets = [c.name for c in COORDINATES], [t.key for t in fitted_targets()]
+    wave_of: list[int] = [] if earlier_runs is None else [int(w) for w in earlier_runs["wave"]]
+    earlier = None
+    if earlier_runs is not None:
+        done = int(earlier_runs["wave"].max()) + 1
+        earlier = (earlier_runs[coordinates].to_numpy(), earlier_runs[targets].to_numpy(), done)
+        if ((earlier[0] < lower) | (earlier[0] > upper)).any():
+            raise ValueError(
+                "the earlier runs lie outside the box searched, which is centred on data/calibrated.yaml: "
+                "run them on with the calibrated.yaml they began from"
+            )
+        waves = tuple(int((earlier_runs["wave"] == w).sum()) for w in range(done)) + tuple(waves)
+
     def simulate(points: np.ndarray, wave: int) -> np.ndarray:
         seeds = [seed * 1_000_000 + wave * 10_000 + i for i in range(len(points))]
         got = run_sets([values_at(p) for p in points], scale, seeds, workers, progress, f"wave {wave + 1}")
+        wave_of.extend([wave] * len(points))
         return np.array([_on_fitting_scale(g) for g in got])
 
     t0 = time.perf_counter()
-    x, y, emulators, shares = history_match(simulate, observed, sd, lower, upper, waves, seed, say)
+    further = waves if earlier is None else waves[earlier[2] :]
+    x, y, emulators, shares = history_match(simulate, observed, sd, lower, upper, further, seed, say, earlier)
     if runs_file is not None:  # every run of the waves, for anyone who wants to look again
-        columns = [c.name for c in COORDINATES] + [t.key for t in fitted_targets()]
         runs_file.parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(np.hstack([x, y]), columns=columns).to_csv(runs_file, index=False)
+        table = pd.DataFrame(np.hstack([x, y]), columns=coordinates + targets)
+        table.insert(0, "wave", wave_of)
+        table.to_csv(runs_file, index=False)
     worst = implausibility(emulators, x, observed, sd).max(axis=1)
     begin = x[worst < CUTOFF] if (worst < CUTOFF).sum() >= 8 else x[np.argsort(worst)[:64]]
     say(f"sampling the posterior from {len(begin)} runs not ruled out")
@@ -1018,6 +1062,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--from-start", action="store_true", help="centre the search on parameters.yaml, not the last fit")
     p.add_argument(
+        "--more-waves-from",
+        metavar="RUNS_CSV",
+        help="keep the runs an earlier calibration wrote there (--runs-file; its box, so its calibrated.yaml) "
+        "and run --waves after them as further waves",
+    )
+    p.add_argument(
         "--report-only",
         action="store_true",
         help="infer nothing: run the shipped posterior (data/posterior.csv) again and rewrite the reports",
@@ -1061,16 +1111,30 @@ def main(argv: list[str] | None = None) -> int:
         except ImportError as e:
             print(f"python -m gmsim.calibrate: needs {e.name}: pip install -e '.[calibrate]'", file=sys.stderr)
             return 2
-        calibration = calibrate(
-            args.waves,
-            args.scale,
-            args.draws,
-            args.predictive,
-            args.seed,
-            args.workers,
-            start_from_fit=not args.from_start,
-            runs_file=Path(args.runs_file),
-        )
+        earlier = None
+        if args.more_waves_from:
+            try:
+                earlier = read_runs(Path(args.more_waves_from))
+            except ValueError as e:
+                print(f"python -m gmsim.calibrate: --more-waves-from: {e}", file=sys.stderr)
+                return 2
+        try:
+            calibration = calibrate(
+                args.waves,
+                args.scale,
+                args.draws,
+                args.predictive,
+                args.seed,
+                args.workers,
+                start_from_fit=not args.from_start,
+                runs_file=Path(args.runs_file),
+                earlier_runs=earlier,
+            )
+        except ValueError as e:
+            if earlier is None:
+                raise
+            print(f"python -m gmsim.calibrate: --more-waves-from: {args.more_waves_from}: {e}", file=sys.stderr)
+            return 2
     got, extra = check_posterior_mean(calibration.sets, args.seed)
     report = fit_report(got, calibration.runs)
     fitted_on = str((read_data("calibrated.yaml") or {}).get("fitted_on")) if args.report_only else None

@@ -263,19 +263,34 @@ def history_match(
     waves: tuple[int, ...],
     seed: int,
     report: Callable[[str], None] = print,
+    earlier: tuple[np.ndarray, np.ndarray, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[Emulator], list[float]]:
     """Waves of runs, emulators and ruling out; the runs (points, outputs), the last emulators and the shares.
 
     ``simulate(points, wave)`` returns each point's outputs (rows: points, columns: targets). The first wave
     fills the box; each later one is drawn from what the emulators of all earlier runs have not ruled out.
-    ``shares`` is the share of the box not ruled out after each wave.
+    ``shares`` is the share of the box not ruled out after each wave. With ``earlier``, ``(points,
+    outputs, waves run)`` of a history match in the same box, its runs are kept and each of ``waves`` is a
+    further wave, numbered on from them.
+
+    Raises:
+        ValueError: if an earlier run lies outside the box.
     """
-    rng = np.random.default_rng(seed)
-    x = latin_hypercube(waves[0], lower, upper, seed)
-    y = simulate(x, 0)
+    if earlier is None:
+        rng = np.random.default_rng(seed)
+        x = latin_hypercube(waves[0], lower, upper, seed)
+        y = simulate(x, 0)
+        first, further = 1, waves[1:]
+    else:
+        x, y, done = earlier
+        outside = int(((x < lower) | (x > upper)).any(axis=1).sum())
+        if outside:
+            raise ValueError(f"{outside} of the earlier runs lie outside the box searched (another fit's box)")
+        rng = np.random.default_rng([seed, done])
+        first, further = done, waves
     emulators = fit_emulators(x, y, lower, upper, seed)
     shares = []
-    for w, n in enumerate(waves[1:], start=1):
+    for w, n in enumerate(further, start=first):
         new, share = not_ruled_out(emulators, observed, measurement_sd, lower, upper, x, n, rng)
         shares.append(share)
         report(f"wave {w}: {share:.2%} of the box not ruled out; {n} runs there")

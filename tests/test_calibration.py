@@ -120,7 +120,10 @@ def test_normalised_borough_ratios_have_unit_weighted_geometric_mean():
 def test_calibration_runs_waves_samples_the_posterior_and_reports(tmp_path):
     from gmsim.parameters import ParameterSet
 
-    cal = calibrate(waves=(30, 12), scale=0.002, draws=20, predictive=4, workers=1, steps=200, progress=False)
+    runs = tmp_path / "runs.csv"
+    cal = calibrate(
+        waves=(30, 12), scale=0.002, draws=20, predictive=4, workers=1, steps=200, progress=False, runs_file=runs
+    )
     assert len(cal.sets) == 20 and len(cal.runs) == 4
     for s in cal.sets:
         assert set(s) == calibrated_names()
@@ -158,6 +161,23 @@ def test_calibration_runs_waves_samples_the_posterior_and_reports(tmp_path):
     assert tuple(written["scores"]) == conditioning.conditioned_names() and written["method"]["pairs"] == 4
     assert [w["posterior_sets"] for w in written["method"]["waves"]] == [3, 2]
     assert list(table.target) == written["targets"] == [t.key for t in fitted_targets()]
+    # a calibration can go on from the runs another wrote (in the same box): a further wave after them
+    from gmsim.calibrate import read_runs
+
+    earlier = read_runs(runs)
+    assert list(earlier["wave"]) == [0] * 30 + [1] * 12
+    more = calibrate(
+        waves=(10,), scale=0.002, draws=8, predictive=2, workers=1, steps=100, progress=False,
+        runs_file=tmp_path / "more.csv", earlier_runs=earlier,
+    )  # fmt: skip
+    assert more.method["runs_per_wave"] == [30, 12, 10]
+    again = read_runs(tmp_path / "more.csv")
+    assert list(again["wave"]) == [0] * 30 + [1] * 12 + [2] * 10
+    assert again.iloc[:42].reset_index(drop=True).equals(earlier)
+    # runs from another fit's box are refused before anything is run
+    moved = earlier.assign(onset=earlier["onset"] + 100)
+    with pytest.raises(ValueError, match="outside the box searched, which is centred on data/calibrated.yaml"):
+        calibrate(waves=(10,), scale=0.002, workers=1, progress=False, earlier_runs=moved)
 
 
 def test_coordinates_map_to_parameters_and_back():
@@ -224,6 +244,19 @@ def test_the_calibrated_flags_in_parameters_yaml_are_the_calibrations_coordinate
     assert calibrated_names() == flagged | moved_with_a_flagged_one
     for c in COORDINATES:  # every coordinate has a flagged parameter first, the one the reports show
         assert c.parameters[0] in flagged, c.name
+
+
+def test_earlier_runs_that_are_not_a_calibrations_get_one_line_and_exit_status_2(tmp_path, capsys):
+    from gmsim.calibrate import main
+
+    bad = tmp_path / "runs.csv"
+    bad.write_text("onset,health_worsening\n0.1,0.2\n")
+    assert main(["--more-waves-from", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(bad) in err and "no column 'wave'" in err
+    (tmp_path / "empty.csv").write_text("")
+    assert main(["--more-waves-from", str(tmp_path / "empty.csv")]) == 2
+    assert "cannot be read as the waves' runs" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

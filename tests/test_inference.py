@@ -55,6 +55,34 @@ def test_history_matching_rules_out_most_of_the_box_and_keeps_the_truth(matched)
     assert implausibility(emulators, far, OBSERVED, SD).max() > CUTOFF
 
 
+def test_history_matching_goes_on_from_earlier_runs_in_the_same_box():
+    rng = np.random.default_rng(4)
+    called = []
+
+    def simulate(x, wave):
+        called.append((wave, len(x)))
+        return x @ A.T + rng.normal(0, RUN_NOISE, (len(x), len(A)))
+
+    lower, upper = np.full(3, -3.0), np.full(3, 3.0)
+    quiet = lambda m: None  # noqa: E731
+    x0, y0, _, _ = history_match(simulate, OBSERVED, SD, lower, upper, (60,), seed=1, report=quiet)
+    x, y, emulators, shares = history_match(
+        simulate, OBSERVED, SD, lower, upper, (40,), seed=1, report=quiet, earlier=(x0, y0, 1)
+    )
+    # the earlier runs are kept as they were, the further wave is numbered on from them and drawn where the
+    # first wave's emulators leave room, and the match keeps the truth as one run from the start does
+    assert called == [(0, 60), (1, 40)] and len(shares) == 2
+    assert np.array_equal(x[:60], x0) and np.array_equal(y[:60], y0) and len(x) == 100
+    mean, _ = exact_posterior()
+    assert implausibility(emulators, mean[None, :], OBSERVED, SD).max() < CUTOFF and shares[-1] < 0.05
+    # runs from another box cannot be taken as this one's
+    with pytest.raises(ValueError, match="1 of the earlier runs lie outside the box"):
+        history_match(
+            simulate, OBSERVED, SD, lower, upper, (10,), seed=1, report=quiet,
+            earlier=(np.vstack([x0, [[3.5, 0.0, 0.0]]]), np.vstack([y0, y0[:1]]), 1),
+        )  # fmt: skip
+
+
 def test_an_emulator_learns_the_run_noise_and_covers_held_out_runs():
     rng = np.random.default_rng(3)
     lower, upper = np.zeros(2), np.ones(2)
