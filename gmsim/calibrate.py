@@ -518,7 +518,9 @@ def calibrate(
         "months": 120,
         "burn_in_months": BURN_IN_MONTHS,
         "runs_per_wave": list(waves),
-        "box_not_ruled_out_after_each_wave": [round(s, 6) for s in shares],
+        # an earlier calibration's waves before the last: their shares are its own, not recorded here
+        "box_not_ruled_out_after_each_wave": [None] * (0 if earlier is None else earlier[2] - 1)
+        + [round(s, 6) for s in shares],
         "posterior_sets": len(sets),
         "sampler": {
             "walkers": 64,
@@ -756,7 +758,14 @@ def _report_lines(calibration: Calibration, report: pd.DataFrame, seed: int, ext
         "that predicts a run's expected value with its own uncertainty; after each wave the points where some "
         "target is more than 3 standard deviations (measurement and emulator together) from its prediction are "
         "ruled out, and the next wave is run in what is left. Share of the box not ruled out after each wave: "
-        + ", ".join(f"{s:.3%}" if s > 0 else "none of 40,000 points drawn at random" for s in left)
+        + ", ".join(
+            "not recorded (an earlier calibration's wave)"
+            if s is None
+            else f"{s:.3%}"
+            if s > 0
+            else "none of 40,000 points drawn at random"
+            for s in left
+        )
         + ". The posterior, prior x likelihood on the last emulators, was sampled by emcee "
         f"({sampler.get('walkers', '?')} walkers, {sampler.get('steps', '?')} steps, half discarded; acceptance "
         f"{sampler.get('acceptance', '?')}). Check of the emulators: {check.get('runs', '?')} posterior sets run "

@@ -171,6 +171,11 @@ def test_calibration_runs_waves_samples_the_posterior_and_reports(tmp_path):
         runs_file=tmp_path / "more.csv", earlier_runs=earlier,
     )  # fmt: skip
     assert more.method["runs_per_wave"] == [30, 12, 10]
+    shares = more.method["box_not_ruled_out_after_each_wave"]
+    assert len(shares) == 3 and shares[0] is None and all(0 <= s <= 1 for s in shares[1:])
+    from gmsim.calibrate import _report_lines
+
+    assert "not recorded (an earlier calibration's wave)" in "\n".join(_report_lines(more, report, 1, {}, "today"))
     again = read_runs(tmp_path / "more.csv")
     assert list(again["wave"]) == [0] * 30 + [1] * 12 + [2] * 10
     assert again.iloc[:42].reset_index(drop=True).equals(earlier)
