@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 
 from . import codes
 from .gradients import write_weights
-from .inference import CUTOFF, Posterior, Prior, history_match, implausibility, sample_posterior
+from .inference import CUTOFF, OutsideBox, Posterior, Prior, history_match, implausibility, sample_posterior
 from .model import BURN_IN_MONTHS, GMModel
 from .output import summary, unemployed_not_for_health
 from .parameters import (
@@ -462,7 +462,7 @@ def calibrate(
     and every one of ``waves`` is run after them as a further wave.
 
     Raises:
-        ValueError: if an earlier run lies outside the box (it was centred on another fit).
+        OutsideBox: if an earlier run lies outside the box (it was centred on another fit).
     """
     say = (lambda m: tqdm.write(m)) if progress else (lambda m: None)
     priors = [prior(c) for c in COORDINATES]
@@ -475,31 +475,27 @@ def calibrate(
     observed, sd = observed_and_sd()
 
     coordinates, targets = [c.name for c in COORDINATES], [t.key for t in fitted_targets()]
-    wave_of: list[int] = [] if earlier_runs is None else [int(w) for w in earlier_runs["wave"]]
-    earlier = None
+    earlier, runs_per_wave = None, list(waves)
     if earlier_runs is not None:
         done = int(earlier_runs["wave"].max()) + 1
         earlier = (earlier_runs[coordinates].to_numpy(), earlier_runs[targets].to_numpy(), done)
-        if ((earlier[0] < lower) | (earlier[0] > upper)).any():
-            raise ValueError(
-                "the earlier runs lie outside the box searched, which is centred on data/calibrated.yaml: "
-                "run them on with the calibrated.yaml they began from"
-            )
-        waves = tuple(int((earlier_runs["wave"] == w).sum()) for w in range(done)) + tuple(waves)
+        runs_per_wave = [int((earlier_runs["wave"] == w).sum()) for w in range(done)] + runs_per_wave
 
     def simulate(points: np.ndarray, wave: int) -> np.ndarray:
         seeds = [seed * 1_000_000 + wave * 10_000 + i for i in range(len(points))]
         got = run_sets([values_at(p) for p in points], scale, seeds, workers, progress, f"wave {wave + 1}")
-        wave_of.extend([wave] * len(points))
         return np.array([_on_fitting_scale(g) for g in got])
 
     t0 = time.perf_counter()
-    further = waves if earlier is None else waves[earlier[2] :]
-    x, y, emulators, shares = history_match(simulate, observed, sd, lower, upper, further, seed, say, earlier)
-    if runs_file is not None:  # every run of the waves, for anyone who wants to look again
+    try:
+        x, y, emulators, shares = history_match(simulate, observed, sd, lower, upper, waves, seed, say, earlier)
+    except OutsideBox as e:
+        hint = "which is centred on data/calibrated.yaml: run them on with the calibrated.yaml they began from"
+        raise OutsideBox(f"{e}, {hint}") from None
+    if runs_file is not None:  # every run of the waves (in order of their waves), for anyone who wants to look again
         runs_file.parent.mkdir(parents=True, exist_ok=True)
         table = pd.DataFrame(np.hstack([x, y]), columns=coordinates + targets)
-        table.insert(0, "wave", wave_of)
+        table.insert(0, "wave", np.repeat(np.arange(len(runs_per_wave)), runs_per_wave))
         table.to_csv(runs_file, index=False)
     worst = implausibility(emulators, x, observed, sd).max(axis=1)
     begin = x[worst < CUTOFF] if (worst < CUTOFF).sum() >= 8 else x[np.argsort(worst)[:64]]
@@ -517,7 +513,7 @@ def calibrate(
         "scale": scale,
         "months": 120,
         "burn_in_months": BURN_IN_MONTHS,
-        "runs_per_wave": list(waves),
+        "runs_per_wave": runs_per_wave,
         # an earlier calibration's waves before the last: their shares are its own, not recorded here
         "box_not_ruled_out_after_each_wave": [None] * (0 if earlier is None else earlier[2] - 1)
         + [round(s, 6) for s in shares],
@@ -1139,9 +1135,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs_file=Path(args.runs_file),
                 earlier_runs=earlier,
             )
-        except ValueError as e:
-            if earlier is None:
-                raise
+        except OutsideBox as e:
             print(f"python -m gmsim.calibrate: --more-waves-from: {args.more_waves_from}: {e}", file=sys.stderr)
             return 2
     got, extra = check_posterior_mean(calibration.sets, args.seed)

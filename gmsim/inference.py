@@ -34,6 +34,10 @@ from scipy import stats
 CUTOFF = 3.0
 
 
+class OutsideBox(ValueError):
+    """Earlier runs given to :func:`history_match` that lie outside the box it searches."""
+
+
 @dataclass(frozen=True)
 class Prior:
     """The prior of one coordinate: ``normal`` (``a`` mean, ``b`` standard deviation) or ``uniform`` on [a, b]."""
@@ -274,7 +278,7 @@ def history_match(
     further wave, numbered on from them.
 
     Raises:
-        ValueError: if an earlier run lies outside the box.
+        OutsideBox: if an earlier run lies outside the box (before anything is run).
     """
     if earlier is None:
         rng = np.random.default_rng(seed)
@@ -285,7 +289,7 @@ def history_match(
         x, y, done = earlier
         outside = int(((x < lower) | (x > upper)).any(axis=1).sum())
         if outside:
-            raise ValueError(f"{outside} of the earlier runs lie outside the box searched (another fit's box)")
+            raise OutsideBox(f"{outside} of the earlier runs lie outside the box searched")
         rng = np.random.default_rng([seed, done])
         first, further = done, waves
     emulators = fit_emulators(x, y, lower, upper, seed)
